@@ -1,0 +1,120 @@
+// The register file of one x86-64 logical processor, shaped for speed: 64-bit values live as
+// two 32-bit halves in a typed array (BigInt arithmetic costs 10x more in the hot path), and
+// addresses as signed doubles (a canonical address fits a double exactly, ±2^47).
+
+import { FlagOp } from './flags';
+import type { Memory } from '../memory/memory';
+import type { SystemHooks } from './system';
+
+/** General-purpose registers in x86 encoding order; `r[2*i]` is the low half, `r[2*i+1]` the high. */
+export const enum Gpr { RAX = 0, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 }
+
+export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
+  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
+
+/** RFLAGS bits. */
+export const enum Fl {
+  CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF = 0x200, DF = 0x400, OF = 0x800,
+  /** The six status flags computed by arithmetic. */
+  ARITH = 0x8d5,
+  /** Bit 1 always reads as one. */
+  FIXED = 0x2,
+}
+
+/** Bits of RFLAGS that software may change with POPF at CPL 0 in 64-bit mode (no VM/VIF/VIP games). */
+export const RFLAGS_WRITABLE = 0x3f7fd5 & ~0x20000 /* VM */;
+
+/** Model-specific registers the machine knows by number. */
+export const MSR = {
+  IA32_FEATURE_CONTROL: 0x3a,
+  IA32_MKTME_KEYID_PARTITIONING: 0x87,
+  IA32_TSC: 0x10,
+  IA32_EFER: 0xc0000080,
+  IA32_STAR: 0xc0000081,
+  IA32_LSTAR: 0xc0000082,
+  IA32_FS_BASE: 0xc0000100,
+  IA32_GS_BASE: 0xc0000101,
+  IA32_KERNEL_GS_BASE: 0xc0000102,
+} as const;
+
+/** Frames the shadow call stack keeps; deeper calls are counted but not recorded. */
+export const SHADOW_DEPTH = 4096;
+
+export class Cpu {
+  /** GPR halves: lo at 2*i, hi at 2*i+1. */
+  readonly r = new Int32Array(32);
+  /** RIP as a signed canonical address. */
+  rip = 0;
+  /** RFLAGS bits that are not pending in the lazy state below (DF, IF, TF, and the status flags when fop is NONE). */
+  flags = Fl.FIXED as number;
+  /** Lazy status flags: the last flag-setting operation, its width in bits, operands and result. */
+  fop: FlagOp = FlagOp.NONE;
+  fsz = 64;
+  faLo = 0; faHi = 0;
+  fbLo = 0; fbHi = 0;
+  frLo = 0; frHi = 0;
+  /** Carry into ADC/SBB, or the preserved CF for INC/DEC. */
+  fcf = 0;
+
+  /** The memory this processor accesses, and the machine services that system instructions reach. */
+  mem!: Memory;
+  sys!: SystemHooks;
+
+  /** Scratch: high half returned by 64-bit operand reads, and the effective address of the memory operand. */
+  th = 0;
+  ea = 0;
+
+  /** FS and GS segment bases as signed canonical addresses (MSRs 0xC0000100/0xC0000101). */
+  fsBase = 0;
+  gsBase = 0;
+  cr0 = 0x80050033n; // PG, WP, NE, ET, MP, PE: long-mode kernel defaults
+  cr2 = 0n;
+  cr3 = 0n;
+  cr4 = 0x000006a0n; // PAE, PGE, OSFXSR, OSXMMEXCPT (VMXE off until the platform turns it on)
+  efer = 0xd01n; // SCE, LME, LMA, NXE
+  cpl = 0;
+  /** Instructions retired; also the source of the deterministic TSC. */
+  icount = 0;
+  /** Set by a REP string instruction that re-executes (so a breakpoint on it does not fire mid-way). */
+  repPending = false;
+  /** icount at which the STI interrupt shadow ends (one instruction after STI). */
+  stiShadowUntil = -1;
+  /**
+   * Shadow call stack (CALL pushes, RET pops to the matching entry): return address, callee,
+   * and RSP after the push. Feeds the debugger's frames and step-out.
+   */
+  readonly ssRet = new Float64Array(SHADOW_DEPTH);
+  readonly ssTarget = new Float64Array(SHADOW_DEPTH);
+  readonly ssSp = new Float64Array(SHADOW_DEPTH);
+  ssN = 0;
+  /** MSRs modelled beyond the ones with fields above; reading or writing any other MSR raises #GP(0). */
+  readonly msrs = new Map<number, bigint>();
+
+  getGpr(i: number): bigint {
+    return (BigInt(this.r[2 * i + 1] >>> 0) << 32n) | BigInt(this.r[2 * i] >>> 0);
+  }
+
+  setGpr(i: number, v: bigint): void {
+    v = BigInt.asUintN(64, v);
+    this.r[2 * i] = Number(v & 0xffffffffn) | 0;
+    this.r[2 * i + 1] = Number(v >> 32n) | 0;
+  }
+}
+
+/** Converts a signed-canonical address double to the 64-bit unsigned bigint users see. */
+export function addrToBig(a: number): bigint {
+  return BigInt.asUintN(64, BigInt(a));
+}
+
+/** Converts a 64-bit bigint address to the signed double used inside; undefined when not canonical. */
+export function bigToAddr(v: bigint): number | undefined {
+  const s = BigInt.asIntN(64, v);
+  if (s < -(1n << 47n) || s >= 1n << 47n) return undefined;
+  return Number(s);
+}
+
+/** Formats a 64-bit value as 0x-prefixed lowercase hex. */
+export function hex64(v: bigint | number): string {
+  const b = typeof v === 'number' ? addrToBig(v) : BigInt.asUintN(64, v);
+  return '0x' + b.toString(16);
+}

@@ -1,0 +1,78 @@
+// The decoded instruction record: a plain JS object with a fixed shape, built once per
+// address from iced-x86's output and then executed many times. No iced object survives decoding.
+
+import type { Cpu } from '../cpu/cpu';
+
+/** Executes one decoded instruction. RIP already points at the next instruction when it runs. */
+export type Handler = (c: Cpu, i: Insn) => void;
+
+/** Operand kinds. */
+export const enum K {
+  NONE = 0,
+  /** General-purpose register: `r` = number 0..15, or 16..19 for AH CH DH BH. */
+  REG = 1,
+  MEM = 2,
+  IMM = 3,
+  /** Control register: `r` = CR number. */
+  CR = 4,
+  /** Segment register (ES CS SS DS FS GS = 0..5). */
+  SEG = 5,
+  /** Anything else (XMM, debug registers, ...): only instructions we do not emulate have these. */
+  OTHER = 6,
+}
+
+export class Insn {
+  /** Address (signed canonical), length, and the address of the next instruction. */
+  addr = 0;
+  len = 0;
+  next = 0;
+  bytes: Uint8Array = EMPTY;
+  /** Lowercase iced-x86 mnemonic name, the key of the dispatch table (e.g. `add`, `cmove`, `movsq`). */
+  mnemonic = '';
+  /** iced-x86 `Code` value: distinguishes forms of one mnemonic when a handler needs it. */
+  code = 0;
+  exec: Handler = unset;
+  /** Operand size in bytes of the instruction (the destination's size for most). */
+  os = 8;
+  k0: K = K.NONE; k1: K = K.NONE; k2: K = K.NONE;
+  r0 = 0; r1 = 0; r2 = 0;
+  s0 = 0; s1 = 0; s2 = 0;
+  nops = 0;
+  /** Immediate operand sign-extended to the operand size (halves), and a second immediate (ENTER). */
+  immLo = 0;
+  immHi = 0;
+  imm2 = 0;
+  /** Memory operand: base/index register numbers or -1, scale, 64-bit displacement halves. */
+  mBase = -1;
+  mIndex = -1;
+  mScale = 1;
+  mDispLo = 0;
+  mDispHi = 0;
+  /** Segment override: 0 none, 1 FS, 2 GS. */
+  mSeg = 0;
+  /** 32-bit address size (0x67 prefix). */
+  mA32 = false;
+  /** Branch target for direct branches (signed canonical). */
+  target = 0;
+  /** Condition code 0..15 (o no b ae e ne be a s ns p np l ge le g) or -1. */
+  cc = -1;
+  /** 0 none, 1 REP/REPE, 2 REPNE. */
+  rep = 0;
+  lock = false;
+  /** A breakpoint is set at this address. */
+  bp = false;
+  /** Which memory operand index (0/1/2) is the memory one, -1 if none. */
+  memOp = -1;
+  /** Lazily formatted text (GAS/AT&T). */
+  private textCache: string | undefined;
+  formatter: ((i: Insn) => string) | undefined;
+
+  /** GAS/AT&T text of the instruction. */
+  text(): string {
+    if (this.textCache === undefined) this.textCache = this.formatter ? this.formatter(this) : this.mnemonic;
+    return this.textCache;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const unset: Handler = () => { throw new Error('instruction handler not resolved'); };

@@ -1,0 +1,191 @@
+// Operand access shared by every instruction family: effective addresses, and reads and
+// writes of register/memory/immediate operands at any width. A read returns the low 32 bits
+// and leaves the high half in `c.th`; values narrower than 32 bits are zero-extended.
+
+import { Cpu } from '../cpu/cpu';
+import { CpuFault, Vector } from '../cpu/fault';
+import { Insn, K } from '../decode/insn';
+
+const TWO32 = 4294967296;
+
+/** Masks by operand size in bytes. */
+export const MASK = [0, 0xff, 0xffff, 0, 0xffffffff] as const;
+
+/** Effective address of the instruction's memory operand, as a signed canonical double. */
+export function ea(c: Cpu, i: Insn): number {
+  const r = c.r;
+  let lo = i.mDispLo >>> 0, hi = i.mDispHi;
+  const b = i.mBase;
+  if (b >= 0) { lo += r[2 * b] >>> 0; hi += r[2 * b + 1]; }
+  const x = i.mIndex;
+  if (x >= 0) { lo += (r[2 * x] >>> 0) * i.mScale; hi += r[2 * x + 1] * i.mScale; }
+  if (i.mSeg !== 0) {
+    const base = i.mSeg === 1 ? c.fsBase : c.gsBase;
+    const bl = base % TWO32;
+    lo += bl < 0 ? bl + TWO32 : bl;
+    hi += Math.floor(base / TWO32);
+  }
+  if (lo >= TWO32) { const carry = Math.floor(lo / TWO32); lo -= carry * TWO32; hi += carry; }
+  hi |= 0;
+  if (i.mA32) {
+    // 32-bit address size: the address wraps at 4 GiB (a segment base still applies).
+    if (i.mSeg === 0) return lo;
+  }
+  if ((hi >> 15) !== 0 && (hi >> 15) !== -1) {
+    const stack = b === 4 || b === 5;
+    throw new CpuFault(stack ? Vector.SS : Vector.GP, 0, `non-canonical address 0x${(BigInt(hi >>> 0) << 32n | BigInt(lo)).toString(16)}`);
+  }
+  return hi * TWO32 + lo;
+}
+
+/** Canonical address from halves, or #GP. */
+export function addrOf(lo: number, hi: number): number {
+  if ((hi >> 15) !== 0 && (hi >> 15) !== -1) throw new CpuFault(Vector.GP, 0, 'non-canonical address');
+  return hi * TWO32 + (lo >>> 0);
+}
+
+/** Low half of a signed canonical address. */
+export function loOf(a: number): number {
+  return (a % TWO32) | 0;
+}
+
+/** High half of a signed canonical address. */
+export function hiOf(a: number): number {
+  return Math.floor(a / TWO32) | 0;
+}
+
+export function readReg(c: Cpu, r: number, size: number): number {
+  const R = c.r;
+  switch (size) {
+    case 8: c.th = R[2 * r + 1]; return R[2 * r];
+    case 4: c.th = 0; return R[2 * r];
+    case 2: c.th = 0; return R[2 * r] & 0xffff;
+    default:
+      c.th = 0;
+      return r >= 16 ? (R[2 * (r - 16)] >> 8) & 0xff : R[2 * r] & 0xff;
+  }
+}
+
+export function writeReg(c: Cpu, r: number, size: number, lo: number, hi: number): void {
+  const R = c.r;
+  switch (size) {
+    case 8: R[2 * r] = lo; R[2 * r + 1] = hi; return;
+    case 4: R[2 * r] = lo; R[2 * r + 1] = 0; return;
+    case 2: R[2 * r] = (R[2 * r] & ~0xffff) | (lo & 0xffff); return;
+    default:
+      if (r >= 16) { const j = 2 * (r - 16); R[j] = (R[j] & ~0xff00) | ((lo & 0xff) << 8); }
+      else R[2 * r] = (R[2 * r] & ~0xff) | (lo & 0xff);
+  }
+}
+
+export function readMem(c: Cpu, a: number, size: number): number {
+  const m = c.mem;
+  switch (size) {
+    case 8: { const lo = m.read64(a); c.th = m.hi; return lo; }
+    case 4: c.th = 0; return m.read32(a);
+    case 2: c.th = 0; return m.read16(a);
+    default: c.th = 0; return m.read8(a);
+  }
+}
+
+export function writeMem(c: Cpu, a: number, size: number, lo: number, hi: number): void {
+  const m = c.mem;
+  switch (size) {
+    case 8: m.write64(a, lo, hi); return;
+    case 4: m.write32(a, lo); return;
+    case 2: m.write16(a, lo); return;
+    default: m.write8(a, lo);
+  }
+}
+
+/** Reads operand 0 (for read-modify-write: the effective address is kept in `c.ea`). */
+export function rd0(c: Cpu, i: Insn): number {
+  if (i.k0 === K.REG) return readReg(c, i.r0, i.s0);
+  const a = ea(c, i);
+  c.ea = a;
+  return readMem(c, a, i.s0);
+}
+
+/** Writes operand 0; a memory destination uses `c.ea` from a preceding `rd0`, or computes it. */
+export function wr0(c: Cpu, i: Insn, lo: number, hi: number, haveEa: boolean): void {
+  if (i.k0 === K.REG) { writeReg(c, i.r0, i.s0, lo, hi); return; }
+  writeMem(c, haveEa ? c.ea : ea(c, i), i.s0, lo, hi);
+}
+
+/** Reads operand 1 (register, memory or immediate). */
+export function rd1(c: Cpu, i: Insn): number {
+  switch (i.k1) {
+    case K.REG: return readReg(c, i.r1, i.s1);
+    case K.IMM: c.th = i.immHi; return i.immLo;
+    default: return readMem(c, ea(c, i), i.s1);
+  }
+}
+
+/** Reads operand 2 (register, memory or immediate). */
+export function rd2(c: Cpu, i: Insn): number {
+  switch (i.k2) {
+    case K.REG: return readReg(c, i.r2, i.s2);
+    case K.IMM: c.th = i.immHi; return i.immLo;
+    default: return readMem(c, ea(c, i), i.s2);
+  }
+}
+
+// ---- stack ------------------------------------------------------------------------------
+
+/** Pushes a 64-bit value (or 16-bit with an operand-size prefix). The write happens before RSP changes. */
+export function push64(c: Cpu, lo: number, hi: number): void {
+  const R = c.r;
+  let sLo = R[8], sHi = R[9];
+  sLo = (sLo >>> 0) - 8;
+  if (sLo < 0) { sLo += TWO32; sHi = (sHi - 1) | 0; }
+  const a = addrOfStack(sLo, sHi);
+  c.mem.write64(a, lo, hi);
+  R[8] = sLo | 0; R[9] = sHi;
+}
+
+/** Pushes a 16-bit value (operand-size prefix). */
+export function push16(c: Cpu, v: number): void {
+  const R = c.r;
+  let sLo = (R[8] >>> 0) - 2, sHi = R[9];
+  if (sLo < 0) { sLo += TWO32; sHi = (sHi - 1) | 0; }
+  c.mem.write16(addrOfStack(sLo, sHi), v);
+  R[8] = sLo | 0; R[9] = sHi;
+}
+
+export function pop16(c: Cpu): number {
+  const R = c.r;
+  const v = c.mem.read16(addrOfStack(R[8], R[9]));
+  addRsp(c, 2);
+  return v;
+}
+
+export function pop64(c: Cpu): number {
+  const R = c.r;
+  const a = addrOfStack(R[8], R[9]);
+  const lo = c.mem.read64(a);
+  c.th = c.mem.hi;
+  let sLo = (R[8] >>> 0) + 8, sHi = R[9];
+  if (sLo >= TWO32) { sLo -= TWO32; sHi = (sHi + 1) | 0; }
+  R[8] = sLo | 0; R[9] = sHi;
+  return lo;
+}
+
+/** Address of RSP-relative accesses: non-canonical raises #SS(0). */
+export function addrOfStack(lo: number, hi: number): number {
+  if ((hi >> 15) !== 0 && (hi >> 15) !== -1) throw new CpuFault(Vector.SS, 0, 'stack pointer is non-canonical');
+  return hi * TWO32 + (lo >>> 0);
+}
+
+/** Adds a signed delta to RSP. */
+export function addRsp(c: Cpu, delta: number): void {
+  const R = c.r;
+  let lo = (R[8] >>> 0) + delta, hi = R[9];
+  if (lo >= TWO32) { lo -= TWO32; hi = (hi + 1) | 0; } else if (lo < 0) { lo += TWO32; hi = (hi - 1) | 0; }
+  R[8] = lo | 0; R[9] = hi;
+}
+
+/** Sets RIP to a 64-bit target given in halves (#GP when non-canonical; RIP is rewound by the machine). */
+export function jumpTo(c: Cpu, lo: number, hi: number): void {
+  if ((hi >> 15) !== 0 && (hi >> 15) !== -1) throw new CpuFault(Vector.GP, 0, 'branch to a non-canonical address');
+  c.rip = hi * TWO32 + (lo >>> 0);
+}

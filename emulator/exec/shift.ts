@@ -1,0 +1,119 @@
+// Shifts and rotates: SHL/SAL SHR SAR ROL ROR RCL RCR SHLD SHRD, by 1, by imm8 and by CL.
+// The count is masked to 5 bits (6 for 64-bit operands); a masked count of zero changes
+// nothing, flags included. Flags are computed eagerly here.
+
+import { Cpu, Fl } from '../cpu/cpu';
+import { getCF, materialize, parityFlag, setArith } from '../cpu/flags';
+import { Insn, K } from '../decode/insn';
+import type { Handler } from '../decode/insn';
+import { rd0, readReg, wr0 } from './operands';
+
+const enum Op { SHL, SHR, SAR, ROL, ROR, RCL, RCR }
+
+function toBig(lo: number, hi: number, n: number): bigint {
+  return BigInt.asUintN(n, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+}
+
+function store(c: Cpu, i: Insn, v: bigint, n: number): void {
+  const u = BigInt.asUintN(n, v);
+  wr0(c, i, Number(u & 0xffffffffn) | 0, n === 64 ? Number(u >> 32n) | 0 : 0, true);
+}
+
+/** SF ZF PF of a result, plus the given CF and OF. */
+function szp(res: bigint, n: number, cf: number, of: number): number {
+  return (cf ? Fl.CF : 0) | (of ? Fl.OF : 0) | (res === 0n ? Fl.ZF : 0)
+    | (((res >> BigInt(n - 1)) & 1n) ? Fl.SF : 0) | parityFlag(Number(res & 0xffn));
+}
+
+function countOf(c: Cpu, i: Insn, k: K, imm: number, reg: number, n: number): number {
+  const raw = k === K.IMM ? imm : readReg(c, reg, 1);
+  return raw & (n === 64 ? 63 : 31);
+}
+
+function shift(op: Op): Handler {
+  return (c: Cpu, i: Insn) => {
+    const n = i.s0 * 8, N = BigInt(n);
+    const lo = rd0(c, i), hi = c.th;
+    const cnt = countOf(c, i, i.k1, i.immLo, i.r1, n);
+    if (cnt === 0) return;
+    const v = toBig(lo, hi, n), C = BigInt(cnt);
+    const msb = (x: bigint) => Number((x >> (N - 1n)) & 1n);
+    let res: bigint, cf: number, of: number;
+    switch (op) {
+      case Op.SHL:
+        res = BigInt.asUintN(n, v << C);
+        cf = Number(((v << C) >> N) & 1n);
+        of = msb(res) ^ cf;
+        store(c, i, res, n); setArith(c, szp(res, n, cf, of)); return;
+      case Op.SHR:
+        res = v >> C;
+        cf = Number((v >> (C - 1n)) & 1n);
+        of = msb(v);
+        store(c, i, res, n); setArith(c, szp(res, n, cf, of)); return;
+      case Op.SAR: {
+        const s = BigInt.asIntN(n, v);
+        res = BigInt.asUintN(n, s >> C);
+        cf = Number(BigInt.asUintN(1, s >> (C - 1n)));
+        store(c, i, res, n); setArith(c, szp(res, n, cf, 0)); return;
+      }
+      case Op.ROL: case Op.ROR: {
+        const r = BigInt(cnt % n);
+        res = op === Op.ROL ? BigInt.asUintN(n, (v << r) | (v >> ((N - r) % N)))
+          : BigInt.asUintN(n, (v >> r) | (v << ((N - r) % N)));
+        if (r === 0n) res = v;
+        if (op === Op.ROL) { cf = Number(res & 1n); of = msb(res) ^ cf; }
+        else { cf = msb(res); of = cf ^ Number((res >> (N - 2n)) & 1n); }
+        store(c, i, res, n);
+        materialize(c);
+        c.flags = (c.flags & ~(Fl.CF | Fl.OF)) | (cf ? Fl.CF : 0) | (of ? Fl.OF : 0);
+        return;
+      }
+      default: { // RCL, RCR: rotate through CF over n+1 bits
+        const t = n === 8 ? cnt % 9 : n === 16 ? cnt % 17 : cnt;
+        const oldCf = getCF(c);
+        const W = N + 1n, T = BigInt(t);
+        const x = (BigInt(oldCf) << N) | v;
+        const m = (1n << W) - 1n;
+        const y = t === 0 ? x : op === Op.RCL ? ((x << T) | (x >> (W - T))) & m : ((x >> T) | (x << (W - T))) & m;
+        res = y & ((1n << N) - 1n);
+        cf = Number(y >> N);
+        of = op === Op.RCL ? msb(res) ^ cf : msb(v) ^ oldCf;
+        store(c, i, res, n);
+        materialize(c);
+        c.flags = (c.flags & ~(Fl.CF | Fl.OF)) | (cf ? Fl.CF : 0) | (of ? Fl.OF : 0);
+      }
+    }
+  };
+}
+
+/** SHLD/SHRD dst, src, count: shift dst, filling from src. */
+function doubleShift(left: boolean): Handler {
+  return (c: Cpu, i: Insn) => {
+    const n = i.s0 * 8, N = BigInt(n);
+    const lo = rd0(c, i), hi = c.th;
+    const cnt = countOf(c, i, i.k2, i.immLo, i.r2, n);
+    if (cnt === 0) return;
+    const dst = toBig(lo, hi, n);
+    const src = toBig(readReg(c, i.r1, i.s1), c.th, n);
+    const C = BigInt(cnt), mask = (1n << N) - 1n;
+    let res: bigint, cf: number;
+    if (left) {
+      const comb = ((dst << N) | src) << C;
+      res = (comb >> N) & mask;
+      cf = Number((comb >> (2n * N)) & 1n);
+    } else {
+      const comb = (src << N) | dst;
+      res = (comb >> C) & mask;
+      cf = Number((comb >> (C - 1n)) & 1n);
+    }
+    const of = Number(((res ^ dst) >> (N - 1n)) & 1n);
+    store(c, i, res, n);
+    setArith(c, szp(res, n, cf, of));
+  };
+}
+
+export const shiftHandlers: Record<string, Handler> = {
+  shl: shift(Op.SHL), sal: shift(Op.SHL), shr: shift(Op.SHR), sar: shift(Op.SAR),
+  rol: shift(Op.ROL), ror: shift(Op.ROR), rcl: shift(Op.RCL), rcr: shift(Op.RCR),
+  shld: doubleShift(true), shrd: doubleShift(false),
+};

@@ -1,0 +1,107 @@
+// Flag control, hints and system instructions: CLC STC CMC CLD STD CLI STI, NOP forms,
+// ENDBR64, PAUSE, fences, INT3, UD2, HLT, CPUID, RDMSR/WRMSR, MOV to/from CR0/CR3/CR4,
+// RDTSC, and the VMX/TDX instructions that leave for the platform hook.
+
+import { Cpu, Fl } from '../cpu/cpu';
+import { getCF, materialize } from '../cpu/flags';
+import { CpuFault, Vector, gp } from '../cpu/fault';
+import { MachineStop, PlatformInsn } from '../cpu/system';
+import { Insn, K } from '../decode/insn';
+import type { Handler } from '../decode/insn';
+import { readReg, writeReg } from './operands';
+
+function flagOp(fn: (c: Cpu) => void): Handler {
+  return (c) => fn(c);
+}
+
+function requireCpl0(c: Cpu, i: Insn): void {
+  if (c.cpl !== 0) throw gp(`${i.mnemonic} at CPL ${c.cpl}`);
+}
+
+const nop: Handler = () => {};
+
+/** CR0/CR3/CR4 moves. Reserved CR4 bits and CR0 combinations that would leave long mode raise #GP(0). */
+export function movCr(c: Cpu, i: Insn): void {
+  requireCpl0(c, i);
+  if (i.k1 === K.CR) {
+    const v = i.r1 === 0 ? c.cr0 : i.r1 === 2 ? c.cr2 : i.r1 === 3 ? c.cr3 : i.r1 === 4 ? c.cr4 : i.r1 === 8 ? 0n : undefined;
+    if (v === undefined) throw new CpuFault(Vector.UD, undefined, `mov from cr${i.r1}: no such control register`);
+    writeReg(c, i.r0, 8, Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
+    return;
+  }
+  const lo = readReg(c, i.r1, 8), hi = c.th;
+  const v = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  switch (i.r0) {
+    case 0:
+      if (v >> 32n) throw gp('mov to cr0: bits 63:32 must be zero');
+      if (!(v & 1n) || !(v & 0x80000000n)) throw gp('mov to cr0: clearing PE or PG in long mode');
+      c.cr0 = v; return;
+    case 2: c.cr2 = v; return;
+    case 3: c.cr3 = v; return;
+    case 4:
+      // Bits the SDM reserves (as of CR4.LAM_SUP, bit 28) must be zero; PAE must stay set in long mode.
+      if (v & ~0x1ff7fffn) throw gp(`mov to cr4: reserved bits set in 0x${v.toString(16)}`);
+      if (!(v & 0x20n)) throw gp('mov to cr4: clearing PAE in long mode');
+      c.cr4 = v; return;
+    case 8: return;
+    default: throw new CpuFault(Vector.UD, undefined, `mov to cr${i.r0}: no such control register`);
+  }
+}
+
+function cpuid(c: Cpu): void {
+  const [a, b, cx, d] = c.sys.cpuid(c.r[0] >>> 0, c.r[2] >>> 0);
+  writeReg(c, 0, 4, a | 0, 0); writeReg(c, 3, 4, b | 0, 0); writeReg(c, 1, 4, cx | 0, 0); writeReg(c, 2, 4, d | 0, 0);
+}
+
+function rdmsr(c: Cpu, i: Insn): void {
+  requireCpl0(c, i);
+  const msr = c.r[2] >>> 0;
+  const v = c.sys.rdmsr(c, msr);
+  if (v === undefined) throw gp(`rdmsr: MSR 0x${msr.toString(16)} is not modelled by this machine`);
+  writeReg(c, 0, 4, Number(v & 0xffffffffn) | 0, 0);
+  writeReg(c, 2, 4, Number((v >> 32n) & 0xffffffffn) | 0, 0);
+}
+
+function wrmsr(c: Cpu, i: Insn): void {
+  requireCpl0(c, i);
+  const msr = c.r[2] >>> 0;
+  const v = (BigInt(c.r[4] >>> 0) << 32n) | BigInt(c.r[0] >>> 0);
+  if (!c.sys.wrmsr(c, msr, v)) throw gp(`wrmsr: MSR 0x${msr.toString(16)} is not modelled by this machine or the value 0x${v.toString(16)} is invalid`);
+}
+
+/** RDTSC: a deterministic counter derived from retired instructions. */
+function rdtsc(c: Cpu): void {
+  const t = BigInt(c.icount) * 4n + (c.msrs.get(0x10) ?? 0n);
+  writeReg(c, 0, 4, Number(t & 0xffffffffn) | 0, 0);
+  writeReg(c, 2, 4, Number((t >> 32n) & 0xffffffffn) | 0, 0);
+}
+
+function platform(kind: PlatformInsn): Handler {
+  return (c, i) => c.sys.platform(c, i, kind);
+}
+
+export const systemHandlers: Record<string, Handler> = {
+  clc: flagOp((c) => { materialize(c); c.flags &= ~Fl.CF; }),
+  stc: flagOp((c) => { materialize(c); c.flags |= Fl.CF; }),
+  cmc: flagOp((c) => { const cf = getCF(c); materialize(c); c.flags = (c.flags & ~Fl.CF) | (cf ^ 1); }),
+  cld: flagOp((c) => { c.flags &= ~Fl.DF; }),
+  std: flagOp((c) => { c.flags |= Fl.DF; }),
+  cli: (c, i) => { requireCpl0(c, i); c.flags &= ~Fl.IF; },
+  // STI: interrupts stay blocked for one more instruction (the shadow that makes "sti; hlt" and
+  // "sti; tdcall" atomic).
+  sti: (c, i) => { requireCpl0(c, i); if (!(c.flags & Fl.IF)) c.stiShadowUntil = c.icount + 1; c.flags |= Fl.IF; },
+  nop, endbr64: nop, endbr32: nop, pause: nop, lfence: nop, mfence: nop, sfence: nop,
+  int3: () => { throw new MachineStop('int3', 'int3 breakpoint instruction', false); },
+  int: (c, i) => {
+    if ((i.immLo & 0xff) === 3) throw new MachineStop('int3', 'int $3 breakpoint instruction', false);
+    throw new CpuFault(Vector.GP, ((i.immLo & 0xff) << 3) | 2, `int $${i.immLo & 0xff}: no interrupt descriptor table is modelled`);
+  },
+  ud2: () => { throw new CpuFault(Vector.UD, undefined, 'ud2: invalid opcode'); },
+  hlt: (c, i) => { requireCpl0(c, i); throw new MachineStop('halt', 'hlt: processor halted', false); },
+  cpuid, rdmsr, wrmsr, rdtsc,
+  tdcall: platform('tdcall'),
+  seamcall: platform('seamcall'),
+  vmcall: platform('vmcall'),
+  vmxon: platform('vmxon'),
+  vmxoff: platform('vmxoff'),
+};

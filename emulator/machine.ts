@@ -1,0 +1,478 @@
+// Machine: one x86-64 processor and its memory, with step / run-with-budget, typed stop
+// reasons, breakpoints checked in O(1) per instruction, watch ranges, and complete-state
+// snapshots. Usable from a plain Node script: no DAP and no VS Code here.
+
+import { Cpu, MSR, GPR_NAMES, addrToBig, bigToAddr, Fl } from './cpu/cpu';
+import { getRflags, setArith } from './cpu/flags';
+import { CpuFault, VECTOR_NAMES } from './cpu/fault';
+import { MachineStop, PlatformInsn, SystemHooks } from './cpu/system';
+import { decodeOne } from './decode/decoder';
+import { Insn } from './decode/insn';
+import { resolveHandler } from './exec/index';
+import { Memory, PAGE_SIZE, Page, Perm, Access } from './memory/memory';
+
+/** Why a run or step ended. */
+export type StopKind =
+  | 'breakpoint' | 'fault' | 'halt' | 'returned' | 'budget' | 'not-emulated' | 'int3' | 'platform' | 'watch';
+
+export interface StopReason {
+  kind: StopKind;
+  /** RIP at the stop (for faults and not-emulated: the instruction that did not complete). */
+  address: bigint;
+  message: string;
+  vector?: number;
+  errorCode?: number;
+  /** #PF: the linear address (CR2). */
+  faultAddress?: bigint;
+  /** Watch hits (kind 'watch'). */
+  watches?: { id: number; access: Access }[];
+  /** Platform stops carry their own data. */
+  detail?: unknown;
+}
+
+/** Fault delivery hook: return true when the fault was handled (e.g. an exception-table fixup set RIP). */
+export type FaultHandler = (fault: CpuFault, insn: Insn) => boolean;
+
+export interface MachineOptions {
+  /** CPUID answers by `leaf` or `leaf:subleaf` (hex or decimal keys), as [eax, ebx, ecx, edx]. */
+  cpuid?: Record<string, [number, number, number, number]>;
+}
+
+type Cpuid = [number, number, number, number];
+
+/** Register names accepted by getReg/setReg beyond the GPRs. */
+const SUB_REGS: Record<string, [number, number, number]> = {}; // name → [gpr, size, high-byte]
+(() => {
+  const legacy = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'];
+  legacy.forEach((n, i) => { SUB_REGS['e' + n] = [i, 4, 0]; SUB_REGS[n] = [i, 2, 0]; });
+  ['al', 'cl', 'dl', 'bl', 'spl', 'bpl', 'sil', 'dil'].forEach((n, i) => { SUB_REGS[n] = [i, 1, 0]; });
+  ['ah', 'ch', 'dh', 'bh'].forEach((n, i) => { SUB_REGS[n] = [i, 1, 1]; });
+  for (let i = 8; i < 16; i++) {
+    SUB_REGS[`r${i}d`] = [i, 4, 0]; SUB_REGS[`r${i}w`] = [i, 2, 0];
+    SUB_REGS[`r${i}b`] = [i, 1, 0]; SUB_REGS[`r${i}l`] = [i, 1, 0];
+  }
+})();
+
+/** Default CPUID: a Sapphire Rapids-like Intel part with VMX, POPCNT, BMI1, LZCNT, long mode. */
+function defaultCpuid(): Map<string, Cpuid> {
+  const m = new Map<string, Cpuid>();
+  m.set('0', [0x21, 0x756e6547, 0x6c65746e, 0x49656e69]); // "GenuineIntel"
+  m.set('1', [0x000806f8, 0x00000800, 0x77fafbff & ~(1 << 31), 0xbfebfbff]);
+  m.set('7:0', [0, (1 << 3) | (1 << 8), 0, 0]);
+  m.set('80000000', [0x80000008, 0, 0, 0]);
+  m.set('80000001', [0, 0, (1 << 5) | 1, (1 << 29) | (1 << 20) | (1 << 11)]);
+  m.set('80000008', [0x3034, 0, 0, 0]);
+  return m;
+}
+
+function parseKey(k: string): string {
+  const [leaf, sub] = k.split(':');
+  const norm = (s: string) => (s.startsWith('0x') ? parseInt(s, 16) : /[a-f]/i.test(s) ? parseInt(s, 16) : parseInt(s, 16)).toString(16);
+  return sub === undefined ? norm(leaf) : `${norm(leaf)}:${Number(sub)}`;
+}
+
+export class Machine implements SystemHooks {
+  readonly cpu = new Cpu();
+  readonly mem = new Memory();
+  /** Replaced by the platform layer (TDX module, VMX); until then these stop with a clear reason. */
+  platformHook: ((c: Cpu, i: Insn, kind: PlatformInsn) => void) | undefined;
+  /** Exception delivery (kernel exception tables); without it every fault stops the run. */
+  faultHandler: FaultHandler | undefined;
+  /** Where a `ret` from the entry function lands: execution there stops with 'returned'. */
+  returnAddress: number | undefined;
+
+  private readonly cpuidTable: Map<string, Cpuid>;
+  private readonly breakpoints = new Set<number>();
+  /** Decode cache of the page RIP is in. */
+  private cBase = NaN;
+  private cCode: (Insn | undefined)[] = [];
+  private nextWatchId = 1;
+
+  constructor(opts: MachineOptions = {}) {
+    this.cpu.mem = this.mem;
+    this.cpu.sys = this;
+    this.cpuidTable = defaultCpuid();
+    for (const [k, v] of Object.entries(opts.cpuid ?? {})) this.cpuidTable.set(parseKey(k), v);
+    this.mem.onCodeWrite = () => { this.cBase = NaN; };
+    this.cpu.r[9] = 0;
+  }
+
+  // ---- memory -------------------------------------------------------------------------------
+
+  /** Maps [address, address+size) (page granular) with permissions such as 'rx' or 'rw'. */
+  map(address: bigint, size: number, perms: string, name = ''): void {
+    this.mem.map(this.addr(address), size, perms, name);
+    this.cBase = NaN;
+  }
+
+  unmap(address: bigint, size: number): void {
+    this.mem.unmap(this.addr(address), size);
+    this.cBase = NaN;
+  }
+
+  /** Debugger/loader write: ignores permissions; decoded code there is invalidated. */
+  writeBytes(address: bigint, bytes: Uint8Array): void {
+    this.mem.writeBytes(this.addr(address), bytes);
+  }
+
+  readBytes(address: bigint, length: number): Uint8Array {
+    return this.mem.readBytes(this.addr(address), length);
+  }
+
+  private addr(a: bigint): number {
+    const v = bigToAddr(a);
+    if (v === undefined) throw new Error(`0x${BigInt.asUintN(64, a).toString(16)} is not a canonical address`);
+    return v;
+  }
+
+  // ---- registers ----------------------------------------------------------------------------
+
+  getReg(name: string): bigint {
+    const n = name.toLowerCase().replace(/^[$%]/, '');
+    const c = this.cpu;
+    const g = (GPR_NAMES as readonly string[]).indexOf(n);
+    if (g >= 0) return c.getGpr(g);
+    const sub = SUB_REGS[n];
+    if (sub) {
+      const v = c.getGpr(sub[0]);
+      return sub[2] ? (v >> 8n) & 0xffn : BigInt.asUintN(sub[1] * 8, v);
+    }
+    switch (n) {
+      case 'rip': return addrToBig(c.rip);
+      case 'rflags': case 'eflags': return BigInt(getRflags(c) >>> 0);
+      case 'cr0': return c.cr0;
+      case 'cr2': return c.cr2;
+      case 'cr3': return c.cr3;
+      case 'cr4': return c.cr4;
+      case 'efer': return c.efer;
+      case 'fs_base': case 'fsbase': return addrToBig(c.fsBase);
+      case 'gs_base': case 'gsbase': return addrToBig(c.gsBase);
+      case 'cpl': return BigInt(c.cpl);
+    }
+    throw new Error(`unknown register '${name}'`);
+  }
+
+  setReg(name: string, value: bigint): void {
+    const n = name.toLowerCase().replace(/^[$%]/, '');
+    const c = this.cpu;
+    const g = (GPR_NAMES as readonly string[]).indexOf(n);
+    if (g >= 0) { c.setGpr(g, value); return; }
+    const sub = SUB_REGS[n];
+    if (sub) {
+      const [r, size, high] = sub;
+      const old = c.getGpr(r);
+      if (size === 4) c.setGpr(r, BigInt.asUintN(32, value));
+      else {
+        const shift = high ? 8n : 0n, mask = ((1n << BigInt(size * 8)) - 1n) << shift;
+        c.setGpr(r, (old & ~mask) | ((BigInt.asUintN(size * 8, value) << shift) & mask));
+      }
+      return;
+    }
+    switch (n) {
+      case 'rip': c.rip = this.addr(value); return;
+      case 'rflags': case 'eflags': {
+        const v = Number(BigInt.asUintN(32, value));
+        setArith(c, v);
+        c.flags = (v & ~0x30000) | Fl.FIXED;
+        return;
+      }
+      case 'cr0': c.cr0 = value; return;
+      case 'cr2': c.cr2 = value; return;
+      case 'cr3': c.cr3 = value; return;
+      case 'cr4': c.cr4 = value; return;
+      case 'efer': c.efer = value; return;
+      case 'fs_base': case 'fsbase': c.fsBase = this.addr(value); return;
+      case 'gs_base': case 'gsbase': c.gsBase = this.addr(value); return;
+      case 'cpl': c.cpl = Number(value) & 3; this.mem.user = c.cpl === 3; return;
+    }
+    throw new Error(`unknown register '${name}'`);
+  }
+
+  // ---- breakpoints and watches ------------------------------------------------------------
+
+  addBreakpoint(address: bigint): void {
+    const a = this.addr(address);
+    this.breakpoints.add(a);
+    const ins = this.cachedInsn(a);
+    if (ins) ins.bp = true;
+  }
+
+  removeBreakpoint(address: bigint): void {
+    const a = this.addr(address);
+    this.breakpoints.delete(a);
+    const ins = this.cachedInsn(a);
+    if (ins) ins.bp = false;
+  }
+
+  clearBreakpoints(): void {
+    for (const a of [...this.breakpoints]) this.removeBreakpoint(addrToBig(a));
+  }
+
+  hasBreakpoint(address: bigint): boolean {
+    return this.breakpoints.has(this.addr(address));
+  }
+
+  /** Watches accesses to [address, address+size); returns an id for removeWatch. */
+  addWatch(address: bigint, size: number, kind: 'read' | 'write' | 'readWrite'): number {
+    const id = this.nextWatchId++;
+    const start = this.addr(address);
+    this.mem.addWatch({ id, start, end: start + size, read: kind !== 'write', write: kind !== 'read' });
+    return id;
+  }
+
+  removeWatch(id: number): void {
+    this.mem.removeWatch(id);
+  }
+
+  private cachedInsn(a: number): Insn | undefined {
+    const page = this.mem.pageAt(a);
+    return page?.code ? (page.code[a & 4095] as Insn | undefined) : undefined;
+  }
+
+  // ---- decoding -----------------------------------------------------------------------------
+
+  /** The decoded instruction at an address (decoding and caching it); throws CpuFault for #PF on fetch. */
+  insnAt(address: number): Insn {
+    const page = this.mem.fetchPage(address);
+    const off = address & 4095;
+    if (page.code === null) {
+      page.code = new Array(PAGE_SIZE);
+      this.mem.protectCode(Math.floor(address / PAGE_SIZE));
+    }
+    const cached = page.code[off] as Insn | undefined;
+    if (cached) return cached;
+    const ins = this.decode(page, address);
+    page.code[off] = ins;
+    return ins;
+  }
+
+  private decode(page: Page, address: number): Insn {
+    const off = address & 4095;
+    let bytes = page.data.subarray(off, Math.min(off + 15, PAGE_SIZE));
+    if (bytes.length < 15) {
+      const next = this.mem.pageAt(address - off + PAGE_SIZE);
+      if (next && next.perms & Perm.X) {
+        const joined = new Uint8Array(15);
+        joined.set(bytes);
+        joined.set(next.data.subarray(0, 15 - bytes.length), bytes.length);
+        bytes = joined;
+      }
+    }
+    const r = decodeOne(bytes, address);
+    if ('incomplete' in r) {
+      // The instruction continues into a page we may not fetch from.
+      this.mem.fetchPage(address - off + PAGE_SIZE);
+      throw new Error('unreachable: incomplete decode on a mapped page');
+    }
+    const ins = r.insn;
+    if (address === this.returnAddress) {
+      ins.exec = () => { throw new MachineStop('returned', 'the entry function returned', true); };
+    } else {
+      ins.exec = resolveHandler(ins);
+    }
+    ins.bp = this.breakpoints.has(address);
+    return ins;
+  }
+
+  // ---- execution ----------------------------------------------------------------------------
+
+  /** Executes one whole instruction (a REP string instruction runs to completion). Null when it completed normally. */
+  step(): StopReason | null {
+    const start = this.cpu.rip;
+    for (;;) {
+      const r = this.execute(1, false);
+      if (r.kind !== 'budget') return r;
+      if (!(this.cpu.repPending && this.cpu.rip === start)) return null;
+    }
+  }
+
+  /** Runs until a stop or until `budget` instructions have executed. A breakpoint at the starting RIP does not stop it. */
+  run(budget: number): StopReason {
+    return this.execute(budget, true);
+  }
+
+  private execute(budget: number, checkFirst: boolean): StopReason {
+    const c = this.cpu, mem = this.mem;
+    const end = c.icount + budget;
+    let first = true;
+    for (;;) {
+      let ins: Insn | undefined;
+      try {
+        while (c.icount < end) {
+          const rip = c.rip, off = rip & 4095;
+          if (rip - off !== this.cBase) this.enterPage(rip);
+          ins = this.cCode[off];
+          if (ins === undefined) ins = this.insnAt(rip);
+          if (ins.bp && !first && !c.repPending) return this.stop('breakpoint', `breakpoint at ${hex(rip)}`);
+          first = false;
+          mem.logN = 0;
+          c.rip = ins.next;
+          ins.exec(c, ins);
+          c.icount++;
+          if (mem.watchHits.length !== 0) return this.watchStop();
+        }
+        void checkFirst;
+        return this.stop('budget', `instruction budget of ${budget} exhausted`);
+      } catch (e) {
+        const at = ins ? ins.addr : c.rip;
+        if (e instanceof CpuFault) {
+          c.rip = at;
+          c.repPending = false;
+          if (e.address !== undefined && e.vector === 14) c.cr2 = addrToBig(e.address);
+          if (this.faultHandler && ins && this.faultHandler(e, ins)) { c.icount++; first = false; continue; }
+          return {
+            kind: 'fault', address: addrToBig(at), vector: e.vector, errorCode: e.errorCode,
+            faultAddress: e.address !== undefined ? addrToBig(e.address) : undefined,
+            message: `${VECTOR_NAMES[e.vector] ?? `vector ${e.vector}`}${e.errorCode !== undefined ? `(${e.errorCode})` : ''}: ${e.message} at ${hex(at)}`,
+          };
+        }
+        if (e instanceof MachineStop) {
+          if (e.rewind) c.rip = at; else c.icount++;
+          return { kind: e.kind, address: addrToBig(e.rewind ? at : at), message: e.message, detail: e.detail };
+        }
+        throw e;
+      }
+    }
+  }
+
+  private enterPage(rip: number): void {
+    const page = this.mem.fetchPage(rip);
+    if (page.code === null) {
+      page.code = new Array(PAGE_SIZE);
+      this.mem.protectCode(Math.floor(rip / PAGE_SIZE));
+    }
+    this.cCode = page.code as (Insn | undefined)[];
+    this.cBase = rip - (rip & 4095);
+  }
+
+  private stop(kind: StopKind, message: string): StopReason {
+    return { kind, address: addrToBig(this.cpu.rip), message };
+  }
+
+  private watchStop(): StopReason {
+    const hits = this.mem.watchHits;
+    this.mem.watchHits = [];
+    const h = hits[0];
+    return {
+      kind: 'watch', address: addrToBig(this.cpu.rip),
+      message: `data breakpoint: ${h.access.write ? 'write to' : 'read from'} ${hex(h.access.address)} (${h.access.size} bytes, value 0x${h.access.value.toString(16)})`,
+      watches: hits.map((x) => ({ id: x.watch.id, access: x.access })),
+    };
+  }
+
+  /** Memory accesses of the last executed instruction. */
+  lastAccesses(): Access[] {
+    return this.mem.accesses();
+  }
+
+  get instructionCount(): number {
+    return this.cpu.icount;
+  }
+
+  // ---- SystemHooks: CPUID, MSRs, platform -------------------------------------------------
+
+  cpuid(leaf: number, subleaf: number): Cpuid {
+    const k = leaf.toString(16);
+    return this.cpuidTable.get(`${k}:${subleaf}`) ?? this.cpuidTable.get(k) ?? [0, 0, 0, 0];
+  }
+
+  /** Sets a CPUID answer (the platform uses this for leaf 0x21 in a TD guest). */
+  setCpuid(leaf: number, subleaf: number | undefined, value: Cpuid): void {
+    this.cpuidTable.set(subleaf === undefined ? leaf.toString(16) : `${leaf.toString(16)}:${subleaf}`, value);
+  }
+
+  rdmsr(c: Cpu, msr: number): bigint | undefined {
+    switch (msr) {
+      case MSR.IA32_EFER: return c.efer;
+      case MSR.IA32_FS_BASE: return addrToBig(c.fsBase);
+      case MSR.IA32_GS_BASE: return addrToBig(c.gsBase);
+      case MSR.IA32_TSC: return BigInt(c.icount) * 4n + (c.msrs.get(MSR.IA32_TSC) ?? 0n);
+    }
+    return c.msrs.get(msr);
+  }
+
+  wrmsr(c: Cpu, msr: number, value: bigint): boolean {
+    switch (msr) {
+      case MSR.IA32_EFER:
+        if (value & ~0xd01n) return false; // SCE, LME, LMA, NXE only
+        c.efer = value | 0x500n; return true; // long mode stays active
+      case MSR.IA32_FS_BASE: case MSR.IA32_GS_BASE: {
+        const a = bigToAddr(value);
+        if (a === undefined) return false;
+        if (msr === MSR.IA32_FS_BASE) c.fsBase = a; else c.gsBase = a;
+        return true;
+      }
+      case MSR.IA32_TSC: c.msrs.set(MSR.IA32_TSC, value - BigInt(c.icount) * 4n); return true;
+    }
+    if (!c.msrs.has(msr)) return false;
+    c.msrs.set(msr, value);
+    return true;
+  }
+
+  /** Declares an MSR the machine models (readable and writable). */
+  defineMsr(msr: number, value: bigint): void {
+    this.cpu.msrs.set(msr, value);
+  }
+
+  platform(c: Cpu, i: Insn, kind: PlatformInsn): void {
+    if (this.platformHook) { this.platformHook(c, i, kind); return; }
+    throw new MachineStop('platform', `${kind} at ${hex(i.addr)}: the TDX/VMX platform is not modelled in this machine (no platform attached)`, true);
+  }
+
+  // ---- snapshots ----------------------------------------------------------------------------
+
+  /** The complete state: registers, flags, control registers, MSRs, memory and its permissions. */
+  snapshot(): MachineSnapshot {
+    const c = this.cpu;
+    const pages = new Map<number, { data: Uint8Array; perms: number; region: string }>();
+    for (const [k, p] of this.mem.pages) pages.set(k, { data: p.data.slice(), perms: p.perms, region: p.region });
+    return {
+      r: c.r.slice(), rip: c.rip, flags: c.flags, fop: c.fop, fsz: c.fsz,
+      lazy: [c.faLo, c.faHi, c.fbLo, c.fbHi, c.frLo, c.frHi, c.fcf],
+      fsBase: c.fsBase, gsBase: c.gsBase, cr: [c.cr0, c.cr2, c.cr3, c.cr4, c.efer], cpl: c.cpl,
+      icount: c.icount, stiShadowUntil: c.stiShadowUntil, repPending: c.repPending,
+      msrs: new Map(c.msrs), shadow: [c.ssRet.slice(), c.ssTarget.slice(), c.ssSp.slice()], ssN: c.ssN,
+      pages,
+    };
+  }
+
+  restore(s: MachineSnapshot): void {
+    const c = this.cpu;
+    c.r.set(s.r); c.rip = s.rip; c.flags = s.flags; c.fop = s.fop; c.fsz = s.fsz;
+    [c.faLo, c.faHi, c.fbLo, c.fbHi, c.frLo, c.frHi, c.fcf] = s.lazy;
+    c.fsBase = s.fsBase; c.gsBase = s.gsBase;
+    [c.cr0, c.cr2, c.cr3, c.cr4, c.efer] = s.cr;
+    c.cpl = s.cpl; this.mem.user = c.cpl === 3;
+    c.icount = s.icount; c.stiShadowUntil = s.stiShadowUntil; c.repPending = s.repPending;
+    c.msrs.clear(); for (const [k, v] of s.msrs) c.msrs.set(k, v);
+    c.ssRet.set(s.shadow[0]); c.ssTarget.set(s.shadow[1]); c.ssSp.set(s.shadow[2]); c.ssN = s.ssN;
+    this.mem.pages.clear();
+    for (const [k, p] of s.pages) {
+      const page = new Page(p.perms, p.region);
+      page.data.set(p.data);
+      this.mem.pages.set(k, page);
+    }
+    this.mem.watchHits = [];
+    const watches = [...this.mem.watches];
+    this.mem.clearWatches();
+    for (const w of watches) this.mem.addWatch(w);
+    this.mem.flushTlb();
+    this.cBase = NaN;
+  }
+
+  /** Human-readable fault or stop message for a CpuFault vector. */
+  static vectorName(v: number): string {
+    return VECTOR_NAMES[v] ?? `vector ${v}`;
+  }
+}
+
+export interface MachineSnapshot {
+  r: Int32Array; rip: number; flags: number; fop: number; fsz: number; lazy: number[];
+  fsBase: number; gsBase: number; cr: bigint[]; cpl: number; icount: number; stiShadowUntil: number;
+  repPending: boolean; msrs: Map<number, bigint>; shadow: Float64Array[]; ssN: number;
+  pages: Map<number, { data: Uint8Array; perms: number; region: string }>;
+}
+
+function hex(a: number): string {
+  return '0x' + addrToBig(a).toString(16);
+}

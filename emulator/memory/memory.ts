@@ -1,0 +1,377 @@
+// Sparse paged memory (4 KiB pages) with read/write/execute permissions, software TLBs for
+// the fast path, a per-instruction access log (data breakpoints, the UI, tests) and watch
+// ranges. Addresses are signed canonical doubles; faults are thrown as CpuFault.
+
+import { CpuFault, Vector } from '../cpu/fault';
+
+export const enum Perm { R = 1, W = 2, X = 4 }
+
+export const PAGE_SIZE = 4096;
+
+/** A mapped page; `code` caches decoded instructions by page offset once something executes here. */
+export class Page {
+  readonly data = new Uint8Array(PAGE_SIZE);
+  readonly dv = new DataView(this.data.buffer);
+  code: unknown[] | null = null;
+  /** True while a watch range overlaps the page: its accesses take the slow path. */
+  watched = false;
+  constructor(public perms: number, public region: string) {}
+}
+
+/** A data watch (data breakpoint): accesses overlapping [start, end) of the given kinds. */
+export interface Watch {
+  id: number;
+  start: number;
+  end: number;
+  read: boolean;
+  write: boolean;
+}
+
+/** One logged access. */
+export interface Access {
+  address: number;
+  size: number;
+  write: boolean;
+  /** The value read or written, little-endian, as an unsigned bigint. */
+  value: bigint;
+}
+
+const TLB = 256;
+const LOG_MAX = 64;
+
+function parsePerms(p: string): number {
+  let v = 0;
+  for (const ch of p) {
+    if (ch === 'r') v |= Perm.R;
+    else if (ch === 'w') v |= Perm.W;
+    else if (ch === 'x') v |= Perm.X;
+    else if (ch !== '-') throw new Error(`bad permission letter '${ch}' in '${p}' (use r, w, x)`);
+  }
+  return v;
+}
+
+export class Memory {
+  readonly pages = new Map<number, Page>();
+  private readonly rKey = new Float64Array(TLB).fill(NaN);
+  private readonly rPage: Page[] = new Array(TLB);
+  private readonly wKey = new Float64Array(TLB).fill(NaN);
+  private readonly wPage: Page[] = new Array(TLB);
+  /** High half of the last 64-bit read. */
+  hi = 0;
+  /** Current privilege level for the #PF error code's U/S bit. */
+  user = false;
+
+  // Access log of the current instruction (reset by the machine before each one).
+  logN = 0;
+  readonly logAddr = new Float64Array(LOG_MAX);
+  readonly logSize = new Uint8Array(LOG_MAX);
+  readonly logWrite = new Uint8Array(LOG_MAX);
+  readonly logLo = new Int32Array(LOG_MAX);
+  readonly logHi = new Int32Array(LOG_MAX);
+  /** Whether accesses are logged at all (the machine keeps it on; benchmarks may too). */
+  logging = true;
+
+  readonly watches: Watch[] = [];
+  /** Watches hit by the current instruction. */
+  watchHits: { watch: Watch; access: Access }[] = [];
+  /** Called when a write lands on a page holding decoded code. */
+  onCodeWrite: (pageKey: number) => void = () => {};
+
+  /** Maps [address, address+size) with permissions like 'rwx'; pages already mapped get the new permissions. */
+  map(address: number, size: number, perms: string | number, region = ''): void {
+    const p = typeof perms === 'number' ? perms : parsePerms(perms);
+    const first = Math.floor(address / PAGE_SIZE);
+    const last = Math.floor((address + Math.max(size, 1) - 1) / PAGE_SIZE);
+    for (let k = first; k <= last; k++) {
+      const page = this.pages.get(k);
+      if (page) { page.perms = p; if (region) page.region = region; } else this.pages.set(k, new Page(p, region));
+    }
+    this.flushTlb();
+  }
+
+  unmap(address: number, size: number): void {
+    const first = Math.floor(address / PAGE_SIZE);
+    const last = Math.floor((address + Math.max(size, 1) - 1) / PAGE_SIZE);
+    for (let k = first; k <= last; k++) {
+      if (this.pages.get(k)?.code) this.onCodeWrite(k);
+      this.pages.delete(k);
+    }
+    this.flushTlb();
+  }
+
+  isMapped(address: number): boolean {
+    return this.pages.has(Math.floor(address / PAGE_SIZE));
+  }
+
+  pageAt(address: number): Page | undefined {
+    return this.pages.get(Math.floor(address / PAGE_SIZE));
+  }
+
+  flushTlb(): void {
+    this.rKey.fill(NaN);
+    this.wKey.fill(NaN);
+  }
+
+  /** Drops a page from the write TLB (it now holds code whose writes must be seen). */
+  protectCode(pageKey: number): void {
+    const i = pageKey & (TLB - 1);
+    if (this.wKey[i] === pageKey) this.wKey[i] = NaN;
+  }
+
+  // ---- fault helpers -------------------------------------------------------------------
+
+  private pf(address: number, present: boolean, write: boolean, fetch: boolean): CpuFault {
+    const code = (present ? 1 : 0) | (write ? 2 : 0) | (this.user ? 4 : 0) | (fetch ? 16 : 0);
+    const what = fetch ? 'instruction fetch from' : write ? 'write to' : 'read from';
+    const why = !present ? 'unmapped address' : write ? 'read-only page' : fetch ? 'non-executable page' : 'unreadable page';
+    return new CpuFault(Vector.PF, code, `page fault: ${what} ${why} 0x${BigInt.asUintN(64, BigInt(address)).toString(16)}`, address);
+  }
+
+  private fillR(k: number, address: number): Page {
+    const p = this.pages.get(k);
+    if (!p || !(p.perms & Perm.R)) throw this.pf(address, !!p, false, false);
+    if (!p.watched) {
+      const i = k & (TLB - 1);
+      this.rKey[i] = k;
+      this.rPage[i] = p;
+    }
+    return p;
+  }
+
+  private fillW(k: number, address: number): Page {
+    const p = this.pages.get(k);
+    if (!p || !(p.perms & Perm.W)) throw this.pf(address, !!p, true, false);
+    if (!p.watched && p.code === null) {
+      const i = k & (TLB - 1);
+      this.wKey[i] = k;
+      this.wPage[i] = p;
+    }
+    return p;
+  }
+
+  /** Page for an instruction fetch at `address`: throws #PF when unmapped or not executable. */
+  fetchPage(address: number): Page {
+    const p = this.pages.get(Math.floor(address / PAGE_SIZE));
+    if (!p || !(p.perms & Perm.X)) throw this.pf(address, !!p, false, true);
+    return p;
+  }
+
+  // ---- logging and watches ----------------------------------------------------------------
+
+  private log(a: number, size: number, write: boolean, lo: number, hi: number): void {
+    const n = this.logN++;
+    if (n < LOG_MAX) {
+      this.logAddr[n] = a; this.logSize[n] = size; this.logWrite[n] = write ? 1 : 0;
+      this.logLo[n] = lo; this.logHi[n] = hi;
+    }
+  }
+
+  private checkWatch(a: number, size: number, write: boolean, lo: number, hi: number): void {
+    for (const w of this.watches) {
+      if (a < w.end && a + size > w.start && (write ? w.write : w.read)) {
+        this.watchHits.push({ watch: w, access: { address: a, size, write, value: joinBig(lo, hi, size) } });
+      }
+    }
+  }
+
+  /** The accesses of the current instruction (at most 64 are kept). */
+  accesses(): Access[] {
+    const out: Access[] = [];
+    for (let i = 0; i < Math.min(this.logN, LOG_MAX); i++) {
+      out.push({ address: this.logAddr[i], size: this.logSize[i], write: this.logWrite[i] === 1,
+        value: joinBig(this.logLo[i], this.logHi[i], this.logSize[i]) });
+    }
+    return out;
+  }
+
+  addWatch(w: Watch): void {
+    this.watches.push(w);
+    this.refreshWatched();
+  }
+
+  removeWatch(id: number): void {
+    const i = this.watches.findIndex((w) => w.id === id);
+    if (i >= 0) this.watches.splice(i, 1);
+    this.refreshWatched();
+  }
+
+  clearWatches(): void {
+    this.watches.length = 0;
+    this.refreshWatched();
+  }
+
+  private refreshWatched(): void {
+    for (const p of this.pages.values()) p.watched = false;
+    for (const w of this.watches) {
+      for (let k = Math.floor(w.start / PAGE_SIZE); k <= Math.floor((w.end - 1) / PAGE_SIZE); k++) {
+        const p = this.pages.get(k);
+        if (p) p.watched = true;
+      }
+    }
+    this.flushTlb();
+  }
+
+  // ---- emulated accesses (permissions, log, watches) --------------------------------------
+
+  read8(a: number): number {
+    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
+    const v = p.data[off];
+    if (this.logging) this.log(a, 1, false, v, 0);
+    if (p.watched) this.checkWatch(a, 1, false, v, 0);
+    return v;
+  }
+
+  read16(a: number): number {
+    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
+    let v: number;
+    if (off <= 4094) v = p.dv.getUint16(off, true);
+    else v = this.crossRead(a, 2);
+    if (this.logging) this.log(a, 2, false, v, 0);
+    if (p.watched || off > 4094) this.checkWatchIf(a, 2, false, v, 0);
+    return v;
+  }
+
+  read32(a: number): number {
+    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
+    let v: number;
+    if (off <= 4092) v = p.dv.getInt32(off, true);
+    else v = this.crossRead(a, 4) | 0;
+    if (this.logging) this.log(a, 4, false, v, 0);
+    if (p.watched || off > 4092) this.checkWatchIf(a, 4, false, v, 0);
+    return v;
+  }
+
+  /** Returns the low half; the high half is left in `this.hi`. */
+  read64(a: number): number {
+    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
+    let lo: number, hi: number;
+    if (off <= 4088) { lo = p.dv.getInt32(off, true); hi = p.dv.getInt32(off + 4, true); }
+    else { lo = this.crossRead(a, 4) | 0; hi = this.crossRead(a + 4, 4) | 0; }
+    this.hi = hi;
+    if (this.logging) this.log(a, 8, false, lo, hi);
+    if (p.watched || off > 4088) this.checkWatchIf(a, 8, false, lo, hi);
+    return lo;
+  }
+
+  write8(a: number, v: number): void {
+    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a);
+    p.data[off] = v;
+    if (this.logging) this.log(a, 1, true, v & 0xff, 0);
+    if (p.watched) this.checkWatch(a, 1, true, v & 0xff, 0);
+  }
+
+  write16(a: number, v: number): void {
+    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    if (off > 4094) { this.crossWrite(a, 2, v, 0); return; }
+    const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a);
+    p.dv.setUint16(off, v & 0xffff, true);
+    if (this.logging) this.log(a, 2, true, v & 0xffff, 0);
+    if (p.watched) this.checkWatch(a, 2, true, v & 0xffff, 0);
+  }
+
+  write32(a: number, v: number): void {
+    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    if (off > 4092) { this.crossWrite(a, 4, v, 0); return; }
+    const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a);
+    p.dv.setInt32(off, v | 0, true);
+    if (this.logging) this.log(a, 4, true, v | 0, 0);
+    if (p.watched) this.checkWatch(a, 4, true, v | 0, 0);
+  }
+
+  write64(a: number, lo: number, hi: number): void {
+    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    if (off > 4088) { this.crossWrite(a, 8, lo, hi); return; }
+    const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a);
+    p.dv.setInt32(off, lo | 0, true);
+    p.dv.setInt32(off + 4, hi | 0, true);
+    if (this.logging) this.log(a, 8, true, lo | 0, hi | 0);
+    if (p.watched) this.checkWatch(a, 8, true, lo | 0, hi | 0);
+  }
+
+  /** Faults unless every byte of [a, a+size) is writable; used before multi-part writes. */
+  probeWrite(a: number, size: number): void {
+    const k1 = Math.floor(a / PAGE_SIZE), k2 = Math.floor((a + size - 1) / PAGE_SIZE);
+    this.fillW(k1, a);
+    if (k2 !== k1) this.fillW(k2, k2 * PAGE_SIZE);
+  }
+
+  private slowWritePage(k: number, a: number): Page {
+    const p = this.fillW(k, a);
+    if (p.code !== null) this.invalidateCode(k);
+    return p;
+  }
+
+  private invalidateCode(k: number): void {
+    const p = this.pages.get(k);
+    if (p) p.code = null;
+    // An instruction decoded at the end of the previous page may extend into this one.
+    const prev = this.pages.get(k - 1);
+    if (prev) prev.code = null;
+    this.onCodeWrite(k);
+  }
+
+  private checkWatchIf(a: number, size: number, write: boolean, lo: number, hi: number): void {
+    if (this.watches.length) this.checkWatch(a, size, write, lo, hi);
+  }
+
+  private crossRead(a: number, size: number): number {
+    let v = 0;
+    for (let j = 0; j < size; j++) {
+      const b = a + j, off = b & 4095, k = (b - off) / 4096;
+      const p = this.fillR(k, b);
+      v += p.data[off] * 2 ** (8 * j);
+    }
+    return v;
+  }
+
+  private crossWrite(a: number, size: number, lo: number, hi: number): void {
+    this.probeWrite(a, size);
+    for (let j = 0; j < size; j++) {
+      const b = a + j, off = b & 4095, k = (b - off) / 4096;
+      const p = this.slowWritePage(k, b);
+      p.data[off] = j < 4 ? (lo >>> (8 * j)) & 0xff : (hi >>> (8 * (j - 4))) & 0xff;
+    }
+    if (this.logging) this.log(a, size, true, lo | 0, hi | 0);
+    this.checkWatchIf(a, size, true, lo, hi);
+  }
+
+  // ---- debugger access (no permissions, no log) -------------------------------------------
+
+  /** Reads bytes for the debugger; throws a plain Error naming the first unmapped address. */
+  readBytes(a: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let j = 0; j < length; j++) {
+      const b = a + j, p = this.pages.get(Math.floor(b / PAGE_SIZE));
+      if (!p) throw new Error(`address 0x${BigInt.asUintN(64, BigInt(b)).toString(16)} is not mapped`);
+      out[j] = p.data[b & 4095];
+    }
+    return out;
+  }
+
+  /** How many bytes from `a` on are readable by the debugger (mapped), up to `length`. */
+  mappedLength(a: number, length: number): number {
+    let j = 0;
+    while (j < length && this.pages.has(Math.floor((a + j) / PAGE_SIZE))) j += PAGE_SIZE - ((a + j) & 4095);
+    return Math.min(j, length);
+  }
+
+  /** Writes bytes for the debugger or a loader, ignoring permissions; decoded code is invalidated. */
+  writeBytes(a: number, bytes: Uint8Array): void {
+    for (let j = 0; j < bytes.length; j++) {
+      const b = a + j, k = Math.floor(b / PAGE_SIZE), p = this.pages.get(k);
+      if (!p) throw new Error(`address 0x${BigInt.asUintN(64, BigInt(b)).toString(16)} is not mapped`);
+      if (p.code !== null) this.invalidateCode(k);
+      p.data[b & 4095] = bytes[j];
+    }
+  }
+}
+
+function joinBig(lo: number, hi: number, size: number): bigint {
+  const v = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  return BigInt.asUintN(size * 8, v);
+}

@@ -1,0 +1,20 @@
+// `npm run bench`: every performance figure with the comparison it is measured against, in
+// the same run. `--json` prints one object, one key per benchmark; `--quick` shrinks the work.
+
+import { benchLoop } from './loop';
+
+async function main(): Promise<void> {
+  const args = new Set(process.argv.slice(2));
+  const json = args.has('--json');
+  const quick = args.has('--quick');
+  const log = json ? (s: string) => process.stderr.write(s + '\n') : (s: string) => console.log(s);
+  const results: Record<string, unknown> = {};
+
+  results.loop = benchLoop(quick ? 20e6 : 500e6, log);
+  const loop = results.loop as ReturnType<typeof benchLoop>;
+  log(`loop: ${loop.emulatorMips} MIPS (target ≥ 60); native ${loop.nativeMips} MIPS; qemu -singlestep ${loop.qemuSingleStepMips ?? 'n/a'} MIPS`);
+
+  if (json) console.log(JSON.stringify(results));
+}
+
+main().catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
