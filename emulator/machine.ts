@@ -31,7 +31,7 @@ export interface StopReason {
 }
 
 /** Fault delivery hook: return true when the fault was handled (e.g. an exception-table fixup set RIP). */
-export type FaultHandler = (fault: CpuFault, insn: Insn) => boolean;
+export type FaultHandler = (fault: CpuFault, insn: Insn | undefined) => boolean;
 
 export interface MachineOptions {
   /** CPUID answers by `leaf` or `leaf:subleaf` (hex or decimal keys), as [eax, ebx, ecx, edx]. */
@@ -86,6 +86,8 @@ export class Machine implements SystemHooks {
   /** Decode cache of the page RIP is in. */
   private cBase = NaN;
   private cCode: (Insn | undefined)[] = [];
+  /** Bumped whenever decoded code or fetch permissions may have changed: cached successor links die. */
+  private epoch = 1;
   private nextWatchId = 1;
 
   constructor(opts: MachineOptions = {}) {
@@ -93,7 +95,7 @@ export class Machine implements SystemHooks {
     this.cpu.sys = this;
     this.cpuidTable = defaultCpuid();
     for (const [k, v] of Object.entries(opts.cpuid ?? {})) this.cpuidTable.set(parseKey(k), v);
-    this.mem.onCodeWrite = () => { this.cBase = NaN; };
+    this.mem.onCodeWrite = () => { this.cBase = NaN; this.epoch++; };
     this.cpu.r[9] = 0;
   }
 
@@ -103,11 +105,13 @@ export class Machine implements SystemHooks {
   map(address: bigint, size: number, perms: string, name = ''): void {
     this.mem.map(this.addr(address), size, perms, name);
     this.cBase = NaN;
+    this.epoch++;
   }
 
   unmap(address: bigint, size: number): void {
     this.mem.unmap(this.addr(address), size);
     this.cBase = NaN;
+    this.epoch++;
   }
 
   /** Debugger/loader write: ignores permissions; decoded code there is invalidated. */
@@ -279,60 +283,90 @@ export class Machine implements SystemHooks {
   /** Executes one whole instruction (a REP string instruction runs to completion). Null when it completed normally. */
   step(): StopReason | null {
     const start = this.cpu.rip;
-    for (;;) {
-      const r = this.execute(1, false);
-      if (r.kind !== 'budget') return r;
-      if (!(this.cpu.repPending && this.cpu.rip === start)) return null;
+    const mem = this.mem, logging = mem.logging;
+    // Single steps always record their memory accesses (for the UI and tests); runs only when asked.
+    mem.logging = true;
+    mem.logN = 0;
+    try {
+      for (;;) {
+        const r = this.execute(1);
+        if (r.kind !== 'budget') return r;
+        if (!(this.cpu.repPending && this.cpu.rip === start)) return null;
+      }
+    } finally {
+      mem.logging = logging;
     }
   }
 
   /** Runs until a stop or until `budget` instructions have executed. A breakpoint at the starting RIP does not stop it. */
   run(budget: number): StopReason {
-    return this.execute(budget, true);
+    return this.execute(budget);
   }
 
-  private execute(budget: number, checkFirst: boolean): StopReason {
+  private execute(budget: number): StopReason {
     const c = this.cpu, mem = this.mem;
     const end = c.icount + budget;
     let first = true;
     for (;;) {
-      let ins: Insn | undefined;
+      // The instruction being executed; undefined while fetching (a fetch fault has no instruction).
+      let inflight: Insn | undefined;
       try {
+        let ins = this.lookup(c.rip);
         while (c.icount < end) {
-          const rip = c.rip, off = rip & 4095;
-          if (rip - off !== this.cBase) this.enterPage(rip);
-          ins = this.cCode[off];
-          if (ins === undefined) ins = this.insnAt(rip);
-          if (ins.bp && !first && !c.repPending) return this.stop('breakpoint', `breakpoint at ${hex(rip)}`);
+          if (ins.bp && !first && !c.repPending) return this.stop('breakpoint', `breakpoint at ${hex(c.rip)}`);
           first = false;
-          mem.logN = 0;
+          if (mem.logging) mem.logN = 0;
           c.rip = ins.next;
+          inflight = ins;
           ins.exec(c, ins);
+          inflight = undefined;
           c.icount++;
           if (mem.watchHits.length !== 0) return this.watchStop();
+          // Follow the cached successor when it is still valid; else look the target up.
+          const rip = c.rip, epoch = this.epoch;
+          let nx = ins.succ;
+          if (nx === null || nx.addr !== rip || nx.epoch !== epoch) {
+            nx = ins.succ2;
+            if (nx === null || nx.addr !== rip || nx.epoch !== epoch) {
+              nx = this.lookup(rip);
+              if (ins.succ === null || ins.succ.epoch !== epoch) ins.succ = nx; else ins.succ2 = nx;
+            }
+          }
+          ins = nx;
         }
-        void checkFirst;
         return this.stop('budget', `instruction budget of ${budget} exhausted`);
       } catch (e) {
-        const at = ins ? ins.addr : c.rip;
+        // A fault while fetching has no instruction of its own: RIP is already the fetch address.
+        const at = inflight ? inflight.addr : c.rip;
         if (e instanceof CpuFault) {
           c.rip = at;
           c.repPending = false;
           if (e.address !== undefined && e.vector === 14) c.cr2 = addrToBig(e.address);
-          if (this.faultHandler && ins && this.faultHandler(e, ins)) { c.icount++; first = false; continue; }
+          if (this.faultHandler && this.faultHandler(e, inflight)) { c.icount++; first = false; continue; }
+          const where = c.rip;
           return {
-            kind: 'fault', address: addrToBig(at), vector: e.vector, errorCode: e.errorCode,
+            kind: 'fault', address: addrToBig(where), vector: e.vector, errorCode: e.errorCode,
             faultAddress: e.address !== undefined ? addrToBig(e.address) : undefined,
-            message: `${VECTOR_NAMES[e.vector] ?? `vector ${e.vector}`}${e.errorCode !== undefined ? `(${e.errorCode})` : ''}: ${e.message} at ${hex(at)}`,
+            message: `${VECTOR_NAMES[e.vector] ?? `vector ${e.vector}`}${e.errorCode !== undefined ? `(${e.errorCode})` : ''}: ${e.message} at ${hex(where)}`,
           };
         }
         if (e instanceof MachineStop) {
           if (e.rewind) c.rip = at; else c.icount++;
-          return { kind: e.kind, address: addrToBig(e.rewind ? at : at), message: e.message, detail: e.detail };
+          return { kind: e.kind, address: addrToBig(c.rip), message: e.message, detail: e.detail };
         }
         throw e;
       }
     }
+  }
+
+  /** Decoded instruction at RIP through the current-page cache. */
+  private lookup(rip: number): Insn {
+    const off = rip & 4095;
+    if (rip - off !== this.cBase) this.enterPage(rip);
+    let ins = this.cCode[off];
+    if (ins === undefined) ins = this.insnAt(rip);
+    ins.epoch = this.epoch;
+    return ins;
   }
 
   private enterPage(rip: number): void {
@@ -458,6 +492,7 @@ export class Machine implements SystemHooks {
     for (const w of watches) this.mem.addWatch(w);
     this.mem.flushTlb();
     this.cBase = NaN;
+    this.epoch++;
   }
 
   /** Human-readable fault or stop message for a CpuFault vector. */

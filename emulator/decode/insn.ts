@@ -61,6 +61,10 @@ export class Insn {
   lock = false;
   /** A breakpoint is set at this address. */
   bp = false;
+  /** Cached successors (the fall-through and the other path), valid while `epoch` matches the machine's. */
+  succ: Insn | null = null;
+  succ2: Insn | null = null;
+  epoch = 0;
   /** Which memory operand index (0/1/2) is the memory one, -1 if none. */
   memOp = -1;
   /** Lazily formatted text (GAS/AT&T). */

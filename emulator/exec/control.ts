@@ -80,6 +80,8 @@ function popShadow(c: Cpu, to: number): void {
 
 export const controlHandlers: Record<string, Handler> = {
   jmp, jrcxz, jecxz: jrcxz, loop, loope: loop, loopne: loop, call, ret,
+  /** Not a mnemonic: the shadow-stack unwind for the specialised RET (see fast.ts). */
+  __popShadow: (c) => popShadow(c, c.rip),
 };
 for (const cc of ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g']) {
   controlHandlers['j' + cc] = jcc;

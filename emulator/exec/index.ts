@@ -15,6 +15,7 @@ import { shiftHandlers } from './shift';
 import { stackHandlers } from './stack';
 import { stringHandlers } from './string';
 import { systemHandlers } from './system';
+import { fastHandler } from './fast';
 
 export const HANDLERS: Readonly<Record<string, Handler>> = Object.freeze({
   ...aluHandlers, ...atomicHandlers, ...bitHandlers, ...controlHandlers, ...moveHandlers,
@@ -49,10 +50,10 @@ export function resolveHandler(i: Insn): Handler {
   // Operands we do not model (vector registers, segment or debug registers) mean another instruction form.
   if (i.k0 >= K.SEG || i.k1 >= K.SEG || i.k2 >= K.SEG) return notEmulated;
   if (i.lock && !(LOCKABLE.has(i.mnemonic) && i.k0 === K.MEM)) return badLock;
-  return h;
+  return fastHandler(i) ?? h;
 }
 
 /** Lowercase mnemonics the emulator executes. */
 export function emulatedMnemonics(): string[] {
-  return Object.keys(HANDLERS).sort();
+  return Object.keys(HANDLERS).filter((m) => !m.startsWith('__')).sort();
 }

@@ -19,6 +19,7 @@ export function runInEmulator(iterations: number): { instructions: number; secon
   const text = sectionBytes(obj);
   const entry = symbols(obj).get('bench_loop') ?? 0n;
   const m = new Machine();
+  if (process.env.NOLOG) m.mem.logging = false;
   const CODE = 0x401000n, BUF = 0x600000n, STACK = 0x7ff00000n, TRAP = 0x7fff0000n;
   m.map(CODE, text.length, 'rx');
   m.writeBytes(CODE, text);

@@ -1,0 +1,151 @@
+// Specialised handlers for the instruction forms that dominate kernel code (register and
+// memory moves, ALU ops at 32/64 bits, push/pop/call/ret, LEA): chosen at decode time so the
+// hot path skips operand-kind and width dispatch. Each must behave exactly like the generic
+// handler it replaces (the differential suite runs both through the same cases).
+
+import { Cpu } from '../cpu/cpu';
+import { FlagOp } from '../cpu/flags';
+import { Insn, K } from '../decode/insn';
+import type { Handler } from '../decode/insn';
+import { ea, push64, pop64, jumpTo } from './operands';
+import { controlHandlers } from './control';
+
+const TWO32 = 4294967296;
+
+const enum A { ADD, SUB, AND, OR, XOR, CMP, TEST }
+const ALU: Record<string, A> = { add: A.ADD, sub: A.SUB, and: A.AND, or: A.OR, xor: A.XOR, cmp: A.CMP, test: A.TEST };
+
+/** 64-bit ALU on (aLo, aHi) and (bLo, bHi); writes the lazy flags and returns the low half (high in c.th). */
+function alu64(c: Cpu, op: A, aLo: number, aHi: number, bLo: number, bHi: number): number {
+  let lo: number, hi: number;
+  switch (op) {
+    case A.ADD: {
+      const s = (aLo >>> 0) + (bLo >>> 0);
+      lo = s | 0; hi = (aHi + bHi + (s >= TWO32 ? 1 : 0)) | 0;
+      c.fop = FlagOp.ADD; break;
+    }
+    case A.SUB: case A.CMP: {
+      const d = (aLo >>> 0) - (bLo >>> 0);
+      lo = d | 0; hi = (aHi - bHi - (d < 0 ? 1 : 0)) | 0;
+      c.fop = FlagOp.SUB; break;
+    }
+    case A.AND: case A.TEST: lo = aLo & bLo; hi = aHi & bHi; c.fop = FlagOp.LOGIC; break;
+    case A.OR: lo = aLo | bLo; hi = aHi | bHi; c.fop = FlagOp.LOGIC; break;
+    default: lo = aLo ^ bLo; hi = aHi ^ bHi; c.fop = FlagOp.LOGIC; break;
+  }
+  c.fsz = 64; c.faLo = aLo; c.faHi = aHi; c.fbLo = bLo; c.fbHi = bHi; c.frLo = lo; c.frHi = hi; c.fcf = 0;
+  c.th = hi;
+  return lo;
+}
+
+function alu32(c: Cpu, op: A, a: number, b: number): number {
+  let r: number;
+  switch (op) {
+    case A.ADD: r = (a + b) | 0; c.fop = FlagOp.ADD; break;
+    case A.SUB: case A.CMP: r = (a - b) | 0; c.fop = FlagOp.SUB; break;
+    case A.AND: case A.TEST: r = a & b; c.fop = FlagOp.LOGIC; break;
+    case A.OR: r = a | b; c.fop = FlagOp.LOGIC; break;
+    default: r = a ^ b; c.fop = FlagOp.LOGIC; break;
+  }
+  c.fsz = 32; c.faLo = a; c.faHi = 0; c.fbLo = b; c.fbHi = 0; c.frLo = r; c.frHi = 0; c.fcf = 0;
+  return r;
+}
+
+function writes(op: A): boolean { return op !== A.CMP && op !== A.TEST; }
+
+function aluForm(i: Insn, op: A): Handler | undefined {
+  const w = writes(op);
+  if (i.s0 === 8) {
+    if (i.k0 === K.REG && i.k1 === K.REG) return (c, x) => {
+      const R = c.r, d = 2 * x.r0, s = 2 * x.r1;
+      const lo = alu64(c, op, R[d], R[d + 1], R[s], R[s + 1]);
+      if (w) { R[d] = lo; R[d + 1] = c.th; }
+    };
+    if (i.k0 === K.REG && i.k1 === K.IMM) return (c, x) => {
+      const R = c.r, d = 2 * x.r0;
+      const lo = alu64(c, op, R[d], R[d + 1], x.immLo, x.immHi);
+      if (w) { R[d] = lo; R[d + 1] = c.th; }
+    };
+    if (i.k0 === K.REG && i.k1 === K.MEM) return (c, x) => {
+      const R = c.r, d = 2 * x.r0, m = c.mem;
+      const bLo = m.read64(ea(c, x)), bHi = m.hi;
+      const lo = alu64(c, op, R[d], R[d + 1], bLo, bHi);
+      if (w) { R[d] = lo; R[d + 1] = c.th; }
+    };
+    if (i.k0 === K.MEM && (i.k1 === K.REG || i.k1 === K.IMM)) {
+      const reg = i.k1 === K.REG;
+      return (c, x) => {
+        const R = c.r, m = c.mem, a = ea(c, x);
+        const aLo = m.read64(a), aHi = m.hi;
+        const bLo = reg ? R[2 * x.r1] : x.immLo, bHi = reg ? R[2 * x.r1 + 1] : x.immHi;
+        // Compute into locals first: the lazy flags are committed only after the write succeeds.
+        const fop = c.fop, fsz = c.fsz, fa = c.faLo, fah = c.faHi, fb = c.fbLo, fbh = c.fbHi, fr = c.frLo, frh = c.frHi, fcf = c.fcf;
+        const lo = alu64(c, op, aLo, aHi, bLo, bHi);
+        if (w) {
+          try { m.write64(a, lo, c.th); } catch (e) {
+            c.fop = fop; c.fsz = fsz; c.faLo = fa; c.faHi = fah; c.fbLo = fb; c.fbHi = fbh; c.frLo = fr; c.frHi = frh; c.fcf = fcf;
+            throw e;
+          }
+        }
+      };
+    }
+  }
+  if (i.s0 === 4 && i.k0 === K.REG) {
+    if (i.k1 === K.REG) return (c, x) => {
+      const R = c.r, d = 2 * x.r0;
+      const r = alu32(c, op, R[d], R[2 * x.r1]);
+      if (w) { R[d] = r; R[d + 1] = 0; }
+    };
+    if (i.k1 === K.IMM) return (c, x) => {
+      const R = c.r, d = 2 * x.r0;
+      const r = alu32(c, op, R[d], x.immLo);
+      if (w) { R[d] = r; R[d + 1] = 0; }
+    };
+  }
+  return undefined;
+}
+
+function movForm(i: Insn): Handler | undefined {
+  if (i.s0 === 8) {
+    if (i.k0 === K.REG && i.k1 === K.REG) return (c, x) => { const R = c.r, d = 2 * x.r0, s = 2 * x.r1; R[d] = R[s]; R[d + 1] = R[s + 1]; };
+    if (i.k0 === K.REG && i.k1 === K.IMM) return (c, x) => { const R = c.r, d = 2 * x.r0; R[d] = x.immLo; R[d + 1] = x.immHi; };
+    if (i.k0 === K.REG && i.k1 === K.MEM) return (c, x) => {
+      const m = c.mem, lo = m.read64(ea(c, x)), R = c.r, d = 2 * x.r0;
+      R[d] = lo; R[d + 1] = m.hi;
+    };
+    if (i.k0 === K.MEM && i.k1 === K.REG) return (c, x) => { const R = c.r, s = 2 * x.r1; c.mem.write64(ea(c, x), R[s], R[s + 1]); };
+    if (i.k0 === K.MEM && i.k1 === K.IMM) return (c, x) => { c.mem.write64(ea(c, x), x.immLo, x.immHi); };
+  }
+  if (i.s0 === 4) {
+    if (i.k0 === K.REG && i.k1 === K.REG) return (c, x) => { const R = c.r, d = 2 * x.r0; R[d] = R[2 * x.r1]; R[d + 1] = 0; };
+    if (i.k0 === K.REG && i.k1 === K.IMM) return (c, x) => { const R = c.r, d = 2 * x.r0; R[d] = x.immLo; R[d + 1] = 0; };
+    if (i.k0 === K.REG && i.k1 === K.MEM) return (c, x) => { const v = c.mem.read32(ea(c, x)), R = c.r, d = 2 * x.r0; R[d] = v; R[d + 1] = 0; };
+    if (i.k0 === K.MEM && i.k1 === K.REG) return (c, x) => { c.mem.write32(ea(c, x), c.r[2 * x.r1]); };
+    if (i.k0 === K.MEM && i.k1 === K.IMM) return (c, x) => { c.mem.write32(ea(c, x), x.immLo); };
+  }
+  return undefined;
+}
+
+const pushReg: Handler = (c, x) => { const R = c.r, s = 2 * x.r0; push64(c, R[s], R[s + 1]); };
+const popReg: Handler = (c, x) => { const lo = pop64(c), R = c.r, d = 2 * x.r0; R[d] = lo; R[d + 1] = c.th; };
+const retNear: Handler = (c, x) => {
+  const lo = pop64(c), hi = c.th;
+  jumpTo(c, lo, hi);
+  const n = c.ssN;
+  if (n > 0 && n <= c.ssRet.length && c.ssRet[n - 1] === c.rip) c.ssN = n - 1;
+  else controlHandlers.__popShadow(c, x);
+};
+
+/** A specialised handler for `i` when one exists. */
+export function fastHandler(i: Insn): Handler | undefined {
+  if (i.lock || i.rep) return undefined;
+  const op = ALU[i.mnemonic];
+  if (op !== undefined) return aluForm(i, op);
+  switch (i.mnemonic) {
+    case 'mov': return movForm(i);
+    case 'push': return i.k0 === K.REG && i.s0 === 8 ? pushReg : undefined;
+    case 'pop': return i.k0 === K.REG && i.s0 === 8 ? popReg : undefined;
+    case 'ret': return i.nops === 0 ? retNear : undefined;
+  }
+  return undefined;
+}
