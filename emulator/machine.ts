@@ -96,6 +96,7 @@ export class Machine implements SystemHooks {
     this.cpuidTable = defaultCpuid();
     for (const [k, v] of Object.entries(opts.cpuid ?? {})) this.cpuidTable.set(parseKey(k), v);
     this.mem.onCodeWrite = () => { this.cBase = NaN; this.epoch++; };
+    this.mem.onWatchHit = () => { this.cpu.attention = true; };
     this.cpu.r[9] = 0;
   }
 
@@ -321,7 +322,7 @@ export class Machine implements SystemHooks {
           ins.exec(c, ins);
           inflight = undefined;
           c.icount++;
-          if (mem.watchHits.length !== 0) return this.watchStop();
+          if (c.attention) { c.attention = false; if (mem.watchHits.length !== 0) return this.watchStop(); }
           // Follow the cached successor when it is still valid; else look the target up.
           const rip = c.rip, epoch = this.epoch;
           let nx = ins.succ;

@@ -4,7 +4,8 @@
 // handler it replaces (the differential suite runs both through the same cases).
 
 import { Cpu } from '../cpu/cpu';
-import { FlagOp } from '../cpu/flags';
+import { FlagOp, testCond } from '../cpu/flags';
+import { SHADOW_DEPTH } from '../cpu/cpu';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { ea, push64, pop64, jumpTo } from './operands';
@@ -136,9 +137,53 @@ const retNear: Handler = (c, x) => {
   else controlHandlers.__popShadow(c, x);
 };
 
+/**
+ * Condition after CMP/SUB of 32 or 64 bits, straight from the operands (the common case: a
+ * compare right before the branch); anything else goes through the generic flag getters.
+ */
+function cond(c: Cpu, cc: number): boolean {
+  if (c.fop !== FlagOp.SUB || c.fsz < 32) return testCond(c, cc);
+  let eq: boolean, ult: boolean, slt: boolean;
+  if (c.fsz === 64) {
+    const ah = c.faHi, bh = c.fbHi, al = c.faLo >>> 0, bl = c.fbLo >>> 0;
+    eq = ah === bh && al === bl;
+    ult = ah === bh ? al < bl : (ah >>> 0) < (bh >>> 0);
+    slt = ah === bh ? al < bl : ah < bh;
+  } else {
+    const a = c.faLo | 0, b = c.fbLo | 0;
+    eq = a === b; ult = (a >>> 0) < (b >>> 0); slt = a < b;
+  }
+  switch (cc) {
+    case 2: return ult;
+    case 3: return !ult;
+    case 4: return eq;
+    case 5: return !eq;
+    case 6: return ult || eq;
+    case 7: return !ult && !eq;
+    case 12: return slt;
+    case 13: return !slt;
+    case 14: return slt || eq;
+    case 15: return !slt && !eq;
+  }
+  return testCond(c, cc);
+}
+
+const jccFast: Handler[] = [];
+for (let cc = 0; cc < 16; cc++) jccFast.push((c, x) => { if (cond(c, cc)) c.rip = x.target; });
+
+const callRel: Handler = (c, x) => {
+  const ret = x.next, R = c.r;
+  push64(c, (ret % TWO32) | 0, Math.floor(ret / TWO32) | 0);
+  c.rip = x.target;
+  const n = c.ssN;
+  if (n < SHADOW_DEPTH) { c.ssRet[n] = ret; c.ssTarget[n] = x.target; c.ssSp[n] = R[9] * TWO32 + (R[8] >>> 0); }
+  c.ssN = n + 1;
+};
+
 /** A specialised handler for `i` when one exists. */
 export function fastHandler(i: Insn): Handler | undefined {
   if (i.lock || i.rep) return undefined;
+  if (i.cc >= 0 && i.mnemonic[0] === 'j' && i.k0 === K.IMM && i.mnemonic !== 'jrcxz' && i.mnemonic !== 'jecxz') return jccFast[i.cc];
   const op = ALU[i.mnemonic];
   if (op !== undefined) return aluForm(i, op);
   switch (i.mnemonic) {
@@ -146,6 +191,7 @@ export function fastHandler(i: Insn): Handler | undefined {
     case 'push': return i.k0 === K.REG && i.s0 === 8 ? pushReg : undefined;
     case 'pop': return i.k0 === K.REG && i.s0 === 8 ? popReg : undefined;
     case 'ret': return i.nops === 0 ? retNear : undefined;
+    case 'call': return i.k0 === K.IMM ? callRel : undefined;
   }
   return undefined;
 }

@@ -77,6 +77,8 @@ export class Memory {
   readonly watches: Watch[] = [];
   /** Watches hit by the current instruction. */
   watchHits: { watch: Watch; access: Access }[] = [];
+  /** Called when an access hits a watch (the machine stops after the instruction). */
+  onWatchHit: () => void = () => {};
   /** Called when a write lands on a page holding decoded code. */
   onCodeWrite: (pageKey: number) => void = () => {};
 
@@ -173,6 +175,7 @@ export class Memory {
     for (const w of this.watches) {
       if (a < w.end && a + size > w.start && (write ? w.write : w.read)) {
         this.watchHits.push({ watch: w, access: { address: a, size, write, value: joinBig(lo, hi, size) } });
+        this.onWatchHit();
       }
     }
   }
