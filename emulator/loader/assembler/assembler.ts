@@ -1,0 +1,451 @@
+// The assembler's first pass: reads preprocessed lines as gas does — statements, labels,
+// `.if` nesting, `.macro`/`.rept` bodies and their expansion stack — and builds sections of
+// fragments (model.ts). Directives live in directives.ts; layout, relaxation and the Image
+// in layout.ts. Errors are collected with file:line:column and the run goes on, so one
+// pass reports as many problems as it can.
+
+import { Diagnostic, SourceLocation } from '../diagnostics';
+import { SourcePosition } from '../image';
+import { encodeSelected } from './encode';
+import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, evaluate, parseWholeExpr, symbolsOf } from './expr';
+import { splitArgs, splitStatements } from './lexer';
+import { BODY_OPENERS, MacroDef, Stmt, bindMacroArgs, substitute } from './macros';
+import { Frag, Item, Section, Sym, Tail, defaultFlags, newSection } from './model';
+import { Operand, parseOperand } from './operands';
+import { PREFIXES } from './isa';
+import { Early, SelectError, SelOp, isMnemonic, select } from './select';
+import { handleDirective, CONDITIONAL_DIRECTIVES, handleConditional } from './directives';
+
+/** One preprocessed line (the preprocessor's output shape, plus optional cpp expansion frames). */
+export interface AsmLine {
+  text: string;
+  file: string;
+  line: number;
+  /** Lines inside multi-statement cpp macros that produced this line, innermost first. */
+  expansion?: SourcePosition[];
+}
+
+/** Limits that keep bad input from hanging the assembler. */
+export const LIMITS = { macroDepth: 100, statements: 2_000_000, errors: 100 };
+
+interface Frame {
+  next(): Stmt | undefined;
+  /** Macro whose expansion this is (for `.exitm`), and the nesting depth. */
+  macro?: string;
+  depth: number;
+  /** `.if` nesting when the expansion began: `.exitm` drops conditionals opened inside. */
+  condDepth?: number;
+}
+
+interface CondState {
+  active: boolean;
+  /** Some branch of this .if chain was already taken. */
+  done: boolean;
+  parentActive: boolean;
+  sawElse: boolean;
+  at: Stmt;
+}
+
+type Collect =
+  | { kind: 'macro'; def: MacroDef; depth: number }
+  | { kind: 'rept'; depth: number; at: Stmt; body: Stmt[]; expand: (body: Stmt[]) => Stmt[][] };
+
+export class Assembler {
+  readonly diags: Diagnostic[] = [];
+  readonly sections = new Map<string, Section>();
+  readonly order: Section[] = [];
+  cur!: Section;
+  prevSection?: Section;
+  readonly sectionStack: { cur: Section; prev?: Section }[] = [];
+  readonly syms = new Map<string, Sym>();
+  readonly macros = new Map<string, MacroDef>();
+  private readonly numLabels = new Map<string, number>();
+  private readonly frames: Frame[] = [];
+  readonly cond: CondState[] = [];
+  private collect?: Collect;
+  private macroCounter = 0;
+  private statements = 0;
+  stopped = false;
+  /** The statement being assembled (for `.` and diagnostics). */
+  at!: Stmt;
+
+  constructor(readonly predefined: Map<string, bigint>) {
+    this.switchSection('.text');
+  }
+
+  // ---- diagnostics --------------------------------------------------------------------------
+  location(st: Stmt, column = st.column): SourceLocation {
+    return { file: st.stack[0].file, line: st.stack[0].line, column };
+  }
+  error(st: Stmt, column: number | undefined, message: string, severity: 'error' | 'warning' = 'error'): void {
+    if (this.diags.length >= LIMITS.errors) return;
+    const related = st.stack.slice(1).map((p) => ({ message: 'expanded from here', location: { file: p.file, line: p.line, column: 1 } }));
+    this.diags.push({ severity, message, location: this.location(st, column || st.column), related: related.length ? related : undefined });
+    if (this.diags.filter((d) => d.severity === 'error').length >= LIMITS.errors) {
+      this.diags.push({ severity: 'error', message: `too many errors (${LIMITS.errors}); stopping`, location: this.location(st) });
+      this.stopped = true;
+    }
+  }
+
+  // ---- sections and emission ----------------------------------------------------------------
+  switchSection(name: string, flags?: Partial<ReturnType<typeof defaultFlags>>): Section {
+    let s = this.sections.get(name);
+    if (!s) {
+      s = newSection(name, { ...defaultFlags(name), ...flags });
+      this.sections.set(name, s);
+      this.order.push(s);
+    }
+    if (this.cur !== s) this.prevSection = this.cur;
+    this.cur = s;
+    return s;
+  }
+  frag(): Frag {
+    return this.cur.frags[this.cur.frags.length - 1];
+  }
+  dot(): Loc {
+    return { sec: this.cur.name, frag: this.cur.frags.length - 1, off: this.frag().size };
+  }
+  emitBytes(bytes: Uint8Array, at?: Stmt): void {
+    if (!bytes.length) return;
+    const f = this.frag();
+    f.items.push({ kind: 'bytes', off: f.size, bytes, at });
+    f.size += bytes.length;
+  }
+  emitItem(item: Item, size: number): void {
+    const f = this.frag();
+    f.items.push(item);
+    f.size += size;
+  }
+  /** Ends the current fragment with a variable-size tail and opens the next one. */
+  emitTail(tail: Tail): void {
+    this.frag().tail = tail;
+    this.cur.frags.push({ items: [], size: 0, start: 0 });
+  }
+
+  // ---- symbols ------------------------------------------------------------------------------
+  sym(name: string): Sym {
+    let s = this.syms.get(name);
+    if (!s) {
+      s = { name, binding: 'local', uses: [] };
+      this.syms.set(name, s);
+    }
+    return s;
+  }
+  numLabel = (n: string, dir: 'b' | 'f', col: number): string => {
+    const count = this.numLabels.get(n) ?? 0;
+    if (dir === 'b' && count === 0) throw new ExprError(`no previous definition of local label '${n}' for '${n}b'`, col);
+    return `${n}\u0002${dir === 'b' ? count : count + 1}`;
+  };
+  defineLabel(name: string, st: Stmt, column: number): void {
+    if (/^\d+$/.test(name)) {
+      const k = (this.numLabels.get(name) ?? 0) + 1;
+      this.numLabels.set(name, k);
+      const s = this.sym(`${name}\u0002${k}`);
+      s.internal = true;
+      s.def = { kind: 'label', loc: this.dot() };
+      s.definedAt = st;
+      return;
+    }
+    const s = this.sym(name);
+    if (s.def && !(s.def.kind === 'equ' && !s.definedAt)) {
+      this.error(st, column, `symbol '${name}' is already defined`);
+      if (s.definedAt) this.diags[this.diags.length - 1].related = [{ message: 'previous definition', location: this.location(s.definedAt) }];
+      return;
+    }
+    s.def = { kind: 'label', loc: this.dot() };
+    s.definedAt = st;
+  }
+
+  /** Parse-time view: constants, `.set` values and locations known so far. */
+  readonly earlyEnv: EvalEnv = {
+    sym: (name) => {
+      const s = this.syms.get(name);
+      if (s?.def?.kind === 'label') return { kind: 'loc', loc: s.def.loc };
+      if (s?.def?.kind === 'equ') return s.def.value ? { kind: 'value', v: s.def.value } : undefined;
+      const p = this.predefined.get(name);
+      return p !== undefined ? { kind: 'abs', v: p } : undefined;
+    },
+    dot: () => this.dot(),
+  };
+
+  /** Evaluates at parse time; `undefined` when something is not known yet. */
+  tryEarly(e: Expr): Value | undefined {
+    try {
+      return evaluate(e, this.earlyEnv);
+    } catch (err) {
+      if (err instanceof UnresolvedError) return undefined;
+      throw err;
+    }
+  }
+  early = (e: Expr): Early => {
+    const v = this.tryEarly(e);
+    return v && v.terms.length === 0 ? { kind: 'const', v: v.c } : { kind: 'reloc' };
+  };
+  /** A value that must be absolute now (`.rept`, `.if`, `.skip` counts). */
+  absolute(e: Expr, st: Stmt, what: string): bigint | undefined {
+    try {
+      const v = this.tryEarly(e);
+      if (v && v.terms.length === 0) return v.c;
+      const names = symbolsOf(e).map((s) => s.name).filter((n) => !this.earlyEnv.sym(n, 0));
+      this.error(st, undefined, `${what} must be an absolute expression${names.length ? ` ('${names[0]}' is not defined here)` : ''}`);
+    } catch (err) {
+      this.error(st, (err as ExprError).column || undefined, (err as Error).message);
+    }
+    return undefined;
+  }
+  noteUses(e: Expr, st: Stmt, branch: boolean): void {
+    for (const { name, col } of symbolsOf(e)) {
+      const s = this.sym(name);
+      if (s.uses.length < 16) s.uses.push({ at: st, column: col, branch: branch && e.t === 'sym' });
+      else if (!branch || e.t !== 'sym') s.uses[s.uses.length - 1].branch = false;
+    }
+  }
+
+  // ---- the statement stream -----------------------------------------------------------------
+  run(lines: AsmLine[]): void {
+    let i = 0;
+    let pending: Stmt[] = [];
+    this.frames.push({
+      depth: 0,
+      next: () => {
+        while (!pending.length) {
+          if (i >= lines.length) return undefined;
+          const l = lines[i++];
+          const stack: SourcePosition[] = [...(l.expansion ?? []), { file: l.file, line: l.line }];
+          pending = splitStatements(l.text).map((s) => ({ text: s.text, column: s.column, stack }));
+        }
+        return pending.shift();
+      },
+    });
+    while (this.frames.length && !this.stopped) {
+      const st = this.frames[this.frames.length - 1].next();
+      if (!st) {
+        this.frames.pop();
+        continue;
+      }
+      if (++this.statements > LIMITS.statements) {
+        this.error(st, undefined, `more than ${LIMITS.statements} statements after expansion (runaway .rept or macro?)`);
+        break;
+      }
+      this.at = st;
+      try {
+        this.statement(st);
+      } catch (err) {
+        if (err instanceof ExprError || err instanceof SelectError) this.error(st, (err as ExprError).column || undefined, err.message);
+        else throw err;
+      }
+    }
+    if (this.collect) {
+      const at = this.collect.kind === 'macro' ? this.collect.def.at : this.collect.at;
+      this.error(at, undefined, this.collect.kind === 'macro' ? `.macro '${this.collect.def.name}' has no matching .endm` : `${at.text.split(/\s/)[0]} has no matching .endr`);
+    }
+    for (const c of this.cond) this.error(c.at, undefined, `${c.at.text.split(/\s/)[0]} has no matching .endif`);
+  }
+
+  active(): boolean {
+    return this.cond.length === 0 || this.cond[this.cond.length - 1].active;
+  }
+
+  private statement(st: Stmt): void {
+    let text = st.text;
+    let col = st.column;
+    const head = /^(\.?[A-Za-z_][\w.$]*)/.exec(text)?.[1]?.toLowerCase();
+    if (this.collect) return this.collectBody(st, head);
+    if (head && CONDITIONAL_DIRECTIVES.has(head)) return handleConditional(this, head, text.slice(head.length).trim(), st);
+    if (!this.active()) return;
+    for (;;) {
+      const m = /^([A-Za-z_.$][\w.$]*|\d+)\s*:(?!:)\s*/.exec(text);
+      if (!m) break;
+      this.defineLabel(m[1], st, col);
+      col += m[0].length;
+      text = text.slice(m[0].length);
+    }
+    if (!text) return;
+    const sub: Stmt = col === st.column ? st : { ...st, text, column: col };
+    const asg = /^([A-Za-z_.$][\w.$]*)\s*=(?!=)\s*/.exec(text);
+    if (asg) {
+      handleDirective(this, '.set', `${asg[1]}, ${text.slice(asg[0].length)}`, sub, col + asg[0].length);
+      return;
+    }
+    const word = /^(\.?[A-Za-z_.$][\w.$]*)/.exec(text)?.[1] ?? '';
+    const rest = text.slice(word.length);
+    const argCol = col + word.length + (rest.length - rest.trimStart().length);
+    const macro = this.macros.get(word) ?? this.macros.get(word.toLowerCase());
+    if (macro) return this.expandMacro(macro, rest.trim(), sub);
+    if (word.startsWith('.')) {
+      if (BODY_OPENERS[word.toLowerCase()]) return this.openBody(word.toLowerCase(), rest.trim(), sub);
+      handleDirective(this, word.toLowerCase(), rest.trim(), sub, argCol);
+      return;
+    }
+    this.instruction(text, sub, col);
+  }
+
+  // ---- macro and repeat bodies --------------------------------------------------------------
+  private openBody(dir: string, args: string, st: Stmt): void {
+    if (dir === '.macro') {
+      const def = handleDirective(this, '.macro', args, st, st.column) as unknown as MacroDef | undefined;
+      this.collect = { kind: 'macro', def: def ?? { name: '?', params: [], body: [], at: st }, depth: 1 };
+      return;
+    }
+    const expand = this.repeatExpander(dir, args, st);
+    this.collect = { kind: 'rept', depth: 1, at: st, body: [], expand: expand ?? (() => []) };
+  }
+
+  private repeatExpander(dir: string, args: string, st: Stmt): ((body: Stmt[]) => Stmt[][]) | undefined {
+    if (dir === '.rept') {
+      const n = this.absolute(this.parseExpr(args, st), st, '.rept count');
+      if (n === undefined) return undefined;
+      if (n > BigInt(LIMITS.statements)) {
+        this.error(st, undefined, `.rept count ${n} is too large`);
+        return undefined;
+      }
+      return (body) => Array.from({ length: Number(n < 0n ? 0n : n) }, () => body);
+    }
+    const m = /^([A-Za-z_.$][\w.$]*)\s*,?\s*(.*)$/.exec(args);
+    if (!m) {
+      this.error(st, undefined, `${dir} expects a parameter name and a list`);
+      return undefined;
+    }
+    const values = dir === '.irp' ? (m[2].trim() ? splitArgs(m[2], 0).map((a) => a.text) : ['']) : [...m[2].trim()];
+    if (dir === '.irpc' && values.length === 0) values.push('');
+    return (body) => values.map((v) => body.map((b) => ({ ...b, text: substitute(b.text, new Map([[m[1], v]]), this.macroCounter) })));
+  }
+
+  private collectBody(st: Stmt, head: string | undefined): void {
+    const c = this.collect!;
+    const closer = c.kind === 'macro' ? '.endm' : '.endr';
+    if (head && BODY_OPENERS[head] === closer.slice(1)) c.depth++;
+    if (head === closer) c.depth--;
+    if (c.kind === 'macro' && head === '.endr') {
+      /* stray .endr inside a macro body belongs to a .rept inside it */
+    }
+    if (c.depth > 0) {
+      (c.kind === 'macro' ? c.def.body : c.body).push(st);
+      return;
+    }
+    this.collect = undefined;
+    if (c.kind === 'macro') {
+      if (c.def.name !== '?') this.macros.set(c.def.name, c.def);
+      return;
+    }
+    const copies = c.expand(c.body);
+    const out: Stmt[] = [];
+    for (const copy of copies) for (const b of copy) this.resplit(b, [b.stack[0], ...c.at.stack], out);
+    this.pushFrame(out, undefined, c.at);
+  }
+
+  private resplit(b: Stmt, stack: SourcePosition[], out: Stmt[]): void {
+    for (const s of splitStatements(b.text)) out.push({ text: s.text, column: b.column + s.column - 1, stack });
+  }
+
+  private pushFrame(stmts: Stmt[], macro: string | undefined, at: Stmt): void {
+    const depth = (this.frames[this.frames.length - 1]?.depth ?? 0) + 1;
+    if (depth > LIMITS.macroDepth) {
+      this.error(at, undefined, `macros nested more than ${LIMITS.macroDepth} deep${macro ? ` (recursive macro '${macro}'?)` : ''}`);
+      this.stopped = true;
+      return;
+    }
+    let k = 0;
+    this.frames.push({ depth, macro, condDepth: this.cond.length, next: () => stmts[k++] });
+  }
+
+  expandMacro(def: MacroDef, args: string, st: Stmt): void {
+    const values = bindMacroArgs(def, args);
+    if (typeof values === 'string') return this.error(st, undefined, values);
+    const counter = this.macroCounter++;
+    const out: Stmt[] = [];
+    for (const b of def.body) this.resplit({ ...b, text: substitute(b.text, values, counter) }, [b.stack[0], ...st.stack], out);
+    this.pushFrame(out, def.name, st);
+  }
+
+  /** `.exitm`: abandon the innermost macro expansion. */
+  exitMacro(st: Stmt): void {
+    for (let i = this.frames.length - 1; i > 0; i--) {
+      if (this.frames[i].macro) {
+        this.cond.length = Math.min(this.cond.length, this.frames[i].condDepth ?? this.cond.length);
+        this.frames.length = i;
+        return;
+      }
+    }
+    this.error(st, undefined, '.exitm outside a macro');
+  }
+
+  parseExpr(text: string, st: Stmt, col = st.column): Expr {
+    return parseWholeExpr(text, col, this.numLabel);
+  }
+
+  // ---- instructions -------------------------------------------------------------------------
+  private instruction(text: string, st: Stmt, col: number): void {
+    const prefix: number[] = [];
+    let m = /^([A-Za-z][\w]*)\s*/.exec(text);
+    while (m && PREFIXES[m[1].toLowerCase()] !== undefined && !isMnemonic(m[1].toLowerCase())) {
+      prefix.push(PREFIXES[m[1].toLowerCase()]);
+      col += m[0].length;
+      text = text.slice(m[0].length);
+      if (!text) return this.emitBytes(Uint8Array.from(prefix), st);
+      m = /^([A-Za-z][\w]*)\s*/.exec(text);
+    }
+    if (!m) return this.error(st, col, `expected an instruction or directive, found '${text}'`);
+    const mnemonic = m[1].toLowerCase();
+    const opsText = text.slice(m[0].length);
+    const opsCol = col + m[0].length;
+    const ops: Operand[] = [];
+    for (const a of splitArgs(opsText, opsCol)) {
+      if (!a.text) return this.error(st, a.column, `empty operand for '${mnemonic}'`);
+      ops.push(parseOperand(a.text, a.column, this.numLabel));
+    }
+    let sel;
+    try {
+      sel = select(mnemonic, ops, this.early);
+    } catch (err) {
+      if (err instanceof SelectError) return this.error(st, col, err.message);
+      throw err;
+    }
+    let final = false;
+    for (const o of sel.ops) {
+      if (o.k === 'imm') {
+        this.noteUses(o.expr, st, false);
+        if (o.early.kind === 'reloc') final = true;
+      } else if (o.k === 'rel') {
+        this.noteUses(o.expr, st, true);
+        final = true;
+      } else if (o.k === 'mem') this.prepareMem(o, st) && (final = true);
+    }
+    if (sel.near) {
+      const target = (sel.ops[0] as { expr: Expr }).expr;
+      this.emitTail({ kind: 'branch', sel, prefix, target, dot: this.dot(), near: false, size: prefix.length + 2, addr: 0, at: st });
+      return;
+    }
+    const placeholder = (e: Expr) => {
+      const v = this.early(e);
+      return v.kind === 'const' ? v.v : 0n;
+    };
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeSelected(sel, prefix, 0n, placeholder);
+    } catch (err) {
+      return this.error(st, col, `cannot encode '${text}': ${(err as Error).message}`);
+    }
+    this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st }, bytes.length);
+  }
+
+  /** Chooses the displacement size as gas does; returns true when the bytes depend on layout. */
+  private prepareMem(o: Extract<SelOp, { k: 'mem' }>, st: Stmt): boolean {
+    const m = o.m;
+    if (m.disp) this.noteUses(m.disp, st, false);
+    if (m.base?.kind === 'rip') {
+      // `sym(%rip)` names a target address; a plain number is the displacement itself.
+      o.dispSize = 4;
+      o.early = m.disp ? this.early(m.disp) : { kind: 'const', v: 0n };
+      return true;
+    }
+    if (!m.disp) return false;
+    o.early = this.early(m.disp);
+    if (o.early.kind === 'const') {
+      o.dispSize = !m.base ? 4 : 0;
+      return false;
+    }
+    o.dispSize = 4;
+    return true;
+  }
+}

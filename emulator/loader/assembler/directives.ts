@@ -1,0 +1,284 @@
+// GNU as directives: sections, symbol attributes, alignment, data, `.set`, conditionals and
+// macro bookkeeping. Debug-info and CFI directives are accepted and ignored (the Image gets
+// its line table from the statements themselves); Intel syntax and other modes are errors.
+
+import type { Assembler } from './assembler';
+import { Expr, ExprError, parseExpr } from './expr';
+import { Scanner, parseStringLiteral, splitArgs } from './lexer';
+import { MacroDef, Stmt, parseMacroHeader } from './macros';
+import { codePadding } from './nops';
+
+export const CONDITIONAL_DIRECTIVES = new Set([
+  '.if', '.ifdef', '.ifndef', '.ifnotdef', '.ifb', '.ifnb', '.ifc', '.ifnc', '.ifeq', '.ifne',
+  '.ifge', '.ifgt', '.ifle', '.iflt', '.ifeqs', '.ifnes', '.else', '.elseif', '.endif',
+]);
+
+const IGNORED = new Set([
+  '.file', '.loc', '.loc_view', '.ident', '.hidden', '.protected', '.internal', '.code64',
+  '.att_syntax', '.noaltmacro', '.arch', '.linefile', '.loc_mark_labels', '.addrsig', '.addrsig_sym',
+  '.symver', '.print', '.sleb128', '.uleb128', '.lflags', '.list', '.nolist', '.psize', '.title', '.sbttl', '.eject',
+]);
+
+const DATA: Record<string, 1 | 2 | 4 | 8> = {
+  '.byte': 1, '.word': 2, '.short': 2, '.value': 2, '.hword': 2, '.2byte': 2,
+  '.long': 4, '.int': 4, '.4byte': 4, '.quad': 8, '.8byte': 8,
+};
+
+function unquote(s: string): string {
+  const t = s.trim();
+  if (t.length >= 2 && ((t[0] === '"' && t.endsWith('"')) || (t[0] === "'" && t.endsWith("'")))) return t.slice(1, -1);
+  return t;
+}
+
+/** Handles `.if*`, `.else`, `.elseif`, `.endif` — also while skipping. */
+export function handleConditional(a: Assembler, dir: string, args: string, st: Stmt): void {
+  const top = a.cond[a.cond.length - 1];
+  if (dir === '.endif') {
+    if (!top) return a.error(st, undefined, '.endif without .if');
+    a.cond.pop();
+    return;
+  }
+  if (dir === '.else' || dir === '.elseif') {
+    if (!top) return a.error(st, undefined, `${dir} without .if`);
+    if (top.sawElse) return a.error(st, undefined, `${dir} after .else`);
+    if (dir === '.else') {
+      top.active = top.parentActive && !top.done;
+      top.done = true;
+      top.sawElse = true;
+    } else {
+      const c = !top.done && top.parentActive && truth(a, '.if', args, st);
+      top.active = c;
+      top.done ||= c;
+    }
+    return;
+  }
+  const parentActive = a.active();
+  const c = parentActive && truth(a, dir, args, st);
+  a.cond.push({ active: c, done: c, parentActive, sawElse: false, at: st });
+}
+
+function truth(a: Assembler, dir: string, args: string, st: Stmt): boolean {
+  const defined = (name: string) => {
+    const s = a.syms.get(name.trim());
+    return !!s?.def || a.predefined.has(name.trim());
+  };
+  const two = () => {
+    const parts = splitArgs(args, 0);
+    return [unquote(parts[0]?.text ?? ''), unquote(parts.slice(1).map((p) => p.text).join(','))];
+  };
+  switch (dir) {
+    case '.ifdef': return defined(args);
+    case '.ifndef': case '.ifnotdef': return !defined(args);
+    case '.ifb': return args.trim() === '';
+    case '.ifnb': return args.trim() !== '';
+    case '.ifc': case '.ifeqs': { const [x, y] = two(); return x === y; }
+    case '.ifnc': case '.ifnes': { const [x, y] = two(); return x !== y; }
+  }
+  const v = a.absolute(a.parseExpr(args, st), st, `${dir} condition`);
+  if (v === undefined) return false;
+  switch (dir) {
+    case '.ifeq': return v === 0n;
+    case '.ifge': return v >= 0n;
+    case '.ifgt': return v > 0n;
+    case '.ifle': return v <= 0n;
+    case '.iflt': return v < 0n;
+    default: return v !== 0n;
+  }
+}
+
+function sectionArgs(a: Assembler, args: string, st: Stmt): void {
+  const parts = splitArgs(args, st.column);
+  if (!parts.length || !parts[0].text) return a.error(st, undefined, 'expected a section name');
+  const name = unquote(parts[0].text);
+  const flagText = parts[1] ? unquote(parts[1].text) : undefined;
+  let flags: { alloc?: boolean; write?: boolean; exec?: boolean; nobits?: boolean } | undefined;
+  if (flagText !== undefined) {
+    if (/[^awxMSGTRo?d0-9e]/.test(flagText)) a.error(st, parts[1].column, `unknown section flag in "${flagText}"`);
+    flags = { alloc: flagText.includes('a'), write: flagText.includes('w'), exec: flagText.includes('x'), nobits: false };
+  }
+  const type = parts[2]?.text.replace(/^[@%]/, '');
+  if (type === 'nobits') flags = { ...(flags ?? {}), nobits: true };
+  a.switchSection(name, flags);
+}
+
+function align(a: Assembler, dir: string, args: string, st: Stmt): void {
+  const parts = splitArgs(args, st.column);
+  if (!parts.length || !parts[0].text) return a.error(st, undefined, `${dir} expects an alignment`);
+  const n = a.absolute(a.parseExpr(parts[0].text, st, parts[0].column), st, 'alignment');
+  if (n === undefined) return;
+  const bytes = dir === '.p2align' ? 1n << n : n;
+  if (bytes <= 0n || (bytes & (bytes - 1n)) !== 0n || bytes > 1n << 30n) return a.error(st, parts[0].column, `alignment must be a power of two, not ${bytes}`);
+  const fill = parts[1]?.text ? a.absolute(a.parseExpr(parts[1].text, st, parts[1].column), st, 'fill value') : undefined;
+  const max = parts[2]?.text ? a.absolute(a.parseExpr(parts[2].text, st, parts[2].column), st, 'maximum skip') : undefined;
+  const al = Number(bytes);
+  // gas: a one-byte 0x90 fill in a code section means "pad with NOPs" (read.c do_align).
+  const nops = a.cur.exec && (fill === undefined || BigInt.asUintN(8, fill) === 0x90n);
+  a.cur.align = Math.max(a.cur.align, al);
+  if (al === 1) return;
+  a.emitTail({
+    kind: 'align', align: al, fill: fill === undefined ? undefined : Number(BigInt.asUintN(8, fill)),
+    max: max === undefined ? undefined : Number(max), nops, size: 0, addr: 0, at: st,
+  });
+}
+
+function data(a: Assembler, size: 1 | 2 | 4 | 8, args: string, st: Stmt, col: number): void {
+  for (const part of splitArgs(args, col)) {
+    const s = new Scanner(part.text, part.column);
+    const e = parseExpr(s, a.numLabel);
+    if (!s.eof()) throw new ExprError(`junk '${s.rest()}' in ${size}-byte data`, s.column);
+    const dot = a.dot();
+    a.noteUses(e, st, false);
+    const v = a.early(e);
+    if (v.kind === 'const') a.emitBytes(le(v.v, size), st);
+    else a.emitItem({ kind: 'data', off: a.frag().size, size, expr: e, dot, at: st }, size);
+  }
+}
+
+/** Little-endian bytes of `v` truncated to `size` bytes. */
+export function le(v: bigint, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = BigInt.asUintN(64, v);
+  for (let i = 0; i < size; i++) {
+    out[i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
+  return out;
+}
+
+function strings(a: Assembler, dir: string, args: string, st: Stmt, col: number): void {
+  const s = new Scanner(args, col);
+  for (;;) {
+    const bytes = parseStringLiteral(s);
+    if (!bytes) return a.error(st, s.column, `${dir} expects a string in double quotes`);
+    if (dir !== '.ascii') bytes.push(0);
+    a.emitBytes(Uint8Array.from(bytes), st);
+    if (s.eof()) return;
+    if (!s.eat(',')) return a.error(st, s.column, "expected ',' between strings");
+  }
+}
+
+function setSymbol(a: Assembler, dir: string, args: string, st: Stmt, col: number): void {
+  const m = /^([A-Za-z_.$][\w.$]*)\s*,\s*/.exec(args);
+  if (!m) return a.error(st, col, `${dir} expects 'symbol, expression'`);
+  const name = m[1];
+  const e: Expr = a.parseExpr(args.slice(m[0].length), st, col + m[0].length);
+  const s = a.sym(name);
+  if (s.def?.kind === 'label') return a.error(st, col, `symbol '${name}' is already defined as a label`);
+  if (dir === '.equiv' && s.def) return a.error(st, col, `symbol '${name}' is already defined (.equiv)`);
+  const dot = a.dot();
+  const value = dir === '.eqv' ? undefined : a.tryEarly(e);
+  a.noteUses(e, st, false);
+  s.def = { kind: 'equ', value, expr: e, dot };
+  s.definedAt = st;
+}
+
+function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
+  const parts = splitArgs(args, st.column);
+  const num = (i: number, what: string, dflt: bigint) =>
+    parts[i]?.text ? a.absolute(a.parseExpr(parts[i].text, st, parts[i].column), st, what) : dflt;
+  if (dir === '.fill') {
+    const rep = num(0, 'repeat count', 0n);
+    const size = num(1, 'fill size', 1n);
+    const value = num(2, 'fill value', 0n);
+    if (rep === undefined || size === undefined || value === undefined) return;
+    if (rep < 0n || rep > 1n << 28n) return a.error(st, undefined, `bad .fill repeat count ${rep}`);
+    const sz = Number(size > 8n ? 8n : size);
+    const unit = le(value, 8).subarray(0, Math.min(sz, 4)); // gas fills at most 4 value bytes
+    const out = new Uint8Array(Number(rep) * sz);
+    for (let i = 0; i < Number(rep); i++) out.set(unit, i * sz);
+    return a.emitBytes(out, st);
+  }
+  const n = num(0, 'size', 0n);
+  const v = dir === '.zero' ? 0n : num(1, 'fill value', 0n);
+  if (n === undefined || v === undefined) return;
+  if (n < 0n || n > 1n << 28n) return a.error(st, undefined, `bad ${dir} size ${n}`);
+  a.emitBytes(new Uint8Array(Number(n)).fill(Number(BigInt.asUintN(8, v))), st);
+}
+
+/** Handles one directive; returns the header of a `.macro` (its body is collected by the caller). */
+export function handleDirective(a: Assembler, dir: string, args: string, st: Stmt, col: number): MacroDef | undefined | void {
+  if (DATA[dir]) return data(a, DATA[dir], args, st, col);
+  if (IGNORED.has(dir) || dir.startsWith('.cfi_')) return;
+  switch (dir) {
+    case '.text': case '.data': case '.bss':
+      a.switchSection(dir);
+      return;
+    case '.section':
+      return sectionArgs(a, args, st);
+    case '.pushsection':
+      a.sectionStack.push({ cur: a.cur, prev: a.prevSection });
+      return sectionArgs(a, args, st);
+    case '.popsection': {
+      const top = a.sectionStack.pop();
+      if (!top) return a.error(st, undefined, '.popsection without .pushsection');
+      a.cur = top.cur;
+      a.prevSection = top.prev;
+      return;
+    }
+    case '.previous': {
+      if (!a.prevSection) return;
+      const p = a.prevSection;
+      a.prevSection = a.cur;
+      a.cur = p;
+      return;
+    }
+    case '.globl': case '.global': case '.weak': case '.local':
+      for (const p of splitArgs(args, col)) {
+        if (!/^[A-Za-z_.$][\w.$]*$/.test(p.text)) return a.error(st, p.column, `expected a symbol name, found '${p.text}'`);
+        a.sym(p.text).binding = dir === '.weak' ? 'weak' : dir === '.local' ? 'local' : 'global';
+      }
+      return;
+    case '.type': {
+      const m = /^([A-Za-z_.$][\w.$]*)\s*,\s*[@%"]?(\w+)"?$/.exec(args);
+      if (!m) return a.error(st, col, ".type expects 'symbol, @function' or 'symbol, @object'");
+      const t = m[2].toLowerCase();
+      if (t === 'function' || t === 'stt_func') a.sym(m[1]).type = 'func';
+      else if (t === 'object' || t === 'stt_object') a.sym(m[1]).type = 'object';
+      return;
+    }
+    case '.size': {
+      const m = /^([A-Za-z_.$][\w.$]*)\s*,\s*/.exec(args);
+      if (!m) return a.error(st, col, ".size expects 'symbol, expression'");
+      a.sym(m[1]).size = { expr: a.parseExpr(args.slice(m[0].length), st, col + m[0].length), dot: a.dot() };
+      return;
+    }
+    case '.align': case '.balign': case '.p2align':
+      return align(a, dir, args, st);
+    case '.ascii': case '.asciz': case '.string':
+      return strings(a, dir, args, st, col);
+    case '.skip': case '.space': case '.zero': case '.fill':
+      return fill(a, dir, args, st);
+    case '.nops': {
+      const n = a.absolute(a.parseExpr(args.split(',')[0], st, col), st, '.nops size');
+      if (n !== undefined) a.emitBytes(codePadding(Number(n)), st);
+      return;
+    }
+    case '.set': case '.equ': case '.equiv': case '.eqv':
+      return setSymbol(a, dir, args, st, col);
+    case '.macro': {
+      const h = parseMacroHeader(args);
+      if (typeof h === 'string') {
+        a.error(st, col, h);
+        return undefined;
+      }
+      return { ...h, body: [], at: st };
+    }
+    case '.endm': return a.error(st, undefined, '.endm without .macro');
+    case '.endr': return a.error(st, undefined, '.endr without .rept, .irp or .irpc');
+    case '.exitm': return a.exitMacro(st);
+    case '.purgem': {
+      if (!a.macros.delete(args.trim())) a.error(st, col, `.purgem: no macro named '${args.trim()}'`);
+      return;
+    }
+    case '.error': return a.error(st, undefined, args ? unquote(args) : '.error directive invoked');
+    case '.warning': return a.error(st, undefined, args ? unquote(args) : '.warning directive invoked', 'warning');
+    case '.end':
+      a.stopped = true;
+      return;
+    case '.intel_syntax':
+      return a.error(st, undefined, 'Intel syntax is not supported: this assembler reads AT&T syntax only (drop .intel_syntax)');
+    case '.code16': case '.code32':
+      return a.error(st, undefined, `${dir} is not supported: only 64-bit code (.code64)`);
+  }
+  a.error(st, undefined, `unknown or unsupported directive '${dir}'`);
+}

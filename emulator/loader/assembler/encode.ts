@@ -1,0 +1,90 @@
+// Turns a selected instruction plus resolved operand values into an encoder request, and
+// puts legacy prefixes in gas's order (segment, 0x67, 0x66, rep, lock, then REX): iced
+// emits `lock` before `0x66`, gas after, and the bytes must be gas's.
+
+import { EncOperand, EncRequest, encodeInstruction } from '../../decode/encoder';
+import { Expr } from './expr';
+import { Selected } from './select';
+
+/** Resolves an expression to a number (final addresses, or a placeholder while sizing). */
+export type Resolver = (e: Expr) => bigint;
+
+/** Thrown when a value does not fit the field gas chose for it. */
+export class RangeError_ extends Error {}
+
+const PREFIX_RANK: Record<number, number> = { 0x26: 1, 0x2e: 1, 0x36: 1, 0x3e: 1, 0x64: 1, 0x65: 1, 0x67: 2, 0x66: 3, 0xf2: 4, 0xf3: 4, 0xf0: 5 };
+
+/** Stable-sorts the leading legacy prefixes into gas's order. */
+export function orderPrefixes(bytes: Uint8Array): Uint8Array {
+  let n = 0;
+  while (n < bytes.length && PREFIX_RANK[bytes[n]] !== undefined) n++;
+  if (n < 2) return bytes;
+  const head = Array.from(bytes.subarray(0, n)).map((b, i) => ({ b, i })).sort((x, y) => PREFIX_RANK[x.b] - PREFIX_RANK[y.b] || x.i - y.i);
+  const out = new Uint8Array(bytes.length);
+  head.forEach((h, i) => (out[i] = h.b));
+  out.set(bytes.subarray(n), n);
+  return out;
+}
+
+/** Encodes `sel` at `ip` (the address of its first prefix byte); `code` overrides the form (relaxation). */
+export function encodeSelected(sel: Selected, prefix: number[], ip: bigint, value: Resolver, code = sel.code): Uint8Array {
+  if (code.startsWith('raw:')) {
+    const raw = Buffer.from(code.slice(4), 'hex');
+    return orderPrefixes(Uint8Array.from([...prefix, ...raw]));
+  }
+  let ripConst: bigint | undefined;
+  const ops: EncOperand[] = sel.ops.map((o): EncOperand => {
+    switch (o.k) {
+      case 'reg':
+        return { kind: 'reg', reg: o.name };
+      case 'imm': {
+        const v = o.early.kind === 'const' ? o.early.v : value(o.expr);
+        return { kind: 'imm', value: fitImm(v, o.bits) };
+      }
+      case 'rel':
+        return { kind: 'branch', target: BigInt.asUintN(64, value(o.expr)) };
+      case 'mem': {
+        const m = o.m;
+        let disp = m.disp ? (o.early?.kind === 'const' ? o.early.v : value(m.disp)) : 0n;
+        if (m.base?.kind === 'rip') {
+          if (o.early?.kind === 'const') ripConst = disp;
+          disp = BigInt.asUintN(64, disp);
+        }
+        else if (o.dispSize === 4 && (disp < -(1n << 31n) || disp > (1n << 31n) - 1n)) {
+          // gas sign-extends a 32-bit displacement; an address above 2 GiB cannot be one.
+          if (disp >= 0n && disp < 1n << 32n && !m.base && !m.index) disp = BigInt.asIntN(32, disp);
+          else throw new RangeError_(`displacement 0x${BigInt.asUintN(64, disp).toString(16)} does not fit in 32 bits`);
+        }
+        return { kind: 'mem', base: m.base?.name, index: m.index?.name, scale: m.scale, disp, dispSize: o.dispSize, seg: m.seg?.name };
+      }
+    }
+  });
+  const req: EncRequest = { code, ops, ip: ip + BigInt(prefix.length) };
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeInstruction(req);
+  } catch (e) {
+    const rel = ops.find((o) => o.kind === 'branch') as { target: bigint } | undefined;
+    if (rel && /Branch distance/i.test((e as Error).message)) {
+      const dist = BigInt.asIntN(64, rel.target - req.ip);
+      throw new RangeError_(`branch target out of range for '${sel.mnemonic}' (it only has a signed 8-bit displacement; target is ${dist} bytes away)`);
+    }
+    throw e;
+  }
+  if (ripConst !== undefined) {
+    // A numeric RIP displacement is relative to the end of the instruction: re-encode once
+    // the length is known, with the target that yields exactly that displacement.
+    const m = ops.find((o) => o.kind === 'mem') as { disp: bigint };
+    m.disp = BigInt.asUintN(64, req.ip + BigInt(bytes.length) + ripConst);
+    bytes = encodeInstruction(req);
+  }
+  return prefix.length ? orderPrefixes(Uint8Array.from([...prefix, ...bytes])) : orderPrefixes(bytes);
+}
+
+function fitImm(v: bigint, bits: 8 | 16 | 32 | 64): bigint {
+  if (bits === 64) return BigInt.asIntN(64, v);
+  const lo = -(1n << BigInt(bits - 1));
+  const hi = (1n << BigInt(bits)) - 1n;
+  if (v < lo || v > hi) throw new RangeError_(`value 0x${BigInt.asUintN(64, v).toString(16)} does not fit in ${bits} bits`);
+  return BigInt.asIntN(bits, v);
+}

@@ -1,0 +1,258 @@
+// GNU as expressions: parsing with gas's operator ranks (`|&^` bind tighter than `+ -`,
+// comparisons yield -1 for true) and evaluation to a linear combination of section
+// locations. The same evaluator runs at parse time (where only constants and differences
+// inside one fixed-size fragment are known — that is what decides disp8/imm8 the way gas
+// does) and after layout (where every location has an address).
+
+import { Scanner, isSymChar } from './lexer';
+
+/** Expression tree. `sym` names are already resolved for numeric labels (`1b` → instance name). */
+export type Expr =
+  | { t: 'num'; v: bigint }
+  | { t: 'sym'; name: string; col: number }
+  | { t: 'dot' }
+  | { t: 'un'; op: string; a: Expr }
+  | { t: 'bin'; op: string; a: Expr; b: Expr };
+
+/** A place inside a section: fragment `frag` of section `sec`, `off` bytes in. */
+export interface Loc {
+  sec: string;
+  frag: number;
+  off: number;
+}
+
+/** Value of an expression: `c + Σ coef·location`. Constant when `terms` is empty. */
+export interface Value {
+  c: bigint;
+  terms: { sec: string; frag: number; coef: bigint }[];
+}
+
+/** What a symbol means to the evaluator. */
+export type SymMeaning = { kind: 'abs'; v: bigint } | { kind: 'loc'; loc: Loc } | { kind: 'value'; v: Value };
+
+/** The evaluator's view of the world. */
+export interface EvalEnv {
+  /** Resolves a symbol; undefined when not (yet) known. */
+  sym(name: string, col: number): SymMeaning | undefined;
+  /** The location counter `.`. */
+  dot(): Loc;
+}
+
+export class ExprError extends Error {
+  constructor(message: string, readonly column: number) {
+    super(message);
+  }
+}
+
+/** Numeric-label resolution supplied by the assembler (gas instance numbering). */
+export type NumLabelRef = (n: string, dir: 'b' | 'f', col: number) => string;
+
+const RANK: Record<string, number> = {
+  '*': 9, '/': 9, '%': 9, '<<': 9, '>>': 9,
+  '|': 8, '&': 8, '^': 8, '!': 8,
+  '+': 7, '-': 7,
+  '==': 4, '!=': 4, '<>': 4, '<': 4, '<=': 4, '>': 4, '>=': 4,
+  '&&': 3, '||': 2,
+};
+const BIN_OPS = ['<<', '>>', '==', '!=', '<>', '<=', '>=', '&&', '||', '*', '/', '%', '|', '&', '^', '!', '+', '-', '<', '>'];
+
+/** Parses one expression at the scanner; stops before `,` `)` or an unknown character. */
+export function parseExpr(s: Scanner, numLabel: NumLabelRef): Expr {
+  return parseBin(s, numLabel, 0);
+}
+
+function peekBinOp(s: Scanner): string | undefined {
+  s.skipWs();
+  for (const op of BIN_OPS) {
+    if (s.src.startsWith(op, s.pos)) {
+      // `!` followed by `=` is `!=`; a lone `!` is gas's or-not. Do not eat `(`-less garbage.
+      return op;
+    }
+  }
+  return undefined;
+}
+
+function parseBin(s: Scanner, nl: NumLabelRef, minRank: number): Expr {
+  let left = parseUnary(s, nl);
+  for (;;) {
+    const op = peekBinOp(s);
+    if (!op) return left;
+    const rank = RANK[op];
+    if (rank <= minRank) return left;
+    s.pos += op.length;
+    const right = parseBin(s, nl, rank);
+    left = { t: 'bin', op, a: left, b: right };
+  }
+}
+
+function parseUnary(s: Scanner, nl: NumLabelRef): Expr {
+  s.skipWs();
+  const ch = s.peek();
+  if (ch === '-' || ch === '~' || ch === '!' || ch === '+') {
+    s.pos++;
+    return { t: 'un', op: ch, a: parseUnary(s, nl) };
+  }
+  return parsePrimary(s, nl);
+}
+
+function parsePrimary(s: Scanner, nl: NumLabelRef): Expr {
+  s.skipWs();
+  const col = s.column;
+  const ch = s.peek();
+  if (ch === undefined) throw new ExprError('expected an expression', col);
+  if (ch === '(') {
+    s.pos++;
+    const e = parseExpr(s, nl);
+    if (!s.eat(')')) throw new ExprError("expected ')'", s.column);
+    return e;
+  }
+  if (ch === "'") {
+    s.pos++;
+    let c = s.src[s.pos++];
+    if (c === '\\') {
+      const e = s.src[s.pos++];
+      const m: Record<string, string> = { n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\', "'": "'", '"': '"' };
+      c = m[e] ?? e;
+    }
+    if (c === undefined) throw new ExprError('unterminated character constant', col);
+    if (s.peek() === "'") s.pos++;
+    return { t: 'num', v: BigInt(c.charCodeAt(0)) };
+  }
+  if (/[0-9]/.test(ch)) {
+    const m = /^([0-9]+)([bf])(?![0-9A-Za-z_$.])/.exec(s.src.slice(s.pos));
+    if (m && !(m[1] === '0' && m[2] === 'b' && /[01]/.test(s.src[s.pos + 2] ?? ''))) {
+      s.pos += m[0].length;
+      return { t: 'sym', name: nl(m[1], m[2] as 'b' | 'f', col), col };
+    }
+    const num = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]+)/.exec(s.src.slice(s.pos));
+    if (!num) throw new ExprError('bad number', col);
+    s.pos += num[0].length;
+    if (isSymChar(s.peek())) throw new ExprError(`bad number '${num[0]}${s.peek()}'`, col);
+    const t = num[0];
+    let v: bigint;
+    if (/^0[bB]/.test(t)) v = BigInt(t);
+    else if (/^0[xX]/.test(t)) v = BigInt(t);
+    else if (t.length > 1 && t[0] === '0') v = BigInt('0o' + t.slice(1));
+    else v = BigInt(t);
+    return { t: 'num', v: BigInt.asIntN(64, v) };
+  }
+  if (ch === '.' && !isSymChar(s.peek(1))) {
+    s.pos++;
+    return { t: 'dot' };
+  }
+  const name = s.ident();
+  if (name !== undefined) return { t: 'sym', name, col };
+  throw new ExprError(`expected an expression, found '${ch}'`, col);
+}
+
+// ---- evaluation ----------------------------------------------------------------------
+
+function konst(c: bigint): Value {
+  return { c: BigInt.asIntN(64, c), terms: [] };
+}
+
+function locValue(l: Loc): Value {
+  return { c: BigInt(l.off), terms: [{ sec: l.sec, frag: l.frag, coef: 1n }] };
+}
+
+function addValues(a: Value, b: Value, sign: bigint): Value {
+  const terms = a.terms.map((t) => ({ ...t }));
+  for (const t of b.terms) {
+    const same = terms.find((x) => x.sec === t.sec && x.frag === t.frag);
+    if (same) same.coef += sign * t.coef;
+    else terms.push({ ...t, coef: sign * t.coef });
+  }
+  return { c: BigInt.asIntN(64, a.c + sign * b.c), terms: terms.filter((t) => t.coef !== 0n) };
+}
+
+/** Symbols an expression needs but the environment cannot resolve. Not an Error subclass on
+ *  purpose: parse-time evaluation hits this for every forward reference, and capturing a
+ *  stack trace each time dominated the assembler's profile. Always caught inside the assembler. */
+export class UnresolvedError {
+  constructor(readonly symbol: string, readonly column: number) {}
+  get message(): string {
+    return `symbol '${this.symbol}' is not defined`;
+  }
+}
+
+/** Evaluates to a Value; throws UnresolvedError for unknown symbols, ExprError for non-linear use of locations. */
+export function evaluate(e: Expr, env: EvalEnv, depth = 0): Value {
+  if (depth > 100) throw new ExprError('expression nests too deeply (circular .set?)', 0);
+  switch (e.t) {
+    case 'num':
+      return konst(e.v);
+    case 'dot':
+      return locValue(env.dot());
+    case 'sym': {
+      const m = env.sym(e.name, e.col);
+      if (!m) throw new UnresolvedError(e.name, e.col);
+      if (m.kind === 'abs') return konst(m.v);
+      if (m.kind === 'loc') return locValue(m.loc);
+      return m.v;
+    }
+    case 'un': {
+      const a = evaluate(e.a, env, depth + 1);
+      if (e.op === '+') return a;
+      if (e.op === '-') return addValues(konst(0n), a, -1n);
+      needConst(a, e.op);
+      return konst(e.op === '~' ? ~a.c : a.c === 0n ? 1n : 0n);
+    }
+    case 'bin': {
+      const a = evaluate(e.a, env, depth + 1);
+      const b = evaluate(e.b, env, depth + 1);
+      if (e.op === '+') return addValues(a, b, 1n);
+      if (e.op === '-') return addValues(a, b, -1n);
+      needConst(a, e.op);
+      needConst(b, e.op);
+      return konst(binop(e.op, a.c, b.c));
+    }
+  }
+}
+
+function needConst(v: Value, op: string): void {
+  if (v.terms.length) throw new ExprError(`operator '${op}' needs absolute operands, not a section location`, 0);
+}
+
+function binop(op: string, a: bigint, b: bigint): bigint {
+  const u = (x: bigint) => BigInt.asUintN(64, x);
+  const t = (x: boolean) => (x ? -1n : 0n);
+  switch (op) {
+    case '*': return a * b;
+    case '/': if (b === 0n) throw new ExprError('division by zero', 0); return a / b;
+    case '%': if (b === 0n) throw new ExprError('division by zero', 0); return a % b;
+    case '<<': return b >= 64n ? 0n : a << b;
+    case '>>': return b >= 64n ? 0n : u(a) >> b;
+    case '|': return a | b;
+    case '&': return a & b;
+    case '^': return a ^ b;
+    case '!': return a | ~b;
+    case '==': return t(a === b);
+    case '!=': case '<>': return t(a !== b);
+    case '<': return t(a < b);
+    case '<=': return t(a <= b);
+    case '>': return t(a > b);
+    case '>=': return t(a >= b);
+    case '&&': return a !== 0n && b !== 0n ? 1n : 0n;
+    case '||': return a !== 0n || b !== 0n ? 1n : 0n;
+  }
+  throw new ExprError(`unknown operator ${op}`, 0);
+}
+
+/** Every symbol name an expression mentions (for undefined-symbol reports). */
+export function symbolsOf(e: Expr, out: { name: string; col: number }[] = []): { name: string; col: number }[] {
+  if (e.t === 'sym') out.push({ name: e.name, col: e.col });
+  else if (e.t === 'un') symbolsOf(e.a, out);
+  else if (e.t === 'bin') {
+    symbolsOf(e.a, out);
+    symbolsOf(e.b, out);
+  }
+  return out;
+}
+
+/** Parses a complete string as one expression (for `.if`, `.rept`, directive arguments). */
+export function parseWholeExpr(text: string, col0: number, nl: NumLabelRef): Expr {
+  const s = new Scanner(text, col0);
+  const e = parseExpr(s, nl);
+  if (!s.eof()) throw new ExprError(`unexpected '${s.rest()}' after expression`, s.column);
+  return e;
+}

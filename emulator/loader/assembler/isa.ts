@@ -1,0 +1,317 @@
+// The instruction table: every mnemonic the assembler accepts, each with its operand forms
+// in GNU as's template order (binutils 2.40 i386-opc.tbl), because gas takes the *first*
+// template that matches — that order is what makes `add $1,%eax` 83 /0 ib, `mov %rax,%rbx`
+// 48 89 c3 and `test $1,%eax` a9. Each form names the iced-x86 Code that encodes it, or raw
+// bytes where iced wants implicit operands we do not model (string instructions).
+
+/**
+ * Operand patterns, Intel order. `rN`/`rmN`/`mN`: register/register-or-memory/memory of N bits;
+ * `m`: memory of any size; `acc*`: the accumulator; `i8s`: constant fitting a sign-extended
+ * byte; `iN`: N-bit immediate (`i32s`: sign-extended to 64); `one`: the constant 1;
+ * `rel`: direct branch target; `ind`: `*reg`/`*mem` (or a bare register/memory) branch.
+ */
+export type Pat =
+  | 'r8' | 'r16' | 'r32' | 'r64' | 'rm8' | 'rm16' | 'rm32' | 'rm64' | 'm' | 'm64' | 'm128'
+  | 'al' | 'ax' | 'eax' | 'rax' | 'cl' | 'cr' | 'fs' | 'gs'
+  | 'i8' | 'i8s' | 'i16' | 'i32' | 'i32s' | 'i64' | 'one'
+  | 'rel' | 'ind';
+
+/** One encodable form of a mnemonic. */
+export interface Form {
+  ops: Pat[];
+  /** Operation size the suffix must agree with; undefined for sizeless forms. */
+  size?: 8 | 16 | 32 | 64;
+  /** iced-x86 Code name, or `raw:<hex>` for fixed bytes. For relaxable branches, the rel8 form. */
+  code: string;
+  /** Relaxable branch: the rel32 Code it grows into. */
+  near?: string;
+  /** Operand order for the encoder, as indices into `ops` (swaps and duplicated registers). */
+  order?: number[];
+  /** Extra condition gas applies to this template. */
+  when?: (regs: (string | undefined)[]) => boolean;
+}
+
+/** One mnemonic. */
+export interface Entry {
+  forms: Form[];
+  /** Size suffixes (`bwlq`) the base name accepts. */
+  suffixes?: string;
+  /** Size assumed without a suffix or register operand (push/pop/branches in 64-bit mode). */
+  defaultSize?: 8 | 16 | 32 | 64;
+  /** Fixed size implied by the exact name (e.g. `movzbl` sizes the destination). */
+  fixedSize?: 8 | 16 | 32 | 64;
+  /** AT&T operand order equals Intel order (gas does not reverse `enter`). */
+  noReverse?: boolean;
+  /** Relative branch family: drives relaxation and the stub rule for undefined targets. */
+  branch?: 'jmp' | 'jcc' | 'call' | 'rel8';
+}
+
+type Size = 8 | 16 | 32 | 64;
+const SIZES: Size[] = [8, 16, 32, 64];
+const ACC: Record<Size, Pat> = { 8: 'al', 16: 'ax', 32: 'eax', 64: 'rax' };
+const ACCN: Record<Size, string> = { 8: 'AL', 16: 'AX', 32: 'EAX', 64: 'RAX' };
+const r = (s: Size) => `r${s}` as Pat;
+const rm = (s: Size) => `rm${s}` as Pat;
+const imm = (s: Size): Pat => (s === 8 ? 'i8' : s === 16 ? 'i16' : s === 64 ? 'i32s' : 'i32');
+const immBits = (s: Size) => Math.min(s, 32);
+const cap = (n: string) => n[0].toUpperCase() + n.slice(1);
+
+export const TABLE = new Map<string, Entry>();
+function def(names: string | string[], e: Entry): void {
+  for (const n of typeof names === 'string' ? [names] : names) TABLE.set(n, e);
+}
+
+// ---- data movement -----------------------------------------------------------------------
+function alu(name: string): void {
+  const N = cap(name);
+  const forms: Form[] = [];
+  for (const s of SIZES) forms.push({ size: s, ops: [rm(s), r(s)], code: `${N}_rm${s}_r${s}` });
+  for (const s of SIZES) forms.push({ size: s, ops: [r(s), 'm'], code: `${N}_r${s}_rm${s}` });
+  for (const s of SIZES) if (s !== 8) forms.push({ size: s, ops: [rm(s), 'i8s'], code: `${N}_rm${s}_imm8` });
+  for (const s of SIZES) forms.push({ size: s, ops: [ACC[s], imm(s)], code: `${N}_${ACCN[s]}_imm${immBits(s)}` });
+  for (const s of SIZES) forms.push({ size: s, ops: [rm(s), imm(s)], code: `${N}_rm${s}_imm${immBits(s)}` });
+  def(name, { forms, suffixes: 'bwlq' });
+}
+['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'].forEach(alu);
+
+def('test', {
+  suffixes: 'bwlq',
+  forms: [
+    ...SIZES.map((s): Form => ({ size: s, ops: [rm(s), r(s)], code: `Test_rm${s}_r${s}` })),
+    ...SIZES.map((s): Form => ({ size: s, ops: [r(s), 'm'], code: `Test_rm${s}_r${s}`, order: [1, 0] })),
+    ...SIZES.map((s): Form => ({ size: s, ops: [ACC[s], imm(s)], code: `Test_${ACCN[s]}_imm${immBits(s)}` })),
+    ...SIZES.map((s): Form => ({ size: s, ops: [rm(s), imm(s)], code: `Test_rm${s}_imm${immBits(s)}` })),
+  ],
+});
+
+def('mov', {
+  suffixes: 'bwlq',
+  forms: [
+    ...SIZES.map((s): Form => ({ size: s, ops: [rm(s), r(s)], code: `Mov_rm${s}_r${s}` })),
+    ...SIZES.map((s): Form => ({ size: s, ops: [r(s), 'm'], code: `Mov_r${s}_rm${s}` })),
+    { size: 64, ops: ['r64', 'cr'], code: 'Mov_r64_cr' },
+    { size: 64, ops: ['cr', 'r64'], code: 'Mov_cr_r64' },
+    ...([8, 16, 32] as Size[]).map((s): Form => ({ size: s, ops: [r(s), imm(s)], code: `Mov_r${s}_imm${s}` })),
+    ...SIZES.map((s): Form => ({ size: s, ops: [rm(s), imm(s)], code: `Mov_rm${s}_imm${immBits(s)}` })),
+    { size: 64, ops: ['r64', 'i64'], code: 'Mov_r64_imm64' },
+  ],
+});
+def('movabs', { suffixes: 'q', forms: [{ size: 64, ops: ['r64', 'i64'], code: 'Mov_r64_imm64' }] });
+
+function ext(name: string, kind: 'Movzx' | 'Movsx' | 'Movsxd', src: Size, dst: Size): void {
+  def(name, { fixedSize: dst, forms: [{ size: dst, ops: [r(dst), rm(src)], code: `${kind}_r${dst}_rm${src}` }] });
+}
+ext('movzbw', 'Movzx', 8, 16); ext('movzbl', 'Movzx', 8, 32); ext('movzbq', 'Movzx', 8, 64);
+ext('movzwl', 'Movzx', 16, 32); ext('movzwq', 'Movzx', 16, 64);
+ext('movsbw', 'Movsx', 8, 16); ext('movsbl', 'Movsx', 8, 32); ext('movsbq', 'Movsx', 8, 64);
+ext('movswl', 'Movsx', 16, 32); ext('movswq', 'Movsx', 16, 64);
+ext('movslq', 'Movsxd', 32, 64);
+for (const [name, kind] of [['movzx', 'Movzx'], ['movsx', 'Movsx']] as const) {
+  // Without a suffix gas sizes the source from its register, or takes a byte for memory.
+  const forms: Form[] = [];
+  for (const d of [16, 32, 64] as Size[]) {
+    forms.push({ size: d, ops: [r(d), 'r8'], code: `${kind}_r${d}_rm8` });
+    if (d !== 16) forms.push({ size: d, ops: [r(d), 'r16'], code: `${kind}_r${d}_rm16` });
+    forms.push({ size: d, ops: [r(d), 'm'], code: `${kind}_r${d}_rm8` });
+  }
+  def(name, { forms });
+}
+def('movsxd', { forms: [{ size: 64, ops: ['r64', 'rm32'], code: 'Movsxd_r64_rm32' }] });
+
+def('lea', { suffixes: 'wlq', forms: ([16, 32, 64] as Size[]).map((s) => ({ size: s, ops: [r(s), 'm'], code: `Lea_r${s}_m` })) });
+
+const notSameEax = (regs: (string | undefined)[]) => !(regs[0] === 'eax' && regs[1] === 'eax');
+def('xchg', {
+  suffixes: 'bwlq',
+  forms: [
+    // gas assembles `xchg %rax,%rax` as a plain nop (no REX.W).
+    { size: 64, ops: ['rax', 'rax'], code: 'raw:90' },
+    ...([16, 32, 64] as Size[]).flatMap((s): Form[] => [
+      { size: s, ops: [r(s), ACC[s]], code: `Xchg_r${s}_${ACCN[s]}`, when: notSameEax },
+      { size: s, ops: [ACC[s], r(s)], code: `Xchg_r${s}_${ACCN[s]}`, order: [1, 0], when: notSameEax },
+    ]),
+    ...SIZES.map((s): Form => ({ size: s, ops: [rm(s), r(s)], code: `Xchg_rm${s}_r${s}` })),
+    ...SIZES.map((s): Form => ({ size: s, ops: [r(s), 'm'], code: `Xchg_rm${s}_r${s}`, order: [1, 0] })),
+  ],
+});
+def('bswap', { suffixes: 'lq', forms: [{ size: 32, ops: ['r32'], code: 'Bswap_r32' }, { size: 64, ops: ['r64'], code: 'Bswap_r64' }] });
+
+// ---- condition codes -----------------------------------------------------------------------
+/** Condition names as iced spells them, with every gas alias. */
+export const CONDITIONS: Record<string, string> = {
+  o: 'o', no: 'no', b: 'b', c: 'b', nae: 'b', ae: 'ae', nb: 'ae', nc: 'ae', e: 'e', z: 'e', ne: 'ne', nz: 'ne',
+  be: 'be', na: 'be', a: 'a', nbe: 'a', s: 's', ns: 'ns', p: 'p', pe: 'p', np: 'np', po: 'np',
+  l: 'l', nge: 'l', ge: 'ge', nl: 'ge', le: 'le', ng: 'le', g: 'g', nle: 'g',
+};
+for (const [cc, ic] of Object.entries(CONDITIONS)) {
+  const C = cap(ic);
+  def(`j${cc}`, { branch: 'jcc', forms: [{ ops: ['rel'], code: `J${ic}_rel8_64`, near: `J${ic}_rel32_64` }] });
+  def(`set${cc}`, { fixedSize: 8, forms: [{ size: 8, ops: ['rm8'], code: `Set${ic}_rm8` }] });
+  def(`cmov${cc}`, { suffixes: 'wlq', forms: ([16, 32, 64] as Size[]).map((s) => ({ size: s, ops: [r(s), rm(s)], code: `Cmov${ic}_r${s}_rm${s}` })) });
+  void C;
+}
+
+// ---- arithmetic ----------------------------------------------------------------------------
+for (const name of ['not', 'neg', 'inc', 'dec', 'mul', 'div', 'idiv']) {
+  def(name, { suffixes: 'bwlq', forms: SIZES.map((s) => ({ size: s, ops: [rm(s)], code: `${cap(name)}_rm${s}` })) });
+}
+def('imul', {
+  suffixes: 'bwlq',
+  forms: [
+    ...SIZES.map((s): Form => ({ size: s, ops: [rm(s)], code: `Imul_rm${s}` })),
+    ...([16, 32, 64] as Size[]).flatMap((s): Form[] => [
+      { size: s, ops: [r(s), rm(s)], code: `Imul_r${s}_rm${s}` },
+      { size: s, ops: [r(s), rm(s), 'i8s'], code: `Imul_r${s}_rm${s}_imm8` },
+      { size: s, ops: [r(s), rm(s), imm(s)], code: `Imul_r${s}_rm${s}_imm${immBits(s)}` },
+      { size: s, ops: [r(s), 'i8s'], code: `Imul_r${s}_rm${s}_imm8`, order: [0, 0, 1] },
+      { size: s, ops: [r(s), imm(s)], code: `Imul_r${s}_rm${s}_imm${immBits(s)}`, order: [0, 0, 1] },
+    ]),
+  ],
+});
+
+for (const name of ['rol', 'ror', 'rcl', 'rcr', 'shl', 'sal', 'shr', 'sar']) {
+  const N = name === 'sal' ? 'Shl' : cap(name); // gas encodes sal as shl (/4)
+  def(name, {
+    suffixes: 'bwlq',
+    forms: [
+      ...SIZES.map((s): Form => ({ size: s, ops: [rm(s), 'one'], code: `${N}_rm${s}_1` })),
+      ...SIZES.map((s): Form => ({ size: s, ops: [rm(s), 'i8'], code: `${N}_rm${s}_imm8` })),
+      ...SIZES.map((s): Form => ({ size: s, ops: [rm(s), 'cl'], code: `${N}_rm${s}_CL` })),
+      ...SIZES.map((s): Form => ({ size: s, ops: [rm(s)], code: `${N}_rm${s}_1`, order: [0, -1] })),
+    ],
+  });
+}
+for (const name of ['shld', 'shrd']) {
+  const N = cap(name);
+  def(name, {
+    suffixes: 'wlq',
+    forms: ([16, 32, 64] as Size[]).flatMap((s): Form[] => [
+      { size: s, ops: [rm(s), r(s), 'i8'], code: `${N}_rm${s}_r${s}_imm8` },
+      { size: s, ops: [rm(s), r(s), 'cl'], code: `${N}_rm${s}_r${s}_CL` },
+      { size: s, ops: [rm(s), r(s)], code: `${N}_rm${s}_r${s}_CL`, order: [0, 1, -2] },
+    ]),
+  });
+}
+
+// ---- bits ----------------------------------------------------------------------------------
+for (const name of ['bt', 'bts', 'btr', 'btc']) {
+  const N = cap(name);
+  def(name, {
+    suffixes: 'wlq',
+    forms: [
+      ...([16, 32, 64] as Size[]).map((s): Form => ({ size: s, ops: [rm(s), r(s)], code: `${N}_rm${s}_r${s}` })),
+      ...([16, 32, 64] as Size[]).map((s): Form => ({ size: s, ops: [rm(s), 'i8'], code: `${N}_rm${s}_imm8` })),
+    ],
+  });
+}
+for (const name of ['bsf', 'bsr', 'tzcnt', 'lzcnt', 'popcnt']) {
+  def(name, { suffixes: 'wlq', forms: ([16, 32, 64] as Size[]).map((s) => ({ size: s, ops: [r(s), rm(s)], code: `${cap(name)}_r${s}_rm${s}` })) });
+}
+def('xadd', { suffixes: 'bwlq', forms: SIZES.map((s) => ({ size: s, ops: [rm(s), r(s)], code: `Xadd_rm${s}_r${s}` })) });
+def('cmpxchg', { suffixes: 'bwlq', forms: SIZES.map((s) => ({ size: s, ops: [rm(s), r(s)], code: `Cmpxchg_rm${s}_r${s}` })) });
+def('cmpxchg16b', { forms: [{ ops: ['m'], code: 'Cmpxchg16b_m128' }] });
+def('cmpxchg8b', { forms: [{ ops: ['m'], code: 'Cmpxchg8b_m64' }] });
+
+// ---- stack and control flow ------------------------------------------------------------------
+def('push', {
+  suffixes: 'q',
+  defaultSize: 64,
+  forms: [
+    { size: 64, ops: ['r64'], code: 'Push_r64' },
+    { size: 64, ops: ['fs'], code: 'Pushq_FS' },
+    { size: 64, ops: ['gs'], code: 'Pushq_GS' },
+    { size: 64, ops: ['i8s'], code: 'Pushq_imm8' },
+    { size: 64, ops: ['i32s'], code: 'Pushq_imm32' },
+    { size: 64, ops: ['rm64'], code: 'Push_rm64' },
+  ],
+});
+def('pop', {
+  suffixes: 'q',
+  defaultSize: 64,
+  forms: [
+    { size: 64, ops: ['r64'], code: 'Pop_r64' },
+    { size: 64, ops: ['fs'], code: 'Popq_FS' },
+    { size: 64, ops: ['gs'], code: 'Popq_GS' },
+    { size: 64, ops: ['rm64'], code: 'Pop_rm64' },
+  ],
+});
+def(['pushf', 'pushfq'], { forms: [{ ops: [], code: 'Pushfq' }] });
+def(['popf', 'popfq'], { forms: [{ ops: [], code: 'Popfq' }] });
+def(['leave', 'leaveq'], { forms: [{ ops: [], code: 'Leaveq' }] });
+def(['enter', 'enterq'], { noReverse: true, forms: [{ ops: ['i16', 'i8'], code: 'Enterq_imm16_imm8' }] });
+def('jmp', {
+  suffixes: 'q',
+  defaultSize: 64,
+  branch: 'jmp',
+  forms: [
+    { ops: ['rel'], code: 'Jmp_rel8_64', near: 'Jmp_rel32_64' },
+    { size: 64, ops: ['ind'], code: 'Jmp_rm64' },
+  ],
+});
+def('call', {
+  suffixes: 'q',
+  defaultSize: 64,
+  branch: 'call',
+  forms: [
+    { ops: ['rel'], code: 'Call_rel32_64' },
+    { size: 64, ops: ['ind'], code: 'Call_rm64' },
+  ],
+});
+def(['ret', 'retq'], { forms: [{ ops: [], code: 'Retnq' }, { ops: ['i16'], code: 'Retnq_imm16' }] });
+def('jrcxz', { branch: 'rel8', forms: [{ ops: ['rel'], code: 'Jrcxz_rel8_64' }] });
+def('jecxz', { branch: 'rel8', forms: [{ ops: ['rel'], code: 'Jecxz_rel8_64' }] });
+def('loop', { branch: 'rel8', forms: [{ ops: ['rel'], code: 'Loop_rel8_64_RCX' }] });
+def(['loope', 'loopz'], { branch: 'rel8', forms: [{ ops: ['rel'], code: 'Loope_rel8_64_RCX' }] });
+def(['loopne', 'loopnz'], { branch: 'rel8', forms: [{ ops: ['rel'], code: 'Loopne_rel8_64_RCX' }] });
+
+// ---- string instructions (raw: iced wants implicit memory operands) --------------------------
+const STR: [string, number][] = [['movs', 0xa4], ['cmps', 0xa6], ['stos', 0xaa], ['lods', 0xac], ['scas', 0xae]];
+for (const [name, op] of STR) {
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  def(`${name}b`, { forms: [{ ops: [], code: `raw:${hex(op)}` }] });
+  def(`${name}w`, { forms: [{ ops: [], code: `raw:66${hex(op + 1)}` }] });
+  def(`${name}l`, { forms: [{ ops: [], code: `raw:${hex(op + 1)}` }] });
+  def(`${name}q`, { forms: [{ ops: [], code: `raw:48${hex(op + 1)}` }] });
+}
+def('movsd', { forms: [{ ops: [], code: 'raw:a5' }] });
+
+// ---- conversions, flags, barriers, system ----------------------------------------------------
+const SIMPLE: Record<string, string> = {
+  cbw: 'Cbw', cbtw: 'Cbw', cwde: 'Cwde', cwtl: 'Cwde', cdqe: 'Cdqe', cltq: 'Cdqe',
+  cwd: 'Cwd', cwtd: 'Cwd', cdq: 'Cdq', cltd: 'Cdq', cqo: 'Cqo', cqto: 'Cqo',
+  clc: 'Clc', stc: 'Stc', cmc: 'Cmc', cld: 'Cld', std: 'Std', cli: 'Cli', sti: 'Sti',
+  endbr64: 'Endbr64', pause: 'Pause', lfence: 'Lfence', mfence: 'Mfence', sfence: 'Sfence',
+  int3: 'Int3', ud2: 'Ud2', hlt: 'Hlt', cpuid: 'Cpuid', rdmsr: 'Rdmsr', wrmsr: 'Wrmsr',
+  rdtsc: 'Rdtsc', rdtscp: 'Rdtscp', tdcall: 'Tdcall', seamcall: 'Seamcall', vmcall: 'Vmcall',
+  vmxoff: 'Vmxoff', vmlaunch: 'Vmlaunch', vmresume: 'Vmresume', wbinvd: 'Wbinvd', swapgs: 'Swapgs',
+  lahf: 'Lahf', sahf: 'Sahf', iretq: 'Iretq', clac: 'Clac', stac: 'Stac',
+};
+for (const [n, c] of Object.entries(SIMPLE)) def(n, { forms: [{ ops: [], code: c }] });
+// gas turns `int $3` into int3 (cc), every other vector into cd ib.
+def('int', { forms: [{ ops: ['i8'], code: 'Int_imm8' }] });
+def('vmxon', { forms: [{ ops: ['m'], code: 'Vmxon_m64' }] });
+def('nop', {
+  suffixes: 'wlq',
+  forms: [
+    { ops: [], code: 'Nopd' },
+    { size: 16, ops: ['rm16'], code: 'Nop_rm16' },
+    { size: 32, ops: ['rm32'], code: 'Nop_rm32' },
+    { size: 64, ops: ['rm64'], code: 'Nop_rm64' },
+  ],
+});
+
+/** Prefix mnemonics that may stand alone (`rep; movsb`) or lead an instruction. */
+export const PREFIXES: Record<string, number> = {
+  lock: 0xf0, rep: 0xf3, repe: 0xf3, repz: 0xf3, repne: 0xf2, repnz: 0xf2,
+  cs: 0x2e, ds: 0x3e, es: 0x26, ss: 0x36, fs: 0x64, gs: 0x65, data16: 0x66, addr32: 0x67, rex64: 0x48,
+};
+
+/** All mnemonic spellings (for "did you mean" suggestions). */
+export function allMnemonics(): string[] {
+  const out: string[] = [];
+  for (const [n, e] of TABLE) {
+    out.push(n);
+    for (const s of e.suffixes ?? '') out.push(n + s);
+  }
+  return out;
+}

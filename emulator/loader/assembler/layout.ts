@@ -1,0 +1,321 @@
+// Second half of the assembler: relaxation (jmp/jcc start short and grow until every target
+// is in range — gas's rule, so the encodings match), section placement, the stub area for
+// undefined branch targets, final encoding with every address known, and the Image with its
+// line table and decoded `__ex_table`.
+
+import { Diagnostic } from '../diagnostics';
+import { ExTableEntry, Image, ImageSection, ImageSymbol, LineEntry } from '../image';
+import type { Assembler } from './assembler';
+import { encodeSelected } from './encode';
+import { EvalEnv, Expr, Loc, UnresolvedError, Value, evaluate, symbolsOf } from './expr';
+import { Section, Sym, Tail } from './model';
+import { codePadding } from './nops';
+import { le } from './directives';
+import { Stmt } from './macros';
+
+/** One row of a listing: bytes at an address and the statement that produced them. */
+export interface ListingRow {
+  address: bigint;
+  section: string;
+  bytes: Uint8Array;
+  file: string;
+  line: number;
+  text: string;
+}
+
+/** Options for placement. */
+export interface LayoutOptions {
+  /** Address of `.text` (other sections follow it). */
+  base: bigint;
+}
+
+const STUB_SIZE = 16n;
+
+function alignUp(v: bigint, a: bigint): bigint {
+  return (v + a - 1n) & ~(a - 1n);
+}
+
+function displayName(name: string): string {
+  const m = /^(\d+)\u0002/.exec(name);
+  return m ? `local label '${m[1]}' (a '${m[1]}f' reference with no later '${m[1]}:')` : `'${name}'`;
+}
+
+class Linker {
+  readonly stubs = new Map<string, bigint>();
+  private dotLoc: Loc = { sec: '', frag: 0, off: 0 };
+  private visiting = new Set<string>();
+
+  constructor(private readonly a: Assembler, private readonly diags: Diagnostic[]) {}
+
+  /** Resolution after layout: labels are locations, `.set` values are (re)evaluated. */
+  readonly env: EvalEnv = {
+    sym: (name) => {
+      const s = this.a.syms.get(name);
+      if (s?.def?.kind === 'label') return { kind: 'loc', loc: s.def.loc };
+      if (s?.def?.kind === 'equ') {
+        if (s.def.value) return { kind: 'value', v: s.def.value };
+        if (this.visiting.has(name)) return undefined;
+        this.visiting.add(name);
+        const saved = this.dotLoc;
+        try {
+          this.dotLoc = s.def.dot;
+          return { kind: 'value', v: evaluate(s.def.expr, this.env) };
+        } finally {
+          this.dotLoc = saved;
+          this.visiting.delete(name);
+        }
+      }
+      const p = this.a.predefined.get(name);
+      if (p !== undefined) return { kind: 'abs', v: p };
+      const stub = this.stubs.get(name);
+      return stub !== undefined ? { kind: 'abs', v: stub } : undefined;
+    },
+    dot: () => this.dotLoc,
+  };
+
+  locAddress(sec: string, frag: number): bigint {
+    const s = this.a.sections.get(sec)!;
+    return s.address + BigInt(s.frags[frag].start);
+  }
+
+  /** Absolute value of an expression at location `dot`. */
+  resolve(e: Expr, dot: Loc): bigint {
+    this.dotLoc = dot;
+    const v = evaluate(e, this.env);
+    this.checkRelocatable(v, dot.sec);
+    return this.absolute(v);
+  }
+  /** An object file can only say `sym + c` or `sym - . + c`; gas rejects anything else
+   *  (e.g. the difference of labels in two sections), and so do we. */
+  checkRelocatable(v: Value, here: string): void {
+    const net = new Map<string, bigint>();
+    for (const t of v.terms) net.set(t.sec, (net.get(t.sec) ?? 0n) + t.coef);
+    const left = [...net].filter(([, c]) => c !== 0n);
+    const plus = left.filter(([, c]) => c === 1n);
+    const minusHere = left.filter(([s, c]) => c === -1n && s === here);
+    if (left.length === 0 || (left.length === 1 && plus.length === 1) || (left.length === 2 && plus.length === 1 && minusHere.length === 1)) return;
+    throw new Error(`can't resolve the expression: it combines locations in sections ${left.map(([s]) => s).join(' and ')}`);
+  }
+  absolute(v: Value): bigint {
+    let x = v.c;
+    for (const t of v.terms) x += t.coef * this.locAddress(t.sec, t.frag);
+    return BigInt.asIntN(64, x);
+  }
+
+  /** Can a branch to `target` from section `sec` be short? gas: same section, not weak, defined. */
+  relaxable(target: Expr, dot: Loc, sec: Section): boolean {
+    for (const { name } of symbolsOf(target)) {
+      const s = this.a.syms.get(name);
+      if (!s?.def || s.binding === 'weak') return false;
+    }
+    try {
+      this.dotLoc = dot;
+      const v = evaluate(target, this.env);
+      return v.terms.length === 1 && v.terms[0].coef === 1n && v.terms[0].sec === sec.name;
+    } catch {
+      return false;
+    }
+  }
+
+  relax(sec: Section): void {
+    for (const f of sec.frags) {
+      const t = f.tail;
+      if (t?.kind === 'branch') {
+        t.relaxable = this.relaxable(t.target, t.dot, sec);
+        if (!t.relaxable) t.near = true;
+        t.size = t.prefix.length + (t.near ? (t.sel.entry.branch === 'jmp' ? 5 : 6) : 2);
+      }
+    }
+    for (let pass = 0; pass < 10_000; pass++) {
+      let addr = 0;
+      for (const f of sec.frags) {
+        f.start = addr;
+        addr += f.size;
+        if (f.tail) {
+          f.tail.addr = addr;
+          if (f.tail.kind === 'align') f.tail.size = padding(f.tail, addr);
+          addr += f.tail.size;
+        }
+      }
+      sec.size = addr;
+      let changed = false;
+      for (const f of sec.frags) {
+        const t = f.tail;
+        if (t?.kind !== 'branch' || t.near) continue;
+        this.dotLoc = t.dot;
+        const v = evaluate(t.target, this.env);
+        const target = v.c + BigInt(sec.frags[v.terms[0].frag].start);
+        const disp = target - BigInt(t.addr + t.size);
+        if (disp < -128n || disp > 127n) {
+          t.near = true;
+          t.size = t.prefix.length + (t.sel.entry.branch === 'jmp' ? 5 : 6);
+          changed = true;
+        }
+      }
+      if (!changed) return;
+    }
+  }
+}
+
+function padding(t: Extract<Tail, { kind: 'align' }>, addr: number): number {
+  const pad = (t.align - (addr % t.align)) % t.align;
+  return t.max !== undefined && pad > t.max ? 0 : pad;
+}
+
+function position(st: Stmt): { file: string; line: number; expansion?: { file: string; line: number }[] } {
+  const outer = st.stack[st.stack.length - 1];
+  return { file: outer.file, line: outer.line, expansion: st.stack.length > 1 ? st.stack.slice(0, -1) : undefined };
+}
+
+/** Lays out, links and encodes; returns the Image (or undefined when errors were found). */
+export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listing: ListingRow[] } {
+  const diags = a.diags;
+  const L = new Linker(a, diags);
+  const undefinedSyms: string[] = [];
+  for (const s of a.syms.values()) {
+    if (s.def || a.predefined.has(s.name) || !s.uses.length) continue;
+    if (s.uses.every((u) => u.branch) && !s.name.includes('\u0002')) {
+      undefinedSyms.push(s.name);
+      continue;
+    }
+    const bad = s.uses.filter((u) => !u.branch);
+    const [first, ...others] = bad.length ? bad : s.uses;
+    const where = (u: Sym['uses'][number]) => a.location(u.at, u.column);
+    diags.push({
+      severity: 'error',
+      message: `undefined symbol ${displayName(s.name)}${s.name.includes('\u0002') ? '' : ' (only direct call/jmp/jcc targets may be left undefined: they become stubs)'}`,
+      location: where(first),
+      related: others.map((u) => ({ message: 'also used here', location: where(u) })),
+    });
+  }
+  for (const sec of a.order) L.relax(sec);
+
+  // Placement: .text at the base, then every other allocated section, each aligned.
+  const placed = [...a.order].filter((s) => s.alloc).sort((x, y) => (x.name === '.text' ? -1 : y.name === '.text' ? 1 : 0));
+  let next = opts.base;
+  for (const s of placed) {
+    s.address = alignUp(next, BigInt(Math.max(s.align, s === placed[0] ? 1 : 16)));
+    next = s.address + BigInt(s.size);
+  }
+  next = alignUp(next, 16n);
+  for (const name of undefinedSyms) {
+    L.stubs.set(name, next);
+    next += STUB_SIZE;
+  }
+  if (diags.some((d) => d.severity === 'error')) return { listing: [] };
+
+  const sections: ImageSection[] = [];
+  const lines: LineEntry[] = [];
+  const listing: ListingRow[] = [];
+  const error = (st: Stmt | undefined, msg: string) => {
+    diags.push({ severity: 'error', message: msg, location: st ? a.location(st) : undefined });
+  };
+  for (const sec of placed) {
+    const out = new Uint8Array(sec.size);
+    const record = (addr: number, bytes: Uint8Array, st: Stmt | undefined) => {
+      if (!st || !bytes.length) return;
+      const address = sec.address + BigInt(addr);
+      lines.push({ address, length: bytes.length, ...position(st) });
+      listing.push({ address, section: sec.name, bytes, file: st.stack[0].file, line: st.stack[0].line, text: st.text });
+    };
+    for (let fi = 0; fi < sec.frags.length; fi++) {
+      const f = sec.frags[fi];
+      for (const it of f.items) {
+        const pos = f.start + it.off;
+        const ip = sec.address + BigInt(pos);
+        let bytes: Uint8Array = it.kind === 'bytes' || it.kind === 'insn' ? it.bytes : new Uint8Array(0);
+        try {
+          if (it.kind === 'insn' && it.final) {
+            bytes = encodeSelected(it.sel, it.prefix, ip, (e) => L.resolve(e, { sec: sec.name, frag: fi, off: it.off }));
+            if (bytes.length !== it.size) throw new Error(`internal: '${it.at.text}' changed size from ${it.size} to ${bytes.length} bytes`);
+          } else if (it.kind === 'data') {
+            const v = L.resolve(it.expr, it.dot);
+            const bits = BigInt(it.size * 8);
+            if (it.size < 8 && (v < -(1n << (bits - 1n)) || v >= 1n << bits)) {
+              throw new Error(`value 0x${BigInt.asUintN(64, v).toString(16)} does not fit in ${it.size} byte${it.size > 1 ? 's' : ''}`);
+            }
+            bytes = le(v, it.size);
+          }
+        } catch (err) {
+          if (!(err instanceof UnresolvedError)) error(it.at, (err as Error).message);
+          continue;
+        }
+        out.set(bytes, pos);
+        if (it.kind !== 'bytes' || it.at) record(pos, bytes, it.at);
+      }
+      const t = f.tail;
+      if (!t) continue;
+      let bytes: Uint8Array;
+      if (t.kind === 'align') {
+        bytes = t.nops ? codePadding(t.size) : new Uint8Array(t.size).fill(t.fill ?? 0);
+      } else {
+        try {
+          const code = t.near ? t.sel.near! : t.sel.code;
+          bytes = encodeSelected(t.sel, t.prefix, sec.address + BigInt(t.addr), (e) => L.resolve(e, { sec: sec.name, frag: fi, off: f.size }), code);
+          if (bytes.length !== t.size) throw new Error(`internal: branch size ${bytes.length} != ${t.size}`);
+        } catch (err) {
+          if (!(err instanceof UnresolvedError)) error(t.at, (err as Error).message);
+          continue;
+        }
+        record(t.addr, bytes, t.at);
+      }
+      out.set(bytes, t.addr);
+    }
+    sections.push({ name: sec.name, address: sec.address, bytes: sec.nobits ? new Uint8Array(sec.size) : out, alloc: true, write: sec.write, exec: sec.exec });
+  }
+  if (diags.some((d) => d.severity === 'error')) return { listing };
+
+  const symbols: ImageSymbol[] = [];
+  const constants = new Map<string, bigint>(a.predefined);
+  for (const s of a.syms.values()) {
+    if (!s.def || s.internal) continue;
+    if (s.def.kind === 'equ') {
+      try {
+        const v = L.absolute(s.def.value ?? evaluate(s.def.expr, L.env));
+        constants.set(s.name, v);
+      } catch {
+        /* a .set naming an undefined stub target has no constant value */
+      }
+      continue;
+    }
+    if (s.name.startsWith('.L')) continue;
+    const address = BigInt.asUintN(64, L.absolute({ c: BigInt(s.def.loc.off), terms: [{ sec: s.def.loc.sec, frag: s.def.loc.frag, coef: 1n }] }));
+    let size: number | undefined;
+    if (s.size) {
+      try {
+        size = Number(L.resolve(s.size.expr, s.size.dot));
+      } catch {
+        size = undefined;
+      }
+    }
+    symbols.push({ name: s.name, address, section: s.def.loc.sec, size, type: s.type ?? 'notype', binding: s.binding });
+  }
+  for (const [name, address] of L.stubs) symbols.push({ name, address, type: 'func', binding: 'global' });
+  symbols.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : x.name.localeCompare(y.name)));
+  lines.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : 0));
+
+  const exTable: ExTableEntry[] = [];
+  const ex = sections.find((s) => s.name === '__ex_table');
+  if (ex) {
+    const dv = new DataView(ex.bytes.buffer, ex.bytes.byteOffset, ex.bytes.byteLength);
+    for (let o = 0; o + 12 <= ex.bytes.length; o += 12) {
+      const at = ex.address + BigInt(o);
+      exTable.push({
+        insn: BigInt.asUintN(64, at + BigInt(dv.getInt32(o, true))),
+        fixup: BigInt.asUintN(64, at + 4n + BigInt(dv.getInt32(o + 4, true))),
+        type: dv.getInt32(o + 8, true),
+      });
+    }
+  }
+  const image: Image = {
+    sections: sections.filter((s) => s.bytes.length || symbols.some((y) => y.section === s.name)),
+    symbols,
+    lines,
+    exTable,
+    constants,
+    structs: new Map(),
+    sources: new Map(),
+    undefinedSymbols: undefinedSyms,
+  };
+  return { image, listing };
+}

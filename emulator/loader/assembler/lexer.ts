@@ -1,0 +1,159 @@
+// Lexical layer of the GNU as (AT&T) assembler: splits a preprocessed line into statements
+// (`;` separators, `#` comments, both ignored inside strings and character constants) and
+// gives the parsers one small character scanner. Columns are kept so every diagnostic can
+// point at the byte the user wrote.
+
+/** One statement of a line, with the 1-based column where it starts. */
+export interface Statement {
+  text: string;
+  column: number;
+}
+
+/** Splits a line into statements, dropping a trailing `#` comment. */
+export function splitStatements(line: string): Statement[] {
+  const out: Statement[] = [];
+  let start = 0;
+  let i = 0;
+  const push = (end: number) => {
+    const raw = line.slice(start, end);
+    const lead = raw.length - raw.trimStart().length;
+    const text = raw.trim();
+    if (text) out.push({ text, column: start + lead + 1 });
+  };
+  while (i < line.length) {
+    const ch = line[i];
+    if (ch === '"') {
+      i = skipString(line, i);
+      continue;
+    }
+    if (ch === "'") {
+      // A character constant: 'c, '\n, optionally closed by a second quote (cpp output).
+      i += line[i + 1] === '\\' ? 3 : 2;
+      if (line[i] === "'") i++;
+      continue;
+    }
+    if (ch === '#') break;
+    if (ch === ';') {
+      push(i);
+      start = i + 1;
+    }
+    i++;
+  }
+  push(Math.min(i, line.length));
+  return out;
+}
+
+/** Index just past the string literal starting at `i` (which holds `"`). */
+export function skipString(s: string, i: number): number {
+  i++;
+  while (i < s.length && s[i] !== '"') i += s[i] === '\\' ? 2 : 1;
+  return i + 1;
+}
+
+/** Characters that may start a symbol name. */
+export function isSymStart(ch: string | undefined): boolean {
+  return ch !== undefined && /[A-Za-z_.$]/.test(ch);
+}
+
+/** Characters that may continue a symbol name. */
+export function isSymChar(ch: string | undefined): boolean {
+  return ch !== undefined && /[A-Za-z0-9_.$]/.test(ch);
+}
+
+/** A tiny cursor over one statement; `col0` maps offsets back to line columns. */
+export class Scanner {
+  pos = 0;
+  constructor(readonly src: string, readonly col0 = 1) {}
+
+  get column(): number {
+    return this.col0 + this.pos;
+  }
+  peek(k = 0): string | undefined {
+    return this.src[this.pos + k];
+  }
+  skipWs(): void {
+    while (this.pos < this.src.length && (this.src[this.pos] === ' ' || this.src[this.pos] === '\t')) this.pos++;
+  }
+  eof(): boolean {
+    this.skipWs();
+    return this.pos >= this.src.length;
+  }
+  /** Consumes `s` (after whitespace) when it is next. */
+  eat(s: string): boolean {
+    this.skipWs();
+    if (this.src.startsWith(s, this.pos)) {
+      this.pos += s.length;
+      return true;
+    }
+    return false;
+  }
+  /** Reads a symbol name, or returns undefined without consuming anything. */
+  ident(): string | undefined {
+    this.skipWs();
+    if (!isSymStart(this.peek())) return undefined;
+    const start = this.pos;
+    while (isSymChar(this.peek())) this.pos++;
+    return this.src.slice(start, this.pos);
+  }
+  rest(): string {
+    return this.src.slice(this.pos).trim();
+  }
+}
+
+/** Splits `a, b, "c,d", (e,f)` at top-level commas. Returns pieces with their columns. */
+export function splitArgs(text: string, col0: number): Statement[] {
+  const out: Statement[] = [];
+  let depth = 0;
+  let start = 0;
+  const push = (end: number) => {
+    const raw = text.slice(start, end);
+    const lead = raw.length - raw.trimStart().length;
+    out.push({ text: raw.trim(), column: col0 + start + lead });
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      i = skipString(text, i) - 1;
+    } else if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (ch === ',' && depth === 0) {
+      push(i);
+      start = i + 1;
+    }
+  }
+  push(text.length);
+  if (out.length === 1 && out[0].text === '') return [];
+  return out;
+}
+
+/** Decodes a GNU as string literal body (escapes \n \t \\ \" \ooo \xhh). */
+export function parseStringLiteral(s: Scanner): number[] | undefined {
+  s.skipWs();
+  if (s.peek() !== '"') return undefined;
+  s.pos++;
+  const bytes: number[] = [];
+  while (s.pos < s.src.length && s.peek() !== '"') {
+    let ch = s.src[s.pos++];
+    if (ch !== '\\') {
+      const code = ch.charCodeAt(0);
+      if (code < 0x80) bytes.push(code);
+      else bytes.push(...Buffer.from(ch, 'utf8'));
+      continue;
+    }
+    ch = s.src[s.pos++];
+    const simple: Record<string, number> = { n: 10, t: 9, r: 13, b: 8, f: 12, v: 11, a: 7, e: 27, '\\': 92, '"': 34, "'": 39 };
+    if (ch in simple) bytes.push(simple[ch]);
+    else if (ch === 'x' || ch === 'X') {
+      let v = 0;
+      while (/[0-9a-fA-F]/.test(s.peek() ?? '')) v = (v * 16 + parseInt(s.src[s.pos++], 16)) & 0xff;
+      bytes.push(v);
+    } else if (/[0-7]/.test(ch)) {
+      let v = parseInt(ch, 8);
+      for (let k = 0; k < 2 && /[0-7]/.test(s.peek() ?? ''); k++) v = v * 8 + parseInt(s.src[s.pos++], 8);
+      bytes.push(v & 0xff);
+    } else bytes.push(ch.charCodeAt(0));
+  }
+  if (s.peek() !== '"') return undefined;
+  s.pos++;
+  return bytes;
+}

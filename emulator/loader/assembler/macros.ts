@@ -1,0 +1,178 @@
+// The gas macro engine's text side: `.macro` headers (defaults, `:req`, `:vararg`), the
+// argument splitting of an invocation (commas or blanks, `name=value`), and substitution of
+// `\param`, `\()` and `\@` into body statements. Body collection and the expansion stack
+// live in the assembler, which owns the statement stream.
+
+import { SourcePosition } from '../image';
+
+/** One statement with where it came from; `stack` is innermost first, the file line last. */
+export interface Stmt {
+  text: string;
+  column: number;
+  stack: SourcePosition[];
+}
+
+/** A macro parameter. */
+export interface MacroParam {
+  name: string;
+  def?: string;
+  req: boolean;
+  vararg: boolean;
+}
+
+/** A `.macro` definition. */
+export interface MacroDef {
+  name: string;
+  params: MacroParam[];
+  body: Stmt[];
+  at: Stmt;
+}
+
+/** Splits macro arguments the way gas does outside altmacro mode: commas or blanks separate,
+ *  parentheses and quotes group, `"…"` quotes are removed. */
+export function splitMacroArgs(text: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  const n = text.length;
+  const skipBlank = () => {
+    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+  };
+  skipBlank();
+  while (i < n) {
+    let cur = '';
+    let depth = 0;
+    while (i < n) {
+      const ch = text[i];
+      if (ch === '"') {
+        const end = text.indexOf('"', i + 1);
+        const stop = end < 0 ? n : end;
+        cur += text.slice(i + 1, stop);
+        i = stop + 1;
+        continue;
+      }
+      if (ch === '(') depth++;
+      if (ch === ')') depth--;
+      if (depth <= 0 && (ch === ',' || ch === ' ' || ch === '\t')) {
+        // `a = b` and `a =b`: gas keeps keyword assignments together.
+        const rest = text.slice(i).trimStart();
+        if (ch !== ',' && (rest.startsWith('=') || cur.endsWith('='))) {
+          skipBlank();
+          continue;
+        }
+        break;
+      }
+      cur += ch;
+      i++;
+    }
+    out.push(cur);
+    skipBlank();
+    if (text[i] === ',') {
+      i++;
+      skipBlank();
+      // `a,,b` passes an empty argument
+    } else if (i >= n) break;
+  }
+  return out;
+}
+
+/** Parses `name param1, param2=def, param3:req, rest:vararg`. */
+export function parseMacroHeader(text: string): { name: string; params: MacroParam[] } | string {
+  const m = /^([A-Za-z_.$][\w.$]*)\s*,?\s*(.*)$/.exec(text.trim());
+  if (!m) return 'expected a macro name after .macro';
+  const params: MacroParam[] = [];
+  for (const raw of splitMacroArgs(m[2])) {
+    if (!raw) continue;
+    const pm = /^([A-Za-z_.$][\w.$]*)\s*(?::\s*(req|vararg))?\s*(?:=\s*(.*))?$/.exec(raw);
+    if (!pm) return `bad macro parameter '${raw}'`;
+    params.push({ name: pm[1], req: pm[2] === 'req', vararg: pm[2] === 'vararg', def: pm[3] });
+  }
+  return { name: m[1], params };
+}
+
+/** Binds invocation arguments to parameters; returns an error message on misuse. */
+export function bindMacroArgs(def: MacroDef, argText: string): Map<string, string> | string {
+  const values = new Map<string, string>();
+  const vararg = def.params.find((p) => p.vararg);
+  let pieces = splitMacroArgs(argText);
+  let pos = 0;
+  for (let k = 0; k < pieces.length; k++) {
+    const piece = pieces[k];
+    const kw = /^([A-Za-z_.$][\w.$]*)\s*=(.*)$/.exec(piece);
+    if (kw && def.params.some((p) => p.name === kw[1])) {
+      values.set(kw[1], kw[2].trim());
+      continue;
+    }
+    const p = def.params[pos++];
+    if (!p) return `too many arguments for macro '${def.name}' (it takes ${def.params.length})`;
+    if (p.vararg) {
+      // The vararg takes the rest of the text as written, commas included.
+      const rest = restAfter(argText, k);
+      values.set(p.name, rest);
+      pieces = [];
+      break;
+    }
+    values.set(p.name, piece);
+  }
+  for (const p of def.params) {
+    if (!values.has(p.name) || values.get(p.name) === '') {
+      if (p.req && !values.get(p.name)) return `missing value for required parameter '${p.name}' of macro '${def.name}'`;
+      if (!values.get(p.name)) values.set(p.name, p.def ?? '');
+    }
+  }
+  void vararg;
+  return values;
+}
+
+/** The raw invocation text from argument number `k` on. */
+function restAfter(text: string, k: number): string {
+  let i = 0;
+  let idx = 0;
+  let depth = 0;
+  while (idx < k && i < text.length) {
+    const ch = text[i];
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (depth === 0 && ch === ',') idx++;
+    i++;
+  }
+  return text.slice(i).trim();
+}
+
+/** Substitutes `\name`, `\()` and `\@` in one body line. */
+export function substitute(text: string, values: Map<string, string>, counter: number): string {
+  if (!text.includes('\\')) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch !== '\\') {
+      out += ch;
+      continue;
+    }
+    if (text.startsWith('()', i + 1)) {
+      i += 2;
+      continue;
+    }
+    if (text[i + 1] === '@') {
+      out += String(counter);
+      i += 1;
+      continue;
+    }
+    const m = /^[A-Za-z_.$][\w.$]*/.exec(text.slice(i + 1));
+    if (m) {
+      // gas reads a whole identifier after '\\': `\()` is how a name ends inside a word.
+      const name = m[0];
+      if (values.has(name)) {
+        out += values.get(name);
+        i += name.length;
+        continue;
+      }
+    }
+    out += ch;
+  }
+  return out;
+}
+
+/** Directive names that open and close a body, for nesting while a body is collected. */
+export const BODY_OPENERS: Record<string, 'endm' | 'endr'> = {
+  '.macro': 'endm', '.rept': 'endr', '.irp': 'endr', '.irpc': 'endr',
+};

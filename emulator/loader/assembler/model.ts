@@ -1,0 +1,89 @@
+// The assembler's in-memory object model: sections made of fragments (a run of fixed-size
+// items, then at most one variable-size tail — a relaxable branch or an alignment), and
+// symbols. This mirrors gas's frags on purpose: "is `b - a` known at parse time" is decided
+// exactly as gas does it, by whether both ends sit in one fragment.
+
+import { Expr, Loc, Value } from './expr';
+import { Selected } from './select';
+import { Stmt } from './macros';
+
+/** A fixed-size piece of a fragment. `off` is its offset inside the fragment. */
+export type Item =
+  | { kind: 'bytes'; off: number; bytes: Uint8Array; at?: Stmt }
+  | { kind: 'insn'; off: number; size: number; bytes: Uint8Array; sel: Selected; prefix: number[]; final: boolean; at: Stmt }
+  | { kind: 'data'; off: number; size: 1 | 2 | 4 | 8; expr: Expr; dot: Loc; at: Stmt };
+
+/** The variable-size end of a fragment. */
+export type Tail =
+  | {
+      kind: 'branch';
+      sel: Selected;
+      prefix: number[];
+      target: Expr;
+      /** Location of the branch itself (what `.` means in its target). */
+      dot: Loc;
+      /** Near (rel32) form chosen; starts false for relaxable branches. */
+      near: boolean;
+      /** Set during layout: can this branch be short at all (same section, not weak/undefined)? */
+      relaxable?: boolean;
+      size: number;
+      addr: number;
+      at: Stmt;
+    }
+  | { kind: 'align'; align: number; fill?: number; max?: number; nops: boolean; size: number; addr: number; at: Stmt };
+
+export interface Frag {
+  items: Item[];
+  size: number;
+  tail?: Tail;
+  /** Offset from the section start, set by layout. */
+  start: number;
+}
+
+/** One output section. */
+export interface Section {
+  name: string;
+  alloc: boolean;
+  write: boolean;
+  exec: boolean;
+  nobits: boolean;
+  frags: Frag[];
+  /** Largest alignment requested inside the section. */
+  align: number;
+  /** Address after placement. */
+  address: bigint;
+  size: number;
+}
+
+/** What a symbol is bound to. */
+export type SymDef =
+  | { kind: 'label'; loc: Loc }
+  | { kind: 'equ'; value?: Value; expr: Expr; dot: Loc };
+
+/** A symbol the source mentions or defines. */
+export interface Sym {
+  name: string;
+  def?: SymDef;
+  binding: 'local' | 'global' | 'weak';
+  type?: 'func' | 'object';
+  size?: { expr: Expr; dot: Loc };
+  definedAt?: Stmt;
+  /** Places that use it (kept short), and whether every use was a direct branch target. */
+  uses: { at: Stmt; column: number; branch: boolean }[];
+  /** gas numeric-label instances are internal names. */
+  internal?: boolean;
+}
+
+export function newSection(name: string, flags: { alloc: boolean; write: boolean; exec: boolean; nobits: boolean }): Section {
+  return { name, ...flags, frags: [{ items: [], size: 0, start: 0 }], align: 1, address: 0n, size: 0 };
+}
+
+/** Default flags gas gives a section by name when `.section` lists none. */
+export function defaultFlags(name: string): { alloc: boolean; write: boolean; exec: boolean; nobits: boolean } {
+  const is = (p: string) => name === p || name.startsWith(p + '.');
+  if (is('.text') || name === '.init' || name === '.fini') return { alloc: true, write: false, exec: true, nobits: false };
+  if (is('.bss') || is('.tbss')) return { alloc: true, write: true, exec: false, nobits: true };
+  if (is('.data') || is('.tdata') || is('.init_array') || is('.fini_array')) return { alloc: true, write: true, exec: false, nobits: false };
+  if (is('.rodata')) return { alloc: true, write: false, exec: false, nobits: false };
+  return { alloc: false, write: false, exec: false, nobits: false };
+}

@@ -1,0 +1,145 @@
+// AT&T operand syntax: `%reg`, `$imm`, `seg:disp(base,index,scale)`, `sym(%rip)`, `*x` for
+// indirect branches. Produces plain records the instruction selector matches against its
+// table; expressions stay unevaluated here because their meaning (constant, location,
+// undefined) is only known to the assembler.
+
+import { Expr, ExprError, NumLabelRef, parseExpr } from './expr';
+import { Scanner } from './lexer';
+
+/** A register the assembler knows, by GNU as name. */
+export interface RegInfo {
+  name: string;
+  kind: 'gpr' | 'seg' | 'cr' | 'rip';
+  /** Width in bits for GPRs (8/16/32/64); 64 for control registers; 16 for segment registers. */
+  size: number;
+  /** Hardware number (0–15): decides REX needs and accumulator short forms. */
+  num: number;
+}
+
+const REGS = new Map<string, RegInfo>();
+(() => {
+  const q = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi'];
+  const d = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
+  const w = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'];
+  const b = ['al', 'cl', 'dl', 'bl', 'spl', 'bpl', 'sil', 'dil'];
+  const add = (name: string, kind: RegInfo['kind'], size: number, num: number) => REGS.set(name, { name, kind, size, num });
+  for (let i = 0; i < 8; i++) {
+    add(q[i], 'gpr', 64, i);
+    add(d[i], 'gpr', 32, i);
+    add(w[i], 'gpr', 16, i);
+    add(b[i], 'gpr', 8, i);
+  }
+  ['ah', 'ch', 'dh', 'bh'].forEach((n, i) => add(n, 'gpr', 8, 4 + i));
+  for (let i = 8; i < 16; i++) {
+    add(`r${i}`, 'gpr', 64, i);
+    add(`r${i}d`, 'gpr', 32, i);
+    add(`r${i}w`, 'gpr', 16, i);
+    add(`r${i}b`, 'gpr', 8, i);
+  }
+  ['es', 'cs', 'ss', 'ds', 'fs', 'gs'].forEach((n, i) => add(n, 'seg', 16, i));
+  for (const i of [0, 2, 3, 4, 8]) add(`cr${i}`, 'cr', 64, i);
+  add('rip', 'rip', 64, 0);
+})();
+
+/** Looks a register up by name (without `%`), case-insensitively as gas does. */
+export function lookupReg(name: string): RegInfo | undefined {
+  return REGS.get(name.toLowerCase());
+}
+
+/** A parsed operand. `col` is the column where it starts. */
+export type Operand =
+  | { k: 'reg'; reg: RegInfo; col: number; star: boolean }
+  | { k: 'imm'; expr: Expr; col: number }
+  | MemOperand;
+
+export interface MemOperand {
+  k: 'mem';
+  col: number;
+  /** `*` before the operand: an indirect branch through memory. */
+  star: boolean;
+  seg?: RegInfo;
+  disp?: Expr;
+  base?: RegInfo;
+  index?: RegInfo;
+  scale: 1 | 2 | 4 | 8;
+}
+
+function parseRegAt(s: Scanner): RegInfo {
+  const col = s.column;
+  if (!s.eat('%')) throw new ExprError("expected a register ('%' name)", col);
+  const start = s.pos;
+  while (/[A-Za-z0-9]/.test(s.peek() ?? '')) s.pos++;
+  const name = s.src.slice(start, s.pos);
+  const r = lookupReg(name);
+  if (!r) throw new ExprError(`unknown register '%${name}'`, col);
+  return r;
+}
+
+/** Parses one AT&T operand (the text between commas). */
+export function parseOperand(text: string, col0: number, nl: NumLabelRef): Operand {
+  const s = new Scanner(text, col0);
+  const col = s.column;
+  const star = s.eat('*');
+  let op: Operand;
+  s.skipWs();
+  if (s.peek() === '$') {
+    if (star) throw new ExprError("'*' cannot apply to an immediate", col);
+    s.pos++;
+    op = { k: 'imm', expr: parseExpr(s, nl), col };
+  } else if (s.peek() === '%') {
+    const r = parseRegAt(s);
+    if (s.eat(':')) {
+      if (r.kind !== 'seg') throw new ExprError(`'%${r.name}' is not a segment register`, col);
+      op = parseMem(s, col, star, r, nl);
+    } else op = { k: 'reg', reg: r, col, star };
+  } else {
+    op = parseMem(s, col, star, undefined, nl);
+  }
+  if (!s.eof()) throw new ExprError(`junk '${s.rest()}' after operand`, s.column);
+  return op;
+}
+
+function parseMem(s: Scanner, col: number, star: boolean, seg: RegInfo | undefined, nl: NumLabelRef): MemOperand {
+  const m: MemOperand = { k: 'mem', col, star, seg, scale: 1 };
+  s.skipWs();
+  // A '(' opens the base/index part only when a register or ',' follows; otherwise it is
+  // a parenthesised displacement expression such as `(8*2)(%rax)`.
+  const opensBase = () => {
+    if (s.peek() !== '(') return false;
+    const after = s.src.slice(s.pos + 1).trimStart();
+    return after.startsWith('%') || after.startsWith(',');
+  };
+  if (!opensBase()) {
+    if (s.eof()) throw new ExprError('expected an operand', s.column);
+    m.disp = parseExpr(s, nl);
+    s.skipWs();
+  }
+  if (opensBase()) {
+    s.pos++;
+    s.skipWs();
+    if (s.peek() === '%') m.base = parseRegAt(s);
+    if (s.eat(',')) {
+      s.skipWs();
+      if (s.peek() === '%') m.index = parseRegAt(s);
+      if (s.eat(',')) {
+        const scol = s.column;
+        const t = /^\s*([0-9]+)/.exec(s.src.slice(s.pos));
+        if (!t) throw new ExprError('expected a scale factor of 1, 2, 4 or 8', scol);
+        s.pos += t[0].length;
+        const v = Number(t[1]);
+        if (v !== 1 && v !== 2 && v !== 4 && v !== 8) throw new ExprError(`scale factor must be 1, 2, 4 or 8, not ${v}`, scol);
+        m.scale = v;
+      }
+    }
+    if (!s.eat(')')) throw new ExprError("expected ')' closing the memory operand", s.column);
+    for (const r of [m.base, m.index]) {
+      if (r && r.kind === 'rip' && r === m.index) throw new ExprError("'%rip' cannot be an index register", col);
+      if (r && r.kind !== 'rip' && (r.kind !== 'gpr' || r.size !== 64)) {
+        throw new ExprError(`'%${r.name}' is not a valid 64-bit base/index register`, col);
+      }
+    }
+    if (m.index && m.index.name === 'rsp') throw new ExprError("'%rsp' cannot be an index register", col);
+    if (m.base?.kind === 'rip' && m.index) throw new ExprError("'%rip' addressing takes no index register", col);
+  }
+  return m;
+}

@@ -1,0 +1,217 @@
+// Instruction selection: matches a parsed AT&T instruction against the table in isa.ts the
+// way gas's match_template does (first template that fits, immediates sized by their value
+// when it is known at that point of the file, operand size from the suffix or the
+// registers), and reports what was expected when nothing fits.
+
+import { Expr } from './expr';
+import { CONDITIONS, Entry, Form, Pat, TABLE, allMnemonics } from './isa';
+import { MemOperand, Operand } from './operands';
+
+/** What the assembler knows about an expression at parse time. */
+export type Early = { kind: 'const'; v: bigint } | { kind: 'reloc' };
+
+/** An operand ready for encoding, in the encoder's order. */
+export type SelOp =
+  | { k: 'reg'; name: string }
+  | { k: 'imm'; expr: Expr; bits: 8 | 16 | 32 | 64; early: Early }
+  | { k: 'mem'; m: MemOperand; dispSize: 0 | 4; early?: Early }
+  | { k: 'rel'; expr: Expr };
+
+/** The chosen form of one instruction. */
+export interface Selected {
+  mnemonic: string;
+  code: string;
+  near?: string;
+  ops: SelOp[];
+  entry: Entry;
+}
+
+export class SelectError extends Error {
+  constructor(message: string, readonly column?: number) {
+    super(message);
+  }
+}
+
+interface Parsed {
+  entry: Entry;
+  size?: 8 | 16 | 32 | 64;
+}
+
+function lookup(mnemonic: string): Parsed | undefined {
+  const e = TABLE.get(mnemonic);
+  if (e) return { entry: e, size: e.fixedSize };
+  const base = mnemonic.slice(0, -1);
+  const sfx = mnemonic.slice(-1);
+  const b = TABLE.get(base);
+  if (b && b.suffixes?.includes(sfx)) return { entry: b, size: ({ b: 8, w: 16, l: 32, q: 64 } as const)[sfx as 'b'] };
+  return undefined;
+}
+
+/** True when the mnemonic is a known instruction (with or without size suffix). */
+export function isMnemonic(m: string): boolean {
+  return lookup(m) !== undefined;
+}
+
+function fits(v: bigint, lo: bigint, hi: bigint): boolean {
+  return v >= lo && v <= hi;
+}
+
+/** gas's optimize_imm: a value that fits the operand size unsigned is read as signed. */
+function normalize(v: bigint, size: number | undefined): bigint {
+  if (size === 16 && (v & ~0xffffn) === 0n) return BigInt.asIntN(16, v);
+  if (size === 32 && (v & ~0xffffffffn) === 0n) return BigInt.asIntN(32, v);
+  return v;
+}
+
+const SIZED_REG: Record<string, number> = { r8: 8, r16: 16, r32: 32, r64: 64, rm8: 8, rm16: 16, rm32: 32, rm64: 64 };
+
+function matchPat(p: Pat, op: Operand, ev: Early | undefined, size: number | undefined): boolean {
+  switch (p) {
+    case 'r8': case 'r16': case 'r32': case 'r64':
+      return op.k === 'reg' && !op.star && op.reg.kind === 'gpr' && op.reg.size === SIZED_REG[p];
+    case 'rm8': case 'rm16': case 'rm32': case 'rm64':
+      return (op.k === 'reg' && !op.star && op.reg.kind === 'gpr' && op.reg.size === SIZED_REG[p]) || (op.k === 'mem' && !op.star);
+    case 'm': case 'm64': case 'm128':
+      return op.k === 'mem' && !op.star;
+    case 'al': case 'ax': case 'eax': case 'rax': case 'cl': case 'fs': case 'gs':
+      return op.k === 'reg' && !op.star && op.reg.name === p;
+    case 'cr':
+      return op.k === 'reg' && op.reg.kind === 'cr';
+    case 'rel':
+      return op.k === 'mem' && !op.star && !op.base && !op.index && !op.seg && op.disp !== undefined;
+    case 'ind':
+      return (op.k === 'reg' && op.reg.kind === 'gpr' && op.reg.size === 64) || (op.k === 'mem' && (op.star || !!op.base || !!op.index));
+  }
+  if (op.k !== 'imm' || !ev) return false;
+  if (ev.kind === 'reloc') return p !== 'i8s' && p !== 'one';
+  const v = ev.v;
+  switch (p) {
+    case 'one': return v === 1n;
+    case 'i8s': return fits(normalize(v, size), -128n, 127n);
+    case 'i8': return fits(v, -128n, 255n);
+    case 'i16': return fits(v, -32768n, 65535n);
+    case 'i32': return fits(v, -(1n << 31n), (1n << 32n) - 1n);
+    case 'i32s': return fits(v, -(1n << 31n), (1n << 31n) - 1n);
+    case 'i64': return true;
+  }
+  return false;
+}
+
+function immBits(p: Pat, code: string): 8 | 16 | 32 | 64 {
+  if (p === 'i64') return 64;
+  if (p === 'i8' || p === 'i8s') return 8;
+  if (p === 'i16') return 16;
+  if (code.includes('imm8')) return 8;
+  return 32;
+}
+
+/** Renders a form in AT&T order for "valid forms" hints. */
+function describeForm(m: string, f: Form, entry: Entry): string {
+  const names: Record<string, string> = { i8s: '$imm8', i8: '$imm8', i16: '$imm16', i32: '$imm32', i32s: '$imm32', i64: '$imm64', one: '$1', rel: 'label', ind: '*r64/m64', m: 'mem', cr: '%crN' };
+  const ops = f.ops.map((p) => names[p] ?? (/^(al|ax|eax|rax|cl|fs|gs)$/.test(p) ? `%${p}` : p));
+  if (!entry.noReverse) ops.reverse();
+  const sfx = f.size && entry.suffixes && TABLE.get(m) === entry ? ({ 8: 'b', 16: 'w', 32: 'l', 64: 'q' } as const)[f.size] : '';
+  return `${m}${sfx && entry.suffixes?.includes(sfx) ? sfx : ''} ${ops.join(', ')}`.trim();
+}
+
+/** Edit distance counting a swap of neighbours as one edit (typos like `mvo`). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** Closest known mnemonics, for "unknown mnemonic" messages. */
+export function suggestMnemonics(m: string): string[] {
+  return allMnemonics()
+    .map((n) => ({ n, d: editDistance(m, n) }))
+    .filter((x) => x.d <= 2)
+    .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n))
+    .slice(0, 4)
+    .map((x) => x.n);
+}
+
+/**
+ * Chooses the form for `mnemonic` with AT&T-order operands. `early` evaluates immediates and
+ * displacements with what is known at this point of the file.
+ */
+export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => Early): Selected {
+  const parsed = lookup(mnemonic);
+  if (!parsed) {
+    const near = suggestMnemonics(mnemonic);
+    throw new SelectError(`unknown instruction '${mnemonic}'${near.length ? `; did you mean ${near.map((n) => `'${n}'`).join(', ')}?` : ''}`);
+  }
+  const { entry } = parsed;
+  const ops = entry.noReverse ? attOps : [...attOps].reverse();
+  const evs = ops.map((o) => (o.k === 'imm' ? early(o.expr) : undefined));
+  if (mnemonic === 'int' && ops.length === 1 && evs[0]?.kind === 'const' && evs[0].v === 3n) {
+    return { mnemonic, code: 'Int3', ops: [], entry };
+  }
+  const regs = ops.map((o) => (o.k === 'reg' ? o.reg.name : undefined));
+  let sizeMismatch: Form | undefined;
+  let unsized = false;
+  for (const f of entry.forms) {
+    if (f.ops.length !== ops.length) continue;
+    const size = f.size;
+    if (!f.ops.every((p, i) => matchPat(p, ops[i], evs[i], size))) continue;
+    if (f.when && !f.when(regs)) continue;
+    if (size && parsed.size && size !== parsed.size) {
+      sizeMismatch ??= f;
+      continue;
+    }
+    if (size && !parsed.size) {
+      const sized = f.ops.some((p, i) => (p in SIZED_REG || /^(al|ax|eax|rax|ind)$/.test(p)) && ops[i].k === 'reg');
+      if (!sized && entry.defaultSize !== size) {
+        unsized = true;
+        continue;
+      }
+    }
+    return { mnemonic, code: f.code, near: f.near, ops: buildOps(f, ops, evs), entry };
+  }
+  const hint = entry.forms.slice(0, 8).map((f) => describeForm(mnemonic.replace(/[bwlq]$/, (s) => (TABLE.has(mnemonic) ? s : '')), f, entry));
+  if (sizeMismatch && !unsized) {
+    const reg = attOps.find((o) => o.k === 'reg' && o.reg.kind === 'gpr');
+    throw new SelectError(
+      `operand size mismatch for '${mnemonic}': the suffix says ${parsed.size}-bit${reg && reg.k === 'reg' ? ` but %${reg.reg.name} is ${reg.reg.size}-bit` : ''}`,
+    );
+  }
+  if (unsized) {
+    throw new SelectError(`no size suffix and no register operand: cannot tell the operand size of '${mnemonic}'; write ${['b', 'w', 'l', 'q'].filter((s) => entry.suffixes?.includes(s)).map((s) => mnemonic + s).join('/')}`);
+  }
+  const got = attOps.map(describeOperand).join(', ');
+  throw new SelectError(`invalid operands for '${mnemonic}' (${got || 'none'}); expected one of: ${[...new Set(hint)].join(' | ')}`);
+}
+
+function describeOperand(o: Operand): string {
+  if (o.k === 'reg') return `${o.star ? '*' : ''}%${o.reg.name}`;
+  if (o.k === 'imm') return '$imm';
+  return o.star ? '*mem' : 'mem';
+}
+
+function buildOps(f: Form, ops: Operand[], evs: (Early | undefined)[]): SelOp[] {
+  const order = f.order ?? f.ops.map((_, i) => i);
+  return order.map((i): SelOp => {
+    if (i === -1) return { k: 'imm', expr: { t: 'num', v: 1n }, bits: 8, early: { kind: 'const', v: 1n } };
+    if (i === -2) return { k: 'reg', name: 'cl' };
+    const o = ops[i];
+    const p = f.ops[i];
+    if (p === 'rel') return { k: 'rel', expr: (o as MemOperand).disp! };
+    if (o.k === 'reg') return { k: 'reg', name: o.reg.name };
+    if (o.k === 'imm') {
+      const ev = evs[i]!;
+      // The sign-extended imm8 forms carry the value gas normalised to the operand size.
+      const early: Early = p === 'i8s' && ev.kind === 'const' ? { kind: 'const', v: normalize(ev.v, f.size) } : ev;
+      return { k: 'imm', expr: o.expr, bits: immBits(p, f.code), early };
+    }
+    return { k: 'mem', m: o, dispSize: 0 };
+  });
+}
+
+/** Condition-code aliases, exported for the listing and the disassembler tests. */
+export { CONDITIONS };

@@ -1,0 +1,80 @@
+// `.S` file → Image with no tool installed: the preprocessor (with our kernel headers and the
+// generation's asm-offsets, or the user's asm-offsets.c), then the assembler, then struct
+// layouts (the generation's preset plus the user's C headers) and named constants.
+// A build with any error returns no Image, only diagnostics.
+
+import { Diagnostic } from './diagnostics';
+import { Image, StructLayout } from './image';
+import { preprocess, constantsFromDefines, type Generation } from './preprocess';
+import { loadAsmOffsets, loadCDeclarations } from './cheaders';
+import { structPreset } from './structPresets';
+import { assemble, ListingRow } from './assembler';
+
+/** Inputs of one build (the CLI's `tdxdbg asm` flags and the launch configuration). */
+export interface BuildOptions {
+  /** `-I` directories, searched before the built-in headers. */
+  includePaths?: string[];
+  /** `-D NAME[=VALUE]` definitions (value '1' when none). */
+  defines?: Record<string, string>;
+  /** C headers whose struct/union layouts go into the Image (`--header`). */
+  headers?: string[];
+  /** An asm-offsets.c whose OFFSET/DEFINE symbols replace the preset's (`--asm-offsets`). */
+  asmOffsets?: string;
+  /** Kernel generation of the built-in TDX headers and struct presets (default G5). */
+  generation?: Generation;
+  /** Address of `.text` (default 0). */
+  base?: bigint;
+  /** Source text instead of reading the entry file (editors with unsaved buffers). */
+  text?: string;
+  /** File access override (tests, virtual workspaces). */
+  readFile?: (path: string) => string | undefined;
+}
+
+/** What a build produced: `image` only when there was no error. */
+export interface BuildResult {
+  image?: Image;
+  diagnostics: Diagnostic[];
+  listing: ListingRow[];
+}
+
+/** Builds the Image of a kernel-style assembly file. Never throws for bad input. */
+export async function buildImage(entryFile: string, opts: BuildOptions = {}): Promise<BuildResult> {
+  const generation = opts.generation ?? 'G5';
+  const common = { includePaths: opts.includePaths ?? [], defines: opts.defines, generation, readFile: opts.readFile };
+  const diagnostics: Diagnostic[] = [];
+  const structs = new Map<string, StructLayout>();
+  const sources = new Map<string, string>();
+
+  const preset = structPreset(generation);
+  for (const [k, v] of preset.structs) structs.set(k, v);
+  let asmOffsets = preset.asmOffsets;
+  if (opts.asmOffsets) {
+    const r = loadAsmOffsets(opts.asmOffsets, common);
+    diagnostics.push(...r.diagnostics);
+    asmOffsets = r.symbols;
+    for (const [k, v] of r.decls.structs) structs.set(k, v);
+  }
+  for (const h of opts.headers ?? []) {
+    const d = loadCDeclarations(h, common);
+    diagnostics.push(...d.diagnostics);
+    for (const [k, v] of d.structs) structs.set(k, v);
+    for (const [k, v] of d.sources) sources.set(k, v);
+  }
+
+  const pp = preprocess(entryFile, { ...common, asmOffsets, text: opts.text });
+  diagnostics.push(...pp.diagnostics);
+  for (const [k, v] of pp.sources) sources.set(k, v);
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics, listing: [] };
+
+  const r = assemble(pp.lines, { base: opts.base });
+  diagnostics.push(...r.diagnostics);
+  if (!r.image || diagnostics.some((d) => d.severity === 'error')) return { diagnostics, listing: r.listing };
+
+  const image = r.image;
+  // #defines with integer values (TDX leaves, statuses, asm-offsets) are named constants too;
+  // `.set` symbols already are, and win on a clash because they are what the code used.
+  const constants = new Map(constantsFromDefines(pp.defines));
+  for (const [k, v] of asmOffsets) if (!constants.has(k)) constants.set(k, v);
+  for (const [k, v] of image.constants) constants.set(k, v);
+  return { image: { ...image, constants, structs, sources }, diagnostics, listing: r.listing };
+}

@@ -1,0 +1,88 @@
+// Bad input: every error names file:line:column and what was expected, several are reported
+// in one run, runaway macros and repetitions stop with a message, and no Image comes back.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assembleText } from '../../emulator/loader/assembler';
+import { Diagnostic, formatDiagnostic } from '../../emulator/loader/diagnostics';
+
+function errors(src: string): Diagnostic[] {
+  const r = assembleText(src, 'bad.s');
+  const errs = r.diagnostics.filter((d) => d.severity === 'error');
+  assert.ok(errs.length > 0, 'expected an error');
+  assert.equal(r.image, undefined, 'no Image on error');
+  return errs;
+}
+
+function one(src: string, re: RegExp, line?: number, column?: number): Diagnostic {
+  const errs = errors(src);
+  const d = errs.find((e) => re.test(e.message));
+  assert.ok(d, `no error matching ${re}; got:\n${errs.map(formatDiagnostic).join('\n')}`);
+  if (line !== undefined) assert.equal(d.location?.line, line);
+  if (column !== undefined) assert.equal(d.location?.column, column);
+  return d;
+}
+
+test('unknown mnemonic suggests the closest ones', () => {
+  const d = one('  nop\n  mvo %rax, %rbx\n', /unknown instruction 'mvo'/, 2, 3);
+  assert.match(d.message, /did you mean .*'mov'/);
+});
+
+test('invalid operand combination lists valid forms', () => {
+  const d = one('\tmov %rax, $1\n', /invalid operands for 'mov'/, 1, 2);
+  assert.match(d.message, /expected one of: .*mov/);
+});
+
+test('operand size mismatch and missing size are explained', () => {
+  one('movl %rax, %rbx\n', /operand size mismatch for 'movl': the suffix says 32-bit but %rax is 64-bit/, 1);
+  one('inc (%rax)\n', /cannot tell the operand size of 'inc'; write incb\/incw\/incl\/incq/, 1);
+  one('mov (%eax), %rax\n', /not a valid 64-bit base/, 1);
+  one('mov 8(%rax,%rsp), %rax\n', /cannot be an index/, 1);
+});
+
+test('undefined symbols: every use reported, branch-only targets become stubs', () => {
+  const d = one('call ext\njmp ext\nmov missing(%rip), %rax\n.quad missing\n', /undefined symbol 'missing'/, 3, 5);
+  assert.equal(d.related?.length, 1);
+  assert.equal(d.related?.[0].location.line, 4);
+  const ok = assembleText('call ext\njne ext\nret\n');
+  assert.deepEqual(ok.image?.undefinedSymbols, ['ext']);
+});
+
+test('unterminated macro, conditional and repetition', () => {
+  one('.macro foo\nnop\n', /\.macro 'foo' has no matching \.endm/, 1);
+  one('.if 1\nnop\n', /\.if has no matching \.endif/, 1);
+  one('.rept 3\nnop\n', /\.rept has no matching \.endr/, 1);
+  one('.endif\n', /\.endif without \.if/, 1);
+  one('.else\n', /\.else without \.if/, 1);
+});
+
+test('runaway macros and repetitions stop with a message instead of hanging', () => {
+  const t0 = Date.now();
+  one('.macro r\nr\n.endm\nr\n', /nested more than 100 deep \(recursive macro 'r'\?\)/);
+  one('.rept 100000000000\nnop\n.endr\n', /\.rept count .* too large/);
+  assert.ok(Date.now() - t0 < 3000);
+});
+
+test('several errors in one run, each with its own place', () => {
+  const errs = errors('mvo %rax, %rbx\n.byte 1\nmovl %rax, %rbx\n.bogus 3\naddq $1\n');
+  assert.deepEqual(errs.map((e) => e.location?.line), [1, 3, 4, 5]);
+});
+
+test('errors inside a macro point at the body line and the invocation', () => {
+  const d = one('.macro m\n  bad_insn %rax\n.endm\n  m\n', /unknown instruction 'bad_insn'/, 2, 3);
+  assert.equal(d.related?.[0].location.line, 4);
+});
+
+test('more directive and expression errors', () => {
+  one('.intel_syntax noprefix\n', /Intel syntax is not supported/, 1);
+  one('jmp 1b\n', /no previous definition of local label '1'/, 1);
+  one('x:\nx:\n', /symbol 'x' is already defined/, 2);
+  one('.data\na: .long 0\n.section .rodata\nc: .long 0\n.text\n.long a - c\n', /combines locations in sections/, 6);
+  one('.byte 1 +\n', /expected an expression/, 1);
+  one('.p2align 3,,\n.balign 3\n', /power of two/, 2);
+  one('.section\n', /expected a section name/, 1);
+  one('.rept undefined_count\n.endr\n', /\.rept count must be an absolute expression/, 1);
+  one('.error "stop here"\n', /stop here/, 1);
+  one('jmp 2f\n', /local label '2'/, 1);
+  one('loop far\n.skip 200\nfar: ret\n', /does not fit|out of range/, 1);
+});

@@ -1,0 +1,149 @@
+// The oracle for the assembler tests: GNU as (through `gcc -c`) and `ld`. Each fixture is
+// assembled by us and by gcc; the object is linked with ld at the addresses our Image chose
+// (undefined symbols `--defsym`ed to our stub addresses), so relocations are resolved the
+// same way, and the linked sections are read back from the ELF to compare byte for byte.
+// Expected bytes never come from our own code.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Image } from '../../emulator/loader/image';
+import { ListingRow } from '../../emulator/loader/assembler';
+
+const run = promisify(execFile);
+
+/** A section read back from an ELF file. */
+export interface ElfSection {
+  name: string;
+  address: bigint;
+  bytes: Uint8Array;
+}
+
+/** Reads every section with its address from an ELF64 little-endian file. */
+export function readElfSections(buf: Uint8Array): Map<string, ElfSection> {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const shoff = Number(dv.getBigUint64(0x28, true));
+  const shentsize = dv.getUint16(0x3a, true);
+  const shnum = dv.getUint16(0x3c, true);
+  const shstrndx = dv.getUint16(0x3e, true);
+  const hdr = (i: number) => {
+    const o = shoff + i * shentsize;
+    return {
+      name: dv.getUint32(o, true),
+      type: dv.getUint32(o + 4, true),
+      addr: dv.getBigUint64(o + 0x10, true),
+      offset: Number(dv.getBigUint64(o + 0x18, true)),
+      size: Number(dv.getBigUint64(o + 0x20, true)),
+    };
+  };
+  const strtab = hdr(shstrndx);
+  const name = (off: number) => {
+    let end = strtab.offset + off;
+    while (buf[end]) end++;
+    return Buffer.from(buf.subarray(strtab.offset + off, end)).toString('latin1');
+  };
+  const out = new Map<string, ElfSection>();
+  for (let i = 1; i < shnum; i++) {
+    const h = hdr(i);
+    const bytes = h.type === 8 ? new Uint8Array(h.size) : buf.slice(h.offset, h.offset + h.size);
+    out.set(name(h.name), { name: name(h.name), address: h.addr, bytes });
+  }
+  return out;
+}
+
+/** One fixture for the oracle. */
+export interface OracleCase {
+  name: string;
+  /** `.s` (plain) or `.S` (through cpp). */
+  ext: '.s' | '.S';
+  source: string;
+  image: Image;
+  listing: ListingRow[];
+  /** Extra gcc flags (include paths, -D). */
+  flags?: string[];
+}
+
+/** Per-case outcome: empty `problems` means byte-exact. */
+export interface OracleResult {
+  name: string;
+  problems: string[];
+}
+
+function describeDiff(c: OracleCase, section: string, ours: Uint8Array, theirs: Uint8Array, base: bigint): string {
+  let i = 0;
+  while (i < ours.length && i < theirs.length && ours[i] === theirs[i]) i++;
+  const at = base + BigInt(i);
+  const row = [...c.listing].reverse().find((r) => r.section === section && r.address <= at);
+  const hex = (b: Uint8Array) => Buffer.from(b.subarray(Math.max(0, i - 4), i + 12)).toString('hex');
+  return `${c.name}: ${section} differs at 0x${at.toString(16)} (lengths ${ours.length}/${theirs.length})` +
+    `${row ? ` near line ${row.line} '${row.text}'` : ''}\n    ours: ${hex(ours)}\n    gas:  ${hex(theirs)}`;
+}
+
+/** Assembles every case with gcc in one invocation, links each with ld, compares sections and `__ex_table`. */
+export async function compareWithGas(cases: OracleCase[]): Promise<OracleResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'tdxdbg-asm-'));
+  const files = cases.map((c, i) => {
+    const f = join(dir, `f${i}${c.ext}`);
+    writeFileSync(f, c.source);
+    return f;
+  });
+  // One gcc run per distinct flag set (each kernel generation has its own headers).
+  const groups = new Map<string, string[]>();
+  cases.forEach((c, i) => {
+    const key = JSON.stringify(c.flags ?? []);
+    groups.set(key, [...(groups.get(key) ?? []), files[i]]);
+  });
+  await Promise.all([...groups].map(([flags, fs]) => run('gcc', ['-c', ...JSON.parse(flags), ...fs], { cwd: dir })));
+  return Promise.all(
+    cases.map(async (c, i): Promise<OracleResult> => {
+      const problems: string[] = [];
+      const obj = join(dir, `f${i}.o`);
+      const elf = join(dir, `f${i}.elf`);
+      // One output section per input section at our address: ld's default script would merge
+      // .text.* into .text and move things around.
+      const script = join(dir, `f${i}.ld`);
+      writeFileSync(script, `SECTIONS {\n${c.image.sections.map((s) => `  ${s.name} 0x${s.address.toString(16)} : { *(${s.name}) }`).join('\n')}\n  /DISCARD/ : { *(.eh_frame) *(.comment) *(.note.*) }\n}\n`);
+      const args = ['-o', elf, '-e', '0', '-z', 'noexecstack', '--no-warn-rwx-segments', '-T', script];
+      for (const u of c.image.undefinedSymbols) {
+        const sym = c.image.symbols.find((s) => s.name === u)!;
+        args.push(`--defsym=${u}=0x${sym.address.toString(16)}`);
+      }
+      try {
+        await run('ld', [...args, obj]);
+      } catch (e) {
+        return { name: c.name, problems: [`ld failed: ${(e as { stderr?: string }).stderr ?? e}`] };
+      }
+      const theirs = readElfSections(readFileSync(elf));
+      for (const s of c.image.sections) {
+        const t = theirs.get(s.name);
+        if (!t) {
+          problems.push(`${c.name}: gas produced no section ${s.name}`);
+          continue;
+        }
+        if (t.address !== s.address) problems.push(`${c.name}: ${s.name} linked at 0x${t.address.toString(16)}, ours at 0x${s.address.toString(16)}`);
+        if (Buffer.compare(Buffer.from(s.bytes), Buffer.from(t.bytes)) !== 0) problems.push(describeDiff(c, s.name, s.bytes, t.bytes, s.address));
+      }
+      const names = new Set(c.image.sections.map((s) => s.name));
+      for (const [n, t] of theirs) {
+        const alloc = n.startsWith('.text') || n.startsWith('.data') || n.startsWith('.rodata') || n === '__ex_table';
+        if (alloc && t.bytes.length && !names.has(n)) problems.push(`${c.name}: gas has section ${n} (${t.bytes.length} bytes) that we lack`);
+      }
+      // The resolved exception table, decoded from gas's bytes the way the kernel reads it.
+      const ex = theirs.get('__ex_table');
+      if (ex) {
+        const dv = new DataView(ex.bytes.buffer, ex.bytes.byteOffset, ex.bytes.byteLength);
+        const gasEntries = [];
+        for (let o = 0; o + 12 <= ex.bytes.length; o += 12) {
+          const at = ex.address + BigInt(o);
+          gasEntries.push({ insn: at + BigInt(dv.getInt32(o, true)), fixup: at + 4n + BigInt(dv.getInt32(o + 4, true)), type: dv.getInt32(o + 8, true) });
+        }
+        const ours = JSON.stringify(c.image.exTable, (_, v) => (typeof v === 'bigint' ? v.toString(16) : v));
+        const want = JSON.stringify(gasEntries, (_, v) => (typeof v === 'bigint' ? v.toString(16) : v));
+        if (ours !== want) problems.push(`${c.name}: __ex_table entries differ\n    ours: ${ours}\n    gas:  ${want}`);
+      }
+      return { name: c.name, problems };
+    }),
+  );
+}
