@@ -2,7 +2,7 @@
 // and text out. Every iced object is freed before returning.
 
 import {
-  Decoder, DecoderOptions, DecoderError, Formatter, FormatterSyntax, Mnemonic, OpKind, Register,
+  Code, Decoder, DecoderOptions, DecoderError, Formatter, FormatterSyntax, Mnemonic, OpKind, Register,
   RegisterExt, MemorySizeExt, Instruction,
 } from 'iced-x86';
 import { Insn, K } from './insn';
@@ -93,6 +93,7 @@ function build(ins: Instruction, bytes: Uint8Array, address: number): Insn {
   if (ins.isInvalid) { i.mnemonic = '(bad)'; return i; }
   i.mnemonic = mnemonicName(ins.mnemonic);
   i.code = ins.code;
+  i.codeName = Code[ins.code] ?? '';
   i.cc = ins.conditionCode - 1;
   i.rep = ins.hasRepePrefix || ins.hasRepPrefix ? 1 : ins.hasRepnePrefix ? 2 : 0;
   i.lock = ins.hasLockPrefix;
@@ -167,6 +168,9 @@ function build(ins: Instruction, bytes: Uint8Array, address: number): Insn {
     else { i.k2 = ok; i.r2 = num; i.s2 = size; }
   }
   i.os = os || 8;
+  // PUSH imm and LEAVE take their width from the operand-size prefix, not from an operand.
+  if (i.codeName === 'Push_imm16' || i.codeName === 'Pushw_imm8') { i.s0 = 2; i.os = 2; }
+  if (i.codeName === 'Leavew') i.os = 2;
   return i;
 }
 

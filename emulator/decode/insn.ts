@@ -29,8 +29,9 @@ export class Insn {
   bytes: Uint8Array = EMPTY;
   /** Lowercase iced-x86 mnemonic name, the key of the dispatch table (e.g. `add`, `cmove`, `movsq`). */
   mnemonic = '';
-  /** iced-x86 `Code` value: distinguishes forms of one mnemonic when a handler needs it. */
+  /** iced-x86 `Code` value and its name (e.g. `Pushw_imm16`): distinguish forms of one mnemonic. */
   code = 0;
+  codeName = '';
   exec: Handler = unset;
   /** Operand size in bytes of the instruction (the destination's size for most). */
   os = 8;

@@ -30,12 +30,17 @@ function countOf(c: Cpu, i: Insn, k: K, imm: number, reg: number, n: number): nu
   return raw & (n === 64 ? 63 : 31);
 }
 
+/** A count that masks to zero changes no flags, but a 32-bit register destination is still written (zero-extended). */
+function zeroExtendOnly(c: Cpu, i: Insn): void {
+  if (i.s0 === 4 && i.k0 === K.REG) c.r[2 * i.r0 + 1] = 0;
+}
+
 function shift(op: Op): Handler {
   return (c: Cpu, i: Insn) => {
     const n = i.s0 * 8, N = BigInt(n);
     const lo = rd0(c, i), hi = c.th;
     const cnt = countOf(c, i, i.k1, i.immLo, i.r1, n);
-    if (cnt === 0) return;
+    if (cnt === 0) { zeroExtendOnly(c, i); return; }
     const v = toBig(lo, hi, n), C = BigInt(cnt);
     const msb = (x: bigint) => Number((x >> (N - 1n)) & 1n);
     let res: bigint, cf: number, of: number;
@@ -92,7 +97,7 @@ function doubleShift(left: boolean): Handler {
     const n = i.s0 * 8, N = BigInt(n);
     const lo = rd0(c, i), hi = c.th;
     const cnt = countOf(c, i, i.k2, i.immLo, i.r2, n);
-    if (cnt === 0) return;
+    if (cnt === 0) { zeroExtendOnly(c, i); return; }
     const dst = toBig(lo, hi, n);
     const src = toBig(readReg(c, i.r1, i.s1), c.th, n);
     const C = BigInt(cnt), mask = (1n << N) - 1n;

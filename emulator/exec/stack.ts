@@ -46,8 +46,17 @@ function popf(c: Cpu, i: Insn): void {
   c.flags = (nv & ~0x30000) | Fl.FIXED;
 }
 
-function leave(c: Cpu): void {
+function leave(c: Cpu, i: Insn): void {
   const R = c.r;
+  if (i.os === 2) {
+    // LEAVEW: SP = BP, then BP = 16-bit pop; the upper bits of RBP stay.
+    const bpLo = R[10], bpHi = R[11];
+    const v = c.mem.read16(addrOfStack(bpLo, bpHi));
+    R[8] = bpLo; R[9] = bpHi;
+    addRsp(c, 2);
+    R[10] = (R[10] & ~0xffff) | v;
+    return;
+  }
   const bpLo = R[10], bpHi = R[11];
   const lo = c.mem.read64(addrOfStack(bpLo, bpHi)), hi = c.mem.hi;
   R[8] = bpLo; R[9] = bpHi;

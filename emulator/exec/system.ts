@@ -69,8 +69,9 @@ function wrmsr(c: Cpu, i: Insn): void {
   if (!c.sys.wrmsr(c, msr, v)) throw gp(`wrmsr: MSR 0x${msr.toString(16)} is not modelled by this machine or the value 0x${v.toString(16)} is invalid`);
 }
 
-/** RDTSC: a deterministic counter derived from retired instructions. */
+/** RDTSC: a deterministic counter derived from retired instructions; #GP(0) at CPL > 0 when CR4.TSD is set. */
 function rdtsc(c: Cpu): void {
+  if (c.cpl > 0 && c.cr4 & 0x4n) throw gp(`rdtsc at CPL ${c.cpl} with CR4.TSD set`);
   const t = BigInt(c.icount) * 4n + (c.msrs.get(0x10) ?? 0n);
   writeReg(c, 0, 4, Number(t & 0xffffffffn) | 0, 0);
   writeReg(c, 2, 4, Number((t >> 32n) & 0xffffffffn) | 0, 0);
