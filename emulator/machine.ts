@@ -80,6 +80,8 @@ export class Machine implements SystemHooks {
   faultHandler: FaultHandler | undefined;
   /** Where a `ret` from the entry function lands: execution there stops with 'returned'. */
   returnAddress: number | undefined;
+  /** Handlers that replace the instruction at an address (stubs for undefined kernel symbols). */
+  private readonly addressHooks = new Map<number, (c: Cpu, i: Insn) => void>();
 
   private readonly cpuidTable: Map<string, Cpuid>;
   private readonly breakpoints = new Set<number>();
@@ -234,6 +236,16 @@ export class Machine implements SystemHooks {
     return page?.code ? (page.code[a & 4095] as Insn | undefined) : undefined;
   }
 
+  /** Runs `handler` instead of whatever instruction sits at `address` (it must be mapped executable). */
+  hookAddress(address: bigint, handler: (c: Cpu, i: Insn) => void): void {
+    const a = this.addr(address);
+    this.addressHooks.set(a, handler);
+    const page = this.mem.pageAt(a);
+    if (page?.code) page.code[a & 4095] = undefined;
+    this.cBase = NaN;
+    this.epoch++;
+  }
+
   // ---- decoding -----------------------------------------------------------------------------
 
   /** The decoded instruction at an address (decoding and caching it); throws CpuFault for #PF on fetch. */
@@ -270,7 +282,10 @@ export class Machine implements SystemHooks {
       throw new Error('unreachable: incomplete decode on a mapped page');
     }
     const ins = r.insn;
-    if (address === this.returnAddress) {
+    const hook = this.addressHooks.get(address);
+    if (hook) {
+      ins.exec = hook;
+    } else if (address === this.returnAddress) {
       ins.exec = () => { throw new MachineStop('returned', 'the entry function returned', true); };
     } else {
       ins.exec = resolveHandler(ins);

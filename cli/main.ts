@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// tdxdbg: the headless command line of the TDX Call Debugger.
+//   tdxdbg run FILE --entry SYMBOL [...]   run a function on the emulated TDX platform
+//   tdxdbg asm FILE [...]                  assemble with the built-in assembler
+//   tdxdbg demo                            a guided run of the bundled examples
+
+import { asmCommand } from './asm';
+import { runCommand } from './run';
+import { demoCommand } from './demo';
+
+const USAGE = `usage: tdxdbg <command> [options]
+
+commands:
+  run FILE --entry SYMBOL [...]   call SYMBOL on the emulated TDX platform and report what happened
+  asm FILE [...]                  assemble a kernel-style .S file with the built-in assembler
+  demo                            run the bundled examples and show what the debugger sees
+
+'tdxdbg <command> --help' describes a command's options.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'run': return runCommand(rest);
+    case 'asm': return asmCommand(rest);
+    case 'demo': return demoCommand(rest);
+    case undefined: case '-h': case '--help': case 'help':
+      process.stdout.write(USAGE + '\n');
+      return cmd === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`tdxdbg: unknown command '${cmd}'\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    // An internal error: say so plainly, with the stack for a bug report, and exit non-zero.
+    process.stderr.write(`tdxdbg: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exitCode = 3;
+  },
+);

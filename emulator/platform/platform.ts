@@ -1,0 +1,307 @@
+// The TDX platform around the CPU: execution context, VMX state (CR4.VMXE, VMXON/VMXOFF),
+// BIOS enablement (MSRs 0x3A and 0x87), CPUID leaf 0x21 in a guest, and TDCALL/SEAMCALL/VMCALL
+// checked in the CPU's order before the TDX module model answers. Fault-plan rules are applied
+// at each call; every call becomes a TdxCallEvent.
+
+import { Cpu, MSR, addrToBig } from '../cpu/cpu';
+import { setArith } from '../cpu/flags';
+import { CpuFault, Vector } from '../cpu/fault';
+import { MachineStop, PlatformInsn } from '../cpu/system';
+import { Insn } from '../decode/insn';
+import type { Machine } from '../machine';
+import { ea, readMem } from '../exec/operands';
+import { TdxModule, type TdxCallResult } from '../tdx/module';
+import { VmmModel, type VmmConfig } from '../tdx/vmm';
+import type { TdxModuleConfig } from '../tdx/moduleConfig';
+import { FaultInjector, vmmOverrideFor, formatFaultRule, type FaultRule, type FaultHit } from '../tdx/faultPlan';
+import { decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/status';
+import { findLeaf, findSubfunction } from '../tdx/catalog';
+import { GPR_NAMES, type TdxCpuAccess } from '../tdx/types';
+import type { ExecContext, PlatformState } from './config';
+import type { PlatformEvent, TdxCallEvent } from './events';
+
+/** CR4.VMXE (tdx-abi.md §6). */
+const CR4_VMXE = 1n << 13n;
+/** IA32_FEATURE_CONTROL bits: locked, VMX outside SMX (tdx-abi.md §6). */
+const FEAT_CTL_LOCKED = 1n, FEAT_CTL_VMX_OUTSIDE_SMX = 4n;
+const MSR_VMX_BASIC = 0x480;
+/** VMCS revision identifier this machine reports in IA32_VMX_BASIC[30:0]. */
+const VMCS_REVISION = 4n;
+/** RFLAGS after VMX instructions: VMsucceed clears all six; VMfailInvalid sets CF; VMfailValid sets ZF. */
+const VM_SUCCEED = 0, VM_FAIL_INVALID = 0x1, VM_FAIL_VALID = 0x40;
+
+export interface PlatformSetup {
+  state: PlatformState & { vmxe: boolean };
+  module?: TdxModuleConfig;
+  vmm?: VmmConfig;
+  faults?: FaultRule[];
+  seed?: bigint;
+  /** Names an address for events and fault-rule call sites (`__tdx_hypercall+0x2c`). */
+  symbolize?: (address: bigint) => { name: string; offset: bigint } | undefined;
+}
+
+export class Platform {
+  readonly module: TdxModule;
+  readonly vmm: VmmModel;
+  readonly injector: FaultInjector;
+  readonly calls: TdxCallEvent[] = [];
+  readonly state: PlatformState;
+  private readonly listeners: ((e: PlatformEvent) => void)[] = [];
+  private readonly access: TdxCpuAccess;
+
+  constructor(readonly machine: Machine, private readonly setup: PlatformSetup) {
+    const s = setup.state;
+    this.state = { ...s };
+    this.vmm = new VmmModel(setup.vmm ?? {});
+    this.module = new TdxModule({ ...(setup.module ?? {}), ...(s.noRbpMod ? { noRbpMod: true } : {}) } as TdxModuleConfig, this.vmm);
+    this.injector = new FaultInjector(setup.faults ?? [], setup.seed ?? 0n);
+    const m = machine;
+    this.access = {
+      getReg: (i) => m.cpu.getGpr(i),
+      setReg: (i, v) => m.cpu.setGpr(i, v),
+      readMemory: (gpa, len) => m.readBytes(gpa, len),
+      writeMemory: (gpa, bytes) => m.writeBytes(gpa, bytes),
+      isMapped: (gpa, len) => {
+        const a = Number(BigInt.asIntN(64, gpa));
+        return m.mem.mappedLength(a, len) === len;
+      },
+    };
+    const c = m.cpu;
+    c.cr4 = s.vmxe ? c.cr4 | CR4_VMXE : c.cr4 & ~CR4_VMXE;
+    c.cpl = s.cpl;
+    m.setReg('cpl', BigInt(s.cpl));
+    m.defineMsr(MSR.IA32_FEATURE_CONTROL, s.featureControl);
+    // MSR 0x87: bits 31:0 MKTME KeyIDs, 63:32 TDX private KeyIDs (at least 2 when the BIOS enabled TDX).
+    m.defineMsr(MSR.IA32_MKTME_KEYID_PARTITIONING, ((s.tdxBios ? 32n : 0n) << 32n) | 31n);
+    m.defineMsr(MSR_VMX_BASIC, VMCS_REVISION | (0x1000n << 32n) | (6n << 50n));
+    if (s.context === 'guest') {
+      // CPUID 0x21 "IntelTDX    " in EBX, EDX, ECX (tdx-abi.md §5.3), and the hypervisor bit.
+      const le = (t: string) => t.charCodeAt(0) | (t.charCodeAt(1) << 8) | (t.charCodeAt(2) << 16) | (t.charCodeAt(3) << 24);
+      m.setCpuid(0x21, 0, [0, le('Inte'), le('    '), le('lTDX')]);
+      const l1 = m.cpuid(1, 0);
+      m.setCpuid(1, undefined, [l1[0], l1[1], (l1[2] | (1 << 31)) & ~(1 << 5), l1[3]]);
+    }
+    m.platformHook = (cpu, i, kind) => this.execute(cpu, i, kind);
+  }
+
+  onEvent(listener: (e: PlatformEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  emit(e: PlatformEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  get context(): ExecContext {
+    return this.state.context;
+  }
+
+  /** CR4.VMXE as the CPU has it now (code may change it). */
+  get vmxe(): boolean {
+    return (this.machine.cpu.cr4 & CR4_VMXE) !== 0n;
+  }
+
+  private execute(c: Cpu, i: Insn, kind: PlatformInsn): void {
+    switch (kind) {
+      case 'tdcall': return this.tdcall(c, i);
+      case 'seamcall': return this.seamcall(c, i);
+      case 'vmxon': return this.vmxon(c, i);
+      case 'vmxoff': return this.vmxoff(c, i);
+      case 'vmcall': return this.vmcall(c, i);
+    }
+  }
+
+  private regs(): Record<string, bigint> {
+    const out: Record<string, bigint> = {};
+    GPR_NAMES.forEach((n, k) => { out[n] = this.machine.cpu.getGpr(k); });
+    return out;
+  }
+
+  private newEvent(insn: 'tdcall' | 'seamcall', i: Insn): TdxCallEvent {
+    const address = addrToBig(i.addr);
+    const rax = this.machine.cpu.getGpr(0);
+    const sym = this.setup.symbolize?.(address);
+    const ev: TdxCallEvent = {
+      seq: this.calls.length + 1, insn, address, leafNumber: Number(rax & 0xffffn), version: Number((rax >> 16n) & 0xffn),
+      before: this.regs(), injected: false, icount: this.machine.cpu.icount,
+    };
+    if (sym) ev.site = sym.offset ? `${sym.name}+0x${sym.offset.toString(16)}` : sym.name;
+    const leaf = findLeaf(insn, rax);
+    if (leaf) ev.leaf = leaf.name;
+    if (insn === 'tdcall' && ev.leafNumber === 0 && (rax >> 16n) === 0n) {
+      const r11 = this.machine.cpu.getGpr(11);
+      ev.subfunctionNumber = r11;
+      const sf = findSubfunction(r11);
+      if (sf) ev.subfunction = sf.ghciName;
+    }
+    return ev;
+  }
+
+  private fault(ev: TdxCallEvent, vector: number, code: number | undefined, why: string): never {
+    ev.fault = vector === Vector.UD ? '#UD' : vector === Vector.GP ? '#GP' : '#PF';
+    ev.faultDetail = why;
+    this.record(ev);
+    throw new CpuFault(vector, code, why);
+  }
+
+  private record(ev: TdxCallEvent): void {
+    this.calls.push(ev);
+    this.emit({ kind: 'call', call: ev });
+  }
+
+  private hitFor(insn: 'tdcall' | 'seamcall', i: Insn): FaultHit | undefined {
+    const address = addrToBig(i.addr);
+    return this.injector.next({ instruction: insn, getReg: (k) => this.machine.cpu.getGpr(k), rip: address, symbol: this.setup.symbolize?.(address) });
+  }
+
+  /** Applies a hit's exception/status/skip action; returns true when the call is done. */
+  private applyHit(ev: TdxCallEvent, hit: FaultHit): boolean {
+    const a = hit.action;
+    ev.injected = true;
+    ev.rule = hit.rule.text || formatFaultRule(hit.rule);
+    switch (a.kind) {
+      case 'exception':
+        this.fault(ev, a.vector, a.vector === Vector.UD ? undefined : a.errorCode ?? 0,
+          `${a.exception}${a.vector === Vector.UD ? '' : `(${a.errorCode ?? 0})`} injected by fault rule '${ev.rule}'`);
+        break;
+      case 'status':
+        this.machine.cpu.setGpr(0, a.value);
+        this.complete(ev, a.value);
+        return true;
+      case 'skip':
+        this.complete(ev, undefined);
+        return true;
+    }
+    return false;
+  }
+
+  private complete(ev: TdxCallEvent, status: bigint | undefined): void {
+    ev.after = this.regs();
+    if (status !== undefined) {
+      ev.status = status;
+      ev.statusName = decodeTdxStatus(status).name;
+    }
+    if (ev.subfunction !== undefined || ev.subfunctionNumber !== undefined) {
+      ev.vmcallStatus = ev.after.R10;
+      ev.vmcallStatusName = decodeTdvmcallStatus(ev.after.R10).name;
+    }
+    this.record(ev);
+  }
+
+  // ---- TDCALL -------------------------------------------------------------------------------
+
+  /** TDCALL: #UD outside a TD guest, #GP(0) at CPL > 0, then the module (tdx-module-behaviour.md §3). */
+  private tdcall(c: Cpu, i: Insn): void {
+    const ev = this.newEvent('tdcall', i);
+    if (this.state.context !== 'guest') this.fault(ev, Vector.UD, undefined, `tdcall outside a TD guest (context: ${this.state.context})`);
+    if (c.cpl > 0) this.fault(ev, Vector.GP, 0, `tdcall at CPL ${c.cpl}`);
+    const hit = this.hitFor('tdcall', i);
+    if (hit && this.applyHit(ev, hit)) return;
+    const setAfter = hit && hit.action.kind === 'set' && hit.rule.where !== 'tdvmcall' ? hit.action : undefined;
+    const override = hit ? vmmOverrideFor(hit, this.setup.seed ?? 0n) : undefined;
+    if (hit && override) { ev.injected = true; ev.rule = hit.rule.text || formatFaultRule(hit.rule); }
+    const r = this.module.tdcall(this.access, override ? { vmm: override } : {});
+    this.finish(c, i, ev, r);
+    if (setAfter && setAfter.kind === 'set') { c.setGpr(GPR_NAMES.indexOf(setAfter.reg as (typeof GPR_NAMES)[number]), setAfter.value); ev.after = this.regs(); }
+  }
+
+  private finish(c: Cpu, i: Insn, ev: TdxCallEvent, r: TdxCallResult): void {
+    if (r.leaf) ev.leaf = r.leaf.name;
+    if (r.kind === 'completed') {
+      if (r.vmcall) ev.vmcall = r.vmcall;
+      if (r.detail) ev.detail = r.detail;
+      this.complete(ev, r.status);
+      return;
+    }
+    if (r.kind === 'td-exit') {
+      ev.stopped = 'td-exit';
+      ev.detail = r.detail;
+      this.record(ev);
+      throw new MachineStop('platform', `TD exit to the VMM: ${r.detail}`, true, { kind: 'td-exit', gpa: r.gpa, call: ev });
+    }
+    ev.stopped = 'fatal-error';
+    ev.vmcall = r.vmcall;
+    ev.detail = r.message;
+    this.record(ev);
+    void c; void i;
+    throw new MachineStop('platform', `TDG.VP.VMCALL<ReportFatalError> error code 0x${r.errorCode.toString(16)}: ${r.message}`, false,
+      { kind: 'fatal-error', errorCode: r.errorCode, message: r.message, call: ev });
+  }
+
+  // ---- SEAMCALL -----------------------------------------------------------------------------
+
+  /**
+   * SEAMCALL in the CPU's order (tdx-abi.md §8): #UD when not in VMX operation (or in a TD,
+   * where the module injects #UD), #GP(0) at CPL > 0 or with TDX not enabled by the BIOS,
+   * VMfailInvalid (CF=1, RAX unchanged, nothing else written) with no module loaded.
+   */
+  private seamcall(c: Cpu, i: Insn): void {
+    const ev = this.newEvent('seamcall', i);
+    const s = this.state;
+    if (s.context === 'guest') this.fault(ev, Vector.UD, undefined, 'seamcall in a TD guest (the TDX module injects #UD)');
+    if (!this.vmxe || !s.vmxon) this.fault(ev, Vector.UD, undefined, `seamcall while not in VMX operation (${!this.vmxe ? 'CR4.VMXE is clear' : 'no VMXON'})`);
+    if (c.cpl > 0) this.fault(ev, Vector.GP, 0, `seamcall at CPL ${c.cpl}`);
+    if (!s.tdxBios) this.fault(ev, Vector.GP, 0, 'seamcall with TDX not enabled by the BIOS');
+    const hit = this.hitFor('seamcall', i);
+    if (hit && hit.action.kind === 'vmfailinvalid') {
+      ev.injected = true; ev.rule = hit.rule.text || formatFaultRule(hit.rule);
+      this.vmfailInvalid(ev, 'injected VMfailInvalid');
+      return;
+    }
+    if (hit && this.applyHit(ev, hit)) { setArith(c, VM_SUCCEED); return; }
+    if (!s.module) { this.vmfailInvalid(ev, 'no TDX module loaded'); return; }
+    const r = this.module.seamcall(this.access, { lp: 0 });
+    setArith(c, VM_SUCCEED);
+    this.finish(c, i, ev, r);
+    if (hit && hit.action.kind === 'set') {
+      c.setGpr(GPR_NAMES.indexOf(hit.action.reg as (typeof GPR_NAMES)[number]), hit.action.value);
+      ev.injected = true; ev.rule = hit.rule.text || formatFaultRule(hit.rule);
+      ev.after = this.regs();
+    }
+  }
+
+  private vmfailInvalid(ev: TdxCallEvent, why: string): void {
+    setArith(this.machine.cpu, VM_FAIL_INVALID);
+    ev.fault = 'VMfailInvalid';
+    ev.faultDetail = why;
+    ev.after = this.regs();
+    this.record(ev);
+  }
+
+  // ---- VMX ------------------------------------------------------------------------------------
+
+  /** VMXON m64: #UD without CR4.VMXE (or in a TD); #GP(0) at CPL > 0 or unless FEATURE_CONTROL is locked with VMX outside SMX. */
+  private vmxon(c: Cpu, i: Insn): void {
+    if (this.state.context === 'guest' || !this.vmxe) throw new CpuFault(Vector.UD, undefined, this.state.context === 'guest' ? 'vmxon in a TD guest' : 'vmxon with CR4.VMXE clear');
+    if (c.cpl > 0) throw new CpuFault(Vector.GP, 0, `vmxon at CPL ${c.cpl}`);
+    const fc = c.msrs.get(MSR.IA32_FEATURE_CONTROL) ?? 0n;
+    if (!(fc & FEAT_CTL_LOCKED) || !(fc & FEAT_CTL_VMX_OUTSIDE_SMX)) {
+      throw new CpuFault(Vector.GP, 0, `vmxon: IA32_FEATURE_CONTROL is 0x${fc.toString(16)} (needs locked and VMX outside SMX)`);
+    }
+    const lo = readMem(c, ea(c, i), 8), region = (BigInt(c.th >>> 0) << 32n) | BigInt(lo >>> 0);
+    if (this.state.vmxon) { setArith(c, VM_FAIL_INVALID); return; } // already in VMX root, no current VMCS
+    if (region & 0xfffn || region >> 46n) { setArith(c, VM_FAIL_INVALID); return; }
+    let rev: bigint;
+    try { rev = BigInt(new DataView(this.machine.readBytes(region, 4).buffer).getUint32(0, true) & 0x7fffffff); } catch { rev = -1n; }
+    if (rev !== VMCS_REVISION) { setArith(c, VM_FAIL_INVALID); return; }
+    this.state.vmxon = true;
+    setArith(c, VM_SUCCEED);
+  }
+
+  /** VMXOFF: #UD outside VMX operation, #GP(0) at CPL > 0. */
+  private vmxoff(c: Cpu, _i: Insn): void {
+    if (!this.state.vmxon || !this.vmxe) throw new CpuFault(Vector.UD, undefined, 'vmxoff while not in VMX operation');
+    if (c.cpl > 0) throw new CpuFault(Vector.GP, 0, `vmxoff at CPL ${c.cpl}`);
+    this.state.vmxon = false;
+    setArith(c, VM_SUCCEED);
+  }
+
+  /** VMCALL: #UD outside VMX operation; in VMX root with no current VMCS, VMfailInvalid; in a TD the module injects #UD. */
+  private vmcall(c: Cpu, _i: Insn): void {
+    if (this.state.context === 'guest') throw new CpuFault(Vector.UD, undefined, 'vmcall in a TD guest (use TDG.VP.VMCALL)');
+    if (!this.state.vmxon || !this.vmxe) throw new CpuFault(Vector.UD, undefined, 'vmcall while not in VMX operation');
+    setArith(c, VM_FAIL_INVALID);
+  }
+}
+
+void VM_FAIL_VALID;

@@ -1,0 +1,170 @@
+// The launch configuration: one TypeScript type that the debug adapter, the CLI and the
+// extension's package.json schema all follow, and its validation. Every error names the
+// attribute that is wrong and says what is accepted.
+
+import type { Generation } from '../loader/preprocess';
+import { GENERATIONS } from '../loader/headers/generation';
+import type { VmmConfig } from '../tdx/vmm';
+import type { TdxModuleConfig } from '../tdx/moduleConfig';
+import { parseFaultPlan, FaultRuleError, type FaultRule, type FaultRuleObject } from '../tdx/faultPlan';
+import { EXEC_CONTEXTS, type ExecContext, type PlatformKnobs } from '../platform/config';
+import type { StubSpec } from '../platform/stubs';
+
+/** One SysV argument: a number, a constant name, or a struct laid out in memory (its address is passed). */
+export type ArgSpec =
+  | number
+  | string
+  | { struct: string; init?: Record<string, number | string>; name?: string };
+
+/** The launch configuration (`type: "tdx"`, `request: "launch"`). */
+export interface LaunchConfig {
+  /** The `.S`/`.s` file to debug. */
+  program: string;
+  /** Entry function symbol; default: the first global function. */
+  entry?: string;
+  /** `guest` (TD guest: TDCALL), `host` (VMX root: SEAMCALL) or `none`. Default: from what the file executes. */
+  context?: ExecContext;
+  /** Kernel generation of the built-in TDX headers and struct presets. Default G5. */
+  generation?: Generation;
+  /** Arguments of the entry function, in SysV order (RDI, RSI, RDX, RCX, R8, R9). */
+  args?: ArgSpec[];
+  /** Include directories (`-I`), searched before the built-in kernel headers. */
+  includePaths?: string[];
+  /** C headers whose structs become overlays. */
+  headers?: string[];
+  /** An asm-offsets source (`OFFSET()`/`DEFINE()`), replacing the generation's preset. */
+  asmOffsets?: string;
+  /** Preprocessor definitions (`-D`), `CONFIG_*` values included. */
+  defines?: Record<string, string | number | boolean>;
+  /** Stop at the entry function's first instruction. */
+  stopOnEntry?: boolean;
+  /** Platform knobs: `vmxe`, `vmxon`, `tdxBios`, `module`, `cpl`, `featureControl`, `noRbpMod`. */
+  platform?: PlatformKnobs;
+  /** The VMM model's answers (TDG.VP.VMCALL). */
+  vmm?: VmmConfig;
+  /** The TDX module model's configuration. */
+  tdxModule?: TdxModuleConfig;
+  /** Fault-injection rules, as `WHERE=ACTION` strings or objects. */
+  faults?: (string | FaultRuleObject)[];
+  /** Stubs for undefined symbols: name → return value (or `{ "return": …, "log": …, "stop": … }`). */
+  stubs?: Record<string, StubSpec>;
+  /** Instruction limit of the whole run (default 10,000,000): runaway code ends in a stop. */
+  maxInstructions?: number;
+  /** Disassembly syntax. Default `att` (GAS). */
+  disassemblyFlavor?: 'att' | 'intel';
+  /** Seed of the hostile VMM's values. Default 0. */
+  seed?: number;
+}
+
+/** Every attribute the launch configuration accepts (the package.json schema test compares with this). */
+export const LAUNCH_ATTRIBUTES = [
+  'program', 'entry', 'context', 'generation', 'args', 'includePaths', 'headers', 'asmOffsets', 'defines',
+  'stopOnEntry', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'maxInstructions', 'disassemblyFlavor', 'seed',
+] as const satisfies readonly (keyof LaunchConfig)[];
+
+export const DEFAULT_MAX_INSTRUCTIONS = 10_000_000;
+
+/** A bad launch attribute. */
+export class ConfigError extends Error {
+  constructor(readonly attribute: string, message: string) {
+    super(`launch configuration: "${attribute}" ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The validated configuration with parsed fault rules. */
+export interface ValidConfig extends LaunchConfig {
+  faultRules: FaultRule[];
+}
+
+const PLATFORM_FIELDS: Record<string, 'bool' | 'cpl' | 'u64'> = {
+  vmxe: 'bool', vmxon: 'bool', tdxBios: 'bool', module: 'bool', cpl: 'cpl', featureControl: 'u64', noRbpMod: 'bool',
+};
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Checks a launch configuration (from JSON: anything may be wrong) and parses its fault rules. */
+export function validateConfig(raw: unknown): ValidConfig {
+  if (!isObj(raw)) throw new ConfigError('(root)', 'must be an object');
+  const c = raw as Record<string, unknown>;
+  const known = new Set<string>([...LAUNCH_ATTRIBUTES, 'type', 'request', 'name', 'cwd', '__sessionId', '__configurationTarget',
+    'noDebug', 'internalConsoleOptions', 'preLaunchTask', 'postDebugTask', 'presentation', 'debugServer', '__restart']);
+  for (const k of Object.keys(c)) {
+    if (!known.has(k)) throw new ConfigError(k, `is not a launch attribute (known: ${LAUNCH_ATTRIBUTES.join(', ')})`);
+  }
+  const str = (k: string, optional = true): void => {
+    if (c[k] === undefined && optional) return;
+    if (typeof c[k] !== 'string' || (c[k] as string).length === 0) throw new ConfigError(k, 'must be a non-empty string');
+  };
+  const strArray = (k: string): void => {
+    if (c[k] === undefined) return;
+    if (!Array.isArray(c[k]) || !(c[k] as unknown[]).every((x) => typeof x === 'string')) throw new ConfigError(k, 'must be an array of strings');
+  };
+  str('program', false);
+  str('entry');
+  if (c.context !== undefined && !EXEC_CONTEXTS.includes(c.context as ExecContext)) {
+    throw new ConfigError('context', `must be one of ${EXEC_CONTEXTS.map((x) => `"${x}"`).join(', ')} (got ${JSON.stringify(c.context)})`);
+  }
+  if (c.generation !== undefined && !GENERATIONS.includes(c.generation as Generation)) {
+    throw new ConfigError('generation', `must be one of ${GENERATIONS.join(', ')} (got ${JSON.stringify(c.generation)})`);
+  }
+  strArray('includePaths');
+  strArray('headers');
+  str('asmOffsets');
+  if (c.defines !== undefined) {
+    if (!isObj(c.defines)) throw new ConfigError('defines', 'must be an object of NAME: value');
+    for (const [k, v] of Object.entries(c.defines)) {
+      if (!/^[A-Za-z_]\w*$/.test(k)) throw new ConfigError(`defines.${k}`, 'is not a valid macro name');
+      if (!['string', 'number', 'boolean'].includes(typeof v)) throw new ConfigError(`defines.${k}`, 'must be a string, number or boolean');
+    }
+  }
+  if (c.stopOnEntry !== undefined && typeof c.stopOnEntry !== 'boolean') throw new ConfigError('stopOnEntry', 'must be true or false');
+  if (c.platform !== undefined) {
+    if (!isObj(c.platform)) throw new ConfigError('platform', `must be an object with keys ${Object.keys(PLATFORM_FIELDS).join(', ')}`);
+    for (const [k, v] of Object.entries(c.platform)) {
+      const kind = PLATFORM_FIELDS[k];
+      if (!kind) throw new ConfigError(`platform.${k}`, `is not a platform key (known: ${Object.keys(PLATFORM_FIELDS).join(', ')})`);
+      if (kind === 'bool' && typeof v !== 'boolean' && v !== 0 && v !== 1) throw new ConfigError(`platform.${k}`, 'must be true/false (or 1/0)');
+      if (kind === 'cpl' && !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 3)) throw new ConfigError('platform.cpl', 'must be 0, 1, 2 or 3');
+      if (kind === 'u64' && !(typeof v === 'number' || (typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v)))) throw new ConfigError(`platform.${k}`, 'must be a number or a numeric string');
+    }
+  }
+  if (c.vmm !== undefined && !isObj(c.vmm)) throw new ConfigError('vmm', 'must be an object (the VMM model configuration)');
+  if (c.tdxModule !== undefined && !isObj(c.tdxModule)) throw new ConfigError('tdxModule', 'must be an object (the TDX module model configuration)');
+  if (c.stubs !== undefined) {
+    if (!isObj(c.stubs)) throw new ConfigError('stubs', 'must be an object of symbol: return value');
+    for (const [k, v] of Object.entries(c.stubs)) {
+      const ok = typeof v === 'number' || (typeof v === 'string' && /^-?(0x[0-9a-f]+|\d+)$/i.test(v)) || isObj(v);
+      if (!ok) throw new ConfigError(`stubs.${k}`, 'must be a number, a numeric string, or { "return": …, "log": …, "stop": … }');
+    }
+  }
+  if (c.maxInstructions !== undefined && !(Number.isInteger(c.maxInstructions) && (c.maxInstructions as number) > 0)) {
+    throw new ConfigError('maxInstructions', 'must be a positive integer');
+  }
+  if (c.disassemblyFlavor !== undefined && c.disassemblyFlavor !== 'att' && c.disassemblyFlavor !== 'intel') {
+    throw new ConfigError('disassemblyFlavor', 'must be "att" or "intel"');
+  }
+  if (c.seed !== undefined && !Number.isInteger(c.seed)) throw new ConfigError('seed', 'must be an integer');
+  if (c.args !== undefined) {
+    if (!Array.isArray(c.args)) throw new ConfigError('args', 'must be an array (one entry per SysV argument)');
+    if ((c.args as unknown[]).length > 6) throw new ConfigError('args', 'takes at most 6 entries (RDI, RSI, RDX, RCX, R8, R9)');
+    (c.args as unknown[]).forEach((a, k) => {
+      if (typeof a === 'number' || typeof a === 'string') return;
+      if (!isObj(a) || typeof a.struct !== 'string') throw new ConfigError(`args[${k}]`, 'must be a number, a constant name, or { "struct": NAME, "init": { field: value } }');
+      if (a.init !== undefined && !isObj(a.init)) throw new ConfigError(`args[${k}].init`, 'must be an object of field: value');
+    });
+  }
+  let faultRules: FaultRule[] = [];
+  if (c.faults !== undefined) {
+    if (!Array.isArray(c.faults)) throw new ConfigError('faults', 'must be an array of rules ("WHERE=ACTION" strings or objects)');
+    try {
+      faultRules = parseFaultPlan(c.faults as (string | FaultRuleObject)[]);
+    } catch (e) {
+      if (e instanceof FaultRuleError) throw new ConfigError('faults', e.message);
+      throw e;
+    }
+  }
+  return { ...(c as unknown as LaunchConfig), faultRules };
+}

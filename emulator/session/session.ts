@@ -1,0 +1,389 @@
+// A debuggee: the Image built from the launch configuration, a Machine laid out like a kernel
+// (code at kernel-text addresses, a 16 KiB stack over a guard page, per-CPU data behind GS,
+// struct arguments in memory), the TDX platform, and the entry function called with SysV
+// arguments and a return address that ends the run. The CLI and the debug adapter share it.
+
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve, dirname, isAbsolute } from 'node:path';
+import { Machine, type StopReason, type MachineSnapshot } from '../machine';
+import { addrToBig } from '../cpu/cpu';
+import { VECTOR_NAMES } from '../cpu/fault';
+import { buildImage } from '../loader/buildImage';
+import { LoadError, type Diagnostic } from '../loader/diagnostics';
+import type { Image, ImageSymbol, LineEntry, StructLayout, FieldLayout } from '../loader/image';
+import { Platform } from '../platform/platform';
+import { resolvePlatform, type ExecContext } from '../platform/config';
+import { ExceptionTable } from '../platform/extable';
+import { installStubs, type StubStopDetail } from '../platform/stubs';
+import type { PlatformEvent, PlatformNote, TdxCallEvent } from '../platform/events';
+import { ConfigError, DEFAULT_MAX_INSTRUCTIONS, validateConfig, type ArgSpec, type ValidConfig } from './config';
+
+/** Where things live in the emulated address space. */
+export const LAYOUT = {
+  /** .text of the program (kernel text, the top 2 GiB, as -mcmodel=kernel objects need). */
+  text: 0xffffffff81000000n,
+  /** The kernel stack (THREAD_SIZE 16 KiB) with an unmapped guard page below it. */
+  stackTop: 0xffffc90000008000n,
+  stackSize: 0x4000,
+  /** Struct arguments (direct-map-like addresses). */
+  structs: 0xffff888000100000n,
+  structsSize: 0x10000,
+  /** Per-CPU area (GS base): kernel C code reads per-CPU data and the stack canary through %gs. */
+  percpu: 0xffff888000200000n,
+  percpuSize: 0x10000,
+  /** Where the entry function returns to: executing there ends the run as "returned". */
+  returnTrap: 0xffffffffff600000n,
+} as const;
+
+/** Why a run stopped, in the CLI's and adapter's words. */
+export type SessionStopReason =
+  | 'returned' | 'exception' | 'panic' | 'breakpoint' | 'limit' | 'not-emulated' | 'undefined-symbol'
+  | 'fatal-error' | 'td-exit' | 'halt' | 'watch' | 'budget' | 'stub-stop';
+
+export interface SessionStop {
+  reason: SessionStopReason;
+  message: string;
+  address: bigint;
+  vector?: number;
+  errorCode?: number;
+  faultAddress?: bigint;
+  /** The call that ended the run (fatal error, TD exit). */
+  call?: TdxCallEvent;
+  /** The machine's own stop, for details (watch hits). */
+  machine: StopReason;
+}
+
+/** A struct argument laid out in memory. */
+export interface StructArg {
+  /** Argument position (0 = RDI). */
+  index: number;
+  /** Display name: `args` for the first struct, then `args1`, … unless the configuration names it. */
+  name: string;
+  layout: StructLayout;
+  address: bigint;
+}
+
+export interface SessionOptions {
+  /** Folder relative paths are resolved against (the workspace). */
+  cwd?: string;
+  /** Unsaved editor text of the program. */
+  text?: string;
+}
+
+/** Guesses the context from what the file executes. */
+export function guessContext(source: string): ExecContext {
+  const s = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)(#|\/\/).*$/gm, '');
+  if (/\bseamcall\b|0xcf\b|__seamcall|TDX_MODULE_CALL\s+host/i.test(s)) return 'host';
+  if (/\btdcall\b|0xcc\b|__tdcall|__tdx_hypercall|TDX_MODULE_CALL/i.test(s)) return 'guest';
+  return 'none';
+}
+
+export class Session {
+  readonly machine = new Machine();
+  readonly platform: Platform;
+  readonly extable: ExceptionTable;
+  readonly structArgs: StructArg[] = [];
+  readonly notes: PlatformNote[] = [];
+  readonly entry: { name: string; address: bigint };
+  readonly context: ExecContext;
+  readonly maxInstructions: number;
+  private readonly funcs: ImageSymbol[];
+  private readonly listeners: ((e: PlatformEvent) => void)[] = [];
+  private readonly initial: MachineSnapshot;
+  private readonly initialPlatform: ReturnType<Session['platformSnapshot']>;
+
+  private constructor(readonly config: ValidConfig, readonly image: Image, readonly programPath: string) {
+    const m = this.machine;
+    const src = image.sources.get(programPath) ?? '';
+    this.context = config.context ?? guessContext(src);
+    this.maxInstructions = config.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
+    this.funcs = image.symbols.filter((s) => s.type !== 'section' && s.type !== 'file').sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+
+    // Sections, with the permissions their flags give; a page two sections share gets both.
+    const pagePerms = new Map<bigint, Set<string>>();
+    for (const sec of image.sections) {
+      if (!sec.alloc || sec.bytes.length === 0) continue;
+      const perms = sec.exec ? 'rx' : sec.write ? 'rw' : 'r';
+      for (let p = sec.address & ~0xfffn; p < sec.address + BigInt(sec.bytes.length); p += 0x1000n) {
+        const set = pagePerms.get(p) ?? new Set<string>();
+        for (const ch of perms) set.add(ch);
+        pagePerms.set(p, set);
+      }
+    }
+    for (const [page, set] of pagePerms) m.map(page, 0x1000, [...set].join(''), 'image');
+    for (const sec of image.sections) if (sec.alloc && sec.bytes.length) m.writeBytes(sec.address, sec.bytes);
+    const stubs = image.undefinedSymbols.map((name) => {
+      const s = image.symbols.find((x) => x.name === name);
+      if (!s) throw new LoadError([{ severity: 'error', message: `undefined symbol '${name}' has no stub address in the image` }]);
+      return { name, address: s.address };
+    });
+    for (const s of stubs) {
+      if (!m.mem.isMapped(Number(BigInt.asIntN(64, s.address)))) m.map(s.address, 16, 'rx', 'stubs');
+      m.writeBytes(s.address, new Uint8Array(16).fill(0xcc));
+    }
+    m.map(LAYOUT.stackTop - BigInt(LAYOUT.stackSize), LAYOUT.stackSize, 'rw', 'stack');
+    m.map(LAYOUT.structs, LAYOUT.structsSize, 'rw', 'structs');
+    m.map(LAYOUT.percpu, LAYOUT.percpuSize, 'rw', 'percpu');
+    m.map(LAYOUT.returnTrap, 4096, 'rx', 'return trap');
+    m.writeBytes(LAYOUT.returnTrap, new Uint8Array([0xcc]));
+    m.returnAddress = Number(BigInt.asIntN(64, LAYOUT.returnTrap));
+    m.setReg('gs_base', LAYOUT.percpu);
+
+    // Platform, exception table, stubs.
+    const note = (n: PlatformNote) => { this.notes.push(n); this.emit(n); };
+    this.platform = new Platform(m, {
+      state: resolvePlatform(this.context, config.platform ?? {}),
+      module: config.tdxModule, vmm: config.vmm, faults: config.faultRules, seed: BigInt(config.seed ?? 0),
+      symbolize: (a) => this.symbolize(a),
+    });
+    this.platform.onEvent((e) => { if (e.kind !== 'call') this.notes.push(e); this.emit(e); });
+    this.extable = new ExceptionTable(image.exTable, note);
+    this.extable.attach(m);
+    installStubs(m, stubs, config.stubs ?? {}, note);
+
+    // The call: entry symbol, SysV arguments, return trap on the stack.
+    this.entry = this.findEntry(config.entry);
+    const argRegs = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'];
+    let structCursor = LAYOUT.structs;
+    (config.args ?? []).forEach((a, k) => {
+      const v = this.argValue(a, k, () => {
+        const addr = structCursor;
+        return addr;
+      }, (size) => { structCursor += BigInt((size + 63) & ~63); });
+      m.setReg(argRegs[k], v);
+    });
+    const sp = LAYOUT.stackTop - 8n;
+    m.writeBytes(sp, le64(LAYOUT.returnTrap));
+    m.setReg('rsp', sp);
+    m.setReg('rflags', 0x202n);
+    m.setReg('rip', this.entry.address);
+    this.initial = m.snapshot();
+    this.initialPlatform = this.platformSnapshot();
+  }
+
+  /** Builds the Image and the machine. Throws ConfigError (bad attribute) or LoadError (the program does not assemble). */
+  static async create(rawConfig: unknown, opts: SessionOptions = {}): Promise<Session> {
+    const config = validateConfig(rawConfig);
+    const cwd = opts.cwd ?? process.cwd();
+    const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+    const program = abs(config.program);
+    if (opts.text === undefined && !existsSync(program)) throw new ConfigError('program', `names a file that does not exist: ${program}`);
+    if (/\.(o|elf|ko)$/i.test(program)) throw new ConfigError('program', 'is an object file: ELF loading is not available yet (use the .S source)');
+    for (const [k, list] of [['includePaths', config.includePaths], ['headers', config.headers]] as const) {
+      (list ?? []).forEach((p, i) => { if (!existsSync(abs(p))) throw new ConfigError(`${k}[${i}]`, `names a path that does not exist: ${abs(p)}`); });
+    }
+    if (config.asmOffsets && !existsSync(abs(config.asmOffsets))) throw new ConfigError('asmOffsets', `names a file that does not exist: ${abs(config.asmOffsets)}`);
+    const defines: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config.defines ?? {})) defines[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+    const r = await buildImage(program, {
+      includePaths: (config.includePaths ?? []).map(abs), headers: (config.headers ?? []).map(abs),
+      asmOffsets: config.asmOffsets ? abs(config.asmOffsets) : undefined, defines, generation: config.generation,
+      base: LAYOUT.text, text: opts.text,
+    });
+    if (!r.image) throw new LoadError(r.diagnostics.length ? r.diagnostics : [{ severity: 'error', message: `${program}: the assembler produced no image` }]);
+    if (!r.image.sources.has(program)) r.image.sources.set(program, opts.text ?? readFileSync(program, 'utf8'));
+    return new Session(config, r.image, program);
+  }
+
+  /** Warnings of the build (kept for the Problems view). */
+  static diagnosticsOf(e: unknown): Diagnostic[] {
+    return e instanceof LoadError ? e.diagnostics : [];
+  }
+
+  onEvent(l: (e: PlatformEvent) => void): void {
+    this.listeners.push(l);
+  }
+
+  private emit(e: PlatformEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  get calls(): readonly TdxCallEvent[] {
+    return this.platform.calls;
+  }
+
+  // ---- setup helpers ------------------------------------------------------------------------
+
+  private findEntry(name: string | undefined): { name: string; address: bigint } {
+    const funcs = this.image.symbols.filter((s) => s.type === 'func' && !this.image.undefinedSymbols.includes(s.name));
+    if (name) {
+      const s = this.image.symbols.find((x) => x.name === name && !this.image.undefinedSymbols.includes(x.name));
+      if (!s) {
+        const list = funcs.map((f) => f.name).slice(0, 20).join(', ');
+        throw new ConfigError('entry', `names '${name}', which the program does not define${list ? ` (functions: ${list})` : ''}`);
+      }
+      return { name, address: s.address };
+    }
+    const g = funcs.find((f) => f.binding === 'global') ?? funcs[0] ?? this.image.symbols.find((s) => s.section === '.text' && s.binding === 'global');
+    if (!g) throw new ConfigError('entry', 'is not given and the program has no function symbol to start at');
+    return { name: g.name, address: g.address };
+  }
+
+  /** A constant (integer #define, .set symbol, asm-offsets) or a number. */
+  resolveValue(text: string | number, attribute: string): bigint {
+    if (typeof text === 'number') {
+      if (!Number.isSafeInteger(text)) throw new ConfigError(attribute, `${text} is not a safe integer (write large values as "0x…" strings)`);
+      return BigInt.asUintN(64, BigInt(text));
+    }
+    const t = text.trim();
+    if (/^-?(0x[0-9a-f]+|0b[01]+|\d+)$/i.test(t)) return BigInt.asUintN(64, t.startsWith('-') ? -BigInt(t.slice(1)) : BigInt(t));
+    const c = this.image.constants.get(t);
+    if (c !== undefined) return BigInt.asUintN(64, c);
+    const s = this.image.symbols.find((x) => x.name === t);
+    if (s) return s.address;
+    throw new ConfigError(attribute, `"${t}" is neither a number nor a constant or symbol of the program`);
+  }
+
+  private argValue(a: ArgSpec, k: number, at: () => bigint, advance: (size: number) => void): bigint {
+    if (typeof a !== 'object') return this.resolveValue(a, `args[${k}]`);
+    const layout = this.image.structs.get(a.struct) ?? this.image.structs.get(a.struct.replace(/^struct\s+/, ''));
+    if (!layout) {
+      throw new ConfigError(`args[${k}].struct`, `"${a.struct}" is not a known struct (known: ${[...this.image.structs.keys()].join(', ')})`);
+    }
+    const address = at();
+    if (address + BigInt(layout.size) > LAYOUT.structs + BigInt(LAYOUT.structsSize)) throw new ConfigError(`args[${k}]`, 'the struct arguments do not fit in the 64 KiB struct area');
+    advance(layout.size);
+    for (const [field, value] of Object.entries(a.init ?? {})) {
+      const f = findField(layout.fields, field);
+      if (!f) throw new ConfigError(`args[${k}].init.${field}`, `is not a field of ${layout.name} (fields: ${layout.fields.map((x) => x.name).filter(Boolean).join(', ')})`);
+      if (f.bitWidth !== undefined) throw new ConfigError(`args[${k}].init.${field}`, 'is a bit-field; initialise the containing storage instead');
+      const v = this.resolveValue(value, `args[${k}].init.${field}`);
+      const bytes = new Uint8Array(f.size);
+      for (let b = 0; b < f.size && b < 8; b++) bytes[b] = Number((v >> BigInt(8 * b)) & 0xffn);
+      this.machine.writeBytes(address + BigInt(f.offset), bytes);
+    }
+    const used = this.structArgs.length;
+    this.structArgs.push({ index: k, name: a.name ?? (used === 0 ? 'args' : `args${used}`), layout, address });
+    return address;
+  }
+
+  // ---- running ------------------------------------------------------------------------------
+
+  /** Runs until a stop, at most `budget` instructions (the run's overall limit applies too). */
+  run(budget = Infinity): SessionStop {
+    const left = this.maxInstructions - this.machine.instructionCount;
+    if (left <= 0) return this.limitStop();
+    const n = Math.min(budget, left);
+    const r = this.machine.run(n);
+    if (r.kind === 'budget' && n === left) return this.limitStop();
+    return this.translate(r);
+  }
+
+  /** One instruction; null when it completed normally. */
+  step(): SessionStop | null {
+    if (this.machine.instructionCount >= this.maxInstructions) return this.limitStop();
+    const r = this.machine.step();
+    return r ? this.translate(r) : null;
+  }
+
+  private limitStop(): SessionStop {
+    const address = this.machine.getReg('rip');
+    const r: StopReason = { kind: 'budget', address, message: '' };
+    return { reason: 'limit', address, machine: r, message: `instruction limit of ${this.maxInstructions.toLocaleString('en-US')} reached at ${this.describe(address)} (runaway code? raise "maxInstructions")` };
+  }
+
+  private translate(r: StopReason): SessionStop {
+    const base = { address: r.address, machine: r };
+    switch (r.kind) {
+      case 'returned': {
+        const rax = this.machine.getReg('rax');
+        // An int-returning kernel function's negative errno reads better as a number.
+        const asInt = rax >> 32n === 0n && rax & 0x80000000n ? ` (int ${Number(BigInt.asIntN(32, rax))})` : '';
+        return { ...base, reason: 'returned', message: `${this.entry.name} returned ${hex(rax)}${asInt}` };
+      }
+      case 'breakpoint': case 'int3': return { ...base, reason: 'breakpoint', message: r.message };
+      case 'watch': return { ...base, reason: 'watch', message: r.message };
+      case 'budget': return { ...base, reason: 'budget', message: r.message };
+      case 'halt': return { ...base, reason: 'halt', message: `hlt at ${this.describe(r.address)}: the CPU halted (no interrupt will wake it)` };
+      case 'not-emulated': return { ...base, reason: 'not-emulated', message: r.message };
+      case 'fault': {
+        const v = r.vector ?? 0;
+        const guard = r.vector === 14 && r.faultAddress !== undefined && r.faultAddress < LAYOUT.stackTop - BigInt(LAYOUT.stackSize) && r.faultAddress >= LAYOUT.stackTop - BigInt(LAYOUT.stackSize) - 0x1000n;
+        const what = guard ? 'kernel stack overflow (guard page hit)' : r.message.replace(/ at 0x[0-9a-f]+$/, '');
+        return {
+          ...base, reason: 'exception', vector: v, errorCode: r.errorCode, faultAddress: r.faultAddress,
+          message: `unhandled ${VECTOR_NAMES[v] ?? `vector ${v}`} at ${this.describe(r.address)}: ${what} — no exception-table entry, the kernel would oops`,
+        };
+      }
+      case 'platform': {
+        const d = r.detail as (StubStopDetail | { kind: 'td-exit'; call: TdxCallEvent } | { kind: 'fatal-error'; call: TdxCallEvent }) | undefined;
+        if (d?.kind === 'panic') return { ...base, reason: 'panic', message: r.message };
+        if (d?.kind === 'undefined-symbol') return { ...base, reason: 'undefined-symbol', message: r.message };
+        if (d?.kind === 'stub-stop') return { ...base, reason: 'stub-stop', message: r.message };
+        if (d?.kind === 'td-exit') return { ...base, reason: 'td-exit', message: r.message, call: d.call };
+        if (d?.kind === 'fatal-error') return { ...base, reason: 'fatal-error', message: r.message, call: d.call };
+        return { ...base, reason: 'not-emulated', message: r.message };
+      }
+    }
+  }
+
+  /** Back to the state right after launch (restart). */
+  reset(): void {
+    this.machine.restore(this.initial);
+    this.restorePlatform(this.initialPlatform);
+    this.notes.length = 0;
+  }
+
+  platformSnapshot(): { module: unknown; vmm: unknown; injector: unknown; calls: number; state: Platform['state'] } {
+    const p = this.platform;
+    return { module: p.module.snapshot(), vmm: p.vmm.snapshot(), injector: p.injector.snapshot(), calls: p.calls.length, state: { ...p.state } };
+  }
+
+  restorePlatform(s: ReturnType<Session['platformSnapshot']>): void {
+    const p = this.platform;
+    p.module.restore(s.module as ReturnType<typeof p.module.snapshot>);
+    p.vmm.restore(s.vmm as ReturnType<typeof p.vmm.snapshot>);
+    p.injector.restore(s.injector as ReturnType<typeof p.injector.snapshot>);
+    p.calls.length = s.calls;
+    Object.assign(p.state, s.state);
+  }
+
+  // ---- symbols and lines --------------------------------------------------------------------
+
+  /** The symbol an address is in (nearest preceding function or object). */
+  symbolize(address: bigint): { name: string; offset: bigint } | undefined {
+    let lo = 0, hi = this.funcs.length - 1, best: ImageSymbol | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.funcs[mid].address <= address) { best = this.funcs[mid]; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (!best) return undefined;
+    // Prefer a function over a local label at the same place; stay within a sized symbol.
+    const off = address - best.address;
+    if (best.size && off >= BigInt(best.size) && best.type === 'object') return undefined;
+    return { name: best.name, offset: off };
+  }
+
+  /** `name+0x1c (0xffffffff8100001c)` for messages. */
+  describe(address: bigint): string {
+    if (address === LAYOUT.returnTrap) return `the return trap (${hex(address)})`;
+    const s = this.symbolize(address);
+    return s ? `${s.name}${s.offset ? `+0x${s.offset.toString(16)}` : ''} (${hex(address)})` : hex(address);
+  }
+
+  /** The line-table entry covering an address. */
+  lineAt(address: bigint): LineEntry | undefined {
+    return this.image.lines.find((l) => address >= l.address && address < l.address + BigInt(l.length));
+  }
+}
+
+function findField(fields: FieldLayout[], path: string): FieldLayout | undefined {
+  const [head, ...rest] = path.split('.');
+  for (const f of fields) {
+    if (f.name === head) return rest.length ? findField(f.fields ?? [], rest.join('.')) : f;
+    if (f.name === '' && f.fields) { const x = findField(f.fields, path); if (x) return x; }
+  }
+  return undefined;
+}
+
+function le64(v: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
+  return b;
+}
+
+function hex(v: bigint): string {
+  return '0x' + BigInt.asUintN(64, v).toString(16);
+}
+
+void addrToBig; void dirname;
