@@ -1,6 +1,6 @@
-// MUL IMUL (one, two and three operands) DIV IDIV. Products and quotients wider than 53 bits
-// go through BigInt: these are rare enough in TDX call code that exactness wins here.
-// #DE on a zero divisor and on a quotient that does not fit.
+// MUL IMUL (one, two and three operands) DIV IDIV. Products are exact on 32-bit halves
+// (mul64.ts); division, rarer in compiled code, goes through BigInt. #DE on a zero divisor and
+// on a quotient that does not fit.
 
 import { Cpu } from '../cpu/cpu';
 import { setArith, parityFlag } from '../cpu/flags';
@@ -8,6 +8,7 @@ import { CpuFault, Vector } from '../cpu/fault';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { rd0, rd1, rd2, readReg, writeReg } from './operands';
+import { mulU64, mulS64, mulhiU, mulhiS, W } from './mul64';
 
 function big(lo: number, hi: number, size: number): bigint {
   const v = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -27,46 +28,86 @@ function put(c: Cpu, r: number, size: number, v: bigint): void {
   writeReg(c, r, size, lo32(u), size === 8 ? hi32(u) : 0);
 }
 
-/** Flags after a multiply: CF = OF = overflow; SF ZF PF from the low result as hardware does (the SDM leaves them undefined); AF clear. */
-function mulFlags(c: Cpu, overflow: boolean, low: bigint, size: number): void {
-  const u = BigInt.asUintN(size * 8, low);
-  const sign = (u >> BigInt(size * 8 - 1)) & 1n;
-  setArith(c, (overflow ? 0x801 : 0) | (u === 0n ? 0x40 : 0) | (sign ? 0x80 : 0) | parityFlag(Number(u & 0xffn)));
-}
-
 const AX = 0, DX = 2;
 
-function mul(c: Cpu, i: Insn): void {
-  const size = i.s0;
-  const src = big(rd0(c, i), c.th, size);
-  const a = big(readReg(c, AX, size), c.th, size);
-  const p = a * src;
-  const bits = BigInt(size * 8);
-  const low = BigInt.asUintN(size * 8, p), high = p >> bits;
-  if (size === 1) put(c, AX, 2, p);
-  else { put(c, AX, size, low); put(c, DX, size, high); }
-  mulFlags(c, high !== 0n, low, size);
+/** Flags after a multiply: CF = OF = overflow; SF ZF PF from the low result as hardware does (the SDM leaves them undefined); AF clear. */
+function mulFlagsN(c: Cpu, overflow: boolean, lo: number, hi: number, size: number): void {
+  let sign: number, zero: boolean;
+  if (size === 8) { sign = hi >>> 31; zero = (lo | hi) === 0; }
+  else { const v = size === 4 ? lo : lo & (size === 2 ? 0xffff : 0xff); sign = (v >>> (size * 8 - 1)) & 1; zero = v === 0; }
+  setArith(c, (overflow ? 0x801 : 0) | (zero ? 0x40 : 0) | (sign ? 0x80 : 0) | parityFlag(lo & 0xff));
 }
 
-function imul(c: Cpu, i: Insn): void {
+function sext(v: number, size: number): number {
+  return size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
+}
+
+/** MUL: unsigned AX = AL*src, DX:AX, EDX:EAX or RDX:RAX = accumulator * src; CF = OF = upper half non-zero. */
+function mul(c: Cpu, i: Insn): void {
   const size = i.s0;
-  if (i.nops === 1) {
-    const src = sbig(rd0(c, i), c.th, size);
-    const a = sbig(readReg(c, AX, size), c.th, size);
-    const p = a * src;
-    const low = BigInt.asIntN(size * 8, p);
-    if (size === 1) put(c, AX, 2, p);
-    else { put(c, AX, size, p); put(c, DX, size, p >> BigInt(size * 8)); }
-    mulFlags(c, low !== p, low, size);
+  const sLo = rd0(c, i), sHi = c.th;
+  const aLo = readReg(c, AX, size), aHi = c.th;
+  if (size === 8) {
+    mulU64(aLo, aHi, sLo, sHi);
+    const w0 = W[0], w1 = W[1], w2 = W[2], w3 = W[3];
+    writeReg(c, AX, 8, w0, w1); writeReg(c, DX, 8, w2, w3);
+    mulFlagsN(c, (w2 | w3) !== 0, w0, w1, 8);
     return;
   }
-  let a: bigint, b: bigint;
-  if (i.nops === 2) { a = sbig(readReg(c, i.r0, size), c.th, size); b = sbig(rd1(c, i), c.th, i.k1 === K.IMM ? size : i.s1); }
-  else { a = sbig(rd1(c, i), c.th, i.s1); b = sbig(rd2(c, i), c.th, size); }
-  const p = a * b;
-  const low = BigInt.asIntN(size * 8, p);
-  put(c, i.r0, size, low);
-  mulFlags(c, low !== p, low, size);
+  if (size === 4) {
+    const lo = Math.imul(aLo, sLo), hi = mulhiU(aLo >>> 0, sLo >>> 0) | 0;
+    writeReg(c, AX, 4, lo, 0); writeReg(c, DX, 4, hi, 0);
+    mulFlagsN(c, hi !== 0, lo, 0, 4);
+    return;
+  }
+  const p = aLo * sLo; // at most 32 bits: exact
+  if (size === 1) { writeReg(c, AX, 2, p & 0xffff, 0); mulFlagsN(c, (p >>> 8) !== 0, p & 0xff, 0, 1); return; }
+  writeReg(c, AX, 2, p & 0xffff, 0); writeReg(c, DX, 2, p >>> 16, 0);
+  mulFlagsN(c, (p >>> 16) !== 0, p & 0xffff, 0, 2);
+}
+
+/** IMUL in its three forms: one operand (accumulator, double width), two and three operands (truncated). */
+function imul(c: Cpu, i: Insn): void {
+  const size = i.s0;
+  let aLo: number, aHi: number, bLo: number, bHi: number, dst: number;
+  if (i.nops === 1) {
+    bLo = rd0(c, i); bHi = c.th;
+    aLo = readReg(c, AX, size); aHi = c.th;
+    dst = -1;
+  } else if (i.nops === 2) {
+    aLo = readReg(c, i.r0, size); aHi = c.th;
+    bLo = rd1(c, i); bHi = c.th;
+    dst = i.r0;
+  } else {
+    aLo = rd1(c, i); aHi = c.th;
+    bLo = rd2(c, i); bHi = c.th;
+    dst = i.r0;
+  }
+  if (size === 8) {
+    mulS64(aLo, aHi, bLo, bHi);
+    const w0 = W[0], w1 = W[1], w2 = W[2], w3 = W[3];
+    const ext = w1 >> 31;
+    const overflow = w2 !== ext || w3 !== ext;
+    if (dst < 0) { writeReg(c, AX, 8, w0, w1); writeReg(c, DX, 8, w2, w3); }
+    else writeReg(c, dst, 8, w0, w1);
+    mulFlagsN(c, overflow, w0, w1, 8);
+    return;
+  }
+  const a = sext(aLo, size), b = sext(bLo, size);
+  if (size === 4) {
+    const lo = Math.imul(a, b), hi = mulhiS(a, b);
+    const overflow = hi !== (lo >> 31);
+    if (dst < 0) { writeReg(c, AX, 4, lo, 0); writeReg(c, DX, 4, hi, 0); } else writeReg(c, dst, 4, lo, 0);
+    mulFlagsN(c, overflow, lo, 0, 4);
+    return;
+  }
+  const p = a * b; // |p| < 2^31: exact
+  const low = sext(p & (size === 1 ? 0xff : 0xffff), size);
+  const overflow = low !== p;
+  if (dst >= 0) writeReg(c, dst, size, p & 0xffff, 0);
+  else if (size === 1) writeReg(c, AX, 2, p & 0xffff, 0);
+  else { writeReg(c, AX, 2, p & 0xffff, 0); writeReg(c, DX, 2, (p >> 16) & 0xffff, 0); }
+  mulFlagsN(c, overflow, p, 0, size);
 }
 
 function divide(c: Cpu, i: Insn, signed: boolean): void {

@@ -35,7 +35,60 @@ function zeroExtendOnly(c: Cpu, i: Insn): void {
   if (i.s0 === 4 && i.k0 === K.REG) c.r[2 * i.r0 + 1] = 0;
 }
 
-function shift(op: Op): Handler {
+/** SHL/SHR/SAR on halves (no BigInt): the common shifts of compiled code. */
+function plainShift(op: Op): Handler {
+  return (c: Cpu, i: Insn) => {
+    const n = i.s0 * 8;
+    let lo = rd0(c, i), hi = c.th;
+    const cnt = countOf(c, i, i.k1, i.immLo, i.r1, n);
+    if (cnt === 0) { zeroExtendOnly(c, i); return; }
+    let rl: number, rh = 0, cf: number, of: number;
+    if (n === 64) {
+      if (op === Op.SHL) {
+        if (cnt < 32) { rh = (hi << cnt) | (lo >>> (32 - cnt)); rl = lo << cnt; cf = (hi >>> (32 - cnt)) & 1; }
+        else if (cnt === 32) { rh = lo; rl = 0; cf = hi & 1; }
+        else { rh = lo << (cnt - 32); rl = 0; cf = (lo >>> (64 - cnt)) & 1; }
+        of = (rh >>> 31) ^ cf;
+      } else if (op === Op.SHR) {
+        if (cnt < 32) { rl = (lo >>> cnt) | (hi << (32 - cnt)); rh = hi >>> cnt; cf = (lo >>> (cnt - 1)) & 1; }
+        else if (cnt === 32) { rl = hi; rh = 0; cf = lo >>> 31; }
+        else { rl = hi >>> (cnt - 32); rh = 0; cf = (hi >>> (cnt - 33)) & 1; }
+        of = hi >>> 31;
+      } else {
+        if (cnt < 32) { rl = (lo >>> cnt) | (hi << (32 - cnt)); rh = hi >> cnt; cf = (lo >>> (cnt - 1)) & 1; }
+        else if (cnt === 32) { rl = hi; rh = hi >> 31; cf = lo >>> 31; }
+        else { rl = hi >> (cnt - 32); rh = hi >> 31; cf = (hi >>> (cnt - 33)) & 1; }
+        of = 0;
+      }
+      rl |= 0; rh |= 0;
+      wr0(c, i, rl, rh, true);
+      setArith(c, (cf ? Fl.CF : 0) | (of ? Fl.OF : 0) | ((rl | rh) === 0 ? Fl.ZF : 0) | (rh < 0 ? Fl.SF : 0) | parityFlag(rl));
+      return;
+    }
+    const mask = n === 32 ? -1 : (1 << n) - 1;
+    lo = n === 32 ? lo | 0 : lo & mask;
+    const msb = (x: number) => (x >>> (n - 1)) & 1;
+    if (op === Op.SHL) {
+      rl = cnt >= n ? 0 : (lo << cnt) & mask;
+      cf = cnt <= n ? (lo >>> (n - cnt)) & 1 : 0;
+      of = msb(rl) ^ cf;
+    } else if (op === Op.SHR) {
+      rl = cnt >= n ? 0 : (lo >>> cnt) & mask;
+      cf = cnt - 1 < n ? (lo >>> (cnt - 1)) & 1 : 0;
+      of = msb(lo);
+    } else {
+      const sv = n === 32 ? lo : (lo << (32 - n)) >> (32 - n);
+      rl = (sv >> Math.min(cnt, 31)) & mask;
+      cf = (sv >> Math.min(cnt - 1, 31)) & 1;
+      of = 0;
+    }
+    wr0(c, i, rl, 0, true);
+    setArith(c, (cf ? Fl.CF : 0) | (of ? Fl.OF : 0) | ((rl & mask) === 0 ? Fl.ZF : 0) | (msb(rl) ? Fl.SF : 0) | parityFlag(rl));
+  };
+}
+
+/** Rotates (ROL ROR RCL RCR) through BigInt: rarer, and the carry-through forms are n+1 bits wide. */
+function rotate(op: Op): Handler {
   return (c: Cpu, i: Insn) => {
     const n = i.s0 * 8, N = BigInt(n);
     const lo = rd0(c, i), hi = c.th;
@@ -45,22 +98,6 @@ function shift(op: Op): Handler {
     const msb = (x: bigint) => Number((x >> (N - 1n)) & 1n);
     let res: bigint, cf: number, of: number;
     switch (op) {
-      case Op.SHL:
-        res = BigInt.asUintN(n, v << C);
-        cf = Number(((v << C) >> N) & 1n);
-        of = msb(res) ^ cf;
-        store(c, i, res, n); setArith(c, szp(res, n, cf, of)); return;
-      case Op.SHR:
-        res = v >> C;
-        cf = Number((v >> (C - 1n)) & 1n);
-        of = msb(v);
-        store(c, i, res, n); setArith(c, szp(res, n, cf, of)); return;
-      case Op.SAR: {
-        const s = BigInt.asIntN(n, v);
-        res = BigInt.asUintN(n, s >> C);
-        cf = Number(BigInt.asUintN(1, s >> (C - 1n)));
-        store(c, i, res, n); setArith(c, szp(res, n, cf, 0)); return;
-      }
       case Op.ROL: case Op.ROR: {
         const r = BigInt(cnt % n);
         res = op === Op.ROL ? BigInt.asUintN(n, (v << r) | (v >> ((N - r) % N)))
@@ -118,7 +155,7 @@ function doubleShift(left: boolean): Handler {
 }
 
 export const shiftHandlers: Record<string, Handler> = {
-  shl: shift(Op.SHL), sal: shift(Op.SHL), shr: shift(Op.SHR), sar: shift(Op.SAR),
-  rol: shift(Op.ROL), ror: shift(Op.ROR), rcl: shift(Op.RCL), rcr: shift(Op.RCR),
+  shl: plainShift(Op.SHL), sal: plainShift(Op.SHL), shr: plainShift(Op.SHR), sar: plainShift(Op.SAR),
+  rol: rotate(Op.ROL), ror: rotate(Op.ROR), rcl: rotate(Op.RCL), rcr: rotate(Op.RCR),
   shld: doubleShift(true), shrd: doubleShift(false),
 };

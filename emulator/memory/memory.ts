@@ -37,6 +37,8 @@ export interface Access {
 }
 
 const TLB = 256;
+/** 1/4096: multiplying by it is exact and cheaper than dividing. */
+const INV_PAGE = 1 / 4096;
 const LOG_MAX = 64;
 
 function parsePerms(p: string): number {
@@ -220,7 +222,7 @@ export class Memory {
   // ---- emulated accesses (permissions, log, watches) --------------------------------------
 
   read8(a: number): number {
-    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
     const v = p.data[off];
     if (this.logging) this.log(a, 1, false, v, 0);
@@ -229,7 +231,7 @@ export class Memory {
   }
 
   read16(a: number): number {
-    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
     let v: number;
     if (off <= 4094) v = p.dv.getUint16(off, true);
@@ -240,7 +242,7 @@ export class Memory {
   }
 
   read32(a: number): number {
-    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
     let v: number;
     if (off <= 4092) v = p.dv.getInt32(off, true);
@@ -252,7 +254,7 @@ export class Memory {
 
   /** Returns the low half; the high half is left in `this.hi`. */
   read64(a: number): number {
-    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
     let lo: number, hi: number;
     if (off <= 4088) { lo = p.dv.getInt32(off, true); hi = p.dv.getInt32(off + 4, true); }
@@ -264,7 +266,7 @@ export class Memory {
   }
 
   write8(a: number, v: number): void {
-    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a);
     p.data[off] = v;
     if (this.logging) this.log(a, 1, true, v & 0xff, 0);
@@ -272,7 +274,7 @@ export class Memory {
   }
 
   write16(a: number, v: number): void {
-    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     if (off > 4094) { this.crossWrite(a, 2, v, 0); return; }
     const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a);
     p.dv.setUint16(off, v & 0xffff, true);
@@ -281,7 +283,7 @@ export class Memory {
   }
 
   write32(a: number, v: number): void {
-    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     if (off > 4092) { this.crossWrite(a, 4, v, 0); return; }
     const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a);
     p.dv.setInt32(off, v | 0, true);
@@ -290,7 +292,7 @@ export class Memory {
   }
 
   write64(a: number, lo: number, hi: number): void {
-    const off = a & 4095, k = (a - off) / 4096, i = k & (TLB - 1);
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     if (off > 4088) { this.crossWrite(a, 8, lo, hi); return; }
     const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a);
     p.dv.setInt32(off, lo | 0, true);

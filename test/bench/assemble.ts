@@ -45,7 +45,3 @@ export async function benchAssemble(): Promise<{ ms: number; gccMs: number }> {
   }
   return { ms: Math.round(ms * 10) / 10, gccMs: Math.round(gccMs * 10) / 10 };
 }
-
-if (require.main === module) {
-  benchAssemble().then((r) => console.log(JSON.stringify({ assemble: r })));
-}
