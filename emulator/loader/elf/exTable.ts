@@ -1,0 +1,24 @@
+// Decoding of the kernel's `__ex_table` after relocation (reference tdx-abi.md §7): 12-byte
+// entries of three signed 32-bit fields; `insn` and `fixup` are relative to the address of the
+// field itself, `data` packs the EX_TYPE_* type, register, flags and immediate.
+
+import { ExTableEntry } from '../image';
+import { fail } from './errors';
+
+/** Entries of one relocated `__ex_table` section loaded at `address`. */
+export function decodeExTable(bytes: Uint8Array, address: bigint, file: string): ExTableEntry[] {
+  if (bytes.length % 12 !== 0) {
+    fail({ file, section: '__ex_table', offset: bytes.length - (bytes.length % 12) }, `size ${bytes.length} is not a multiple of 12 (the x86-64 entry size since Linux 5.16)`);
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: ExTableEntry[] = [];
+  for (let o = 0; o < bytes.length; o += 12) {
+    const at = address + BigInt(o);
+    out.push({
+      insn: BigInt.asUintN(64, at + BigInt(dv.getInt32(o, true))),
+      fixup: BigInt.asUintN(64, at + 4n + BigInt(dv.getInt32(o + 4, true))),
+      type: dv.getInt32(o + 8, true),
+    });
+  }
+  return out;
+}
