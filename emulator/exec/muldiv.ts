@@ -83,6 +83,14 @@ function imul(c: Cpu, i: Insn): void {
     bLo = rd2(c, i); bHi = c.th;
     dst = i.r0;
   }
+  if (size === 8 && aHi === aLo >> 31 && bHi === bLo >> 31) {
+    // Both factors are sign-extended 32-bit values: the product always fits in 64 bits.
+    const lo = Math.imul(aLo, bLo), hi = mulhiS(aLo, bLo);
+    if (dst < 0) { writeReg(c, AX, 8, lo, hi); writeReg(c, DX, 8, hi >> 31, hi >> 31); }
+    else writeReg(c, dst, 8, lo, hi);
+    mulFlagsN(c, false, lo, hi, 8);
+    return;
+  }
   if (size === 8) {
     mulS64(aLo, aHi, bLo, bHi);
     const w0 = W[0], w1 = W[1], w2 = W[2], w3 = W[3];
