@@ -8,8 +8,38 @@ import { CpuFault, VECTOR_NAMES } from './cpu/fault';
 import { MachineStop, PlatformInsn, SystemHooks } from './cpu/system';
 import { decodeOne } from './decode/decoder';
 import { Insn } from './decode/insn';
-import { resolveHandler } from './exec/index';
+import { resolveHandler, HANDLERS } from './exec/index';
 import { Memory, PAGE_SIZE, Page, Perm, Access } from './memory/memory';
+
+/** A straight-line run of decoded instructions executed without the per-instruction checks. */
+export interface Block {
+  insns: Insn[];
+  n: number;
+  /** Valid while it equals the machine's epoch (code, permissions and breakpoints unchanged). */
+  epoch: number;
+  /** Runs the block; returns how many instructions completed (fewer when one raised attention). */
+  run: (c: Cpu) => number;
+}
+
+/**
+ * Compiles a block into one function that calls each instruction's handler directly. Each call
+ * site then sees a single target, so the JavaScript engine can inline the handlers and optimise
+ * across instructions; faults still name their instruction through `c.bk`.
+ */
+function compileBlock(insns: Insn[]): (c: Cpu) => number {
+  const names: string[] = [];
+  const values: unknown[] = [];
+  let body = '';
+  insns.forEach((x, k) => {
+    names.push(`h${k}`, `x${k}`);
+    values.push(x.exec, x);
+    body += `c.rip = ${x.next}; c.bk = ${k}; h${k}(c, x${k});${k < insns.length - 1 ? ` if (c.attention) return ${k + 1};` : ''}\n`;
+  });
+  body += `return ${insns.length};`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const factory = new Function(...names, `'use strict'; return function block(c) {\n${body}\n};`) as (...a: unknown[]) => (c: Cpu) => number;
+  return factory(...values);
+}
 
 /** Why a run or step ended. */
 export type StopKind =
@@ -34,6 +64,11 @@ export interface StopReason {
 export type FaultHandler = (fault: CpuFault, insn: Insn | undefined) => boolean;
 
 export interface MachineOptions {
+  /**
+   * Visits of an instruction before the straight-line code from it is compiled into a block
+   * (0: before its first execution; Infinity: never, pure interpretation). Default 1.
+   */
+  blockThreshold?: number;
   /** CPUID answers by `leaf` or `leaf:subleaf` (hex or decimal keys), as [eax, ebx, ecx, edx]. */
   cpuid?: Record<string, [number, number, number, number]>;
 }
@@ -84,6 +119,7 @@ export class Machine implements SystemHooks {
   private readonly addressHooks = new Map<number, (c: Cpu, i: Insn) => void>();
 
   private readonly cpuidTable: Map<string, Cpuid>;
+  private readonly blockThreshold: number;
   private readonly breakpoints = new Set<number>();
   /** Decode cache of the page RIP is in. */
   private cBase = NaN;
@@ -96,8 +132,9 @@ export class Machine implements SystemHooks {
     this.cpu.mem = this.mem;
     this.cpu.sys = this;
     this.cpuidTable = defaultCpuid();
+    this.blockThreshold = opts.blockThreshold ?? 1;
     for (const [k, v] of Object.entries(opts.cpuid ?? {})) this.cpuidTable.set(parseKey(k), v);
-    this.mem.onCodeWrite = () => { this.cBase = NaN; this.epoch++; };
+    this.mem.onCodeWrite = () => { this.cBase = NaN; this.epoch++; this.cpu.attention = true; };
     this.mem.onWatchHit = () => { this.cpu.attention = true; };
     this.cpu.r[9] = 0;
   }
@@ -202,6 +239,7 @@ export class Machine implements SystemHooks {
     this.breakpoints.add(a);
     const ins = this.cachedInsn(a);
     if (ins) ins.bp = true;
+    this.epoch++; // blocks that ran through this address must end before it now
   }
 
   removeBreakpoint(address: bigint): void {
@@ -209,6 +247,7 @@ export class Machine implements SystemHooks {
     this.breakpoints.delete(a);
     const ins = this.cachedInsn(a);
     if (ins) ins.bp = false;
+    this.epoch++;
   }
 
   clearBreakpoints(): void {
@@ -291,6 +330,7 @@ export class Machine implements SystemHooks {
       ins.exec = resolveHandler(ins);
     }
     ins.bp = this.breakpoints.has(address);
+    classify(ins, hook !== undefined || address === this.returnAddress);
     return ins;
   }
 
@@ -326,37 +366,55 @@ export class Machine implements SystemHooks {
     for (;;) {
       // The instruction being executed; undefined while fetching (a fetch fault has no instruction).
       let inflight: Insn | undefined;
+      // The block being executed: an exception inside it names its instruction through c.bk.
+      let inBlock: Block | undefined;
       try {
         let ins = this.lookup(c.rip);
         while (c.icount < end) {
           if (ins.bp && !first && !c.repPending) return this.stop('breakpoint', `breakpoint at ${hex(c.rip)}`);
           first = false;
-          if (mem.logging) mem.logN = 0;
-          c.rip = ins.next;
-          inflight = ins;
-          ins.exec(c, ins);
-          inflight = undefined;
-          c.icount++;
+          let last: Insn;
+          let b = ins.block;
+          if ((b === null || b.epoch !== this.epoch) && !ins.solo && ins.heat++ >= this.blockThreshold) b = this.buildBlock(ins);
+          if (b !== null && b.epoch === this.epoch && end - c.icount >= b.n && !mem.logging) {
+            // A straight-line block: no breakpoint inside, no instruction that reads the
+            // instruction count; stops early only when something needs attention.
+            inBlock = b;
+            const done = b.run(c);
+            inBlock = undefined;
+            c.icount += done;
+            last = b.insns[done - 1];
+          } else {
+            if (mem.logging) mem.logN = 0;
+            c.rip = ins.next;
+            inflight = ins;
+            ins.exec(c, ins);
+            inflight = undefined;
+            c.icount++;
+            last = ins;
+          }
           if (c.attention) { c.attention = false; if (mem.watchHits.length !== 0) return this.watchStop(); }
           // Follow the cached successor when it is still valid; else look the target up.
           const rip = c.rip, epoch = this.epoch;
-          let nx = ins.succ;
+          let nx = last.succ;
           if (nx === null || nx.addr !== rip || nx.epoch !== epoch) {
-            nx = ins.succ2;
+            nx = last.succ2;
             if (nx === null || nx.addr !== rip || nx.epoch !== epoch) {
               nx = this.lookup(rip);
-              if (ins.succ === null || ins.succ.epoch !== epoch) ins.succ = nx; else ins.succ2 = nx;
+              if (last.succ === null || last.succ.epoch !== epoch) last.succ = nx; else last.succ2 = nx;
             }
           }
           ins = nx;
         }
         return this.stop('budget', `instruction budget of ${budget} exhausted`);
       } catch (e) {
+        if (inBlock) { inflight = inBlock.insns[c.bk]; c.icount += c.bk; inBlock = undefined; }
         // A fault while fetching has no instruction of its own: RIP is already the fetch address.
         const at = inflight ? inflight.addr : c.rip;
         if (e instanceof CpuFault) {
           c.rip = at;
           c.repPending = false;
+          c.attention = false;
           if (e.address !== undefined && e.vector === 14) c.cr2 = addrToBig(e.address);
           if (this.faultHandler && this.faultHandler(e, inflight)) { c.icount++; first = false; continue; }
           const where = c.rip;
@@ -367,12 +425,32 @@ export class Machine implements SystemHooks {
           };
         }
         if (e instanceof MachineStop) {
+          c.attention = false;
           if (e.rewind) c.rip = at; else c.icount++;
           return { kind: e.kind, address: addrToBig(c.rip), message: e.message, detail: e.detail };
         }
         throw e;
       }
     }
+  }
+
+  /**
+   * Links the straight-line run of instructions starting at `head` into a block: it ends after
+   * a control transfer, before a breakpoint or an instruction that must run alone, or after 32.
+   */
+  private buildBlock(head: Insn): Block | null {
+    const insns: Insn[] = [head];
+    let x = head;
+    while (!x.endsBlock && insns.length < 32) {
+      let nx: Insn;
+      try { nx = this.insnAt(x.next); } catch { break; } // the fetch faults only when it is reached
+      if (nx.bp || nx.solo || nx.addr === this.returnAddress) break;
+      insns.push(nx);
+      x = nx;
+    }
+    if (insns.length < 2) { head.solo = true; return null; }
+    head.block = { insns, n: insns.length, epoch: this.epoch, run: compileBlock(insns) };
+    return head.block;
   }
 
   /** Decoded instruction at RIP through the current-page cache. */
@@ -511,17 +589,73 @@ export class Machine implements SystemHooks {
     this.epoch++;
   }
 
+  // ---- time travel (emulator/timetravel pairs these with its own page copies) ---------------
+
+  /** The processor state alone, without memory: cheap enough for a checkpoint every few ms. */
+  captureCpu(): CpuState {
+    const c = this.cpu, n = Math.min(c.ssN, c.ssRet.length);
+    return {
+      r: c.r.slice(), rip: c.rip, flags: c.flags, fop: c.fop, fsz: c.fsz,
+      lazy: [c.faLo, c.faHi, c.fbLo, c.fbHi, c.frLo, c.frHi, c.fcf],
+      fsBase: c.fsBase, gsBase: c.gsBase, cr: [c.cr0, c.cr2, c.cr3, c.cr4, c.efer], cpl: c.cpl,
+      icount: c.icount, stiShadowUntil: c.stiShadowUntil, repPending: c.repPending,
+      msrs: new Map(c.msrs), shadow: [c.ssRet.slice(0, n), c.ssTarget.slice(0, n), c.ssSp.slice(0, n)], ssN: c.ssN,
+    };
+  }
+
+  /** Restores what captureCpu() took; memory is the caller's business (see memoryChanged). */
+  restoreCpu(s: CpuState): void {
+    const c = this.cpu;
+    c.r.set(s.r); c.rip = s.rip; c.flags = s.flags; c.fop = s.fop; c.fsz = s.fsz;
+    [c.faLo, c.faHi, c.fbLo, c.fbHi, c.frLo, c.frHi, c.fcf] = s.lazy;
+    c.fsBase = s.fsBase; c.gsBase = s.gsBase;
+    [c.cr0, c.cr2, c.cr3, c.cr4, c.efer] = s.cr;
+    c.cpl = s.cpl; this.mem.user = c.cpl === 3;
+    c.icount = s.icount; c.stiShadowUntil = s.stiShadowUntil; c.repPending = s.repPending;
+    c.msrs.clear(); for (const [k, v] of s.msrs) c.msrs.set(k, v);
+    c.ssRet.set(s.shadow[0]); c.ssTarget.set(s.shadow[1]); c.ssSp.set(s.shadow[2]); c.ssN = s.ssN;
+    c.attention = false;
+    this.mem.watchHits = [];
+  }
+
+  /**
+   * Pages were added, removed, re-permissioned or had code rewritten behind the machine's back
+   * (a time-travel restore): drops the TLBs, the current-page cache and the successor links.
+   * Not needed when only data pages changed in place.
+   */
+  memoryChanged(): void {
+    this.mem.flushTlb();
+    this.cBase = NaN;
+    this.epoch++;
+  }
+
   /** Human-readable fault or stop message for a CpuFault vector. */
   static vectorName(v: number): string {
     return VECTOR_NAMES[v] ?? `vector ${v}`;
   }
 }
 
+/** Processor state of Machine.captureCpu(): MachineSnapshot without the pages (shadow stack trimmed to its depth). */
+export type CpuState = Omit<MachineSnapshot, 'pages'>;
+
 export interface MachineSnapshot {
   r: Int32Array; rip: number; flags: number; fop: number; fsz: number; lazy: number[];
   fsBase: number; gsBase: number; cr: bigint[]; cpl: number; icount: number; stiShadowUntil: number;
   repPending: boolean; msrs: Map<number, bigint>; shadow: Float64Array[]; ssN: number;
   pages: Map<number, { data: Uint8Array; perms: number; region: string }>;
+}
+
+/** Instructions that end a block (control transfers) and ones that must run alone. */
+const ENDS_BLOCK = new Set(['jmp', 'call', 'ret', 'loop', 'loope', 'loopne', 'jrcxz', 'jecxz',
+  'jo', 'jno', 'jb', 'jae', 'je', 'jne', 'jbe', 'ja', 'js', 'jns', 'jp', 'jnp', 'jl', 'jge', 'jle', 'jg']);
+/** These read the instruction count (RDTSC, the STI shadow, the TSC MSR), leave for the platform, or stop the run. */
+const SOLO = new Set(['rdtsc', 'rdtscp', 'sti', 'rdmsr', 'wrmsr', 'tdcall', 'seamcall', 'vmcall', 'vmxon', 'vmxoff',
+  'hlt', 'int3', 'int', 'ud2', 'popf', 'popfq', '(bad)']);
+
+function classify(i: Insn, special: boolean): void {
+  i.endsBlock = ENDS_BLOCK.has(i.mnemonic);
+  // REP string instructions re-execute themselves; unknown instructions stop the run.
+  i.solo = special || SOLO.has(i.mnemonic) || (i.rep !== 0 && /^(movs|stos|lods|cmps|scas)/.test(i.mnemonic)) || !(i.mnemonic in HANDLERS);
 }
 
 function hex(a: number): string {

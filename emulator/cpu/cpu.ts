@@ -75,6 +75,8 @@ export class Cpu {
   cpl = 0;
   /** Instructions retired; also the source of the deterministic TSC. */
   icount = 0;
+  /** Index of the instruction in flight within the executing block. */
+  bk = 0;
   /** Something needs the run loop's attention after this instruction (a watch hit). */
   attention = false;
   /** Set by a REP string instruction that re-executes (so a breakpoint on it does not fire mid-way). */

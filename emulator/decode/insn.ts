@@ -66,6 +66,11 @@ export class Insn {
   succ: Insn | null = null;
   succ2: Insn | null = null;
   epoch = 0;
+  /** The block that starts here (see Machine), how often this ran as a block head, and its block role. */
+  block: import('../machine').Block | null = null;
+  heat = 0;
+  endsBlock = false;
+  solo = false;
   /** Which memory operand index (0/1/2) is the memory one, -1 if none. */
   memOp = -1;
   /** Lazily formatted text (GAS/AT&T). */

@@ -1,7 +1,7 @@
 // Builds a Machine around a small GNU-as program for tests: code at a fixed address, a data
 // page, a stack with a guard page below it, and a return trap so `ret` from the entry stops.
 
-import { Machine } from '../../emulator/machine';
+import { Machine, type MachineOptions } from '../../emulator/machine';
 import { assembleWithGcc, sectionBytes, symbols } from './native';
 
 export const CODE = 0x401000n;
@@ -16,11 +16,11 @@ export interface Program {
 }
 
 /** Assembles `asm` (GAS syntax; `.text` only, labels global or local) and loads it. */
-export function load(asm: string, opts: { dataPerms?: string; codePerms?: string } = {}): Program {
+export function load(asm: string, opts: { dataPerms?: string; codePerms?: string; machine?: MachineOptions } = {}): Program {
   const obj = assembleWithGcc(`\t.text\n${asm}\n\t.section .note.GNU-stack,"",@progbits\n`);
   const text = sectionBytes(obj);
   const syms = symbols(obj);
-  const m = new Machine();
+  const m = new Machine(opts.machine);
   m.map(CODE, Math.max(text.length, 1), opts.codePerms ?? 'rx');
   m.writeBytes(CODE, text);
   m.map(DATA, 0x2000, opts.dataPerms ?? 'rw');

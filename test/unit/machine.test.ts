@@ -185,3 +185,36 @@ test('STI opens a one-instruction interrupt shadow; CLI/STI/HLT/RDMSR fault with
   assert.equal(r.vector, 13);
   void DATA;
 });
+
+test('compiled blocks: a write to the block\'s own code takes effect on the next instruction', () => {
+  const { m } = load(`lea p(%rip), %rdi\n movb $9, 1(%rdi)\n p: mov $1, %al\n ret`, { codePerms: 'rwx', machine: { blockThreshold: 0 } });
+  const r = m.run(100);
+  assert.equal(r.kind, 'returned');
+  assert.equal(m.getReg('al'), 9n, 'the SDM: a store to code is seen by the instructions after it');
+});
+
+test('compiled blocks: a watch inside a block stops right after the accessing instruction, a fault mid-block is precise', () => {
+  let p = load(`mov $${DATA}, %rdi\n mov $1, %eax\n movl $5, 4(%rdi)\n n: add $1, %eax\n add $1, %eax\n ret`, { machine: { blockThreshold: 0 } });
+  p.m.addWatch(DATA + 4n, 4, 'write');
+  let r = p.m.run(100);
+  assert.equal(r.kind, 'watch');
+  assert.equal(p.m.getReg('rip'), p.sym('n'));
+  assert.equal(p.m.getReg('eax'), 1n);
+  assert.equal(p.m.instructionCount, 3);
+  p = load(`mov $1, %eax\n mov $0x12345000, %rcx\n add $1, %eax\n f: mov (%rcx), %rbx\n add $1, %eax\n ret`, { machine: { blockThreshold: 0 } });
+  r = p.m.run(100);
+  assert.equal(r.kind, 'fault');
+  assert.equal(p.m.getReg('rip'), p.sym('f'));
+  assert.equal(p.m.getReg('eax'), 2n);
+  assert.equal(p.m.instructionCount, 3);
+});
+
+test('compiled blocks: a breakpoint set after a block was built still stops there', () => {
+  const { m, sym } = load(`mov $0, %eax\n1: add $1, %eax\n b: add $2, %eax\n cmp $30, %eax\n jb 1b\n ret`, { machine: { blockThreshold: 0 } });
+  m.run(20);
+  m.addBreakpoint(sym('b'));
+  const r = m.run(1000);
+  assert.equal(r.kind, 'breakpoint');
+  assert.equal(r.address, sym('b'));
+  assert.equal(Number(m.getReg('eax')) % 3, 1, 'stopped between the two adds');
+});
