@@ -9,6 +9,8 @@ import { MachineStop, PlatformInsn, SystemHooks } from './cpu/system';
 import { decodeOne } from './decode/decoder';
 import { Insn } from './decode/insn';
 import { resolveHandler, HANDLERS } from './exec/index';
+import { compileBlock } from './exec/jit';
+import { ea } from './exec/operands';
 import { Memory, PAGE_SIZE, Page, Perm, Access } from './memory/memory';
 
 /** A straight-line run of decoded instructions executed without the per-instruction checks. */
@@ -19,26 +21,6 @@ export interface Block {
   epoch: number;
   /** Runs the block; returns how many instructions completed (fewer when one raised attention). */
   run: (c: Cpu) => number;
-}
-
-/**
- * Compiles a block into one function that calls each instruction's handler directly. Each call
- * site then sees a single target, so the JavaScript engine can inline the handlers and optimise
- * across instructions; faults still name their instruction through `c.bk`.
- */
-function compileBlock(insns: Insn[]): (c: Cpu) => number {
-  const names: string[] = [];
-  const values: unknown[] = [];
-  let body = '';
-  insns.forEach((x, k) => {
-    names.push(`h${k}`, `x${k}`);
-    values.push(x.exec, x);
-    body += `c.rip = ${x.next}; c.bk = ${k}; h${k}(c, x${k});${k < insns.length - 1 ? ` if (c.attention) return ${k + 1};` : ''}\n`;
-  });
-  body += `return ${insns.length};`;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const factory = new Function(...names, `'use strict'; return function block(c) {\n${body}\n};`) as (...a: unknown[]) => (c: Cpu) => number;
-  return factory(...values);
 }
 
 /** Why a run or step ended. */
@@ -449,7 +431,7 @@ export class Machine implements SystemHooks {
       x = nx;
     }
     if (insns.length < 2) { head.solo = true; return null; }
-    head.block = { insns, n: insns.length, epoch: this.epoch, run: compileBlock(insns) };
+    head.block = { insns, n: insns.length, epoch: this.epoch, run: compileBlock(insns, ea) };
     return head.block;
   }
 

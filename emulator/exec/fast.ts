@@ -141,7 +141,7 @@ const retNear: Handler = (c, x) => {
  * Condition after CMP/SUB of 32 or 64 bits, straight from the operands (the common case: a
  * compare right before the branch); anything else goes through the generic flag getters.
  */
-function cond(c: Cpu, cc: number): boolean {
+export function cond(c: Cpu, cc: number): boolean {
   if (c.fop !== FlagOp.SUB || c.fsz < 32) return testCond(c, cc);
   let eq: boolean, ult: boolean, slt: boolean;
   if (c.fsz === 64) {

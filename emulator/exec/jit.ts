@@ -1,0 +1,107 @@
+// Compiles a straight-line block into one JavaScript function. The commonest forms (register
+// moves, ALU on registers and immediates, loads and stores through base+displacement, PUSH/POP,
+// LEA, Jcc) become inline code; everything else calls its handler directly (a call site with a
+// single target, which the engine can inline). Instructions that cannot fault or touch memory
+// skip the bookkeeping (RIP, in-flight index, attention check) that precise faults and watches
+// need; every other instruction keeps it, so behaviour is exactly the interpreter's.
+
+import type { Cpu } from '../cpu/cpu';
+import { FlagOp } from '../cpu/flags';
+import { Insn, K } from '../decode/insn';
+import { cond } from './fast';
+import { push64, pop64, addrOfStack } from './operands';
+
+const TWO32 = 4294967296;
+
+/** Inline code for an instruction that cannot fault, or undefined. */
+function pureTemplate(x: Insn): string | undefined {
+  const d = 2 * x.r0, s = 2 * x.r1;
+  const reg8 = (k: K, r: number) => k === K.REG && r < 16;
+  if (x.lock || x.rep) return undefined;
+  if (x.mnemonic === 'mov') {
+    if (x.s0 === 8 && reg8(x.k0, x.r0) && reg8(x.k1, x.r1)) return `R[${d}] = R[${s}]; R[${d + 1}] = R[${s + 1}];`;
+    if (x.s0 === 8 && reg8(x.k0, x.r0) && x.k1 === K.IMM) return `R[${d}] = ${x.immLo}; R[${d + 1}] = ${x.immHi};`;
+    if (x.s0 === 4 && reg8(x.k0, x.r0) && reg8(x.k1, x.r1)) return `R[${d}] = R[${s}]; R[${d + 1}] = 0;`;
+    if (x.s0 === 4 && reg8(x.k0, x.r0) && x.k1 === K.IMM) return `R[${d}] = ${x.immLo}; R[${d + 1}] = 0;`;
+    return undefined;
+  }
+  const alu = ['add', 'sub', 'and', 'or', 'xor', 'cmp', 'test'].indexOf(x.mnemonic);
+  if (alu >= 0 && (x.s0 === 8 || x.s0 === 4) && reg8(x.k0, x.r0) && (reg8(x.k1, x.r1) || x.k1 === K.IMM)) {
+    const op = x.mnemonic, write = op !== 'cmp' && op !== 'test';
+    const bLo = x.k1 === K.IMM ? String(x.immLo) : `R[${s}]`;
+    const bHi = x.k1 === K.IMM ? String(x.immHi) : `R[${s + 1}]`;
+    if (x.s0 === 8) {
+      let code = `{ const aLo = R[${d}], aHi = R[${d + 1}], bLo = ${bLo}, bHi = ${bHi}; let lo, hi;\n`;
+      if (op === 'add') code += `const t = (aLo >>> 0) + (bLo >>> 0); lo = t | 0; hi = (aHi + bHi + (t >= ${TWO32} ? 1 : 0)) | 0; c.fop = ${FlagOp.ADD};`;
+      else if (op === 'sub' || op === 'cmp') code += `const t = (aLo >>> 0) - (bLo >>> 0); lo = t | 0; hi = (aHi - bHi - (t < 0 ? 1 : 0)) | 0; c.fop = ${FlagOp.SUB};`;
+      else code += `lo = aLo ${op === 'xor' ? '^' : op === 'or' ? '|' : '&'} bLo; hi = aHi ${op === 'xor' ? '^' : op === 'or' ? '|' : '&'} bHi; c.fop = ${FlagOp.LOGIC};`;
+      code += ` c.fsz = 64; c.faLo = aLo; c.faHi = aHi; c.fbLo = bLo; c.fbHi = bHi; c.frLo = lo; c.frHi = hi; c.fcf = 0;`;
+      if (write) code += ` R[${d}] = lo; R[${d + 1}] = hi;`;
+      return code + ' }';
+    }
+    let code = `{ const a = R[${d}], b = ${bLo}; let r;\n`;
+    if (op === 'add') code += `r = (a + b) | 0; c.fop = ${FlagOp.ADD};`;
+    else if (op === 'sub' || op === 'cmp') code += `r = (a - b) | 0; c.fop = ${FlagOp.SUB};`;
+    else code += `r = a ${op === 'xor' ? '^' : op === 'or' ? '|' : '&'} b; c.fop = ${FlagOp.LOGIC};`;
+    code += ` c.fsz = 32; c.faLo = a; c.faHi = 0; c.fbLo = b; c.fbHi = 0; c.frLo = r; c.frHi = 0; c.fcf = 0;`;
+    if (write) code += ` R[${d}] = r; R[${d + 1}] = 0;`;
+    return code + ' }';
+  }
+  if (x.mnemonic === 'lea' && x.s0 === 8 && reg8(x.k0, x.r0) && !x.mA32 && x.mSeg === 0) {
+    let lo = `${x.mDispLo >>> 0}`, hi = `${x.mDispHi}`;
+    if (x.mBase >= 0) { lo += ` + (R[${2 * x.mBase}] >>> 0)`; hi += ` + R[${2 * x.mBase + 1}]`; }
+    if (x.mIndex >= 0) { lo += ` + (R[${2 * x.mIndex}] >>> 0) * ${x.mScale}`; hi += ` + R[${2 * x.mIndex + 1}] * ${x.mScale}`; }
+    return `{ let lo = ${lo}; const carry = Math.floor(lo / ${TWO32}); lo -= carry * ${TWO32}; R[${d}] = lo | 0; R[${d + 1}] = (${hi} + carry) | 0; }`;
+  }
+  return undefined;
+}
+
+/** Inline code for a load or store through base+displacement (may fault: needs the bookkeeping). */
+function memTemplate(x: Insn): string | undefined {
+  if (x.mnemonic !== 'mov' || x.lock || x.mIndex >= 0 || x.mSeg !== 0 || x.mA32 || x.mBase < 0 || x.s0 !== 8) return undefined;
+  const b = 2 * x.mBase;
+  // Effective address base + disp32 (sign-extended), canonical check as ea() does.
+  const addr = `let lo = (R[${b}] >>> 0) + ${x.mDispLo >>> 0}, hi = R[${b + 1}] + ${x.mDispHi};
+    if (lo >= ${TWO32}) { lo -= ${TWO32}; hi += 1; } hi |= 0;
+    const a = (hi >> 15) === 0 || (hi >> 15) === -1 ? hi * ${TWO32} + lo : ea(c, x${'$K'});`;
+  if (x.k0 === K.REG && x.r0 < 16 && x.k1 === K.MEM) {
+    return `{ ${addr} R[${2 * x.r0}] = M.read64(a); R[${2 * x.r0 + 1}] = M.hi; }`;
+  }
+  if (x.k0 === K.MEM && x.k1 === K.REG && x.r1 < 16) {
+    return `{ ${addr} M.write64(a, R[${2 * x.r1}], R[${2 * x.r1 + 1}]); }`;
+  }
+  return undefined;
+}
+
+/**
+ * Compiles a block. The function returns how many instructions completed: all of them, or
+ * fewer when one raised `c.attention` (a watch hit, a write to code).
+ */
+export function compileBlock(insns: Insn[], ea: (c: Cpu, i: Insn) => number): (c: Cpu) => number {
+  const names: string[] = ['ea', 'cond', 'push64', 'pop64', 'addrOfStack'];
+  const values: unknown[] = [ea, cond, push64, pop64, addrOfStack];
+  let body = 'const R = c.r, M = c.mem;\n';
+  const n = insns.length;
+  insns.forEach((x, k) => {
+    names.push(`h${k}`, `x${k}`);
+    values.push(x.exec, x);
+    const last = k === n - 1;
+    const pure = pureTemplate(x);
+    if (pure !== undefined) {
+      body += pure + '\n';
+      if (last) body += `c.rip = ${x.next};\n`;
+      return;
+    }
+    if (last && x.cc >= 0 && x.k0 === K.IMM && x.mnemonic[0] === 'j' && x.mnemonic !== 'jrcxz' && x.mnemonic !== 'jecxz') {
+      body += `c.rip = cond(c, ${x.cc}) ? ${x.target} : ${x.next};\n`;
+      return;
+    }
+    body += `c.rip = ${x.next}; c.bk = ${k};\n`;
+    const mem = memTemplate(x);
+    body += mem !== undefined ? mem.replace('$K', String(k)) + '\n' : `h${k}(c, x${k});\n`;
+    if (!last) body += `if (c.attention) return ${k + 1};\n`;
+  });
+  body += `return ${n};`;
+  const factory = new Function(...names, `'use strict'; return function block(c) {\n${body}\n};`) as (...a: unknown[]) => (c: Cpu) => number;
+  return factory(...values);
+}
