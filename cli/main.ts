@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 // tdxdbg: the headless command line of the TDX Call Debugger.
 //   tdxdbg run FILE --entry SYMBOL [...]   run a function on the emulated TDX platform
+//   tdxdbg matrix FILE --entry SYMBOL     every call site under every applicable fault
 //   tdxdbg asm FILE [...]                  assemble with the built-in assembler
 //   tdxdbg demo                            a guided run of the bundled examples
 
 import { asmCommand } from './asm';
 import { runCommand } from './run';
 import { demoCommand } from './demo';
+import { matrixCommand } from './matrix';
 
 const USAGE = `usage: tdxdbg <command> [options]
 
 commands:
   run FILE --entry SYMBOL [...]   call SYMBOL on the emulated TDX platform and report what happened
+  matrix FILE --entry SYMBOL [...] run every TDX call site under every applicable fault
   asm FILE [...]                  assemble a kernel-style .S file with the built-in assembler
   demo                            run the bundled examples and show what the debugger sees
 
@@ -23,6 +26,7 @@ async function main(argv: string[]): Promise<number> {
     case 'run': return runCommand(rest);
     case 'asm': return asmCommand(rest);
     case 'demo': return demoCommand(rest);
+    case 'matrix': return matrixCommand(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE + '\n');
       return cmd === undefined ? 2 : 0;

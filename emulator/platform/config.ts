@@ -68,15 +68,18 @@ export function parsePlatformKnob(text: string, into: PlatformKnobs): void {
 /** Fills in the defaults for a context. */
 export function resolvePlatform(context: ExecContext, k: PlatformKnobs = {}): PlatformState & { vmxe: boolean } {
   const host = context === 'host';
-  const vmxe = k.vmxe ?? host;
+  // A launch configuration is JSON: booleans may come as 0/1 and featureControl as a number or
+  // a numeric string (validateConfig accepts those), so normalise here.
+  const bool = (v: unknown, dflt: boolean) => (v === undefined ? dflt : Boolean(v));
+  const vmxe = bool(k.vmxe, host);
   return {
     context,
     vmxe,
-    vmxon: (k.vmxon ?? host) && vmxe,
-    tdxBios: k.tdxBios ?? true,
-    module: k.module ?? true,
+    vmxon: bool(k.vmxon, host) && vmxe,
+    tdxBios: bool(k.tdxBios, true),
+    module: bool(k.module, true),
     cpl: k.cpl ?? 0,
-    featureControl: k.featureControl ?? 0x5n,
-    noRbpMod: k.noRbpMod ?? false,
+    featureControl: k.featureControl === undefined ? 0x5n : BigInt.asUintN(64, BigInt(k.featureControl as bigint | number | string)),
+    noRbpMod: bool(k.noRbpMod, false),
   };
 }

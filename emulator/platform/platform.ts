@@ -25,6 +25,8 @@ const CR4_VMXE = 1n << 13n;
 /** IA32_FEATURE_CONTROL bits: locked, VMX outside SMX (tdx-abi.md §6). */
 const FEAT_CTL_LOCKED = 1n, FEAT_CTL_VMX_OUTSIDE_SMX = 4n;
 const MSR_VMX_BASIC = 0x480;
+/** x86-64 direct map (PAGE_OFFSET, 4-level paging) and kernel image map (__START_KERNEL_map). */
+const PAGE_OFFSET = 0xffff_8880_0000_0000n, START_KERNEL_MAP = 0xffff_ffff_8000_0000n;
 /** VMCS revision identifier this machine reports in IA32_VMX_BASIC[30:0]. */
 const VMCS_REVISION = 4n;
 /** RFLAGS after VMX instructions: VMsucceed clears all six; VMfailInvalid sets CF; VMfailValid sets ZF. */
@@ -59,12 +61,9 @@ export class Platform {
     this.access = {
       getReg: (i) => m.cpu.getGpr(i),
       setReg: (i, v) => m.cpu.setGpr(i, v),
-      readMemory: (gpa, len) => m.readBytes(gpa, len),
-      writeMemory: (gpa, bytes) => m.writeBytes(gpa, bytes),
-      isMapped: (gpa, len) => {
-        const a = Number(BigInt.asIntN(64, gpa));
-        return m.mem.mappedLength(a, len) === len;
-      },
+      readMemory: (gpa, len) => m.readBytes(this.phys(gpa, len), len),
+      writeMemory: (gpa, bytes) => m.writeBytes(this.phys(gpa, bytes.length), bytes),
+      isMapped: (gpa, len) => this.mapped(this.phys(gpa, len), len),
     };
     const c = m.cpu;
     c.cr4 = s.vmxe ? c.cr4 | CR4_VMXE : c.cr4 & ~CR4_VMXE;
@@ -82,6 +81,38 @@ export class Platform {
       m.setCpuid(1, undefined, [l1[0], l1[1], (l1[2] | (1 << 31)) & ~(1 << 5), l1[3]]);
     }
     m.platformHook = (cpu, i, kind) => this.execute(cpu, i, kind);
+  }
+
+  private mapped(a: bigint, len: number): boolean {
+    return this.machine.mem.mappedLength(Number(BigInt.asIntN(64, a)), len) === len;
+  }
+
+  /**
+   * Physical → emulator address. TDX operands (and the VMXON pointer) are physical addresses:
+   * the kernel passes __pa()/virt_to_phys() values, while the emulator keeps memory at kernel
+   * virtual addresses. A physical address is found through the direct map, then the kernel-image
+   * map (phys_base 0). In a TD the shared bit names the same page (set_memory_decrypted()
+   * changes the mapping, not the address). Addresses that are not physical (bits 63:52 set) or
+   * are mapped as given are used as they are.
+   */
+  phys(pa: bigint, len: number): bigint {
+    const p = BigInt.asUintN(64, pa);
+    if (p >> 52n || this.mapped(p, len)) return p;
+    const shared = this.state.context === 'guest' ? (this.setup.module?.gpaw ? 1n << 51n : 1n << 47n) : 0n;
+    const q = p & ~shared;
+    for (const base of [PAGE_OFFSET, START_KERNEL_MAP]) if (this.mapped(base + q, len)) return base + q;
+    return p;
+  }
+
+  /**
+   * Replaces the fault plan (what-if branches, fault-matrix scenarios): the new rules count
+   * calls from now on (`@N` is the N-th matching call after this point), or from `state` when
+   * it is given (a snapshot of an injector with the same rules).
+   */
+  setFaults(rules: readonly FaultRule[], state?: ReturnType<FaultInjector['snapshot']>): void {
+    const next = new FaultInjector(rules, this.setup.seed ?? 0n);
+    if (state) next.restore(state);
+    (this as { injector: FaultInjector }).injector = next;
   }
 
   onEvent(listener: (e: PlatformEvent) => void): void {
@@ -282,7 +313,7 @@ export class Platform {
     if (this.state.vmxon) { setArith(c, VM_FAIL_INVALID); return; } // already in VMX root, no current VMCS
     if (region & 0xfffn || region >> 46n) { setArith(c, VM_FAIL_INVALID); return; }
     let rev: bigint;
-    try { rev = BigInt(new DataView(this.machine.readBytes(region, 4).buffer).getUint32(0, true) & 0x7fffffff); } catch { rev = -1n; }
+    try { rev = BigInt(new DataView(this.machine.readBytes(this.phys(region, 4), 4).slice().buffer).getUint32(0, true) & 0x7fffffff); } catch { rev = -1n; }
     if (rev !== VMCS_REVISION) { setArith(c, VM_FAIL_INVALID); return; }
     this.state.vmxon = true;
     setArith(c, VM_SUCCEED);

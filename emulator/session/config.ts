@@ -9,6 +9,7 @@ import type { TdxModuleConfig } from '../tdx/moduleConfig';
 import { parseFaultPlan, FaultRuleError, type FaultRule, type FaultRuleObject } from '../tdx/faultPlan';
 import { EXEC_CONTEXTS, type ExecContext, type PlatformKnobs } from '../platform/config';
 import type { StubSpec } from '../platform/stubs';
+import type { ToolchainConfig } from '../loader/toolchain';
 
 /** One SysV argument: a number, a constant name, or a struct laid out in memory (its address is passed). */
 export type ArgSpec =
@@ -54,12 +55,21 @@ export interface LaunchConfig {
   disassemblyFlavor?: 'att' | 'intel';
   /** Seed of the hostile VMM's values. Default 0. */
   seed?: number;
+  /** The user's gcc/clang for a `.S`/`.c` program (`-c -g` + args): the object then loads as ELF. Off in untrusted workspaces. */
+  toolchain?: ToolchainConfig;
+  /** Further objects linked with the program: `.o` files, or `.S`/`.c` files built with `toolchain`. */
+  objects?: string[];
+  /** Kernel source tree: with `kernelBuild`, `program` names a file of the tree and the kernel's own make builds its object. */
+  kernelSource?: string;
+  /** The kernel's build folder (`O=`; the source tree itself for in-tree builds). */
+  kernelBuild?: string;
 }
 
 /** Every attribute the launch configuration accepts (the package.json schema test compares with this). */
 export const LAUNCH_ATTRIBUTES = [
   'program', 'entry', 'context', 'generation', 'args', 'includePaths', 'headers', 'asmOffsets', 'defines',
   'stopOnEntry', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'maxInstructions', 'disassemblyFlavor', 'seed',
+  'toolchain', 'objects', 'kernelSource', 'kernelBuild',
 ] as const satisfies readonly (keyof LaunchConfig)[];
 
 export const DEFAULT_MAX_INSTRUCTIONS = 10_000_000;
@@ -128,7 +138,7 @@ export function validateConfig(raw: unknown): ValidConfig {
       if (!kind) throw new ConfigError(`platform.${k}`, `is not a platform key (known: ${Object.keys(PLATFORM_FIELDS).join(', ')})`);
       if (kind === 'bool' && typeof v !== 'boolean' && v !== 0 && v !== 1) throw new ConfigError(`platform.${k}`, 'must be true/false (or 1/0)');
       if (kind === 'cpl' && !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 3)) throw new ConfigError('platform.cpl', 'must be 0, 1, 2 or 3');
-      if (kind === 'u64' && !(typeof v === 'number' || (typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v)))) throw new ConfigError(`platform.${k}`, 'must be a number or a numeric string');
+      if (kind === 'u64' && !(typeof v === 'bigint' || typeof v === 'number' || (typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v)))) throw new ConfigError(`platform.${k}`, 'must be a number or a numeric string');
     }
   }
   if (c.vmm !== undefined && !isObj(c.vmm)) throw new ConfigError('vmm', 'must be an object (the VMM model configuration)');
@@ -147,6 +157,7 @@ export function validateConfig(raw: unknown): ValidConfig {
     throw new ConfigError('disassemblyFlavor', 'must be "att" or "intel"');
   }
   if (c.seed !== undefined && !Number.isInteger(c.seed)) throw new ConfigError('seed', 'must be an integer');
+  validateRealObjects(c, str, strArray);
   if (c.args !== undefined) {
     if (!Array.isArray(c.args)) throw new ConfigError('args', 'must be an array (one entry per SysV argument)');
     if ((c.args as unknown[]).length > 6) throw new ConfigError('args', 'takes at most 6 entries (RDI, RSI, RDX, RCX, R8, R9)');
@@ -167,4 +178,26 @@ export function validateConfig(raw: unknown): ValidConfig {
     }
   }
   return { ...(c as unknown as LaunchConfig), faultRules };
+}
+
+/** `toolchain`, `objects`, `kernelSource`, `kernelBuild` (issue 7: real objects). */
+function validateRealObjects(c: Record<string, unknown>, str: (k: string) => void, strArray: (k: string) => void): void {
+  if (c.toolchain !== undefined) {
+    const t = c.toolchain;
+    if (!isObj(t)) throw new ConfigError('toolchain', 'must be an object { "compiler": "gcc", "args": [...], "includePaths": [...] }');
+    for (const k of Object.keys(t)) {
+      if (!['compiler', 'args', 'includePaths'].includes(k)) throw new ConfigError(`toolchain.${k}`, 'is not a toolchain key (known: compiler, args, includePaths)');
+    }
+    if (t.compiler !== undefined && (typeof t.compiler !== 'string' || t.compiler.length === 0)) throw new ConfigError('toolchain.compiler', 'must be a non-empty string (e.g. "gcc", "clang", "/usr/bin/gcc-12")');
+    for (const k of ['args', 'includePaths'] as const) {
+      if (t[k] !== undefined && !(Array.isArray(t[k]) && (t[k] as unknown[]).every((x) => typeof x === 'string'))) throw new ConfigError(`toolchain.${k}`, 'must be an array of strings');
+    }
+  }
+  strArray('objects');
+  str('kernelSource');
+  str('kernelBuild');
+  if ((c.kernelSource === undefined) !== (c.kernelBuild === undefined)) {
+    const missing = c.kernelSource === undefined ? 'kernelSource' : 'kernelBuild';
+    throw new ConfigError(missing, `is needed too: "kernelSource" and "kernelBuild" go together (use the source folder as "kernelBuild" for an in-tree build)`);
+  }
 }

@@ -5,7 +5,7 @@
 
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve, dirname, isAbsolute } from 'node:path';
-import { Machine, type StopReason, type MachineSnapshot } from '../machine';
+import { Machine, type StopReason, type MachineSnapshot, type FaultHandler } from '../machine';
 import { addrToBig } from '../cpu/cpu';
 import { VECTOR_NAMES } from '../cpu/fault';
 import { buildImage } from '../loader/buildImage';
@@ -16,7 +16,9 @@ import { resolvePlatform, type ExecContext } from '../platform/config';
 import { ExceptionTable } from '../platform/extable';
 import { installStubs, type StubStopDetail } from '../platform/stubs';
 import type { PlatformEvent, PlatformNote, TdxCallEvent } from '../platform/events';
+import { FaultInjector, type FaultRule } from '../tdx/faultPlan';
 import { ConfigError, DEFAULT_MAX_INSTRUCTIONS, validateConfig, type ArgSpec, type ValidConfig } from './config';
+import { buildRealImage, wantsRealImage } from './realImage';
 
 /** Where things live in the emulated address space. */
 export const LAYOUT = {
@@ -53,6 +55,19 @@ export interface SessionStop {
   machine: StopReason;
 }
 
+/**
+ * Told about every forward run so that reverse execution can keep checkpoints (emulator/timetravel).
+ * Runs are cut when `room()` reaches 0; the stops are the same as an uncut run's.
+ */
+export interface RunRecorder {
+  /** Instructions that may run before the next checkpoint is due. */
+  room(): number;
+  /** Takes the checkpoint that is due (called with the machine between instructions). */
+  checkpoint(): void;
+  /** After each run or step, with its stop (null: a step that completed). */
+  ran(stop: SessionStop | null): void;
+}
+
 /** A struct argument laid out in memory. */
 export interface StructArg {
   /** Argument position (0 = RDI). */
@@ -68,6 +83,13 @@ export interface SessionOptions {
   cwd?: string;
   /** Unsaved editor text of the program. */
   text?: string;
+  /**
+   * False in an untrusted workspace (the adapter and extension pass it): the user's toolchain
+   * and kernel builds run programs the workspace names, so they are refused. Default true.
+   */
+  trusted?: boolean;
+  /** Lines the compiler or the kernel's make print while the Image is built (progress). */
+  onProgress?: (line: string) => void;
 }
 
 /** Guesses the context from what the file executes. */
@@ -87,6 +109,14 @@ export class Session {
   readonly entry: { name: string; address: bigint };
   readonly context: ExecContext;
   readonly maxInstructions: number;
+  /** Reverse execution's recorder (emulator/timetravel): runs are cut at its checkpoints. */
+  recorder: RunRecorder | undefined;
+  /** While true (time-travel replays), events still update `calls` and `notes` but reach no onEvent listener. */
+  quiet = false;
+  /** The exception-table delivery installed here; replays use it even when a debugger wraps machine.faultHandler. */
+  readonly baseFaultHandler: FaultHandler | undefined;
+  /** Warnings of the user's compiler or the kernel's make (ELF paths), for the Problems view. */
+  readonly buildDiagnostics: Diagnostic[] = [];
   private readonly funcs: ImageSymbol[];
   private readonly listeners: ((e: PlatformEvent) => void)[] = [];
   private readonly initial: MachineSnapshot;
@@ -118,6 +148,9 @@ export class Session {
       return { name, address: s.address };
     });
     for (const s of stubs) {
+      // ELF stubs may follow data on the same page: that page must be executable too.
+      const shared = pagePerms.get(s.address & ~0xfffn);
+      if (shared && !shared.has('x')) { shared.add('r').add('x'); m.map(s.address & ~0xfffn, 0x1000, [...shared].join(''), 'image'); }
       if (!m.mem.isMapped(Number(BigInt.asIntN(64, s.address)))) m.map(s.address, 16, 'rx', 'stubs');
       m.writeBytes(s.address, new Uint8Array(16).fill(0xcc));
     }
@@ -131,14 +164,22 @@ export class Session {
 
     // Platform, exception table, stubs.
     const note = (n: PlatformNote) => { this.notes.push(n); this.emit(n); };
-    this.platform = new Platform(m, {
-      state: resolvePlatform(this.context, config.platform ?? {}),
-      module: config.tdxModule, vmm: config.vmm, faults: config.faultRules, seed: BigInt(config.seed ?? 0),
-      symbolize: (a) => this.symbolize(a),
-    });
+    try {
+      this.platform = new Platform(m, {
+        state: resolvePlatform(this.context, config.platform ?? {}),
+        module: config.tdxModule, vmm: config.vmm, faults: config.faultRules, seed: BigInt(config.seed ?? 0),
+        symbolize: (a) => this.symbolize(a),
+      });
+    } catch (e) {
+      // The VMM and module models reject bad entries with a one-line RangeError ("vmm.scripts…",
+      // "tdx.noEntropy…"): report it against the launch attribute like any other bad value.
+      if (e instanceof RangeError) throw new ConfigError(/^vmm\b/.test(e.message) ? 'vmm' : 'tdxModule', `is invalid: ${e.message}`);
+      throw e;
+    }
     this.platform.onEvent((e) => { if (e.kind !== 'call') this.notes.push(e); this.emit(e); });
     this.extable = new ExceptionTable(image.exTable, note);
     this.extable.attach(m);
+    this.baseFaultHandler = m.faultHandler;
     installStubs(m, stubs, config.stubs ?? {}, note);
 
     // The call: entry symbol, SysV arguments, return trap on the stack.
@@ -167,8 +208,14 @@ export class Session {
     const cwd = opts.cwd ?? process.cwd();
     const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
     const program = abs(config.program);
+    if (wantsRealImage(config, program)) {
+      // ELF object or executable, the user's toolchain, or a kernel tree (emulator/session/realImage.ts).
+      const r = await buildRealImage(config, config.program, { cwd, base: LAYOUT.text, trusted: opts.trusted !== false, onProgress: opts.onProgress });
+      const s = new Session(r.config, r.image, r.programPath);
+      s.buildDiagnostics.push(...r.diagnostics);
+      return s;
+    }
     if (opts.text === undefined && !existsSync(program)) throw new ConfigError('program', `names a file that does not exist: ${program}`);
-    if (/\.(o|elf|ko)$/i.test(program)) throw new ConfigError('program', 'is an object file: ELF loading is not available yet (use the .S source)');
     for (const [k, list] of [['includePaths', config.includePaths], ['headers', config.headers]] as const) {
       (list ?? []).forEach((p, i) => { if (!existsSync(abs(p))) throw new ConfigError(`${k}[${i}]`, `names a path that does not exist: ${abs(p)}`); });
     }
@@ -195,6 +242,7 @@ export class Session {
   }
 
   private emit(e: PlatformEvent): void {
+    if (this.quiet) return;
     for (const l of this.listeners) l(e);
   }
 
@@ -264,6 +312,11 @@ export class Session {
     const left = this.maxInstructions - this.machine.instructionCount;
     if (left <= 0) return this.limitStop();
     const n = Math.min(budget, left);
+    if (this.recorder) {
+      const s = this.runRecorded(n, n === left);
+      this.recorder.ran(s);
+      return s;
+    }
     const r = this.machine.run(n);
     if (r.kind === 'budget' && n === left) return this.limitStop();
     return this.translate(r);
@@ -272,8 +325,35 @@ export class Session {
   /** One instruction; null when it completed normally. */
   step(): SessionStop | null {
     if (this.machine.instructionCount >= this.maxInstructions) return this.limitStop();
+    const rec = this.recorder;
+    if (rec && rec.room() <= 0) rec.checkpoint();
     const r = this.machine.step();
-    return r ? this.translate(r) : null;
+    const s = r ? this.translate(r) : null;
+    rec?.ran(s);
+    return s;
+  }
+
+  /** A run cut at the recorder's checkpoints; stops exactly where an uncut run would. */
+  private runRecorded(n: number, toLimit: boolean): SessionStop {
+    const m = this.machine, rec = this.recorder as RunRecorder;
+    const start = m.instructionCount;
+    for (;;) {
+      const done = m.instructionCount - start;
+      if (rec.room() <= 0) {
+        rec.checkpoint();
+        // Machine.run never stops on its first instruction's breakpoint: a cut must not hide one.
+        const rip = m.getReg('rip');
+        if (done > 0 && !m.cpu.repPending && m.hasBreakpoint(rip)) return this.translate({ kind: 'breakpoint', address: rip, message: `breakpoint at ${hex(rip)}` });
+      }
+      const chunk = Math.min(n - done, rec.room());
+      if (chunk <= 0) {
+        if (toLimit) return this.limitStop();
+        const rip = m.getReg('rip');
+        return this.translate({ kind: 'budget', address: rip, message: `instruction budget of ${n} exhausted` });
+      }
+      const r = m.run(chunk);
+      if (r.kind !== 'budget') return this.translate(r);
+    }
   }
 
   private limitStop(): SessionStop {
@@ -322,6 +402,18 @@ export class Session {
     this.machine.restore(this.initial);
     this.restorePlatform(this.initialPlatform);
     this.notes.length = 0;
+  }
+
+  /**
+   * Adds a fault rule while the program runs (the debugger's "inject fault"): it fires on the
+   * next matching call (a rule without `@N` gets N = 1, counted from now). reset() forgets it
+   * (its counter is not in the launch snapshot); the adapter's restart builds a new Session.
+   */
+  injectFault(rule: FaultRule): void {
+    const old = this.platform.injector;
+    const next = new FaultInjector([...old.rules, { ...rule, nth: rule.nth ?? 1 }], old.seed);
+    next.restore({ counts: [...old.snapshot().counts, 0] });
+    (this.platform as { injector: FaultInjector }).injector = next;
   }
 
   platformSnapshot(): { module: unknown; vmm: unknown; injector: unknown; calls: number; state: Platform['state'] } {

@@ -409,7 +409,8 @@ function checkAnswer(a: TdvmcallAnswer, where: string): TdvmcallAnswer {
 
 function statusValue(s: U64Like, what: string): bigint {
   if (typeof s === 'string') {
-    const c = findTdvmcallStatus(s);
+    // Full names or the short ones `--vmm` accepts (`RETRY` for TDVMCALL_STATUS_RETRY).
+    const c = findTdvmcallStatus(s) ?? findTdvmcallStatus(`TDVMCALL_STATUS_${s.trim()}`);
     if (c) return c.value;
   }
   return toU64(s, what);

@@ -1,0 +1,58 @@
+// The adapter's error vocabulary: every failure a handler can report is an AdapterError with a
+// numbered code and a destination (shown to the user, or silent: the client asked for something
+// it may legitimately ask for at a bad moment). The session's one wrapper turns these into
+// error responses; anything else thrown is an internal error, answered and logged.
+
+/** Error codes of error responses (`body.error.id`). Stable: clients may match on them. */
+export const enum ErrorCode {
+  /** The launch configuration names a bad attribute (the message names it). */
+  BadLaunchAttribute = 1001,
+  /** The program does not assemble (the message carries file:line:col diagnostics). */
+  BuildFailed = 1002,
+  /** A request arrived before `launch` created the debuggee. */
+  NotLaunched = 1003,
+  /** The request needs a stopped debuggee and it is running. */
+  NotStopped = 1004,
+  /** The request needs a running debuggee (or one that has not ended). */
+  NotRunning = 1005,
+  /** Malformed or missing request arguments. */
+  BadArguments = 1006,
+  /** An expression does not parse or evaluate. */
+  BadExpression = 1007,
+  /** A variables/frame/target reference that is not (or no longer) valid. */
+  StaleReference = 1008,
+  /** Memory that is not mapped in the emulated address space. */
+  BadMemory = 1009,
+  /** A fault rule for `tdx/injectFault` that does not parse. */
+  BadFaultRule = 1010,
+  /** A request this adapter does not implement. */
+  Unsupported = 1011,
+  /** The request was cancelled by the client. */
+  Cancelled = 1012,
+  /** A bug in the adapter: answered, logged, never a crash. */
+  Internal = 1999,
+}
+
+/** A failure with its code and where the client should show it. */
+export class AdapterError extends Error {
+  constructor(readonly code: ErrorCode, message: string, readonly showUser: boolean) {
+    super(message);
+    this.name = 'AdapterError';
+  }
+}
+
+/** An error the user must see (a notification in VS Code). */
+export function userError(code: ErrorCode, message: string): AdapterError {
+  return new AdapterError(code, message, true);
+}
+
+/** An error the client handles quietly (hover over a bad expression, a stale reference). */
+export function silentError(code: ErrorCode, message: string): AdapterError {
+  return new AdapterError(code, message, false);
+}
+
+/** Shorthand for argument checks: `need(args.source, 'source')`. */
+export function need<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw silentError(ErrorCode.BadArguments, `missing argument "${what}"`);
+  return value;
+}

@@ -1,0 +1,439 @@
+// The DAP session: routes each request to its module and owns the debuggee's lifecycle
+// (launch, configuration, running, stopped, ended). One wrapper (`dispatchRequest`) answers
+// every request — a body or an error response, never silence — and runs the work a request
+// schedules (a run, a stop event) only after its response has gone out.
+
+import { basename } from 'node:path';
+import { DebugSession, Event, InitializedEvent, OutputEvent, Response, StoppedEvent, TerminatedEvent, ExitedEvent } from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { PlatformEvent } from '../emulator/platform/events';
+import { formatCallLine } from '../emulator/platform/format';
+import { Breakpoints, EXCEPTION_FILTERS } from './breakpoints';
+import { disassembleRequest } from './disassembly';
+import { AdapterError, ErrorCode, need, silentError, userError } from './errors';
+import { Evaluator } from './expressions';
+import { hex, parseAddress } from './format';
+import { createTarget } from './launch';
+import { readMemory, writeMemory } from './memory';
+import { completions, evaluate, setExpression } from './repl';
+import { Runner, type Outcome, type StepKind, type StopInfo } from './runControl';
+import { stackTrace, type FrameInfo } from './stack';
+import type { Target } from './target';
+import { TDX_REQUESTS } from './tdxRequests';
+import { Variables } from './variables';
+
+const THREAD_ID = 1;
+
+type State = 'idle' | 'configuring' | 'running' | 'stopped' | 'ended';
+type Args = Record<string, unknown>;
+type Handler = (args: Args, request: DebugProtocol.Request) => unknown;
+
+/** Capabilities (shared/reference/dap-capabilities.md: every "yes" except step back). */
+export const CAPABILITIES: DebugProtocol.Capabilities = {
+  supportsConfigurationDoneRequest: true,
+  supportsFunctionBreakpoints: true,
+  supportsConditionalBreakpoints: true,
+  supportsHitConditionalBreakpoints: true,
+  supportsLogPoints: true,
+  supportsInstructionBreakpoints: true,
+  supportsDataBreakpoints: true,
+  supportsDataBreakpointBytes: true,
+  exceptionBreakpointFilters: EXCEPTION_FILTERS,
+  supportsExceptionFilterOptions: true,
+  supportsExceptionInfoRequest: true,
+  supportsStepBack: false,
+  supportsSteppingGranularity: true,
+  supportsDisassembleRequest: true,
+  supportsReadMemoryRequest: true,
+  supportsWriteMemoryRequest: true,
+  supportsSetVariable: true,
+  supportsSetExpression: true,
+  supportsEvaluateForHovers: true,
+  supportsCompletionsRequest: true,
+  completionTriggerCharacters: ['.', '[', '$'],
+  supportsValueFormattingOptions: true,
+  supportsGotoTargetsRequest: true,
+  supportsRestartRequest: true,
+  supportsTerminateRequest: true,
+  supportTerminateDebuggee: true,
+  supportsCancelRequest: true,
+  supportsDelayedStackTraceLoading: true,
+  supportsBreakpointLocationsRequest: true,
+  supportsLoadedSourcesRequest: true,
+  supportsModulesRequest: true,
+  supportsClipboardContext: true,
+};
+
+export class TdxDebugSession extends DebugSession {
+  private state: State = 'idle';
+  private client = {} as DebugProtocol.InitializeRequestArguments;
+  private launchArgs: Args = {};
+  private t?: Target;
+  private bps?: Breakpoints;
+  private runner?: Runner;
+  private vars?: Variables;
+  private run?: { promise: Promise<void>; requestSeq: number };
+  private lastStop?: StopInfo;
+  private readonly frames = new Map<number, FrameInfo>();
+  private readonly gotoTargets = new Map<number, bigint>();
+  /** Work to do after the current response is sent (runs, stop events). */
+  private after: (() => void)[] = [];
+  private readonly handlers: Record<string, Handler>;
+
+  constructor(debuggerLinesAndColumnsStartAt1?: boolean, isServer?: boolean) {
+    super(debuggerLinesAndColumnsStartAt1, isServer);
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+    this.handlers = {
+      initialize: (a) => this.initialize(a as unknown as DebugProtocol.InitializeRequestArguments),
+      launch: (a) => this.launch(a),
+      attach: () => { throw userError(ErrorCode.Unsupported, 'attach is not supported: the TDX debugger launches its own emulated machine (use "request": "launch")'); },
+      configurationDone: () => this.configurationDone(),
+      setBreakpoints: (a) => ({ breakpoints: this.need().bps.setSource(a as unknown as DebugProtocol.SetBreakpointsArguments) }),
+      setFunctionBreakpoints: (a) => ({ breakpoints: this.need().bps.setFunctions(a as unknown as DebugProtocol.SetFunctionBreakpointsArguments) }),
+      setInstructionBreakpoints: (a) => ({ breakpoints: this.need().bps.setInstructions(a as unknown as DebugProtocol.SetInstructionBreakpointsArguments) }),
+      setExceptionBreakpoints: (a) => ({ breakpoints: this.need().bps.setExceptions(a as unknown as DebugProtocol.SetExceptionBreakpointsArguments) }),
+      dataBreakpointInfo: (a) => this.dataBreakpointInfo(a as unknown as DebugProtocol.DataBreakpointInfoArguments),
+      setDataBreakpoints: (a) => ({ breakpoints: this.need().bps.setData(a as unknown as DebugProtocol.SetDataBreakpointsArguments) }),
+      breakpointLocations: (a) => ({ breakpoints: this.need().bps.locations(a as unknown as DebugProtocol.BreakpointLocationsArguments) }),
+      threads: () => ({ threads: [{ id: THREAD_ID, name: this.t ? `vCPU 0 (${{ guest: 'TD guest', host: 'VMX-root host', none: 'no VMX' }[this.t.session.context]})` : 'vCPU 0' }] }),
+      stackTrace: (a) => stackTrace(this.stopped().t, a as unknown as DebugProtocol.StackTraceArguments, this.frames),
+      scopes: (a) => this.scopes(a as unknown as DebugProtocol.ScopesArguments),
+      variables: (a) => this.variables(a as unknown as DebugProtocol.VariablesArguments),
+      setVariable: (a) => this.setVariable(a as unknown as DebugProtocol.SetVariableArguments),
+      setExpression: (a) => this.afterWrite(setExpression(this.stopped().t, this.stopped().vars, a as unknown as DebugProtocol.SetExpressionArguments)),
+      evaluate: (a) => this.evaluate(a as unknown as DebugProtocol.EvaluateArguments),
+      completions: (a) => completions(this.stopped().t, a as unknown as DebugProtocol.CompletionsArguments, this.client.columnsStartAt1 !== false),
+      source: (a) => this.source(a as unknown as DebugProtocol.SourceArguments),
+      loadedSources: () => ({ sources: [...this.need().t.session.image.sources.keys()].map((f) => this.need().t.source(f)) }),
+      modules: () => this.modules(),
+      continue: (a) => this.resume(a, () => this.runner!.continue()),
+      next: (a) => this.resume(a, () => this.runner!.step('next', (a as unknown as DebugProtocol.NextArguments).granularity)),
+      stepIn: (a) => this.resume(a, () => this.runner!.step('stepIn', (a as unknown as DebugProtocol.StepInArguments).granularity)),
+      stepOut: (a) => this.resume(a, () => this.runner!.step('stepOut' as StepKind, (a as unknown as DebugProtocol.StepOutArguments).granularity)),
+      pause: () => this.pause(),
+      restart: (a) => this.restart(a as unknown as DebugProtocol.RestartArguments),
+      terminate: () => this.terminate(),
+      disconnect: () => this.disconnect(),
+      gotoTargets: (a) => this.gotoTargetsList(a as unknown as DebugProtocol.GotoTargetsArguments),
+      goto: (a) => this.goto(a as unknown as DebugProtocol.GotoArguments),
+      exceptionInfo: () => this.exceptionInfo(),
+      disassemble: (a) => disassembleRequest(this.stopped().t, a as unknown as DebugProtocol.DisassembleArguments),
+      readMemory: (a) => readMemory(this.stopped().t, a as unknown as DebugProtocol.ReadMemoryArguments),
+      writeMemory: (a) => this.writeMemory(a as unknown as DebugProtocol.WriteMemoryArguments),
+      cancel: (a) => this.cancel(a as unknown as DebugProtocol.CancelArguments),
+      stepBack: () => { throw userError(ErrorCode.Unsupported, 'step back is not available yet (reverse execution is a later issue)'); },
+      reverseContinue: () => { throw userError(ErrorCode.Unsupported, 'reverse continue is not available yet (reverse execution is a later issue)'); },
+    };
+    for (const [cmd, h] of Object.entries(TDX_REQUESTS)) {
+      this.handlers[cmd] = (a) => { const x = this.need(); return h({ target: x.t, variables: x.vars, log: (s, c) => this.log(s, c) }, a); };
+    }
+  }
+
+  // ---- the one wrapper ----------------------------------------------------------------------
+
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    const response = new Response(request);
+    const done = (body: unknown) => {
+      if (body !== undefined && body !== null) (response as DebugProtocol.Response).body = body;
+      this.sendResponse(response);
+      const work = this.after;
+      this.after = [];
+      for (const w of work) w();
+    };
+    let result: unknown;
+    try {
+      const handler = typeof request.command === 'string' && Object.prototype.hasOwnProperty.call(this.handlers, request.command) ? this.handlers[request.command] : undefined;
+      if (!handler) throw silentError(ErrorCode.Unsupported, `unrecognized request "${String(request.command)}"`);
+      const args = request.arguments;
+      if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) throw silentError(ErrorCode.BadArguments, `"arguments" of ${request.command} must be an object`);
+      result = handler((args ?? {}) as Args, request);
+    } catch (e) {
+      this.fail(response, e);
+      return;
+    }
+    if (result instanceof Promise) result.then(done, (e) => this.fail(response, e));
+    else done(result);
+  }
+
+  private fail(response: DebugProtocol.Response, e: unknown): void {
+    this.after = [];
+    let err: AdapterError;
+    if (e instanceof AdapterError) err = e;
+    else {
+      // A bug: answer with what went wrong and log the stack; the session goes on.
+      const stack = e instanceof Error ? e.stack ?? e.message : String(e);
+      process.stderr.write(`tdx debug adapter: internal error in ${response.command}: ${stack}\n`);
+      this.log(`internal error in ${response.command}: ${e instanceof Error ? e.message : String(e)}\n`, 'stderr');
+      err = new AdapterError(ErrorCode.Internal, `internal error in ${response.command}: ${e instanceof Error ? e.message : String(e)}`, true);
+    }
+    this.sendErrorResponse(response, { id: err.code, format: err.message, showUser: err.showUser, variables: {} });
+  }
+
+  private log(text: string, category = 'console'): void {
+    this.sendEvent(new OutputEvent(text, category));
+  }
+
+  private need(): { t: Target; bps: Breakpoints; runner: Runner; vars: Variables } {
+    if (!this.t || !this.bps || !this.runner || !this.vars) throw silentError(ErrorCode.NotLaunched, 'no program is being debugged (launch first)');
+    return { t: this.t, bps: this.bps, runner: this.runner, vars: this.vars };
+  }
+
+  private stopped(): { t: Target; bps: Breakpoints; runner: Runner; vars: Variables } {
+    const x = this.need();
+    if (this.state === 'running') throw silentError(ErrorCode.NotStopped, 'the program is running (pause it first)');
+    return x;
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  private initialize(args: DebugProtocol.InitializeRequestArguments): DebugProtocol.Capabilities {
+    this.client = args;
+    return CAPABILITIES;
+  }
+
+  private async launch(args: Args): Promise<void> {
+    if (this.t) throw userError(ErrorCode.BadArguments, 'a program is already being debugged in this session');
+    this.launchArgs = args;
+    this.attachTarget(await createTarget(args));
+    this.state = 'configuring';
+    const t = this.t!;
+    this.after.push(() => {
+      this.log(`${t.session.context} context, entry ${t.session.entry.name} (${hex(t.session.entry.address)}), ${basename(t.session.programPath)}\n`);
+      this.sendEvent(new InitializedEvent());
+    });
+  }
+
+  private attachTarget(t: Target): void {
+    this.t = t;
+    if (this.bps) this.bps.rebind(t); else this.bps = new Breakpoints(t, (s, c) => this.log(s, c));
+    if (this.vars) this.vars.rebind(t); else this.vars = new Variables(t);
+    this.runner = new Runner(t, this.bps);
+    t.session.onEvent((e) => { if (this.t === t) this.onPlatformEvent(e); });
+  }
+
+  private onPlatformEvent(e: PlatformEvent): void {
+    switch (e.kind) {
+      case 'call': this.log(formatCallLine(e.call) + '\n', 'console'); return;
+      case 'fixup': this.log(e.message + '\n', 'console'); return;
+      case 'log': this.log(e.text.endsWith('\n') ? e.text : e.text + '\n', 'stdout'); return;
+      case 'stub': this.log(e.text.endsWith('\n') ? e.text : e.text + '\n', 'console'); return;
+    }
+  }
+
+  private configurationDone(): void {
+    const { runner } = this.need();
+    if (this.state !== 'configuring') return;
+    this.state = 'stopped';
+    if (this.t!.session.config.stopOnEntry) this.after.push(() => this.report(runner.entryStop()));
+    else this.startRun(-1, () => runner.continue());
+  }
+
+  /** continue / next / stepIn / stepOut: answer, then run. */
+  private resume(args: Args, work: () => Promise<Outcome>, seq = -1): DebugProtocol.ContinueResponse['body'] | undefined {
+    this.need();
+    if (this.state === 'running') throw silentError(ErrorCode.NotStopped, 'the program is already running');
+    if (this.state === 'ended') throw silentError(ErrorCode.NotRunning, 'the program has ended (restart to run it again)');
+    if (this.state === 'configuring') throw silentError(ErrorCode.NotStopped, 'configuration is not done yet');
+    void args;
+    this.startRun(seq, work);
+    return { allThreadsContinued: true };
+  }
+
+  private startRun(requestSeq: number, work: () => Promise<Outcome>): void {
+    this.state = 'running';
+    this.frames.clear();
+    const runner = this.runner!;
+    const promise = new Promise<void>((resolve) => {
+      // After the response: a request's stop event must never overtake its response.
+      this.after.push(() => {
+        work().then((o) => { if (!runner.aborted) this.report(o); }, (e) => {
+          process.stderr.write(`tdx debug adapter: internal error while running: ${e instanceof Error ? e.stack : String(e)}\n`);
+          this.log(`internal error while running: ${e instanceof Error ? e.message : String(e)}\n`, 'stderr');
+          if (!runner.aborted) this.report({ kind: 'stop', stop: { reason: 'exception', description: 'internal error in the debugger (see the Debug Console)' } });
+        }).finally(resolve);
+      });
+    });
+    this.run = { promise, requestSeq };
+    promise.then(() => { if (this.run?.promise === promise) this.run = undefined; });
+  }
+
+  private report(o: Outcome): void {
+    if (o.kind === 'end') {
+      this.state = 'ended';
+      if (o.message) this.log(o.message + '\n', o.category);
+      this.sendEvent(new ExitedEvent(o.exitCode));
+      this.sendEvent(new TerminatedEvent());
+      return;
+    }
+    this.state = 'stopped';
+    this.lastStop = o.stop;
+    this.vars!.onStop();
+    const ev = new StoppedEvent(o.stop.reason, THREAD_ID) as DebugProtocol.StoppedEvent;
+    ev.body.description = o.stop.description;
+    if (o.stop.text) ev.body.text = o.stop.text;
+    if (o.stop.hitBreakpointIds) ev.body.hitBreakpointIds = o.stop.hitBreakpointIds;
+    ev.body.allThreadsStopped = true;
+    this.sendEvent(ev);
+  }
+
+  private async abortRun(): Promise<void> {
+    if (!this.run || !this.runner) return;
+    this.runner.aborted = true;
+    await this.run.promise;
+  }
+
+  private pause(): void {
+    this.need();
+    if (this.state === 'running') this.runner!.pauseRequested = true;
+  }
+
+  private cancel(args: DebugProtocol.CancelArguments): void {
+    if (this.run && this.runner && (args.requestId === undefined || args.requestId === this.run.requestSeq)) this.runner.pauseRequested = true;
+  }
+
+  private async restart(args: DebugProtocol.RestartArguments): Promise<void> {
+    this.need();
+    await this.abortRun();
+    const cfg = (args.arguments as Args | undefined) ?? this.launchArgs;
+    const t = await createTarget(cfg);
+    this.launchArgs = cfg;
+    this.attachTarget(t);
+    this.lastStop = undefined;
+    this.state = 'stopped';
+    if (t.session.config.stopOnEntry) this.after.push(() => this.report(this.runner!.entryStop()));
+    else this.startRun(-1, () => this.runner!.continue());
+  }
+
+  private async terminate(): Promise<void> {
+    await this.abortRun();
+    this.state = 'ended';
+    this.after.push(() => this.sendEvent(new TerminatedEvent()));
+  }
+
+  private async disconnect(): Promise<void> {
+    await this.abortRun();
+    this.state = 'ended';
+    this.after.push(() => this.shutdown());
+  }
+
+  // ---- inspection ----------------------------------------------------------------------------
+
+  private scopes(args: DebugProtocol.ScopesArguments): DebugProtocol.ScopesResponse['body'] {
+    const { vars } = this.stopped();
+    need(args.frameId, 'frameId');
+    if (this.frames.size && !this.frames.has(args.frameId)) throw silentError(ErrorCode.StaleReference, `frame ${args.frameId} is not valid (any more)`);
+    return { scopes: vars.scopes() };
+  }
+
+  private variables(args: DebugProtocol.VariablesArguments): DebugProtocol.VariablesResponse['body'] {
+    const { vars } = this.stopped();
+    vars.hex = args.format?.hex !== false;
+    const all = vars.container(need(args.variablesReference, 'variablesReference')).children();
+    const start = Number.isInteger(args.start) && args.start! > 0 ? args.start! : 0;
+    const count = Number.isInteger(args.count) && args.count! > 0 ? args.count! : all.length;
+    return { variables: all.slice(start, start + count) };
+  }
+
+  private setVariable(args: DebugProtocol.SetVariableArguments): DebugProtocol.SetVariableResponse['body'] {
+    const { vars } = this.stopped();
+    if (typeof args.name !== 'string' || typeof args.value !== 'string') throw silentError(ErrorCode.BadArguments, 'setVariable needs "name" and "value"');
+    const c = vars.container(need(args.variablesReference, 'variablesReference'));
+    if (!c.set) throw userError(ErrorCode.BadArguments, `${args.name} cannot be changed`);
+    return this.afterWrite(c.set(args.name, args.value));
+  }
+
+  /** After a write the client should refresh what it shows (if it understands invalidated). */
+  private afterWrite<T>(body: T): T {
+    if (this.client.supportsInvalidatedEvent) this.after.push(() => this.sendEvent(new Event('invalidated', { areas: ['variables'], threadId: THREAD_ID })));
+    return body;
+  }
+
+  private evaluate(args: DebugProtocol.EvaluateArguments): DebugProtocol.EvaluateResponse['body'] {
+    const { t, vars } = this.stopped();
+    const body = evaluate(t, vars, args);
+    if (/(^|[^=!<>])=($|[^=])/.test(args.expression)) this.afterWrite(undefined);
+    return body;
+  }
+
+  private dataBreakpointInfo(args: DebugProtocol.DataBreakpointInfoArguments): DebugProtocol.DataBreakpointInfoResponse['body'] {
+    const { t, vars } = this.stopped();
+    if (typeof args.name !== 'string') throw silentError(ErrorCode.BadArguments, 'dataBreakpointInfo needs a "name"');
+    const none = { dataId: null, description: `no memory behind "${args.name}"` };
+    if (args.asAddress) {
+      const a = parseAddress(args.name) ?? (() => { try { return new Evaluator(t).evaluateInt(args.name); } catch { return undefined; } })();
+      return a === undefined ? none : Breakpoints.dataInfo(a, Number.isInteger(args.bytes) && args.bytes! > 0 ? args.bytes! : 8, hex(a));
+    }
+    if (args.variablesReference) {
+      const d = vars.container(args.variablesReference).data?.(args.name);
+      return d ? Breakpoints.dataInfo(d.address, d.size, d.label) : none;
+    }
+    try {
+      const v = new Evaluator(t).evaluate(args.name);
+      if (v.kind === 'struct') return Breakpoints.dataInfo(v.address, 'size' in v.layout ? v.layout.size : 8, args.name);
+      if (v.lvalue?.kind === 'mem') return Breakpoints.dataInfo(v.lvalue.address, v.lvalue.size, args.name);
+      if (v.lvalue?.kind === 'reg') return Breakpoints.dataInfo(v.value, 8, `*${args.name}`);
+    } catch { /* not an expression with memory behind it */ }
+    return none;
+  }
+
+  private source(args: DebugProtocol.SourceArguments): DebugProtocol.SourceResponse['body'] {
+    const { t } = this.need();
+    const file = t.fileOf(args.source ?? (args.sourceReference ? { sourceReference: args.sourceReference } : undefined));
+    const text = file ? t.sourceText(file) : undefined;
+    if (text === undefined) throw silentError(ErrorCode.StaleReference, `no source for reference ${args.sourceReference}`);
+    return { content: text, mimeType: 'text/x-asm' };
+  }
+
+  private modules(): DebugProtocol.ModulesResponse['body'] {
+    const { t } = this.need();
+    const secs = t.session.image.sections.filter((s) => s.alloc && s.bytes.length);
+    const lo = secs.reduce((m, s) => (s.address < m ? s.address : m), secs[0]?.address ?? 0n);
+    const hi = secs.reduce((m, s) => (s.address + BigInt(s.bytes.length) > m ? s.address + BigInt(s.bytes.length) : m), 0n);
+    return { modules: [{ id: 1, name: basename(t.session.programPath), path: t.session.programPath, isOptimized: false, symbolStatus: 'symbols loaded', addressRange: `${hex(lo)}-${hex(hi)}` }], totalModules: 1 };
+  }
+
+  private exceptionInfo(): DebugProtocol.ExceptionInfoResponse['body'] {
+    this.stopped();
+    const x = this.lastStop?.exception;
+    if (!x) throw silentError(ErrorCode.NotStopped, 'the program did not stop on an exception');
+    const details: string[] = [];
+    if (x.vector !== undefined) details.push(`vector ${x.vector}${x.errorCode !== undefined ? `, error code ${x.errorCode}` : ''}`);
+    details.push(x.injected ? `injected by fault rule '${x.call?.rule}'` : 'natural (not injected)');
+    if (x.call) details.push(`call #${x.call.seq} at ${x.call.site ?? hex(x.call.address)}`);
+    if (x.fixup) details.push(x.fixup.handled ? `handled by the exception table: resumes at ${x.fixup.to !== undefined ? this.t!.session.describe(x.fixup.to) : 'the fixup'}` : 'no exception-table entry: unhandled');
+    return {
+      exceptionId: x.filter, description: x.message, breakMode: x.breakMode,
+      details: { message: x.message, typeName: x.name, fullTypeName: details.join('; '), evaluateName: x.vector !== undefined ? '$rip' : undefined },
+    };
+  }
+
+  private gotoTargetsList(args: DebugProtocol.GotoTargetsArguments): DebugProtocol.GotoTargetsResponse['body'] {
+    const { t } = this.stopped();
+    const file = t.fileOf(args.source);
+    if (!file || !Number.isInteger(args.line)) throw silentError(ErrorCode.BadArguments, 'gotoTargets needs "source" and "line"');
+    this.gotoTargets.clear();
+    const addrs = t.linesOf(file).get(args.line) ?? [];
+    return {
+      targets: addrs.map((a, i) => {
+        this.gotoTargets.set(i + 1, a);
+        return { id: i + 1, label: `${basename(file)}:${args.line} (${t.session.describe(a)})`, line: args.line, instructionPointerReference: hex(a) };
+      }),
+    };
+  }
+
+  private goto(args: DebugProtocol.GotoArguments): void {
+    const { runner } = this.stopped();
+    const a = this.gotoTargets.get(args.targetId);
+    if (a === undefined) throw silentError(ErrorCode.StaleReference, `goto target ${args.targetId} is not valid (ask gotoTargets first)`);
+    const stop = runner.goto(a);
+    this.after.push(() => this.report({ kind: 'stop', stop }));
+  }
+
+  private writeMemory(args: DebugProtocol.WriteMemoryArguments): DebugProtocol.WriteMemoryResponse['body'] {
+    const { t } = this.stopped();
+    const r = writeMemory(t, args);
+    if (this.client.supportsMemoryEvent && r.length) this.after.push(() => this.sendEvent(new Event('memory', { memoryReference: hex(r.address), offset: 0, count: r.length })));
+    return this.afterWrite(r.body);
+  }
+}

@@ -1,0 +1,208 @@
+// The debuggee as the adapter sees it: the emulator Session plus the indices DAP needs and the
+// Session does not keep — source lines ⇄ addresses (macro-body lines included), the TDX call
+// sites of the Image, the instruction list for the Disassembly view, source references for
+// files that exist only in memory (built-in headers), and reference-counted machine breakpoints.
+
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { Session } from '../emulator/session/session';
+import type { LineEntry, SourcePosition } from '../emulator/loader/image';
+import type { TdxCallEvent } from '../emulator/platform/events';
+import { disassemble, type Flavor } from '../emulator/decode/decoder';
+import { findLeaf, findSubfunction } from '../emulator/tdx/catalog';
+import { fromNumberAddress, toNumberAddress } from './format';
+
+/** The 16 GPRs in encoding order (the order TdxCallEvent.before uses, upper-cased). */
+export const GPRS = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
+
+/** One decoded instruction of the Image, for the Disassembly view. */
+export interface ImageInsn {
+  address: bigint;
+  length: number;
+  text: string;
+  bytes: Uint8Array;
+}
+
+/** Keys a position for comparisons while stepping. */
+export function positionKey(p: SourcePosition): string {
+  return `${p.file}:${p.line}`;
+}
+
+export class Target {
+  /** Line entries sorted by address, for binary search (Session.lineAt is a linear scan). */
+  private readonly sorted: LineEntry[];
+  /** file → line → the first address of each block of code the line produced. */
+  private readonly codeLines = new Map<string, Map<number, bigint[]>>();
+  /** Addresses of TDCALL/SEAMCALL instructions in the Image. */
+  readonly callSites = new Map<bigint, 'tdcall' | 'seamcall'>();
+  private readonly insnCache = new Map<Flavor, ImageInsn[]>();
+  private readonly sourceRefs = new Map<string, number>();
+  private readonly sourcePaths = new Map<number, string>();
+  /** Machine breakpoints are shared by user breakpoints, call sites and stepping targets. */
+  private readonly bpRefs = new Map<bigint, number>();
+
+  constructor(readonly session: Session, readonly flavor: Flavor, readonly config: Record<string, unknown>) {
+    this.sorted = [...session.image.lines].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+    let prev: Set<string> = new Set();
+    let prevEnd = -1n;
+    for (const e of this.sorted) {
+      const here = this.positionsOf(e);
+      const keys = new Set(here.map(positionKey));
+      for (const p of here) {
+        // Contiguous code of one line is one breakpoint location; a macro-body line expanded
+        // several times gets one location per expansion.
+        if (prevEnd === e.address && prev.has(positionKey(p))) continue;
+        let byLine = this.codeLines.get(p.file);
+        if (!byLine) this.codeLines.set(p.file, (byLine = new Map()));
+        const list = byLine.get(p.line) ?? [];
+        list.push(e.address);
+        byLine.set(p.line, list);
+      }
+      prev = keys;
+      prevEnd = e.address + BigInt(e.length);
+    }
+    for (const i of this.instructions('att')) {
+      const m = /^(tdcall|seamcall)\b/.exec(i.text);
+      if (m) this.callSites.set(i.address, m[1] as 'tdcall' | 'seamcall');
+    }
+  }
+
+  get machine() {
+    return this.session.machine;
+  }
+
+  // ---- lines and sources --------------------------------------------------------------------
+
+  lineEntry(address: bigint): LineEntry | undefined {
+    let lo = 0, hi = this.sorted.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1, e = this.sorted[mid];
+      if (address < e.address) hi = mid - 1;
+      else if (address >= e.address + BigInt(e.length)) lo = mid + 1;
+      else return e;
+    }
+    return undefined;
+  }
+
+  /** Source positions of an address, outermost (the line in the function) first, macro bodies after. */
+  positions(address: bigint): SourcePosition[] {
+    const e = this.lineEntry(address);
+    return e ? this.positionsOf(e) : [];
+  }
+
+  private positionsOf(e: LineEntry): SourcePosition[] {
+    return [{ file: e.file, line: e.line }, ...[...(e.expansion ?? [])].reverse()];
+  }
+
+  /** Lines of a file that produce code, each with the addresses a breakpoint there stops at. */
+  linesOf(file: string): Map<number, bigint[]> {
+    return this.codeLines.get(this.normalize(file)) ?? new Map();
+  }
+
+  /** The path the Image uses for a client path (the Image keeps absolute paths). */
+  normalize(file: string): string {
+    if (this.codeLines.has(file)) return file;
+    const abs = resolve(file);
+    return this.codeLines.has(abs) ? abs : file;
+  }
+
+  /** A DAP Source: the path when the file is on disk, else a reference to the text the Image holds. */
+  source(file: string): DebugProtocol.Source {
+    if (!file.startsWith('<') && existsSync(file)) return { name: basename(file), path: file };
+    let ref = this.sourceRefs.get(file);
+    if (ref === undefined) {
+      ref = this.sourceRefs.size + 1;
+      this.sourceRefs.set(file, ref);
+      this.sourcePaths.set(ref, file);
+    }
+    return { name: basename(file), path: file, sourceReference: ref, origin: file.startsWith('<builtin>') ? 'built-in kernel header' : 'in memory' };
+  }
+
+  /** The file a Source from the client means (by reference or path). */
+  fileOf(src: DebugProtocol.Source | undefined): string | undefined {
+    if (!src) return undefined;
+    if (src.sourceReference) return this.sourcePaths.get(src.sourceReference) ?? src.path;
+    return src.path ? this.normalize(src.path) : undefined;
+  }
+
+  sourceText(file: string): string | undefined {
+    return this.session.image.sources.get(file);
+  }
+
+  // ---- instructions ---------------------------------------------------------------------------
+
+  /** Every instruction of the Image's executable sections (linear sweep), in address order. */
+  instructions(flavor: Flavor): ImageInsn[] {
+    let list = this.insnCache.get(flavor);
+    if (list) return list;
+    list = [];
+    for (const sec of this.session.image.sections) {
+      if (!sec.exec || !sec.alloc || sec.bytes.length === 0) continue;
+      for (const d of disassemble(sec.bytes, toNumberAddress(sec.address), flavor)) {
+        list.push({ address: fromNumberAddress(d.address), length: d.length, text: d.text, bytes: d.bytes });
+      }
+    }
+    list.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+    this.insnCache.set(flavor, list);
+    return list;
+  }
+
+  // ---- machine breakpoints ----------------------------------------------------------------
+
+  addBp(address: bigint): void {
+    const n = this.bpRefs.get(address) ?? 0;
+    if (n === 0) {
+      try { this.machine.addBreakpoint(address); } catch { return; } // a non-canonical address can never be reached
+    }
+    this.bpRefs.set(address, n + 1);
+  }
+
+  removeBp(address: bigint): void {
+    const n = this.bpRefs.get(address);
+    if (n === undefined) return;
+    if (n <= 1) { this.bpRefs.delete(address); this.machine.removeBreakpoint(address); } else this.bpRefs.set(address, n - 1);
+  }
+
+  // ---- registers and calls --------------------------------------------------------------------
+
+  get rip(): bigint {
+    return this.machine.getReg('rip');
+  }
+
+  /** The 16 GPRs, upper-cased (TdxCallEvent's convention). */
+  gprs(): Record<string, bigint> {
+    const out: Record<string, bigint> = {};
+    for (const r of GPRS) out[r.toUpperCase()] = this.machine.getReg(r);
+    return out;
+  }
+
+  /**
+   * The call about to execute at RIP, described the way the platform will record it (leaf from
+   * RAX[15:0], version RAX[23:16], sub-function from R11 for TDG.VP.VMCALL), or undefined.
+   */
+  pendingCall(): TdxCallEvent | undefined {
+    const rip = this.rip;
+    const insn = this.callSites.get(rip);
+    if (!insn) return undefined;
+    const rax = this.machine.getReg('rax');
+    const ev: TdxCallEvent = {
+      seq: 0, insn, address: rip, leafNumber: Number(rax & 0xffffn), version: Number((rax >> 16n) & 0xffn),
+      before: this.gprs(), injected: false, icount: this.machine.instructionCount,
+    };
+    const s = this.session.symbolize(rip);
+    if (s) ev.site = s.offset ? `${s.name}+0x${s.offset.toString(16)}` : s.name;
+    ev.leaf = findLeaf(insn, rax)?.name;
+    if (insn === 'tdcall' && ev.leafNumber === 0 && rax >> 16n === 0n) {
+      ev.subfunctionNumber = this.machine.getReg('r11');
+      ev.subfunction = findSubfunction(ev.subfunctionNumber)?.ghciName;
+    }
+    return ev;
+  }
+
+  /** The last call the platform recorded. */
+  lastCall(): TdxCallEvent | undefined {
+    const c = this.session.calls;
+    return c[c.length - 1];
+  }
+}

@@ -1,0 +1,91 @@
+// Custom requests for the extension's views and for other DAP clients: the call timeline
+// (`tdx/calls`), a live fault rule (`tdx/injectFault`), status decoding (`tdx/decodeStatus`),
+// struct layouts with asm-offsets names (`tdx/structLayout`) and the registers changed since
+// the previous stop (`tdx/registerDiff`). One typed table, no string switch.
+
+import type { FieldLayout } from '../emulator/loader/image';
+import { callInputs, callOutcome, callTitle, formatCallLine } from '../emulator/platform/format';
+import { FaultRuleError, parseFaultRuleInput, type FaultRuleObject } from '../emulator/tdx/faultPlan';
+import { parseTdxNumber } from '../emulator/tdx/catalog';
+import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/status';
+import { ErrorCode, silentError, userError } from './errors';
+import { Evaluator } from './expressions';
+import { hex } from './format';
+import type { Target } from './target';
+import type { Variables } from './variables';
+
+export interface TdxRequestContext {
+  target: Target;
+  variables: Variables;
+  log(text: string, category?: string): void;
+}
+
+type Handler = (ctx: TdxRequestContext, args: Record<string, unknown>) => unknown;
+
+/** Every custom request: command → handler returning the response body. */
+export const TDX_REQUESTS: Record<string, Handler> = {
+  'tdx/calls': ({ target }) => ({
+    calls: target.session.calls.map((c) => ({
+      seq: c.seq, instruction: c.insn, title: callTitle(c), address: hex(c.address), site: c.site,
+      leaf: c.leaf, leafNumber: c.leafNumber, version: c.version, subfunction: c.subfunction,
+      subfunctionNumber: c.subfunctionNumber !== undefined ? hex(c.subfunctionNumber) : undefined,
+      inputs: callInputs(c).map((i) => ({ reg: i.reg, role: i.role, value: hex(i.value) })),
+      status: c.status !== undefined ? hex(c.status) : undefined, statusName: c.statusName,
+      vmcallStatus: c.vmcallStatus !== undefined ? hex(c.vmcallStatus) : undefined, vmcallStatusName: c.vmcallStatusName,
+      fault: c.fault, injected: c.injected, rule: c.rule, outcome: callOutcome(c), line: formatCallLine(c), icount: c.icount,
+    })),
+  }),
+
+  'tdx/injectFault': ({ target, log }, args) => {
+    const rule = args.rule as string | FaultRuleObject | undefined;
+    if (rule === undefined || (typeof rule !== 'string' && (typeof rule !== 'object' || rule === null))) {
+      throw silentError(ErrorCode.BadArguments, 'tdx/injectFault needs "rule": a "WHERE[:LEAF][@N]=ACTION" string or a rule object');
+    }
+    try {
+      const parsed = parseFaultRuleInput(rule);
+      target.session.injectFault(parsed);
+      log(`fault rule '${parsed.text}' armed for the next matching call\n`, 'console');
+      return { rule: parsed.text };
+    } catch (e) {
+      if (e instanceof FaultRuleError) throw userError(ErrorCode.BadFaultRule, e.message);
+      throw e;
+    }
+  },
+
+  'tdx/decodeStatus': ({ target }, args) => {
+    const raw = args.value;
+    let v: bigint | undefined;
+    if (typeof raw === 'number' && Number.isSafeInteger(raw)) v = BigInt.asUintN(64, BigInt(raw));
+    else if (typeof raw === 'string') v = parseTdxNumber(raw) ?? tryEval(target, raw);
+    if (v === undefined) throw silentError(ErrorCode.BadArguments, 'tdx/decodeStatus needs "value": a number, a 0x… string or an expression such as "rax"');
+    const d = decodeTdxStatus(v), r10 = decodeTdvmcallStatus(v);
+    return {
+      value: hex(v), name: d.name, text: d.text, error: d.error, warning: d.warning, nonRecoverable: d.nonRecoverable,
+      classCode: d.classCode, classLabel: d.classLabel, operandId: d.operandId, operandName: d.operandName, trap: d.trapName,
+      tdvmcall: { name: r10.name, text: r10.text },
+    };
+  },
+
+  'tdx/structLayout': ({ target }, args) => {
+    const name = typeof args.name === 'string' ? args.name.replace(/^struct\s+/, '') : undefined;
+    const structs = target.session.image.structs;
+    if (!name) return { structs: [...structs.keys()] };
+    const layout = structs.get(name);
+    if (!layout) throw silentError(ErrorCode.BadArguments, `no struct named "${name}" (known: ${[...structs.keys()].join(', ')})`);
+    const flat = (fs: readonly FieldLayout[]): unknown[] => fs.map((f) => ({
+      name: f.name, offset: f.offset, size: f.size, type: f.type, asmOffsetsName: f.asmOffsetsName,
+      ...(f.bitWidth !== undefined ? { bitOffset: f.bitOffset, bitWidth: f.bitWidth } : {}), ...(f.fields ? { fields: flat(f.fields) } : {}),
+    }));
+    const text = [`struct ${layout.name} {  /* ${layout.size} bytes, align ${layout.align} */`,
+      ...layout.fields.map((f) => `\t${f.type} ${f.name};`.padEnd(32) + `/* +0x${f.offset.toString(16)} ${f.size}${f.asmOffsetsName ? ` ${f.asmOffsetsName}` : ''} */`), '};'].join('\n');
+    return { name: layout.name, kind: layout.kind, size: layout.size, align: layout.align, fields: flat(layout.fields), text };
+  },
+
+  'tdx/registerDiff': ({ variables }) => ({
+    changed: variables.changed().map((c) => ({ name: c.name, before: hex(c.before), after: hex(c.after) })),
+  }),
+};
+
+function tryEval(t: Target, text: string): bigint | undefined {
+  try { return new Evaluator(t).evaluateInt(text); } catch { return undefined; }
+}

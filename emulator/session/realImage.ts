@@ -1,0 +1,199 @@
+// The Session's ELF ways in (issue 7): an ELF `program` (`.o`, executable), a `.S`/`.c` program
+// built by the user's `toolchain`, or a file of a kernel tree (`kernelSource` + `kernelBuild`)
+// whose object the kernel's own make builds — plus `objects` linked with it. All end in
+// loadElfObjects at kernel-text addresses, then the `.byte` TDCALL lines are attributed, the
+// generation's struct presets and TDX constants fill what the object's DWARF does not carry.
+
+import { existsSync, readFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { isAbsolute, resolve, join, sep } from 'node:path';
+import { loadElfObjects, type ElfInput } from '../loader/loadElf';
+import type { Image, StructLayout, FieldLayout } from '../loader/image';
+import { compileWithToolchain, CompilerNotFoundError } from '../loader/toolchain';
+import { buildKernelObjects, kernelObjectFor, kernelObjectStaleness, mapKernelPath, remapImagePaths, type KernelTree } from '../loader/kernelTree';
+import { attributeByteCallLines } from '../loader/byteLines';
+import { structPreset } from '../loader/structPresets';
+import { preprocess, constantsFromDefines, type Generation } from '../loader/preprocess';
+import type { Diagnostic } from '../loader/diagnostics';
+import type { ExecContext } from '../platform/config';
+import { ConfigError, type ValidConfig } from './config';
+
+/** What the Session needs to know from its caller for these paths. */
+export interface RealImageOptions {
+  cwd: string;
+  /** Where `.text` goes (LAYOUT.text). */
+  base: bigint;
+  /** False in untrusted workspaces: no compiler, no make. */
+  trusted: boolean;
+  onProgress?: (line: string) => void;
+}
+
+/** The Image and the file the user debugs (the source when known, else the object). */
+export interface RealImage {
+  image: Image;
+  programPath: string;
+  /** The configuration with `context` and `generation` filled in when they were left out. */
+  config: ValidConfig;
+  /** Compiler warnings (for the Problems view). */
+  diagnostics: Diagnostic[];
+}
+
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+
+/** Whether a file starts with the ELF magic (an executable may have any name). */
+export function isElfFile(path: string): boolean {
+  if (/\.(o|ko|elf)$/i.test(path)) return true;
+  if (!existsSync(path) || /\.(S|s|c|h|inc)$/.test(path)) return false;
+  const b = Buffer.alloc(4);
+  let fd: number | undefined;
+  try { fd = openSync(path, 'r'); readSync(fd, b, 0, 4, 0); } catch { return false; } finally { if (fd !== undefined) closeSync(fd); }
+  return ELF_MAGIC.every((x, k) => b[k] === x);
+}
+
+/** Whether the launch configuration takes an ELF path rather than the built-in assembler. */
+export function wantsRealImage(config: ValidConfig, program: string): boolean {
+  return config.toolchain !== undefined || config.kernelSource !== undefined || (config.objects?.length ?? 0) > 0 || isElfFile(program) || /\.c$/.test(program);
+}
+
+/** Builds (when asked and allowed) and loads the objects of the configuration. Throws ConfigError or LoadError. */
+export async function buildRealImage(config: ValidConfig, programArg: string, opts: RealImageOptions): Promise<RealImage> {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(opts.cwd, p));
+  const diagnostics: Diagnostic[] = [];
+  const files: { object: string; attribute: string }[] = [];
+  let programPath: string;
+  let tree: KernelTree | undefined;
+  let generation = config.generation;
+
+  if (config.kernelSource !== undefined && config.kernelBuild !== undefined) {
+    tree = { source: abs(config.kernelSource), build: abs(config.kernelBuild) };
+    if (!existsSync(join(tree.source, 'Makefile'))) throw new ConfigError('kernelSource', `is not a kernel source tree (no Makefile in ${tree.source})`);
+    if (!existsSync(tree.build)) throw new ConfigError('kernelBuild', `names a folder that does not exist: ${tree.build} (run the kernel's configuration there first, e.g. make O=… defconfig)`);
+    generation ??= generationOfTree(tree.source);
+    const inTree = (p: string, attribute: string): string => {
+      const file = isAbsolute(p) ? p : existsSync(abs(p)) ? abs(p) : p;
+      try { return kernelObjectFor(file, tree as KernelTree); } catch (e) { throw new ConfigError(attribute, (e as Error).message); }
+    };
+    const targets = [{ target: inTree(programArg, 'program'), attribute: 'program' }];
+    const extra: { object: string; attribute: string }[] = [];
+    (config.objects ?? []).forEach((o, i) => {
+      // An existing object outside the tree links as it is; anything else is an object of the tree.
+      const a = abs(o);
+      const t = tree as KernelTree;
+      const outside = existsSync(a) && !a.startsWith(t.source + sep) && !a.startsWith(t.build + sep);
+      if (/\.o$/.test(o) && outside) extra.push({ object: a, attribute: `objects[${i}]` });
+      else targets.push({ target: inTree(o, `objects[${i}]`), attribute: `objects[${i}]` });
+    });
+    const stale = targets.map((t) => ({ ...t, why: kernelObjectStaleness(t.target, tree as KernelTree) })).filter((t) => t.why);
+    if (stale.length) {
+      const why = stale.map((t) => t.why?.reason).join('; ');
+      if (!opts.trusted) {
+        throw new ConfigError('kernelBuild', `needs the kernel's make to run (${why}), which is off in an untrusted workspace: trust the workspace, or build the object yourself and name the .o as "program"`);
+      }
+      opts.onProgress?.(`building ${stale.map((t) => t.target).join(' ')} with the kernel's make (${why})`);
+      const r = await buildKernelObjects(stale.map((t) => t.target), tree, { onProgress: opts.onProgress });
+      diagnostics.push(...r.diagnostics);
+    }
+    for (const t of targets) files.push({ object: join(tree.build, t.target), attribute: t.attribute });
+    files.push(...extra);
+    const src = isAbsolute(programArg) ? programArg : join(tree.source, programArg);
+    programPath = existsSync(src) && !/\.o$/.test(src) ? src : files[0].object;
+  } else {
+    const program = abs(programArg);
+    if (!existsSync(program)) throw new ConfigError('program', `names a file that does not exist: ${program}`);
+    programPath = program;
+    const objectOf = async (file: string, attribute: string): Promise<string> => {
+      if (isElfFile(file)) return file;
+      if (!/\.(S|s|c)$/.test(file)) throw new ConfigError(attribute, `is neither an ELF object nor a .S/.c source: ${file}`);
+      if (!config.toolchain) {
+        throw new ConfigError(attribute, /\.c$/.test(file)
+          ? `is C source, which needs "toolchain" (e.g. { "compiler": "gcc" }): the built-in assembler reads only .S files`
+          : `is assembly that takes part in an ELF link: set "toolchain" to build it with gcc, or give its .o`);
+      }
+      if (!opts.trusted) {
+        throw new ConfigError('toolchain', 'runs a compiler named by the workspace, which is off in an untrusted workspace (Restricted Mode): trust the workspace, or remove "toolchain" to use the built-in assembler');
+      }
+      try {
+        const defines: Record<string, string> = {};
+        for (const [k, v] of Object.entries(config.defines ?? {})) defines[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+        const r = await compileWithToolchain(file, config.toolchain, { cwd: opts.cwd, includePaths: (config.includePaths ?? []).map(abs), defines });
+        opts.onProgress?.(r.argv.join(' '));
+        diagnostics.push(...r.diagnostics);
+        return r.object;
+      } catch (e) {
+        if (e instanceof CompilerNotFoundError) throw new ConfigError('toolchain.compiler', e.message);
+        throw e;
+      }
+    };
+    files.push({ object: await objectOf(program, 'program'), attribute: 'program' });
+    for (const [i, o] of (config.objects ?? []).entries()) {
+      const f = abs(o);
+      if (!existsSync(f)) throw new ConfigError(`objects[${i}]`, `names a file that does not exist: ${f}`);
+      files.push({ object: await objectOf(f, `objects[${i}]`), attribute: `objects[${i}]` });
+    }
+  }
+
+  const inputs: ElfInput[] = files.map((f) => {
+    try { return { path: f.object, bytes: readFileSync(f.object) }; } catch (e) { throw new ConfigError(f.attribute, `cannot be read: ${(e as Error).message}`); }
+  });
+  const t = tree;
+  const readSource = (p: string): string | undefined => {
+    const q = t ? mapKernelPath(p, t) : p;
+    try { return readFileSync(q, 'utf8'); } catch { return undefined; }
+  };
+  const image = loadElfObjects(inputs, { base: opts.base, readSource });
+  if (t) remapImagePaths(image, (p) => mapKernelPath(p, t));
+  attributeByteCallLines(image);
+  addPresets(image, generation ?? 'G5');
+  const context = config.context ?? contextOfImage(image);
+  return { image, programPath, diagnostics, config: { ...config, context, generation } };
+}
+
+/** The kernel generation of a tree by its version (tdx-abi.md §0: 6.1 is G1; 6.7 to 6.12 are G4). */
+export function generationOfTree(source: string): Generation | undefined {
+  let text: string;
+  try { text = readFileSync(join(source, 'Makefile'), 'utf8').slice(0, 2000); } catch { return undefined; }
+  const v = Number(/^VERSION\s*=\s*(\d+)/m.exec(text)?.[1]), p = Number(/^PATCHLEVEL\s*=\s*(\d+)/m.exec(text)?.[1]);
+  if (!Number.isFinite(v) || !Number.isFinite(p)) return undefined;
+  if (v === 6 && p <= 2) return 'G1';
+  if (v === 6 && p >= 7) return 'G4';
+  return undefined;
+}
+
+/** TD guest when the code holds TDCALL, VMX-root host when it holds SEAMCALL (at instruction starts or not: a guess). */
+export function contextOfImage(image: Image): ExecContext {
+  let td = false, seam = false;
+  for (const s of image.sections) {
+    if (!s.exec) continue;
+    const b = s.bytes;
+    for (let k = 0; k + 3 < b.length; k++) {
+      if (b[k] === 0x66 && b[k + 1] === 0x0f && b[k + 2] === 0x01) { if (b[k + 3] === 0xcf) seam = true; else if (b[k + 3] === 0xcc) td = true; }
+    }
+  }
+  return seam ? 'host' : td ? 'guest' : 'none';
+}
+
+/**
+ * The generation's struct presets where the DWARF has none (an assembly object carries no
+ * types), the asm-offsets names on DWARF layouts that match a preset field for field, and the
+ * named constants of the built-in TDX headers (leaves, statuses, flags) for `args` and stubs.
+ */
+function addPresets(image: Image, generation: Generation): void {
+  const preset = structPreset(generation);
+  for (const [name, p] of preset.structs) {
+    const mine = image.structs.get(name);
+    if (!mine) { image.structs.set(name, p); continue; }
+    if (sameShape(mine.fields, p.fields)) image.structs.set(name, { ...mine, fields: withOffsetNames(mine.fields, p.fields) } satisfies StructLayout);
+  }
+  const pp = preprocess('<tdx-constants>.S', {
+    generation, text: '#include <asm/tdx.h>\n#include <asm/shared/tdx.h>\n#include <asm/trapnr.h>\n#include <asm/asm-offsets.h>\n',
+  });
+  for (const [k, v] of constantsFromDefines(pp.defines)) if (!image.constants.has(k)) image.constants.set(k, v);
+  for (const [k, v] of preset.asmOffsets) if (!image.constants.has(k)) image.constants.set(k, v);
+}
+
+function sameShape(a: FieldLayout[], b: FieldLayout[]): boolean {
+  return a.length === b.length && a.every((f, k) => f.name === b[k].name && f.offset === b[k].offset && f.size === b[k].size);
+}
+
+function withOffsetNames(a: FieldLayout[], b: FieldLayout[]): FieldLayout[] {
+  return a.map((f, k) => (b[k].asmOffsetsName ? { ...f, asmOffsetsName: b[k].asmOffsetsName } : f));
+}

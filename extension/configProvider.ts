@@ -1,0 +1,96 @@
+// The `tdx` DebugConfigurationProvider. F5 with no launch.json debugs the function under the
+// cursor (or the first global one) of the active assembly file, in the context the file
+// executes; "Select and Start Debugging" offers one configuration per function. Before a
+// launch: the configuration is validated (errors name the attribute), queued faults join it,
+// the program is assembled (errors go to Problems), and in Restricted Mode anything that would
+// run the user's toolchain is refused with the reason.
+
+import * as vscode from 'vscode';
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError, validateConfig } from '../emulator/session/config';
+import type { ExecContext } from '../emulator/platform/config';
+import { configurationsForFile, defaultConfiguration } from './launchDefaults';
+import { DEBUG_TYPE, Setting, isAsmPath } from './ids';
+import type { AsmDiagnostics } from './diagnostics';
+import type { ExtensionState } from './state';
+import { restrictedMessage, toolchainUse } from './trust';
+
+/** The emulator's context guess, loaded with the emulator on first use. */
+export async function guessContextOf(text: string): Promise<ExecContext> {
+  const { guessContext } = await import('../emulator/session/session');
+  return guessContext(text);
+}
+
+/** Dynamic configurations ("Select and Start Debugging"): one per function of the active assembly file. */
+async function functionConfigurations(): Promise<vscode.DebugConfiguration[]> {
+  const ed = vscode.window.activeTextEditor;
+  if (!ed || ed.document.uri.scheme !== 'file' || !isAsmPath(ed.document.uri.fsPath)) return [];
+  const text = ed.document.getText();
+  return configurationsForFile(ed.document.uri.fsPath, text, await guessContextOf(text));
+}
+
+/** Resolves configurations (F5 default, validation, queued faults, build check); provides none: package.json has the initial ones. */
+export class TdxConfigurationProvider implements vscode.DebugConfigurationProvider {
+  constructor(private readonly state: ExtensionState, private readonly diagnostics: AsmDiagnostics) {}
+
+  async resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
+    if (!config.type && !config.request && !config.name) {
+      // F5 without launch.json: the active file.
+      const ed = vscode.window.activeTextEditor;
+      if (!ed || ed.document.uri.scheme !== 'file' || !isAsmPath(ed.document.uri.fsPath)) {
+        void vscode.window.showInformationMessage('TDX: open a .S file (or add a "tdx" launch configuration) to debug TDX call code.');
+        return undefined;
+      }
+      const text = ed.document.getText();
+      const def = defaultConfiguration(ed.document.uri.fsPath, text, await guessContextOf(text), ed.selection.active.line);
+      if (!def) {
+        void vscode.window.showInformationMessage(`TDX: ${ed.document.fileName.split(/[\\/]/).pop()} has no function to call (no SYM_FUNC_START or global label).`);
+        return undefined;
+      }
+      return { ...def };
+    }
+    if (config.request === undefined) config.request = 'launch';
+    if (config.program === undefined) {
+      const ed = vscode.window.activeTextEditor;
+      if (ed && ed.document.uri.scheme === 'file' && isAsmPath(ed.document.uri.fsPath)) config.program = ed.document.uri.fsPath;
+    }
+    if (config.disassemblyFlavor === undefined) {
+      const flavor = vscode.workspace.getConfiguration('tdx').get<string>(Setting.DisassemblyFlavor, 'att');
+      if (flavor !== 'att') config.disassemblyFlavor = flavor;
+    }
+    return config;
+  }
+
+  async resolveDebugConfigurationWithSubstitutedVariables(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
+    const pending = this.state.pendingFaults;
+    const candidate = pending.length ? { ...config, faults: [...(Array.isArray(config.faults) ? config.faults : []), ...pending] } : config;
+    try {
+      validateConfig(candidate);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      const open = 'Open launch.json';
+      void vscode.window.showErrorMessage(`TDX: ${e.message}`, open).then((p) => (p === open ? vscode.commands.executeCommand('workbench.action.debug.configure') : undefined));
+      return undefined;
+    }
+    const cwd = folder?.uri.fsPath ?? (typeof config.cwd === 'string' ? config.cwd : undefined);
+    const program = isAbsolute(config.program) || !cwd ? config.program as string : resolve(cwd, config.program);
+    const why = toolchainUse(candidate);
+    if (why && !vscode.workspace.isTrusted) {
+      const manage = 'Manage Workspace Trust';
+      void vscode.window.showErrorMessage(restrictedMessage(why), manage).then((p) => (p === manage ? vscode.commands.executeCommand('workbench.trust.manage') : undefined));
+      return undefined;
+    }
+    if (!why && isAsmPath(program) && !(await this.diagnostics.checkAtLaunch(program, { ...candidate, cwd }))) return undefined;
+    if (pending.length) this.state.takePendingFaults();
+    return candidate;
+  }
+}
+
+/** Registers the provider for the configuration kinds it serves. */
+export function registerConfigurationProviders(state: ExtensionState, diagnostics: AsmDiagnostics): vscode.Disposable {
+  const p = new TdxConfigurationProvider(state, diagnostics);
+  return vscode.Disposable.from(
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, p),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, { provideDebugConfigurations: functionConfigurations }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
+  );
+}

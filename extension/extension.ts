@@ -1,0 +1,36 @@
+// The extension's entry point: wires the debug type `tdx` (adapter factory, configuration
+// provider, session tracker), the TDX Calls and TDX Registers views, the assembly editor
+// features (Problems, CodeLens, hovers) and the commands. Activation is lazy (debug type,
+// assembly languages, commands, views); the emulator loads on first use.
+
+import * as vscode from 'vscode';
+import { TdxAdapterFactory } from './adapterFactory';
+import { CallsView } from './callsView';
+import { registerCommands } from './commands';
+import { registerConfigurationProviders } from './configProvider';
+import { AsmDiagnostics } from './diagnostics';
+import { registerEditorFeatures } from './editorFeatures';
+import { DEBUG_TYPE } from './ids';
+import { RegistersView } from './registersView';
+import { SessionEvents } from './sessionEvents';
+import { ExtensionState } from './state';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const state = new ExtensionState();
+  const diagnostics = new AsmDiagnostics();
+  const events = new SessionEvents();
+  const calls = new CallsView(events);
+  const registers = new RegistersView(events);
+  const factory = new TdxAdapterFactory(context);
+  context.subscriptions.push(
+    state, diagnostics, events, calls, registers, factory,
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, factory),
+    registerConfigurationProviders(state, diagnostics),
+    registerEditorFeatures(diagnostics),
+    registerCommands({ state, calls, diagnostics }),
+  );
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions.
+}

@@ -1,0 +1,94 @@
+// Launch, configuration and lifecycle over DAP: capabilities, launch errors that name the
+// attribute, assembler diagnostics with file:line:col, stop on entry, the return of the entry
+// function, sources, modules and threads.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Dap, GUEST, HYPERCALL, BAD, lineOf } from './harness';
+
+test('initialize advertises the capabilities of dap-capabilities.md (no step back)', async () => {
+  const d = new Dap();
+  await d.dc.start();
+  const caps = (await d.dc.initializeRequest({ adapterID: 'tdx' })).body!;
+  for (const k of ['supportsConfigurationDoneRequest', 'supportsFunctionBreakpoints', 'supportsConditionalBreakpoints', 'supportsHitConditionalBreakpoints',
+    'supportsLogPoints', 'supportsInstructionBreakpoints', 'supportsDataBreakpoints', 'supportsDataBreakpointBytes', 'supportsExceptionFilterOptions',
+    'supportsExceptionInfoRequest', 'supportsSteppingGranularity', 'supportsDisassembleRequest', 'supportsReadMemoryRequest', 'supportsWriteMemoryRequest',
+    'supportsSetVariable', 'supportsSetExpression', 'supportsEvaluateForHovers', 'supportsCompletionsRequest', 'supportsValueFormattingOptions',
+    'supportsGotoTargetsRequest', 'supportsRestartRequest', 'supportsTerminateRequest', 'supportTerminateDebuggee', 'supportsCancelRequest',
+    'supportsDelayedStackTraceLoading', 'supportsBreakpointLocationsRequest', 'supportsLoadedSourcesRequest', 'supportsModulesRequest', 'supportsClipboardContext'] as const) {
+    assert.equal(caps[k], true, k);
+  }
+  assert.notEqual(caps.supportsStepBack, true);
+  assert.deepEqual(caps.exceptionBreakpointFilters!.map((f) => f.filter), ['#UD', '#GP', '#PF', 'vmfailinvalid', 'tdx-error-status', 'injected', 'unhandled']);
+  assert.deepEqual(caps.exceptionBreakpointFilters!.filter((f) => f.default).map((f) => f.filter), ['unhandled']);
+  assert.ok(caps.exceptionBreakpointFilters!.every((f) => f.supportsCondition));
+  assert.deepEqual(caps.completionTriggerCharacters, ['.', '[', '$']);
+  await d.close();
+});
+
+test('launch errors name the attribute and what is accepted', async () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ ...GUEST, entry: 'no_such_fn' }, /"entry" names 'no_such_fn'.*tdx_hypercall/],
+    [{ ...GUEST, context: 'hypervisor' }, /"context" must be one of "guest", "host", "none"/],
+    [{ ...GUEST, colour: 'red' }, /"colour" is not a launch attribute/],
+    [{ ...GUEST, program: '/nonexistent/x.S' }, /"program" names a file that does not exist/],
+    [{ ...GUEST, args: [{ struct: 'tdx_module_args', init: { r99: 1 } }] }, /"args\[0\]\.init\.r99" is not a field of tdx_module_args/],
+    [{ ...GUEST, faults: ['tdcall:NOPE=status:0'] }, /"faults"/],
+    [{ ...GUEST, maxInstructions: -1 }, /"maxInstructions" must be a positive integer/],
+  ];
+  for (const [cfg, re] of cases) {
+    const d = await Dap.start();
+    const msg = await d.fails(d.dc.launchRequest(cfg as never));
+    assert.match(msg, re);
+    await d.close();
+  }
+});
+
+test('a program that does not assemble comes back as file:line:col', async () => {
+  const d = await Dap.start();
+  const msg = await d.fails(d.dc.launchRequest({ type: 'tdx', request: 'launch', program: BAD } as never));
+  // GNU as reports the operand's column; `%nosuchreg` starts at column 13 of line 3 (tab = 1 column).
+  assert.match(msg, new RegExp(`${BAD.replace(/[/.]/g, '\\$&')}:3:13: error: .*nosuchreg`));
+  await d.close();
+});
+
+test('stopOnEntry stops at the first instruction of the entry function; the return ends the session with RAX', async () => {
+  const d = await Dap.start();
+  await d.launch({ ...GUEST, stopOnEntry: true });
+  const s = await d.stopped();
+  assert.equal(s.body.reason, 'entry');
+  assert.match(s.body.description!, /tdx_hypercall/);
+  const f = await d.top();
+  // FRAME_BEGIN emits nothing without CONFIG_FRAME_POINTER: the first instruction is `pushq %rbx`.
+  assert.equal(f.line, lineOf(HYPERCALL, 'pushq\t%rbx', 2));
+  assert.equal(f.source?.path, HYPERCALL);
+  assert.equal(f.name, 'tdx_hypercall');
+  const threads = (await d.dc.threadsRequest()).body.threads;
+  assert.deepEqual(threads.map((t) => t.id), [1]);
+  assert.match(threads[0].name, /TD guest/);
+  const mods = (await d.dc.modulesRequest({})).body.modules;
+  assert.equal(mods[0].path, HYPERCALL);
+  const srcs = (await d.dc.customRequest('loadedSources')).body.sources as { path: string; sourceReference?: number }[];
+  assert.ok(srcs.some((s) => s.path === HYPERCALL));
+  const builtin = srcs.find((s) => s.path === '<builtin>/asm/shared/tdx.h');
+  assert.ok(builtin?.sourceReference, 'built-in headers are served by reference');
+  const text = (await d.dc.sourceRequest({ sourceReference: builtin!.sourceReference! })).body.content;
+  assert.match(text, /TDVMCALL_MAP_GPA/);
+  await d.dc.continueRequest({ threadId: 1 });
+  const exited = await d.next('exited');
+  // MapGPA succeeds with the default VMM: tdx_hypercall returns R10 = TDVMCALL_STATUS_SUCCESS = 0.
+  assert.equal(exited.body.exitCode, 0);
+  await d.next('terminated');
+  assert.match(d.output(), /tdx_hypercall returned 0x0/);
+  assert.match(d.output(), /#1 TDCALL TDG\.VP\.VMCALL<MapGPA> at __tdcall_saved_ret\+0x[0-9a-f]+: .*R12=0x100000 R13=0x2000 .*TDX_SUCCESS/);
+  await d.close();
+});
+
+test('requests before launch and unknown requests are answered with errors', async () => {
+  const d = await Dap.start();
+  assert.match(await d.fails(d.dc.stackTraceRequest({ threadId: 1 })), /launch first/);
+  assert.match(await d.fails(d.dc.customRequest('tdx/nope')), /unrecognized request "tdx\/nope"/);
+  assert.match(await d.fails(d.dc.attachRequest({} as never)), /attach is not supported/);
+  assert.match(await d.fails(d.dc.stepBackRequest({ threadId: 1 })), /step back is not available/);
+  await d.close();
+});
