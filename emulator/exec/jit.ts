@@ -5,7 +5,7 @@
 // skip the bookkeeping (RIP, in-flight index, attention check) that precise faults and watches
 // need; every other instruction keeps it, so behaviour is exactly the interpreter's.
 
-import type { Cpu } from '../cpu/cpu';
+import { SHADOW_DEPTH, type Cpu } from '../cpu/cpu';
 import { FlagOp } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
 import { cond } from './fast';
@@ -58,6 +58,8 @@ function pureTemplate(x: Insn): string | undefined {
 
 /** Inline code for a load or store through base+displacement (may fault: needs the bookkeeping). */
 function memTemplate(x: Insn): string | undefined {
+  const stack = stackTemplate(x);
+  if (stack !== undefined) return stack;
   if (x.mnemonic !== 'mov' || x.lock || x.mIndex >= 0 || x.mSeg !== 0 || x.mA32 || x.mBase < 0 || x.s0 !== 8) return undefined;
   const b = 2 * x.mBase;
   // Effective address base + disp32 (sign-extended), canonical check as ea() does.
@@ -69,6 +71,29 @@ function memTemplate(x: Insn): string | undefined {
   }
   if (x.k0 === K.MEM && x.k1 === K.REG && x.r1 < 16) {
     return `{ ${addr} M.write64(a, R[${2 * x.r1}], R[${2 * x.r1 + 1}]); }`;
+  }
+  return undefined;
+}
+
+/** The new RSP after pushing 8 bytes, as `sLo`/`sHi`, and its address `a` (#SS when non-canonical). */
+const PUSH_ADDR = `let sLo = (R[8] >>> 0) - 8, sHi = R[9]; if (sLo < 0) { sLo += ${TWO32}; sHi = (sHi - 1) | 0; }
+    const a = (sHi >> 15) === 0 || (sHi >> 15) === -1 ? sHi * ${TWO32} + sLo : addrOfStack(sLo, sHi);`;
+
+/** PUSH r64, POP r64 and CALL rel32 (writes before RSP moves, as the handlers do). */
+function stackTemplate(x: Insn): string | undefined {
+  if (x.lock || x.rep) return undefined;
+  if (x.mnemonic === 'push' && x.k0 === K.REG && x.s0 === 8 && x.r0 < 16) {
+    return `{ ${PUSH_ADDR} M.write64(a, R[${2 * x.r0}], R[${2 * x.r0 + 1}]); R[8] = sLo | 0; R[9] = sHi; }`;
+  }
+  if (x.mnemonic === 'pop' && x.k0 === K.REG && x.s0 === 8 && x.r0 < 16) {
+    return `{ const h = R[9], a = (h >> 15) === 0 || (h >> 15) === -1 ? h * ${TWO32} + (R[8] >>> 0) : addrOfStack(R[8], h);
+    const lo = M.read64(a), hi = M.hi; let sLo = (R[8] >>> 0) + 8, sHi = R[9]; if (sLo >= ${TWO32}) { sLo -= ${TWO32}; sHi = (sHi + 1) | 0; }
+    R[8] = sLo | 0; R[9] = sHi; R[${2 * x.r0}] = lo; R[${2 * x.r0 + 1}] = hi; }`;
+  }
+  if (x.mnemonic === 'call' && x.k0 === K.IMM) {
+    const ret = x.next;
+    return `{ ${PUSH_ADDR} M.write64(a, ${(ret % TWO32) | 0}, ${Math.floor(ret / TWO32) | 0}); R[8] = sLo | 0; R[9] = sHi;
+    c.rip = ${x.target}; const n = c.ssN; if (n < ${SHADOW_DEPTH}) { c.ssRet[n] = ${ret}; c.ssTarget[n] = ${x.target}; c.ssSp[n] = sHi * ${TWO32} + sLo; } c.ssN = n + 1; }`;
   }
   return undefined;
 }
