@@ -70,18 +70,25 @@ export class Variables {
   /** `format.hex === false` of the last request (decimal on request). */
   hex = true;
 
-  constructor(private target: Target) {}
+  constructor(private target: Target) {
+    this.capture();
+  }
 
   rebind(t: Target): void {
     this.target = t;
-    this.prev.clear(); this.current.clear(); this.prevStructs.clear(); this.curStructs.clear();
+    this.refs.clear();
+    this.capture();
   }
 
-  /** At every stop: references die, and the values to compare against move one stop back. */
+  /** At every stop: references die, and the values to compare against move one stop back (the first stop compares with the launch state). */
   onStop(): void {
     this.refs.clear();
     this.prev = this.current;
     this.prevStructs = this.curStructs;
+    this.capture();
+  }
+
+  private capture(): void {
     this.current = new Map(TRACKED.map((r) => [r, this.target.machine.getReg(r)]));
     this.curStructs = new Map();
     for (const s of this.target.session.structArgs) {

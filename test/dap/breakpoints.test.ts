@@ -149,7 +149,8 @@ test('hit conditions and conditions on a loop line; logpoints print without stop
   await d.dc.continueRequest({ threadId: 1 });
   await d.stopped();
   assert.equal(await d.eval('rcx'), '0x4');
-  assert.match(d.output(), /iteration 1 rdx=0xa\niteration 2 rdx=0xa\niteration 3 rdx=0xa\niteration 4 rdx=0xa\n/);
+  // The loop head with RCX = 4 comes before the 4th `cmpq`: three iterations were logged.
+  assert.match(d.output(), /iteration 1 rdx=0xa\niteration 2 rdx=0xa\niteration 3 rdx=0xa\n$/);
   await d.close();
 });
 
@@ -179,9 +180,6 @@ test('data breakpoints: a struct field (write and read), a register pointee, an 
   const e = await Dap.start();
   await e.launch({ ...GUEST, stopOnEntry: true });
   await e.stopped();
-  const regs = await e.scope('Registers');
-  const rdi = (await e.dc.dataBreakpointInfoRequest({ variablesReference: byName(regs, 'rdi').variablesReference ? 1 : 1, name: 'rdi' }).catch(() => undefined));
-  void rdi;
   const scopes = (await e.dc.scopesRequest({ frameId: (await e.top()).id })).body.scopes;
   const pointee = (await e.dc.dataBreakpointInfoRequest({ variablesReference: scopes[0].variablesReference, name: 'rdi' })).body;
   assert.match(pointee.description, /^\*rdi \(8 bytes at 0xffff888000100000\)/);

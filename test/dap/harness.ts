@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { after } from 'node:test';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 
@@ -34,14 +35,27 @@ export function lineOf(file: string, needle: string | RegExp, nth = 1): number {
   throw new Error(`"${needle}" not found in ${file}`);
 }
 
+/** Sessions still open: a failed assertion must not leave an adapter process keeping the test file alive. */
+const open = new Set<Dap>();
+after(async () => { for (const d of [...open]) await d.close(); });
+
 export class Dap {
   readonly dc: DebugClient;
   readonly events: DebugProtocol.Event[] = [];
+  readonly order: string[] = [];
   private cursors = new Map<string, number>();
 
   constructor() {
     this.dc = new DebugClient('node', ADAPTER, 'tdx', { stdio: 'pipe' } as never);
     this.dc.defaultTimeout = 10_000;
+    // Every message in arrival order ("response next", "event stopped"), to check that a run
+    // request's response precedes the stop it causes.
+    const dc = this.dc as unknown as { dispatch(body: string): void };
+    const dispatch = dc.dispatch.bind(dc);
+    dc.dispatch = (body: string) => {
+      try { const m = JSON.parse(body); this.order.push(m.type === 'event' ? `event ${m.event}` : `${m.type} ${m.command}`); } catch { /* not ours to judge */ }
+      dispatch(body);
+    };
     for (const e of ['stopped', 'terminated', 'exited', 'output', 'initialized', 'memory', 'invalidated', 'breakpoint']) {
       this.dc.on(e, (ev: DebugProtocol.Event) => this.events.push(ev));
     }
@@ -49,6 +63,7 @@ export class Dap {
 
   static async start(init: Partial<DebugProtocol.InitializeRequestArguments> = {}): Promise<Dap> {
     const d = new Dap();
+    open.add(d);
     await d.dc.start();
     await d.dc.initializeRequest({ adapterID: 'tdx', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', supportsInvalidatedEvent: true, supportsMemoryEvent: true, ...init });
     return d;
@@ -114,6 +129,7 @@ export class Dap {
   }
 
   async close(): Promise<void> {
+    open.delete(this);
     await this.dc.stop();
   }
 }

@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { Dap, GUEST, HYPERCALL, BAD, lineOf } from './harness';
 
 test('initialize advertises the capabilities of dap-capabilities.md (no step back)', async () => {
-  const d = new Dap();
-  await d.dc.start();
-  const caps = (await d.dc.initializeRequest({ adapterID: 'tdx' })).body!;
+  const d = await Dap.start();
+  const caps = (await d.dc.initializeRequest({ adapterID: 'tdx' })).body!; // a second initialize answers the same
   for (const k of ['supportsConfigurationDoneRequest', 'supportsFunctionBreakpoints', 'supportsConditionalBreakpoints', 'supportsHitConditionalBreakpoints',
     'supportsLogPoints', 'supportsInstructionBreakpoints', 'supportsDataBreakpoints', 'supportsDataBreakpointBytes', 'supportsExceptionFilterOptions',
     'supportsExceptionInfoRequest', 'supportsSteppingGranularity', 'supportsDisassembleRequest', 'supportsReadMemoryRequest', 'supportsWriteMemoryRequest',

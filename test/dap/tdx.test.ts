@@ -1,0 +1,128 @@
+// TDX behaviour over DAP: exception filters (#UD/#GP before the exception-table fixup,
+// VMfailInvalid, error statuses, injected faults, unhandled panics) with conditions,
+// exceptionInfo, and the custom requests (tdx/calls, tdx/injectFault, tdx/decodeStatus,
+// tdx/structLayout). Expected errnos and statuses come from the kernel and the TDX module ABI.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Dap, GUEST, HOST, SEAMCALL, HYPERCALL, lineOf } from './harness';
+
+const SEAMCALL_LINE = lineOf(SEAMCALL, /^\tseamcall\s*$/);
+const FAIL = 'tdcall:TDG.VP.VMCALL@1=status:TDX_OPERAND_INVALID';
+
+async function withFilters(cfg: Record<string, unknown>, filterOptions: { filterId: string; condition?: string }[]): Promise<Dap> {
+  const d = await Dap.start();
+  await d.launch(cfg, async (x) => { await x.dc.setExceptionBreakpointsRequest({ filters: [], filterOptions }); });
+  return d;
+}
+
+test('#UD on SEAMCALL with CR4.VMXE clear stops before the fixup; continuing returns -EACCES', async () => {
+  const d = await withFilters({ ...HOST, platform: { vmxe: false } }, [{ filterId: '#UD' }]);
+  const s = await d.stopped();
+  assert.equal(s.body.reason, 'exception');
+  assert.equal(s.body.description, 'SEAMCALL TDH.SYS.INIT: #UD');
+  assert.equal((await d.top()).line, SEAMCALL_LINE);
+  const info = (await d.dc.exceptionInfoRequest({ threadId: 1 })).body;
+  assert.equal(info.exceptionId, '#UD');
+  assert.equal(info.breakMode, 'always');
+  assert.match(info.details!.fullTypeName!, /vector 6/);
+  assert.match(info.details!.fullTypeName!, /natural \(not injected\)/);
+  assert.match(info.details!.fullTypeName!, /handled by the exception table: resumes at __seamcall_ret\+0x[0-9a-f]+/);
+  await d.dc.continueRequest({ threadId: 1 });
+  // TDX_SEAMCALL_UD → -EACCES (-13), as sc_retry_prerr() maps it.
+  assert.equal((await d.next('exited')).body.exitCode, -13);
+  assert.match(d.output(), /#UD at 0x[0-9a-f]+ fixed up by the exception table/);
+  await d.close();
+});
+
+test('#GP filter conditions on the leaf; TDX not enabled by the BIOS gives -EOPNOTSUPP', async () => {
+  const d = await withFilters({ ...HOST, platform: { tdxBios: false } }, [{ filterId: '#GP', condition: 'leaf == TDH.SYS.INIT' }]);
+  assert.equal((await d.stopped()).body.description, 'SEAMCALL TDH.SYS.INIT: #GP(0)');
+  await d.close();
+  const e = await withFilters({ ...HOST, platform: { tdxBios: false } }, [{ filterId: '#GP', condition: 'leaf == TDH.SYS.LP.INIT' }]);
+  assert.equal((await e.next('exited')).body.exitCode, -95);
+  await e.close();
+});
+
+test('vmfailinvalid stops after the SEAMCALL with CF set; the code maps it to -ENODEV', async () => {
+  const d = await withFilters({ ...HOST, platform: { module: false } }, [{ filterId: 'vmfailinvalid' }]);
+  const s = await d.stopped();
+  assert.equal(s.body.description, 'SEAMCALL TDH.SYS.INIT: VMfailInvalid');
+  assert.equal((await d.top()).line, SEAMCALL_LINE + 1, 'after the instruction: at `jc .Lvmfailinvalid`');
+  assert.equal(await d.eval('cf'), '0x1');
+  assert.equal(await d.eval('rax'), '0x21', 'VMfailInvalid leaves RAX unchanged');
+  await d.dc.continueRequest({ threadId: 1 });
+  assert.equal((await d.next('exited')).body.exitCode, -19);
+  await d.close();
+});
+
+test('tdx-error-status and injected stop after a call whose status was injected', async () => {
+  for (const filterId of ['tdx-error-status', 'injected']) {
+    const d = await withFilters({ ...GUEST, faults: [FAIL] }, [{ filterId }]);
+    const s = await d.stopped();
+    assert.equal(s.body.reason, 'exception');
+    assert.match(s.body.text!, /TDCALL TDG\.VP\.VMCALL<MapGPA> → RAX=0xc000010000000000 \(TDX_OPERAND_INVALID\)/);
+    assert.equal(await d.eval('rax'), '0xc000010000000000');
+    const info = (await d.dc.exceptionInfoRequest({ threadId: 1 })).body;
+    assert.equal(info.exceptionId, filterId);
+    await d.close();
+  }
+});
+
+test('unhandled (default on): the panic path stops as an exception; off: the session ends', async () => {
+  const d = await Dap.start();
+  await d.launch({ ...GUEST, faults: [FAIL] });
+  const s = await d.stopped();
+  assert.equal(s.body.reason, 'exception');
+  // __tdx_hypercall_failed() panics with this text (arch/x86/coco/tdx/tdx.c).
+  assert.match(s.body.text!, /Kernel panic - not syncing: TDVMCALL failed\. TDX module bug\?/);
+  const info = (await d.dc.exceptionInfoRequest({ threadId: 1 })).body;
+  assert.equal(info.breakMode, 'unhandled');
+  assert.equal(info.exceptionId, 'unhandled');
+  assert.match(d.output(), /injected by 'tdcall:TDG\.VP\.VMCALL@1=status:TDX_OPERAND_INVALID'/);
+  await d.close();
+  const e = await withFilters({ ...GUEST, faults: [FAIL] }, []);
+  assert.equal((await e.next(['stopped', 'terminated'])).event, 'terminated');
+  assert.match(e.output(), /Kernel panic/);
+  await e.close();
+});
+
+test('tdx/injectFault arms a rule for the next call; tdx/calls returns the timeline', async () => {
+  const d = await Dap.start();
+  await d.launch({ ...GUEST, stopOnEntry: true });
+  await d.stopped();
+  assert.match(await d.fails(d.dc.customRequest('tdx/injectFault', { rule: 'tdcall:NOPE=status:0' })), /fault rule "tdcall:NOPE=status:0"/);
+  const r = (await d.dc.customRequest('tdx/injectFault', { rule: 'tdcall:TDG.VP.VMCALL=status:TDX_OPERAND_INVALID' })).body;
+  assert.equal(r.rule, 'tdcall:TDG.VP.VMCALL=status:TDX_OPERAND_INVALID');
+  await d.dc.continueRequest({ threadId: 1 });
+  const s = await d.stopped();
+  assert.match(s.body.text!, /Kernel panic/);
+  const calls = (await d.dc.customRequest('tdx/calls')).body.calls;
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].title, 'TDCALL TDG.VP.VMCALL<MapGPA>');
+  assert.equal(calls[0].status, '0xc000010000000000');
+  assert.equal(calls[0].injected, true);
+  assert.deepEqual(calls[0].inputs.filter((i: { reg: string }) => ['R12', 'R13'].includes(i.reg)).map((i: { value: string }) => i.value), ['0x100000', '0x2000']);
+  assert.equal(calls[0].subfunctionNumber, '0x10001');
+  await d.close();
+});
+
+test('tdx/decodeStatus and tdx/structLayout', async () => {
+  const d = await Dap.start();
+  await d.launch({ ...GUEST, stopOnEntry: true });
+  await d.stopped();
+  const s = (await d.dc.customRequest('tdx/decodeStatus', { value: '0xC000010000000000' })).body;
+  assert.equal(s.name, 'TDX_OPERAND_INVALID');
+  assert.equal(s.error, true);
+  // TDX_SEAMCALL_UD = TDX_SW_ERROR (0x8000FF0000000000) | X86_TRAP_UD (6).
+  const ud = (await d.dc.customRequest('tdx/decodeStatus', { value: '0x8000ff0000000006' })).body;
+  assert.equal(ud.name, 'TDX_SEAMCALL_UD');
+  assert.equal(ud.error, true);
+  const l = (await d.dc.customRequest('tdx/structLayout', { name: 'tdx_module_args' })).body;
+  const r12 = l.fields.find((f: { name: string }) => f.name === 'r12');
+  assert.deepEqual([r12.offset, r12.size, r12.asmOffsetsName], [0x30, 8, 'TDX_MODULE_r12']);
+  assert.match(l.text, /u64 r12;\s+\/\* \+0x30 8 TDX_MODULE_r12 \*\//);
+  assert.match(await d.fails(d.dc.customRequest('tdx/structLayout', { name: 'nope' })), /no struct named "nope"/);
+  await d.close();
+  void HYPERCALL;
+});
