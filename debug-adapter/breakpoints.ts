@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { TdxCallEvent } from '../emulator/platform/events';
 import { catalogNames, closestName, findLeaf, findSubfunction } from '../emulator/tdx/catalog';
-import { ErrorCode, silentError } from './errors';
+import { ErrorCode, asList, silentError } from './errors';
 import { Evaluator, interpolate, type Pseudo } from './expressions';
 import { hex, parseAddress } from './format';
 import type { Target } from './target';
@@ -115,7 +115,7 @@ export class Breakpoints {
     if (!file) throw silentError(ErrorCode.BadArguments, 'setBreakpoints needs "source" with a path or a sourceReference');
     this.drop(this.source.get(file) ?? []);
     const list: UserBp[] = [];
-    const results = (args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }) as DebugProtocol.SourceBreakpoint)).map((sb) => {
+    const results = (args.breakpoints !== undefined ? asList(args.breakpoints, 'breakpoints') : asList(args.lines, 'lines').map((line) => ({ line }) as DebugProtocol.SourceBreakpoint)).map((sb) => {
       if (!sb || !Number.isInteger(sb.line)) throw silentError(ErrorCode.BadArguments, 'each source breakpoint needs an integer "line"');
       const { bp, result } = this.make('source', `${basename(file)}:${sb.line}`, sb, (b, t) => {
         const lines = t.linesOf(file);
@@ -137,7 +137,7 @@ export class Breakpoints {
   setFunctions(args: DebugProtocol.SetFunctionBreakpointsArguments): DebugProtocol.Breakpoint[] {
     this.drop(this.functions);
     this.functions = [];
-    return (args.breakpoints ?? []).map((fb) => {
+    return asList(args.breakpoints, 'breakpoints').map((fb) => {
       if (!fb || typeof fb.name !== 'string') throw silentError(ErrorCode.BadArguments, 'each function breakpoint needs a "name"');
       const { bp, result } = this.make('function', fb.name, fb, (b, t) => this.resolveFunction(b, t, fb.name.trim()));
       this.functions.push(bp);
@@ -186,7 +186,7 @@ export class Breakpoints {
   setInstructions(args: DebugProtocol.SetInstructionBreakpointsArguments): DebugProtocol.Breakpoint[] {
     this.drop(this.instructions);
     this.instructions = [];
-    return (args.breakpoints ?? []).map((ib) => {
+    return asList(args.breakpoints, 'breakpoints').map((ib) => {
       if (!ib || typeof ib.instructionReference !== 'string') throw silentError(ErrorCode.BadArguments, 'each instruction breakpoint needs an "instructionReference"');
       const base = parseAddress(ib.instructionReference);
       const { bp, result } = this.make('instruction', ib.instructionReference, ib, (b) => {
@@ -203,7 +203,7 @@ export class Breakpoints {
   setData(args: DebugProtocol.SetDataBreakpointsArguments): DebugProtocol.Breakpoint[] {
     this.drop(this.data);
     this.data = [];
-    return (args.breakpoints ?? []).map((db) => {
+    return asList(args.breakpoints, 'breakpoints').map((db) => {
       if (!db || typeof db.dataId !== 'string') throw silentError(ErrorCode.BadArguments, 'each data breakpoint needs a "dataId"');
       const parsed = parseDataId(db.dataId);
       const access = db.accessType ?? 'write';
@@ -222,8 +222,8 @@ export class Breakpoints {
   setExceptions(args: DebugProtocol.SetExceptionBreakpointsArguments): DebugProtocol.Breakpoint[] {
     const known = new Set(EXCEPTION_FILTERS.map((f) => f.filter));
     const wanted = new Map<string, string>();
-    for (const f of args.filters ?? []) if (typeof f === 'string') wanted.set(f, '');
-    for (const o of args.filterOptions ?? []) if (o && typeof o.filterId === 'string') wanted.set(o.filterId, o.condition ?? '');
+    for (const f of asList(args.filters, 'filters')) if (typeof f === 'string') wanted.set(f, '');
+    for (const o of asList(args.filterOptions, 'filterOptions')) if (o && typeof o.filterId === 'string') wanted.set(o.filterId, o.condition ?? '');
     this.filters.clear();
     const out: DebugProtocol.Breakpoint[] = [];
     for (const [id, cond] of wanted) {

@@ -56,3 +56,10 @@ export function need<T>(value: T | undefined | null, what: string): T {
   if (value === undefined || value === null) throw silentError(ErrorCode.BadArguments, `missing argument "${what}"`);
   return value;
 }
+
+/** An optional array argument: absent is empty, anything but an array is a bad request. */
+export function asList<T>(value: T[] | undefined, what: string): T[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw silentError(ErrorCode.BadArguments, `"${what}" must be an array`);
+  return value;
+}

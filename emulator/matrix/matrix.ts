@@ -4,7 +4,6 @@
 // run on, recording what the code did (returned, panic, exception, fatal error, hang). The ABI
 // checks watch every run. Checkpoints and forks, not re-runs from launch.
 
-import { addrToBig } from '../cpu/cpu';
 import type { Session, SessionStop } from '../session/session';
 import type { TdxCallEvent } from '../platform/events';
 import { parseFaultRuleInput, type FaultRule } from '../tdx/faultPlan';
@@ -244,4 +243,3 @@ function store0(s: Session): { cp: Checkpoint } {
   return { cp: new CheckpointStore(s).capture() };
 }
 
-void addrToBig;

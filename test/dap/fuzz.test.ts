@@ -75,11 +75,14 @@ test(`fuzz: ${COUNT} seeded requests (seed 0x${SEED.toString(16)}) are all answe
   await d.launch({ ...GUEST, stopOnEntry: true });
   await d.stopped();
   const proc = (d.dc as unknown as { _adapterProcess: { stdin: NodeJS.WritableStream } })._adapterProcess;
+  // TDX_FUZZ_TRACE=1 prints each batch's commands and the adapter's exit, to reproduce a failure.
+  if (process.env.TDX_FUZZ_TRACE) (proc as unknown as NodeJS.EventEmitter).on('exit', (code: number, sig: string) => process.stderr.write(`adapter exit ${code} ${sig}\n`));
   let answered = 0, failed = 0;
   const timeouts: string[] = [];
   for (let batch = 0; batch < COUNT / 50; batch++) {
     if (batch % 20 === 10) proc.stdin.write('Content-Length: 9\r\n\r\n{garbage}'); // not JSON: must not kill the adapter
     const sent = Array.from({ length: 50 }, () => (r() < 0.75 ? pick(valid) : pick(malformed))());
+    if (process.env.TDX_FUZZ_TRACE) process.stderr.write(`batch ${batch}: ${sent.map(([c]) => c).join(' ')}\n`);
     await Promise.all(sent.map(async ([cmd, args]) => {
       try { await d.dc.customRequest(cmd, args); answered++; } catch (e) {
         const m = (e as Error).message;

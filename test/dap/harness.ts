@@ -46,7 +46,7 @@ export class Dap {
   private cursors = new Map<string, number>();
 
   constructor() {
-    this.dc = new DebugClient('node', ADAPTER, 'tdx', { stdio: 'pipe' } as never);
+    this.dc = new DebugClient('node', ADAPTER, 'tdx', { stdio: 'pipe' } as never, !!process.env.TDX_DAP_STDERR);
     this.dc.defaultTimeout = 10_000;
     // Every message in arrival order ("response next", "event stopped"), to check that a run
     // request's response precedes the stop it causes.
