@@ -3,6 +3,7 @@
 
 import { benchLoop } from './loop';
 import { benchAssemble } from './assemble';
+import { benchMatrix } from './matrix';
 
 async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
@@ -18,6 +19,11 @@ async function main(): Promise<void> {
   const asm = await benchAssemble();
   results.assemble = asm;
   log(`assemble: a generated 5,000-line file in ${asm.ms} ms (target < 200 ms); gcc -c on the same file ${asm.gccMs} ms`);
+
+  const mx = await benchMatrix(log);
+  results.matrix = mx.matrix;
+  results.stepBack = mx.stepBack;
+  log(`matrix: ${mx.matrix.scenariosPerSecond} scenarios/s (target ≥ 1,000); step back median ${mx.stepBack.medianMs} ms with 10M instructions of history (target < 10 ms), ${Math.round(mx.stepBack.bytesPerMillionInstructions / 1024)} KiB per million instructions`);
 
   if (json) console.log(JSON.stringify(results));
 }

@@ -61,5 +61,3 @@ export async function benchMatrix(log: (s: string) => void = () => {}): Promise<
     `${Math.round(bytesPerMillionInstructions / 1024)} KiB per million instructions; recording ran at ${(history / recordMs / 1000).toFixed(0)} MIPS vs ${(history / plainMs / 1000).toFixed(0)} MIPS unrecorded`);
   return { matrix: { scenariosPerSecond }, stepBack: { medianMs, bytesPerMillionInstructions } };
 }
-
-if (require.main === module) benchMatrix(console.log).then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });
