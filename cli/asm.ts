@@ -86,6 +86,7 @@ function summary(image: Image): string {
 
 /** Runs `tdxdbg asm` with the arguments after `asm`; resolves to the exit code. */
 export async function asmCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(USAGE + '\n'); return 0; }
   const args = parseArgs(argv);
   if (typeof args === 'string') {
     process.stderr.write(`tdxdbg asm: ${args}\n${USAGE}\n`);
