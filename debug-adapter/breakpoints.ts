@@ -71,7 +71,8 @@ export class Breakpoints {
   rebind(target: Target): void {
     this.target = target;
     for (const a of target.callSites.keys()) target.addBp(a);
-    for (const bp of this.all()) { bp.addresses = []; bp.resolve(target); }
+    // A restarted program counts hits from zero again.
+    for (const bp of this.all()) { bp.addresses = []; bp.hits = 0; bp.resolve(target); }
   }
 
   private all(): UserBp[] {

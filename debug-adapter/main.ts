@@ -12,8 +12,6 @@ function main(argv: string[]): void {
     const srv = createServer((socket) => {
       const s = new TdxDebugSession(false, true);
       s.setRunAsServer(true);
-      s.removeAllListeners('error');
-      s.on('error', (e: { body?: unknown }) => process.stderr.write(`tdx debug adapter: ${String(e.body ?? e)}\n`));
       s.start(socket, socket);
       socket.on('error', () => socket.destroy());
     });
@@ -24,10 +22,6 @@ function main(argv: string[]): void {
     return;
   }
   const s = new TdxDebugSession(false);
-  // The protocol layer reports unparsable input as an 'error' event, and the base class shuts
-  // the process down on it: one bad message from a client must not end the session.
-  s.removeAllListeners('error');
-  s.on('error', (e: { body?: unknown }) => process.stderr.write(`tdx debug adapter: ${String(e.body ?? e)}\n`));
   process.on('SIGTERM', () => s.shutdown());
   // Nothing may reach stdout but the protocol: console.log from a bug would corrupt the stream.
   console.log = (...a: unknown[]) => process.stderr.write(a.map(String).join(' ') + '\n');

@@ -312,9 +312,9 @@ export class Runner {
 
   private terminal(r: SessionStop, vector: number | undefined): Outcome {
     const t = this.target;
-    const last = t.lastCall();
-    const call = r.call ?? (last && (last.address === r.address || last.fault) && vector !== undefined ? last : undefined);
-    if (!this.bps.onTerminal(vector, call ?? last)) {
+    // The last call explains most terminal stops (a panic after a failed TDCALL, a fault at a call).
+    const call = r.call ?? t.lastCall();
+    if (!this.bps.onTerminal(vector, call)) {
       return { kind: 'end', message: r.message, exitCode: 1, category: 'stderr' };
     }
     const name = vector !== undefined ? `${VECTOR_TEXT[vector] ?? `vector ${vector}`}${r.errorCode !== undefined ? `(${r.errorCode})` : ''}` : r.reason;

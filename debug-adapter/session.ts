@@ -82,6 +82,10 @@ export class TdxDebugSession extends DebugSession {
 
   constructor(debuggerLinesAndColumnsStartAt1?: boolean, isServer?: boolean) {
     super(debuggerLinesAndColumnsStartAt1, isServer);
+    // The protocol layer reports unparsable input as an 'error' event and the base class shuts
+    // the process down on it: one bad message from a client must not end the session.
+    this.removeAllListeners('error');
+    this.on('error', (e: { body?: unknown }) => process.stderr.write(`tdx debug adapter: ${String(e.body ?? e)}\n`));
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     this.handlers = {
@@ -107,10 +111,10 @@ export class TdxDebugSession extends DebugSession {
       source: (a) => this.source(a as unknown as DebugProtocol.SourceArguments),
       loadedSources: () => ({ sources: [...this.need().t.session.image.sources.keys()].map((f) => this.need().t.source(f)) }),
       modules: () => this.modules(),
-      continue: (a) => this.resume(a, () => this.runner!.continue()),
-      next: (a) => this.resume(a, () => this.runner!.step('next', (a as unknown as DebugProtocol.NextArguments).granularity)),
-      stepIn: (a) => this.resume(a, () => this.runner!.step('stepIn', (a as unknown as DebugProtocol.StepInArguments).granularity)),
-      stepOut: (a) => this.resume(a, () => this.runner!.step('stepOut' as StepKind, (a as unknown as DebugProtocol.StepOutArguments).granularity)),
+      continue: (_a, r) => this.resume(r.seq, () => this.runner!.continue()),
+      next: (a, r) => this.resume(r.seq, () => this.runner!.step('next', (a as unknown as DebugProtocol.NextArguments).granularity)),
+      stepIn: (a, r) => this.resume(r.seq, () => this.runner!.step('stepIn', (a as unknown as DebugProtocol.StepInArguments).granularity)),
+      stepOut: (a, r) => this.resume(r.seq, () => this.runner!.step('stepOut' as StepKind, (a as unknown as DebugProtocol.StepOutArguments).granularity)),
       pause: () => this.pause(),
       restart: (a) => this.restart(a as unknown as DebugProtocol.RestartArguments),
       terminate: () => this.terminate(),
@@ -230,12 +234,11 @@ export class TdxDebugSession extends DebugSession {
   }
 
   /** continue / next / stepIn / stepOut: answer, then run. */
-  private resume(args: Args, work: () => Promise<Outcome>, seq = -1): DebugProtocol.ContinueResponse['body'] | undefined {
+  private resume(seq: number, work: () => Promise<Outcome>): DebugProtocol.ContinueResponse['body'] | undefined {
     this.need();
     if (this.state === 'running') throw silentError(ErrorCode.NotStopped, 'the program is already running');
     if (this.state === 'ended') throw silentError(ErrorCode.NotRunning, 'the program has ended (restart to run it again)');
     if (this.state === 'configuring') throw silentError(ErrorCode.NotStopped, 'configuration is not done yet');
-    void args;
     this.startRun(seq, work);
     return { allThreadsContinued: true };
   }
@@ -268,6 +271,8 @@ export class TdxDebugSession extends DebugSession {
     }
     this.state = 'stopped';
     this.lastStop = o.stop;
+    // Where the kernel would oops or panic, the message belongs in the Debug Console too.
+    if (o.stop.exception?.breakMode === 'unhandled' && o.stop.text) this.log(o.stop.text + '\n', 'stderr');
     this.vars!.onStop();
     const ev = new StoppedEvent(o.stop.reason, THREAD_ID) as DebugProtocol.StoppedEvent;
     ev.body.description = o.stop.description;

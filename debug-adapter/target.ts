@@ -38,6 +38,8 @@ export class Target {
   readonly callSites = new Map<bigint, 'tdcall' | 'seamcall'>();
   private readonly insnCache = new Map<Flavor, ImageInsn[]>();
   private readonly sourceRefs = new Map<string, number>();
+  /** Whether a source file exists on disk (asked once: stack traces ask on every stop). */
+  private readonly onDisk = new Map<string, boolean>();
   private readonly sourcePaths = new Map<number, string>();
   /** Machine breakpoints are shared by user breakpoints, call sites and stepping targets. */
   private readonly bpRefs = new Map<bigint, number>();
@@ -62,9 +64,13 @@ export class Target {
       prev = keys;
       prevEnd = e.address + BigInt(e.length);
     }
-    for (const i of this.instructions('att')) {
-      const m = /^(tdcall|seamcall)\b/.exec(i.text);
-      if (m) this.callSites.set(i.address, m[1] as 'tdcall' | 'seamcall');
+    // Every instruction of the program has a line entry; decoding them (no text formatting)
+    // finds the TDX call sites cheaply, and the decodes are cached for execution anyway.
+    for (const e of this.sorted) {
+      try {
+        const m = session.machine.insnAt(toNumberAddress(e.address)).mnemonic;
+        if (m === 'tdcall' || m === 'seamcall') this.callSites.set(e.address, m);
+      } catch { /* not executable: data described by a line */ }
     }
   }
 
@@ -109,7 +115,9 @@ export class Target {
 
   /** A DAP Source: the path when the file is on disk, else a reference to the text the Image holds. */
   source(file: string): DebugProtocol.Source {
-    if (!file.startsWith('<') && existsSync(file)) return { name: basename(file), path: file };
+    let onDisk = this.onDisk.get(file);
+    if (onDisk === undefined) this.onDisk.set(file, (onDisk = !file.startsWith('<') && existsSync(file)));
+    if (onDisk) return { name: basename(file), path: file };
     let ref = this.sourceRefs.get(file);
     if (ref === undefined) {
       ref = this.sourceRefs.size + 1;

@@ -154,6 +154,17 @@ test('hit conditions and conditions on a loop line; logpoints print without stop
   await d.close();
 });
 
+test('logpoint interpolation names the leaf and reads struct fields', async () => {
+  const d = await Dap.start();
+  await d.launch(GUEST, async (x) => {
+    await x.dc.setBreakpointsRequest({ source: { path: HYPERCALL }, breakpoints: [{ line: TDCALL_LINE, logMessage: 'call {leaf} sub={subfunction} r11={args.r11} rax={rax:x} rcx={rcx:d} {{literal}}' }] });
+  });
+  await d.next('terminated');
+  // RCX = TDVMCALL_EXPOSE_REGS_MASK = 0xffcc = 65484.
+  assert.match(d.output(), /call TDG\.VP\.VMCALL sub=MapGPA r11=0x10001 rax=0x0 rcx=65484 \{literal\}\n/);
+  await d.close();
+});
+
 test('data breakpoints: a struct field (write and read), a register pointee, an address range', async () => {
   const d = await Dap.start();
   await d.launch({ ...GUEST, stopOnEntry: true });

@@ -91,3 +91,30 @@ test('requests before launch and unknown requests are answered with errors', asy
   assert.match(await d.fails(d.dc.stepBackRequest({ threadId: 1 })), /step back is not available/);
   await d.close();
 });
+
+test('--server=PORT serves DAP on 127.0.0.1 (one session per connection)', async () => {
+  const { spawn } = await import('node:child_process');
+  const { DebugClient } = await import('@vscode/debugadapter-testsupport');
+  const { ADAPTER } = await import('./harness');
+  const proc = spawn(process.execPath, [ADAPTER, '--server=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    const port = await new Promise<number>((res, rej) => {
+      let err = '';
+      proc.stderr!.on('data', (b: Buffer) => { err += b; const m = /listening on 127\.0\.0\.1:(\d+)/.exec(err); if (m) res(Number(m[1])); });
+      proc.on('exit', () => rej(new Error(`adapter exited: ${err}`)));
+    });
+    const dc = new DebugClient('node', ADAPTER, 'tdx');
+    await dc.start(port);
+    const caps = (await dc.initializeRequest({ adapterID: 'tdx' })).body!;
+    assert.equal(caps.supportsConfigurationDoneRequest, true);
+    const init = dc.waitForEvent('initialized');
+    await dc.launchRequest({ ...GUEST, stopOnEntry: true } as never);
+    await init;
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    assert.equal((await stopped).body.reason, 'entry');
+    await dc.stop();
+  } finally {
+    proc.kill();
+  }
+});

@@ -125,12 +125,37 @@ test('pause is answered within 50 ms while code runs; breakpoints set while runn
   await d.close();
 });
 
+test('cancel of a running request stops the run like pause', async () => {
+  const d = await Dap.start();
+  await d.launch({ ...SPIN, stopOnEntry: true });
+  await d.stopped();
+  await d.dc.continueRequest({ threadId: 1 });
+  await new Promise((r) => setTimeout(r, 30));
+  await d.dc.customRequest('cancel', {});
+  const s = await d.stopped();
+  assert.equal(s.body.reason, 'pause');
+  await d.close();
+});
+
 test('runaway code ends in a stop at the instruction limit', async () => {
   const d = await Dap.start();
   await d.launch({ ...SPIN, maxInstructions: 300_000 });
   const s = await d.stopped();
   assert.equal(s.body.reason, 'exception');
   assert.match(s.body.text!, /instruction limit of 300,000 reached at spin.*maxInstructions/);
+  await d.close();
+});
+
+test('runaway recursion into the stack guard page ends in an unhandled #PF stop', async () => {
+  const d = await Dap.start();
+  await d.launch({ ...STEPPER, entry: 'recurse' });
+  const s = await d.stopped();
+  assert.equal(s.body.reason, 'exception');
+  assert.match(s.body.text!, /unhandled #PF .*kernel stack overflow \(guard page hit\)/);
+  // 16 KiB of stack, 8 bytes per return address: about 2048 frames deep.
+  const total = (await d.dc.stackTraceRequest({ threadId: 1, startFrame: 0, levels: 1 })).body.totalFrames!;
+  assert.ok(total > 2000 && total < 2100, `${total} frames`);
+  assert.equal((await d.dc.exceptionInfoRequest({ threadId: 1 })).body.breakMode, 'unhandled');
   await d.close();
 });
 

@@ -32,6 +32,8 @@ test('#UD on SEAMCALL with CR4.VMXE clear stops before the fixup; continuing ret
   // TDX_SEAMCALL_UD → -EACCES (-13), as sc_retry_prerr() maps it.
   assert.equal((await d.next('exited')).body.exitCode, -13);
   assert.match(d.output(), /#UD at 0x[0-9a-f]+ fixed up by the exception table/);
+  // tdx_sys_init's printk: TDH.SYS.INIT is leaf 0x21, TDX_SEAMCALL_UD = TDX_SW_ERROR | 6.
+  assert.match(d.output(), /SEAMCALL \(0x0000000000000021\) failed: 0x8000ff0000000006/);
   await d.close();
 });
 
@@ -69,6 +71,19 @@ test('tdx-error-status and injected stop after a call whose status was injected'
   }
 });
 
+test('an injected #GP on SEAMCALL stops for the injected filter before the fixup, then resumes through it', async () => {
+  const d = await withFilters({ ...HOST, faults: ['seamcall:TDH.SYS.INIT=#GP(0)'] }, [{ filterId: 'injected', condition: 'leaf == TDH.SYS.INIT' }]);
+  const s = await d.stopped();
+  assert.equal(s.body.description, 'SEAMCALL TDH.SYS.INIT: #GP(0)');
+  const info = (await d.dc.exceptionInfoRequest({ threadId: 1 })).body;
+  assert.equal(info.exceptionId, 'injected');
+  assert.match(info.details!.fullTypeName!, /injected by fault rule 'seamcall:TDH\.SYS\.INIT=#GP\(0\)'/);
+  await d.dc.continueRequest({ threadId: 1 });
+  // TDX_SEAMCALL_GP → -EOPNOTSUPP (-95).
+  assert.equal((await d.next('exited')).body.exitCode, -95);
+  await d.close();
+});
+
 test('unhandled (default on): the panic path stops as an exception; off: the session ends', async () => {
   const d = await Dap.start();
   await d.launch({ ...GUEST, faults: [FAIL] });
@@ -79,6 +94,8 @@ test('unhandled (default on): the panic path stops as an exception; off: the ses
   const info = (await d.dc.exceptionInfoRequest({ threadId: 1 })).body;
   assert.equal(info.breakMode, 'unhandled');
   assert.equal(info.exceptionId, 'unhandled');
+  assert.match(info.details!.fullTypeName!, /injected by fault rule 'tdcall:TDG\.VP\.VMCALL@1=status:TDX_OPERAND_INVALID'/);
+  assert.match(d.output(), /Kernel panic - not syncing/);
   assert.match(d.output(), /injected by 'tdcall:TDG\.VP\.VMCALL@1=status:TDX_OPERAND_INVALID'/);
   await d.close();
   const e = await withFilters({ ...GUEST, faults: [FAIL] }, []);
