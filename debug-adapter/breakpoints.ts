@@ -21,7 +21,7 @@ export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
   { filter: '#PF', label: '#PF page fault', description: 'Stop at a page fault, also when the exception table fixes it up', supportsCondition: true, conditionDescription: 'e.g. cr2 == 0' },
   { filter: 'vmfailinvalid', label: 'SEAMCALL VMfailInvalid', description: 'Stop after a SEAMCALL that failed with VMfailInvalid (no TDX module)', supportsCondition: true, conditionDescription: 'e.g. leaf == TDH.SYS.INIT' },
   { filter: 'tdx-error-status', label: 'TDX error status', description: 'Stop after a TDCALL/SEAMCALL that returned a non-zero status in RAX', supportsCondition: true, conditionDescription: 'e.g. status == TDX_OPERAND_INVALID' },
-  { filter: 'injected', label: 'Injected faults', description: 'Stop where a fault-plan rule changed a call', supportsCondition: true, conditionDescription: 'e.g. leaf == TDG.VP.VMCALL' },
+  { filter: 'injected', label: 'Injected faults', description: 'Stop where a fault-plan rule changed a call (on by default: a fault you asked for is one you want to see)', default: true, supportsCondition: true, conditionDescription: 'e.g. leaf == TDG.VP.VMCALL' },
   { filter: 'unhandled', label: 'Unhandled exceptions, panics, fatal errors', description: 'Stop where the kernel would oops or panic, or the TD stops; off: the session ends there', default: true, supportsCondition: true, conditionDescription: 'e.g. vector == 13' },
 ];
 
@@ -61,7 +61,7 @@ export class Breakpoints {
   private instructions: UserBp[] = [];
   private data: UserBp[] = [];
   /** Exception filter id → condition (empty string: no condition). */
-  readonly filters = new Map<string, string>([['unhandled', '']]);
+  readonly filters = new Map<string, string>([['unhandled', ''], ['injected', '']]);
 
   constructor(private target: Target, private readonly log: (text: string, category?: string) => void) {
     for (const a of target.callSites.keys()) target.addBp(a);

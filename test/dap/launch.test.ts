@@ -19,7 +19,8 @@ test('initialize advertises the capabilities of dap-capabilities.md (no step bac
   }
   assert.notEqual(caps.supportsStepBack, true);
   assert.deepEqual(caps.exceptionBreakpointFilters!.map((f) => f.filter), ['#UD', '#GP', '#PF', 'vmfailinvalid', 'tdx-error-status', 'injected', 'unhandled']);
-  assert.deepEqual(caps.exceptionBreakpointFilters!.filter((f) => f.default).map((f) => f.filter), ['unhandled']);
+  // On by default: unhandled exceptions/panics, and the faults the user injected on purpose.
+  assert.deepEqual(caps.exceptionBreakpointFilters!.filter((f) => f.default).map((f) => f.filter), ['injected', 'unhandled']);
   assert.ok(caps.exceptionBreakpointFilters!.every((f) => f.supportsCondition));
   assert.deepEqual(caps.completionTriggerCharacters, ['.', '[', '$']);
   await d.close();

@@ -87,6 +87,10 @@ test('an injected #GP on SEAMCALL stops for the injected filter before the fixup
 test('unhandled (default on): the panic path stops as an exception; off: the session ends', async () => {
   const d = await Dap.start();
   await d.launch({ ...GUEST, faults: [FAIL] });
+  // The injected status stops first (the 'injected' filter is on by default), then the panic.
+  const first = await d.stopped();
+  assert.match(first.body.text!, /injected by 'tdcall:TDG\.VP\.VMCALL@1=status:TDX_OPERAND_INVALID'/);
+  await d.dc.continueRequest({ threadId: 1 });
   const s = await d.stopped();
   assert.equal(s.body.reason, 'exception');
   // __tdx_hypercall_failed() panics with this text (arch/x86/coco/tdx/tdx.c).
@@ -111,6 +115,9 @@ test('tdx/injectFault arms a rule for the next call; tdx/calls returns the timel
   assert.match(await d.fails(d.dc.customRequest('tdx/injectFault', { rule: 'tdcall:NOPE=status:0' })), /fault rule "tdcall:NOPE=status:0"/);
   const r = (await d.dc.customRequest('tdx/injectFault', { rule: 'tdcall:TDG.VP.VMCALL=status:TDX_OPERAND_INVALID' })).body;
   assert.equal(r.rule, 'tdcall:TDG.VP.VMCALL=status:TDX_OPERAND_INVALID');
+  await d.dc.continueRequest({ threadId: 1 });
+  const injected = await d.stopped();
+  assert.match(injected.body.text!, /injected by 'tdcall:TDG\.VP\.VMCALL=status:TDX_OPERAND_INVALID'/);
   await d.dc.continueRequest({ threadId: 1 });
   const s = await d.stopped();
   assert.match(s.body.text!, /Kernel panic/);
