@@ -91,9 +91,17 @@ export async function dapDemoCommand(_argv: string[]): Promise<number> {
     out('> continue');
     await dc.continueRequest({ threadId: 1 });
     showStop(await nextStop());
-    out('> continue (the TDCALL now fails: tdx_hypercall takes its panic path)');
+    out('> continue (the TDCALL now fails; the "injected" exception filter stops right after it)');
     await dc.continueRequest({ threadId: 1 });
-    const panic = await nextStop();
+    const injected = await nextStop();
+    showStop(injected);
+    if (injected) {
+      const rax = (await dc.evaluateRequest({ expression: 'rax', context: 'watch', frameId: (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0].id })).body.result;
+      out(`  rax = ${rax}`);
+      out('> continue (tdx_hypercall sees RAX != 0 and takes its panic path)');
+      await dc.continueRequest({ threadId: 1 });
+    }
+    const panic = injected ? await nextStop() : undefined;
     showStop(panic);
     if (panic) {
       const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;

@@ -1,12 +1,13 @@
-// `tdxdbg demo` (`npm run demo`): the bundled examples run on the emulated platform, showing
-// what the debugger sees — the call trace with decoded statuses, the struct overlay after the
-// call, and what an injected fault or a misconfigured platform does to the same code.
+// `tdxdbg demo` (`npm run demo`): a DAP session on the bundled example against the real adapter
+// process; `--tour`: the examples on the emulated platform under several configurations — the
+// call trace with decoded statuses, the struct overlay, what a fault or a misconfigured platform does.
 
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Session } from '../emulator/session/session';
 import type { LaunchConfig } from '../emulator/session/config';
 import { runText, loadSession } from './run';
+import { dapDemoCommand } from './dapDemo';
 
 /** The examples folder beside the CLI (dist/../examples) or in the source tree. */
 export function examplesDir(): string {
@@ -38,7 +39,17 @@ function describe(c: LaunchConfig): string {
   return parts.join(' ');
 }
 
-export async function demoCommand(_argv: string[]): Promise<number> {
+/**
+ * `tdxdbg demo`: a debugging session on the bundled example driven over DAP against the real
+ * adapter process (what an editor would show); `--tour` instead runs the examples under several
+ * platforms and faults and prints each trace.
+ */
+export async function demoCommand(argv: string[]): Promise<number> {
+  if (!argv.includes('--tour')) return dapDemoCommand(argv);
+  return tour();
+}
+
+async function tour(): Promise<number> {
   const dir = examplesDir();
   const guest = join(dir, 'hypercall.S'), host = join(dir, 'seamcall.S');
   const mapGpa: LaunchConfig['args'] = [{ struct: 'tdx_module_args', init: { r11: 'TDVMCALL_MAP_GPA', r12: '0x100000', r13: '0x2000' } }];

@@ -16,7 +16,8 @@ commands:
   run FILE --entry SYMBOL [...]   call SYMBOL on the emulated TDX platform and report what happened
   matrix FILE --entry SYMBOL [...] run every TDX call site under every applicable fault
   asm FILE [...]                  assemble a kernel-style .S file with the built-in assembler
-  demo                            run the bundled examples and show what the debugger sees
+  demo [--tour]                   a debugging session on the bundled example over DAP (--tour: the
+                                  examples under several platforms and faults)
 
 'tdxdbg <command> --help' describes a command's options.`;
 

@@ -4,6 +4,7 @@
 import { benchLoop } from './loop';
 import { benchAssemble } from './assemble';
 import { benchMatrix } from './matrix';
+import { benchDap } from './dap';
 
 async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
@@ -19,6 +20,12 @@ async function main(): Promise<void> {
   const asm = await benchAssemble();
   results.assemble = asm;
   log(`assemble: a generated 5,000-line file in ${asm.ms} ms (target < 200 ms); gcc -c on the same file ${asm.gccMs} ms`);
+
+  const dap = await benchDap();
+  Object.assign(results, dap);
+  log(`dap: launch → stopped on entry ${dap.dapLaunch.ms} ms (target < 300 ms), adapter RSS ${dap.dapLaunch.rssMb} MB (target < 120 MB)`);
+  log(`dap: step round trip median ${dap.dapStep.medianMs} ms (target < 1 ms); gdb + qemu-x86_64 -g stepi: ${dap.dapStep.gdbQemuMedianMs ?? 'n/a'} ms`);
+  log(`dap: continue to a breakpoint 10M instructions away ${dap.dapContinue10M.ms} ms`);
 
   const mx = await benchMatrix(log);
   results.matrix = mx.matrix;

@@ -140,10 +140,3 @@ export async function benchDap(): Promise<{ dapLaunch: { ms: number; rssMb: numb
 }
 
 /** `node out/test/bench/dap.js`: the figures alone, with their targets. */
-if (require.main === module) {
-  benchDap().then((r) => {
-    console.log(`dap launch → stopped on entry: ${r.dapLaunch.ms} ms (target < 300 ms), adapter RSS ${r.dapLaunch.rssMb} MB (target < 120 MB)`);
-    console.log(`dap step round trip (next → stopped → stackTrace → scopes → variables): median ${r.dapStep.medianMs} ms (target < 1 ms); gdb + qemu-x86_64 -g stepi + 2 registers: ${r.dapStep.gdbQemuMedianMs ?? 'n/a'} ms`);
-    console.log(`dap continue to a breakpoint 10M instructions away: ${r.dapContinue10M.ms} ms`);
-  }, (e) => { console.error(e); process.exit(1); });
-}
