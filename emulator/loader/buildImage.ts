@@ -51,6 +51,10 @@ export async function buildImage(entryFile: string, opts: BuildOptions = {}): Pr
   if (opts.asmOffsets) {
     const r = loadAsmOffsets(opts.asmOffsets, common);
     diagnostics.push(...r.diagnostics);
+    if (r.symbols.size === 0 && !r.diagnostics.some((d) => d.severity === 'error')) {
+      diagnostics.push({ severity: 'warning', location: { file: opts.asmOffsets, line: 1, column: 1 },
+        message: 'no OFFSET()/DEFINE()/BLANK() calls found: write them as the kernel does, with #include <linux/kbuild.h> (our built-in one leaves the macros for us to read) rather than your own macro definitions' });
+    }
     asmOffsets = r.symbols;
     for (const [k, v] of r.decls.structs) structs.set(k, v);
   }
