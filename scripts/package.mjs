@@ -39,7 +39,8 @@ if (!existsSync(join(root, 'dist/iced_x86_bg.wasm'))) fail('build', 'dist/iced_x
 
 // 2. Package.
 const vsceArgs = ['--yes', VSCE, 'package', '--no-dependencies', '--out', out];
-if (!pkg.repository) vsceArgs.push('--allow-missing-repository');
+// No public repository to rebase README links on: keep them relative (docs/ is packaged).
+if (!pkg.repository) vsceArgs.push('--allow-missing-repository', '--no-rewrite-relative-links');
 if (!['LICENSE', 'LICENSE.md', 'LICENSE.txt'].some((f) => existsSync(join(root, f)))) vsceArgs.push('--skip-license');
 rmSync(out, { force: true });
 run('vsce package', 'npx', vsceArgs, { env: { ...process.env, npm_config_yes: 'true', npm_config_update_notifier: 'false' } });

@@ -276,6 +276,21 @@ export class VSCodeSession {
   async variables(scope: string): Promise<VariableRow[]> {
     await this.showRunAndDebug();
     const view = this.page.locator('.debug-variables');
+    // The list is virtualised: only rows in sight exist. Scroll to the top and fold every other
+    // expanded scope so the one we want is on screen.
+    const list = view.locator('.monaco-list').first();
+    if (await list.count()) {
+      await list.hover();
+      await this.page.mouse.wheel(0, -100_000);
+      for (let k = 0; k < 6; k++) {
+        const open = view.locator('.monaco-list-row[aria-expanded="true"]', { has: this.page.locator('.scope') });
+        const texts = await open.allInnerTexts();
+        const other = texts.findIndex((t) => !t.includes(scope));
+        if (other < 0) break;
+        await open.nth(other).click();
+        await this.page.waitForTimeout(100); // let the tree re-render before looking again
+      }
+    }
     const scopeRow = view.locator('.monaco-list-row', { has: this.page.locator('.scope', { hasText: scope }) }).first();
     await scopeRow.waitFor({ timeout: T.debug }).catch(async () => {
       throw new Error(`Variables has no scope "${scope}"; it shows ${JSON.stringify(await view.locator('.monaco-list-row').allInnerTexts())}`);
