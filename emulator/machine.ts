@@ -533,36 +533,19 @@ export class Machine implements SystemHooks {
 
   /** The complete state: registers, flags, control registers, MSRs, memory and its permissions. */
   snapshot(): MachineSnapshot {
-    const c = this.cpu;
     const pages = new Map<number, { data: Uint8Array; perms: number; region: string }>();
     for (const [k, p] of this.mem.pages) pages.set(k, { data: p.data.slice(), perms: p.perms, region: p.region });
-    return {
-      r: c.r.slice(), rip: c.rip, flags: c.flags, fop: c.fop, fsz: c.fsz,
-      lazy: [c.faLo, c.faHi, c.fbLo, c.fbHi, c.frLo, c.frHi, c.fcf],
-      fsBase: c.fsBase, gsBase: c.gsBase, cr: [c.cr0, c.cr2, c.cr3, c.cr4, c.efer], cpl: c.cpl,
-      icount: c.icount, stiShadowUntil: c.stiShadowUntil, repPending: c.repPending,
-      msrs: new Map(c.msrs), shadow: [c.ssRet.slice(), c.ssTarget.slice(), c.ssSp.slice()], ssN: c.ssN,
-      pages,
-    };
+    return { ...this.captureCpu(), pages };
   }
 
   restore(s: MachineSnapshot): void {
-    const c = this.cpu;
-    c.r.set(s.r); c.rip = s.rip; c.flags = s.flags; c.fop = s.fop; c.fsz = s.fsz;
-    [c.faLo, c.faHi, c.fbLo, c.fbHi, c.frLo, c.frHi, c.fcf] = s.lazy;
-    c.fsBase = s.fsBase; c.gsBase = s.gsBase;
-    [c.cr0, c.cr2, c.cr3, c.cr4, c.efer] = s.cr;
-    c.cpl = s.cpl; this.mem.user = c.cpl === 3;
-    c.icount = s.icount; c.stiShadowUntil = s.stiShadowUntil; c.repPending = s.repPending;
-    c.msrs.clear(); for (const [k, v] of s.msrs) c.msrs.set(k, v);
-    c.ssRet.set(s.shadow[0]); c.ssTarget.set(s.shadow[1]); c.ssSp.set(s.shadow[2]); c.ssN = s.ssN;
+    this.restoreCpu(s);
     this.mem.pages.clear();
     for (const [k, p] of s.pages) {
       const page = new Page(p.perms, p.region);
       page.data.set(p.data);
       this.mem.pages.set(k, page);
     }
-    this.mem.watchHits = [];
     const watches = [...this.mem.watches];
     this.mem.clearWatches();
     for (const w of watches) this.mem.addWatch(w);
