@@ -37,6 +37,12 @@ interface UserBp {
   hitCondition?: string;
   logMessage?: string;
   hits: number;
+  /**
+   * Positions (instruction counts) where the condition held, per time-travel branch, ascending:
+   * the hit count at a position is its index + 1, so replaying or reverse-continuing through
+   * history counts exactly as the forward run did.
+   */
+  hitLog: Map<number, number[]>;
   addresses: bigint[];
   /** TDX pseudo-names: does the call about to execute match? */
   match?: (t: Target) => boolean;
@@ -62,6 +68,8 @@ export class Breakpoints {
   private data: UserBp[] = [];
   /** Exception filter id → condition (empty string: no condition). */
   readonly filters = new Map<string, string>([['unhandled', ''], ['injected', '']]);
+  /** The time-travel branch whose hit logs count (0: the launch's history). */
+  private branch = 0;
 
   constructor(private target: Target, private readonly log: (text: string, category?: string) => void) {
     for (const a of target.callSites.keys()) target.addBp(a);
@@ -72,7 +80,8 @@ export class Breakpoints {
     this.target = target;
     for (const a of target.callSites.keys()) target.addBp(a);
     // A restarted program counts hits from zero again.
-    for (const bp of this.all()) { bp.addresses = []; bp.hits = 0; bp.resolve(target); }
+    this.branch = 0;
+    for (const bp of this.all()) { bp.addresses = []; bp.hits = 0; bp.hitLog.clear(); bp.resolve(target); }
   }
 
   private all(): UserBp[] {
@@ -88,7 +97,7 @@ export class Breakpoints {
 
   private make(kind: BpKind, label: string, opts: { condition?: string; hitCondition?: string; logMessage?: string }, resolve: (bp: UserBp, t: Target) => DebugProtocol.Breakpoint): { bp: UserBp; result: DebugProtocol.Breakpoint } {
     const bp: UserBp = {
-      id: nextId++, kind, label, hits: 0, addresses: [],
+      id: nextId++, kind, label, hits: 0, hitLog: new Map(), addresses: [],
       condition: opts.condition?.trim() || undefined, hitCondition: opts.hitCondition?.trim() || undefined, logMessage: opts.logMessage || undefined,
       resolve: () => ({ verified: false }),
     };
@@ -277,13 +286,72 @@ export class Breakpoints {
         }
         if (!ok) continue;
       }
-      bp.hits++;
+      bp.hits = this.countHit(bp);
       if (bp.hitCondition && !hitConditionMet(bp.hitCondition, bp.hits)) continue;
       if (bp.logMessage) { this.log(interpolate(ev, bp.logMessage) + '\n', 'console'); continue; }
       stopping.push(bp);
     }
     if (!stopping.length) return undefined;
     return { kind: stopping[0].kind, ids: stopping.map((b) => b.id), label: stopping[0].label };
+  }
+
+  /** Records a hit at the current position (once) and returns the hit count there. */
+  private countHit(bp: UserBp): number {
+    const pos = this.target.machine.instructionCount;
+    let log = bp.hitLog.get(this.branch);
+    if (!log) bp.hitLog.set(this.branch, (log = []));
+    let lo = 0, hi = log.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (log[mid] < pos) lo = mid + 1; else hi = mid; }
+    if (log[lo] !== pos) log.splice(lo, 0, pos);
+    return lo + 1;
+  }
+
+  // ---- reverse execution ----------------------------------------------------------------------
+
+  /**
+   * Reverse-continue, at a machine breakpoint in history: the breakpoints a forward run would
+   * have stopped at here (conditions evaluated in this state, hit counts from the hit log;
+   * logpoints never stop and print nothing when travelling back).
+   */
+  reverseAt(address: bigint): BpHit | undefined {
+    const t = this.target;
+    const here = this.all().filter((b) => b.kind !== 'data' && !b.logMessage && b.addresses.includes(address) && (!b.match || b.match(t)));
+    return this.decideQuietly(here, pseudoOf(t.pendingCall() ?? t.lastCall()));
+  }
+
+  /** Reverse-continue, after an access to watched memory in history (any data breakpoint whose condition holds). */
+  reverseWatch(): BpHit | undefined {
+    return this.decideQuietly(this.data.filter((b) => !b.logMessage), pseudoOf(this.target.lastCall()));
+  }
+
+  private decideQuietly(bps: UserBp[], pseudo: Pseudo): BpHit | undefined {
+    const stopping = bps.filter((bp) => {
+      if (bp.condition) {
+        try { if (new Evaluator(this.target, pseudo).evaluateInt(bp.condition) === 0n) return false; } catch { /* a failing condition stops, as forward */ }
+      }
+      const n = this.countHit(bp);
+      return !bp.hitCondition || hitConditionMet(bp.hitCondition, n);
+    });
+    if (!stopping.length) return undefined;
+    return { kind: stopping[0].kind, ids: stopping.map((b) => b.id), label: stopping[0].label };
+  }
+
+  /**
+   * Time travel moved to branch `id` (forked from `fork.parent` at `fork.at` when it is new):
+   * hit logs follow, and every hit count is re-read for the current position.
+   */
+  onBranch(id: number, fork?: { parent: number; at: number }): void {
+    for (const bp of this.all()) {
+      if (fork && !bp.hitLog.has(id)) bp.hitLog.set(id, (bp.hitLog.get(fork.parent) ?? []).filter((p) => p < fork.at));
+    }
+    this.branch = id;
+    this.onTravel();
+  }
+
+  /** After a jump in time: each breakpoint's hit count is the number of its hits before now. */
+  onTravel(): void {
+    const pos = this.target.machine.instructionCount;
+    for (const bp of this.all()) bp.hits = (bp.hitLog.get(this.branch) ?? []).filter((p) => p < pos).length;
   }
 
   /** A filter condition (pseudo-names from the call) holds, or there is none. */

@@ -58,6 +58,8 @@ export class Runner {
   aborted = false;
   private budget = 200_000;
   private pendingFault: { fault: CpuFault; insn: Insn; address: bigint; filter: string; call?: TdxCallEvent } | undefined;
+  /** Reverse-continue stopped before this position's fault: delivering it must not stop again. */
+  private passFaultAt: number | undefined;
   private deliver: ((f: CpuFault, i: Insn | undefined) => boolean) | undefined;
 
   constructor(private readonly target: Target, private readonly bps: Breakpoints) {
@@ -77,6 +79,7 @@ export class Runner {
       if (!insn || !original) return original ? original(fault, insn) : false;
       const at = fromNumberAddress(insn.addr);
       if (!this.target.session.extable.has(at)) return original(fault, insn);
+      if (this.passFaultAt === m.instructionCount) { this.passFaultAt = undefined; return original(fault, insn); }
       const last = this.target.lastCall();
       const call = last && last.address === at && last.icount === m.instructionCount ? last : undefined;
       const filter = this.bps.onFault(fault.vector, call);
@@ -84,6 +87,16 @@ export class Runner {
       this.pendingFault = { fault, insn, address: at, filter, call };
       return false;
     };
+  }
+
+  /**
+   * The debuggee travelled in time: a fault held back for the old position is gone (replay
+   * delivers faults itself). `stoppedBeforeFault`: the new position is a fault the user has
+   * just been shown (reverse-continue to an exception stop), so resuming delivers it silently.
+   */
+  travelled(stoppedBeforeFault?: number): void {
+    this.pendingFault = undefined;
+    this.passFaultAt = stoppedBeforeFault;
   }
 
   /** Delivers a fault the gate held back, when execution resumes at the faulting instruction. */
@@ -108,12 +121,19 @@ export class Runner {
       for (;;) {
         if (this.aborted) return { kind: 'end', message: '', exitCode: 0, category: 'console' };
         if (this.pauseRequested) return this.pauseStop();
-        if (this.pendingFault) { this.deliverPending(); continue; }
+        if (this.pendingFault) {
+          this.deliverPending();
+          const o = this.userBpAtRip();
+          if (o) return o;
+          continue;
+        }
         // A TDX call runs as a single step, so its event can be checked by the filters.
         if (t.callSites.has(t.rip)) {
           const o = this.stepOne();
           if (o) return o;
           if (until && this.reached(until)) return { kind: 'reached' };
+          const b = this.userBpAtRip();
+          if (b) return b;
           continue;
         }
         const t0 = performance.now();
@@ -128,7 +148,7 @@ export class Runner {
           case 'breakpoint': {
             if (until && this.reached(until)) return { kind: 'reached' };
             const hit = this.bps.atAddress(r.address);
-            if (hit) return this.bpStop(hit);
+            if (hit) return this.breakpointStop(hit);
             continue;
           }
           default: {
@@ -142,6 +162,17 @@ export class Runner {
     }
   }
 
+  /**
+   * After a single step inside a run: a breakpoint on the next instruction (right after a
+   * TDCALL, at a fixup) must stop, and Machine.run never stops on its first instruction.
+   */
+  private userBpAtRip(): Outcome | null {
+    const t = this.target;
+    if (!t.machine.hasBreakpoint(t.rip)) return null;
+    const hit = this.bps.atAddress(t.rip);
+    return hit ? this.breakpointStop(hit) : null;
+  }
+
   private reached(u: Until): boolean {
     return this.target.rip === u.address && (u.rsp === undefined || this.target.machine.getReg('rsp') === u.rsp);
   }
@@ -152,9 +183,11 @@ export class Runner {
     if (this.pendingFault) { this.deliverPending(); return null; }
     const site = t.callSites.get(t.rip);
     const before = t.session.calls.length;
+    // The fault of this call was reported before reverse-continue landed here: deliver it as a resume would.
+    const passing = this.passFaultAt === t.machine.instructionCount;
     const r = t.session.step();
     if (r) return this.stopOf(r);
-    if (site && t.session.calls.length > before) {
+    if (site && !passing && t.session.calls.length > before) {
       const ev = t.lastCall()!;
       const filter = this.bps.afterCall(ev);
       if (filter) return this.exceptionStop({ filter, name: ev.fault ?? (filter === 'tdx-error-status' ? `status ${ev.statusName ?? hex(ev.status ?? 0n)}` : 'injected'), message: `${callTitle(ev)} → ${callOutcome(ev)}`, injected: ev.injected, call: ev, breakMode: 'always' });
@@ -234,6 +267,7 @@ export class Runner {
   goto(address: bigint): StopInfo {
     this.target.machine.setReg('rip', address);
     this.pendingFault = undefined;
+    this.passFaultAt = undefined;
     return { reason: 'goto', description: `Jumped to ${this.target.session.describe(address)}` };
   }
 
@@ -263,14 +297,14 @@ export class Runner {
     return { kind: 'stop', stop: { reason: 'entry', description: `Paused on entry to ${this.target.session.entry.name}` } };
   }
 
-  private bpStop(hit: BpHit): Outcome {
+  breakpointStop(hit: BpHit): Outcome {
     const reason = hit.kind === 'source' ? 'breakpoint' : hit.kind === 'function' ? 'function breakpoint' : hit.kind === 'instruction' ? 'instruction breakpoint' : 'data breakpoint';
     const note = this.callNote();
     const what = hit.kind === 'source' ? `Breakpoint at ${hit.label}` : hit.kind === 'function' ? `Function breakpoint ${hit.label}` : `Instruction breakpoint at ${hit.label}`;
     return { kind: 'stop', stop: { reason, description: note ?? what, text: note ? what : undefined, hitBreakpointIds: hit.ids } };
   }
 
-  private exceptionStop(d: ExceptionDetail): Outcome {
+  exceptionStop(d: ExceptionDetail): Outcome {
     return { kind: 'stop', stop: { reason: 'exception', description: d.call ? `${callTitle(d.call)}: ${d.name}` : d.name, text: d.message, exception: d } };
   }
 
@@ -284,7 +318,7 @@ export class Runner {
       }
       case 'breakpoint': {
         const hit = this.bps.atAddress(r.address);
-        return hit ? this.bpStop(hit) : null;
+        return hit ? this.breakpointStop(hit) : null;
       }
       case 'budget': return null;
       case 'returned': {

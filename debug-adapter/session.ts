@@ -4,7 +4,7 @@
 // schedules (a run, a stop event) only after its response has gone out.
 
 import { basename } from 'node:path';
-import { DebugSession, Event, InitializedEvent, OutputEvent, Response, StoppedEvent, TerminatedEvent, ExitedEvent } from '@vscode/debugadapter';
+import { ContinuedEvent, DebugSession, Event, InitializedEvent, OutputEvent, Response, StoppedEvent, TerminatedEvent, ExitedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { PlatformEvent } from '../emulator/platform/events';
 import { formatCallLine } from '../emulator/platform/format';
@@ -20,6 +20,8 @@ import { Runner, type Outcome, type StepKind, type StopInfo } from './runControl
 import { stackTrace, type FrameInfo } from './stack';
 import type { Target } from './target';
 import { TDX_REQUESTS } from './tdxRequests';
+import { TimeTravel } from './timeTravel';
+import { TRAVEL_REQUESTS, type TravelHost } from './travelRequests';
 import { Variables } from './variables';
 
 const THREAD_ID = 1;
@@ -28,7 +30,7 @@ type State = 'idle' | 'configuring' | 'running' | 'stopped' | 'ended';
 type Args = Record<string, unknown>;
 type Handler = (args: Args, request: DebugProtocol.Request) => unknown;
 
-/** Capabilities (shared/reference/dap-capabilities.md: every "yes" except step back). */
+/** Capabilities (shared/reference/dap-capabilities.md: every "yes"). */
 export const CAPABILITIES: DebugProtocol.Capabilities = {
   supportsConfigurationDoneRequest: true,
   supportsFunctionBreakpoints: true,
@@ -41,7 +43,7 @@ export const CAPABILITIES: DebugProtocol.Capabilities = {
   exceptionBreakpointFilters: EXCEPTION_FILTERS,
   supportsExceptionFilterOptions: true,
   supportsExceptionInfoRequest: true,
-  supportsStepBack: false,
+  supportsStepBack: true,
   supportsSteppingGranularity: true,
   supportsDisassembleRequest: true,
   supportsReadMemoryRequest: true,
@@ -72,6 +74,8 @@ export class TdxDebugSession extends DebugSession {
   private bps?: Breakpoints;
   private runner?: Runner;
   private vars?: Variables;
+  /** Reverse execution of the current debuggee (a restart starts a new history). */
+  private tt?: TimeTravel;
   private run?: { promise: Promise<void>; requestSeq: number };
   private lastStop?: StopInfo;
   private readonly frames = new Map<number, FrameInfo>();
@@ -105,7 +109,7 @@ export class TdxDebugSession extends DebugSession {
       scopes: (a) => this.scopes(a as unknown as DebugProtocol.ScopesArguments),
       variables: (a) => this.variables(a as unknown as DebugProtocol.VariablesArguments),
       setVariable: (a) => this.setVariable(a as unknown as DebugProtocol.SetVariableArguments),
-      setExpression: (a) => this.afterWrite(setExpression(this.stopped().t, this.stopped().vars, a as unknown as DebugProtocol.SetExpressionArguments)),
+      setExpression: (a) => this.afterWrite(setExpression(this.stopped().t, this.stopped().vars, a as unknown as DebugProtocol.SetExpressionArguments), `${String(a.expression)} = ${String(a.value)}`),
       evaluate: (a) => this.evaluate(a as unknown as DebugProtocol.EvaluateArguments),
       completions: (a) => completions(this.stopped().t, a as unknown as DebugProtocol.CompletionsArguments, this.client.columnsStartAt1 !== false),
       source: (a) => this.source(a as unknown as DebugProtocol.SourceArguments),
@@ -126,12 +130,16 @@ export class TdxDebugSession extends DebugSession {
       readMemory: (a) => readMemory(this.stopped().t, a as unknown as DebugProtocol.ReadMemoryArguments),
       writeMemory: (a) => this.writeMemory(a as unknown as DebugProtocol.WriteMemoryArguments),
       cancel: (a) => this.cancel(a as unknown as DebugProtocol.CancelArguments),
-      stepBack: () => { throw userError(ErrorCode.Unsupported, 'step back is not available yet (reverse execution is a later issue)'); },
-      reverseContinue: () => { throw userError(ErrorCode.Unsupported, 'reverse continue is not available yet (reverse execution is a later issue)'); },
+      stepBack: (a) => { const tt = this.travel().tt; this.after.push(() => this.report(tt.step((a as unknown as DebugProtocol.StepBackArguments).granularity === 'instruction' ? 'instruction' : 'over'))); },
+      reverseContinue: () => { const tt = this.travel().tt; this.after.push(() => this.report(tt.reverseContinue())); },
     };
     for (const [cmd, h] of Object.entries(TDX_REQUESTS)) {
-      this.handlers[cmd] = (a) => { const x = this.need(); return h({ target: x.t, variables: x.vars, log: (s, c) => this.log(s, c) }, a); };
+      this.handlers[cmd] = (a) => {
+        const x = this.need();
+        return h({ target: x.t, variables: x.vars, log: (s, c) => this.log(s, c), edited: (label) => this.tt?.edited(label), history: this.tt?.timeline }, a);
+      };
     }
+    for (const [cmd, h] of Object.entries(TRAVEL_REQUESTS)) this.handlers[cmd] = (a, r) => h(this.travelHost(r.seq), a);
   }
 
   // ---- the one wrapper ----------------------------------------------------------------------
@@ -189,6 +197,26 @@ export class TdxDebugSession extends DebugSession {
     return x;
   }
 
+  /** The stopped debuggee's time travel: reverse requests need a stop to travel from. */
+  private travel(): { tt: TimeTravel; target: Target } {
+    const { t } = this.stopped();
+    if (this.state === 'ended') throw silentError(ErrorCode.NotRunning, 'the program has ended (restart to run it again)');
+    if (this.state === 'configuring') throw silentError(ErrorCode.NotStopped, 'configuration is not done yet');
+    this.frames.clear();
+    return { tt: this.tt!, target: t };
+  }
+
+  private travelHost(seq: number): TravelHost {
+    return {
+      travel: () => this.travel(),
+      report: (o) => this.after.push(() => this.report(o)),
+      resume: () => {
+        this.after.push(() => this.sendEvent(new ContinuedEvent(THREAD_ID, true)));
+        this.startRun(seq, () => this.runner!.continue());
+      },
+    };
+  }
+
   // ---- lifecycle -----------------------------------------------------------------------------
 
   private initialize(args: DebugProtocol.InitializeRequestArguments): DebugProtocol.Capabilities {
@@ -213,6 +241,7 @@ export class TdxDebugSession extends DebugSession {
     if (this.bps) this.bps.rebind(t); else this.bps = new Breakpoints(t, (s, c) => this.log(s, c));
     if (this.vars) this.vars.rebind(t); else this.vars = new Variables(t);
     this.runner = new Runner(t, this.bps);
+    this.tt = new TimeTravel(t, this.bps, this.runner);
     t.session.onEvent((e) => { if (this.t === t) this.onPlatformEvent(e); });
   }
 
@@ -345,11 +374,15 @@ export class TdxDebugSession extends DebugSession {
     if (typeof args.name !== 'string' || typeof args.value !== 'string') throw silentError(ErrorCode.BadArguments, 'setVariable needs "name" and "value"');
     const c = vars.container(need(args.variablesReference, 'variablesReference'));
     if (!c.set) throw userError(ErrorCode.BadArguments, `${args.name} cannot be changed`);
-    return this.afterWrite(c.set(args.name, args.value));
+    return this.afterWrite(c.set(args.name, args.value), `${args.name} = ${args.value}`);
   }
 
-  /** After a write the client should refresh what it shows (if it understands invalidated). */
-  private afterWrite<T>(body: T): T {
+  /**
+   * After a write: history ahead no longer follows (in the past this forks a what-if branch),
+   * and the client should refresh what it shows (if it understands invalidated).
+   */
+  private afterWrite<T>(body: T, label: string): T {
+    this.tt?.edited(label);
     if (this.client.supportsInvalidatedEvent) this.after.push(() => this.sendEvent(new Event('invalidated', { areas: ['variables'], threadId: THREAD_ID })));
     return body;
   }
@@ -357,7 +390,7 @@ export class TdxDebugSession extends DebugSession {
   private evaluate(args: DebugProtocol.EvaluateArguments): DebugProtocol.EvaluateResponse['body'] {
     const { t, vars } = this.stopped();
     const body = evaluate(t, vars, args);
-    if (/(^|[^=!<>])=($|[^=])/.test(args.expression)) this.afterWrite(undefined);
+    if (/(^|[^=!<>])=($|[^=])/.test(args.expression)) this.afterWrite(undefined, args.expression);
     return body;
   }
 
@@ -432,6 +465,7 @@ export class TdxDebugSession extends DebugSession {
     const a = this.gotoTargets.get(args.targetId);
     if (a === undefined) throw silentError(ErrorCode.StaleReference, `goto target ${args.targetId} is not valid (ask gotoTargets first)`);
     const stop = runner.goto(a);
+    this.tt?.edited(`goto ${hex(a)}`);
     this.after.push(() => this.report({ kind: 'stop', stop }));
   }
 
@@ -439,6 +473,6 @@ export class TdxDebugSession extends DebugSession {
     const { t } = this.stopped();
     const r = writeMemory(t, args);
     if (this.client.supportsMemoryEvent && r.length) this.after.push(() => this.sendEvent(new Event('memory', { memoryReference: hex(r.address), offset: 0, count: r.length })));
-    return this.afterWrite(r.body);
+    return this.afterWrite(r.body, `memory at ${hex(r.address)}`);
   }
 }

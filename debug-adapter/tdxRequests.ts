@@ -1,7 +1,8 @@
 // Custom requests for the extension's views and for other DAP clients: the call timeline
 // (`tdx/calls`), a live fault rule (`tdx/injectFault`), status decoding (`tdx/decodeStatus`),
 // struct layouts with asm-offsets names (`tdx/structLayout`) and the registers changed since
-// the previous stop (`tdx/registerDiff`). One typed table, no string switch.
+// the previous stop (`tdx/registerDiff`). One typed table, no string switch; the time-travel
+// requests are in travelRequests.ts.
 
 import type { FieldLayout } from '../emulator/loader/image';
 import { callInputs, callOutcome, callTitle, formatCallLine } from '../emulator/platform/format';
@@ -13,19 +14,28 @@ import { Evaluator } from './expressions';
 import { hex } from './format';
 import type { Target } from './target';
 import type { Variables } from './variables';
+import type { Timeline } from '../emulator/timetravel/timeline';
 
 export interface TdxRequestContext {
   target: Target;
   variables: Variables;
   log(text: string, category?: string): void;
+  /** The debugger changed the program state (reverse execution forks or pins history). */
+  edited(label: string): void;
+  /** The time-travel history: calls of the current branch beyond the present are listed too. */
+  history?: Timeline;
 }
 
 type Handler = (ctx: TdxRequestContext, args: Record<string, unknown>) => unknown;
 
 /** Every custom request: command → handler returning the response body. */
 export const TDX_REQUESTS: Record<string, Handler> = {
-  'tdx/calls': ({ target }) => ({
-    calls: target.session.calls.map((c) => ({
+  // `ahead`: the call is on this branch's recorded history but after the present position
+  // (the user travelled back); "Go to call" (tdx/goToCall) reaches it.
+  'tdx/calls': ({ target, history }) => ({
+    position: target.machine.instructionCount,
+    calls: (history?.calls ?? target.session.calls).map((c, i) => ({
+      ahead: i >= target.session.calls.length,
       seq: c.seq, instruction: c.insn, title: callTitle(c), address: hex(c.address), site: c.site,
       leaf: c.leaf, leafNumber: c.leafNumber, version: c.version, subfunction: c.subfunction,
       subfunctionNumber: c.subfunctionNumber !== undefined ? hex(c.subfunctionNumber) : undefined,
@@ -36,7 +46,7 @@ export const TDX_REQUESTS: Record<string, Handler> = {
     })),
   }),
 
-  'tdx/injectFault': ({ target, log }, args) => {
+  'tdx/injectFault': ({ target, log, edited }, args) => {
     const rule = args.rule as string | FaultRuleObject | undefined;
     if (rule === undefined || (typeof rule !== 'string' && (typeof rule !== 'object' || rule === null))) {
       throw silentError(ErrorCode.BadArguments, 'tdx/injectFault needs "rule": a "WHERE[:LEAF][@N]=ACTION" string or a rule object');
@@ -44,6 +54,7 @@ export const TDX_REQUESTS: Record<string, Handler> = {
     try {
       const parsed = parseFaultRuleInput(rule);
       target.session.injectFault(parsed);
+      edited(`fault ${parsed.text}`);
       log(`fault rule '${parsed.text}' armed for the next matching call\n`, 'console');
       return { rule: parsed.text };
     } catch (e) {

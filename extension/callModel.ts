@@ -31,6 +31,8 @@ export interface CallInfo {
   icount?: number;
   /** Not a call of the timeline yet: the TDCALL/SEAMCALL the session is stopped at, about to run. */
   pending?: boolean;
+  /** Recorded history after the present (the user travelled back): "Go to Call" reaches it. */
+  ahead?: boolean;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
@@ -72,6 +74,7 @@ export function parseCalls(body: unknown): CallInfo[] {
       outcome: str(c.outcome),
       line: str(c.line),
       icount: typeof c.icount === 'number' ? c.icount : undefined,
+      ...(c.ahead === true ? { ahead: true } : {}),
     });
   }
   return out;
@@ -85,6 +88,7 @@ export function callLabel(c: CallInfo): string {
 /** Row description: the fault (with "injected") or the status names. */
 export function callDescription(c: CallInfo): string {
   if (c.pending) return 'next — stopped here, not run yet';
+  if (c.ahead) return `ahead in history — ${callDescription({ ...c, ahead: false })}`;
   if (c.fault) return `${c.fault}${c.injected ? ' (injected)' : ''}`;
   const parts: string[] = [];
   if (c.status !== undefined) parts.push(c.statusName ?? statusName(c.status) ?? c.status);
@@ -136,6 +140,8 @@ export function callCard(c: CallInfo): { name: string; value: string }[] {
 export function pendingCall(insnText: string, address: string, rax: bigint | undefined, r11: bigint | undefined, calls: readonly CallInfo[]): CallInfo | undefined {
   const m = /^\s*(tdcall|seamcall)\b/i.exec(insnText);
   if (!m) return undefined;
+  // Travelled back: the recorded call ahead already stands for the one at RIP.
+  if (calls.some((c) => c.ahead)) return undefined;
   const last = calls[calls.length - 1];
   if (last && last.fault && BigInt(last.address) === BigInt(address)) return undefined;
   const instruction = m[1].toLowerCase() as 'tdcall' | 'seamcall';

@@ -91,7 +91,8 @@ export class CallsView implements vscode.TreeDataProvider<Node>, vscode.Disposab
     item.id = `${this.session?.id ?? 'last'}:${c.seq}${c.pending ? ':next' : ''}`;
     item.description = callDescription(c);
     const failed = !!c.fault || (c.status !== undefined && /^0x[89a-f][0-9a-f]{15}$/i.test(c.status));
-    item.iconPath = c.pending ? new vscode.ThemeIcon('debug-stackframe', new vscode.ThemeColor('debugIcon.pauseForeground')) : c.injected
+    item.iconPath = c.pending ? new vscode.ThemeIcon('debug-stackframe', new vscode.ThemeColor('debugIcon.pauseForeground')) : c.ahead
+      ? new vscode.ThemeIcon('history', new vscode.ThemeColor('disabledForeground')) : c.injected
       ? new vscode.ThemeIcon('zap', new vscode.ThemeColor('charts.orange'))
       : failed ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground')) : new vscode.ThemeIcon('pass', new vscode.ThemeColor('charts.green'));
     const md = new vscode.MarkdownString(`**${callLabel(c)}**${c.injected ? ' — *injected*' : ''}\n\n| | |\n|---|---|\n${callCard(c).map((l) => `| ${l.name} | \`${l.value.replace(/\|/g, '\\|')}\` |`).join('\n')}`);

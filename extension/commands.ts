@@ -1,7 +1,8 @@
 // The palette commands: debug a function, inject a fault at the next call (live through
 // `tdx/injectFault`, or queued for the next launch), show a struct layout (pahole-like, in a
-// read-only document), decode a status, export the call trace, toggle the disassembly flavor,
-// and the fault matrix placeholder. Every handler catches its own errors and says what failed.
+// read-only document), decode a status, export the call trace, toggle the disassembly flavor.
+// Time travel and the fault matrix have their own modules. Every handler catches its own
+// errors and says what failed.
 
 import * as vscode from 'vscode';
 import { findFunctions, functionAt, leafSymbolIn } from './asmScan';
@@ -53,7 +54,7 @@ export interface CommandDeps {
 }
 
 /** Runs a handler, turning a thrown error into a message (no unhandled rejection). */
-function guarded<A extends unknown[]>(what: string, fn: (...a: A) => Promise<unknown> | unknown): (...a: A) => Promise<void> {
+export function guarded<A extends unknown[]>(what: string, fn: (...a: A) => Promise<unknown> | unknown): (...a: A) => Promise<void> {
   return async (...a: A) => {
     try {
       await fn(...a);
@@ -71,9 +72,6 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
     vscode.workspace.registerTextDocumentContentProvider(LayoutDocuments.scheme, layouts),
     reg(Cmd.DebugFunctionAtCursor, 'Debug Function at Cursor', () => debugAtCursor()),
     reg(Cmd.DebugFunction, 'Debug Function', (uri?: vscode.Uri, name?: string) => debugFunction(uri, name)),
-    reg(Cmd.FaultMatrix, 'Fault matrix', () => vscode.window.showInformationMessage(
-      'TDX: the fault matrix is not available yet — it comes with "tdxdbg matrix" (every call site under every applicable fault). ' +
-      'Until then, inject one fault at a time with "TDX: Inject Fault at Next Call...".')),
     reg(Cmd.InjectFault, 'Inject Fault at Next Call', () => injectFault(deps.state)),
     reg(Cmd.ShowStructLayout, 'Show Struct Layout', () => showStructLayout(layouts, deps.diagnostics)),
     reg(Cmd.DecodeStatus, 'Decode Status Code', () => decodeStatus()),
@@ -121,8 +119,11 @@ interface FaultPick extends vscode.QuickPickItem {
   item?: FaultItem;
 }
 
-async function injectFault(state: ExtensionState): Promise<void> {
-  const session = currentTdxSession();
+/**
+ * The fault catalogue menu (Inject Fault, What if…): items for the session's (or the active
+ * file's) context, status items aimed at the leaf the entry function calls.
+ */
+export async function pickFault(session: vscode.DebugSession | undefined, title: string, placeHolder: string): Promise<FaultItem | undefined> {
   let context: ExecContext = 'none';
   let text: string | undefined;
   let leaf: string | undefined;
@@ -151,19 +152,25 @@ async function injectFault(state: ExtensionState): Promise<void> {
     }
     picks.push({ label: it.label, description: it.description, item: it });
   }
+  const pick = await vscode.window.showQuickPick(picks, { title, placeHolder, matchOnDescription: true });
+  return pick?.item;
+}
+
+async function injectFault(state: ExtensionState): Promise<void> {
+  const session = currentTdxSession();
   const target = session ? `the next matching call of "${session.name}"` : 'the first matching call of the next TDX launch';
-  const pick = await vscode.window.showQuickPick(picks, { title: 'TDX: Inject Fault at Next Call', placeHolder: `Fault for ${target}`, matchOnDescription: true });
-  if (!pick?.item) return;
+  const item = await pickFault(session, 'TDX: Inject Fault at Next Call', `Fault for ${target}`);
+  if (!item) return;
   if (session) {
     const armed: string[] = [];
-    for (const r of pick.item.rules) {
+    for (const r of item.rules) {
       const body = await session.customRequest('tdx/injectFault', { rule: ruleText(r) }) as { rule?: string } | undefined;
       armed.push(body?.rule ?? ruleText(r));
     }
     void vscode.window.showInformationMessage(`TDX: armed ${armed.join(', ')} for the next matching call.`);
     return;
   }
-  const rules = pick.item.rules.map((r) => ruleText(r, 1));
+  const rules = item.rules.map((r) => ruleText(r, 1));
   state.addPendingFaults(rules);
   void vscode.window.showInformationMessage(`TDX: ${rules.join(', ')} will join the next TDX launch.`);
 }

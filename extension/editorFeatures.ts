@@ -25,7 +25,7 @@ class FunctionLenses implements vscode.CodeLensProvider {
       const range = new vscode.Range(f.line, 0, f.line, 0);
       out.push(
         new vscode.CodeLens(range, { title: '$(debug-alt) Debug', tooltip: `Debug ${f.name} in the emulator`, command: Cmd.DebugFunction, arguments: [doc.uri, f.name] }),
-        new vscode.CodeLens(range, { title: 'Fault matrix', tooltip: `Run ${f.name} under every applicable fault (not available yet)`, command: Cmd.FaultMatrix, arguments: [doc.uri, f.name] }),
+        new vscode.CodeLens(range, { title: 'Fault matrix', tooltip: `Run every TDX call site of ${f.name} under every applicable fault (#UD, #GP, VMfailInvalid, statuses, hostile VMM) and show what the code did`, command: Cmd.FaultMatrix, arguments: [doc.uri, f.name] }),
       );
     }
     return out;

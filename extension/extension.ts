@@ -1,7 +1,8 @@
 // The extension's entry point: wires the debug type `tdx` (adapter factory, configuration
 // provider, session tracker), the TDX Calls and TDX Registers views, the assembly editor
-// features (Problems, CodeLens, hovers) and the commands. Activation is lazy (debug type,
-// assembly languages, commands, views); the emulator loads on first use.
+// features (Problems, CodeLens, hovers), the commands, time travel and the fault matrix (with
+// its Test Explorer results). Activation is lazy (debug type, assembly languages, commands,
+// views); the emulator loads on first use.
 
 import * as vscode from 'vscode';
 import { TdxAdapterFactory } from './adapterFactory';
@@ -10,6 +11,8 @@ import { registerCommands } from './commands';
 import { registerConfigurationProviders } from './configProvider';
 import { AsmDiagnostics } from './diagnostics';
 import { registerEditorFeatures } from './editorFeatures';
+import { FaultMatrix } from './matrixCommand';
+import { registerTimeTravelCommands } from './timeTravelCommands';
 import { DEBUG_TYPE } from './ids';
 import { RegistersView } from './registersView';
 import { SessionEvents } from './sessionEvents';
@@ -28,6 +31,8 @@ export function activate(context: vscode.ExtensionContext): void {
     registerConfigurationProviders(state, diagnostics),
     registerEditorFeatures(diagnostics),
     registerCommands({ state, calls, diagnostics }),
+    registerTimeTravelCommands(),
+    new FaultMatrix(),
   );
 }
 

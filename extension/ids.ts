@@ -37,6 +37,11 @@ export const enum Cmd {
   RevealCall = 'tdx.revealCall',
   RefreshViews = 'tdx.refreshViews',
   ClearPendingFaults = 'tdx.clearPendingFaults',
+  ReverseStepOver = 'tdx.reverseStepOver',
+  ReverseStepInto = 'tdx.reverseStepInto',
+  ReverseStepOut = 'tdx.reverseStepOut',
+  GoToCall = 'tdx.goToCall',
+  WhatIf = 'tdx.whatIf',
 }
 
 /** What package.json says of each command (the manifest test compares). */
@@ -60,6 +65,11 @@ export const COMMANDS: Record<Cmd, CommandInfo> = {
   [Cmd.RevealCall]: { title: 'Reveal Call', category: 'TDX', palette: false },
   [Cmd.RefreshViews]: { title: 'Refresh', category: 'TDX', palette: false },
   [Cmd.ClearPendingFaults]: { title: 'Clear Pending Faults', category: 'TDX', palette: true },
+  [Cmd.ReverseStepOver]: { title: 'Reverse Step Over', category: 'TDX', palette: true },
+  [Cmd.ReverseStepInto]: { title: 'Reverse Step Into', category: 'TDX', palette: true },
+  [Cmd.ReverseStepOut]: { title: 'Reverse Step Out', category: 'TDX', palette: true },
+  [Cmd.GoToCall]: { title: 'Go to Call', category: 'TDX', palette: false },
+  [Cmd.WhatIf]: { title: 'What if...', category: 'TDX', palette: true },
 };
 
 /**
@@ -87,6 +97,10 @@ export const enum Ctx {
   View = 'view',
   /** Built-in: the workspace is trusted. */
   IsWorkspaceTrusted = 'isWorkspaceTrusted',
+  /** Built-in: `inactive`, `initializing`, `stopped` or `running` (the focused session). */
+  DebugState = 'debugState',
+  /** Built-in: the `contextValue` of the tree item a view/item menu is for. */
+  ViewItem = 'viewItem',
 }
 
 /** Every context key, with what it means (for the manifest test and the README). */
@@ -101,6 +115,8 @@ export const CONTEXT_KEYS: Record<Ctx, string> = {
   [Ctx.InDebugMode]: 'built-in',
   [Ctx.View]: 'built-in',
   [Ctx.IsWorkspaceTrusted]: 'built-in',
+  [Ctx.DebugState]: 'built-in',
+  [Ctx.ViewItem]: 'built-in',
 };
 
 /** View ids in the Run and Debug side bar. */

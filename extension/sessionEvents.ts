@@ -13,7 +13,8 @@ export type SessionChange =
   | { kind: 'invalidated'; session: vscode.DebugSession }
   | { kind: 'ended'; session: vscode.DebugSession };
 
-const RUN_REQUESTS = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'restart', 'goto']);
+const RUN_REQUESTS = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'restart', 'goto',
+  'tdx/reverseNext', 'tdx/reverseStepIn', 'tdx/reverseStepOut', 'tdx/goToCall', 'tdx/whatIf', 'tdx/switchBranch']);
 
 export class SessionEvents implements vscode.DebugAdapterTrackerFactory, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<SessionChange>();

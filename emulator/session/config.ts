@@ -51,6 +51,8 @@ export interface LaunchConfig {
   stubs?: Record<string, StubSpec>;
   /** Instruction limit of the whole run (default 10,000,000): runaway code ends in a stop. */
   maxInstructions?: number;
+  /** Memory for reverse-execution history, in MiB (default 256); beyond it the oldest history goes ("history begins here"). */
+  historyBudgetMb?: number;
   /** Disassembly syntax. Default `att` (GAS). */
   disassemblyFlavor?: 'att' | 'intel';
   /** Seed of the hostile VMM's values. Default 0. */
@@ -68,11 +70,13 @@ export interface LaunchConfig {
 /** Every attribute the launch configuration accepts (the package.json schema test compares with this). */
 export const LAUNCH_ATTRIBUTES = [
   'program', 'entry', 'context', 'generation', 'args', 'includePaths', 'headers', 'asmOffsets', 'defines',
-  'stopOnEntry', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'maxInstructions', 'disassemblyFlavor', 'seed',
+  'stopOnEntry', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'maxInstructions', 'historyBudgetMb', 'disassemblyFlavor', 'seed',
   'toolchain', 'objects', 'kernelSource', 'kernelBuild',
 ] as const satisfies readonly (keyof LaunchConfig)[];
 
 export const DEFAULT_MAX_INSTRUCTIONS = 10_000_000;
+/** Reverse-execution history kept by the debug adapter, in MiB (issue 8). */
+export const DEFAULT_HISTORY_BUDGET_MB = 256;
 
 /** A bad launch attribute. */
 export class ConfigError extends Error {
@@ -152,6 +156,9 @@ export function validateConfig(raw: unknown): ValidConfig {
   }
   if (c.maxInstructions !== undefined && !(Number.isInteger(c.maxInstructions) && (c.maxInstructions as number) > 0)) {
     throw new ConfigError('maxInstructions', 'must be a positive integer');
+  }
+  if (c.historyBudgetMb !== undefined && !(typeof c.historyBudgetMb === 'number' && Number.isFinite(c.historyBudgetMb) && c.historyBudgetMb > 0)) {
+    throw new ConfigError('historyBudgetMb', 'must be a positive number of MiB (default 256; e.g. 0.5 for a tiny history)');
   }
   if (c.disassemblyFlavor !== undefined && c.disassemblyFlavor !== 'att' && c.disassemblyFlavor !== 'intel') {
     throw new ConfigError('disassemblyFlavor', 'must be "att" or "intel"');

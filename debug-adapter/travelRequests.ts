@@ -1,0 +1,129 @@
+// The time-travel requests that DAP does not define, as one typed table: reverse step in / out /
+// over (`tdx/reverseStepIn`, `tdx/reverseStepOut`, `tdx/reverseNext`), what-if branches
+// (`tdx/whatIf`, `tdx/branches`, `tdx/switchBranch`), "go to call" (`tdx/goToCall`) and the
+// history's extent and memory (`tdx/history`). Each answers, then reports its stop (or run).
+
+import { FaultRuleError, parseFaultRuleInput, type FaultRule, type FaultRuleObject } from '../emulator/tdx/faultPlan';
+import { ErrorCode, silentError, userError } from './errors';
+import { Evaluator } from './expressions';
+import type { Outcome } from './runControl';
+import type { Target } from './target';
+import type { BranchInfo, TimeTravel } from './timeTravel';
+
+/** What a travel request may do to the session (provided by TdxDebugSession). */
+export interface TravelHost {
+  /** The stopped debuggee's time travel (throws when running, ended or not launched). */
+  travel(): { tt: TimeTravel; target: Target };
+  /** Reports a stop after the response. */
+  report(o: Outcome): void;
+  /** Continues the run after the response (with a `continued` event first: VS Code did not ask for it). */
+  resume(): void;
+}
+
+type Handler = (host: TravelHost, args: Record<string, unknown>) => unknown;
+
+/** Response of tdx/whatIf and tdx/switchBranch. */
+export interface BranchBody {
+  branch: BranchInfo;
+}
+
+/** Every time-travel request: command → handler returning the response body. */
+export const TRAVEL_REQUESTS: Record<string, Handler> = {
+  /** Reverse step into: the previous line executed, entering a callee from its last line. `granularity: "instruction"` steps one instruction. */
+  'tdx/reverseStepIn': (host, args) => {
+    const { tt } = host.travel();
+    host.report(tt.step(args.granularity === 'instruction' ? 'instruction' : 'line'));
+  },
+
+  /** Reverse step out: back to the call instruction that entered the current function. */
+  'tdx/reverseStepOut': (host) => {
+    const { tt } = host.travel();
+    host.report(tt.step('out'));
+  },
+
+  /** Reverse step over (the same as DAP stepBack, for clients that prefer one request family). */
+  'tdx/reverseNext': (host, args) => {
+    const { tt } = host.travel();
+    host.report(tt.step(args.granularity === 'instruction' ? 'instruction' : 'over'));
+  },
+
+  /**
+   * `{ faults?: (string | FaultRuleObject)[], replaceFaults?: boolean, registers?: { rax: "0x1" | 1 | "TDX_…" },
+   * label?: string, run?: boolean }` → `{ branch }`. Forks a branch here (the old one is kept until
+   * restart) and, unless `run` is false, continues on it.
+   */
+  'tdx/whatIf': (host, args): BranchBody => {
+    const { tt, target } = host.travel();
+    const faults = parseRules(args.faults);
+    const registers = parseRegisters(target, args.registers);
+    if (!faults?.length && !registers && !args.replaceFaults) {
+      throw silentError(ErrorCode.BadArguments, 'tdx/whatIf needs "faults" (rules) and/or "registers" ({ "rax": "0x1" })');
+    }
+    const label = typeof args.label === 'string' && args.label.trim() ? args.label.trim() : undefined;
+    const b = tt.whatIf({ faults, replaceFaults: args.replaceFaults === true, registers, label });
+    const info = tt.branches().find((x) => x.id === b.id)!;
+    if (args.run === false) host.report({ kind: 'stop', stop: { reason: 'step', description: `What if: ${b.label} (branch ${b.id})`, text: `branch ${b.id} forked at position ${b.forkedAt.toLocaleString('en-US')}` } });
+    else host.resume();
+    return { branch: info };
+  },
+
+  /** `{}` → `{ branches: BranchInfo[] }`. */
+  'tdx/branches': (host) => ({ branches: host.travel().tt.branches() }),
+
+  /** `{ id, position? }` → `{ branch }`; stops on that branch (at its frontier by default). */
+  'tdx/switchBranch': (host, args): BranchBody => {
+    const { tt } = host.travel();
+    const id = args.id;
+    if (typeof id !== 'number' || !Number.isInteger(id)) throw silentError(ErrorCode.BadArguments, 'tdx/switchBranch needs an integer "id" (see tdx/branches)');
+    const position = typeof args.position === 'number' && Number.isInteger(args.position) ? args.position : undefined;
+    const known = tt.branches();
+    if (!known.some((b) => b.id === id)) throw userError(ErrorCode.BadArguments, `no branch ${id} (branches: ${known.map((b) => b.id).join(', ')})`);
+    host.report(tt.switchBranch(id, position));
+    return { branch: tt.branches().find((b) => b.id === id)! };
+  },
+
+  /** `{ seq }`: the state just before call #seq of the current branch ran (the TDX Calls view's "Go to Call"). */
+  'tdx/goToCall': (host, args) => {
+    const { tt } = host.travel();
+    const seq = args.seq;
+    if (typeof seq !== 'number' || !Number.isInteger(seq)) throw silentError(ErrorCode.BadArguments, 'tdx/goToCall needs an integer "seq" (from tdx/calls)');
+    if (!tt.timeline.calls.some((c) => c.seq === seq)) throw userError(ErrorCode.BadArguments, `no TDX call #${seq} on this branch`);
+    host.report(tt.goToCall(seq));
+  },
+
+  /** `{}` → where history begins, the position, the frontier, bytes held and the budget. */
+  'tdx/history': (host) => {
+    const u = host.travel().tt.usage();
+    return { ...u, branch: host.travel().tt.timeline.branch.id };
+  },
+};
+
+function parseRules(raw: unknown): FaultRule[] | undefined {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw)) throw silentError(ErrorCode.BadArguments, '"faults" must be an array of rules ("WHERE[:LEAF][@N]=ACTION" strings or objects)');
+  try {
+    return raw.map((r) => parseFaultRuleInput(r as string | FaultRuleObject));
+  } catch (e) {
+    if (e instanceof FaultRuleError) throw userError(ErrorCode.BadFaultRule, e.message);
+    throw e;
+  }
+}
+
+function parseRegisters(t: Target, raw: unknown): Record<string, bigint> | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw silentError(ErrorCode.BadArguments, '"registers" must be an object such as { "rax": "0x1" }');
+  const out: Record<string, bigint> = {};
+  const ev = new Evaluator(t);
+  for (const [name, v] of Object.entries(raw)) {
+    const reg = name.toLowerCase();
+    try { t.machine.getReg(reg); } catch { throw userError(ErrorCode.BadArguments, `"${name}" is not a register`); }
+    let value: bigint;
+    try {
+      value = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : ev.evaluateInt(String(v));
+    } catch (e) {
+      throw userError(ErrorCode.BadExpression, `registers.${name}: ${(e as Error).message}`);
+    }
+    out[reg] = BigInt.asUintN(64, value);
+  }
+  return Object.keys(out).length ? out : undefined;
+}
