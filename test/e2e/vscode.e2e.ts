@@ -121,5 +121,32 @@ describe('TDX Call Debugger in a real VS Code (code-server + Chromium)', { timeo
       await vs.screenshot('injected-gp');
       await vs.step('stop the host session', () => vs.stopDebugging());
     });
+
+    test('stepping back across the injected #GP restores RAX (issue 8)', async () => {
+      const rax = async () => (await vs.variables(UI.registersScope)).find((r) => r.name === 'rax')?.value ?? '';
+      await vs.step('open host.S', () => vs.openFile('host.S'));
+      await vs.step(UI.injectCommand, async () => {
+        await vs.runCommand(UI.injectCommand);
+        await vs.pickQuickItem(/#GP/);
+      });
+      await vs.step(`start "${UI.hostConfig}"`, () => vs.startDebugging(UI.hostConfig));
+      await vs.step('stopped on seamcall', () => vs.waitForStopped({ file: 'host.S', line: seamcallLine() }));
+      // The fault is held back at the SEAMCALL: RAX still holds the leaf, TDH.SYS.INIT = 33 (tdx-abi.md §5.2).
+      assert.match(await vs.step('RAX before the fault', rax), /^0x0+21\b/);
+      // Step over: the exception table's EX_TYPE_FAULT fixup puts the trap number (#GP = 13) in RAX.
+      const fixupLine = vs.lineOf('host.S', /^\s*movq\s+\$TDX_SW_ERROR, %rdi/);
+      await vs.step('step over into the fixup', async () => {
+        await vs.runCommand('Debug: Step Over');
+        await vs.waitForStopped({ file: 'host.S', line: fixupLine });
+      });
+      assert.match(await vs.step('RAX at the fixup', rax), /^0x0+d\b/);
+      await vs.step('step back', async () => {
+        await vs.runCommand('Debug: Step Back');
+        await vs.waitForStopped({ file: 'host.S', line: seamcallLine() });
+      });
+      assert.match(await vs.step('RAX restored', rax), /^0x0+21\b/);
+      await vs.screenshot('stepped-back');
+      await vs.step('stop the host session', () => vs.stopDebugging());
+    });
   });
 });
