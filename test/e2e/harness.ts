@@ -327,6 +327,13 @@ export class VSCodeSession {
     const list = container.locator('.monaco-list').first();
     await list.hover();
     const seen = new Map<number, R>();
+    // Start from the top: a list VS Code scrolled (to keep a focused row in sight) hides the first rows.
+    for (let k = 0; k < 20; k++) {
+      const top = await list.evaluate((el) => -parseFloat(el.querySelector('.monaco-list-rows')?.style.top || '0'));
+      if (top <= 0) break;
+      await this.page.mouse.wheel(0, -10_000);
+      await this.page.waitForTimeout(50);
+    }
     const grab = async () => {
       const batch: [number, R][] = await list.evaluate((el, fn) => {
         const f = new Function(`return (${fn})`)();

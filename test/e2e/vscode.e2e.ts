@@ -123,7 +123,17 @@ describe('TDX Call Debugger in a real VS Code (code-server + Chromium)', { timeo
     });
 
     test('stepping back across the injected #GP restores RAX (issue 8)', async () => {
-      const rax = async () => (await vs.variables(UI.registersScope)).find((r) => r.name === 'rax')?.value ?? '';
+      // After a step VS Code refetches the scope's children lazily: poll until RAX is back in the list.
+      const rax = async () => {
+        for (let k = 0; k < 20; k++) {
+          const rows = await vs.variables(UI.registersScope);
+          const v = rows.find((r) => r.name === 'rax')?.value;
+          if (v) return v;
+          if (k === 19) { await vs.screenshot('no-rax'); return `(no rax in ${JSON.stringify(rows.slice(0, 8))})`; }
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        return '';
+      };
       await vs.step('open host.S', () => vs.openFile('host.S'));
       await vs.step(UI.injectCommand, async () => {
         await vs.runCommand(UI.injectCommand);
@@ -141,7 +151,7 @@ describe('TDX Call Debugger in a real VS Code (code-server + Chromium)', { timeo
       });
       assert.match(await vs.step('RAX at the fixup', rax), /^0x0+d\b/);
       await vs.step('step back', async () => {
-        await vs.runCommand('Debug: Step Back');
+        await vs.runCommand('TDX: Reverse Step Over'); // the same as VS Code's Step Back button (DAP stepBack)
         await vs.waitForStopped({ file: 'host.S', line: seamcallLine() });
       });
       assert.match(await vs.step('RAX restored', rax), /^0x0+21\b/);
