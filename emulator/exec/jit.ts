@@ -9,7 +9,8 @@ import { SHADOW_DEPTH, type Cpu } from '../cpu/cpu';
 import { FlagOp } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
 import { cond } from './fast';
-import { push64, pop64, addrOfStack } from './operands';
+import { push64, pop64, addrOfStack, jumpTo } from './operands';
+import { controlHandlers } from './control';
 
 const TWO32 = 4294967296;
 
@@ -60,11 +61,14 @@ function pureTemplate(x: Insn): string | undefined {
 function memTemplate(x: Insn): string | undefined {
   const stack = stackTemplate(x);
   if (stack !== undefined) return stack;
-  if (x.mnemonic !== 'mov' || x.lock || x.mIndex >= 0 || x.mSeg !== 0 || x.mA32 || x.mBase < 0 || x.s0 !== 8) return undefined;
+  if (x.mnemonic !== 'mov' || x.lock || x.mSeg !== 0 || x.mA32 || x.mBase < 0 || x.s0 !== 8) return undefined;
   const b = 2 * x.mBase;
-  // Effective address base + disp32 (sign-extended), canonical check as ea() does.
-  const addr = `let lo = (R[${b}] >>> 0) + ${x.mDispLo >>> 0}, hi = R[${b + 1}] + ${x.mDispHi};
-    if (lo >= ${TWO32}) { lo -= ${TWO32}; hi += 1; } hi |= 0;
+  // Effective address base [+ index*scale] + disp32 (sign-extended); a non-canonical result goes
+  // through ea(), which raises the same #GP/#SS as the interpreter.
+  let lo = `(R[${b}] >>> 0) + ${x.mDispLo >>> 0}`, hi = `R[${b + 1}] + ${x.mDispHi}`;
+  if (x.mIndex >= 0) { lo += ` + (R[${2 * x.mIndex}] >>> 0) * ${x.mScale}`; hi += ` + R[${2 * x.mIndex + 1}] * ${x.mScale}`; }
+  const addr = `let lo = ${lo}, hi = ${hi};
+    if (lo >= ${TWO32}) { const carry = Math.floor(lo / ${TWO32}); lo -= carry * ${TWO32}; hi += carry; } hi |= 0;
     const a = (hi >> 15) === 0 || (hi >> 15) === -1 ? hi * ${TWO32} + lo : ea(c, x${'$K'});`;
   if (x.k0 === K.REG && x.r0 < 16 && x.k1 === K.MEM) {
     return `{ ${addr} R[${2 * x.r0}] = M.read64(a); R[${2 * x.r0 + 1}] = M.hi; }`;
@@ -90,6 +94,16 @@ function stackTemplate(x: Insn): string | undefined {
     const lo = M.read64(a), hi = M.hi; let sLo = (R[8] >>> 0) + 8, sHi = R[9]; if (sLo >= ${TWO32}) { sLo -= ${TWO32}; sHi = (sHi + 1) | 0; }
     R[8] = sLo | 0; R[9] = sHi; R[${2 * x.r0}] = lo; R[${2 * x.r0 + 1}] = hi; }`;
   }
+  if (x.mnemonic === 'ret' && x.nops === 0) {
+    // The target is checked before RSP moves, so a non-canonical return address faults precisely.
+    return `{ const h = R[9], a = (h >> 15) === 0 || (h >> 15) === -1 ? h * ${TWO32} + (R[8] >>> 0) : addrOfStack(R[8], h);
+    const lo = M.read64(a), hi = M.hi;
+    if ((hi >> 15) !== 0 && (hi >> 15) !== -1) jumpTo(c, lo, hi);
+    let sLo = (R[8] >>> 0) + 8, sHi = R[9]; if (sLo >= ${TWO32}) { sLo -= ${TWO32}; sHi = (sHi + 1) | 0; }
+    R[8] = sLo | 0; R[9] = sHi;
+    const to = hi * ${TWO32} + (lo >>> 0); c.rip = to;
+    const n = c.ssN; if (n > 0 && n <= ${SHADOW_DEPTH} && c.ssRet[n - 1] === to) c.ssN = n - 1; else popShadow(c, x${'$K'}); }`;
+  }
   if (x.mnemonic === 'call' && x.k0 === K.IMM) {
     const ret = x.next;
     return `{ ${PUSH_ADDR} M.write64(a, ${(ret % TWO32) | 0}, ${Math.floor(ret / TWO32) | 0}); R[8] = sLo | 0; R[9] = sHi;
@@ -103,8 +117,8 @@ function stackTemplate(x: Insn): string | undefined {
  * fewer when one raised `c.attention` (a watch hit, a write to code).
  */
 export function compileBlock(insns: Insn[], ea: (c: Cpu, i: Insn) => number): (c: Cpu) => number {
-  const names: string[] = ['ea', 'cond', 'push64', 'pop64', 'addrOfStack'];
-  const values: unknown[] = [ea, cond, push64, pop64, addrOfStack];
+  const names: string[] = ['ea', 'cond', 'push64', 'pop64', 'addrOfStack', 'jumpTo', 'popShadow'];
+  const values: unknown[] = [ea, cond, push64, pop64, addrOfStack, jumpTo, controlHandlers.__popShadow];
   let body = 'const R = c.r, M = c.mem;\n';
   const n = insns.length;
   insns.forEach((x, k) => {
