@@ -5,7 +5,7 @@ import { Cpu, SHADOW_DEPTH } from '../cpu/cpu';
 import { testCond, getZF } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
-import { rd0, push64, pop64, jumpTo, addRsp } from './operands';
+import { rd0, push64, jumpTo, addRsp, addrOfStack } from './operands';
 
 const TWO32 = 4294967296;
 
@@ -60,9 +60,12 @@ function call(c: Cpu, i: Insn): void {
   c.ssN = n + 1;
 }
 
+/** RET [imm16]: the return address is checked (#GP if non-canonical) before RSP moves. */
 function ret(c: Cpu, i: Insn): void {
-  const lo = pop64(c), hi = c.th;
-  if (i.k0 === K.IMM) addRsp(c, i.immLo & 0xffff);
+  const R = c.r;
+  const lo = c.mem.read64(addrOfStack(R[8], R[9])), hi = c.mem.hi;
+  if ((hi >> 15) !== 0 && (hi >> 15) !== -1) jumpTo(c, lo, hi);
+  addRsp(c, 8 + (i.k0 === K.IMM ? i.immLo & 0xffff : 0));
   jumpTo(c, lo, hi);
   popShadow(c, c.rip);
 }

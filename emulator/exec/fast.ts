@@ -8,7 +8,7 @@ import { FlagOp, testCond } from '../cpu/flags';
 import { SHADOW_DEPTH } from '../cpu/cpu';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
-import { ea, push64, pop64, jumpTo } from './operands';
+import { ea, push64, pop64, jumpTo, addRsp, addrOfStack } from './operands';
 import { controlHandlers } from './control';
 
 const TWO32 = 4294967296;
@@ -130,8 +130,10 @@ function movForm(i: Insn): Handler | undefined {
 const pushReg: Handler = (c, x) => { const R = c.r, s = 2 * x.r0; push64(c, R[s], R[s + 1]); };
 const popReg: Handler = (c, x) => { const lo = pop64(c), R = c.r, d = 2 * x.r0; R[d] = lo; R[d + 1] = c.th; };
 const retNear: Handler = (c, x) => {
-  const lo = pop64(c), hi = c.th;
-  jumpTo(c, lo, hi);
+  const R = c.r;
+  const lo = c.mem.read64(addrOfStack(R[8], R[9])), hi = c.mem.hi;
+  jumpTo(c, lo, hi); // #GP for a non-canonical target, before RSP moves
+  addRsp(c, 8);
   const n = c.ssN;
   if (n > 0 && n <= c.ssRet.length && c.ssRet[n - 1] === c.rip) c.ssN = n - 1;
   else controlHandlers.__popShadow(c, x);

@@ -218,3 +218,14 @@ test('compiled blocks: a breakpoint set after a block was built still stops ther
   assert.equal(r.address, sym('b'));
   assert.equal(Number(m.getReg('eax')) % 3, 1, 'stopped between the two adds');
 });
+
+test('RET to a non-canonical address raises #GP(0) at the RET with RSP unchanged (interpreted and compiled)', () => {
+  for (const blockThreshold of [Infinity, 0]) {
+    const { m, sym } = load('movabs $0x0000800000000000, %rax\n push %rax\n r: ret', { machine: { blockThreshold } });
+    const r = m.run(10);
+    assert.equal(r.kind, 'fault');
+    assert.equal(r.vector, 13, 'SDM RET: #GP(0) if the return address is non-canonical');
+    assert.equal(m.getReg('rip'), sym('r'));
+    assert.equal(m.readBytes(m.getReg('rsp'), 8).reduce((v, b, k) => v + BigInt(b) * (1n << BigInt(8 * k)), 0n), 0x0000800000000000n);
+  }
+});
