@@ -9,11 +9,12 @@ import { ErrorCode, userError } from './errors';
 import { Target } from './target';
 
 /** Builds the debuggee from launch arguments (a DAP `launch` or `restart` body). */
-export async function createTarget(raw: unknown): Promise<Target> {
+export async function createTarget(raw: unknown, progress?: (line: string) => void): Promise<Target> {
   const args = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const cwd = typeof args.cwd === 'string' ? args.cwd : process.cwd();
   try {
-    const session = await Session.create(args, { cwd });
+    // The extension says whether the workspace is trusted; a toolchain or kernel build runs only if so.
+    const session = await Session.create(args, { cwd, trusted: args.__workspaceTrusted !== false, onProgress: progress });
     return new Target(session, session.config.disassemblyFlavor ?? 'att', args);
   } catch (e) {
     if (e instanceof ConfigError) throw userError(ErrorCode.BadLaunchAttribute, e.message);

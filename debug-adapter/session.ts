@@ -227,7 +227,7 @@ export class TdxDebugSession extends DebugSession {
   private async launch(args: Args): Promise<void> {
     if (this.t) throw userError(ErrorCode.BadArguments, 'a program is already being debugged in this session');
     this.launchArgs = args;
-    this.attachTarget(await createTarget(args));
+    this.attachTarget(await createTarget(args, (line) => this.log(`${line}\n`)));
     this.state = 'configuring';
     const t = this.t!;
     this.after.push(() => {
@@ -330,7 +330,7 @@ export class TdxDebugSession extends DebugSession {
     this.need();
     await this.abortRun();
     const cfg = (args.arguments as Args | undefined) ?? this.launchArgs;
-    const t = await createTarget(cfg);
+    const t = await createTarget(cfg, (line) => this.log(`${line}\n`));
     this.launchArgs = cfg;
     this.attachTarget(t);
     this.lastStop = undefined;

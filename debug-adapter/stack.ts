@@ -23,7 +23,8 @@ export function stackTrace(t: Target, args: DebugProtocol.StackTraceArguments, f
     // A caller's line is the line of its CALL, which ends just before the return address.
     const lookup = level === 0 ? pc : pc - 1n;
     const pos = t.positions(lookup);
-    const sym = t.session.symbolize(pc);
+    // Name the frame by the same address as its line: a CALL that ends a noreturn function is in it, not in the next symbol.
+    const sym = t.session.symbolize(lookup);
     const func = sym ? sym.name : hex(pc);
     for (let k = pos.length - 1; k >= 0; k--) {
       const id = frames.size + 1;

@@ -82,7 +82,8 @@ export class TdxConfigurationProvider implements vscode.DebugConfigurationProvid
     }
     if (!why && isAsmPath(program) && !(await this.diagnostics.checkAtLaunch(program, { ...candidate, cwd }))) return undefined;
     if (pending.length) this.state.takePendingFaults();
-    return candidate;
+    // The adapter refuses toolchain and kernel builds itself too when the workspace is untrusted.
+    return { ...candidate, __workspaceTrusted: vscode.workspace.isTrusted };
   }
 }
 

@@ -103,7 +103,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 export function validateConfig(raw: unknown): ValidConfig {
   if (!isObj(raw)) throw new ConfigError('(root)', 'must be an object');
   const c = raw as Record<string, unknown>;
-  const known = new Set<string>([...LAUNCH_ATTRIBUTES, 'type', 'request', 'name', 'cwd', '__sessionId', '__configurationTarget',
+  const known = new Set<string>([...LAUNCH_ATTRIBUTES, 'type', 'request', 'name', 'cwd', '__sessionId', '__configurationTarget', '__workspaceTrusted',
     'noDebug', 'internalConsoleOptions', 'preLaunchTask', 'postDebugTask', 'presentation', 'debugServer', '__restart']);
   for (const k of Object.keys(c)) {
     if (!known.has(k)) throw new ConfigError(k, `is not a launch attribute (known: ${LAUNCH_ATTRIBUTES.join(', ')})`);

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dap, GUEST, HYPERCALL, BAD, lineOf } from './harness';
+import { fromRoot } from '../support/paths';
 
 test('initialize advertises the capabilities of dap-capabilities.md', async () => {
   const d = await Dap.start();
@@ -35,6 +36,8 @@ test('launch errors name the attribute and what is accepted', async () => {
     [{ ...GUEST, args: [{ struct: 'tdx_module_args', init: { r99: 1 } }] }, /"args\[0\]\.init\.r99" is not a field of tdx_module_args/],
     [{ ...GUEST, faults: ['tdcall:NOPE=status:0'] }, /"faults"/],
     [{ ...GUEST, maxInstructions: -1 }, /"maxInstructions" must be a positive integer/],
+    // Restricted Mode: the extension passes __workspaceTrusted; the adapter runs no compiler then.
+    [{ ...GUEST, program: fromRoot('test', 'fixtures', 'c', 'hypercall.c'), toolchain: { compiler: 'gcc' }, __workspaceTrusted: false }, /"toolchain" runs a compiler named by the workspace, which is off in an untrusted workspace/],
   ];
   for (const [cfg, re] of cases) {
     const d = await Dap.start();
