@@ -14,6 +14,23 @@ import { controlHandlers } from './control';
 
 const TWO32 = 4294967296;
 
+/**
+ * Inline 64-bit load of address `a` into `lo`/`hi`: an aligned access that hits the read TLB reads
+ * the page directly; anything else (miss, misaligned, page-crossing) calls the checked path.
+ */
+function load64(a: string, lo: string, hi: string): string {
+  return `{ const off = ${a} & 4095, pk = (${a} - off) * ${1 / 4096}, ti = pk & 255;
+    if ((off & 7) === 0 && M.rKey[ti] === pk) { const w = M.rPage[ti].i32, j = off >> 2; ${lo} = w[j]; ${hi} = w[j + 1]; }
+    else { ${lo} = M.read64(${a}); ${hi} = M.hi; } }`;
+}
+
+/** Inline 64-bit store, the same way through the write TLB (which never holds code or watched pages). */
+function store64(a: string, lo: string, hi: string): string {
+  return `{ const off = ${a} & 4095, pk = (${a} - off) * ${1 / 4096}, ti = pk & 255;
+    if ((off & 7) === 0 && M.wKey[ti] === pk) { const w = M.wPage[ti].i32, j = off >> 2; w[j] = ${lo}; w[j + 1] = ${hi}; }
+    else M.write64(${a}, ${lo}, ${hi}); }`;
+}
+
 /** Inline code for an instruction that cannot fault, or undefined. */
 function pureTemplate(x: Insn): string | undefined {
   const d = 2 * x.r0, s = 2 * x.r1;
@@ -71,10 +88,10 @@ function memTemplate(x: Insn): string | undefined {
     if (lo >= ${TWO32}) { const carry = Math.floor(lo / ${TWO32}); lo -= carry * ${TWO32}; hi += carry; } hi |= 0;
     const a = (hi >> 15) === 0 || (hi >> 15) === -1 ? hi * ${TWO32} + lo : ea(c, x${'$K'});`;
   if (x.k0 === K.REG && x.r0 < 16 && x.k1 === K.MEM) {
-    return `{ ${addr} R[${2 * x.r0}] = M.read64(a); R[${2 * x.r0 + 1}] = M.hi; }`;
+    return `{ ${addr} let lo2 = 0, hi2 = 0; ${load64('a', 'lo2', 'hi2')} R[${2 * x.r0}] = lo2; R[${2 * x.r0 + 1}] = hi2; }`;
   }
   if (x.k0 === K.MEM && x.k1 === K.REG && x.r1 < 16) {
-    return `{ ${addr} M.write64(a, R[${2 * x.r1}], R[${2 * x.r1 + 1}]); }`;
+    return `{ ${addr} const vl = R[${2 * x.r1}], vh = R[${2 * x.r1 + 1}]; ${store64('a', 'vl', 'vh')} }`;
   }
   return undefined;
 }
@@ -87,17 +104,17 @@ const PUSH_ADDR = `let sLo = (R[8] >>> 0) - 8, sHi = R[9]; if (sLo < 0) { sLo +=
 function stackTemplate(x: Insn): string | undefined {
   if (x.lock || x.rep) return undefined;
   if (x.mnemonic === 'push' && x.k0 === K.REG && x.s0 === 8 && x.r0 < 16) {
-    return `{ ${PUSH_ADDR} M.write64(a, R[${2 * x.r0}], R[${2 * x.r0 + 1}]); R[8] = sLo | 0; R[9] = sHi; }`;
+    return `{ ${PUSH_ADDR} const vl = R[${2 * x.r0}], vh = R[${2 * x.r0 + 1}]; ${store64('a', 'vl', 'vh')} R[8] = sLo | 0; R[9] = sHi; }`;
   }
   if (x.mnemonic === 'pop' && x.k0 === K.REG && x.s0 === 8 && x.r0 < 16) {
     return `{ const h = R[9], a = (h >> 15) === 0 || (h >> 15) === -1 ? h * ${TWO32} + (R[8] >>> 0) : addrOfStack(R[8], h);
-    const lo = M.read64(a), hi = M.hi; let sLo = (R[8] >>> 0) + 8, sHi = R[9]; if (sLo >= ${TWO32}) { sLo -= ${TWO32}; sHi = (sHi + 1) | 0; }
+    let lo = 0, hi = 0; ${load64('a', 'lo', 'hi')} let sLo = (R[8] >>> 0) + 8, sHi = R[9]; if (sLo >= ${TWO32}) { sLo -= ${TWO32}; sHi = (sHi + 1) | 0; }
     R[8] = sLo | 0; R[9] = sHi; R[${2 * x.r0}] = lo; R[${2 * x.r0 + 1}] = hi; }`;
   }
   if (x.mnemonic === 'ret' && x.nops === 0) {
     // The target is checked before RSP moves, so a non-canonical return address faults precisely.
     return `{ const h = R[9], a = (h >> 15) === 0 || (h >> 15) === -1 ? h * ${TWO32} + (R[8] >>> 0) : addrOfStack(R[8], h);
-    const lo = M.read64(a), hi = M.hi;
+    let lo = 0, hi = 0; ${load64('a', 'lo', 'hi')}
     if ((hi >> 15) !== 0 && (hi >> 15) !== -1) jumpTo(c, lo, hi);
     let sLo = (R[8] >>> 0) + 8, sHi = R[9]; if (sLo >= ${TWO32}) { sLo -= ${TWO32}; sHi = (sHi + 1) | 0; }
     R[8] = sLo | 0; R[9] = sHi;
@@ -106,7 +123,7 @@ function stackTemplate(x: Insn): string | undefined {
   }
   if (x.mnemonic === 'call' && x.k0 === K.IMM) {
     const ret = x.next;
-    return `{ ${PUSH_ADDR} M.write64(a, ${(ret % TWO32) | 0}, ${Math.floor(ret / TWO32) | 0}); R[8] = sLo | 0; R[9] = sHi;
+    return `{ ${PUSH_ADDR} ${store64('a', String((ret % TWO32) | 0), String(Math.floor(ret / TWO32) | 0))} R[8] = sLo | 0; R[9] = sHi;
     c.rip = ${x.target}; const n = c.ssN; if (n < ${SHADOW_DEPTH}) { c.ssRet[n] = ${ret}; c.ssTarget[n] = ${x.target}; c.ssSp[n] = sHi * ${TWO32} + sLo; } c.ssN = n + 1; }`;
   }
   return undefined;

@@ -58,10 +58,15 @@ function parsePerms(p: string): number {
 
 export class Memory {
   readonly pages = new Map<number, Page>();
-  private readonly rKey = new Float64Array(TLB).fill(NaN);
-  private readonly rPage: Page[] = new Array(TLB);
-  private readonly wKey = new Float64Array(TLB).fill(NaN);
-  private readonly wPage: Page[] = new Array(TLB);
+  /**
+   * Software TLBs: page key → page for reads and for writes. Watched pages are never in them and
+   * pages holding decoded code are never in the write TLB, so a hit may be accessed directly
+   * (the block compiler inlines exactly that); a miss takes the checked path.
+   */
+  readonly rKey = new Float64Array(TLB).fill(NaN);
+  readonly rPage: Page[] = new Array(TLB);
+  readonly wKey = new Float64Array(TLB).fill(NaN);
+  readonly wPage: Page[] = new Array(TLB);
   /** High half of the last 64-bit read. */
   hi = 0;
   /** Current privilege level for the #PF error code's U/S bit. */
