@@ -29,8 +29,8 @@ const MSR_VMX_BASIC = 0x480;
 const PAGE_OFFSET = 0xffff_8880_0000_0000n, START_KERNEL_MAP = 0xffff_ffff_8000_0000n;
 /** VMCS revision identifier this machine reports in IA32_VMX_BASIC[30:0]. */
 const VMCS_REVISION = 4n;
-/** RFLAGS after VMX instructions: VMsucceed clears all six; VMfailInvalid sets CF; VMfailValid sets ZF. */
-const VM_SUCCEED = 0, VM_FAIL_INVALID = 0x1, VM_FAIL_VALID = 0x40;
+/** RFLAGS after VMX instructions: VMsucceed clears all six status flags; VMfailInvalid sets CF alone. */
+const VM_SUCCEED = 0, VM_FAIL_INVALID = 0x1;
 
 export interface PlatformSetup {
   state: PlatformState & { vmxe: boolean };
@@ -232,11 +232,11 @@ export class Platform {
     const override = hit ? vmmOverrideFor(hit, this.setup.seed ?? 0n) : undefined;
     if (hit && override) { ev.injected = true; ev.rule = hit.rule.text || formatFaultRule(hit.rule); }
     const r = this.module.tdcall(this.access, override ? { vmm: override } : {});
-    this.finish(c, i, ev, r);
+    this.finish(ev, r);
     if (setAfter && setAfter.kind === 'set') { c.setGpr(GPR_NAMES.indexOf(setAfter.reg as (typeof GPR_NAMES)[number]), setAfter.value); ev.after = this.regs(); }
   }
 
-  private finish(c: Cpu, i: Insn, ev: TdxCallEvent, r: TdxCallResult): void {
+  private finish(ev: TdxCallEvent, r: TdxCallResult): void {
     if (r.leaf) ev.leaf = r.leaf.name;
     if (r.kind === 'completed') {
       if (r.vmcall) ev.vmcall = r.vmcall;
@@ -254,7 +254,6 @@ export class Platform {
     ev.vmcall = r.vmcall;
     ev.detail = r.message;
     this.record(ev);
-    void c; void i;
     throw new MachineStop('platform', `TDG.VP.VMCALL<ReportFatalError> error code 0x${r.errorCode.toString(16)}: ${r.message}`, false,
       { kind: 'fatal-error', errorCode: r.errorCode, message: r.message, call: ev });
   }
@@ -283,7 +282,7 @@ export class Platform {
     if (!s.module) { this.vmfailInvalid(ev, 'no TDX module loaded'); return; }
     const r = this.module.seamcall(this.access, { lp: 0 });
     setArith(c, VM_SUCCEED);
-    this.finish(c, i, ev, r);
+    this.finish(ev, r);
     if (hit && hit.action.kind === 'set') {
       c.setGpr(GPR_NAMES.indexOf(hit.action.reg as (typeof GPR_NAMES)[number]), hit.action.value);
       ev.injected = true; ev.rule = hit.rule.text || formatFaultRule(hit.rule);
@@ -335,4 +334,3 @@ export class Platform {
   }
 }
 
-void VM_FAIL_VALID;

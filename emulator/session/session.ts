@@ -4,9 +4,8 @@
 // arguments and a return address that ends the run. The CLI and the debug adapter share it.
 
 import { readFileSync, existsSync } from 'node:fs';
-import { resolve, dirname, isAbsolute } from 'node:path';
+import { resolve, isAbsolute } from 'node:path';
 import { Machine, type StopReason, type MachineSnapshot, type FaultHandler } from '../machine';
-import { addrToBig } from '../cpu/cpu';
 import { VECTOR_NAMES } from '../cpu/fault';
 import { buildImage } from '../loader/buildImage';
 import { LoadError, type Diagnostic } from '../loader/diagnostics';
@@ -478,4 +477,3 @@ function hex(v: bigint): string {
   return '0x' + BigInt.asUintN(64, v).toString(16);
 }
 
-void addrToBig; void dirname;
