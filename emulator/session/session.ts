@@ -36,6 +36,9 @@ export const LAYOUT = {
   returnTrap: 0xffffffffff600000n,
 } as const;
 
+/** Bytes of int3 at each stub's address (the stub's hook runs on the first). */
+const STUB_BYTES = 16;
+
 /** Why a run stopped, in the CLI's and adapter's words. */
 export type SessionStopReason =
   | 'returned' | 'exception' | 'panic' | 'breakpoint' | 'limit' | 'not-emulated' | 'undefined-symbol'
@@ -150,8 +153,8 @@ export class Session {
       // ELF stubs may follow data on the same page: that page must be executable too.
       const shared = pagePerms.get(s.address & ~0xfffn);
       if (shared && !shared.has('x')) { shared.add('r').add('x'); m.map(s.address & ~0xfffn, 0x1000, [...shared].join(''), 'image'); }
-      if (!m.mem.isMapped(Number(BigInt.asIntN(64, s.address)))) m.map(s.address, 16, 'rx', 'stubs');
-      m.writeBytes(s.address, new Uint8Array(16).fill(0xcc));
+      if (!m.mem.isMapped(Number(BigInt.asIntN(64, s.address)))) m.map(s.address, STUB_BYTES, 'rx', 'stubs');
+      m.writeBytes(s.address, new Uint8Array(STUB_BYTES).fill(0xcc));
     }
     m.map(LAYOUT.stackTop - BigInt(LAYOUT.stackSize), LAYOUT.stackSize, 'rw', 'stack');
     m.map(LAYOUT.structs, LAYOUT.structsSize, 'rw', 'structs');
@@ -439,10 +442,17 @@ export class Session {
       if (this.funcs[mid].address <= address) { best = this.funcs[mid]; lo = mid + 1; } else hi = mid - 1;
     }
     if (!best) return undefined;
-    // Prefer a function over a local label at the same place; stay within a sized symbol.
+    // Stay within the symbol: its size, else its section, else a stub's bytes. Past that end
+    // (the return trap, another mapping) `_printk+0x7e5ffeb0` would be a made-up name.
     const off = address - best.address;
-    if (best.size && off >= BigInt(best.size) && best.type === 'object') return undefined;
+    if (off >= this.symbolExtent(best)) return undefined;
     return { name: best.name, offset: off };
+  }
+
+  private symbolExtent(sym: ImageSymbol): bigint {
+    if (sym.size) return BigInt(sym.size);
+    const sec = sym.section === undefined ? undefined : this.image.sections.find((x) => x.name === sym.section && x.address <= sym.address && sym.address < x.address + BigInt(x.bytes.length));
+    return sec ? sec.address + BigInt(sec.bytes.length) - sym.address : BigInt(STUB_BYTES);
   }
 
   /** `name+0x1c (0xffffffff8100001c)` for messages. */
