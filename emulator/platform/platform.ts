@@ -14,7 +14,7 @@ import { TdxModule, type TdxCallResult } from '../tdx/module';
 import { VmmModel, type VmmConfig } from '../tdx/vmm';
 import type { TdxModuleConfig } from '../tdx/moduleConfig';
 import { FaultInjector, vmmOverrideFor, formatFaultRule, type FaultRule, type FaultHit } from '../tdx/faultPlan';
-import { decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/status';
+import { decodeSeamldrStatus, decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/status';
 import { findLeaf, findSubfunction } from '../tdx/catalog';
 import { GPR_NAMES, type TdxCpuAccess } from '../tdx/types';
 import type { ExecContext, PlatformState } from './config';
@@ -210,7 +210,7 @@ export class Platform {
     ev.after = this.regs();
     if (status !== undefined) {
       ev.status = status;
-      ev.statusName = decodeTdxStatus(status).name;
+      ev.statusName = ev.insn === 'seamcall' && ev.before.RAX >> 63n ? decodeSeamldrStatus(status).name : decodeTdxStatus(status).name;
     }
     if (ev.subfunction !== undefined || ev.subfunctionNumber !== undefined) {
       ev.vmcallStatus = ev.after.R10;
@@ -279,6 +279,17 @@ export class Platform {
       return;
     }
     if (hit && this.applyHit(ev, hit)) { setArith(c, VM_SUCCEED); return; }
+    if (c.getGpr(0) >> 63n) {
+      // RAX bit 63: the CPU enters the P-SEAMLDR, whatever the module's state (SEAMCALL
+      // pseudo-code, SDM "Intel TDX" SEAMCALL: loader mode); the module's presence does not matter.
+      if (!s.seamldr.loaded) { this.vmfailInvalid(ev, 'no P-SEAMLDR loaded'); return; }
+      if (s.seamldr.busy) { this.vmfailInvalid(ev, 'P-SEAMLDR busy (another logical processor is in the loader)'); return; }
+      const r = this.module.seamldr(this.access, s.module);
+      s.module = r.moduleLoaded;
+      setArith(c, VM_SUCCEED);
+      this.finish(ev, r);
+      return;
+    }
     if (!s.module) { this.vmfailInvalid(ev, 'no TDX module loaded'); return; }
     const r = this.module.seamcall(this.access, { lp: 0 });
     setArith(c, VM_SUCCEED);

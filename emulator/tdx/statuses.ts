@@ -74,6 +74,21 @@ const SUPPLEMENT: Provenance = {
   note: 'not in the project references; value read from the public module source',
 };
 
+const SEAMLDR_SOURCE: Provenance = { source: 'intel/tdx arch/x86/virt/vmx/tdx/p-seamldr.h (P-SEAMLDR error codes)' };
+/** P-SEAMLDR statuses (RAX after a SEAMCALL with RAX bit 63). They share values with nothing the module returns but are decoded only for loader calls. */
+const SEAMLDR_STATUSES: TdxStatusCode[] = [
+  ['P_SEAMLDR_EBADPARAM', 0x8000_0000_0000_0000n, 'A parameter (the RCX physical address or a SEAMLDR_PARAMS field) is invalid.'],
+  ['P_SEAMLDR_EBADCALL', 0x8000_0000_0000_0003n, 'No such P-SEAMLDR function (RAX).'],
+  ['P_SEAMLDR_ENOMEM', 0x8000_0000_0001_0002n, 'The SEAM range has no room for the module.'],
+  ['P_SEAMLDR_EUNSPECERR', 0x8000_0000_0001_0003n, 'Unspecified loader error.'],
+  ['P_SEAMLDR_EUNSUPCPU', 0x8000_0000_0001_0004n, 'The CPU does not support this module.'],
+  ['P_SEAMLDR_EBADSIG', 0x8000_0000_0002_0000n, 'The module\'s SEAMSIGSTRUCT signature is invalid.'],
+  ['P_SEAMLDR_EBADHASH', 0x8000_0000_0002_0001n, 'The module image does not match its signed hash.'],
+  ['P_SEAMLDR_EINTERRUPT', 0x8000_0000_0003_0000n, 'The install was interrupted; call again.'],
+  ['P_SEAMLDR_ENOENTROPY', 0x8000_0000_0003_0001n, 'The loader ran out of entropy; call again.'],
+].map(([name, value, summary]) => s(name as string, value as bigint, 'details', summary as string, SEAMLDR_SOURCE,
+  { seamldr: true, ...(name === 'P_SEAMLDR_ENOENTROPY' ? { aliases: ['P_SEAMCALL_NO_ENTROPY'] } : {}) }));
+
 /**
  * Every completion status in the references. Source tables: tdx-abi.md §4 "Status / error codes"
  * (kernel headers) and tdx-module-behaviour.md §1 (module source); the two agree wherever both
@@ -112,9 +127,7 @@ export const TDX_STATUS_CODES: readonly TdxStatusCode[] = Object.freeze([
   s('TDX_EPT_WALK_FAILED', 0xc000_0b00_0000_0000n, 'details', 'The Secure-EPT walk failed.', KERNEL_ERRNO),
   s('TDX_EPT_ENTRY_STATE_INCORRECT', 0xc000_0b0d_0000_0000n, 'details', 'The Secure-EPT entry is in the wrong state.', KERNEL_ERRNO),
   s('TDX_METADATA_FIELD_NOT_READABLE', 0xc000_0c02_0000_0000n, 'details', 'The metadata field is not readable by this caller.', KERNEL_ERRNO),
-  s('P_SEAMCALL_NO_ENTROPY', 0x8000_0000_0003_0001n, 'details', 'P-SEAMLDR ran out of entropy.', {
-    source: "an unidentified fork's arch/x86/virt/vmx/tdx/tdx.h", caveat: 'fork-only',
-  }, { seamldr: true }),
+  ...SEAMLDR_STATUSES,
 
   // tdx-module-behaviour.md §1: module codes not in the kernel headers
   s('TDX_OPERAND_ADDR_RANGE_ERROR', 0xc000_0101_0000_0000n, 'operand', 'An operand address is out of range.', MODULE),
