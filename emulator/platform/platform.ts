@@ -25,6 +25,15 @@ const CR4_VMXE = 1n << 13n;
 /** IA32_FEATURE_CONTROL bits: locked, VMX outside SMX (tdx-abi.md §6). */
 const FEAT_CTL_LOCKED = 1n, FEAT_CTL_VMX_OUTSIDE_SMX = 4n;
 const MSR_VMX_BASIC = 0x480;
+/**
+ * IA32_VMX_CR0_FIXED0/1 and IA32_VMX_CR4_FIXED0/1 (SDM Vol. 3D, Appendix A.7 and A.8): in VMX
+ * operation a CR bit set in FIXED0 must be 1 and a bit clear in FIXED1 must be 0. FIXED0 values are
+ * PE, NE, PG for CR0 and VMXE for CR4 (A.7/A.8); FIXED1 allows every CR0 bit and the CR4 bits this
+ * CPU implements (the complement of the reserved bits MOV to CR4 checks).
+ */
+const MSR_VMX_CR0_FIXED0 = 0x486, MSR_VMX_CR0_FIXED1 = 0x487, MSR_VMX_CR4_FIXED0 = 0x488, MSR_VMX_CR4_FIXED1 = 0x489;
+const VMX_CR0_FIXED0 = 0x8000_0021n, VMX_CR0_FIXED1 = 0xffff_ffffn, VMX_CR4_FIXED0 = 0x2000n, VMX_CR4_FIXED1 = 0x1ff_7fffn;
+const CR_NAMES: Record<0 | 4, Record<number, string>> = { 0: { 0: 'PE', 5: 'NE', 31: 'PG' }, 4: { 13: 'VMXE' } };
 /** x86-64 direct map (PAGE_OFFSET, 4-level paging) and kernel image map (__START_KERNEL_map). */
 const PAGE_OFFSET = 0xffff_8880_0000_0000n, START_KERNEL_MAP = 0xffff_ffff_8000_0000n;
 /** VMCS revision identifier this machine reports in IA32_VMX_BASIC[30:0]. */
@@ -73,6 +82,21 @@ export class Platform {
     // MSR 0x87: bits 31:0 MKTME KeyIDs, 63:32 TDX private KeyIDs (at least 2 when the BIOS enabled TDX).
     m.defineMsr(MSR.IA32_MKTME_KEYID_PARTITIONING, ((s.tdxBios ? 32n : 0n) << 32n) | 31n);
     m.defineMsr(MSR_VMX_BASIC, VMCS_REVISION | (0x1000n << 32n) | (6n << 50n));
+    m.defineMsr(MSR_VMX_CR0_FIXED0, VMX_CR0_FIXED0);
+    m.defineMsr(MSR_VMX_CR0_FIXED1, VMX_CR0_FIXED1);
+    m.defineMsr(MSR_VMX_CR4_FIXED0, VMX_CR4_FIXED0);
+    m.defineMsr(MSR_VMX_CR4_FIXED1, VMX_CR4_FIXED1);
+    // MOV to CR0/CR4 in VMX operation (SDM Vol. 2B MOV—Move to/from Control Registers: #GP(0)
+    // "if an attempt is made to leave VMX operation's fixed bits", Vol. 3C 24.8 "Restrictions on VMX
+    // operation"): clearing CR4.VMXE, PE, NE or PG raises #GP(0) while VMXON is in effect.
+    c.crFixedCheck = (cr, v) => {
+      if (!this.state.vmxon || this.state.context === 'guest') return undefined;
+      const [f0, f1] = cr === 0 ? [VMX_CR0_FIXED0, VMX_CR0_FIXED1] : [VMX_CR4_FIXED0, VMX_CR4_FIXED1];
+      const clear = f0 & ~v, set = v & ~f1;
+      if (!clear && !set) return undefined;
+      const bits = (m: bigint) => [...Array(64).keys()].filter((b) => (m >> BigInt(b)) & 1n).map((b) => CR_NAMES[cr][b] ?? `bit ${b}`).join(', ');
+      return clear ? `${bits(clear)} must stay set in VMX operation (IA32_VMX_CR${cr}_FIXED0)` : `${bits(set)} must stay clear in VMX operation (IA32_VMX_CR${cr}_FIXED1)`;
+    };
     if (s.context === 'guest') {
       // CPUID 0x21 "IntelTDX    " in EBX, EDX, ECX (tdx-abi.md §5.3), and the hypervisor bit.
       const le = (t: string) => t.charCodeAt(0) | (t.charCodeAt(1) << 8) | (t.charCodeAt(2) << 16) | (t.charCodeAt(3) << 24);
