@@ -39,6 +39,11 @@ export interface TdxCallEvent {
   rule?: string;
   /** TDG.VP.VMCALL exposure: RCX[15:0], the exposed registers, the VMM's exchange. */
   vmcall?: VmcallRecord;
+  /**
+   * The module exited to the VMM on an EPT violation and the VMM (profile `kvm`) added the page(s)
+   * at `gpa` before re-entering the TD at the same TDCALL, which then ran again.
+   */
+  vmmAdded?: { gpa: bigint; size: number; reason: string };
   /** The module stopped the TD (ReportFatalError, EPT violation TD exit). */
   stopped?: 'fatal-error' | 'td-exit';
   detail?: string;

@@ -63,7 +63,10 @@ export class Platform {
   constructor(readonly machine: Machine, private readonly setup: PlatformSetup) {
     const s = setup.state;
     this.state = { ...s };
-    this.vmm = new VmmModel(setup.vmm ?? {});
+    this.vmm = new VmmModel(setup.vmm ?? {}, {
+      ...(setup.module?.gpaw !== undefined ? { gpaw: setup.module.gpaw } : {}),
+      ...(setup.module?.numVcpus !== undefined ? { numVcpus: setup.module.numVcpus } : {}),
+    });
     this.module = new TdxModule({ ...(setup.module ?? {}), ...(s.noRbpMod ? { noRbpMod: true } : {}) } as TdxModuleConfig, this.vmm);
     this.injector = new FaultInjector(setup.faults ?? [], setup.seed ?? 0n);
     const m = machine;
@@ -255,7 +258,20 @@ export class Platform {
     const setAfter = hit && hit.action.kind === 'set' && hit.rule.where !== 'tdvmcall' ? hit.action : undefined;
     const override = hit ? vmmOverrideFor(hit, this.setup.seed ?? 0n) : undefined;
     if (hit && override) { ev.injected = true; ev.rule = hit.rule.text || formatFaultRule(hit.rule); }
-    const r = this.module.tdcall(this.access, override ? { vmm: override } : {});
+    let r = this.module.tdcall(this.access, override ? { vmm: override } : {});
+    if (r.kind === 'td-exit' && this.vmm.profile === 'kvm') {
+      // KVM handles the EPT violation (tdx_handle_ept_violation → the TDP MMU faults the page in
+      // with TDH.MEM.PAGE.AUG for a private GPA, or maps a shared one) and re-enters the TD at the
+      // same TDCALL, which then runs again. The page appears in the direct map (__va(gpa)).
+      const page = r.gpa & ~0xfffn & ~(this.setup.module?.gpaw ? 1n << 51n : 1n << 47n);
+      const size = r.leaf?.name === 'TDG.MEM.PAGE.ACCEPT' && (ev.before.RCX & 7n) === 1n ? 0x20_0000 : 0x1000;
+      for (let off = 0; off < size; off += 0x1000) {
+        const va = PAGE_OFFSET + page + BigInt(off);
+        if (!this.mapped(va, 0x1000)) this.machine.map(va, 0x1000, 'rw', 'vmm-added');
+      }
+      ev.vmmAdded = { gpa: page, size, reason: r.detail };
+      r = this.module.tdcall(this.access, override ? { vmm: override } : {});
+    }
     this.finish(ev, r);
     if (setAfter && setAfter.kind === 'set') { c.setGpr(GPR_NAMES.indexOf(setAfter.reg as (typeof GPR_NAMES)[number]), setAfter.value); ev.after = this.regs(); }
   }
