@@ -15,7 +15,8 @@ import { VmmModel, type VmmConfig } from '../tdx/vmm';
 import type { TdxModuleConfig } from '../tdx/moduleConfig';
 import { FaultInjector, vmmOverrideFor, formatFaultRule, type FaultRule, type FaultHit } from '../tdx/faultPlan';
 import { decodeSeamldrStatus, decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/status';
-import { findLeaf, findSubfunction } from '../tdx/catalog';
+import { findLeaf, KVM_HYPERCALL_ERRNO } from '../tdx/catalog';
+import { vmcallName } from './format';
 import { GPR_NAMES, type TdxCpuAccess } from '../tdx/types';
 import type { ExecContext, PlatformState } from './config';
 import type { PlatformEvent, TdxCallEvent } from './events';
@@ -189,8 +190,7 @@ export class Platform {
     if (insn === 'tdcall' && ev.leafNumber === 0 && (rax >> 16n) === 0n) {
       const r11 = this.machine.cpu.getGpr(11);
       ev.subfunctionNumber = r11;
-      const sf = findSubfunction(r11);
-      if (sf) ev.subfunction = sf.ghciName;
+      Object.assign(ev, vmcallName(this.machine.cpu.getGpr(10), r11));
     }
     return ev;
   }
@@ -239,9 +239,11 @@ export class Platform {
       ev.status = status;
       ev.statusName = ev.insn === 'seamcall' && ev.before.RAX >> 63n ? decodeSeamldrStatus(status).name : decodeTdxStatus(status).name;
     }
-    if (ev.subfunction !== undefined || ev.subfunctionNumber !== undefined) {
+    // R10 holds the VMM's answer only when the module handed the call to the VMM (not when it
+    // rejected the RCX bitmap, or a fault rule decided the TDCALL's status).
+    if (ev.vmcall) {
       ev.vmcallStatus = ev.after.R10;
-      ev.vmcallStatusName = decodeTdvmcallStatus(ev.after.R10).name;
+      ev.vmcallStatusName = ev.hypercallNr !== undefined ? kvmResultName(ev.after.R10) : decodeTdvmcallStatus(ev.after.R10).name;
     }
     this.record(ev);
   }
@@ -385,3 +387,10 @@ export class Platform {
   }
 }
 
+
+/** A KVM hypercall's result as KVM's code spells it: `-KVM_ENOSYS`, or the number. */
+function kvmResultName(v: bigint): string {
+  const n = BigInt.asIntN(64, v);
+  const e = Object.entries(KVM_HYPERCALL_ERRNO).find(([, x]) => -x === n);
+  return e ? `-${e[0]}` : String(n);
+}
