@@ -170,7 +170,7 @@ function describe(d: DecodedTdxStatus): string {
   }
   if (!d.name && d.operandId === undefined && d.detailsL2 !== 0) text += `, details L2 0x${d.detailsL2.toString(16).toUpperCase()}`;
   if (d.reservedBits) text += `, reserved bits 59:48 = 0x${d.reservedBits.toString(16).toUpperCase()}`;
-  if (d.exact && d.code?.alternativeValues?.includes(d.value)) text += ' [value from a non-kernel header]';
+  if (d.exact && d.code?.alternativeValues?.includes(d.value)) text += ` [alternative value: ${d.code.note ?? 'see the catalogue'}]`;
   return text;
 }
 
