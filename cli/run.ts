@@ -9,7 +9,7 @@ import { GENERATIONS, type Generation } from '../emulator/loader/headers/generat
 import { Session, type SessionStop } from '../emulator/session/session';
 import { ConfigError, type ArgSpec, type LaunchConfig } from '../emulator/session/config';
 import { parsePlatformKnob, type PlatformKnobs } from '../emulator/platform/config';
-import { formatCallLine } from '../emulator/platform/format';
+import { callInputs, callOutputs, formatCallLine } from '../emulator/platform/format';
 import { parseVmmOption } from './vmmOption';
 import type { VmmConfig } from '../emulator/tdx/vmm';
 import type { FieldLayout } from '../emulator/loader/image';
@@ -202,6 +202,10 @@ export function runJson(s: Session, stop: SessionStop): unknown {
       ...(c.vmcallStatus !== undefined ? { r10: hex(c.vmcallStatus), r10Name: c.vmcallStatusName ?? null } : {}),
       ...(c.fault ? { fault: c.fault } : {}),
       injected: c.injected,
+      ...(c.hypercallNr !== undefined ? { hypercallNr: hex(c.hypercallNr) } : {}),
+      ...(c.vmmAdded ? { vmmAdded: { gpa: hex(c.vmmAdded.gpa), size: c.vmmAdded.size } } : {}),
+      inputs: callInputs(c).map((r) => ({ reg: r.reg, role: r.role, value: hex(r.value) })),
+      outputs: callOutputs(c).map((r) => ({ reg: r.reg, role: r.role, value: hex(r.value) })),
     })),
     output: s.notes.filter((n) => n.kind === 'log' || n.kind === 'fixup' || n.kind === 'stub').map((n) => (n.kind === 'fixup' ? n.message : n.kind === 'log' ? `[${n.level}] ${n.text}` : `${n.name}: ${n.text}`)),
     instructions: s.machine.instructionCount,

@@ -10,7 +10,8 @@ import type { Session } from '../emulator/session/session';
 import type { LineEntry, SourcePosition } from '../emulator/loader/image';
 import type { TdxCallEvent } from '../emulator/platform/events';
 import { disassemble, type Flavor } from '../emulator/decode/decoder';
-import { findLeaf, findSubfunction } from '../emulator/tdx/catalog';
+import { findLeaf } from '../emulator/tdx/catalog';
+import { vmcallName } from '../emulator/platform/format';
 import { fromNumberAddress, toNumberAddress } from './format';
 
 /** The 16 GPRs in encoding order (the order TdxCallEvent.before uses, upper-cased). */
@@ -203,7 +204,7 @@ export class Target {
     ev.leaf = findLeaf(insn, rax)?.name;
     if (insn === 'tdcall' && ev.leafNumber === 0 && rax >> 16n === 0n) {
       ev.subfunctionNumber = this.machine.getReg('r11');
-      ev.subfunction = findSubfunction(ev.subfunctionNumber)?.ghciName;
+      Object.assign(ev, vmcallName(this.machine.getReg('r10'), ev.subfunctionNumber));
     }
     return ev;
   }

@@ -5,7 +5,7 @@
 // requests are in travelRequests.ts.
 
 import type { FieldLayout } from '../emulator/loader/image';
-import { callInputs, callOutcome, callTitle, formatCallLine } from '../emulator/platform/format';
+import { callInputs, callOutcome, callOutputs, callTitle, formatCallLine } from '../emulator/platform/format';
 import { FaultRuleError, parseFaultRuleInput, type FaultRuleObject } from '../emulator/tdx/faultPlan';
 import { parseTdxNumber } from '../emulator/tdx/catalog';
 import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/status';
@@ -40,6 +40,8 @@ export const TDX_REQUESTS: Record<string, Handler> = {
       leaf: c.leaf, leafNumber: c.leafNumber, version: c.version, subfunction: c.subfunction,
       subfunctionNumber: c.subfunctionNumber !== undefined ? hex(c.subfunctionNumber) : undefined,
       inputs: callInputs(c).map((i) => ({ reg: i.reg, role: i.role, value: hex(i.value) })),
+      outputs: callOutputs(c).map((o) => ({ reg: o.reg, role: o.role, value: hex(o.value) })),
+      hypercallNr: c.hypercallNr !== undefined ? hex(c.hypercallNr) : undefined,
       status: c.status !== undefined ? hex(c.status) : undefined, statusName: c.statusName,
       vmcallStatus: c.vmcallStatus !== undefined ? hex(c.vmcallStatus) : undefined, vmcallStatusName: c.vmcallStatusName,
       fault: c.fault, injected: c.injected, rule: c.rule, outcome: callOutcome(c), line: formatCallLine(c), icount: c.icount,

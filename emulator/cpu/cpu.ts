@@ -72,6 +72,11 @@ export class Cpu {
   cr3 = 0n;
   cr4 = 0x000006a0n; // PAE, PGE, OSFXSR, OSXMMEXCPT (VMXE off until the platform turns it on)
   efer = 0xd01n; // SCE, LME, LMA, NXE
+  /**
+   * Set by the platform: the control-register restrictions of VMX operation (IA32_VMX_CR0/CR4_FIXED0/1).
+   * Returns why a MOV to CR0/CR4 of `v` violates them, or undefined. Called after the architectural checks.
+   */
+  crFixedCheck: ((cr: 0 | 4, v: bigint) => string | undefined) | undefined;
   cpl = 0;
   /** Instructions retired; also the source of the deterministic TSC. */
   icount = 0;

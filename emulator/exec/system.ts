@@ -35,6 +35,7 @@ export function movCr(c: Cpu, i: Insn): void {
     case 0:
       if (v >> 32n) throw gp('mov to cr0: bits 63:32 must be zero');
       if (!(v & 1n) || !(v & 0x80000000n)) throw gp('mov to cr0: clearing PE or PG in long mode');
+      { const why = c.crFixedCheck?.(0, v); if (why) throw gp(`mov to cr0: ${why}`); }
       c.cr0 = v; return;
     case 2: c.cr2 = v; return;
     case 3: c.cr3 = v; return;
@@ -42,6 +43,7 @@ export function movCr(c: Cpu, i: Insn): void {
       // Bits the SDM reserves (as of CR4.LAM_SUP, bit 28) must be zero; PAE must stay set in long mode.
       if (v & ~0x1ff7fffn) throw gp(`mov to cr4: reserved bits set in 0x${v.toString(16)}`);
       if (!(v & 0x20n)) throw gp('mov to cr4: clearing PAE in long mode');
+      { const why = c.crFixedCheck?.(4, v); if (why) throw gp(`mov to cr4: ${why}`); }
       c.cr4 = v; return;
     case 8: return;
     default: throw new CpuFault(Vector.UD, undefined, `mov to cr${i.r0}: no such control register`);

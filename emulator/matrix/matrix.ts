@@ -108,7 +108,8 @@ function siteOf(ev: TdxCallEvent): MatrixSite {
   const sub = ev.subfunctionNumber !== undefined ? findSubfunction(ev.subfunctionNumber) : undefined;
   return {
     address: hex(ev.address), symbol: ev.site ?? hex(ev.address), insn: ev.insn, leaf: ev.leaf ?? `leaf ${ev.leafNumber}`,
-    ...(ev.subfunctionNumber !== undefined ? { subfunction: sub?.name ?? hex(ev.subfunctionNumber) } : {}),
+    // One name per sub-function everywhere: the GHCI's (as the trace and the editor show it).
+    ...(ev.subfunctionNumber !== undefined ? { subfunction: ev.subfunction ?? sub?.ghciName ?? hex(ev.subfunctionNumber) } : {}),
   };
 }
 

@@ -22,7 +22,16 @@ export interface PlatformKnobs {
   featureControl?: bigint;
   /** The TD forbids RBP changes (the module then rejects exposing RBP). Default 0. */
   noRbpMod?: boolean;
+  /**
+   * The P-SEAMLDR, which SEAMCALL reaches with RAX bit 63 whether or not a module is loaded:
+   * `loaded` (default), `busy` (another logical processor is in the loader: VMfailInvalid) or
+   * `absent` (VMfailInvalid).
+   */
+  seamldr?: SeamldrKnob;
 }
+
+export type SeamldrKnob = 'loaded' | 'busy' | 'absent';
+export const SEAMLDR_KNOBS: readonly SeamldrKnob[] = ['loaded', 'busy', 'absent'];
 
 /** Resolved knobs, no undefined fields. */
 export interface PlatformState {
@@ -33,9 +42,11 @@ export interface PlatformState {
   cpl: number;
   featureControl: bigint;
   noRbpMod: boolean;
+  /** The P-SEAMLDR's state (item `platform.seamldr`). */
+  seamldr: { loaded: boolean; busy: boolean };
 }
 
-export const PLATFORM_KEYS = ['vmxe', 'vmxon', 'tdx-bios', 'module', 'cpl', 'feature-control', 'no-rbp-mod'] as const;
+export const PLATFORM_KEYS = ['vmxe', 'vmxon', 'tdx-bios', 'module', 'cpl', 'feature-control', 'no-rbp-mod', 'seamldr'] as const;
 
 /** Parses one `key=value` of `--platform`; throws a one-line message naming the problem. */
 export function parsePlatformKnob(text: string, into: PlatformKnobs): void {
@@ -53,6 +64,11 @@ export function parsePlatformKnob(text: string, into: PlatformKnobs): void {
     case 'tdx-bios': case 'tdxbios': into.tdxBios = bool(); return;
     case 'module': into.module = bool(); return;
     case 'no-rbp-mod': into.noRbpMod = bool(); return;
+    case 'seamldr': {
+      const v = raw.toLowerCase();
+      if (!(SEAMLDR_KNOBS as readonly string[]).includes(v)) throw new Error(`--platform seamldr=${raw}: expected ${SEAMLDR_KNOBS.join(', ')}`);
+      into.seamldr = v as SeamldrKnob; return;
+    }
     case 'cpl': {
       if (!/^[0-3]$/.test(raw)) throw new Error(`--platform cpl=${raw}: expected 0, 1, 2 or 3`);
       into.cpl = Number(raw); return;
@@ -81,5 +97,6 @@ export function resolvePlatform(context: ExecContext, k: PlatformKnobs = {}): Pl
     cpl: k.cpl ?? 0,
     featureControl: k.featureControl === undefined ? 0x5n : BigInt.asUintN(64, BigInt(k.featureControl as bigint | number | string)),
     noRbpMod: bool(k.noRbpMod, false),
+    seamldr: { loaded: (k.seamldr ?? 'loaded') !== 'absent', busy: k.seamldr === 'busy' },
   };
 }

@@ -16,9 +16,14 @@ export interface TdxCallEvent {
   leaf?: string;
   leafNumber: number;
   version: number;
-  /** TDG.VP.VMCALL: the sub-function name (R11) when catalogued, and its number. */
+  /**
+   * TDG.VP.VMCALL: the sub-function's GHCI name (R11) when catalogued, and its number. For a
+   * vendor call (R10 ≠ 0) the name is the KVM hypercall's (`KVM_HC_SEND_IPI`, or `KVM hypercall nr N`).
+   */
   subfunction?: string;
   subfunctionNumber?: bigint;
+  /** TDG.VP.VMCALL with R10 ≠ 0: R10, the KVM hypercall number. */
+  hypercallNr?: bigint;
   /** The 16 GPRs before the call, by upper-case name. */
   before: Record<string, bigint>;
   /** The 16 GPRs after the call (absent when it faulted). */
@@ -26,7 +31,7 @@ export interface TdxCallEvent {
   /** RAX after the call: the TDX status, when the call completed. */
   status?: bigint;
   statusName?: string;
-  /** TDG.VP.VMCALL: R10 after the call (the VMM's status) and its name. */
+  /** TDG.VP.VMCALL: R10 after the call (the VMM's status) and its name — only when the VMM was reached. */
   vmcallStatus?: bigint;
   vmcallStatusName?: string;
   /** How the call ended when it did not simply complete. */
@@ -39,6 +44,11 @@ export interface TdxCallEvent {
   rule?: string;
   /** TDG.VP.VMCALL exposure: RCX[15:0], the exposed registers, the VMM's exchange. */
   vmcall?: VmcallRecord;
+  /**
+   * The module exited to the VMM on an EPT violation and the VMM (profile `kvm`) added the page(s)
+   * at `gpa` before re-entering the TD at the same TDCALL, which then ran again.
+   */
+  vmmAdded?: { gpa: bigint; size: number; reason: string };
   /** The module stopped the TD (ReportFatalError, EPT violation TD exit). */
   stopped?: 'fatal-error' | 'td-exit';
   detail?: string;

@@ -14,8 +14,9 @@ import { TdxModule, type TdxCallResult } from '../tdx/module';
 import { VmmModel, type VmmConfig } from '../tdx/vmm';
 import type { TdxModuleConfig } from '../tdx/moduleConfig';
 import { FaultInjector, vmmOverrideFor, formatFaultRule, type FaultRule, type FaultHit } from '../tdx/faultPlan';
-import { decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/status';
-import { findLeaf, findSubfunction } from '../tdx/catalog';
+import { decodeSeamldrStatus, decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/status';
+import { findLeaf, KVM_HYPERCALL_ERRNO } from '../tdx/catalog';
+import { vmcallName } from './format';
 import { GPR_NAMES, type TdxCpuAccess } from '../tdx/types';
 import type { ExecContext, PlatformState } from './config';
 import type { PlatformEvent, TdxCallEvent } from './events';
@@ -25,6 +26,15 @@ const CR4_VMXE = 1n << 13n;
 /** IA32_FEATURE_CONTROL bits: locked, VMX outside SMX (tdx-abi.md §6). */
 const FEAT_CTL_LOCKED = 1n, FEAT_CTL_VMX_OUTSIDE_SMX = 4n;
 const MSR_VMX_BASIC = 0x480;
+/**
+ * IA32_VMX_CR0_FIXED0/1 and IA32_VMX_CR4_FIXED0/1 (SDM Vol. 3D, Appendix A.7 and A.8): in VMX
+ * operation a CR bit set in FIXED0 must be 1 and a bit clear in FIXED1 must be 0. FIXED0 values are
+ * PE, NE, PG for CR0 and VMXE for CR4 (A.7/A.8); FIXED1 allows every CR0 bit and the CR4 bits this
+ * CPU implements (the complement of the reserved bits MOV to CR4 checks).
+ */
+const MSR_VMX_CR0_FIXED0 = 0x486, MSR_VMX_CR0_FIXED1 = 0x487, MSR_VMX_CR4_FIXED0 = 0x488, MSR_VMX_CR4_FIXED1 = 0x489;
+const VMX_CR0_FIXED0 = 0x8000_0021n, VMX_CR0_FIXED1 = 0xffff_ffffn, VMX_CR4_FIXED0 = 0x2000n, VMX_CR4_FIXED1 = 0x1ff_7fffn;
+const CR_NAMES: Record<0 | 4, Record<number, string>> = { 0: { 0: 'PE', 5: 'NE', 31: 'PG' }, 4: { 13: 'VMXE' } };
 /** x86-64 direct map (PAGE_OFFSET, 4-level paging) and kernel image map (__START_KERNEL_map). */
 const PAGE_OFFSET = 0xffff_8880_0000_0000n, START_KERNEL_MAP = 0xffff_ffff_8000_0000n;
 /** VMCS revision identifier this machine reports in IA32_VMX_BASIC[30:0]. */
@@ -54,7 +64,10 @@ export class Platform {
   constructor(readonly machine: Machine, private readonly setup: PlatformSetup) {
     const s = setup.state;
     this.state = { ...s };
-    this.vmm = new VmmModel(setup.vmm ?? {});
+    this.vmm = new VmmModel(setup.vmm ?? {}, {
+      ...(setup.module?.gpaw !== undefined ? { gpaw: setup.module.gpaw } : {}),
+      ...(setup.module?.numVcpus !== undefined ? { numVcpus: setup.module.numVcpus } : {}),
+    });
     this.module = new TdxModule({ ...(setup.module ?? {}), ...(s.noRbpMod ? { noRbpMod: true } : {}) } as TdxModuleConfig, this.vmm);
     this.injector = new FaultInjector(setup.faults ?? [], setup.seed ?? 0n);
     const m = machine;
@@ -73,6 +86,21 @@ export class Platform {
     // MSR 0x87: bits 31:0 MKTME KeyIDs, 63:32 TDX private KeyIDs (at least 2 when the BIOS enabled TDX).
     m.defineMsr(MSR.IA32_MKTME_KEYID_PARTITIONING, ((s.tdxBios ? 32n : 0n) << 32n) | 31n);
     m.defineMsr(MSR_VMX_BASIC, VMCS_REVISION | (0x1000n << 32n) | (6n << 50n));
+    m.defineMsr(MSR_VMX_CR0_FIXED0, VMX_CR0_FIXED0);
+    m.defineMsr(MSR_VMX_CR0_FIXED1, VMX_CR0_FIXED1);
+    m.defineMsr(MSR_VMX_CR4_FIXED0, VMX_CR4_FIXED0);
+    m.defineMsr(MSR_VMX_CR4_FIXED1, VMX_CR4_FIXED1);
+    // MOV to CR0/CR4 in VMX operation (SDM Vol. 2B MOV—Move to/from Control Registers: #GP(0)
+    // "if an attempt is made to leave VMX operation's fixed bits", Vol. 3C 24.8 "Restrictions on VMX
+    // operation"): clearing CR4.VMXE, PE, NE or PG raises #GP(0) while VMXON is in effect.
+    c.crFixedCheck = (cr, v) => {
+      if (!this.state.vmxon || this.state.context === 'guest') return undefined;
+      const [f0, f1] = cr === 0 ? [VMX_CR0_FIXED0, VMX_CR0_FIXED1] : [VMX_CR4_FIXED0, VMX_CR4_FIXED1];
+      const clear = f0 & ~v, set = v & ~f1;
+      if (!clear && !set) return undefined;
+      const bits = (m: bigint) => [...Array(64).keys()].filter((b) => (m >> BigInt(b)) & 1n).map((b) => CR_NAMES[cr][b] ?? `bit ${b}`).join(', ');
+      return clear ? `${bits(clear)} must stay set in VMX operation (IA32_VMX_CR${cr}_FIXED0)` : `${bits(set)} must stay clear in VMX operation (IA32_VMX_CR${cr}_FIXED1)`;
+    };
     if (s.context === 'guest') {
       // CPUID 0x21 "IntelTDX    " in EBX, EDX, ECX (tdx-abi.md §5.3), and the hypervisor bit.
       const le = (t: string) => t.charCodeAt(0) | (t.charCodeAt(1) << 8) | (t.charCodeAt(2) << 16) | (t.charCodeAt(3) << 24);
@@ -162,8 +190,7 @@ export class Platform {
     if (insn === 'tdcall' && ev.leafNumber === 0 && (rax >> 16n) === 0n) {
       const r11 = this.machine.cpu.getGpr(11);
       ev.subfunctionNumber = r11;
-      const sf = findSubfunction(r11);
-      if (sf) ev.subfunction = sf.ghciName;
+      Object.assign(ev, vmcallName(this.machine.cpu.getGpr(10), r11));
     }
     return ev;
   }
@@ -210,11 +237,13 @@ export class Platform {
     ev.after = this.regs();
     if (status !== undefined) {
       ev.status = status;
-      ev.statusName = decodeTdxStatus(status).name;
+      ev.statusName = ev.insn === 'seamcall' && ev.before.RAX >> 63n ? decodeSeamldrStatus(status).name : decodeTdxStatus(status).name;
     }
-    if (ev.subfunction !== undefined || ev.subfunctionNumber !== undefined) {
+    // R10 holds the VMM's answer only when the module handed the call to the VMM (not when it
+    // rejected the RCX bitmap, or a fault rule decided the TDCALL's status).
+    if (ev.vmcall) {
       ev.vmcallStatus = ev.after.R10;
-      ev.vmcallStatusName = decodeTdvmcallStatus(ev.after.R10).name;
+      ev.vmcallStatusName = ev.hypercallNr !== undefined ? kvmResultName(ev.after.R10) : decodeTdvmcallStatus(ev.after.R10).name;
     }
     this.record(ev);
   }
@@ -231,7 +260,20 @@ export class Platform {
     const setAfter = hit && hit.action.kind === 'set' && hit.rule.where !== 'tdvmcall' ? hit.action : undefined;
     const override = hit ? vmmOverrideFor(hit, this.setup.seed ?? 0n) : undefined;
     if (hit && override) { ev.injected = true; ev.rule = hit.rule.text || formatFaultRule(hit.rule); }
-    const r = this.module.tdcall(this.access, override ? { vmm: override } : {});
+    let r = this.module.tdcall(this.access, override ? { vmm: override } : {});
+    if (r.kind === 'td-exit' && this.vmm.profile === 'kvm') {
+      // KVM handles the EPT violation (tdx_handle_ept_violation → the TDP MMU faults the page in
+      // with TDH.MEM.PAGE.AUG for a private GPA, or maps a shared one) and re-enters the TD at the
+      // same TDCALL, which then runs again. The page appears in the direct map (__va(gpa)).
+      const page = r.gpa & ~0xfffn & ~(this.setup.module?.gpaw ? 1n << 51n : 1n << 47n);
+      const size = r.leaf?.name === 'TDG.MEM.PAGE.ACCEPT' && (ev.before.RCX & 7n) === 1n ? 0x20_0000 : 0x1000;
+      for (let off = 0; off < size; off += 0x1000) {
+        const va = PAGE_OFFSET + page + BigInt(off);
+        if (!this.mapped(va, 0x1000)) this.machine.map(va, 0x1000, 'rw', 'vmm-added');
+      }
+      ev.vmmAdded = { gpa: page, size, reason: r.detail };
+      r = this.module.tdcall(this.access, override ? { vmm: override } : {});
+    }
     this.finish(ev, r);
     if (setAfter && setAfter.kind === 'set') { c.setGpr(GPR_NAMES.indexOf(setAfter.reg as (typeof GPR_NAMES)[number]), setAfter.value); ev.after = this.regs(); }
   }
@@ -279,6 +321,17 @@ export class Platform {
       return;
     }
     if (hit && this.applyHit(ev, hit)) { setArith(c, VM_SUCCEED); return; }
+    if (c.getGpr(0) >> 63n) {
+      // RAX bit 63: the CPU enters the P-SEAMLDR, whatever the module's state (SEAMCALL
+      // pseudo-code, SDM "Intel TDX" SEAMCALL: loader mode); the module's presence does not matter.
+      if (!s.seamldr.loaded) { this.vmfailInvalid(ev, 'no P-SEAMLDR loaded'); return; }
+      if (s.seamldr.busy) { this.vmfailInvalid(ev, 'P-SEAMLDR busy (another logical processor is in the loader)'); return; }
+      const r = this.module.seamldr(this.access, s.module);
+      s.module = r.moduleLoaded;
+      setArith(c, VM_SUCCEED);
+      this.finish(ev, r);
+      return;
+    }
     if (!s.module) { this.vmfailInvalid(ev, 'no TDX module loaded'); return; }
     const r = this.module.seamcall(this.access, { lp: 0 });
     setArith(c, VM_SUCCEED);
@@ -334,3 +387,10 @@ export class Platform {
   }
 }
 
+
+/** A KVM hypercall's result as KVM's code spells it: `-KVM_ENOSYS`, or the number. */
+function kvmResultName(v: bigint): string {
+  const n = BigInt.asIntN(64, v);
+  const e = Object.entries(KVM_HYPERCALL_ERRNO).find(([, x]) => -x === n);
+  return e ? `-${e[0]}` : String(n);
+}

@@ -7,7 +7,7 @@ import { GENERATIONS } from '../loader/headers/generation';
 import type { VmmConfig } from '../tdx/vmm';
 import type { TdxModuleConfig } from '../tdx/moduleConfig';
 import { parseFaultPlan, FaultRuleError, type FaultRule, type FaultRuleObject } from '../tdx/faultPlan';
-import { EXEC_CONTEXTS, type ExecContext, type PlatformKnobs } from '../platform/config';
+import { EXEC_CONTEXTS, SEAMLDR_KNOBS, type ExecContext, type PlatformKnobs } from '../platform/config';
 import type { StubSpec } from '../platform/stubs';
 import type { ToolchainConfig } from '../loader/toolchain';
 
@@ -91,8 +91,8 @@ export interface ValidConfig extends LaunchConfig {
   faultRules: FaultRule[];
 }
 
-const PLATFORM_FIELDS: Record<string, 'bool' | 'cpl' | 'u64'> = {
-  vmxe: 'bool', vmxon: 'bool', tdxBios: 'bool', module: 'bool', cpl: 'cpl', featureControl: 'u64', noRbpMod: 'bool',
+const PLATFORM_FIELDS: Record<string, 'bool' | 'cpl' | 'u64' | 'seamldr'> = {
+  vmxe: 'bool', vmxon: 'bool', tdxBios: 'bool', module: 'bool', cpl: 'cpl', featureControl: 'u64', noRbpMod: 'bool', seamldr: 'seamldr',
 };
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -141,6 +141,7 @@ export function validateConfig(raw: unknown): ValidConfig {
       const kind = PLATFORM_FIELDS[k];
       if (!kind) throw new ConfigError(`platform.${k}`, `is not a platform key (known: ${Object.keys(PLATFORM_FIELDS).join(', ')})`);
       if (kind === 'bool' && typeof v !== 'boolean' && v !== 0 && v !== 1) throw new ConfigError(`platform.${k}`, 'must be true/false (or 1/0)');
+      if (kind === 'seamldr' && !(SEAMLDR_KNOBS as readonly unknown[]).includes(v)) throw new ConfigError('platform.seamldr', `must be one of ${SEAMLDR_KNOBS.map((x) => `"${x}"`).join(', ')}`);
       if (kind === 'cpl' && !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 3)) throw new ConfigError('platform.cpl', 'must be 0, 1, 2 or 3');
       if (kind === 'u64' && !(typeof v === 'bigint' || typeof v === 'number' || (typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v)))) throw new ConfigError(`platform.${k}`, 'must be a number or a numeric string');
     }

@@ -95,7 +95,8 @@ export function findSubfunction(key: string | number | bigint): TdvmcallSubfunct
 export function findStatus(key: string | bigint): TdxStatusCode | undefined {
   if (typeof key === 'bigint') {
     const v = u64(key);
-    return TDX_STATUS_CODES.find((c) => c.value === v) ?? TDX_STATUS_CODES.find((c) => c.alternativeValues?.includes(v));
+    return TDX_STATUS_CODES.find((c) => c.value === v && !c.seamldr) ?? TDX_STATUS_CODES.find((c) => c.alternativeValues?.includes(v))
+      ?? TDX_STATUS_CODES.find((c) => c.value === v);
   }
   const n = parseTdxNumber(key);
   return n !== undefined ? findStatus(n) : statusByName.get(normalizeTdxName(key));

@@ -244,6 +244,12 @@ export const SEAMCALL_LEAVES: readonly TdxLeaf[] = Object.freeze([
 
 /** P-SEAMLDR leaves (SEAMCALL with RAX bit 63). Source table: tdx-abi.md §1 and §5.2. */
 export const SEAMLDR_LEAVES: readonly TdxLeaf[] = Object.freeze([
-  { name: 'SEAMLDR.INFO', leaf: 0, summary: 'Ask the P-SEAMLDR for its information.', in: [r('RCX', 'PA of the SEAMLDR_INFO output')] },
-  { name: 'SEAMLDR.INSTALL', leaf: 1, summary: 'Install (update) the TDX module.', in: [r('RCX', 'PA of the install parameters')] },
-].map((spec) => leaf('seamcall', spec as LeafSpec, 'mainline b2128290 seamldr.c; sangfor/kvm', true)));
+  { name: 'SEAMLDR.INFO', leaf: 0, summary: 'Ask the P-SEAMLDR for its information (SEAMLDR_INFO, 256 bytes).', in: [r('RCX', 'PA of the SEAMLDR_INFO output, 256-byte aligned')] },
+  { name: 'SEAMLDR.INSTALL', leaf: 1, summary: 'Install (load or update) the TDX module from SEAMLDR_PARAMS.', in: [r('RCX', 'PA of SEAMLDR_PARAMS, 4K aligned')] },
+  { name: 'SEAMLDR.SHUTDOWN', leaf: 2, source: 'intel/tdx arch/x86/virt/vmx/tdx/p-seamldr.c', summary: 'Shut the loaded TDX module down (before an update).' },
+  {
+    name: 'SEAMLDR.SEAMINFO', leaf: 3, source: 'Intel SEAM loader specification', caveat: 'supplement',
+    note: 'not in a kernel header; leaf number from the loader specification', summary: 'Read the SEAM information (SEAMLDR_SEAMINFO).',
+    in: [r('RCX', 'PA of the SEAMLDR_SEAMINFO output, 2K aligned')],
+  },
+].map((spec) => leaf('seamcall', spec as LeafSpec, 'mainline b2128290 seamldr.c; intel/tdx p-seamldr.h', true)));

@@ -10,6 +10,7 @@ import { configuredSuccess, tdhSysConfig, tdhSysInfoOrRdall, tdhSysInit, tdhSysK
 import type { TdxInstruction, TdxLeaf } from './leaves';
 import { initialModuleState, resolveModuleConfig, type ResolvedModuleConfig, type TdxModuleConfig, type TdxModuleState, type VeInfo } from './moduleConfig';
 import { TDX_STATUS } from './moduleStatus';
+import { seamldrCall } from './seamldr';
 import { VmmModel, type VmmOverride, type VmmResult } from './vmm';
 import { GPR, toU64, u64, type GprName, type TdxCpuAccess } from './types';
 
@@ -109,7 +110,7 @@ export class TdxModule {
   private st: TdxModuleState;
 
   /** Throws a one-line RangeError naming the bad configuration entry. */
-  constructor(config: TdxModuleConfig = {}, vmm: VmmModel = new VmmModel()) {
+  constructor(private readonly config: TdxModuleConfig = {}, vmm: VmmModel = new VmmModel()) {
     this.cfg = resolveModuleConfig(config);
     this.st = initialModuleState(config, this.cfg);
     this.vmm = vmm;
@@ -146,21 +147,33 @@ export class TdxModule {
     const base = { instruction: 'seamcall' as const, rax, leafNumber, version, ...(leaf ? { leaf } : {}) };
     const fail = (status: bigint, detail: string) => this.finish(cpu, base, { kind: 'completed', status, detail });
 
-    if (rax >> 63n) {
-      // P-SEAMLDR: the references give no loader statuses beyond a fork-only one, so unknown
-      // loader leaves get the module's OPERAND_INVALID+RAX (our choice).
-      if (!leaf) return fail(TDX_STATUS.TDX_OPERAND_INVALID, `unknown P-SEAMLDR leaf ${leafNumber}`);
-    } else {
-      // tdx_vmm_dispatcher.c order (tdx-module-behaviour.md §6).
-      if ((rax >> 24n) & 0xffn || rax >> 32n) return fail(TDX_STATUS.TDX_OPERAND_INVALID, 'RAX reserved bits 31:24 or 63:32 set');
-      if (version > (leaf?.maxVersion ?? 0)) return fail(TDX_STATUS.TDX_OPERAND_INVALID, `version ${version} not supported by this leaf`);
-      if (this.st.sysState === 'SYS_SHUTDOWN' && leafNumber !== TDH_SYS_LP_SHUTDOWN) return fail(TDX_STATUS.TDX_SYS_SHUTDOWN, 'module shut down');
-      if (this.st.sysState !== 'SYS_READY' && !ALLOWED_BEFORE_READY.has(leafNumber)) return fail(TDX_STATUS.TDX_SYS_NOT_READY, `state ${this.st.sysState}`);
-      if (!leaf) return fail(TDX_STATUS.TDX_OPERAND_INVALID, `unknown SEAMCALL leaf ${leafNumber}`);
-    }
+    // tdx_vmm_dispatcher.c order (tdx-module-behaviour.md §6). Loader calls (RAX bit 63) never
+    // reach the module: the platform sends them to the P-SEAMLDR (seamldr.ts).
+    if ((rax >> 24n) & 0xffn || rax >> 32n) return fail(TDX_STATUS.TDX_OPERAND_INVALID, 'RAX reserved bits 31:24 or 63:32 set');
+    if (version > (leaf?.maxVersion ?? 0)) return fail(TDX_STATUS.TDX_OPERAND_INVALID, `version ${version} not supported by this leaf`);
+    if (this.st.sysState === 'SYS_SHUTDOWN' && leafNumber !== TDH_SYS_LP_SHUTDOWN) return fail(TDX_STATUS.TDX_SYS_SHUTDOWN, 'module shut down');
+    if (this.st.sysState !== 'SYS_READY' && !ALLOWED_BEFORE_READY.has(leafNumber)) return fail(TDX_STATUS.TDX_SYS_NOT_READY, `state ${this.st.sysState}`);
+    if (!leaf) return fail(TDX_STATUS.TDX_OPERAND_INVALID, `unknown SEAMCALL leaf ${leafNumber}`);
     if (this.takeNoEntropy(leaf)) return fail(TDX_STATUS.TDX_RND_NO_ENTROPY, 'entropy exhausted (configured)');
     const handler = SEAMCALL_HANDLERS[leaf.name] ?? configuredSuccess;
     return this.finish(cpu, base, handler({ cpu, cfg: this.cfg, st: this.st, leaf, version, lp, vmm: this.vmm }));
+  }
+
+  /**
+   * Runs a P-SEAMLDR call (SEAMCALL with RAX bit 63; the platform checked that a loader is
+   * present and not busy). INSTALL starts a fresh module (state SYSINIT_PENDING).
+   */
+  seamldr(cpu: TdxCpuAccess, moduleLoaded: boolean): TdxCallResult & { moduleLoaded: boolean } {
+    const rax = u64(cpu.getReg(GPR.RAX));
+    const leaf = findLeaf('seamcall', rax);
+    const out = seamldrCall({ cpu, leaf, rax, moduleLoaded, physAddrBits: this.cfg.physAddrBits, keyIdBits: this.cfg.keyIdBits });
+    if (out.freshModule) {
+      const { startReady: _ready, ...fresh } = this.config;
+      this.st = initialModuleState(fresh, this.cfg);
+    }
+    const base = { instruction: 'seamcall' as const, rax, leafNumber: Number(rax & 0xffffn), version: Number((rax >> 16n) & 0xffn), ...(leaf ? { leaf } : {}) };
+    const r = this.finish(cpu, base, { kind: 'completed', status: out.status, ...(out.detail ? { detail: out.detail } : {}) });
+    return { ...r, moduleLoaded: out.moduleLoaded };
   }
 
   /** Sets (or clears) the pending #VE that TDG.VP.VEINFO.GET reports; the platform calls this when it delivers #VE. */

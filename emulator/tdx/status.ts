@@ -58,12 +58,23 @@ export interface DecodedTdxStatus {
 }
 
 const LEVEL_NAMES = ['4K', '2M', '1G'];
+/** Codes RAX can carry after a TDCALL or a module SEAMCALL (the P-SEAMLDR's have their own decoder). */
+const MODULE_CODES = TDX_STATUS_CODES.filter((c) => !c.seamldr);
+const SEAMLDR_CODES = TDX_STATUS_CODES.filter((c) => c.seamldr);
+
+/** Decodes RAX after a P-SEAMLDR call (SEAMCALL with RAX bit 63): its name, or undefined. */
+export function decodeSeamldrStatus(value: bigint): { value: bigint; name?: string; text: string } {
+  const v = u64(value);
+  if (v === 0n) return { value: v, name: 'P_SEAMLDR_SUCCESS', text: 'P_SEAMLDR_SUCCESS' };
+  const c = SEAMLDR_CODES.find((x) => x.value === v);
+  return c ? { value: v, name: c.name, text: `${c.name}: ${c.summary}` } : { value: v, text: `unknown P-SEAMLDR status ${hex64(v)}` };
+}
 const STATUS_ONLY = TDX_STATUS_BITS.STATUS_MASK;
 
 function byStatusBits(v: bigint): TdxStatusCode | undefined {
   // TDX_SUCCESS is only ever exact: bits 63:32 clear with low bits set is not a module status.
   const status = v & STATUS_ONLY;
-  return status === 0n ? undefined : TDX_STATUS_CODES.find((c) => c.value === status);
+  return status === 0n ? undefined : MODULE_CODES.find((c) => c.value === status);
 }
 
 /** Decodes any 64-bit TDCALL/SEAMCALL status. */
@@ -91,7 +102,7 @@ export function decodeTdxStatus(value: bigint): DecodedTdxStatus {
   if (label) d.classLabel = label;
   if (v & B.RESERVED_MASK) d.reservedBits = (v & B.RESERVED_MASK) >> 48n;
 
-  let code = TDX_STATUS_CODES.find((c) => c.value === v) ?? TDX_STATUS_CODES.find((c) => c.alternativeValues?.includes(v));
+  let code = MODULE_CODES.find((c) => c.value === v) ?? MODULE_CODES.find((c) => c.alternativeValues?.includes(v));
   if (code) d.exact = true;
   else {
     code = byStatusBits(v);
@@ -159,7 +170,7 @@ function describe(d: DecodedTdxStatus): string {
   }
   if (!d.name && d.operandId === undefined && d.detailsL2 !== 0) text += `, details L2 0x${d.detailsL2.toString(16).toUpperCase()}`;
   if (d.reservedBits) text += `, reserved bits 59:48 = 0x${d.reservedBits.toString(16).toUpperCase()}`;
-  if (d.exact && d.code?.alternativeValues?.includes(d.value)) text += ' [value from a non-kernel header]';
+  if (d.exact && d.code?.alternativeValues?.includes(d.value)) text += ` [alternative value: ${d.code.note ?? 'see the catalogue'}]`;
   return text;
 }
 

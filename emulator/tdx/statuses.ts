@@ -4,6 +4,7 @@
 // "supplement" entries come from the public module source and are marked so.
 
 import type { Provenance } from './types';
+import { MODULE_STATUS_TABLE } from './moduleStatusTable';
 
 /** Status layout (tdx-module-behaviour.md §1, `api_error_code_t` in include/tdx_api_defs.h). */
 export const TDX_STATUS_BITS = Object.freeze({
@@ -66,6 +67,7 @@ function s(name: string, value: bigint, detail: StatusDetailKind, summary: strin
   return Object.freeze({ name, value, detail, summary, ...p, ...extra });
 }
 
+const MODULE_DEFS: Provenance = { source: 'intel/tdx-module tdx_1.5 include/auto_gen/tdx_error_codes_defs.h' };
 const KERNEL_ERRNO: Provenance = { source: 'tdx_errno.h (mainline b2128290, analogdevicesinc/linux, intel/tdx)' };
 const MODULE: Provenance = { source: 'intel/tdx-module tdx_1.5 include/auto_gen/tdx_error_codes_defs.h' };
 const SUPPLEMENT: Provenance = {
@@ -74,12 +76,27 @@ const SUPPLEMENT: Provenance = {
   note: 'not in the project references; value read from the public module source',
 };
 
+const SEAMLDR_SOURCE: Provenance = { source: 'intel/tdx arch/x86/virt/vmx/tdx/p-seamldr.h (P-SEAMLDR error codes)' };
+/** P-SEAMLDR statuses (RAX after a SEAMCALL with RAX bit 63). They share values with nothing the module returns but are decoded only for loader calls. */
+const SEAMLDR_STATUSES: TdxStatusCode[] = [
+  ['P_SEAMLDR_EBADPARAM', 0x8000_0000_0000_0000n, 'A parameter (the RCX physical address or a SEAMLDR_PARAMS field) is invalid.'],
+  ['P_SEAMLDR_EBADCALL', 0x8000_0000_0000_0003n, 'No such P-SEAMLDR function (RAX).'],
+  ['P_SEAMLDR_ENOMEM', 0x8000_0000_0001_0002n, 'The SEAM range has no room for the module.'],
+  ['P_SEAMLDR_EUNSPECERR', 0x8000_0000_0001_0003n, 'Unspecified loader error.'],
+  ['P_SEAMLDR_EUNSUPCPU', 0x8000_0000_0001_0004n, 'The CPU does not support this module.'],
+  ['P_SEAMLDR_EBADSIG', 0x8000_0000_0002_0000n, 'The module\'s SEAMSIGSTRUCT signature is invalid.'],
+  ['P_SEAMLDR_EBADHASH', 0x8000_0000_0002_0001n, 'The module image does not match its signed hash.'],
+  ['P_SEAMLDR_EINTERRUPT', 0x8000_0000_0003_0000n, 'The install was interrupted; call again.'],
+  ['P_SEAMLDR_ENOENTROPY', 0x8000_0000_0003_0001n, 'The loader ran out of entropy; call again.'],
+].map(([name, value, summary]) => s(name as string, value as bigint, 'details', summary as string, SEAMLDR_SOURCE,
+  { seamldr: true, ...(name === 'P_SEAMLDR_ENOENTROPY' ? { aliases: ['P_SEAMCALL_NO_ENTROPY'] } : {}) }));
+
 /**
  * Every completion status in the references. Source tables: tdx-abi.md §4 "Status / error codes"
  * (kernel headers) and tdx-module-behaviour.md §1 (module source); the two agree wherever both
  * list a code.
  */
-export const TDX_STATUS_CODES: readonly TdxStatusCode[] = Object.freeze([
+const DESCRIBED: readonly TdxStatusCode[] = Object.freeze([
   // tdx-abi.md §4: kernel-side and software codes
   s('TDX_SUCCESS', 0x0n, 'details', 'Success.', { source: 'Linux 6.12 asm/tdx.h' }),
   s('TDX_SW_ERROR', 0x8000_ff00_0000_0000n, 'trap', 'Software-made error class 0xFF; the kernel ORs a trap number into it after a faulting SEAMCALL.', { source: 'asm/tdx.h, Linux 6.1+' }, { software: true }),
@@ -88,15 +105,15 @@ export const TDX_STATUS_CODES: readonly TdxStatusCode[] = Object.freeze([
   s('TDX_SEAMCALL_UD', 0x8000_ff00_0000_0006n, 'details', 'SEAMCALL raised #UD (CPU not in VMX operation); made by the exception-table fixup.', { source: 'LKML v10 SEAMCALL series, Linux 6.12+ (not in 6.1)' }, { software: true }),
   s('TDX_RND_NO_ENTROPY', 0x8000_0203_0000_0000n, 'details', 'The module ran out of entropy; sc_retry() retries the call.', { source: 'Linux 6.12 asm/tdx.h; intel/tdx' }),
   s('TDX_NON_RECOVERABLE_VCPU', 0x4000_0001_0000_0000n, 'details', 'The vCPU cannot run any more.', KERNEL_ERRNO),
-  s('TDX_NON_RECOVERABLE_TD', 0x4000_0002_0000_0000n, 'details', 'The TD cannot run any more.', {
-    ...KERNEL_ERRNO, caveat: 'discrepancy',
-    note: 'a non-kernel header citing spec 348551-006 gives 0x6000000200000000; the kernel value is catalogued',
-  }, { alternativeValues: [0x6000_0002_0000_0000n] }),
+  s('TDX_NON_RECOVERABLE_TD', 0x6000_0002_0000_0000n, 'details', 'The TD cannot run any more.', {
+    ...MODULE_DEFS, caveat: 'discrepancy',
+    note: 'the module returns 0x6000000200000000 (tdx_error_codes_defs.h); the kernel\'s tdx_errno.h defines 0x4000000200000000',
+  }, { alternativeValues: [0x4000_0002_0000_0000n] }),
   s('TDX_NON_RECOVERABLE_TD_NON_ACCESSIBLE', 0x6000_0005_0000_0000n, 'details', 'The TD is non-recoverable and its memory is no longer accessible.', KERNEL_ERRNO),
-  s('TDX_NON_RECOVERABLE_TD_WRONG_APIC_MODE', 0x6000_0007_0000_0000n, 'details', 'The TD is non-recoverable: wrong APIC mode.', {
-    ...KERNEL_ERRNO, caveat: 'discrepancy',
-    note: 'a non-kernel header citing spec 348551-006 gives 0xE000000700000000; the kernel value is catalogued',
-  }, { alternativeValues: [0xe000_0007_0000_0000n] }),
+  s('TDX_NON_RECOVERABLE_TD_WRONG_APIC_MODE', 0xe000_0007_0000_0000n, 'details', 'The TD is non-recoverable: wrong APIC mode.', {
+    ...MODULE_DEFS, caveat: 'discrepancy',
+    note: 'the module returns 0xE000000700000000 (tdx_error_codes_defs.h); the kernel\'s tdx_errno.h defines 0x6000000700000000',
+  }, { alternativeValues: [0x6000_0007_0000_0000n] }),
   s('TDX_INTERRUPTED_RESUMABLE', 0x8000_0003_0000_0000n, 'details', 'Interrupted; call again to resume.', KERNEL_ERRNO),
   s('TDX_OPERAND_INVALID', 0xc000_0100_0000_0000n, 'operand', 'An operand is invalid; the low bits name it (0 = RAX: unknown leaf or bad version).', { source: 'tdx_errno.h; module tdx_error_codes_defs.h' }),
   s('TDX_OPERAND_BUSY', 0x8000_0200_0000_0000n, 'operand', 'An operand (its lock) is busy; retry.', { source: 'tdx_errno.h; module tdx_error_codes_defs.h' }),
@@ -112,9 +129,7 @@ export const TDX_STATUS_CODES: readonly TdxStatusCode[] = Object.freeze([
   s('TDX_EPT_WALK_FAILED', 0xc000_0b00_0000_0000n, 'details', 'The Secure-EPT walk failed.', KERNEL_ERRNO),
   s('TDX_EPT_ENTRY_STATE_INCORRECT', 0xc000_0b0d_0000_0000n, 'details', 'The Secure-EPT entry is in the wrong state.', KERNEL_ERRNO),
   s('TDX_METADATA_FIELD_NOT_READABLE', 0xc000_0c02_0000_0000n, 'details', 'The metadata field is not readable by this caller.', KERNEL_ERRNO),
-  s('P_SEAMCALL_NO_ENTROPY', 0x8000_0000_0003_0001n, 'details', 'P-SEAMLDR ran out of entropy.', {
-    source: "an unidentified fork's arch/x86/virt/vmx/tdx/tdx.h", caveat: 'fork-only',
-  }, { seamldr: true }),
+  ...SEAMLDR_STATUSES,
 
   // tdx-module-behaviour.md §1: module codes not in the kernel headers
   s('TDX_OPERAND_ADDR_RANGE_ERROR', 0xc000_0101_0000_0000n, 'operand', 'An operand address is out of range.', MODULE),
@@ -148,6 +163,16 @@ export const TDX_STATUS_CODES: readonly TdxStatusCode[] = Object.freeze([
   // Supplements: statuses the leaves modelled here return that neither reference lists.
   s('TDX_NO_VALID_VE_INFO', 0xc000_0704_0000_0000n, 'details', 'TDG.VP.VEINFO.GET: no #VE information is pending.', SUPPLEMENT),
   s('TDX_METADATA_FIELD_NOT_WRITABLE', 0xc000_0c01_0000_0000n, 'details', 'The metadata field is not writable by this caller.', SUPPLEMENT),
+]);
+
+/**
+ * Every completion status: the described codes above, then every other status the module
+ * defines (moduleStatusTable.ts, from tdx_error_codes_defs.h) so each decodes to its name.
+ */
+export const TDX_STATUS_CODES: readonly TdxStatusCode[] = Object.freeze([
+  ...DESCRIBED,
+  ...MODULE_STATUS_TABLE.filter(([name]) => !DESCRIBED.some((c) => c.name === name)).map(([name, value]) =>
+    s(name, value, 'details', `Module status ${name} (no further description catalogued).`, MODULE_DEFS)),
 ]);
 
 /**

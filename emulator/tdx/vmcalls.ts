@@ -124,3 +124,44 @@ export const VMX_EXIT_REASONS = Object.freeze({
 /** Guest TDX detection (tdx-abi.md §5.3): CPUID leaf 0x21 sub-leaf 0, "IntelTDX    " in EBX, EDX, ECX. */
 export const TDX_CPUID_LEAF_ID = 0x21;
 export const TDX_CPUID_SIGNATURE = 'IntelTDX    ';
+
+/** One KVM hypercall: a TDG.VP.VMCALL with R10 ≠ 0 is one under KVM (R10 = nr, R11..R14 = a0..a3). */
+export interface KvmHypercall extends Provenance {
+  /** `KVM_HC_*`. */
+  name: string;
+  nr: bigint;
+  summary: string;
+  /** Arguments as the TDX guest passes them (tdx_kvm_hypercall: R11..R14 = a0..a3). */
+  inputs: RegisterRole[];
+}
+
+const KVM_PARA = 'Linux include/uapi/linux/kvm_para.h';
+
+/**
+ * KVM hypercall numbers (include/uapi/linux/kvm_para.h). A TD guest makes them with
+ * TDG.VP.VMCALL and R10 = nr (arch/x86/coco/tdx/tdx.c tdx_kvm_hypercall); KVM moves R10..R14 into
+ * RAX, RBX, RCX, RDX, RSI and runs its common hypercall code (arch/x86/kvm/vmx/tdx.c
+ * tdx_emulate_vmcall), the result coming back in R10.
+ */
+export const KVM_HYPERCALLS: readonly KvmHypercall[] = Object.freeze([
+  { name: 'KVM_HC_VAPIC_POLL_IRQ', nr: 1n, summary: 'Poll for a pending interrupt (returns 0).', inputs: [] },
+  { name: 'KVM_HC_MMU_OP', nr: 2n, summary: 'Obsolete MMU operations (removed; -KVM_ENOSYS).', inputs: [] },
+  { name: 'KVM_HC_FEATURES', nr: 3n, summary: 'PowerPC only.', inputs: [] },
+  { name: 'KVM_HC_PPC_MAP_MAGIC_PAGE', nr: 4n, summary: 'PowerPC only.', inputs: [] },
+  { name: 'KVM_HC_KICK_CPU', nr: 5n, summary: 'Wake a halted vCPU (PV unhalt).', inputs: [r('R11', 'flags'), r('R12', 'APIC id')] },
+  { name: 'KVM_HC_MIPS_GET_CLOCK_FREQ', nr: 6n, summary: 'MIPS only.', inputs: [] },
+  { name: 'KVM_HC_MIPS_EXIT_VM', nr: 7n, summary: 'MIPS only.', inputs: [] },
+  { name: 'KVM_HC_MIPS_CONSOLE_OUTPUT', nr: 8n, summary: 'MIPS only.', inputs: [] },
+  { name: 'KVM_HC_CLOCK_PAIRING', nr: 9n, summary: 'Read a host clock / TSC pair.', inputs: [r('R11', 'GPA of struct kvm_clock_pairing'), r('R12', 'clock type')] },
+  { name: 'KVM_HC_SEND_IPI', nr: 10n, summary: 'Send IPIs to the vCPUs in a bitmap (PV send IPI); returns how many were sent.', inputs: [r('R11', 'bitmap low'), r('R12', 'bitmap high'), r('R13', 'lowest APIC id'), r('R14', 'ICR')] },
+  { name: 'KVM_HC_SCHED_YIELD', nr: 11n, summary: 'Yield to the vCPU with an APIC id (PV sched yield).', inputs: [r('R11', 'APIC id')] },
+  { name: 'KVM_HC_MAP_GPA_RANGE', nr: 12n, summary: 'Change the private/shared attribute of a GPA range (user space completes it).', inputs: [r('R11', 'GPA'), r('R12', 'number of 4K pages'), r('R13', 'attributes')] },
+].map((h) => Object.freeze({ ...h, source: KVM_PARA } as KvmHypercall)));
+
+/** KVM hypercall error numbers (include/uapi/linux/kvm_para.h); the hypercall returns their negation. */
+export const KVM_HYPERCALL_ERRNO = Object.freeze({ KVM_EPERM: 1n, KVM_E2BIG: 7n, KVM_EFAULT: 14n, KVM_EINVAL: 22n, KVM_EOPNOTSUPP: 95n, KVM_ENOSYS: 1000n });
+
+/** Finds a KVM hypercall by number or `KVM_HC_*` name. */
+export function findKvmHypercall(key: bigint | string): KvmHypercall | undefined {
+  return typeof key === 'bigint' ? KVM_HYPERCALLS.find((h) => h.nr === key) : KVM_HYPERCALLS.find((h) => h.name === key.trim().toUpperCase());
+}

@@ -4,7 +4,7 @@
  * kernel build's generated asm-offsets.h would.
  *
  *   tdxdbg run examples/custom/quote.S --entry get_quote --header examples/custom/quote.h \
- *       --asm-offsets examples/custom/asm-offsets.c --struct quote_req:buf_gpa=0x200000,buf_len=4096
+ *       --asm-offsets examples/custom/asm-offsets.c --struct quote_req:buf_gpa=0x800000200000,buf_len=4096
  */
 #include <linux/linkage.h>
 #include <asm/asm-offsets.h>

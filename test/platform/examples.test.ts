@@ -15,7 +15,7 @@ const custom = (f: string) => fromRoot('examples', 'custom', f);
 test('examples/custom: asm-offsets from our own header equal gcc\'s offsetof, and the call reads and writes through them', async () => {
   const s = await Session.create({
     program: custom('quote.S'), entry: 'get_quote', context: 'guest', headers: [custom('quote.h')], asmOffsets: custom('asm-offsets.c'),
-    args: [{ struct: 'quote_req', init: { buf_gpa: '0x200000', buf_len: 4096 } }],
+    args: [{ struct: 'quote_req', init: { buf_gpa: '0x800000200000', buf_len: 4096 } }],
   });
   // gcc is the oracle for the layout.
   const dir = mkdtempSync(join(tmpdir(), 'tdxdbg-quote-'));
@@ -28,7 +28,7 @@ test('examples/custom: asm-offsets from our own header equal gcc\'s offsetof, an
   assert.equal(stop.reason, 'returned');
   assert.equal(s.calls.length, 1);
   assert.equal(s.calls[0].subfunction, 'GetQuote');
-  assert.equal(s.calls[0].before.R12, 0x200000n);
+  assert.equal(s.calls[0].before.R12, 0x800000200000n);
   assert.equal(s.calls[0].before.R13, 4096n);
   // RCX = TDX_R10|TDX_R11|TDX_R12|TDX_R13 (bits 10..13, tdx-abi.md §2.4).
   assert.equal(s.calls[0].before.RCX, 0x3c00n);

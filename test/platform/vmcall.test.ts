@@ -60,9 +60,10 @@ test('RDMSR (31) / WRMSR (32): R12 = index, R13 = value; the value read comes ba
 });
 
 test('MMIO (48): a write then a read of the same GPA (R12 size, R13 direction, R14 GPA, R15 value)', async () => {
-  const r = await hcall({ r11: SF.MMIO, r12: 4n, r13: 1n, r14: 0xfed0_0000n, r15: 0xdead_beefn });
+  // A shared GPA (bit 47): KVM rejects MMIO on private GPAs (tdx_emulate_mmio).
+  const r = await hcall({ r11: SF.MMIO, r12: 4n, r13: 1n, r14: (1n << 47n) | 0xfed0_0000n, r15: 0xdead_beefn });
   assert.equal(r.reg('rax'), ST.SUCCESS);
-  assert.equal(again(r, { r11: SF.MMIO, r12: 4n, r13: 0n, r14: 0xfed0_0000n }), ST.SUCCESS);
+  assert.equal(again(r, { r11: SF.MMIO, r12: 4n, r13: 0n, r14: (1n << 47n) | 0xfed0_0000n }), ST.SUCCESS);
   assert.equal(hex(readField(r.s, 0, 'r11')), '0xdeadbeef');
 });
 
@@ -128,9 +129,16 @@ test('MapGPA: RETRY without progress three times → the loop gives up (false)',
   assert.equal(r.s.calls.length, 3);
 });
 
-test('MapGPA: --vmm style script "RETRY, then SUCCESS" without R11 → the model resumes one page on', async () => {
-  const r = await run('vmcalls.S', { entry: 'tdx_map_gpa', generation: 'G5', context: 'guest', args: ['0x200000', '0x202000'],
+test('MapGPA: --vmm style script "RETRY, then SUCCESS" without R11 → KVM resumes one 2 MiB chunk on (TDX_MAP_GPA_MAX_LEN, tdx_complete_vmcall_map_gpa)', async () => {
+  const r = await run('vmcalls.S', { entry: 'tdx_map_gpa', generation: 'G5', context: 'guest', args: ['0x200000', '0x600000'],
     vmm: { scripts: { TDVMCALL_MAP_GPA: [{ status: 'RETRY' }, { status: 'SUCCESS' }] } } });
+  assert.equal(r.reg('rax'), 1n);
+  assert.deepEqual(r.s.calls.map((c) => hex(c.before.R12)), ['0x200000', '0x400000']);
+});
+
+test('MapGPA under the permissive profile: RETRY without R11 resumes one page on', async () => {
+  const r = await run('vmcalls.S', { entry: 'tdx_map_gpa', generation: 'G5', context: 'guest', args: ['0x200000', '0x202000'],
+    vmm: { profile: 'permissive', scripts: { TDVMCALL_MAP_GPA: [{ status: 'RETRY' }, { status: 'SUCCESS' }] } } });
   assert.equal(r.reg('rax'), 1n);
   assert.deepEqual(r.s.calls.map((c) => hex(c.before.R12)), ['0x200000', '0x201000']);
 });
@@ -223,4 +231,22 @@ test('fault action `hostile(seed)` on one sub-function only; `r10:` forces the V
   assert.equal(r.s.calls[1].injected, true);
   assert.equal(hex(again(r, hlt12)), hex(ST.INVALID_OPERAND));
   assert.equal(readField(r.s, 0, 'r8'), 0x8n, 'third: status forced, registers honest');
+});
+
+// ---- TDG.MEM.PAGE.ACCEPT of a page the VMM has not added ----------------------------------------
+// The module takes an EPT-violation TD exit (tdg_mem_page_accept.c); KVM's EPT-violation handler
+// (arch/x86/kvm/vmx/tdx.c tdx_handle_ept_violation → kvm_mmu_page_fault → TDH.MEM.PAGE.AUG) adds
+// the page and re-enters the TD at the same TDCALL, which then succeeds.
+
+test('TDG.MEM.PAGE.ACCEPT of a page not yet added: the kvm VMM adds it and the retried TDCALL succeeds; permissive stops at the TD exit', async () => {
+  const gpa = 0x4000_0000n; // 1 GiB: nothing of the session lives there
+  const go = (profile: 'kvm' | 'permissive') => run('hypercall-g1.S', { entry: '__tdx_module_call', generation: 'G1', context: 'guest',
+    vmm: { profile }, args: [6, '0x' + gpa.toString(16), 0, 0, 0, { struct: 'tdx_module_output' }] });
+  const r = await go('kvm');
+  assert.equal(r.stop.reason, 'returned', r.stop.message);
+  assert.equal(r.reg('rax'), 0n, 'TDX_SUCCESS');
+  assert.equal(r.s.calls[0].vmmAdded?.gpa, gpa);
+  const p = await go('permissive');
+  assert.notEqual(p.stop.reason, 'returned');
+  assert.equal(p.s.calls[0].stopped, 'td-exit');
 });

@@ -80,7 +80,7 @@ test('defaults and examples of the schema validate; values of another JSON type 
 test('nested schemas match the validation: platform keys, args items, fault objects, numeric ranges', () => {
   const platform = props.platform.properties as Record<string, Json>;
   for (const [k, p] of Object.entries(platform)) {
-    const v = p.type === 'boolean' ? true : p.type === 'integer' ? 0 : '0x5';
+    const v = Array.isArray(p.enum) ? p.enum[0] : p.type === 'boolean' ? true : p.type === 'integer' ? 0 : '0x5';
     assert.doesNotThrow(() => validateConfig(withAttr('platform', { [k]: v })), `platform.${k} from the schema is rejected`);
   }
   assert.equal(props.platform.additionalProperties, false);

@@ -8,7 +8,7 @@ import {
   TDX_STATUS_CODES, TDVMCALL_STATUS_CODES, TDCALL_LEAVES, SEAMCALL_LEAVES, SEAMLDR_LEAVES, TDVMCALL_SUBFUNCTIONS,
   findLeaf, findLeafByName, findStatus, findSubfunction, findTdvmcallStatus, splitRax, closestName, findOperandId,
 } from '../../emulator/tdx/catalog';
-import { decodeTdxStatus, decodeTdvmcallStatus } from '../../emulator/tdx/status';
+import { decodeSeamldrStatus, decodeTdxStatus, decodeTdvmcallStatus } from '../../emulator/tdx/status';
 
 // tdx-abi.md §4 "Status / error codes" and tdx-module-behaviour.md §1, quoted.
 const REFERENCE_STATUSES: [string, bigint][] = [
@@ -19,9 +19,11 @@ const REFERENCE_STATUSES: [string, bigint][] = [
   ['TDX_SEAMCALL_UD', 0x8000FF0000000006n],
   ['TDX_RND_NO_ENTROPY', 0x8000020300000000n],
   ['TDX_NON_RECOVERABLE_VCPU', 0x4000000100000000n],
-  ['TDX_NON_RECOVERABLE_TD', 0x4000000200000000n],
+  // The module's own values (intel/tdx-module tdx_1.5 include/auto_gen/tdx_error_codes_defs.h);
+  // the kernel's tdx_errno.h spells them 0x4000000200000000 and 0x6000000700000000 (see below).
+  ['TDX_NON_RECOVERABLE_TD', 0x6000000200000000n],
   ['TDX_NON_RECOVERABLE_TD_NON_ACCESSIBLE', 0x6000000500000000n],
-  ['TDX_NON_RECOVERABLE_TD_WRONG_APIC_MODE', 0x6000000700000000n],
+  ['TDX_NON_RECOVERABLE_TD_WRONG_APIC_MODE', 0xE000000700000000n],
   ['TDX_INTERRUPTED_RESUMABLE', 0x8000000300000000n],
   ['TDX_OPERAND_INVALID', 0xC000010000000000n],
   ['TDX_OPERAND_BUSY', 0x8000020000000000n],
@@ -37,7 +39,6 @@ const REFERENCE_STATUSES: [string, bigint][] = [
   ['TDX_EPT_WALK_FAILED', 0xC0000B0000000000n],
   ['TDX_EPT_ENTRY_STATE_INCORRECT', 0xC0000B0D00000000n],
   ['TDX_METADATA_FIELD_NOT_READABLE', 0xC0000C0200000000n],
-  ['P_SEAMCALL_NO_ENTROPY', 0x8000000000030001n],
   ['TDX_OPERAND_ADDR_RANGE_ERROR', 0xC000010100000000n],
   ['TDX_OPERAND_BUSY_HOST_PRIORITY', 0x8000020400000000n],
   ['TDX_HOST_PRIORITY_BUSY_TIMEOUT', 0x9000020500000000n],
@@ -69,6 +70,26 @@ const SUPPLEMENT_STATUSES: [string, bigint][] = [
   ['TDX_METADATA_FIELD_NOT_WRITABLE', 0xC0000C0100000000n],
 ];
 
+// P-SEAMLDR error codes, quoted from the intel/tdx tree's arch/x86/virt/vmx/tdx/p-seamldr.h
+// (P_SEAMLDR_ENOENTROPY is the fork header's P_SEAMCALL_NO_ENTROPY).
+const SEAMLDR_STATUSES: [string, bigint][] = [
+  ['P_SEAMLDR_EBADPARAM', 0x8000000000000000n], ['P_SEAMLDR_EBADCALL', 0x8000000000000003n],
+  ['P_SEAMLDR_ENOMEM', 0x8000000000010002n], ['P_SEAMLDR_EUNSPECERR', 0x8000000000010003n],
+  ['P_SEAMLDR_EUNSUPCPU', 0x8000000000010004n], ['P_SEAMLDR_EBADSIG', 0x8000000000020000n],
+  ['P_SEAMLDR_EBADHASH', 0x8000000000020001n], ['P_SEAMLDR_EINTERRUPT', 0x8000000000030000n],
+  ['P_SEAMLDR_ENOENTROPY', 0x8000000000030001n],
+];
+
+test('P-SEAMLDR statuses decode only as loader statuses', () => {
+  for (const [name, value] of SEAMLDR_STATUSES) {
+    assert.equal(findStatus(name)?.value, value, name);
+    assert.equal(decodeSeamldrStatus(value).name, name);
+    assert.notEqual(decodeTdxStatus(value).name, name, `${name} is not a module status`);
+  }
+  assert.equal(findStatus('P_SEAMCALL_NO_ENTROPY')?.name, 'P_SEAMLDR_ENOENTROPY');
+  assert.equal(decodeSeamldrStatus(0n).name, 'P_SEAMLDR_SUCCESS');
+});
+
 test('every reference status is catalogued with its value and decodes to its own name', () => {
   for (const [name, value] of [...REFERENCE_STATUSES, ...SUPPLEMENT_STATUSES]) {
     assert.equal(findStatus(name)?.value, value, name);
@@ -79,14 +100,37 @@ test('every reference status is catalogued with its value and decodes to its own
     assert.equal(d.nonRecoverable, ((value >> 62n) & 1n) === 1n, `${name} non-recoverable bit`);
     assert.ok(d.text.startsWith(name), d.text);
   }
-  const known = new Set([...REFERENCE_STATUSES, ...SUPPLEMENT_STATUSES].map(([n]) => n));
-  for (const c of TDX_STATUS_CODES) assert.ok(known.has(c.name), `catalogue has ${c.name}, which no reference lists`);
-  assert.equal(TDX_STATUS_CODES.length, known.size);
+  const known = new Set([...REFERENCE_STATUSES, ...SUPPLEMENT_STATUSES, ...SEAMLDR_STATUSES].map(([n]) => n));
+  for (const c of TDX_STATUS_CODES) {
+    assert.ok(known.has(c.name) || c.source.includes('tdx_error_codes_defs.h'), `catalogue has ${c.name}, which no reference lists`);
+  }
+});
+
+// More of tdx_error_codes_defs.h (tdx_1.5), quoted: every module status decodes to its own name.
+const MODULE_HEADER_SAMPLE: [string, bigint][] = [
+  ['TDX_INTERRUPTED_RESTARTABLE', 0x8000000400000000n], ['TDX_INVALID_RESUMPTION', 0xC000000600000000n],
+  ['TDX_CROSS_TD_FAULT', 0x8000000800000000n], ['TDX_CROSS_TD_TRAP', 0x9000000900000000n],
+  ['TDX_NON_RECOVERABLE_TD_CORRUPTED_MD', 0x6000000A00000000n], ['TD_VMCS_FIELD_ERROR', 0xC000073100000000n],
+];
+
+test('every status the module defines is named (0x6000000200000000 is TDX_NON_RECOVERABLE_TD, 0xE000000700000000 WRONG_APIC_MODE)', () => {
+  for (const [name, value] of MODULE_HEADER_SAMPLE) {
+    assert.equal(decodeTdxStatus(value).name, name);
+    assert.equal(decodeTdxStatus(value | 1n).name, name, `${name} with an operand id`);
+  }
+  const td = findStatus(0x6000000200000000n)!;
+  assert.equal(td.name, 'TDX_NON_RECOVERABLE_TD');
+  assert.match(td.source, /tdx_error_codes_defs\.h/);
+  assert.doesNotMatch(`${td.source} ${td.note}`, /non-kernel header/);
+  assert.equal(decodeTdxStatus(0xE000000700000000n).name, 'TDX_NON_RECOVERABLE_TD_WRONG_APIC_MODE');
+  // The kernel's values still decode (tdx_errno.h).
+  assert.equal(decodeTdxStatus(0x4000000200000000n).name, 'TDX_NON_RECOVERABLE_TD');
+  // tdx_1.5's header defines 165 statuses (164 TDX_* and TD_VMCS_FIELD_ERROR).
+  assert.equal(TDX_STATUS_CODES.filter((c) => !c.software && !c.seamldr && (c.source.includes('tdx_error_codes_defs.h') || c.source.includes('module'))).length >= 120, true);
 });
 
 test('supplement statuses are marked as such', () => {
   for (const [name] of SUPPLEMENT_STATUSES) assert.equal(findStatus(name)?.caveat, 'supplement');
-  assert.equal(findStatus('P_SEAMCALL_NO_ENTROPY')?.caveat, 'fork-only');
 });
 
 test('0xC000010000000000: TDX_OPERAND_INVALID, error, non-recoverable, operand RAX (unknown leaf)', () => {
@@ -223,7 +267,10 @@ test('SEAMCALL leaf numbers (tdx-abi.md §5.2, tdx-module-behaviour.md §6)', ()
 });
 
 test('P-SEAMLDR leaves: RAX bit 63 (tdx-abi.md §1)', () => {
-  assert.equal(SEAMLDR_LEAVES.length, 2);
+  // SHUTDOWN = BIT(63)|2 (intel/tdx p-seamldr.c), SEAMINFO = BIT(63)|3 (SEAM loader specification).
+  assert.deepEqual(SEAMLDR_LEAVES.map((l) => [l.name, l.rax]), [
+    ['SEAMLDR.INFO', 0x8000000000000000n], ['SEAMLDR.INSTALL', 0x8000000000000001n],
+    ['SEAMLDR.SHUTDOWN', 0x8000000000000002n], ['SEAMLDR.SEAMINFO', 0x8000000000000003n]]);
   assert.equal(findLeaf('seamcall', 'SEAMLDR.INFO')?.rax, 0x8000000000000000n);
   assert.equal(findLeaf('seamcall', 'SEAMLDR.INSTALL')?.rax, 0x8000000000000001n);
   assert.equal(findLeaf('seamcall', 0x8000000000000001n)?.name, 'SEAMLDR.INSTALL');

@@ -393,7 +393,7 @@ test('KEY.CONFIG once per package; the last package makes SYS_READY', () => {
   assert.equal(m.state.sysState, 'SYS_READY');
 });
 
-test('SEAMCALL dispatch: not ready, unknown leaf, versions, shutdown, P-SEAMLDR', () => {
+test('SEAMCALL dispatch: not ready, unknown leaf, versions, shutdown', () => {
   const cpu = new SimpleTdxCpu();
   const fresh = new TdxModule();
   seamcall(fresh, cpu, 99n);
@@ -410,7 +410,10 @@ test('SEAMCALL dispatch: not ready, unknown leaf, versions, shutdown, P-SEAMLDR'
   seamcall(ready, cpu, 0x10000n | 11n, { [RCX]: 0x1000n, [RDX]: 5n }); // TDH.MNG.RD v1 allowed
   assert.equal(cpu.regs[RAX], 0n);
   assert.equal(cpu.regs[R8], 0x77n);
-  seamcall(ready, cpu, 0x8000000000000000n); // SEAMLDR.INFO
+  // SEAMLDR.INFO goes to the P-SEAMLDR (test/platform/seamldr.test.ts), never through this dispatcher.
+  cpu.regs[RAX] = 0x8000000000000000n;
+  cpu.regs[RCX] = 0x1000n;
+  ready.seamldr(cpu, true);
   assert.equal(cpu.regs[RAX], 0n);
   seamcall(ready, cpu, 52n); // TDH.SYS.SHUTDOWN
   assert.equal(cpu.regs[RAX], 0n);

@@ -52,18 +52,21 @@ test('RDMSR (31) / WRMSR (32): table, store, unknown MSR', () => {
   assert.equal(call(vmm, 31n, { [R12]: 0x10n }).regs[R11], (1n << 32n) | 2n);
 });
 
-test('MMIO (48): read 0 by default, write then read back', () => {
-  const vmm = new VmmModel();
+/** The permissive profile (the model's answers before the KVM profile; see tdxKvm.test.ts for KVM's). */
+const P = { profile: 'permissive' } as const;
+
+test('permissive MMIO (48): read 0 by default, write then read back', () => {
+  const vmm = new VmmModel(P);
   assert.equal(call(vmm, 48n, { [R12]: 4n, [R13]: 0n, [R14]: 0xFEC00000n }).regs[R11], 0n);
   call(vmm, 48n, { [R12]: 4n, [R13]: 1n, [R14]: 0xFEC00000n, [R15]: 0x1_2345_6789n });
   assert.equal(call(vmm, 48n, { [R12]: 4n, [R13]: 0n, [R14]: 0xFEC00000n }).regs[R11], 0x2345_6789n);
 });
 
-test('GetTdVmCallInfo (0x10000): R12 must be 0; R11–R14 = 0', () => {
-  const r = call(new VmmModel(), 0x10000n, { [R12]: 0n, [R13]: 5n });
+test('permissive GetTdVmCallInfo (0x10000): R12 must be 0; R11–R14 = 0', () => {
+  const r = call(new VmmModel(P), 0x10000n, { [R12]: 0n, [R13]: 5n });
   assert.equal(r.status, SUCCESS);
   assert.deepEqual([r.regs[R11], r.regs[R12], r.regs[R13], r.regs[R14]], [0n, 0n, 0n, 0n]);
-  assert.equal(call(new VmmModel(), 0x10000n, { [R12]: 1n }).status, INVALID_OPERAND);
+  assert.equal(call(new VmmModel(P), 0x10000n, { [R12]: 1n }).status, INVALID_OPERAND);
 });
 
 test('MapGPA (0x10001): success, alignment, and a script "RETRY then SUCCESS" with R11 = resume GPA', () => {
@@ -80,8 +83,8 @@ test('MapGPA (0x10001): success, alignment, and a script "RETRY then SUCCESS" wi
   assert.equal(call(fixed, 0x10001n, { [R12]: 0x1000n, [R13]: 0x8000n }).regs[R11], 0x5000n);
 });
 
-test('GetQuote (0x10002): writes the configured response into the shared buffer', () => {
-  const vmm = new VmmModel({ quoteResponse: Uint8Array.of(1, 2, 3, 4) });
+test('permissive GetQuote (0x10002): writes the configured response into the shared buffer', () => {
+  const vmm = new VmmModel({ ...P, quoteResponse: Uint8Array.of(1, 2, 3, 4) });
   const cpu = new SimpleTdxCpu();
   const regs = new Array<bigint>(16).fill(0n);
   regs[R11] = 0x10002n; regs[R12] = 0x7000n; regs[R13] = 2n;
@@ -118,13 +121,13 @@ test('SetupEventNotifyInterrupt (0x10004): vectors 32–255', () => {
   assert.equal(call(vmm, 0x10004n, { [R12]: 256n }).status, INVALID_OPERAND);
 });
 
-test('unknown sub-function → TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED; vendor calls (R10 ≠ 0) too by default', () => {
-  assert.equal(call(new VmmModel(), 0x10005n).status, SUBFUNC_UNSUPPORTED);
-  assert.equal(call(new VmmModel(), 0n).status, SUBFUNC_UNSUPPORTED);
-  const v = call(new VmmModel(), 1n, { [R10]: 9n });
+test('unknown sub-function → TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED; vendor calls (R10 ≠ 0) too under the permissive profile', () => {
+  assert.equal(call(new VmmModel(P), 0x10005n).status, SUBFUNC_UNSUPPORTED);
+  assert.equal(call(new VmmModel(P), 0n).status, SUBFUNC_UNSUPPORTED);
+  const v = call(new VmmModel(P), 1n, { [R10]: 9n });
   assert.equal(v.vendor, true);
   assert.equal(v.status, SUBFUNC_UNSUPPORTED);
-  assert.equal(call(new VmmModel({ vendor: { status: 0, regs: { R11: 7 } } }), 1n, { [R10]: 9n }).regs[R11], 7n);
+  assert.equal(call(new VmmModel({ ...P, vendor: { status: 0, regs: { R11: 7 } } }), 1n, { [R10]: 9n }).regs[R11], 7n);
 });
 
 test('fixed answers per sub-function, and config errors name the entry', () => {
