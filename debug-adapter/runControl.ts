@@ -109,12 +109,13 @@ export class Runner {
 
   // ---- continue ------------------------------------------------------------------------------
 
-  async continue(): Promise<Outcome> {
-    const r = await this.runChunks(undefined);
+  /** `beforeCall`: stop before the first TDCALL/SEAMCALL reached (the launch's `stopOnCall`). */
+  async continue(beforeCall = false): Promise<Outcome> {
+    const r = await this.runChunks(undefined, beforeCall);
     return r.kind === 'reached' ? this.stepStop() : r;
   }
 
-  private async runChunks(until: Until | undefined): Promise<Outcome | Reached> {
+  private async runChunks(until: Until | undefined, beforeCall = false): Promise<Outcome | Reached> {
     const t = this.target, s = t.session;
     if (until) t.addBp(until.address);
     try {
@@ -126,6 +127,10 @@ export class Runner {
           const o = this.userBpAtRip();
           if (o) return o;
           continue;
+        }
+        if (beforeCall && t.callSites.has(t.rip)) {
+          const note = this.callNote();
+          return { kind: 'stop', stop: { reason: 'step', description: note ? `Before ${note}` : `Before the ${t.callSites.get(t.rip)?.toUpperCase()} at ${s.describe(t.rip)}` } };
         }
         // A TDX call runs as a single step, so its event can be checked by the filters.
         if (t.callSites.has(t.rip)) {

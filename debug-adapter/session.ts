@@ -259,7 +259,7 @@ export class TdxDebugSession extends DebugSession {
     if (this.state !== 'configuring') return;
     this.state = 'stopped';
     if (this.t!.session.config.stopOnEntry) this.after.push(() => this.report(runner.entryStop()));
-    else this.startRun(-1, () => runner.continue());
+    else this.startRun(-1, () => runner.continue(this.t!.session.config.stopOnCall === true));
   }
 
   /** continue / next / stepIn / stepOut: answer, then run. */
@@ -336,7 +336,7 @@ export class TdxDebugSession extends DebugSession {
     this.lastStop = undefined;
     this.state = 'stopped';
     if (t.session.config.stopOnEntry) this.after.push(() => this.report(this.runner!.entryStop()));
-    else this.startRun(-1, () => this.runner!.continue());
+    else this.startRun(-1, () => this.runner!.continue(t.session.config.stopOnCall === true));
   }
 
   private async terminate(): Promise<void> {

@@ -109,11 +109,39 @@ export async function resolveLaunch(req: ResolveRequest): Promise<ResolvedLaunch
       for (const k of BUILD_ATTRIBUTES) if (lender[k] !== undefined) config[k] = lender[k];
     }
   }
+  const done = await completeConfig(config, { ...req, folder });
+  notes.push(...done.notes);
+  return { config: done.config as unknown as ResolvedLaunch['config'], origin, launchName, generationFrom: done.generationFrom, guess: done.guess, notes };
+}
+
+export interface CompleteOptions {
+  /** The program's text (the editor's). */
+  text: string;
+  /** Base of relative paths: the workspace folder (else the file's folder). */
+  folder?: string;
+  settingGeneration?: Generation;
+  fs?: FileAccess;
+  verify?: boolean;
+}
+
+/**
+ * Fills what a configuration leaves out (see the module comment): absolute paths and `cwd`,
+ * the asm-offsets source and headers beside the file, and the generation (the configuration's,
+ * else the `tdx.generation` setting, else inferred and, with `verify`, checked by building).
+ * What the configuration says is never changed.
+ */
+export async function completeConfig(input: Record<string, unknown>, opts: CompleteOptions): Promise<{ config: Record<string, unknown> & { cwd: string }; generationFrom: ResolvedLaunch['generationFrom']; guess: GenerationGuess; notes: string[] }> {
+  const fs = opts.fs ?? diskFs;
+  const program = typeof input.program === 'string' ? input.program : '';
+  const folder = opts.folder ?? dirname(resolve(typeof input.cwd === 'string' ? input.cwd : '.', program));
+  const req = { ...opts, program: resolve(folder, program) };
+  const notes: string[] = [];
+  let config: Record<string, unknown> = input;
   config = absolutizePaths(config, folder, fs);
 
   // Companions beside the file (never in kernel-tree mode: the kernel's build has its own).
   if (config.kernelSource === undefined && config.toolchain === undefined) {
-    const comp = findCompanions(req.program, req.text, fs, req.folder);
+    const comp = findCompanions(req.program, req.text, fs, opts.folder);
     if (config.asmOffsets === undefined && comp.asmOffsets) {
       config.asmOffsets = comp.asmOffsets;
       notes.push(`asmOffsets: ${rel(comp.asmOffsets, folder)} (beside the file)`);
@@ -142,7 +170,7 @@ export async function resolveLaunch(req: ResolveRequest): Promise<ResolvedLaunch
     }
     notes.push(`generation: ${config.generation} (${generationFrom === 'build' ? `the first generation the file assembles with; the names suggested ${guess.generation}` : guess.reasons.join('; ')})`);
   }
-  return { config: config as unknown as ResolvedLaunch['config'], origin, launchName, generationFrom, guess, notes };
+  return { config: config as Record<string, unknown> & { cwd: string }, generationFrom, guess, notes };
 }
 
 function rel(p: string, folder: string): string {

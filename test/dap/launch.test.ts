@@ -122,3 +122,16 @@ test('--server=PORT serves DAP on 127.0.0.1 (one session per connection)', async
     proc.kill();
   }
 });
+
+test('stopOnCall stops before the first TDCALL with its call named; continuing runs it', async () => {
+  const d = await Dap.start();
+  await d.launch({ ...GUEST, stopOnCall: true });
+  const s = await d.stopped();
+  assert.match(s.body.description!, /^Before .*TDG\.VP\.VMCALL/);
+  const f = await d.top();
+  assert.equal(f.line, lineOf(HYPERCALL, /^\ttdcall$/));
+  assert.equal(f.source?.path, HYPERCALL);
+  await d.dc.continueRequest({ threadId: 1 });
+  await d.next('terminated');
+  await d.close();
+});
