@@ -256,3 +256,11 @@ export async function suggestFix(program: string, text: string, config: object, 
   if (!parts.length) parts.push('no launch attribute makes it assemble: fix the errors in Problems');
   return { message: parts.join('; '), attributes: {} };
 }
+
+/** One line saying which configuration ran (the matrix document, the Debug Console). */
+export function describeResolved(r: ResolvedLaunch): string {
+  const c = r.config as unknown as Record<string, unknown>;
+  const args = Array.isArray(c.args) ? ` args ${JSON.stringify(c.args)}` : '';
+  const from = r.origin === 'launch.json' ? `launch.json "${r.launchName}"` : r.origin === 'launch.json (file)' ? `inferred, with the build attributes of launch.json "${r.launchName}"` : 'inferred from the file (no launch.json entry for this function)';
+  return `${from}; context ${String(c.context ?? 'from the file')}, generation ${String(c.generation)}${args}`;
+}

@@ -151,3 +151,35 @@ test('companions: asm-offsets.c beside or above the file, quoted headers; fix su
   const none = await suggestFix(program, text, { program, generation: 'G5', headers: [join(dir, 'tdx.h')] }, b.diagnostics, undefined, dir);
   assert.match(none.message, /"generation": "G0" fixes it|set "asmOffsets"/);
 });
+
+test('fault matrix: the launch.json entry of the function gives its arguments (same scenarios as `tdxdbg matrix --arg … --struct …`)', async () => {
+  const { runFunctionMatrix, scenarioVerdicts, parseExpectation } = await import('../../extension/matrixModel');
+  const program = join(ROOT, 'examples/seamcall.S');
+  const text = readFileSync(program, 'utf8');
+  const launch = [{ type: 'tdx', request: 'launch', name: 'seamcall ret', program: '${workspaceFolder}/examples/seamcall.S', entry: '__seamcall_ret', args: ['TDH_SYS_INIT', { struct: 'tdx_module_args' }] }];
+  const r = await resolveLaunch({ program, text, folder: ROOT, launch, entry: '__seamcall_ret', context: guessContext(text) });
+  assert.equal(r.origin, 'launch.json');
+  const { result } = await runFunctionMatrix({ ...r.config, stopOnEntry: false }, r.config.cwd);
+  assert.equal(result.sites[0]?.leaf, 'TDH.SYS.INIT');
+  const expected = parseExpectation(readFileSync(join(ROOT, 'test/matrix/expected/seamcall-ret.json'), 'utf8')).result!;
+  const verdicts = scenarioVerdicts(result, expected);
+  assert.deepEqual(verdicts.filter((v) => v.verdict !== 'passed').map((v) => v.message), []);
+  // Without the entry the function is called with what the file suggests (RDI = 0): another leaf.
+  const bare = await resolveLaunch({ program, text, folder: ROOT, entry: '__seamcall_ret', context: guessContext(text) });
+  const other = await runFunctionMatrix({ ...bare.config, stopOnEntry: false }, bare.config.cwd);
+  assert.notEqual(other.result.sites[0]?.leaf, 'TDH.SYS.INIT');
+});
+
+test('fault matrix on the G0 seed with no configuration: the TDCALL site under every guest fault', async () => {
+  const { runFunctionMatrix } = await import('../../extension/matrixModel');
+  const dir = seedCopy();
+  const program = join(dir, 'tdcall.S');
+  const text = readFileSync(program, 'utf8');
+  const r = await resolveLaunch({ program, text, folder: dir, entry: '__tdx_hypercall', context: guessContext(text) });
+  const { result } = await runFunctionMatrix({ ...r.config, stopOnEntry: false }, r.config.cwd);
+  assert.deepEqual(result.sites.map((s) => [s.insn, s.leaf]), [['tdcall', 'TDG.VP.VMCALL']]);
+  // A failed TDCALL (an error status in RAX) ends in the wrapper's ud2: #UD, vector 6 (SDM).
+  const status = result.scenarios.find((x) => x.fault.startsWith('status:'));
+  assert.ok(status, JSON.stringify(result.scenarios.map((x) => x.fault)));
+  assert.equal(status.vector, 6, JSON.stringify(status));
+});
