@@ -23,7 +23,12 @@ export interface ExceptionDetail {
   vector?: number;
   errorCode?: number;
   injected: boolean;
+  /** The TDX call that raised it (the fault is the call instruction's). */
   call?: TdxCallEvent;
+  /** The last TDX call before a fault raised by another instruction (a `ud2` after a failed TDCALL). */
+  after?: TdxCallEvent;
+  /** Where the faulting instruction is, when no call raised it (`__tdx_hypercall+0x62`). */
+  at?: string;
   /** Whether the exception table handles it (and where it resumes). */
   fixup?: { handled: boolean; to?: bigint };
   breakMode: 'always' | 'unhandled';
@@ -310,7 +315,8 @@ export class Runner {
   }
 
   exceptionStop(d: ExceptionDetail): Outcome {
-    return { kind: 'stop', stop: { reason: 'exception', description: d.call ? `${callTitle(d.call)}: ${d.name}` : d.name, text: d.message, exception: d } };
+    const description = d.call ? `${callTitle(d.call)}: ${d.name}` : d.at ? `${d.name} at ${d.at}` : d.name;
+    return { kind: 'stop', stop: { reason: 'exception', description, text: d.message, exception: d } };
   }
 
   /** Turns a session stop (other than a plain breakpoint) into an outcome; null: keep going. */
@@ -357,8 +363,12 @@ export class Runner {
       return { kind: 'end', message: r.message, exitCode: 1, category: 'stderr' };
     }
     const name = vector !== undefined ? `${VECTOR_TEXT[vector] ?? `vector ${vector}`}${r.errorCode !== undefined ? `(${r.errorCode})` : ''}` : r.reason;
+    // A fault belongs to the instruction that raised it: the call only when it is the call's own.
+    const own = vector === undefined || (call !== undefined && call.address === r.address);
     return this.exceptionStop({
-      filter: 'unhandled', name, message: r.message, vector, errorCode: r.errorCode, injected: call?.injected ?? false, call,
+      filter: 'unhandled', name, message: own || !call ? r.message : `${r.message} (after ${callTitle(call)} → ${callOutcome(call)})`,
+      vector, errorCode: r.errorCode, injected: call?.injected ?? false, call: own ? call : undefined, after: own ? undefined : call,
+      at: own ? undefined : t.session.describe(r.address),
       breakMode: 'unhandled', fixup: vector !== undefined ? { handled: false } : undefined,
     });
   }
