@@ -165,6 +165,13 @@ describe('the reviewer\'s first minute on a G0 file (code-server + Chromium)', {
       }
     });
     await vs.step('stopped on tdcall', () => vs.waitForStopped({ file: 'tdcall.S', line: tdcallLine() }));
+    // The second argument of the entry: flags = 1 in RSI.
+    const regs = await vs.step('scope Registers', () => vs.variables('Registers'));
+    assert.match(regs.find((r) => r.name === 'rsi')?.value ?? '', /^0x0*1\b/, JSON.stringify(regs.slice(0, 10)));
+    await vs.step('fold Registers', async () => {
+      const row = vs.page.locator('.debug-variables .monaco-list-row[aria-expanded="true"]', { has: vs.page.locator('.scope', { hasText: 'Registers' }) }).first();
+      if (await row.count()) await row.click();
+    });
     await vs.step('scope Structs', () => vs.variables('Structs'));
     await vs.step('expand args', () => vs.expandVariable('args'));
     const fields = await vs.step('fields', () => vs.variables('Structs'));
@@ -178,7 +185,7 @@ describe('the reviewer\'s first minute on a G0 file (code-server + Chromium)', {
       await lens.click();
     });
     const doc = await vs.step('matrix document', async () => {
-      const ed = vs.page.locator('.editor-instance .view-lines').filter({ hasText: /Fault matrix: __tdx_hypercall/ }).first();
+      const ed = vs.page.locator('.editor-instance .view-lines').filter({ hasText: /Fault\s+matrix:\s+__tdx_hypercall/ }).first();
       await ed.waitFor({ timeout: T.debug });
       return (await ed.innerText()).replace(/\u00a0/g, ' ');
     });
