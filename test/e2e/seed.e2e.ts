@@ -195,10 +195,17 @@ describe('the reviewer\'s first minute on a G0 file (code-server + Chromium)', {
     const tests = await vs.step('Test Explorer', async () => {
       await vs.runCommand('Testing: Focus on Test Explorer View');
       const rows = vs.page.locator('.test-explorer .monaco-list-row');
-      await rows.filter({ hasText: /__tdx_hypercall/ }).first().waitFor({ timeout: T.debug });
+      // file › function › site › fault: expand down to the faults.
+      for (const level of [/tdcall\.S/, /__tdx_hypercall(?!\+)/, /TDCALL/]) {
+        const row = rows.filter({ hasText: level }).first();
+        await row.waitFor({ timeout: T.debug });
+        if ((await row.getAttribute('aria-expanded')) === 'false') await row.click();
+        await vs.page.waitForTimeout(300);
+      }
+      await rows.filter({ hasText: /TDX_OPERAND_INVALID/ }).first().waitFor({ timeout: T.debug });
       return (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
     });
-    assert.ok(tests.some((r) => /tdcall\.S/.test(r)) && tests.some((r) => /__tdx_hypercall/.test(r)), JSON.stringify(tests));
+    assert.ok(tests.some((r) => /tdcall\.S/.test(r)) && tests.some((r) => /__tdx_hypercall/.test(r)) && tests.some((r) => /status:TDX_OPERAND_INVALID/.test(r)), JSON.stringify(tests));
     await vs.screenshot('fault-matrix-test-explorer');
   });
 });
