@@ -11,7 +11,7 @@ import { ConfigError, validateConfig } from '../emulator/session/config';
 import type { ExecContext } from '../emulator/platform/config';
 import { configurationsForFile } from './launchDefaults';
 import { findFunctions } from './asmScan';
-import { completeLaunchConfig, resolveForFile } from './workspaceConfig';
+import { completeLaunchConfig, resolveForFile, takeLaunchNotes } from './workspaceConfig';
 import { DEBUG_TYPE, Setting, isAsmPath } from './ids';
 import type { AsmDiagnostics } from './diagnostics';
 import type { ExtensionState } from './state';
@@ -51,6 +51,7 @@ export class TdxConfigurationProvider implements vscode.DebugConfigurationProvid
       // The launch.json entry debugging the function at the cursor when there is one; else a
       // configuration inferred from the file (generation, asm-offsets.c and headers beside it).
       const r = await resolveForFile(ed.document.uri, { cursorLine: ed.selection.active.line });
+      f5Notes = r.notes;
       return { ...r.config };
     }
     if (config.request === undefined) config.request = 'launch';
@@ -80,6 +81,8 @@ export class TdxConfigurationProvider implements vscode.DebugConfigurationProvid
     // every path attribute goes out absolute, with `cwd`; the generation is always set.
     const completed = await completeLaunchConfig(folder, candidate);
     Object.assign(candidate, completed);
+    const notes = [...f5Notes, ...takeLaunchNotes()];
+    f5Notes = [];
     const cwd = typeof candidate.cwd === 'string' ? candidate.cwd : folder?.uri.fsPath;
     const program = isAbsolute(candidate.program) || !cwd ? candidate.program as string : resolve(cwd, candidate.program);
     const why = toolchainUse(candidate);
@@ -90,16 +93,28 @@ export class TdxConfigurationProvider implements vscode.DebugConfigurationProvid
     }
     if (!why && isAsmPath(program) && !(await this.diagnostics.checkAtLaunch(program, { ...candidate, cwd } as never))) return undefined;
     if (pending.length) this.state.takePendingFaults();
+    startNotes = notes;
     // The adapter refuses toolchain and kernel builds itself too when the workspace is untrusted.
     return { ...candidate, __workspaceTrusted: vscode.workspace.isTrusted };
   }
 }
+
+/** Notes of the F5 default (resolveDebugConfiguration), then of the launch being started. */
+let f5Notes: string[] = [];
+let startNotes: string[] = [];
 
 /** Registers the provider for the configuration kinds it serves. */
 export function registerConfigurationProviders(state: ExtensionState, diagnostics: AsmDiagnostics): vscode.Disposable {
   const p = new TdxConfigurationProvider(state, diagnostics);
   return vscode.Disposable.from(
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, p),
+    // What the resolver inferred (generation, asm-offsets.c, headers) goes to the session's Debug Console.
+    vscode.debug.onDidStartDebugSession((s) => {
+      if (s.type !== DEBUG_TYPE || !startNotes.length) return;
+      const lines = startNotes.map((n) => `TDX: ${n}\n`).join('');
+      startNotes = [];
+      setTimeout(() => { if (vscode.debug.activeDebugSession?.id === s.id) vscode.debug.activeDebugConsole.append(lines); }, 0);
+    }),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, { provideDebugConfigurations: functionConfigurations }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
   );
 }

@@ -38,8 +38,19 @@ export async function resolveForFile(uri: vscode.Uri, opts: { entry?: string; cu
   });
 }
 
+/** What the resolver filled in for the launch being started (told in its Debug Console). */
+let lastNotes: string[] = [];
+
+/** Takes the notes of the last completed launch configuration. */
+export function takeLaunchNotes(): string[] {
+  const n = lastNotes;
+  lastNotes = [];
+  return n;
+}
+
 /** A configuration F5 got (launch.json or startDebugging), completed: absolute paths, companions, generation. */
 export async function completeLaunchConfig(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration> {
+  lastNotes = [];
   if (typeof config.program !== 'string') return config;
   const base = folder?.uri.fsPath ?? (typeof config.cwd === 'string' ? config.cwd : undefined);
   const programPath = isAbsolute(config.program) || !base ? config.program : `${base}/${config.program}`;
@@ -47,6 +58,7 @@ export async function completeLaunchConfig(folder: vscode.WorkspaceFolder | unde
   let text = '';
   try { text = await textOf(uri); } catch { return config; } // a missing program: the adapter names it
   const done = await completeConfig({ ...config }, { text, folder: base, settingGeneration: settingGeneration(uri) });
+  lastNotes = done.notes;
   return done.config as unknown as vscode.DebugConfiguration;
 }
 
