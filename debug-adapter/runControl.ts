@@ -23,7 +23,12 @@ export interface ExceptionDetail {
   vector?: number;
   errorCode?: number;
   injected: boolean;
+  /** The TDX call that raised it (the fault is the call instruction's). */
   call?: TdxCallEvent;
+  /** The last TDX call before a fault raised by another instruction (a `ud2` after a failed TDCALL). */
+  after?: TdxCallEvent;
+  /** Where the faulting instruction is, when no call raised it (`__tdx_hypercall+0x62`). */
+  at?: string;
   /** Whether the exception table handles it (and where it resumes). */
   fixup?: { handled: boolean; to?: bigint };
   breakMode: 'always' | 'unhandled';
@@ -109,12 +114,13 @@ export class Runner {
 
   // ---- continue ------------------------------------------------------------------------------
 
-  async continue(): Promise<Outcome> {
-    const r = await this.runChunks(undefined);
+  /** `beforeCall`: stop before the first TDCALL/SEAMCALL reached (the launch's `stopOnCall`). */
+  async continue(beforeCall = false): Promise<Outcome> {
+    const r = await this.runChunks(undefined, beforeCall);
     return r.kind === 'reached' ? this.stepStop() : r;
   }
 
-  private async runChunks(until: Until | undefined): Promise<Outcome | Reached> {
+  private async runChunks(until: Until | undefined, beforeCall = false): Promise<Outcome | Reached> {
     const t = this.target, s = t.session;
     if (until) t.addBp(until.address);
     try {
@@ -126,6 +132,10 @@ export class Runner {
           const o = this.userBpAtRip();
           if (o) return o;
           continue;
+        }
+        if (beforeCall && t.callSites.has(t.rip)) {
+          const note = this.callNote();
+          return { kind: 'stop', stop: { reason: 'step', description: note ? `Before ${note}` : `Before the ${t.callSites.get(t.rip)?.toUpperCase()} at ${s.describe(t.rip)}` } };
         }
         // A TDX call runs as a single step, so its event can be checked by the filters.
         if (t.callSites.has(t.rip)) {
@@ -305,7 +315,8 @@ export class Runner {
   }
 
   exceptionStop(d: ExceptionDetail): Outcome {
-    return { kind: 'stop', stop: { reason: 'exception', description: d.call ? `${callTitle(d.call)}: ${d.name}` : d.name, text: d.message, exception: d } };
+    const description = d.call ? `${callTitle(d.call)}: ${d.name}` : d.at ? `${d.name} at ${d.at}` : d.name;
+    return { kind: 'stop', stop: { reason: 'exception', description, text: d.message, exception: d } };
   }
 
   /** Turns a session stop (other than a plain breakpoint) into an outcome; null: keep going. */
@@ -352,8 +363,12 @@ export class Runner {
       return { kind: 'end', message: r.message, exitCode: 1, category: 'stderr' };
     }
     const name = vector !== undefined ? `${VECTOR_TEXT[vector] ?? `vector ${vector}`}${r.errorCode !== undefined ? `(${r.errorCode})` : ''}` : r.reason;
+    // A fault belongs to the instruction that raised it: the call only when it is the call's own.
+    const own = vector === undefined || (call !== undefined && call.address === r.address);
     return this.exceptionStop({
-      filter: 'unhandled', name, message: r.message, vector, errorCode: r.errorCode, injected: call?.injected ?? false, call,
+      filter: 'unhandled', name, message: own || !call ? r.message : `${r.message} (after ${callTitle(call)} → ${callOutcome(call)})`,
+      vector, errorCode: r.errorCode, injected: call?.injected ?? false, call: own ? call : undefined, after: own ? undefined : call,
+      at: own ? undefined : t.session.describe(r.address),
       breakMode: 'unhandled', fixup: vector !== undefined ? { handled: false } : undefined,
     });
   }

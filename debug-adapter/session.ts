@@ -259,7 +259,7 @@ export class TdxDebugSession extends DebugSession {
     if (this.state !== 'configuring') return;
     this.state = 'stopped';
     if (this.t!.session.config.stopOnEntry) this.after.push(() => this.report(runner.entryStop()));
-    else this.startRun(-1, () => runner.continue());
+    else this.startRun(-1, () => runner.continue(this.t!.session.config.stopOnCall === true));
   }
 
   /** continue / next / stepIn / stepOut: answer, then run. */
@@ -336,7 +336,7 @@ export class TdxDebugSession extends DebugSession {
     this.lastStop = undefined;
     this.state = 'stopped';
     if (t.session.config.stopOnEntry) this.after.push(() => this.report(this.runner!.entryStop()));
-    else this.startRun(-1, () => this.runner!.continue());
+    else this.startRun(-1, () => this.runner!.continue(t.session.config.stopOnCall === true));
   }
 
   private async terminate(): Promise<void> {
@@ -437,8 +437,10 @@ export class TdxDebugSession extends DebugSession {
     if (!x) throw silentError(ErrorCode.NotStopped, 'the program did not stop on an exception');
     const details: string[] = [];
     if (x.vector !== undefined) details.push(`vector ${x.vector}${x.errorCode !== undefined ? `, error code ${x.errorCode}` : ''}`);
-    details.push(x.injected ? `injected by fault rule '${x.call?.rule}'` : 'natural (not injected)');
+    const call = x.call ?? x.after;
+    details.push(x.injected ? `${x.call ? '' : 'after a call '}injected by fault rule '${call?.rule}'` : 'natural (not injected)');
     if (x.call) details.push(`call #${x.call.seq} at ${x.call.site ?? hex(x.call.address)}`);
+    else if (x.after) details.push(`raised at ${x.at ?? 'another instruction'}, after call #${x.after.seq} at ${x.after.site ?? hex(x.after.address)}`);
     if (x.fixup) details.push(x.fixup.handled ? `handled by the exception table: resumes at ${x.fixup.to !== undefined ? this.t!.session.describe(x.fixup.to) : 'the fixup'}` : 'no exception-table entry: unhandled');
     return {
       exceptionId: x.filter, description: x.message, breakMode: x.breakMode,

@@ -10,7 +10,7 @@ import { callLabel, traceDocument, type CallInfo } from './callModel';
 import { faultItems, ruleText, type FaultItem } from './faultMenu';
 import { renderLayout } from './pahole';
 import { Cmd, Setting, isAsmPath } from './ids';
-import { configurationFor } from './launchDefaults';
+import { generationFor, resolveForFile } from './workspaceConfig';
 import { guessContextOf } from './configProvider';
 import { currentTdxSession } from './sessionEvents';
 import type { CallsView } from './callsView';
@@ -107,10 +107,9 @@ async function debugFunction(uri: vscode.Uri | undefined, name: string | undefin
   const doc = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
   if (!doc || !name) return debugAtCursor();
   if (doc.isDirty) await doc.save();
-  const text = doc.getText();
-  const fn = findFunctions(text).find((f) => f.name === name);
-  const config = configurationFor(doc.uri.fsPath, text, await guessContextOf(text), name, fn?.line, fn?.endLine);
-  await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(doc.uri), config);
+  // The launch.json entry debugging this function when there is one, else the inferred configuration.
+  const r = await resolveForFile(doc.uri, { entry: name });
+  await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(doc.uri), r.config);
 }
 
 // ---- faults ---------------------------------------------------------------------------------
@@ -206,7 +205,7 @@ async function showStructLayout(layouts: LayoutDocuments, diagnostics: AsmDiagno
   for (const [name, layout] of facts?.structs ?? []) {
     if (!picks.some((p) => p.label === name)) picks.push({ label: name, description: 'last build of the active file', origin: 'build', load: async () => layout });
   }
-  const generation = vscode.workspace.getConfiguration('tdx').get<Generation>(Setting.Generation, 'G5');
+  const generation: Generation = ed && isAsmPath(ed.document.uri.fsPath) ? generationFor(ed.document) : vscode.workspace.getConfiguration('tdx').get<Generation>(Setting.Generation, 'G5');
   for (const g of [generation, ...GENERATIONS.filter((x) => x !== generation)]) {
     for (const [name, layout] of structPreset(g).structs) {
       picks.push({ label: name, description: `kernel generation ${g} preset`, origin: g, load: async () => layout });

@@ -9,7 +9,9 @@ import * as vscode from 'vscode';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, validateConfig } from '../emulator/session/config';
 import type { ExecContext } from '../emulator/platform/config';
-import { configurationsForFile, defaultConfiguration } from './launchDefaults';
+import { configurationsForFile } from './launchDefaults';
+import { findFunctions } from './asmScan';
+import { completeLaunchConfig, resolveForFile, takeLaunchNotes } from './workspaceConfig';
 import { DEBUG_TYPE, Setting, isAsmPath } from './ids';
 import type { AsmDiagnostics } from './diagnostics';
 import type { ExtensionState } from './state';
@@ -42,12 +44,15 @@ export class TdxConfigurationProvider implements vscode.DebugConfigurationProvid
         return undefined;
       }
       const text = ed.document.getText();
-      const def = defaultConfiguration(ed.document.uri.fsPath, text, await guessContextOf(text), ed.selection.active.line);
-      if (!def) {
+      if (!findFunctions(text).length) {
         void vscode.window.showInformationMessage(`TDX: ${ed.document.fileName.split(/[\\/]/).pop()} has no function to call (no SYM_FUNC_START or global label).`);
         return undefined;
       }
-      return { ...def };
+      // The launch.json entry debugging the function at the cursor when there is one; else a
+      // configuration inferred from the file (generation, asm-offsets.c and headers beside it).
+      const r = await resolveForFile(ed.document.uri, { cursorLine: ed.selection.active.line });
+      f5Notes = r.notes;
+      return { ...r.config };
     }
     if (config.request === undefined) config.request = 'launch';
     if (config.program === undefined) {
@@ -63,7 +68,7 @@ export class TdxConfigurationProvider implements vscode.DebugConfigurationProvid
 
   async resolveDebugConfigurationWithSubstitutedVariables(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
     const pending = this.state.pendingFaults;
-    const candidate = pending.length ? { ...config, faults: [...(Array.isArray(config.faults) ? config.faults : []), ...pending] } : config;
+    const candidate: vscode.DebugConfiguration = pending.length ? { ...config, faults: [...(Array.isArray(config.faults) ? config.faults : []), ...pending] } : { ...config };
     try {
       validateConfig(candidate);
     } catch (e) {
@@ -72,26 +77,44 @@ export class TdxConfigurationProvider implements vscode.DebugConfigurationProvid
       void vscode.window.showErrorMessage(`TDX: ${e.message}`, open).then((p) => (p === open ? vscode.commands.executeCommand('workbench.action.debug.configure') : undefined));
       return undefined;
     }
-    const cwd = folder?.uri.fsPath ?? (typeof config.cwd === 'string' ? config.cwd : undefined);
-    const program = isAbsolute(config.program) || !cwd ? config.program as string : resolve(cwd, config.program);
+    // Relative paths are relative to the workspace folder whichever process runs the adapter:
+    // every path attribute goes out absolute, with `cwd`; the generation is always set.
+    const completed = await completeLaunchConfig(folder, candidate);
+    Object.assign(candidate, completed);
+    const notes = [...f5Notes, ...takeLaunchNotes()];
+    f5Notes = [];
+    const cwd = typeof candidate.cwd === 'string' ? candidate.cwd : folder?.uri.fsPath;
+    const program = isAbsolute(candidate.program) || !cwd ? candidate.program as string : resolve(cwd, candidate.program);
     const why = toolchainUse(candidate);
     if (why && !vscode.workspace.isTrusted) {
       const manage = 'Manage Workspace Trust';
       void vscode.window.showErrorMessage(restrictedMessage(why), manage).then((p) => (p === manage ? vscode.commands.executeCommand('workbench.trust.manage') : undefined));
       return undefined;
     }
-    if (!why && isAsmPath(program) && !(await this.diagnostics.checkAtLaunch(program, { ...candidate, cwd }))) return undefined;
+    if (!why && isAsmPath(program) && !(await this.diagnostics.checkAtLaunch(program, { ...candidate, cwd } as never))) return undefined;
     if (pending.length) this.state.takePendingFaults();
+    startNotes = notes;
     // The adapter refuses toolchain and kernel builds itself too when the workspace is untrusted.
     return { ...candidate, __workspaceTrusted: vscode.workspace.isTrusted };
   }
 }
+
+/** Notes of the F5 default (resolveDebugConfiguration), then of the launch being started. */
+let f5Notes: string[] = [];
+let startNotes: string[] = [];
 
 /** Registers the provider for the configuration kinds it serves. */
 export function registerConfigurationProviders(state: ExtensionState, diagnostics: AsmDiagnostics): vscode.Disposable {
   const p = new TdxConfigurationProvider(state, diagnostics);
   return vscode.Disposable.from(
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, p),
+    // What the resolver inferred (generation, asm-offsets.c, headers) goes to the session's Debug Console.
+    vscode.debug.onDidStartDebugSession((s) => {
+      if (s.type !== DEBUG_TYPE || !startNotes.length) return;
+      const lines = startNotes.map((n) => `TDX: ${n}\n`).join('');
+      startNotes = [];
+      setTimeout(() => { if (vscode.debug.activeDebugSession?.id === s.id) vscode.debug.activeDebugConsole.append(lines); }, 0);
+    }),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, { provideDebugConfigurations: functionConfigurations }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
   );
 }

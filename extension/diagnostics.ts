@@ -5,12 +5,14 @@
 
 import * as vscode from 'vscode';
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import type { Diagnostic as AsmDiagnostic } from '../emulator/loader/diagnostics';
 import type { StructLayout } from '../emulator/loader/image';
-import type { Generation } from '../emulator/loader/headers/generation';
 import type { LaunchConfig } from '../emulator/session/config';
-import { DEBUG_TYPE, Setting, isAsmPath } from './ids';
+import { Setting, isAsmPath } from './ids';
+import { absolutizePaths } from '../emulator/session/resolveConfig';
+import { buildOptionsOf, launchEntriesFor, suggestFix } from './configResolver';
+import { resolveForFile, writeLaunchEntry } from './workspaceConfig';
 
 /** What the last successful build of a file knows (for hovers). */
 export interface BuildFacts {
@@ -32,14 +34,41 @@ export class AsmDiagnostics implements vscode.Disposable {
   private readonly launched = new Set<string>();
   private readonly subscriptions: vscode.Disposable[] = [];
 
+  /** Files with errors published: re-checked (debounced) as they change, so Problems never outlives the text. */
+  private readonly recheck = new Map<string, ReturnType<typeof setTimeout>>();
+
   constructor() {
     this.subscriptions.push(
       vscode.workspace.onDidSaveTextDocument((doc) => {
         if (!this.wantsCheck(doc)) return;
-        this.check(doc.uri.fsPath, this.optionsFor(doc.uri)).catch((e) => console.error('TDX: check on save failed', e));
+        this.checkFile(doc.uri).catch((e) => console.error('TDX: check on save failed', e));
+      }),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document.uri.scheme !== 'file' || e.contentChanges.length === 0) return;
+        // The changed file, or an entry whose errors were published on it (a header).
+        const changed = e.document.uri.toString();
+        for (const [entry, uris] of this.published) {
+          if (!uris.some((u) => u.toString() === changed) || !this.hasErrors(entry)) continue;
+          clearTimeout(this.recheck.get(entry));
+          this.recheck.set(entry, setTimeout(() => {
+            this.recheck.delete(entry);
+            this.checkFile(vscode.Uri.file(entry)).catch((err) => console.error('TDX: re-check failed', err));
+          }, 400));
+        }
       }),
       vscode.workspace.onDidCloseTextDocument((doc) => this.facts.delete(doc.uri.fsPath)),
     );
+  }
+
+  private hasErrors(file: string): boolean {
+    const uris = this.published.get(file);
+    return !!uris?.some((u) => (this.collection.get(u) ?? []).some((d) => d.severity === vscode.DiagnosticSeverity.Error));
+  }
+
+  /** Builds a file as F5 would (the shared resolver's configuration) and publishes the result. */
+  async checkFile(uri: vscode.Uri): Promise<number> {
+    const r = await resolveForFile(uri);
+    return this.check(uri.fsPath, r.config);
   }
 
   /** The facts of the last successful build of `file`. */
@@ -51,25 +80,9 @@ export class AsmDiagnostics implements vscode.Disposable {
     if (doc.uri.scheme !== 'file' || !isAsmPath(doc.uri.fsPath)) return false;
     if (!vscode.workspace.getConfiguration('tdx', doc.uri).get<boolean>(Setting.ProblemsOnSave, true)) return false;
     // ARM or other assembly in the same workspace must not drown in x86 errors.
-    return this.launched.has(doc.uri.fsPath) || this.launchConfigFor(doc.uri) !== undefined || looksLikeTdx(doc.getText());
-  }
-
-  /** The first `tdx` launch configuration of the file's folder whose program is this file. */
-  private launchConfigFor(uri: vscode.Uri): Partial<LaunchConfig> | undefined {
-    const folder = vscode.workspace.getWorkspaceFolder(uri);
-    const all = vscode.workspace.getConfiguration('launch', uri).get<Record<string, unknown>[]>('configurations') ?? [];
-    for (const c of all) {
-      if (c.type !== DEBUG_TYPE || typeof c.program !== 'string') continue;
-      const p = substitute(c.program, folder);
-      if (resolve(folder?.uri.fsPath ?? '', p) === uri.fsPath) return substituteAll(c, folder) as Partial<LaunchConfig>;
-    }
-    return undefined;
-  }
-
-  private optionsFor(uri: vscode.Uri): Partial<LaunchConfig> & { cwd?: string } {
-    const folder = vscode.workspace.getWorkspaceFolder(uri);
-    const c = this.launchConfigFor(uri) ?? {};
-    return { ...c, generation: c.generation ?? vscode.workspace.getConfiguration('tdx', uri).get<Generation>(Setting.Generation, 'G5'), cwd: folder?.uri.fsPath };
+    const folder = vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.fsPath;
+    const launch = vscode.workspace.getConfiguration('launch', doc.uri).get<unknown[]>('configurations') ?? [];
+    return this.launched.has(doc.uri.fsPath) || launchEntriesFor(doc.uri.fsPath, launch, { folder, env: process.env, home: process.env.HOME }).length > 0 || looksLikeTdx(doc.getText());
   }
 
   /**
@@ -77,32 +90,44 @@ export class AsmDiagnostics implements vscode.Disposable {
    * Returns the number of errors (0: the build made an Image).
    */
   async check(file: string, cfg: Partial<LaunchConfig> & { cwd?: string }): Promise<number> {
-    const { buildImage } = await import('../emulator/loader/buildImage');
-    const cwd = cfg.cwd ?? process.cwd();
-    const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
-    const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file);
-    const defines = cfg.defines ? Object.fromEntries(Object.entries(cfg.defines).map(([k, v]) => [k, v === true ? '1' : v === false ? '0' : String(v)])) : undefined;
-    const r = await buildImage(file, {
-      includePaths: cfg.includePaths?.map(abs),
-      headers: cfg.headers?.map(abs),
-      asmOffsets: cfg.asmOffsets ? abs(cfg.asmOffsets) : undefined,
-      generation: cfg.generation,
-      defines,
-      text: open?.getText(),
-    });
+    const r = await this.build(file, cfg);
     this.publish(file, r.diagnostics);
     if (r.image) this.facts.set(file, { constants: r.image.constants, structs: r.image.structs });
     return r.diagnostics.filter((d) => d.severity === 'error').length;
   }
 
-  /** Before a launch: build, publish, and say whether to go on. */
+  private async build(file: string, cfg: Partial<LaunchConfig> & { cwd?: string }) {
+    const { buildImage } = await import('../emulator/loader/buildImage');
+    const cwd = cfg.cwd ?? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))?.uri.fsPath ?? dirname(file);
+    const abs = absolutizePaths(cfg, cwd, { exists: existsSync });
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file);
+    return buildImage(file, buildOptionsOf(abs, open?.getText()));
+  }
+
+  /**
+   * Before a launch: build, publish, and say whether to go on. A failure says which launch
+   * attribute makes the file assemble (found by building) and offers to write it to launch.json.
+   */
   async checkAtLaunch(file: string, cfg: Partial<LaunchConfig> & { cwd?: string }): Promise<boolean> {
     this.launched.add(file);
-    const errors = await this.check(file, cfg);
+    const r = await this.build(file, cfg);
+    this.publish(file, r.diagnostics);
+    if (r.image) this.facts.set(file, { constants: r.image.constants, structs: r.image.structs });
+    const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
     if (errors === 0) return true;
-    const show = 'Show Problems';
-    void vscode.window.showErrorMessage(`TDX: ${file.split(/[\\/]/).pop()} does not assemble (${errors} error${errors > 1 ? 's' : ''}); the session was not started.`, show)
-      .then((pick) => (pick === show ? vscode.commands.executeCommand('workbench.actions.view.problems') : undefined));
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file);
+    let text = open?.getText();
+    if (text === undefined) { try { text = readFileSync(file, 'utf8'); } catch { text = ''; } }
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))?.uri.fsPath;
+    const fix = await suggestFix(file, text, cfg, r.diagnostics, undefined, folder);
+    const show = 'Show Problems', write = 'Add to launch.json';
+    const buttons = Object.keys(fix.attributes).length ? [write, show] : [show];
+    void vscode.window.showErrorMessage(`TDX: ${file.split(/[\\/]/).pop()} does not assemble (${errors} error${errors > 1 ? 's' : ''}); the session was not started. ${fix.message}.`, ...buttons)
+      .then((pick) => {
+        if (pick === show) return vscode.commands.executeCommand('workbench.actions.view.problems');
+        if (pick === write) return writeLaunchEntry(vscode.Uri.file(file), cfg as Record<string, unknown>, fix.attributes);
+        return undefined;
+      });
     return false;
   }
 
@@ -139,6 +164,7 @@ export class AsmDiagnostics implements vscode.Disposable {
   }
 
   dispose(): void {
+    for (const t of this.recheck.values()) clearTimeout(t);
     for (const s of this.subscriptions) s.dispose();
     this.collection.dispose();
   }
@@ -158,16 +184,4 @@ function tokenRange(file: string, line: number, column: number): vscode.Range {
   const m = /^[\w.$%]+|^\S+/.exec(text.slice(c));
   const end = m ? c + m[0].length : Math.max(c + 1, text.trimEnd().length);
   return new vscode.Range(l, c, l, end);
-}
-
-/** `${workspaceFolder}`, `${workspaceRoot}` and `${userHome}` in launch values (the common ones). */
-export function substitute(s: string, folder: vscode.WorkspaceFolder | undefined): string {
-  return s.replace(/\$\{(workspaceFolder|workspaceRoot)\}/g, folder?.uri.fsPath ?? '').replace(/\$\{userHome\}/g, process.env.HOME ?? '');
-}
-
-function substituteAll(v: unknown, folder: vscode.WorkspaceFolder | undefined): unknown {
-  if (typeof v === 'string') return substitute(v, folder);
-  if (Array.isArray(v)) return v.map((x) => substituteAll(x, folder));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substituteAll(x, folder)]));
-  return v;
 }

@@ -6,7 +6,8 @@
 import * as vscode from 'vscode';
 import { findFunctions } from './asmScan';
 import { hoverMarkdown } from './hoverInfo';
-import { ASM_LANGUAGE_IDS, Cmd, Setting } from './ids';
+import { ASM_LANGUAGE_IDS, Cmd, Setting, isAsmPath } from './ids';
+import { generationFor } from './workspaceConfig';
 import type { AsmDiagnostics } from './diagnostics';
 import type { Generation } from '../emulator/loader/headers/generation';
 import type { StructLayout } from '../emulator/loader/image';
@@ -40,7 +41,8 @@ class TdxHovers implements vscode.HoverProvider {
     if (!range) return undefined;
     const word = doc.getText(range);
     const facts = doc.uri.scheme === 'file' ? this.diagnostics.factsFor(doc.uri.fsPath) : undefined;
-    const generation = vscode.workspace.getConfiguration('tdx', doc.uri).get<Generation>(Setting.Generation, 'G5');
+    // The generation F5 would use (launch.json, the setting, else inferred from the file).
+    const generation: Generation = doc.uri.scheme === 'file' && isAsmPath(doc.uri.fsPath) ? generationFor(doc) : vscode.workspace.getConfiguration('tdx', doc.uri).get<Generation>(Setting.Generation, 'G5');
     let structs: ReadonlyMap<string, StructLayout> | undefined = facts?.structs;
     let constants = facts?.constants;
     if (!structs) {

@@ -16,6 +16,27 @@ export interface FaultItem {
   rules: { where: 'tdcall' | 'seamcall' | 'tdvmcall'; leaf?: string; action: string }[];
 }
 
+/**
+ * Statuses only the host side ever sees: module initialisation (TDH.SYS.*), TDMR/PAMT setup,
+ * keys and HKIDs, vCPU association and flushing, TLB epochs, entropy, non-recoverable TD/vCPU
+ * states (TDH.VP.ENTER) and host-priority locking (the guest sees TDX_OPERAND_BUSY instead).
+ */
+const HOST_ONLY = /^TDX_(SYS_|INVALID_TDMR|NON_ORDERED_TDMR|TDMR_|INVALID_PAMT|PAMT_|KEY_|NO_HKID|FLUSHVP|VCPU_NOT_ASSOCIATED|PREVIOUS_TLB_EPOCH|RND_NO_ENTROPY|NON_RECOVERABLE|INCOMPATIBLE_SEAM|HOST_PRIORITY|OPERAND_BUSY_HOST_PRIORITY|PAGE_METADATA_INCORRECT)/;
+/** Guest statuses that belong to one family of TDCALL leaves (the summaries in the catalogue say which). */
+const GUEST_LEAF_ONLY: [RegExp, RegExp][] = [
+  [/^TDX_NO_VALID_VE_INFO$/, /^TDG\.VP\.VEINFO\.GET$/],
+  [/^TDX_METADATA_/, /^TDG\.(VM|VP)\.(RD|WR)$/],
+  [/^TDX_(PAGE_ALREADY_ACCEPTED|PAGE_SIZE_MISMATCH|EPT_)/, /^TDG\.MEM\.PAGE\.ACCEPT$/],
+];
+
+/** Whether a status fits the instruction (and leaf, when known) it would be injected at. */
+export function statusFits(insn: TdxInstruction, status: string, leaf?: string): boolean {
+  if (insn === 'seamcall') return status !== 'TDX_NO_VALID_VE_INFO';
+  if (HOST_ONLY.test(status)) return false;
+  const family = GUEST_LEAF_ONLY.find(([st]) => st.test(status));
+  return !family || (leaf !== undefined && family[1].test(leaf));
+}
+
 /** Instructions a context executes (both when we cannot tell). */
 function instructionsOf(context: ExecContext): TdxInstruction[] {
   return context === 'guest' ? ['tdcall'] : context === 'host' ? ['seamcall'] : ['tdcall', 'seamcall'];
@@ -37,7 +58,7 @@ export function faultItems(context: ExecContext, leafName?: string): FaultItem[]
   }
   for (const insn of insns) {
     const leaf = leafName ? findLeaf(insn, leafName) : undefined;
-    const statuses = TDX_STATUS_CODES.filter((s) => !s.software && !s.seamldr && s.value !== 0n);
+    const statuses = TDX_STATUS_CODES.filter((s) => !s.software && !s.seamldr && s.value !== 0n && statusFits(insn, s.name, leaf?.name));
     for (const s of statuses) {
       items.push({
         label: s.name,

@@ -49,7 +49,9 @@ export function configurationFor(program: string, text: string, context: ExecCon
     entry,
     context,
     ...(args ? { args } : {}),
-    stopOnEntry: true,
+    // A file that makes TDX calls stops before the first one (the call card, the overlay);
+    // other code stops on entry.
+    ...(context === 'none' ? { stopOnEntry: true } : { stopOnCall: true }),
   };
 }
 

@@ -6,9 +6,9 @@
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import { findFunctions, functionAt } from './asmScan';
-import { guessContextOf } from './configProvider';
 import { Cmd, isAsmPath } from './ids';
-import { configurationFor } from './launchDefaults';
+import { resolveForFile } from './workspaceConfig';
+import { describeResolved } from './configResolver';
 import { MatrixCancelled, expectationPaths, matrixDocument, parseExpectation, runFunctionMatrix, scenarioVerdicts } from './matrixModel';
 import type { MatrixResult } from '../emulator/matrix/matrix';
 
@@ -72,10 +72,11 @@ export class FaultMatrix implements vscode.Disposable {
   private async run(uri: vscode.Uri, entry: string, outer: vscode.CancellationToken | undefined): Promise<void> {
     const doc = await vscode.workspace.openTextDocument(uri);
     if (doc.isDirty) await doc.save();
-    const text = doc.getText();
-    const fn = findFunctions(text).find((f) => f.name === entry);
-    const config = configurationFor(uri.fsPath, text, await guessContextOf(text), entry, fn?.line, fn?.endLine);
-    const cwd = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? vscode.Uri.joinPath(uri, '..').fsPath;
+    // The launch.json entry debugging this function (its args, context, faults, platform) when
+    // there is one, else the configuration F5 would infer: the same resolver as F5.
+    const resolved = await resolveForFile(uri, { entry });
+    const config = resolved.config;
+    const cwd = config.cwd;
     const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `TDX fault matrix: ${entry}`, cancellable: true }, async (progress, token) => {
       let last = 0;
       try {
@@ -90,7 +91,7 @@ export class FaultMatrix implements vscode.Disposable {
     });
     if (!outcome) { void vscode.window.showInformationMessage(`TDX: fault matrix of ${entry} cancelled.`); return; }
     const expectation = await readExpectation(uri.fsPath, entry);
-    const uriDoc = this.docs.show(uri.fsPath, entry, matrixDocument({ program: vscode.workspace.asRelativePath(uri), entry, result: outcome.result, stats: outcome.stats, expectation }));
+    const uriDoc = this.docs.show(uri.fsPath, entry, matrixDocument({ program: vscode.workspace.asRelativePath(uri), entry, result: outcome.result, stats: outcome.stats, expectation, configuration: describeResolved(resolved) }));
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uriDoc), { preview: true, viewColumn: vscode.ViewColumn.Beside });
     this.publish(uri, entry, outcome.result, expectation?.result);
   }

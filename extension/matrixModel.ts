@@ -85,9 +85,10 @@ export function scenarioVerdicts(actual: MatrixResult, expected?: MatrixResult):
 }
 
 /** The read-only document: what ran, the table, and the comparison with the expectation file. */
-export function matrixDocument(opts: { program: string; entry: string; result: MatrixResult; stats?: MatrixStats; expectation?: { path: string; result?: MatrixResult; error?: string } }): string {
+export function matrixDocument(opts: { program: string; entry: string; result: MatrixResult; stats?: MatrixStats; expectation?: { path: string; result?: MatrixResult; error?: string }; configuration?: string }): string {
   const { result, stats, expectation } = opts;
   const lines = [`Fault matrix: ${opts.entry} in ${opts.program}`];
+  if (opts.configuration) lines.push(`Configuration: ${opts.configuration}`);
   if (stats) lines.push(`${result.scenarios.length} scenarios in ${Math.round(stats.ms)} ms (clean run: ${stats.cleanInstructions.toLocaleString('en-US')} instructions, ${stats.clean.message})`);
   lines.push('', matrixTable(result), '');
   if (!expectation) lines.push('No expectation file: results are informational. Save `tdxdbg matrix --json` output beside the source as <file>.<entry>.matrix.json (or <file>.matrix.json) to hold this behaviour.');

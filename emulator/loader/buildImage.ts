@@ -4,7 +4,7 @@
 // A build with any error returns no Image, only diagnostics.
 
 import { Diagnostic } from './diagnostics';
-import { Image, StructLayout } from './image';
+import { FieldLayout, Image, StructLayout } from './image';
 import { preprocess, constantsFromDefines, type Generation } from './preprocess';
 import { loadAsmOffsets, loadCDeclarations } from './cheaders';
 import { structPreset } from './structPresets';
@@ -61,7 +61,7 @@ export async function buildImage(entryFile: string, opts: BuildOptions = {}): Pr
   for (const h of opts.headers ?? []) {
     const d = loadCDeclarations(h, common);
     diagnostics.push(...d.diagnostics);
-    for (const [k, v] of d.structs) structs.set(k, v);
+    for (const [k, v] of d.structs) structs.set(k, withAsmOffsetsNames(v, structs.get(k)));
     for (const [k, v] of d.sources) sources.set(k, v);
   }
 
@@ -81,4 +81,32 @@ export async function buildImage(entryFile: string, opts: BuildOptions = {}): Pr
   for (const [k, v] of asmOffsets) if (!constants.has(k)) constants.set(k, v);
   for (const [k, v] of image.constants) constants.set(k, v);
   return { image: { ...image, constants, structs, sources }, diagnostics, listing: r.listing };
+}
+
+/**
+ * A header's layout of a struct the asm-offsets source (or the preset) also laid out: the
+ * header's fields, with the asm-offsets names of the fields that sit at the same offset under
+ * the same name (headers give layouts, asm-offsets gives names; neither replaces the other).
+ */
+function withAsmOffsetsNames(layout: StructLayout, before: StructLayout | undefined): StructLayout {
+  if (!before) return layout;
+  const named = new Map<string, FieldLayout>();
+  // Offsets are from the start of the outermost struct at every depth.
+  const walk = (fields: readonly FieldLayout[], path: string) => {
+    for (const f of fields) {
+      const p = path ? `${path}.${f.name}` : f.name;
+      if (f.asmOffsetsName) named.set(`${p}@${f.offset}`, f);
+      if (f.fields) walk(f.fields, p);
+    }
+  };
+  walk(before.fields, '');
+  if (named.size === 0) return layout;
+  const copy = (fields: readonly FieldLayout[], path: string): FieldLayout[] => fields.map((f) => {
+    const p = path ? `${path}.${f.name}` : f.name;
+    const from = named.get(`${p}@${f.offset}`);
+    const out: FieldLayout = { ...f, ...(from && !f.asmOffsetsName ? { asmOffsetsName: from.asmOffsetsName } : {}) };
+    if (f.fields) out.fields = copy(f.fields, p);
+    return out;
+  });
+  return { ...layout, fields: copy(layout.fields, '') };
 }

@@ -39,6 +39,8 @@ export interface LaunchConfig {
   defines?: Record<string, string | number | boolean>;
   /** Stop at the entry function's first instruction. */
   stopOnEntry?: boolean;
+  /** Stop before the first TDCALL/SEAMCALL the run reaches (after `stopOnEntry`'s stop, when both are set). */
+  stopOnCall?: boolean;
   /** Platform knobs: `vmxe`, `vmxon`, `tdxBios`, `module`, `cpl`, `featureControl`, `noRbpMod`. */
   platform?: PlatformKnobs;
   /** The VMM model's answers (TDG.VP.VMCALL). */
@@ -70,7 +72,7 @@ export interface LaunchConfig {
 /** Every attribute the launch configuration accepts (the package.json schema test compares with this). */
 export const LAUNCH_ATTRIBUTES = [
   'program', 'entry', 'context', 'generation', 'args', 'includePaths', 'headers', 'asmOffsets', 'defines',
-  'stopOnEntry', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'maxInstructions', 'historyBudgetMb', 'disassemblyFlavor', 'seed',
+  'stopOnEntry', 'stopOnCall', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'maxInstructions', 'historyBudgetMb', 'disassemblyFlavor', 'seed',
   'toolchain', 'objects', 'kernelSource', 'kernelBuild',
 ] as const satisfies readonly (keyof LaunchConfig)[];
 
@@ -135,6 +137,7 @@ export function validateConfig(raw: unknown): ValidConfig {
     }
   }
   if (c.stopOnEntry !== undefined && typeof c.stopOnEntry !== 'boolean') throw new ConfigError('stopOnEntry', 'must be true or false');
+  if (c.stopOnCall !== undefined && typeof c.stopOnCall !== 'boolean') throw new ConfigError('stopOnCall', 'must be true or false');
   if (c.platform !== undefined) {
     if (!isObj(c.platform)) throw new ConfigError('platform', `must be an object with keys ${Object.keys(PLATFORM_FIELDS).join(', ')}`);
     for (const [k, v] of Object.entries(c.platform)) {

@@ -122,3 +122,41 @@ test('--server=PORT serves DAP on 127.0.0.1 (one session per connection)', async
     proc.kill();
   }
 });
+
+test('stopOnCall stops before the first TDCALL with its call named; continuing runs it', async () => {
+  const d = await Dap.start();
+  await d.launch({ ...GUEST, stopOnCall: true });
+  const s = await d.stopped();
+  assert.match(s.body.description!, /^Before .*TDG\.VP\.VMCALL/);
+  const f = await d.top();
+  assert.equal(f.line, lineOf(HYPERCALL, /^\ttdcall$/));
+  assert.equal(f.source?.path, HYPERCALL);
+  await d.dc.continueRequest({ threadId: 1 });
+  await d.next('terminated');
+  await d.close();
+});
+
+test('a #UD raised by ud2 after a failed TDCALL is the ud2\'s (G0 seed, status injected at the TDCALL)', async () => {
+  const seed = fromRoot('test', 'e2e', 'seed');
+  const program = `${seed}/tdcall.S`;
+  const d = await Dap.start();
+  await d.launch({
+    type: 'tdx', request: 'launch', program, entry: '__tdx_hypercall', context: 'guest', generation: 'G0',
+    asmOffsets: `${seed}/asm-offsets.c`, headers: [`${seed}/tdx.h`], args: [{ struct: 'tdx_hypercall_args', init: { r11: 12 } }],
+    faults: ['tdcall@1=status:TDX_OPERAND_INVALID'],
+  });
+  // The injected filter (on by default) stops after the call first; the #UD comes next.
+  const first = await d.stopped();
+  assert.match(first.body.description!, /^TDCALL TDG\.VP\.VMCALL.*: injected$/);
+  await d.dc.continueRequest({ threadId: 1 });
+  const s = await d.stopped();
+  assert.equal(s.body.reason, 'exception');
+  // ud2 (0f 0b, SDM) is the last instruction of the 99-byte function: offset 0x61.
+  assert.match(s.body.description!, /^#UD at __tdx_hypercall\+0x61\b/);
+  assert.doesNotMatch(s.body.description!, /TDCALL/);
+  assert.equal((await d.top()).line, lineOf(program, /^\tud2$/));
+  const info = (await d.dc.exceptionInfoRequest({ threadId: 1 })).body;
+  assert.match(info.description!, /after TDCALL TDG\.VP\.VMCALL/);
+  assert.match(info.details!.fullTypeName!, /raised at __tdx_hypercall\+0x61\b.*after call #1/);
+  await d.close();
+});

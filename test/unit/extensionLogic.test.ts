@@ -163,3 +163,14 @@ test('Restricted Mode: what would run the user\'s toolchain is named; the built-
   assert.match(toolchainUse({ program: 'arch/x86/virt/vmx/tdx/seamcall.S', kernelSource: '/k', kernelBuild: '/k' })!, /make/);
   assert.match(restrictedMessage('builds a C program with your compiler'), /Restricted Mode[\s\S]*Trust the workspace/);
 });
+
+test('fault menu by context and leaf: no host-only status for a guest TDCALL, leaf-family statuses only for their leaf', () => {
+  const guest = faultItems('guest').filter((i) => i.group === 'TDX status').map((i) => i.label);
+  assert.ok(guest.includes('TDX_OPERAND_INVALID') && guest.includes('TDX_OPERAND_BUSY'), guest.join(', '));
+  for (const hostOnly of ['TDX_SYS_NOT_READY', 'TDX_SYS_BUSY', 'TDX_KEY_CONFIGURED', 'TDX_INVALID_TDMR', 'TDX_RND_NO_ENTROPY', 'TDX_NON_RECOVERABLE_TD']) assert.ok(!guest.includes(hostOnly), hostOnly);
+  assert.ok(!guest.includes('TDX_PAGE_ALREADY_ACCEPTED') && !guest.includes('TDX_NO_VALID_VE_INFO'));
+  const accept = faultItems('guest', 'TDG_MEM_PAGE_ACCEPT').filter((i) => i.group === 'TDX status').map((i) => i.label);
+  assert.ok(accept.includes('TDX_PAGE_ALREADY_ACCEPTED') && !accept.includes('TDX_METADATA_FIELD_NOT_READABLE'));
+  const host = faultItems('host', 'TDH_SYS_INIT').filter((i) => i.group === 'TDX status').map((i) => i.label);
+  assert.ok(host.includes('TDX_SYS_NOT_READY') && host.includes('TDX_SYS_INIT_NOT_PENDING') && !host.includes('TDX_NO_VALID_VE_INFO'));
+});

@@ -112,7 +112,8 @@ test('nested schemas match the validation: platform keys, args items, fault obje
 test('initial configurations and configuration snippets validate', () => {
   const all: Json[] = [...dbg.initialConfigurations, ...dbg.configurationSnippets.map((s: Json) => s.body)];
   assert.ok(dbg.configurationSnippets.length >= 3);
-  for (const label of ['Guest hypercall', 'Guest module call', 'Host SEAMCALL with faults']) {
+  // One per generation shape: G0/G1 tdx_hypercall_args, G1 tdx_module_output, G4/G5 tdx_module_args, host SEAMCALL.
+  for (const label of ['Guest hypercall', 'Guest module call', 'Host SEAMCALL with faults', 'G0/G1 (struct tdx_hypercall_args', 'G1 (__tdx_module_call, struct tdx_module_output']) {
     assert.ok(dbg.configurationSnippets.some((s: Json) => s.label.includes(label)), `no snippet "${label}"`);
   }
   for (const c of all) {
