@@ -21,7 +21,7 @@ export const GOLDEN_CONFIGS: GoldenConfig[] = [
     config: {
       program: fromRoot('examples/custom/quote.S'), entry: 'get_quote',
       headers: [fromRoot('examples/custom/quote.h')], asmOffsets: fromRoot('examples/custom/asm-offsets.c'),
-      args: [{ struct: 'quote_req', init: { buf_gpa: '0x200000', buf_len: 4096 } }],
+      args: [{ struct: 'quote_req', init: { buf_gpa: '0x800000200000', buf_len: 4096 } }],
     },
   },
 ];
