@@ -48,9 +48,12 @@ export type FaultHandler = (fault: CpuFault, insn: Insn | undefined) => boolean;
 export interface MachineOptions {
   /**
    * Visits of an instruction before the straight-line code from it is compiled into a block
-   * (0: before its first execution; Infinity: never, pure interpretation). Default 1.
+   * (0: before its first execution; Infinity: never, pure interpretation). Default: HOT_BLOCK
+   * after a warm-up of WARM_UP instructions (see there); an explicit value has no warm-up.
    */
   blockThreshold?: number;
+  /** Only the generic handlers, never the specialised forms of exec/fast.ts (differential testing). */
+  genericHandlers?: boolean;
   /** CPUID answers by `leaf` or `leaf:subleaf` (hex or decimal keys), as [eax, ebx, ecx, edx]. */
   cpuid?: Record<string, [number, number, number, number]>;
 }
@@ -65,6 +68,15 @@ interface CodePage {
   /** An instruction of the page before ends in this one. */
   straddleIn: boolean;
 }
+
+/**
+ * The default tiers (`npm run bench`, workloads, measures them): everything is interpreted
+ * until the machine has retired WARM_UP instructions — a debugging session's short runs never
+ * pay for compiling blocks and for the engine optimising them — and then a block head is
+ * compiled once it has been visited HOT_BLOCK times.
+ */
+export const HOT_BLOCK = 50;
+export const WARM_UP = 2_000_000;
 
 /** Instructions decoded ahead in one go at most, and the bytes given to the decoder for them. */
 const RUN_MAX = 64;
@@ -117,6 +129,9 @@ export class Machine implements SystemHooks {
 
   private readonly cpuidTable: Map<string, Cpuid>;
   private readonly blockThreshold: number;
+  /** Instructions retired before any block is compiled. */
+  private readonly warmUp: number;
+  private readonly generic: boolean;
   private readonly breakpoints = new Set<number>();
   /** Decode cache of the page RIP is in. */
   private cBase = NaN;
@@ -129,7 +144,9 @@ export class Machine implements SystemHooks {
     this.cpu.mem = this.mem;
     this.cpu.sys = this;
     this.cpuidTable = defaultCpuid();
-    this.blockThreshold = opts.blockThreshold ?? 1;
+    this.blockThreshold = opts.blockThreshold ?? HOT_BLOCK;
+    this.warmUp = opts.blockThreshold === undefined ? WARM_UP : 0;
+    this.generic = opts.genericHandlers ?? false;
     for (const [k, v] of Object.entries(opts.cpuid ?? {})) this.cpuidTable.set(parseKey(k), v);
     this.mem.onCodeWrite = (k) => { this.dropCode(k); this.cpu.attention = true; };
     this.mem.onWatchHit = () => { this.cpu.attention = true; };
@@ -385,7 +402,7 @@ export class Machine implements SystemHooks {
     } else if (address === this.returnAddress) {
       ins.exec = () => { throw new MachineStop('returned', 'the entry function returned', true); };
     } else {
-      ins.exec = resolveHandler(ins);
+      ins.exec = resolveHandler(ins, this.generic);
     }
     ins.bp = this.breakpoints.has(address);
     classify(ins, hook !== undefined || address === this.returnAddress);
@@ -432,7 +449,7 @@ export class Machine implements SystemHooks {
           first = false;
           let last: Insn;
           let b = ins.block;
-          if ((b === null || b.dead) && !ins.solo && ins.heat++ >= this.blockThreshold) b = this.buildBlock(ins);
+          if ((b === null || b.dead) && !ins.solo && ins.heat++ >= this.blockThreshold && c.icount >= this.warmUp) b = this.buildBlock(ins);
           if (b !== null && !b.dead && end - c.icount >= b.n && !mem.logging) {
             // A straight-line block: no breakpoint inside, no instruction that reads the
             // instruction count; stops early only when something needs attention.
