@@ -14,7 +14,7 @@ import { parseVmmOption } from './vmmOption';
 import type { VmmConfig } from '../emulator/tdx/vmm';
 import type { FieldLayout } from '../emulator/loader/image';
 import { GPR_NAMES } from '../emulator/cpu/cpu';
-import { abiCheckRun } from '../emulator/matrix/abi';
+import { AbiMonitor, checkAsmOffsets } from '../emulator/matrix/abi';
 
 export const RUN_USAGE = `usage: tdxdbg run FILE --entry SYMBOL [--context guest|host|none] [--generation G0..G5]
           [-I DIR]... [-D NAME[=VALUE]]... [--header FILE]... [--asm-offsets FILE]
@@ -257,10 +257,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const s = await loadSession(parsed.config);
   if (typeof s === 'number') return s;
-  const stop = s.run();
+  // One run, watched by the ABI checks (emulator/matrix/abi.ts): the callee-saved registers
+  // start with recognisable values, as a caller's would be, and are checked at the return.
+  const mon = new AbiMonitor(s);
+  mon.plant();
+  mon.begin();
+  const stop = mon.run();
+  mon.end();
   const report = parsed.json ? runJson(s, stop) : runText(s, stop);
-  // ABI checks (emulator/matrix/abi.ts): a second, silent run from launch with sentinel values.
-  const abi = abiCheckRun(s).map((f) => ({ check: f.check, message: f.message }));
+  const abi = [...checkAsmOffsets(s), ...mon.findings].map((f) => ({ check: f.check, message: f.message }));
   process.stdout.write((parsed.json ? JSON.stringify({ ...(report as object), abi }, null, 2)
     : `${report as string}\nABI checks: ${abi.length ? abi.map((f) => `\n  [${f.check}] ${f.message}`).join('') : 'no findings'}`) + '\n');
   return stop.reason === 'returned' ? 0 : 1;

@@ -6,7 +6,7 @@ import { Cpu, MSR, GPR_NAMES, addrToBig, bigToAddr, Fl } from './cpu/cpu';
 import { getRflags, setArith } from './cpu/flags';
 import { CpuFault, VECTOR_NAMES } from './cpu/fault';
 import { MachineStop, PlatformInsn, SystemHooks } from './cpu/system';
-import { decodeOne } from './decode/decoder';
+import { decodeRun } from './decode/decoder';
 import { Insn } from './decode/insn';
 import { resolveHandler, HANDLERS } from './exec/index';
 import { compileBlock } from './exec/jit';
@@ -17,8 +17,8 @@ import { Memory, PAGE_SIZE, Page, Perm, Access } from './memory/memory';
 export interface Block {
   insns: Insn[];
   n: number;
-  /** Valid while it equals the machine's epoch (code, permissions and breakpoints unchanged). */
-  epoch: number;
+  /** Set when code, permissions or breakpoints of a page it spans change: it is rebuilt. */
+  dead: boolean;
   /** Runs the block; returns how many instructions completed (fewer when one raised attention). */
   run: (c: Cpu) => number;
 }
@@ -48,14 +48,41 @@ export type FaultHandler = (fault: CpuFault, insn: Insn | undefined) => boolean;
 export interface MachineOptions {
   /**
    * Visits of an instruction before the straight-line code from it is compiled into a block
-   * (0: before its first execution; Infinity: never, pure interpretation). Default 1.
+   * (0: before its first execution; Infinity: never, pure interpretation). Default: HOT_BLOCK
+   * after a warm-up of WARM_UP instructions (see there); an explicit value has no warm-up.
    */
   blockThreshold?: number;
+  /** Only the generic handlers, never the specialised forms of exec/fast.ts (differential testing). */
+  genericHandlers?: boolean;
   /** CPUID answers by `leaf` or `leaf:subleaf` (hex or decimal keys), as [eax, ebx, ecx, edx]. */
   cpuid?: Record<string, [number, number, number, number]>;
 }
 
 type Cpuid = [number, number, number, number];
+
+/** Decoded code of one page: its instructions by offset and the blocks that run through it. */
+interface CodePage {
+  page: Page;
+  code: (Insn | undefined)[];
+  blocks: Block[];
+  /** An instruction of the page before ends in this one. */
+  straddleIn: boolean;
+}
+
+/**
+ * The default tiers (`npm run bench`, workloads, measures them): everything is interpreted
+ * until the machine has retired WARM_UP instructions — a debugging session's short runs never
+ * pay for compiling blocks and for the engine optimising them — and then a block head is
+ * compiled once it has been visited HOT_BLOCK times.
+ */
+export const HOT_BLOCK = 50;
+export const WARM_UP = 2_000_000;
+
+/** Instructions decoded ahead in one go at most, and the bytes given to the decoder for them. */
+const RUN_MAX = 64;
+const RUN_WINDOW = 512;
+/** Decoding ahead stops after these (what follows them is not reached by falling through). */
+const RUN_ENDS = new Set(['jmp', 'ret', 'retf', 'iret', 'iretd', 'iretq', 'hlt', 'ud2', 'int3', '(bad)', 'sysret', 'sysretq']);
 
 /** Register names accepted by getReg/setReg beyond the GPRs. */
 const SUB_REGS: Record<string, [number, number, number]> = {}; // name → [gpr, size, high-byte]
@@ -102,21 +129,26 @@ export class Machine implements SystemHooks {
 
   private readonly cpuidTable: Map<string, Cpuid>;
   private readonly blockThreshold: number;
+  /** Instructions retired before any block is compiled. */
+  private readonly warmUp: number;
+  private readonly generic: boolean;
   private readonly breakpoints = new Set<number>();
   /** Decode cache of the page RIP is in. */
   private cBase = NaN;
   private cCode: (Insn | undefined)[] = [];
-  /** Bumped whenever decoded code or fetch permissions may have changed: cached successor links die. */
-  private epoch = 1;
+  /** Pages with decoded code, by page number: what to kill when one changes. */
+  private readonly codePages = new Map<number, CodePage>();
   private nextWatchId = 1;
 
   constructor(opts: MachineOptions = {}) {
     this.cpu.mem = this.mem;
     this.cpu.sys = this;
     this.cpuidTable = defaultCpuid();
-    this.blockThreshold = opts.blockThreshold ?? 1;
+    this.blockThreshold = opts.blockThreshold ?? HOT_BLOCK;
+    this.warmUp = opts.blockThreshold === undefined ? WARM_UP : 0;
+    this.generic = opts.genericHandlers ?? false;
     for (const [k, v] of Object.entries(opts.cpuid ?? {})) this.cpuidTable.set(parseKey(k), v);
-    this.mem.onCodeWrite = () => { this.cBase = NaN; this.epoch++; this.cpu.attention = true; };
+    this.mem.onCodeWrite = (k) => { this.dropCode(k); this.cpu.attention = true; };
     this.mem.onWatchHit = () => { this.cpu.attention = true; };
     this.cpu.r[9] = 0;
   }
@@ -125,15 +157,18 @@ export class Machine implements SystemHooks {
 
   /** Maps [address, address+size) (page granular) with permissions such as 'rx' or 'rw'. */
   map(address: bigint, size: number, perms: string, name = ''): void {
-    this.mem.map(this.addr(address), size, perms, name);
+    const a = this.addr(address);
+    this.mem.map(a, size, perms, name);
+    // Permissions may have changed: decoded code there (and links into it) is dropped.
+    for (let k = Math.floor(a / PAGE_SIZE); k <= Math.floor((a + Math.max(size, 1) - 1) / PAGE_SIZE); k++) {
+      if (this.codePages.has(k)) this.dropCode(k);
+    }
     this.cBase = NaN;
-    this.epoch++;
   }
 
   unmap(address: bigint, size: number): void {
     this.mem.unmap(this.addr(address), size);
     this.cBase = NaN;
-    this.epoch++;
   }
 
   /** Debugger/loader write: ignores permissions; decoded code there is invalidated. */
@@ -221,7 +256,7 @@ export class Machine implements SystemHooks {
     this.breakpoints.add(a);
     const ins = this.cachedInsn(a);
     if (ins) ins.bp = true;
-    this.epoch++; // blocks that ran through this address must end before it now
+    this.killBlocks(a); // blocks that ran through this address must end before it now
   }
 
   removeBreakpoint(address: bigint): void {
@@ -229,7 +264,7 @@ export class Machine implements SystemHooks {
     this.breakpoints.delete(a);
     const ins = this.cachedInsn(a);
     if (ins) ins.bp = false;
-    this.epoch++;
+    this.killBlocks(a);
   }
 
   clearBreakpoints(): void {
@@ -261,10 +296,9 @@ export class Machine implements SystemHooks {
   hookAddress(address: bigint, handler: (c: Cpu, i: Insn) => void): void {
     const a = this.addr(address);
     this.addressHooks.set(a, handler);
-    const page = this.mem.pageAt(a);
-    if (page?.code) page.code[a & 4095] = undefined;
+    const k = Math.floor(a / PAGE_SIZE);
+    if (this.codePages.has(k)) this.dropCode(k);
     this.cBase = NaN;
-    this.epoch++;
   }
 
   // ---- decoding -----------------------------------------------------------------------------
@@ -272,48 +306,106 @@ export class Machine implements SystemHooks {
   /** The decoded instruction at an address (decoding and caching it); throws CpuFault for #PF on fetch. */
   insnAt(address: number): Insn {
     const page = this.mem.fetchPage(address);
-    const off = address & 4095;
-    if (page.code === null) {
-      page.code = new Array(PAGE_SIZE);
-      this.mem.protectCode(Math.floor(address / PAGE_SIZE));
-    }
-    const cached = page.code[off] as Insn | undefined;
-    if (cached) return cached;
-    const ins = this.decode(page, address);
-    page.code[off] = ins;
-    return ins;
+    const cp = this.codePage(Math.floor(address / PAGE_SIZE), page);
+    return cp.code[address & 4095] ?? this.decodeAt(address, cp);
   }
 
-  private decode(page: Page, address: number): Insn {
-    const off = address & 4095;
-    let bytes = page.data.subarray(off, Math.min(off + 15, PAGE_SIZE));
-    if (bytes.length < 15) {
-      const next = this.mem.pageAt(address - off + PAGE_SIZE);
+  /** The decoded code of page `k` (fetchable, already checked), created empty when the page has none. */
+  private codePage(k: number, page: Page): CodePage {
+    let cp = this.codePages.get(k);
+    if (cp !== undefined && cp.page === page && page.code === cp.code) return cp;
+    if (cp !== undefined) this.kill(k, cp);
+    const code: (Insn | undefined)[] = new Array(PAGE_SIZE);
+    page.code = code;
+    page.codeMap = new Uint8Array(PAGE_SIZE);
+    this.mem.protectCode(k);
+    cp = { page, code, blocks: [], straddleIn: false };
+    this.codePages.set(k, cp);
+    return cp;
+  }
+
+  /** Marks a page's instructions and blocks dead (links to them are not followed again) and forgets them. */
+  private kill(k: number, cp: CodePage): void {
+    for (const ins of cp.code) if (ins !== undefined) { ins.dead = true; ins.block = null; }
+    for (const b of cp.blocks) b.dead = true;
+    this.codePages.delete(k);
+    if (cp.page.code === cp.code) { cp.page.code = null; cp.page.codeMap = null; }
+    this.cBase = NaN;
+  }
+
+  /** Drops the decoded code of page `k`, and of the page before when an instruction of it reaches into `k`. */
+  private dropCode(k: number): void {
+    const cp = this.codePages.get(k);
+    if (cp === undefined) return;
+    this.kill(k, cp);
+    const prev = cp.straddleIn ? this.codePages.get(k - 1) : undefined;
+    if (prev !== undefined) this.kill(k - 1, prev);
+  }
+
+  /** Ends the blocks that run through address `a` (a breakpoint came or went there). */
+  private killBlocks(a: number): void {
+    const cp = this.codePages.get(Math.floor(a / PAGE_SIZE));
+    if (cp === undefined) return;
+    for (const b of cp.blocks) b.dead = true;
+    cp.blocks = [];
+  }
+
+  /**
+   * Decodes the straight-line run of instructions from `address` (one decoder for all of them)
+   * into the page's cache and returns the first. Decoding stops at an unconditional transfer,
+   * an instruction already decoded, or the end of the page.
+   */
+  private decodeAt(address: number, cp: CodePage): Insn {
+    const mem = this.mem, page = cp.page, off = address & 4095, base = address - off;
+    const k = Math.floor(address / PAGE_SIZE);
+    let bytes = page.data.subarray(off, Math.min(off + RUN_WINDOW, PAGE_SIZE));
+    let next: Page | undefined;
+    if (off + bytes.length === PAGE_SIZE) {
+      next = mem.pageAt(base + PAGE_SIZE);
       if (next && next.perms & Perm.X) {
-        const joined = new Uint8Array(15);
+        const joined = new Uint8Array(bytes.length + 15);
         joined.set(bytes);
-        joined.set(next.data.subarray(0, 15 - bytes.length), bytes.length);
+        joined.set(next.data.subarray(0, 15), bytes.length);
         bytes = joined;
-      }
+      } else next = undefined;
     }
-    const r = decodeOne(bytes, address);
-    if ('incomplete' in r) {
+    const r = decodeRun(bytes, address, RUN_MAX, (i) => RUN_ENDS.has(i.mnemonic) || i.next - base >= PAGE_SIZE);
+    if (r.incomplete) {
       // The instruction continues into a page we may not fetch from.
-      this.mem.fetchPage(address - off + PAGE_SIZE);
+      mem.fetchPage(base + PAGE_SIZE);
       throw new Error('unreachable: incomplete decode on a mapped page');
     }
-    const ins = r.insn;
+    const first = r.insns[0];
+    const map = page.codeMap!;
+    for (const ins of r.insns) {
+      const o = ins.addr - base;
+      if (o >= PAGE_SIZE || (ins !== first && cp.code[o] !== undefined)) break;
+      this.finish(ins);
+      cp.code[o] = ins;
+      for (let j = o; j < Math.min(o + ins.len, PAGE_SIZE); j++) map[j] = 1;
+      if (o + ins.len > PAGE_SIZE && next) {
+        // The instruction ends in the next page: writes there must drop it too.
+        const ncp = this.codePage(k + 1, next);
+        ncp.straddleIn = true;
+        for (let j = 0; j < o + ins.len - PAGE_SIZE; j++) next.codeMap![j] = 1;
+      }
+    }
+    return first;
+  }
+
+  /** Handler, breakpoint flag and block role of a freshly decoded instruction. */
+  private finish(ins: Insn): void {
+    const address = ins.addr;
     const hook = this.addressHooks.get(address);
     if (hook) {
       ins.exec = hook;
     } else if (address === this.returnAddress) {
       ins.exec = () => { throw new MachineStop('returned', 'the entry function returned', true); };
     } else {
-      ins.exec = resolveHandler(ins);
+      ins.exec = resolveHandler(ins, this.generic);
     }
     ins.bp = this.breakpoints.has(address);
     classify(ins, hook !== undefined || address === this.returnAddress);
-    return ins;
   }
 
   // ---- execution ----------------------------------------------------------------------------
@@ -357,8 +449,8 @@ export class Machine implements SystemHooks {
           first = false;
           let last: Insn;
           let b = ins.block;
-          if ((b === null || b.epoch !== this.epoch) && !ins.solo && ins.heat++ >= this.blockThreshold) b = this.buildBlock(ins);
-          if (b !== null && b.epoch === this.epoch && end - c.icount >= b.n && !mem.logging) {
+          if ((b === null || b.dead) && !ins.solo && ins.heat++ >= this.blockThreshold && c.icount >= this.warmUp) b = this.buildBlock(ins);
+          if (b !== null && !b.dead && end - c.icount >= b.n && !mem.logging) {
             // A straight-line block: no breakpoint inside, no instruction that reads the
             // instruction count; stops early only when something needs attention.
             inBlock = b;
@@ -377,13 +469,13 @@ export class Machine implements SystemHooks {
           }
           if (c.attention) { c.attention = false; if (mem.watchHits.length !== 0) return this.watchStop(); }
           // Follow the cached successor when it is still valid; else look the target up.
-          const rip = c.rip, epoch = this.epoch;
+          const rip = c.rip;
           let nx = last.succ;
-          if (nx === null || nx.addr !== rip || nx.epoch !== epoch) {
+          if (nx === null || nx.addr !== rip || nx.dead) {
             nx = last.succ2;
-            if (nx === null || nx.addr !== rip || nx.epoch !== epoch) {
+            if (nx === null || nx.addr !== rip || nx.dead) {
               nx = this.lookup(rip);
-              if (last.succ === null || last.succ.epoch !== epoch) last.succ = nx; else last.succ2 = nx;
+              if (last.succ === null || last.succ.dead) last.succ = nx; else last.succ2 = nx;
             }
           }
           ins = nx;
@@ -431,27 +523,25 @@ export class Machine implements SystemHooks {
       x = nx;
     }
     if (insns.length < 2) { head.solo = true; return null; }
-    head.block = { insns, n: insns.length, epoch: this.epoch, run: compileBlock(insns, ea) };
-    return head.block;
+    const b: Block = { insns, n: insns.length, dead: false, run: compileBlock(insns, ea) };
+    // Registered with every page it spans: a change there kills it.
+    const k0 = Math.floor(head.addr / PAGE_SIZE), k1 = Math.floor((x.next - 1) / PAGE_SIZE);
+    for (let k = k0; k <= k1; k++) this.codePages.get(k)?.blocks.push(b);
+    head.block = b;
+    return b;
   }
 
   /** Decoded instruction at RIP through the current-page cache. */
   private lookup(rip: number): Insn {
     const off = rip & 4095;
     if (rip - off !== this.cBase) this.enterPage(rip);
-    let ins = this.cCode[off];
-    if (ins === undefined) ins = this.insnAt(rip);
-    ins.epoch = this.epoch;
-    return ins;
+    const ins = this.cCode[off];
+    return ins !== undefined ? ins : this.insnAt(rip);
   }
 
   private enterPage(rip: number): void {
     const page = this.mem.fetchPage(rip);
-    if (page.code === null) {
-      page.code = new Array(PAGE_SIZE);
-      this.mem.protectCode(Math.floor(rip / PAGE_SIZE));
-    }
-    this.cCode = page.code as (Insn | undefined)[];
+    this.cCode = this.codePage(Math.floor(rip / PAGE_SIZE), page).code;
     this.cBase = rip - (rip & 4095);
   }
 
@@ -539,6 +629,7 @@ export class Machine implements SystemHooks {
   }
 
   restore(s: MachineSnapshot): void {
+    for (const [k, cp] of [...this.codePages]) this.kill(k, cp);
     this.restoreCpu(s);
     this.mem.pages.clear();
     for (const [k, p] of s.pages) {
@@ -551,7 +642,6 @@ export class Machine implements SystemHooks {
     for (const w of watches) this.mem.addWatch(w);
     this.mem.flushTlb();
     this.cBase = NaN;
-    this.epoch++;
   }
 
   // ---- time travel (emulator/timetravel pairs these with its own page copies) ---------------
@@ -591,7 +681,10 @@ export class Machine implements SystemHooks {
   memoryChanged(): void {
     this.mem.flushTlb();
     this.cBase = NaN;
-    this.epoch++;
+    // Code of pages replaced, removed, no longer executable or dropped from outside dies.
+    for (const [k, cp] of [...this.codePages]) {
+      if (this.mem.pages.get(k) !== cp.page || !(cp.page.perms & Perm.X) || cp.page.code !== cp.code) this.kill(k, cp);
+    }
   }
 
   /** Human-readable fault or stop message for a CpuFault vector. */

@@ -83,6 +83,40 @@ export function decodeOne(bytes: Uint8Array, address: number): DecodeResult {
   }
 }
 
+/** The one Instruction every run decode writes into (freed by disposeFormatters). */
+let scratch: Instruction | undefined;
+
+/**
+ * Decodes straight-line instructions from the start of `bytes` (which sit at `address`): one
+ * Decoder for the whole run and one reused Instruction, instead of one of each per
+ * instruction. Stops after `max` instructions, after one for which `last` says so, or before
+ * one whose bytes run past `bytes` (`incomplete` is set when that is the very first).
+ */
+export function decodeRun(bytes: Uint8Array, address: number, max: number, last: (i: Insn) => boolean): { insns: Insn[]; incomplete: boolean } {
+  const insns: Insn[] = [];
+  const dec = new Decoder(64, bytes, DecoderOptions.None);
+  dec.ip = BigInt.asUintN(64, BigInt(address));
+  const ins = scratch ?? (scratch = new Instruction());
+  try {
+    let pos = 0;
+    while (insns.length < max && pos < bytes.length) {
+      dec.decodeOut(ins);
+      if (ins.isInvalid && dec.lastError === DecoderError.NoMoreBytes) {
+        if (insns.length === 0 && bytes.length < 15) return { insns, incomplete: true };
+        break;
+      }
+      const i = build(ins, bytes.subarray(pos), address + pos);
+      insns.push(i);
+      pos += i.len;
+      if (ins.isInvalid) { dec.position = pos; break; }
+      if (last(i)) break;
+    }
+    return { insns, incomplete: false };
+  } finally {
+    dec.free();
+  }
+}
+
 function build(ins: Instruction, bytes: Uint8Array, address: number): Insn {
   const i = new Insn();
   i.addr = address;
@@ -229,8 +263,8 @@ export function disassemble(bytes: Uint8Array, address: number, flavor: Flavor, 
 
 /** Frees the long-lived formatters (tests that count WASM memory call this). */
 export function disposeFormatters(): void {
-  gas?.free(); intel?.free();
-  gas = intel = undefined;
+  gas?.free(); intel?.free(); scratch?.free();
+  gas = intel = scratch = undefined;
 }
 
 /** Current size of iced-x86's WebAssembly memory in bytes. */

@@ -62,10 +62,11 @@ export class Insn {
   lock = false;
   /** A breakpoint is set at this address. */
   bp = false;
-  /** Cached successors (the fall-through and the other path), valid while `epoch` matches the machine's. */
+  /** Cached successors (the fall-through and the other path), followed while they are not dead. */
   succ: Insn | null = null;
   succ2: Insn | null = null;
-  epoch = 0;
+  /** Its code was rewritten, unmapped or re-permissioned: links to it must not be followed. */
+  dead = false;
   /** The block that starts here (see Machine), how often this ran as a block head, and its block role. */
   block: import('../machine').Block | null = null;
   heat = 0;

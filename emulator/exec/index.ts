@@ -42,15 +42,18 @@ const badLock: Handler = (_c, i) => {
   throw new CpuFault(Vector.UD, undefined, `lock prefix not allowed on '${i.text()}'`);
 };
 
-/** Chooses the handler for a decoded instruction. */
-export function resolveHandler(i: Insn): Handler {
+/**
+ * Chooses the handler for a decoded instruction: the specialised form when one exists, unless
+ * `generic` (the differential suite runs the generic handlers that way too).
+ */
+export function resolveHandler(i: Insn, generic = false): Handler {
   if (i.mnemonic === '(bad)') return invalidOpcode;
   const h = HANDLERS[i.mnemonic];
   if (!h) return notEmulated;
   // Operands we do not model (vector registers, segment or debug registers) mean another instruction form.
   if (i.k0 >= K.SEG || i.k1 >= K.SEG || i.k2 >= K.SEG) return notEmulated;
   if (i.lock && !(LOCKABLE.has(i.mnemonic) && i.k0 === K.MEM)) return badLock;
-  return fastHandler(i) ?? h;
+  return (generic ? undefined : fastHandler(i)) ?? h;
 }
 
 /** Lowercase mnemonics the emulator executes. */

@@ -65,6 +65,16 @@ function pureTemplate(x: Insn): string | undefined {
     if (write) code += ` R[${d}] = r; R[${d + 1}] = 0;`;
     return code + ' }';
   }
+  if (x.cc >= 0 && x.mnemonic.startsWith('cmov') && reg8(x.k0, x.r0) && reg8(x.k1, x.r1) && (x.s0 === 8 || x.s0 === 4)) {
+    // CMOVcc: a 32-bit destination is zero-extended whether or not the move happens.
+    if (x.s0 === 8) return `if (cond(c, ${x.cc})) { R[${d}] = R[${s}]; R[${d + 1}] = R[${s + 1}]; }`;
+    return `if (cond(c, ${x.cc})) R[${d}] = R[${s}]; R[${d + 1}] = 0;`;
+  }
+  if (x.cc >= 0 && x.mnemonic.startsWith('set') && x.k0 === K.REG && x.s0 === 1) {
+    const lowByte = x.r0 < 16, j = lowByte ? d : 2 * (x.r0 - 16);
+    return lowByte ? `R[${j}] = (R[${j}] & ~0xff) | (cond(c, ${x.cc}) ? 1 : 0);`
+      : `R[${j}] = (R[${j}] & ~0xff00) | (cond(c, ${x.cc}) ? 0x100 : 0);`;
+  }
   if (x.mnemonic === 'lea' && x.s0 === 8 && reg8(x.k0, x.r0) && !x.mA32 && x.mSeg === 0) {
     let lo = `${x.mDispLo >>> 0}`, hi = `${x.mDispHi}`;
     if (x.mBase >= 0) { lo += ` + (R[${2 * x.mBase}] >>> 0)`; hi += ` + R[${2 * x.mBase + 1}]`; }
@@ -78,7 +88,10 @@ function pureTemplate(x: Insn): string | undefined {
 function memTemplate(x: Insn): string | undefined {
   const stack = stackTemplate(x);
   if (stack !== undefined) return stack;
-  if (x.mnemonic !== 'mov' || x.lock || x.mSeg !== 0 || x.mA32 || x.mBase < 0 || x.s0 !== 8) return undefined;
+  const ext = x.mnemonic === 'movzx' || x.mnemonic === 'movsx' || x.mnemonic === 'movsxd';
+  const narrow = (x.mnemonic === 'mov' && x.s0 === 4) || (ext && (x.s0 === 8 || x.s0 === 4) && x.k1 === K.MEM);
+  if (!(x.mnemonic === 'mov' && x.s0 === 8) && !narrow) return undefined;
+  if (x.lock || x.mSeg !== 0 || x.mA32 || x.mBase < 0) return undefined;
   const b = 2 * x.mBase;
   // Effective address base [+ index*scale] + disp32 (sign-extended); a non-canonical result goes
   // through ea(), which raises the same #GP/#SS as the interpreter.
@@ -87,6 +100,19 @@ function memTemplate(x: Insn): string | undefined {
   const addr = `let lo = ${lo}, hi = ${hi};
     if (lo >= ${TWO32}) { const carry = Math.floor(lo / ${TWO32}); lo -= carry * ${TWO32}; hi += carry; } hi |= 0;
     const a = (hi >> 15) === 0 || (hi >> 15) === -1 ? hi * ${TWO32} + lo : ea(c, x${'$K'});`;
+  if (narrow) {
+    // 8/16/32-bit loads (zero- or sign-extended) and 32-bit stores call the memory's helpers.
+    if (x.k0 === K.REG && x.r0 < 16 && x.k1 === K.MEM) {
+      const d = 2 * x.r0, sz = x.s1;
+      const read = sz === 1 ? 'M.read8(a)' : sz === 2 ? 'M.read16(a)' : 'M.read32(a)';
+      const sx = x.mnemonic !== 'movzx' && x.mnemonic !== 'mov';
+      const v = !sx ? read : sz === 1 ? `(${read} << 24) >> 24` : sz === 2 ? `(${read} << 16) >> 16` : `${read} | 0`;
+      const hi = x.s0 === 4 || !sx ? '0' : 'v >> 31';
+      return `{ ${addr} const v = ${v}; R[${d}] = v; R[${d + 1}] = ${hi}; }`;
+    }
+    if (x.mnemonic === 'mov' && x.k0 === K.MEM && x.k1 === K.REG && x.r1 < 16) return `{ ${addr} M.write32(a, R[${2 * x.r1}]); }`;
+    return undefined;
+  }
   if (x.k0 === K.REG && x.r0 < 16 && x.k1 === K.MEM) {
     return `{ ${addr} let lo2 = 0, hi2 = 0; ${load64('a', 'lo2', 'hi2')} R[${2 * x.r0}] = lo2; R[${2 * x.r0 + 1}] = hi2; }`;
   }

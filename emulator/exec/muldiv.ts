@@ -118,10 +118,59 @@ function imul(c: Cpu, i: Insn): void {
   mulFlagsN(c, overflow, p, 0, size);
 }
 
+const TWO32 = 4294967296, TWO53 = 9007199254740992;
+
+/** A value of (lo, hi) of `size` bytes as an exact double, or NaN beyond ±2^53. */
+function exact(lo: number, hi: number, size: number, signed: boolean): number {
+  if (size < 8) {
+    const bits = size * 8;
+    const u = size === 4 ? lo >>> 0 : lo & ((1 << bits) - 1);
+    return signed && u >= 2 ** (bits - 1) ? u - 2 ** bits : u;
+  }
+  const v = signed ? hi * TWO32 + (lo >>> 0) : (hi >>> 0) * TWO32 + (lo >>> 0);
+  return v > -TWO53 && v < TWO53 ? v : NaN;
+}
+
+/**
+ * DIV/IDIV when dividend and divisor fit in doubles exactly (nearly always): `%` on doubles is
+ * exact and truncates like IDIV, so the quotient (n - r) / d is exact too. False: take BigInt.
+ */
+function divideSmall(c: Cpu, i: Insn, signed: boolean, dLo: number, dHi: number): boolean {
+  const size = i.s0;
+  const d = exact(dLo, dHi, size, signed);
+  if (d !== d || d === 0) return false;
+  let n: number;
+  if (size === 1) n = exact(readReg(c, AX, 2), 0, 2, signed);
+  else {
+    const aLo = readReg(c, AX, size), aHi = c.th, xLo = readReg(c, DX, size), xHi = c.th;
+    // The high half must be the extension of the low one (zero, or the sign).
+    const low = exact(aLo, aHi, size, signed);
+    if (low !== low) return false;
+    const ext = signed && low < 0 ? -1 : 0;
+    const xm = size === 2 ? xLo & 0xffff : xLo;
+    if ((size === 8 ? xHi : ext) !== ext || (size === 2 ? (ext & 0xffff) : ext) !== xm) return false;
+    n = low;
+  }
+  if (n !== n) return false;
+  const r = n % d, q = (n - r) / d;
+  const bits = size * 8;
+  const fits = signed ? q >= -(2 ** (bits - 1)) && q < 2 ** (bits - 1) : q < 2 ** bits;
+  if (!fits) return false; // #DE: reported by the exact path
+  const put2 = (reg: number, v: number) => {
+    if (size === 8) writeReg(c, reg, 8, v | 0 /* low 32 bits of an exact integer */ , Math.floor(v / TWO32) | 0);
+    else writeReg(c, reg, size, v | 0, 0);
+  };
+  if (size === 1) writeReg(c, AX, 2, (q & 0xff) | ((r & 0xff) << 8), 0);
+  else { put2(AX, q); put2(DX, r); }
+  return true;
+}
+
 function divide(c: Cpu, i: Insn, signed: boolean): void {
   const size = i.s0;
+  const dLo = rd0(c, i), dHi = c.th;
+  if (divideSmall(c, i, signed, dLo, dHi)) return;
   const bits = BigInt(size * 8);
-  const d = signed ? sbig(rd0(c, i), c.th, size) : big(rd0(c, i), c.th, size);
+  const d = signed ? sbig(dLo, dHi, size) : big(dLo, dHi, size);
   if (d === 0n) throw new CpuFault(Vector.DE, undefined, `divide error: ${i.mnemonic} by zero`);
   let n: bigint;
   if (size === 1) n = big(readReg(c, AX, 2), 0, 2);

@@ -10,19 +10,21 @@ import { rd0, readReg, wr0 } from './operands';
 
 const enum Op { SHL, SHR, SAR, ROL, ROR, RCL, RCR }
 
-function toBig(lo: number, hi: number, n: number): bigint {
-  return BigInt.asUintN(n, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+// 64-bit helpers on halves: shift (lo, hi) by k in 0..63; the result lands in SH_LO/SH_HI.
+let SH_LO = 0, SH_HI = 0;
+function shl64(lo: number, hi: number, k: number): void {
+  if (k === 0) { SH_LO = lo; SH_HI = hi; }
+  else if (k < 32) { SH_HI = (hi << k) | (lo >>> (32 - k)); SH_LO = lo << k; }
+  else { SH_HI = lo << (k - 32); SH_LO = 0; }
 }
-
-function store(c: Cpu, i: Insn, v: bigint, n: number): void {
-  const u = BigInt.asUintN(n, v);
-  wr0(c, i, Number(u & 0xffffffffn) | 0, n === 64 ? Number(u >> 32n) | 0 : 0, true);
+function shr64(lo: number, hi: number, k: number): void {
+  if (k === 0) { SH_LO = lo; SH_HI = hi; }
+  else if (k < 32) { SH_LO = (lo >>> k) | (hi << (32 - k)); SH_HI = hi >>> k; }
+  else { SH_LO = hi >>> (k - 32); SH_HI = 0; }
 }
-
-/** SF ZF PF of a result, plus the given CF and OF. */
-function szp(res: bigint, n: number, cf: number, of: number): number {
-  return (cf ? Fl.CF : 0) | (of ? Fl.OF : 0) | (res === 0n ? Fl.ZF : 0)
-    | (((res >> BigInt(n - 1)) & 1n) ? Fl.SF : 0) | parityFlag(Number(res & 0xffn));
+/** Bit `k` (0..63) of (lo, hi). */
+function bit64(lo: number, hi: number, k: number): number {
+  return k < 32 ? (lo >>> k) & 1 : (hi >>> (k - 32)) & 1;
 }
 
 function countOf(c: Cpu, i: Insn, k: K, imm: number, reg: number, n: number): number {
@@ -87,70 +89,97 @@ function plainShift(op: Op): Handler {
   };
 }
 
-/** Rotates (ROL ROR RCL RCR) through BigInt: rarer, and the carry-through forms are n+1 bits wide. */
+/** Masks (lo, hi) to n bits (n = 8, 16, 32 or 64). */
+function maskN(n: number): number { return n >= 32 ? -1 : (1 << n) - 1; }
+
+/** Rotates ROL ROR RCL RCR on halves (no BigInt); RCL/RCR rotate n+1 bits through CF. */
 function rotate(op: Op): Handler {
   return (c: Cpu, i: Insn) => {
-    const n = i.s0 * 8, N = BigInt(n);
-    const lo = rd0(c, i), hi = c.th;
+    const n = i.s0 * 8;
+    let lo = rd0(c, i), hi = n === 64 ? c.th : 0;
     const cnt = countOf(c, i, i.k1, i.immLo, i.r1, n);
     if (cnt === 0) { zeroExtendOnly(c, i); return; }
-    const v = toBig(lo, hi, n), C = BigInt(cnt);
-    const msb = (x: bigint) => Number((x >> (N - 1n)) & 1n);
-    let res: bigint, cf: number, of: number;
-    switch (op) {
-      case Op.ROL: case Op.ROR: {
-        const r = BigInt(cnt % n);
-        res = op === Op.ROL ? BigInt.asUintN(n, (v << r) | (v >> ((N - r) % N)))
-          : BigInt.asUintN(n, (v >> r) | (v << ((N - r) % N)));
-        if (r === 0n) res = v;
-        if (op === Op.ROL) { cf = Number(res & 1n); of = msb(res) ^ cf; }
-        else { cf = msb(res); of = cf ^ Number((res >> (N - 2n)) & 1n); }
-        store(c, i, res, n);
-        materialize(c);
-        c.flags = (c.flags & ~(Fl.CF | Fl.OF)) | (cf ? Fl.CF : 0) | (of ? Fl.OF : 0);
-        return;
+    const m = maskN(n);
+    lo &= m;
+    let rl: number, rh = 0, cf: number, of: number;
+    if (op === Op.ROL || op === Op.ROR) {
+      const r = cnt % n;
+      const left = op === Op.ROL ? r : (n - r) % n; // a right rotate by r is a left rotate by n - r
+      if (left === 0) { rl = lo; rh = hi; }
+      else if (n === 64) {
+        shl64(lo, hi, left); const al = SH_LO, ah = SH_HI;
+        shr64(lo, hi, 64 - left);
+        rl = al | SH_LO; rh = ah | SH_HI;
+      } else if (n === 32) rl = (lo << left) | (lo >>> (32 - left));
+      else rl = ((lo << left) | (lo >>> (n - left))) & m;
+      const msb = bit64(rl, rh, n - 1);
+      if (op === Op.ROL) { cf = rl & 1; of = msb ^ cf; }
+      else { cf = msb; of = cf ^ bit64(rl, rh, n - 2); }
+    } else {
+      // Through the carry: t single-bit steps of an (n+1)-bit value (t ≤ 63; RCL/RCR are rare).
+      const t = n === 8 ? cnt % 9 : n === 16 ? cnt % 17 : cnt;
+      const oldCf = getCF(c);
+      let x = oldCf;
+      rl = lo; rh = hi;
+      const top = n - 1;
+      for (let s = 0; s < t; s++) {
+        if (op === Op.RCL) {
+          const out = bit64(rl, rh, top);
+          if (n === 64) { rh = (rh << 1) | (rl >>> 31); rl = (rl << 1) | x; }
+          else rl = ((rl << 1) | x) & m;
+          x = out;
+        } else {
+          const out = rl & 1;
+          if (n === 64) { rl = (rl >>> 1) | (rh << 31); rh = (rh >>> 1) | (x << 31); }
+          else rl = ((rl >>> 1) | (x << top)) & m;
+          x = out;
+        }
       }
-      default: { // RCL, RCR: rotate through CF over n+1 bits
-        const t = n === 8 ? cnt % 9 : n === 16 ? cnt % 17 : cnt;
-        const oldCf = getCF(c);
-        const W = N + 1n, T = BigInt(t);
-        const x = (BigInt(oldCf) << N) | v;
-        const m = (1n << W) - 1n;
-        const y = t === 0 ? x : op === Op.RCL ? ((x << T) | (x >> (W - T))) & m : ((x >> T) | (x << (W - T))) & m;
-        res = y & ((1n << N) - 1n);
-        cf = Number(y >> N);
-        of = op === Op.RCL ? msb(res) ^ cf : msb(v) ^ oldCf;
-        store(c, i, res, n);
-        materialize(c);
-        c.flags = (c.flags & ~(Fl.CF | Fl.OF)) | (cf ? Fl.CF : 0) | (of ? Fl.OF : 0);
-      }
+      cf = x;
+      of = op === Op.RCL ? bit64(rl, rh, top) ^ cf : bit64(lo, hi, top) ^ oldCf;
     }
+    wr0(c, i, rl | 0, n === 64 ? rh | 0 : 0, true);
+    materialize(c);
+    c.flags = (c.flags & ~(Fl.CF | Fl.OF)) | (cf ? Fl.CF : 0) | (of ? Fl.OF : 0);
   };
 }
 
-/** SHLD/SHRD dst, src, count: shift dst, filling from src. */
+/** SHLD/SHRD dst, src, count: shift dst, filling from src (count may exceed n for 16-bit operands). */
 function doubleShift(left: boolean): Handler {
   return (c: Cpu, i: Insn) => {
-    const n = i.s0 * 8, N = BigInt(n);
-    const lo = rd0(c, i), hi = c.th;
+    const n = i.s0 * 8, m = maskN(n);
+    let dl = rd0(c, i), dh = n === 64 ? c.th : 0;
     const cnt = countOf(c, i, i.k2, i.immLo, i.r2, n);
     if (cnt === 0) { zeroExtendOnly(c, i); return; }
-    const dst = toBig(lo, hi, n);
-    const src = toBig(readReg(c, i.r1, i.s1), c.th, n);
-    const C = BigInt(cnt), mask = (1n << N) - 1n;
-    let res: bigint, cf: number;
+    let sl = readReg(c, i.r1, i.s1), sh = n === 64 ? c.th : 0;
+    dl &= m; sl &= m;
+    let rl: number, rh: number, cf: number;
     if (left) {
-      const comb = ((dst << N) | src) << C;
-      res = (comb >> N) & mask;
-      cf = Number((comb >> (2n * N)) & 1n);
+      // bits [n, 2n) of (dst:src) << cnt
+      if (cnt <= n) {
+        shl64(dl, dh, cnt); rl = SH_LO; rh = SH_HI;
+        shr64(sl, sh, n - cnt); rl |= SH_LO; rh |= SH_HI;
+        cf = bit64(dl, dh, n - cnt);
+      } else {
+        shl64(sl, sh, cnt - n); rl = SH_LO; rh = SH_HI;
+        cf = bit64(sl, sh, 2 * n - cnt);
+      }
     } else {
-      const comb = (src << N) | dst;
-      res = (comb >> C) & mask;
-      cf = Number((comb >> (C - 1n)) & 1n);
+      // bits [cnt, cnt + n) of (src:dst)
+      if (cnt <= n) {
+        shr64(dl, dh, cnt); rl = SH_LO; rh = SH_HI;
+        shl64(sl, sh, n - cnt); rl |= SH_LO; rh |= SH_HI;
+        cf = bit64(dl, dh, cnt - 1);
+      } else {
+        shr64(sl, sh, cnt - n); rl = SH_LO; rh = SH_HI;
+        cf = bit64(sl, sh, cnt - 1 - n);
+      }
     }
-    const of = Number(((res ^ dst) >> (N - 1n)) & 1n);
-    store(c, i, res, n);
-    setArith(c, szp(res, n, cf, of));
+    rl = n === 64 ? rl | 0 : rl & m; rh = n === 64 ? rh | 0 : 0;
+    const of = bit64(rl ^ dl, rh ^ dh, n - 1);
+    wr0(c, i, rl, rh, true);
+    const sf = bit64(rl, rh, n - 1), zf = (rl | rh) === 0;
+    setArith(c, (cf ? Fl.CF : 0) | (of ? Fl.OF : 0) | (zf ? Fl.ZF : 0) | (sf ? Fl.SF : 0) | parityFlag(rl));
   };
 }
 

@@ -15,6 +15,8 @@ export class Page {
   /** Aligned 32-bit view (the host is little-endian, checked at load): the fastest path for aligned accesses. */
   readonly i32 = new Int32Array(this.data.buffer);
   code: unknown[] | null = null;
+  /** While `code` is set: 1 for each byte some decoded instruction covers (writes elsewhere keep the code). */
+  codeMap: Uint8Array | null = null;
   /** True while a watch range overlaps the page: its accesses take the slow path. */
   watched = false;
   constructor(public perms: number, public region: string) {}
@@ -90,7 +92,7 @@ export class Memory {
   watchHits: { watch: Watch; access: Access }[] = [];
   /** Called when an access hits a watch (the machine stops after the instruction). */
   onWatchHit: () => void = () => {};
-  /** Called when a write lands on a page holding decoded code. */
+  /** Called when a write lands on decoded code of a page (before the page's decoded code is dropped). */
   onCodeWrite: (pageKey: number) => void = () => {};
 
   /** Maps [address, address+size) with permissions like 'rwx'; pages already mapped get the new permissions. */
@@ -109,7 +111,7 @@ export class Memory {
     const first = Math.floor(address / PAGE_SIZE);
     const last = Math.floor((address + Math.max(size, 1) - 1) / PAGE_SIZE);
     for (let k = first; k <= last; k++) {
-      if (this.pages.get(k)?.code) this.onCodeWrite(k);
+      if (this.pages.get(k)?.code) this.invalidateCode(k);
       this.pages.delete(k);
     }
     this.flushTlb();
@@ -278,7 +280,7 @@ export class Memory {
 
   write8(a: number, v: number): void {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
-    const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a);
+    const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a, 1);
     p.data[off] = v;
     if (this.logging) this.log(a, 1, true, v & 0xff, 0);
     if (p.watched) this.checkWatch(a, 1, true, v & 0xff, 0);
@@ -287,7 +289,7 @@ export class Memory {
   write16(a: number, v: number): void {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     if (off > 4094) { this.crossWrite(a, 2, v, 0); return; }
-    const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a);
+    const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a, 2);
     p.dv.setUint16(off, v & 0xffff, true);
     if (this.logging) this.log(a, 2, true, v & 0xffff, 0);
     if (p.watched) this.checkWatch(a, 2, true, v & 0xffff, 0);
@@ -296,7 +298,7 @@ export class Memory {
   write32(a: number, v: number): void {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     if (off > 4092) { this.crossWrite(a, 4, v, 0); return; }
-    const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a);
+    const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a, 4);
     if ((off & 3) === 0) p.i32[off >> 2] = v; else p.dv.setInt32(off, v | 0, true);
     if (this.logging) this.log(a, 4, true, v | 0, 0);
     if (p.watched) this.checkWatch(a, 4, true, v | 0, 0);
@@ -305,7 +307,7 @@ export class Memory {
   write64(a: number, lo: number, hi: number): void {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     if (off > 4088) { this.crossWrite(a, 8, lo, hi); return; }
-    const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a);
+    const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a, 8);
     if ((off & 7) === 0) { p.i32[off >> 2] = lo; p.i32[(off >> 2) + 1] = hi; }
     else { p.dv.setInt32(off, lo | 0, true); p.dv.setInt32(off + 4, hi | 0, true); }
     if (this.logging) this.log(a, 8, true, lo | 0, hi | 0);
@@ -319,19 +321,20 @@ export class Memory {
     if (k2 !== k1) this.fillW(k2, k2 * PAGE_SIZE);
   }
 
-  private slowWritePage(k: number, a: number): Page {
+  private slowWritePage(k: number, a: number, size: number): Page {
     const p = this.fillW(k, a);
-    if (p.code !== null) this.invalidateCode(k);
+    if (p.code !== null && touchesCode(p, a & 4095, size)) this.invalidateCode(k);
     return p;
   }
 
-  private invalidateCode(k: number): void {
-    const p = this.pages.get(k);
-    if (p) p.code = null;
-    // An instruction decoded at the end of the previous page may extend into this one.
-    const prev = this.pages.get(k - 1);
-    if (prev) prev.code = null;
+  /**
+   * Drops the decoded code of page `k` (the machine also drops what straddles in from the page
+   * before). Only writes that land on decoded bytes come here: data beside code keeps it.
+   */
+  invalidateCode(k: number): void {
     this.onCodeWrite(k);
+    const p = this.pages.get(k);
+    if (p) { p.code = null; p.codeMap = null; }
   }
 
   private checkWatchIf(a: number, size: number, write: boolean, lo: number, hi: number): void {
@@ -352,7 +355,7 @@ export class Memory {
     this.probeWrite(a, size);
     for (let j = 0; j < size; j++) {
       const b = a + j, off = b & 4095, k = (b - off) / 4096;
-      const p = this.slowWritePage(k, b);
+      const p = this.slowWritePage(k, b, 1);
       p.data[off] = j < 4 ? (lo >>> (8 * j)) & 0xff : (hi >>> (8 * (j - 4))) & 0xff;
     }
     if (this.logging) this.log(a, size, true, lo | 0, hi | 0);
@@ -384,10 +387,19 @@ export class Memory {
     for (let j = 0; j < bytes.length; j++) {
       const b = a + j, k = Math.floor(b / PAGE_SIZE), p = this.pages.get(k);
       if (!p) throw new Error(`address 0x${BigInt.asUintN(64, BigInt(b)).toString(16)} is not mapped`);
-      if (p.code !== null) this.invalidateCode(k);
+      if (p.code !== null && touchesCode(p, b & 4095, 1)) this.invalidateCode(k);
       p.data[b & 4095] = bytes[j];
     }
   }
+}
+
+/** Whether [off, off+size) of a page with decoded code overlaps a decoded instruction. */
+function touchesCode(p: Page, off: number, size: number): boolean {
+  const m = p.codeMap;
+  if (m === null) return true;
+  const end = Math.min(off + size, PAGE_SIZE);
+  for (let j = off; j < end; j++) if (m[j] !== 0) return true;
+  return false;
 }
 
 function joinBig(lo: number, hi: number, size: number): bigint {

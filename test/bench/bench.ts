@@ -1,10 +1,12 @@
 // `npm run bench`: every performance figure with the comparison it is measured against, in
-// the same run. `--json` prints one object, one key per benchmark; `--quick` shrinks the work.
+// the same run. `--json` prints one object, one key per benchmark; `--quick` shrinks the work;
+// `--workloads` stops after the emulator-core figures.
 
 import { benchLoop } from './loop';
 import { benchAssemble } from './assemble';
 import { benchMatrix } from './matrix';
 import { benchDap } from './dap';
+import { benchWorkloads } from './workloads';
 
 async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
@@ -16,6 +18,9 @@ async function main(): Promise<void> {
   results.loop = benchLoop(quick ? 20e6 : 500e6, log);
   const loop = results.loop as ReturnType<typeof benchLoop>;
   log(`loop: ${loop.emulatorMips} MIPS (target ≥ 60); native ${loop.nativeMips} MIPS; qemu -singlestep ${loop.qemuSingleStepMips ?? 'n/a'} MIPS`);
+
+  results.workloads = benchWorkloads(quick, log);
+  if (args.has('--workloads')) { if (json) console.log(JSON.stringify(results)); return; } // only the emulator-core figures
 
   const asm = await benchAssemble();
   results.assemble = asm;

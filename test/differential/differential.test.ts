@@ -72,10 +72,10 @@ test('the comparison notices a wrong register, flag or byte', { skip }, () => {
   assert.ok(compareCase(c, exp, { ...exp }, { ...stop, address: exp.rip + 1n }));
 });
 
-for (const [mode, threshold] of [['interpreted', Infinity], ['compiled into blocks', 0]] as const) {
+for (const [mode, threshold, generic] of [['interpreted', Infinity, false], ['interpreted by the generic handlers only', Infinity, true], ['compiled into blocks', 0, false]] as const) {
   test(`the emulator agrees with the host CPU, ${mode} (${FULL ? 'full' : 'quick'}: every form × ${INPUTS} inputs)`, { skip }, () => {
     const { cases, native } = prepare();
-    const report = runEmulatorSide(cases, native, threshold);
+    const report = runEmulatorSide(cases, native, threshold, generic);
     const text = formatReport(report, { limit: 25 });
     console.log(`${text.split('\n')[0]}; native ${native.built ? `built in ${native.buildMs} ms, ` : '(cached), '}ran in ${native.runMs} ms`);
     if (!process.env.TDX_DIFF_FORMS) assert.ok(report.forms >= MIN_FORMS, `only ${report.forms} forms ran`);

@@ -29,8 +29,8 @@ export function initialBuffer(c: Case): Uint8Array {
   return buf;
 }
 
-function machineFor(elf: ElfImage, lo: bigint, hi: bigint, blockThreshold: number): Machine {
-  const m = new Machine({ blockThreshold });
+function machineFor(elf: ElfImage, lo: bigint, hi: bigint, blockThreshold: number, genericHandlers: boolean): Machine {
+  const m = new Machine({ blockThreshold, genericHandlers });
   const start = lo & ~(PAGE - 1n);
   const end = (hi + PAGE - 1n) & ~(PAGE - 1n);
   m.map(start, Number(end - start), 'rx', 'cases');
@@ -87,9 +87,10 @@ function runOne(m: Machine, views: Uint8Array[] | null, c: Case, start: bigint, 
 
 /**
  * Runs every case in the emulator. `blockThreshold` picks the execution path: Infinity
- * interprets instruction by instruction, 0 compiles every straight-line run into a block first.
+ * interprets instruction by instruction, 0 compiles every straight-line run into a block first;
+ * `genericHandlers` interprets with the generic handlers only (no specialised forms).
  */
-export function runEmulatorSide(cases: readonly Case[], native: NativeRun, blockThreshold = Infinity): Report {
+export function runEmulatorSide(cases: readonly Case[], native: NativeRun, blockThreshold = Infinity, genericHandlers = false): Report {
   const t0 = Date.now();
   const elf = new ElfImage(native.program);
   const mismatches: Mismatch[] = [];
@@ -112,7 +113,7 @@ export function runEmulatorSide(cases: readonly Case[], native: NativeRun, block
     }
     // The tail of a case (call targets) lies past its exits: map up to the next case's start.
     hi = j < cases.length ? native.results[j].start + 16n : hi + 256n;
-    const m = machineFor(elf, lo, hi, blockThreshold);
+    const m = machineFor(elf, lo, hi, blockThreshold, genericHandlers);
     const views = bufferViews(m);
     for (let k = i; k < j; k++) {
       const r = native.results[k];

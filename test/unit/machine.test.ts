@@ -229,3 +229,15 @@ test('RET to a non-canonical address raises #GP(0) at the RET with RSP unchanged
     assert.equal(m.readBytes(m.getReg('rsp'), 8).reduce((v, b, k) => v + BigInt(b) * (1n << BigInt(8 * k)), 0n), 0x0000800000000000n);
   }
 });
+
+test('a write beside decoded code keeps it; a write onto it drops it, and only its page', () => {
+  const { m, sym } = load(`lea d(%rip), %rdi\n movb $9, (%rdi)\n p: mov $1, %al\n ret\n d: .byte 0`, { codePerms: 'rwx' });
+  const p = Number(sym('p'));
+  const before = m.insnAt(p);
+  const r = m.run(100);
+  assert.equal(r.kind, 'returned');
+  assert.equal(m.insnAt(p), before, 'the data byte is not an instruction: the decoded code stays');
+  m.writeBytes(BigInt(p) + 1n, new Uint8Array([7]));
+  assert.notEqual(m.insnAt(p), before, 'a write onto an instruction drops it');
+  assert.equal(m.insnAt(p).text(), 'mov $7,%al');
+});

@@ -190,14 +190,22 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
   }
   for (const sec of a.order) L.relax(sec);
 
-  // Placement: .text at the base, then every other allocated section, each aligned.
-  const placed = [...a.order].filter((s) => s.alloc).sort((x, y) => (x.name === '.text' ? -1 : y.name === '.text' ? 1 : 0));
+  // Placement: .text at the base, the other code sections; then the data sections from the
+  // next page on (a write to data never lands on a page holding code), and the stubs (code)
+  // on a page of their own after them.
+  const alloc = [...a.order].filter((s) => s.alloc);
+  const code = alloc.filter((s) => s.exec).sort((x, y) => (x.name === '.text' ? -1 : y.name === '.text' ? 1 : 0));
+  const data = alloc.filter((s) => !s.exec);
+  const placed = [...code, ...data];
   let next = opts.base;
-  for (const s of placed) {
+  const place = (s: (typeof placed)[number]) => {
     s.address = alignUp(next, BigInt(Math.max(s.align, s === placed[0] ? 1 : 16)));
     next = s.address + BigInt(s.size);
-  }
-  next = alignUp(next, 16n);
+  };
+  code.forEach(place);
+  if (code.length && data.length) next = alignUp(next, 4096n);
+  data.forEach(place);
+  next = alignUp(next, data.length ? 4096n : 16n);
   for (const name of undefinedSyms) {
     L.stubs.set(name, next);
     next += STUB_SIZE;

@@ -56,6 +56,8 @@ export interface LinkOptions {
   base?: bigint;
 }
 
+/** Segments of different permissions start on their own page. */
+const PAGE = 4096;
 const alignUp = (v: bigint, a: number): bigint => (a > 1 ? ((v + BigInt(a) - 1n) / BigInt(a)) * BigInt(a) : v);
 
 /** Order in which a relocatable object's allocated sections are laid out (ld's default script order). */
@@ -121,35 +123,42 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
   const sections: ImageSection[] = [];
   let next = opts.base ?? 0n;
 
-  // 1. Layout.
+  // 1. Layout, as a linker lays out segments: the code of every object first, then read-only
+  // data, data and .bss on pages of their own, so a write to data never lands on a code page.
+  const bssOf = new Map<Obj, number>(); // memory-only bytes of each object, capped as a whole
+  const claim = (o: Obj, n: number, place: ElfPlace, what: string) => {
+    const bss = (bssOf.get(o) ?? 0) + n;
+    bssOf.set(o, bss);
+    if (bss > o.elf.maxBssSize) fail(place, `${what} brings the object's zero-initialised memory to ${bss} bytes, more than its size can justify`);
+  };
+  for (const g of [0, 1, 2, 3, 4]) {
+    if (g === 1) next = alignUp(next, PAGE);
+    for (const o of objs) {
+      const f = o.elf;
+      const alloc = f.sections.filter((s) => s.flags & SHF_ALLOC && s.type !== SHT_RELA && s.type !== SHT_REL && group(s) === g);
+      for (const s of alloc) {
+        const size = f.memSize(s);
+        if (s.type === SHT_NOBITS) claim(o, size, { file: f.path, section: 'section headers', offset: f.shoff + s.index * 64 }, s.name);
+        next = alignUp(next, s.addralign);
+        o.addr.set(s.index, next);
+        const bytes = s.type === SHT_NOBITS ? new Uint8Array(size) : f.data(s);
+        o.data.set(s.index, bytes);
+        placements.push({ file: f.path, index: s.index, section: s.name, address: next, size });
+        if (size > 0) sections.push(imageSection(s, next, bytes));
+        next += BigInt(size);
+      }
+    }
+  }
   for (const o of objs) {
     const f = o.elf;
-    const alloc = f.sections.filter((s) => s.flags & SHF_ALLOC && s.type !== SHT_RELA && s.type !== SHT_REL);
-    const ordered = [0, 1, 2, 3, 4].flatMap((g) => alloc.filter((s) => group(s) === g));
-    let bss = 0; // memory-only bytes of this object, capped as a whole
-    const claim = (n: number, place: ElfPlace, what: string) => {
-      bss += n;
-      if (bss > f.maxBssSize) fail(place, `${what} brings the object's zero-initialised memory to ${bss} bytes, more than its size can justify`);
-    };
-    for (const s of ordered) {
-      const size = f.memSize(s);
-      if (s.type === SHT_NOBITS) claim(size, { file: f.path, section: 'section headers', offset: f.shoff + s.index * 64 }, s.name);
-      next = alignUp(next, s.addralign);
-      o.addr.set(s.index, next);
-      const bytes = s.type === SHT_NOBITS ? new Uint8Array(size) : f.data(s);
-      o.data.set(s.index, bytes);
-      placements.push({ file: f.path, index: s.index, section: s.name, address: next, size });
-      if (size > 0) sections.push(imageSection(s, next, bytes));
-      next += BigInt(size);
-    }
-    // Tentative definitions (-fcommon) get storage after the object's own sections.
+    // Tentative definitions (-fcommon) get storage after the sections.
     const commons = f.symbols.filter((y) => y.shndx === SHN_COMMON);
     if (commons.length) {
       const start = next;
       for (const y of commons) {
         const place = { file: f.path, section: symtabName(f), offset: y.index * 24 };
         if (y.size > BigInt(f.maxBssSize)) fail(place, `common symbol '${y.name}' claims ${y.size} bytes`);
-        claim(Number(y.size), place, `common symbol '${y.name}'`);
+        claim(o, Number(y.size), place, `common symbol '${y.name}'`);
         next = alignUp(next, Math.max(1, Math.min(Number(y.value), 4096)));
         o.common.set(y.index, next);
         next += y.size;
@@ -186,7 +195,8 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
 
   // 3. Stubs for what no object defines, after all sections, in order of first mention.
   const stubs = new Map<string, bigint>();
-  next = alignUp(next, 16);
+  // Stubs are code: on a page of their own after the data, and the GOT (data) on the next.
+  next = alignUp(next, PAGE);
   for (const o of objs) {
     for (const y of o.elf.symbols) {
       if (y.index === 0 || y.shndx !== SHN_UNDEF || y.name === '' || globals.has(y.name) || stubs.has(y.name) || y.name === GOT_SYMBOL) continue;
@@ -194,7 +204,7 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
       next += STUB_SIZE;
     }
   }
-  const gotBase = alignUp(next, 8);
+  const gotBase = alignUp(next, stubs.size ? PAGE : 8);
   // The linker defines the GOT's own symbol (gas references it for any @GOTPCREL use).
   if (!globals.has(GOT_SYMBOL)) globals.set(GOT_SYMBOL, { value: gotBase, size: 0n, weak: false, file: '' });
   const gotSlots = new Map<string, { index: number; value: bigint }>();
