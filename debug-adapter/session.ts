@@ -15,6 +15,7 @@ import { disassembleRequest } from './disassembly';
 import { AdapterError, ErrorCode, need, silentError, userError } from './errors';
 import { Evaluator } from './expressions';
 import { FrameReader, type FrameIssue } from './framing';
+import { validateArguments } from './validate';
 import { hex, parseAddress } from './format';
 import { createTarget } from './launch';
 import { readMemory, writeMemory } from './memory';
@@ -184,6 +185,7 @@ export class TdxDebugSession extends DebugSession {
       if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) throw silentError(ErrorCode.BadArguments, `"arguments" of ${request.command} must be an object`);
       if (this.gone) throw silentError(ErrorCode.NotRunning, 'the session has ended (its client disconnected)');
       this.authenticate(request.command, (args ?? {}) as Args);
+      validateArguments(request.command, (args ?? {}) as Args);
       result = handler(withoutToken((args ?? {}) as Args), request);
     } catch (e) {
       this.fail(response, e);
