@@ -4,6 +4,7 @@
 // arguments and a return address that ends the run. The CLI and the debug adapter share it.
 
 import { readFileSync, existsSync } from 'node:fs';
+import { MAX_SOURCE_BYTES, notRegularFile } from '../loader/files';
 import { resolve, isAbsolute } from 'node:path';
 import { Machine, type StopReason, type MachineSnapshot, type FaultHandler } from '../machine';
 import { VECTOR_NAMES } from '../cpu/fault';
@@ -214,7 +215,7 @@ export class Session {
       s.buildDiagnostics.push(...r.diagnostics);
       return s;
     }
-    if (opts.text === undefined && !existsSync(program)) throw new ConfigError('program', `names a file that does not exist: ${program}`);
+    if (opts.text === undefined) { const why = notRegularFile(program, MAX_SOURCE_BYTES); if (why) throw new ConfigError('program', why); }
     for (const [k, list] of [['includePaths', config.includePaths], ['headers', config.headers]] as const) {
       (list ?? []).forEach((p, i) => { if (!existsSync(abs(p))) throw new ConfigError(`${k}[${i}]`, `names a path that does not exist: ${abs(p)}`); });
     }
