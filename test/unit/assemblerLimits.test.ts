@@ -37,3 +37,9 @@ for (const [name, text, re, ms] of CASES) {
     assert.ok(r.ms < ms, `${name}: ${r.ms} ms`);
   });
 }
+
+test('.quad 09 is a bad octal number (GNU as: junk at end of line), not an internal error', async () => {
+  const r = await errorsOf('oct.S', '.data\n.quad 09\n');
+  assert.match(r.text, /oct\.S:2:\d+: error: bad octal number '09'/);
+  assert.doesNotMatch(r.text, /internal/);
+});
