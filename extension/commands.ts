@@ -106,7 +106,12 @@ async function debugAtCursor(): Promise<void> {
 async function debugFunction(uri: vscode.Uri | undefined, name: string | undefined): Promise<void> {
   const doc = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
   if (!doc || !name) return debugAtCursor();
-  if (doc.isDirty) await doc.save();
+  if (doc.isDirty) {
+    // The debugger reads the file from disk: ask before saving the user's editor.
+    const save = 'Save and Debug', saved = 'Debug the Saved File';
+    const pick = await vscode.window.showWarningMessage(`${vscode.workspace.asRelativePath(doc.uri)} has unsaved changes.`, { modal: true }, save, saved);
+    if (!pick || (pick === save && !(await doc.save()))) return;
+  }
   const text = doc.getText();
   const fn = findFunctions(text).find((f) => f.name === name);
   const config = configurationFor(doc.uri.fsPath, text, await guessContextOf(text), name, fn?.line, fn?.endLine);

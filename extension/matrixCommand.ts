@@ -71,7 +71,7 @@ export class FaultMatrix implements vscode.Disposable {
   /** Runs the matrix with a progress notification, shows the table and records the test results. */
   private async run(uri: vscode.Uri, entry: string, outer: vscode.CancellationToken | undefined): Promise<void> {
     const doc = await vscode.workspace.openTextDocument(uri);
-    if (doc.isDirty) await doc.save();
+    // An unsaved editor is run as it reads, never saved behind the user's back.
     const text = doc.getText();
     const fn = findFunctions(text).find((f) => f.name === entry);
     const config = configurationFor(uri.fsPath, text, await guessContextOf(text), entry, fn?.line, fn?.endLine);
@@ -82,7 +82,7 @@ export class FaultMatrix implements vscode.Disposable {
         return await runFunctionMatrix({ ...config, stopOnEntry: false }, cwd, {
           isCancelled: () => token.isCancellationRequested || !!outer?.isCancellationRequested,
           onProgress: (done, total) => { const pct = (100 * done) / total; progress.report({ message: `${done}/${total} scenarios`, increment: pct - last }); last = pct; },
-        });
+        }, doc.isDirty ? text : undefined);
       } catch (e) {
         if (e instanceof MatrixCancelled) return undefined;
         throw e;
