@@ -133,7 +133,8 @@ export class Session {
     const pagePerms = new Map<bigint, Set<string>>();
     for (const sec of image.sections) {
       if (!sec.alloc || sec.bytes.length === 0) continue;
-      const perms = sec.exec ? 'rx' : sec.write ? 'rw' : 'r';
+      // As the flags say: "awx" (self-modifying code, trampolines) is writable and executable.
+      const perms = `r${sec.write ? 'w' : ''}${sec.exec ? 'x' : ''}`;
       for (let p = sec.address & ~0xfffn; p < sec.address + BigInt(sec.bytes.length); p += 0x1000n) {
         const set = pagePerms.get(p) ?? new Set<string>();
         for (const ch of perms) set.add(ch);
