@@ -43,3 +43,9 @@ test('.quad 09 is a bad octal number (GNU as: junk at end of line), not an inter
   assert.match(r.text, /oct\.S:2:\d+: error: bad octal number '09'/);
   assert.doesNotMatch(r.text, /internal/);
 });
+
+test('.ascii "\\ at the end of the file is an unterminated string, not an internal error', async () => {
+  const r = await errorsOf('asc.S', '.data\n.ascii "\\');
+  assert.match(r.text, /asc\.S:2:\d+: error: /);
+  assert.doesNotMatch(r.text, /internal/);
+});
