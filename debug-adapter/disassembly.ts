@@ -10,6 +10,9 @@ import { ErrorCode, silentError } from './errors';
 import { fromNumberAddress, hex, parseAddress, toNumberAddress } from './format';
 import type { ImageInsn, Target } from './target';
 
+/** Largest |instructionOffset| served outside the Image (each step there is a decode). */
+export const MAX_OUTSIDE_OFFSET = 100_000;
+
 /** Custom field of the request: `"flavor": "intel"` overrides the launch configuration. */
 type Args = DebugProtocol.DisassembleArguments & { flavor?: Flavor };
 
@@ -31,6 +34,9 @@ export function disassembleRequest(t: Target, args: Args): DebugProtocol.Disasse
     let i = lo + offset;
     for (let k = 0; k < count; k++, i++) rows.push(i >= 0 && i < list.length ? list[i] : placeholder(i < 0 ? first + BigInt(i) : end + BigInt(i - list.length)));
   } else {
+    // Outside the Image instruction boundaries are found by decoding forward from the address,
+    // one instruction at a time: the offset is bounded like the count.
+    if (Math.abs(offset) > MAX_OUTSIDE_OFFSET) throw silentError(ErrorCode.BadArguments, `instructionOffset ${offset} is beyond ±${MAX_OUTSIDE_OFFSET} at ${hex(start)}, outside the program's code`);
     let a = start;
     if (offset < 0) { for (let k = offset; k < 0 && rows.length < count; k++) rows.push(placeholder(start + BigInt(k))); }
     else for (let k = 0; k < offset; k++) a += BigInt(decodeAt(t, a, flavor).length);

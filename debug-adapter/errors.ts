@@ -29,6 +29,10 @@ export const enum ErrorCode {
   Unsupported = 1011,
   /** The request was cancelled by the client. */
   Cancelled = 1012,
+  /** Server mode: the session has not presented the server's token. */
+  Unauthorized = 1013,
+  /** A request argument beyond a limit (its size, its depth): the message names the limit. */
+  TooLarge = 1014,
   /** A bug in the adapter: answered, logged, never a crash. */
   Internal = 1999,
 }

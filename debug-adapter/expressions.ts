@@ -89,8 +89,20 @@ function bad(message: string) {
   return silentError(ErrorCode.BadExpression, message);
 }
 
+/** Deepest nesting of parentheses, brackets, unary operators and operator chains accepted. */
+export const MAX_EXPRESSION_DEPTH = 200;
+
+const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
 class Parser {
   private p = 0;
+  private depth = 0;
+
+  /** Runs `f` one level deeper; the input decides the depth, so it is bounded here. */
+  private deeper<T>(f: () => T): T {
+    if (++this.depth > MAX_EXPRESSION_DEPTH) throw bad(`the expression nests deeper than ${MAX_EXPRESSION_DEPTH} levels`);
+    try { return f(); } finally { this.depth--; }
+  }
   constructor(private readonly toks: Tok[], private readonly isStruct: (name: string) => boolean) {}
 
   parseAll(): Node {
@@ -111,36 +123,41 @@ class Parser {
   }
 
   private assignment(): Node {
-    const left = this.binary(1);
-    if (this.peekOp('=')) {
-      this.p++;
-      return { k: 'assign', target: left, value: this.assignment() };
-    }
-    return left;
+    return this.deeper(() => {
+      const left = this.binary(1);
+      if (this.peekOp('=')) {
+        this.p++;
+        return { k: 'assign', target: left, value: this.assignment() };
+      }
+      return left;
+    });
   }
 
   private binary(min: number): Node {
     let left = this.unary();
+    // A chain `a + b + c …` builds a left-deep tree, evaluated recursively: its length counts.
+    let chain = 0;
     for (;;) {
       const t = this.toks[this.p];
       if (t.t !== 'op') return left;
       const level = PREC.find(([ops]) => ops.includes(t.v));
       if (!level || level[1] < min) return left;
+      if (this.depth + ++chain > MAX_EXPRESSION_DEPTH) throw bad(`the expression has more than ${MAX_EXPRESSION_DEPTH} operators in a row (nesting limit)`);
       this.p++;
-      left = { k: 'bin', op: t.v, a: left, b: this.binary(level[1] + 1) };
+      left = { k: 'bin', op: t.v, a: left, b: this.deeper(() => this.binary(level[1] + 1)) };
     }
   }
 
   private unary(): Node {
     const t = this.toks[this.p];
-    if (t.t === 'op' && (t.v === '-' || t.v === '~' || t.v === '!' || t.v === '+')) { this.p++; return { k: 'un', op: t.v, a: this.unary() }; }
+    if (t.t === 'op' && (t.v === '-' || t.v === '~' || t.v === '!' || t.v === '+')) { this.p++; return { k: 'un', op: t.v, a: this.deeper(() => this.unary()) }; }
     return this.primary();
   }
 
   private primary(): Node {
     const t = this.toks[this.p];
     if (t.t === 'num') { this.p++; return { k: 'num', v: t.v }; }
-    if (t.t === 'id' && SIZES[t.v.toLowerCase()]) {
+    if (t.t === 'id' && own(SIZES, t.v.toLowerCase())) {
       // `qword [x]`, `byte ptr [x]`: a sized memory operand, Intel style.
       const size = SIZES[t.v.toLowerCase()], next = this.toks[this.p + 1];
       if (next?.t === 'op' && next.v === '[') { this.p++; return this.memory(size); }
@@ -156,7 +173,7 @@ class Parser {
         this.p += a.t === 'id' && a.v === 'struct' ? 3 : 2;
         if (this.peekOp('*')) this.p++;
         this.expect(')');
-        const operand = this.unaryNoDots();
+        const operand = this.deeper(() => this.unaryNoDots());
         const fields = operand.k === 'name' ? operand.parts.splice(1) : this.dots();
         return { k: 'cast', struct: name, operand, fields: [...fields, ...this.dots()] };
       }
@@ -239,7 +256,10 @@ export class Evaluator {
   store(lv: LValue, v: bigint): void {
     const m = this.target.machine;
     switch (lv.kind) {
-      case 'reg': m.setReg(lv.name, v); return;
+      case 'reg':
+        if (lv.name === 'rip' && !canonical(v)) throw bad(`0x${BigInt.asUintN(64, v).toString(16)} is not a canonical address: RIP cannot hold it`);
+        m.setReg(lv.name, v);
+        return;
       case 'flag': {
         const f = m.getReg('rflags');
         m.setReg('rflags', v & 1n ? f | (1n << BigInt(lv.bit)) : f & ~(1n << BigInt(lv.bit)));
@@ -293,13 +313,13 @@ export class Evaluator {
       if (rest.length) throw bad(`registers have no fields ("${parts.join('.')}")`);
       return { kind: 'int', value: m.getReg(lower), size: regSize(lower), lvalue: { kind: 'reg', name: lower } };
     }
-    if (lower in FLAG_BITS && rest.length === 0) {
+    if (own(FLAG_BITS, lower) && rest.length === 0) {
       const bit = FLAG_BITS[lower];
       return { kind: 'int', value: (m.getReg('rflags') >> BigInt(bit)) & 1n, size: 1, lvalue: { kind: 'flag', name: lower, bit } };
     }
     const arg = this.target.session.structArgs.find((s) => s.name === head);
     if (arg) return this.fields({ kind: 'struct', layout: arg.layout, address: arg.address, structName: arg.layout.name }, rest);
-    if (rest.length === 0 && this.pseudo[head]) return { kind: 'int', value: this.pseudo[head].value, size: 8, label: this.pseudo[head].label };
+    if (rest.length === 0 && own(this.pseudo, head)) return { kind: 'int', value: this.pseudo[head].value, size: 8, label: this.pseudo[head].label };
     const dotted = parts.join('.');
     const c = this.constant(dotted);
     if (c !== undefined) return c;
@@ -366,6 +386,12 @@ export class Evaluator {
     try { ok = this.target.machine.mem.mappedLength(a, size) === size; } catch { ok = false; }
     if (!ok) throw bad(`cannot access memory at 0x${BigInt.asUintN(64, address).toString(16)} (not mapped)`);
   }
+}
+
+/** Bits 63..47 all equal (48-bit linear addresses). */
+export function canonical(v: bigint): boolean {
+  const top = BigInt.asUintN(64, v) >> 47n;
+  return top === 0n || top === 0x1ffffn;
 }
 
 function int(value: bigint): Value {

@@ -13,8 +13,9 @@ export async function createTarget(raw: unknown, progress?: (line: string) => vo
   const args = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const cwd = typeof args.cwd === 'string' ? args.cwd : process.cwd();
   try {
-    // The extension says whether the workspace is trusted; a toolchain or kernel build runs only if so.
-    const session = await Session.create(args, { cwd, trusted: args.__workspaceTrusted !== false, onProgress: progress });
+    // The client says whether the workspace is trusted; a toolchain or kernel build runs only
+    // when it says exactly `true` (missing, "true", "false", 1: untrusted).
+    const session = await Session.create(args, { cwd, trusted: args.__workspaceTrusted === true, onProgress: progress });
     return new Target(session, session.config.disassemblyFlavor ?? 'att', args);
   } catch (e) {
     if (e instanceof ConfigError) throw userError(ErrorCode.BadLaunchAttribute, e.message);

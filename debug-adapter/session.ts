@@ -3,6 +3,8 @@
 // every request — a body or an error response, never silence — and runs the work a request
 // schedules (a run, a stop event) only after its response has gone out.
 
+import { timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
 import { ContinuedEvent, DebugSession, Event, InitializedEvent, OutputEvent, Response, StoppedEvent, TerminatedEvent, ExitedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -12,6 +14,8 @@ import { Breakpoints, EXCEPTION_FILTERS } from './breakpoints';
 import { disassembleRequest } from './disassembly';
 import { AdapterError, ErrorCode, need, silentError, userError } from './errors';
 import { Evaluator } from './expressions';
+import { FrameReader, type FrameIssue } from './framing';
+import { validateArguments } from './validate';
 import { hex, parseAddress } from './format';
 import { createTarget } from './launch';
 import { readMemory, writeMemory } from './memory';
@@ -66,6 +70,19 @@ export const CAPABILITIES: DebugProtocol.Capabilities = {
   supportsClipboardContext: true,
 };
 
+/** Constant-time comparison of a presented token with the server's. */
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a), y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Launch arguments without the server token (it is no launch attribute of the program). */
+function withoutToken(args: Args): Args {
+  if (!('__serverToken' in args)) return args;
+  const { __serverToken: _, ...rest } = args;
+  return rest;
+}
+
 export class TdxDebugSession extends DebugSession {
   private state: State = 'idle';
   private client = {} as DebugProtocol.InitializeRequestArguments;
@@ -83,6 +100,13 @@ export class TdxDebugSession extends DebugSession {
   /** Work to do after the current response is sent (runs, stop events). */
   private after: (() => void)[] = [];
   private readonly handlers: Record<string, Handler>;
+  /** Served on a socket: the token every session's launch must present (see server.ts). */
+  private token?: string;
+  private authenticated = false;
+  /** Called to drop the connection (server mode: a wrong token ends it). */
+  private hangUp?: () => void;
+  /** The client went away: nothing more runs for it. */
+  private gone = false;
 
   constructor(debuggerLinesAndColumnsStartAt1?: boolean, isServer?: boolean) {
     super(debuggerLinesAndColumnsStartAt1, isServer);
@@ -156,16 +180,87 @@ export class TdxDebugSession extends DebugSession {
     let result: unknown;
     try {
       const handler = typeof request.command === 'string' && Object.prototype.hasOwnProperty.call(this.handlers, request.command) ? this.handlers[request.command] : undefined;
-      if (!handler) throw silentError(ErrorCode.Unsupported, `unrecognized request "${String(request.command)}"`);
+      if (!handler) throw silentError(ErrorCode.Unsupported, `unrecognized request "${String(request.command).slice(0, 80)}"`);
       const args = request.arguments;
       if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) throw silentError(ErrorCode.BadArguments, `"arguments" of ${request.command} must be an object`);
-      result = handler((args ?? {}) as Args, request);
+      if (this.gone) throw silentError(ErrorCode.NotRunning, 'the session has ended (its client disconnected)');
+      this.authenticate(request.command, (args ?? {}) as Args);
+      validateArguments(request.command, (args ?? {}) as Args);
+      result = handler(withoutToken((args ?? {}) as Args), request);
     } catch (e) {
       this.fail(response, e);
       return;
     }
     if (result instanceof Promise) result.then(done, (e) => this.fail(response, e));
     else done(result);
+  }
+
+  /**
+   * Server mode: until a launch presents the server's token, only initialize and disconnect are
+   * served; a launch with a wrong or missing token is refused and the connection closed.
+   */
+  private authenticate(command: string, args: Args): void {
+    if (this.token === undefined || this.authenticated || command === 'initialize' || command === 'disconnect') return;
+    if (command === 'launch' && typeof args.__serverToken === 'string' && sameToken(args.__serverToken, this.token)) { this.authenticated = true; return; }
+    // After the error response has gone out (writes are queued in order).
+    if (command === 'launch') setImmediate(() => this.hangUp?.());
+    throw userError(ErrorCode.Unauthorized, command === 'launch'
+      ? `this debug adapter serves a socket and needs the token it printed at start: pass it as the launch attribute "__serverToken" (the extension takes it from TDX_DEBUG_SERVER_TOKEN)${args.__serverToken === undefined ? '' : ' — the token given is wrong'}; closing the connection`
+      : `"${command.slice(0, 80)}" before an authenticated launch: this debug adapter serves a socket and needs its token first`);
+  }
+
+  /** Serve on a socket: sessions must present `token`; `hangUp` closes the connection. */
+  requireToken(token: string, hangUp: () => void): void {
+    this.token = token;
+    this.hangUp = hangUp;
+  }
+
+  /**
+   * The client is gone (its connection closed): the running debuggee stops for good and its
+   * memory goes, so a vanished client leaves nothing running.
+   */
+  clientGone(): void {
+    if (this.gone) return;
+    this.gone = true;
+    if (this.runner) { this.runner.aborted = true; this.runner.pauseRequested = true; }
+    this.state = 'ended';
+    this.after = [];
+    this.t = undefined; this.bps = undefined; this.runner = undefined; this.vars = undefined; this.tt = undefined;
+    this.frames.clear();
+    this.gotoTargets.clear();
+  }
+
+  /**
+   * Reads the wire with a reader that resynchronises after a malformed frame (the library's
+   * stays deaf for good) and reports what it skipped; the library keeps the writing side.
+   */
+  override start(inStream: NodeJS.ReadableStream, outStream: NodeJS.WritableStream): void {
+    const idle = Object.assign(new EventEmitter(), { resume() { /* the real stream is read below */ } });
+    super.start(idle as unknown as NodeJS.ReadableStream, outStream);
+    const reader = new FrameReader((m) => this.handleMessage(m as unknown as DebugProtocol.ProtocolMessage), (i) => this.badFrame(i));
+    inStream.on('data', (d: Buffer | string) => reader.push(typeof d === 'string' ? Buffer.from(d) : d));
+    inStream.on('close', () => { this.clientGone(); this.emit('close'); });
+    inStream.on('end', () => this.clientGone());
+    inStream.on('error', (e: Error) => this.emit('error', { body: `input stream error: ${e.message}` }));
+    inStream.resume();
+  }
+
+  private badFrame(i: FrameIssue): void {
+    const text = `tdx debug adapter: malformed DAP frame at byte ${i.offset} (${i.reason}): skipped ${i.skipped} bytes and resynchronised at the next Content-Length header`;
+    process.stderr.write(text + '\n');
+    this.log(text + '\n', 'stderr');
+  }
+
+  override handleMessage(msg: DebugProtocol.ProtocolMessage): void {
+    const m = msg as unknown as Record<string, unknown>;
+    if (typeof m !== 'object' || m === null) return;
+    if (m.type === 'request' && (typeof m.command !== 'string' || typeof m.seq !== 'number')) {
+      // Unanswerable as it stands: answer what can be, so the client learns what was wrong.
+      const r = new Response({ seq: typeof m.seq === 'number' ? m.seq : 0, command: typeof m.command === 'string' ? m.command : String(m.command ?? '') } as DebugProtocol.Request);
+      this.sendErrorResponse(r, { id: ErrorCode.BadArguments, format: 'a request needs a numeric "seq" and a string "command"', showUser: false });
+      return;
+    }
+    super.handleMessage(msg);
   }
 
   private fail(response: DebugProtocol.Response, e: unknown): void {
@@ -329,7 +424,7 @@ export class TdxDebugSession extends DebugSession {
   private async restart(args: DebugProtocol.RestartArguments): Promise<void> {
     this.need();
     await this.abortRun();
-    const cfg = (args.arguments as Args | undefined) ?? this.launchArgs;
+    const cfg = args.arguments && typeof args.arguments === 'object' ? withoutToken(args.arguments as Args) : this.launchArgs;
     const t = await createTarget(cfg, (line) => this.log(`${line}\n`));
     this.launchArgs = cfg;
     this.attachTarget(t);

@@ -37,7 +37,7 @@ export class Target {
   private readonly codeLines = new Map<string, Map<number, bigint[]>>();
   /** Addresses of TDCALL/SEAMCALL instructions in the Image. */
   readonly callSites = new Map<bigint, 'tdcall' | 'seamcall'>();
-  private readonly insnCache = new Map<Flavor, ImageInsn[]>();
+  private readonly insnCache = new Map<Flavor, { code: Uint8Array[]; list: ImageInsn[] }>();
   private readonly sourceRefs = new Map<string, number>();
   /** Whether a source file exists on disk (asked once: stack traces ask on every stop). */
   private readonly onDisk = new Map<string, boolean>();
@@ -141,20 +141,39 @@ export class Target {
 
   // ---- instructions ---------------------------------------------------------------------------
 
-  /** Every instruction of the Image's executable sections (linear sweep), in address order. */
+  /**
+   * Every instruction of the Image's executable sections (linear sweep), in address order, as
+   * they are now in machine memory: a write to code (writeMemory, a `[x] = …` expression, guest
+   * self-modifying code) shows on the next request. The sweep is redone only when the bytes
+   * differ from those it was made from.
+   */
   instructions(flavor: Flavor): ImageInsn[] {
-    let list = this.insnCache.get(flavor);
-    if (list) return list;
-    list = [];
+    const code = this.codeBytes();
+    const cached = this.insnCache.get(flavor);
+    if (cached && cached.code.length === code.length && cached.code.every((b, i) => Buffer.compare(b, code[i]) === 0)) return cached.list;
+    const list: ImageInsn[] = [];
+    let i = 0;
     for (const sec of this.session.image.sections) {
       if (!sec.exec || !sec.alloc || sec.bytes.length === 0) continue;
-      for (const d of disassemble(sec.bytes, toNumberAddress(sec.address), flavor)) {
+      for (const d of disassemble(code[i++], toNumberAddress(sec.address), flavor)) {
         list.push({ address: fromNumberAddress(d.address), length: d.length, text: d.text, bytes: d.bytes });
       }
     }
     list.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
-    this.insnCache.set(flavor, list);
+    this.insnCache.set(flavor, { code, list });
     return list;
+  }
+
+  /** The executable sections' bytes as machine memory holds them (the Image's where unmapped). */
+  private codeBytes(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const sec of this.session.image.sections) {
+      if (!sec.exec || !sec.alloc || sec.bytes.length === 0) continue;
+      let b: Uint8Array;
+      try { b = this.machine.readBytes(sec.address, sec.bytes.length); } catch { b = sec.bytes; }
+      out.push(b);
+    }
+    return out;
   }
 
   // ---- machine breakpoints ----------------------------------------------------------------

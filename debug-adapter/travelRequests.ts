@@ -5,7 +5,7 @@
 
 import { FaultRuleError, parseFaultRuleInput, type FaultRule, type FaultRuleObject } from '../emulator/tdx/faultPlan';
 import { ErrorCode, silentError, userError } from './errors';
-import { Evaluator } from './expressions';
+import { canonical, Evaluator } from './expressions';
 import type { Outcome } from './runControl';
 import type { Target } from './target';
 import type { BranchInfo, TimeTravel } from './timeTravel';
@@ -123,6 +123,7 @@ function parseRegisters(t: Target, raw: unknown): Record<string, bigint> | undef
     } catch (e) {
       throw userError(ErrorCode.BadExpression, `registers.${name}: ${(e as Error).message}`);
     }
+    if (reg === 'rip' && !canonical(value)) throw userError(ErrorCode.BadArguments, `registers.${name}: 0x${BigInt.asUintN(64, value).toString(16)} is not a canonical address (bits 63..47 must all be equal)`);
     out[reg] = BigInt.asUintN(64, value);
   }
   return Object.keys(out).length ? out : undefined;

@@ -4,13 +4,18 @@
 // Server" launch configuration sets TDX_DEBUG_SERVER), or one served inside the extension host.
 
 import * as vscode from 'vscode';
-import { createServer, type Server } from 'node:net';
+import { connect, type Server } from 'node:net';
 import { Setting } from './ids';
+import { FrameReader, frame } from '../debug-adapter/framing';
+import { TOKEN_ENV, newToken, serveDap, tokenFromEnv } from '../debug-adapter/server';
 
 type Mode = 'inline' | 'executable' | 'server';
 
 export class TdxAdapterFactory implements vscode.DebugAdapterDescriptorFactory, vscode.Disposable {
   private server?: Server;
+  private serverToken?: string;
+  /** Tokens of adapter servers the user typed in, by port. */
+  private readonly tokens = new Map<number, string>();
 
   constructor(private readonly context: vscode.ExtensionContext) {}
 
@@ -25,9 +30,12 @@ export class TdxAdapterFactory implements vscode.DebugAdapterDescriptorFactory, 
           env: { ELECTRON_RUN_AS_NODE: '1' },
         });
       case 'server': {
+        // A socket server wants its token in the launch request: a small relay in the extension
+        // host adds it, so the token never has to be written into a launch configuration.
         const port = envPort > 0 ? envPort : cfg.get<number>(Setting.AdapterPort, 0);
-        if (port > 0) return new vscode.DebugAdapterServer(port, '127.0.0.1');
-        return new vscode.DebugAdapterServer(await this.ownServerPort(), '127.0.0.1');
+        if (port > 0) return new vscode.DebugAdapterInlineImplementation(new SocketRelay(port, await this.tokenFor(port)));
+        const own = await this.ownServerPort();
+        return new vscode.DebugAdapterInlineImplementation(new SocketRelay(own, this.serverToken!));
       }
       default: {
         const { TdxDebugSession } = await import('../debug-adapter/session');
@@ -38,21 +46,28 @@ export class TdxAdapterFactory implements vscode.DebugAdapterDescriptorFactory, 
     }
   }
 
+  /** The token of an adapter started with --server=PORT: from the environment, else asked once. */
+  private async tokenFor(port: number): Promise<string> {
+    const env = tokenFromEnv();
+    if (env.error) throw new Error(`TDX: ${env.error}`);
+    if (env.token) return env.token;
+    const known = this.tokens.get(port);
+    if (known) return known;
+    const typed = await vscode.window.showInputBox({
+      title: `TDX debug adapter on port ${port}`,
+      prompt: `The token the adapter printed at start ("tdx debug adapter: token …"), or set ${TOKEN_ENV}`,
+      password: true, ignoreFocusOut: true,
+    });
+    if (!typed) throw new Error(`TDX: the debug adapter on port ${port} needs the token it printed at start (or set ${TOKEN_ENV})`);
+    this.tokens.set(port, typed.trim());
+    return typed.trim();
+  }
+
   /** A loopback server in the extension host, one adapter session per connection. */
   private async ownServerPort(): Promise<number> {
     if (!this.server) {
-      const { TdxDebugSession } = await import('../debug-adapter/session');
-      const server = createServer((socket) => {
-        const s = new TdxDebugSession(false, true);
-        s.setRunAsServer(true);
-        s.start(socket, socket);
-        socket.on('error', () => socket.destroy());
-      });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-      });
-      this.server = server;
+      this.serverToken = newToken();
+      this.server = await serveDap(0, this.serverToken);
     }
     const a = this.server.address();
     if (!a || typeof a !== 'object') throw new Error('TDX: the in-process debug adapter server has no port');
@@ -62,5 +77,44 @@ export class TdxAdapterFactory implements vscode.DebugAdapterDescriptorFactory, 
   dispose(): void {
     this.server?.close();
     this.server = undefined;
+  }
+}
+
+/**
+ * The extension's side of a socket session: relays DAP messages both ways and adds the server's
+ * token to the launch request. A closed or refused connection ends the debug session with a
+ * message instead of leaving it waiting.
+ */
+class SocketRelay implements vscode.DebugAdapter {
+  private readonly emitter = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
+  readonly onDidSendMessage = this.emitter.event;
+  private readonly socket;
+  private ended = false;
+
+  constructor(port: number, private readonly token: string) {
+    const reader = new FrameReader((m) => this.emitter.fire(m as vscode.DebugProtocolMessage), () => { /* the adapter's frames are well formed */ });
+    this.socket = connect(port, '127.0.0.1');
+    this.socket.on('data', (d: Buffer) => reader.push(d));
+    this.socket.on('error', (e) => this.end(`TDX: cannot talk to the debug adapter on 127.0.0.1:${port}: ${e.message}`));
+    this.socket.on('close', () => this.end());
+  }
+
+  handleMessage(message: vscode.DebugProtocolMessage): void {
+    const m = message as { type?: string; command?: string; arguments?: Record<string, unknown> };
+    const out = m.type === 'request' && m.command === 'launch' ? { ...m, arguments: { ...(m.arguments ?? {}), __serverToken: this.token } } : m;
+    if (!this.ended) this.socket.write(frame(out));
+  }
+
+  private end(why?: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (why) this.emitter.fire({ type: 'event', seq: 0, event: 'output', body: { category: 'stderr', output: why + '\n' } } as vscode.DebugProtocolMessage);
+    this.emitter.fire({ type: 'event', seq: 0, event: 'terminated', body: {} } as vscode.DebugProtocolMessage);
+  }
+
+  dispose(): void {
+    this.ended = true;
+    this.socket.destroy();
+    this.emitter.dispose();
   }
 }

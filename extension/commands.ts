@@ -106,7 +106,12 @@ async function debugAtCursor(): Promise<void> {
 async function debugFunction(uri: vscode.Uri | undefined, name: string | undefined): Promise<void> {
   const doc = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
   if (!doc || !name) return debugAtCursor();
-  if (doc.isDirty) await doc.save();
+  if (doc.isDirty) {
+    // The debugger reads the file from disk: ask before saving the user's editor.
+    const save = 'Save and Debug', saved = 'Debug the Saved File';
+    const pick = await vscode.window.showWarningMessage(`${vscode.workspace.asRelativePath(doc.uri)} has unsaved changes.`, { modal: true }, save, saved);
+    if (!pick || (pick === save && !(await doc.save()))) return;
+  }
   // The launch.json entry debugging this function when there is one, else the inferred configuration.
   const r = await resolveForFile(doc.uri, { entry: name });
   await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(doc.uri), r.config);

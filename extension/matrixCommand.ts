@@ -71,7 +71,8 @@ export class FaultMatrix implements vscode.Disposable {
   /** Runs the matrix with a progress notification, shows the table and records the test results. */
   private async run(uri: vscode.Uri, entry: string, outer: vscode.CancellationToken | undefined): Promise<void> {
     const doc = await vscode.workspace.openTextDocument(uri);
-    if (doc.isDirty) await doc.save();
+    // An unsaved editor is run as it reads, never saved behind the user's back.
+    const text = doc.getText();
     // The launch.json entry debugging this function (its args, context, faults, platform) when
     // there is one, else the configuration F5 would infer: the same resolver as F5.
     const resolved = await resolveForFile(uri, { entry });
@@ -83,7 +84,7 @@ export class FaultMatrix implements vscode.Disposable {
         return await runFunctionMatrix({ ...config, stopOnEntry: false }, cwd, {
           isCancelled: () => token.isCancellationRequested || !!outer?.isCancellationRequested,
           onProgress: (done, total) => { const pct = (100 * done) / total; progress.report({ message: `${done}/${total} scenarios`, increment: pct - last }); last = pct; },
-        });
+        }, doc.isDirty ? text : undefined);
       } catch (e) {
         if (e instanceof MatrixCancelled) return undefined;
         throw e;

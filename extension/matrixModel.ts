@@ -30,10 +30,11 @@ export function parseExpectation(text: string): { result?: MatrixResult; error?:
  * every scenario; `onProgress` reports (done, total). The emulator loads on first use.
  */
 export async function runFunctionMatrix(config: Record<string, unknown>, cwd: string,
-  hooks: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean } = {}): Promise<{ result: MatrixResult; stats: MatrixStats }> {
+  hooks: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean } = {}, text?: string): Promise<{ result: MatrixResult; stats: MatrixStats }> {
   const { Session } = await import('../emulator/session/session');
   const { runMatrix } = await import('../emulator/matrix/matrix');
-  const session = await Session.create(config, { cwd });
+  // `text`: the editor's unsaved content (the file on disk is left as it is).
+  const session = await Session.create(config, { cwd, text });
   // Let the progress notification paint before the synchronous scenario loop starts.
   await new Promise((r) => setImmediate(r));
   return runMatrix(session, {

@@ -3,6 +3,7 @@
 // their declared type (packed ones may), unnamed bit-fields that do not align the record.
 
 import type { FieldLayout, StructLayout } from './image';
+import { MAX_LAYOUT_FIELDS, NOT_EXPANDED } from './layoutLimits';
 
 /** A C type. `typedefName` keeps the spelling the user wrote; `alignAttr` an aligned() from a typedef. */
 export type CType = (
@@ -198,10 +199,10 @@ export function typeSpelling(t: CType): string {
 /** The Image's view of a record: fields with absolute offsets, nested records expanded. */
 export function toStructLayout(name: string, rec: RecordType): StructLayout {
   const l = layoutRecord(rec);
-  return { name, kind: rec.kind, size: l.size, align: l.align, fields: fieldsOf(rec, 0) };
+  return { name, kind: rec.kind, size: l.size, align: l.align, fields: fieldsOf(rec, 0, { left: MAX_LAYOUT_FIELDS }) };
 }
 
-function fieldsOf(rec: RecordType, base: number): FieldLayout[] {
+function fieldsOf(rec: RecordType, base: number, budget: { left: number }): FieldLayout[] {
   // Unnamed bit-fields are padding, not fields.
   const placed = layoutRecord(rec).placed.filter((p) => !(p.member.bitWidth !== undefined && p.member.name === undefined));
   return placed.map(({ member: m, bitPos }) => {
@@ -212,8 +213,10 @@ function fieldsOf(rec: RecordType, base: number): FieldLayout[] {
       f.size = Math.ceil((f.bitOffset + m.bitWidth) / 8);
     } else {
       f.size = sizeOf(m.type);
-      if (m.type.kind === 'record') f.fields = fieldsOf(m.type.rec, f.offset);
+      // Nested records are expanded with absolute offsets: bounded like DWARF layouts.
+      if (m.type.kind === 'record') { if (budget.left > 0) f.fields = fieldsOf(m.type.rec, f.offset, budget); else f.type += NOT_EXPANDED; }
     }
+    budget.left--;
     return f;
   });
 }

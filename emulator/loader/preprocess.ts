@@ -51,6 +51,13 @@ export interface PreprocessResult {
 }
 
 const MAX_INCLUDE_DEPTH = 200;
+/**
+ * A file open this many times at once is an include cycle without a guard (one that includes
+ * itself twice doubles with every level: depth alone does not bound it).
+ */
+const MAX_SELF_NESTING = 8;
+/** #include operations in one preprocessing run. */
+const MAX_INCLUDES = 20_000;
 /** Macro expansions allowed per line (an exponential macro stops here with an error). */
 const EXPANSION_STEPS = 50_000;
 
@@ -84,6 +91,9 @@ class Preprocessor {
   readonly diagnostics: Diagnostic[] = [];
   readonly sources = new Map<string, string>();
   private readonly once = new Set<string>();
+  /** Files being read, outermost first. */
+  private readonly open: string[] = [];
+  private includes = 0;
   private readonly builtins: Map<string, string>;
   private readonly searchDirs: string[];
   private readonly read: (p: string) => string | undefined;
@@ -147,6 +157,11 @@ class Preprocessor {
 
   /** Preprocess one file; `dirIndex` is where it was found in the search list (for #include_next). */
   private includeFile(path: string, text: string, depth: number, dirIndex: number): void {
+    this.open.push(path);
+    try { this.includeBody(path, text, depth, dirIndex); } finally { this.open.pop(); }
+  }
+
+  private includeBody(path: string, text: string, depth: number, dirIndex: number): void {
     this.sources.set(path, text);
     const lls = logicalLines(text, (line, col, msg) => this.error(path, { line, col }, msg));
     const conds: Cond[] = [];
@@ -352,6 +367,14 @@ class Preprocessor {
       return;
     }
     if (this.once.has(found.path)) return;
+    if (this.open.filter((p) => p === found.path).length >= MAX_SELF_NESTING) {
+      this.error(path, name, `"${spec}" includes itself ${MAX_SELF_NESTING} levels deep: an #include cycle without an include guard (#ifndef/#define) or #pragma once`);
+      return;
+    }
+    if (++this.includes > MAX_INCLUDES) {
+      if (this.includes === MAX_INCLUDES + 1) this.error(path, name, `more than ${MAX_INCLUDES.toLocaleString('en-US')} #include operations: stopped including "${spec}" (an include cycle?)`);
+      return;
+    }
     this.foundIn.set(found.path, found.index);
     this.includeFile(found.path, found.text, depth + 1, found.index);
   }

@@ -5,7 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { chmodSync, utimesSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { LoadError, type Diagnostic } from './diagnostics';
@@ -65,7 +65,45 @@ export function compilerArgv(source: string, object: string, tc: ToolchainConfig
 /** The default object folder: one per (compiler, arguments, source), so variants do not clobber each other. */
 export function defaultOutDir(source: string, tc: ToolchainConfig, opts: CompileOptions): string {
   const key = createHash('sha256').update(JSON.stringify([resolve(opts.cwd, source), tc, opts.includePaths ?? [], opts.defines ?? {}])).digest('hex').slice(0, 16);
-  return join(tmpdir(), 'tdxdbg-objects', key);
+  return join(objectCacheRoot(), key);
+}
+
+/** Objects unused this long are pruned from the cache. */
+export const OBJECT_CACHE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+/** At most this many object folders are kept (the least recently used go first). */
+export const OBJECT_CACHE_MAX_ENTRIES = 256;
+
+/**
+ * The object cache of this user: `<tmp>/tdxdbg-objects-<uid>`, mode 0700, owned by the user (a
+ * folder someone else made, a symbolic link or a group/world-accessible one is refused), pruned
+ * of old entries. Objects of one user are never read or overwritten by another.
+ */
+export function objectCacheRoot(): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const root = join(tmpdir(), `tdxdbg-objects-${uid ?? (process.env.USERNAME ?? 'user').replace(/[^\w.-]/g, '_')}`);
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const st = lstatSync(root);
+  if (!st.isDirectory() || st.isSymbolicLink()) throw new Error(`the object cache ${root} is not a directory: remove it`);
+  if (uid !== undefined && st.uid !== uid) throw new Error(`the object cache ${root} belongs to another user (uid ${st.uid}): remove it`);
+  if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) chmodSync(root, 0o700);
+  pruneObjectCache(root);
+  return root;
+}
+
+/** Removes cache entries older than the age limit, and the oldest beyond the count limit. */
+export function pruneObjectCache(root: string, now = Date.now()): number {
+  let entries: { path: string; mtime: number }[];
+  try {
+    entries = readdirSync(root).map((n) => { const p = join(root, n); return { path: p, mtime: lstatSync(p).mtimeMs }; });
+  } catch { return 0; }
+  entries.sort((a, b) => b.mtime - a.mtime);
+  let removed = 0;
+  entries.forEach((e, i) => {
+    if (i >= OBJECT_CACHE_MAX_ENTRIES || now - e.mtime > OBJECT_CACHE_MAX_AGE_MS) {
+      try { rmSync(e.path, { recursive: true, force: true }); removed++; } catch { /* in use or gone */ }
+    }
+  });
+  return removed;
 }
 
 /**
@@ -74,7 +112,8 @@ export function defaultOutDir(source: string, tc: ToolchainConfig, opts: Compile
  */
 export async function compileWithToolchain(source: string, tc: ToolchainConfig, opts: CompileOptions): Promise<CompileResult> {
   const outDir = opts.outDir ?? defaultOutDir(source, tc, opts);
-  mkdirSync(outDir, { recursive: true });
+  mkdirSync(outDir, { recursive: true, mode: 0o700 });
+  try { utimesSync(outDir, new Date(), new Date()); } catch { /* the cache's age is a hint */ }
   const object = join(outDir, basename(source).replace(/\.[^.]*$/, '') + '.o');
   const argv = compilerArgv(source, object, tc, opts);
   const r = await runArgv(argv, opts.cwd, opts.timeoutMs ?? 120_000);

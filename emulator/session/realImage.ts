@@ -4,7 +4,8 @@
 // loadElfObjects at kernel-text addresses, then the `.byte` TDCALL lines are attributed, the
 // generation's struct presets and TDX constants fill what the object's DWARF does not carry.
 
-import { existsSync, readFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { existsSync, readFileSync, openSync, readSync, closeSync, constants } from 'node:fs';
+import { MAX_OBJECT_BYTES, MAX_SOURCE_BYTES, notRegularFile, readRegularFile } from '../loader/files';
 import { isAbsolute, resolve, join, sep } from 'node:path';
 import { loadElfObjects, type ElfInput } from '../loader/loadElf';
 import type { Image, StructLayout, FieldLayout } from '../loader/image';
@@ -45,7 +46,8 @@ export function isElfFile(path: string): boolean {
   if (!existsSync(path) || /\.(S|s|c|h|inc)$/.test(path)) return false;
   const b = Buffer.alloc(4);
   let fd: number | undefined;
-  try { fd = openSync(path, 'r'); readSync(fd, b, 0, 4, 0); } catch { return false; } finally { if (fd !== undefined) closeSync(fd); }
+  if (notRegularFile(path)) return false; // the session reports what it is instead
+  try { fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)); readSync(fd, b, 0, 4, 0); } catch { return false; } finally { if (fd !== undefined) closeSync(fd); }
   return ELF_MAGIC.every((x, k) => b[k] === x);
 }
 
@@ -98,7 +100,7 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
     programPath = existsSync(src) && !/\.o$/.test(src) ? src : files[0].object;
   } else {
     const program = abs(programArg);
-    if (!existsSync(program)) throw new ConfigError('program', `names a file that does not exist: ${program}`);
+    { const why = notRegularFile(program); if (why) throw new ConfigError('program', why); }
     programPath = program;
     const objectOf = async (file: string, attribute: string): Promise<string> => {
       if (isElfFile(file)) return file;
@@ -126,18 +128,18 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
     files.push({ object: await objectOf(program, 'program'), attribute: 'program' });
     for (const [i, o] of (config.objects ?? []).entries()) {
       const f = abs(o);
-      if (!existsSync(f)) throw new ConfigError(`objects[${i}]`, `names a file that does not exist: ${f}`);
+      { const why = notRegularFile(f); if (why) throw new ConfigError(`objects[${i}]`, why); }
       files.push({ object: await objectOf(f, `objects[${i}]`), attribute: `objects[${i}]` });
     }
   }
 
   const inputs: ElfInput[] = files.map((f) => {
-    try { return { path: f.object, bytes: readFileSync(f.object) }; } catch (e) { throw new ConfigError(f.attribute, `cannot be read: ${(e as Error).message}`); }
+    try { return { path: f.object, bytes: readRegularFile(f.object, MAX_OBJECT_BYTES, { bytes: ELF_MAGIC, what: 'an ELF object' }) }; } catch (e) { throw new ConfigError(f.attribute, (e as Error).message); }
   });
   const t = tree;
   const readSource = (p: string): string | undefined => {
     const q = t ? mapKernelPath(p, t) : p;
-    try { return readFileSync(q, 'utf8'); } catch { return undefined; }
+    try { return readRegularFile(q, MAX_SOURCE_BYTES).toString('utf8'); } catch { return undefined; }
   };
   const image = loadElfObjects(inputs, { base: opts.base, readSource });
   if (t) remapImagePaths(image, (p) => mapKernelPath(p, t));

@@ -4,6 +4,7 @@
 // arguments and a return address that ends the run. The CLI and the debug adapter share it.
 
 import { readFileSync, existsSync } from 'node:fs';
+import { MAX_SOURCE_BYTES, notRegularFile } from '../loader/files';
 import { resolve, isAbsolute } from 'node:path';
 import { Machine, type StopReason, type MachineSnapshot, type FaultHandler } from '../machine';
 import { VECTOR_NAMES } from '../cpu/fault';
@@ -135,7 +136,8 @@ export class Session {
     const pagePerms = new Map<bigint, Set<string>>();
     for (const sec of image.sections) {
       if (!sec.alloc || sec.bytes.length === 0) continue;
-      const perms = sec.exec ? 'rx' : sec.write ? 'rw' : 'r';
+      // As the flags say: "awx" (self-modifying code, trampolines) is writable and executable.
+      const perms = `r${sec.write ? 'w' : ''}${sec.exec ? 'x' : ''}`;
       for (let p = sec.address & ~0xfffn; p < sec.address + BigInt(sec.bytes.length); p += 0x1000n) {
         const set = pagePerms.get(p) ?? new Set<string>();
         for (const ch of perms) set.add(ch);
@@ -217,7 +219,7 @@ export class Session {
       s.buildDiagnostics.push(...r.diagnostics);
       return s;
     }
-    if (opts.text === undefined && !existsSync(program)) throw new ConfigError('program', `names a file that does not exist: ${program}`);
+    if (opts.text === undefined) { const why = notRegularFile(program, MAX_SOURCE_BYTES); if (why) throw new ConfigError('program', why); }
     for (const [k, list] of [['includePaths', config.includePaths], ['headers', config.headers]] as const) {
       (list ?? []).forEach((p, i) => { if (!existsSync(abs(p))) throw new ConfigError(`${k}[${i}]`, `names a path that does not exist: ${abs(p)}`); });
     }

@@ -148,11 +148,16 @@ function editDistance(a: string, b: string): number {
  */
 export function closestName(input: string, candidates: readonly string[]): string | undefined {
   const k = normalizeTdxName(input);
+  const limit = Math.max(2, Math.ceil(k.length / 3));
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
-    const d = editDistance(k, normalizeTdxName(c));
+    const n = normalizeTdxName(c);
+    // The distance is at least the difference in length: no need to fill the table (and a
+    // huge input must not cost its length times every candidate's).
+    if (Math.abs(n.length - k.length) > limit) continue;
+    const d = editDistance(k, n);
     if (d < bestD) [best, bestD] = [c, d];
   }
-  return bestD <= Math.max(2, Math.ceil(k.length / 3)) ? best : undefined;
+  return bestD <= limit ? best : undefined;
 }

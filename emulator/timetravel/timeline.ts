@@ -84,8 +84,12 @@ interface TracePoint { pos: number; rip: number; depth: number; rep: boolean }
 
 const DEFAULT_BUDGET = 256 * 1024 * 1024;
 const DEFAULT_INTERVAL = 50_000;
-/** Line stepping gives up searching further back than this many instructions. */
-const MAX_TRACE = 4_000_000;
+/**
+ * Line stepping gives up searching further back than this many instructions. The search holds
+ * one trace point per instruction (about 60 bytes): 1M keeps it near 64 MiB, beside the history
+ * budget, where 4M reached 0.6–1.7 GB in a one-line loop.
+ */
+const MAX_TRACE = 1_000_000;
 
 export class Timeline implements RunRecorder {
   readonly store: CheckpointStore;
@@ -336,7 +340,13 @@ export class Timeline implements RunRecorder {
    */
   private prevLine(t: TracePoint[], over: boolean): number | undefined {
     const last = t.length - 1, d0 = t[last].depth;
-    const line = (i: number) => this.lineOf(addrToBig(t[i].rip));
+    // A loop visits the same few addresses: look each up once.
+    const lines = new Map<number, string | undefined>();
+    const line = (i: number) => {
+      const rip = t[i].rip;
+      if (!lines.has(rip)) lines.set(rip, this.lineOf(addrToBig(rip)));
+      return lines.get(rip);
+    };
     const considered = (i: number) => !t[i].rep && (!over || t[i].depth <= d0) && line(i) !== undefined;
     const key = (i: number) => `${line(i)}@${t[i].depth}`;
     let prev = last - 1;

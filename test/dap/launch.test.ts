@@ -102,9 +102,9 @@ test('--server=PORT serves DAP on 127.0.0.1 (one session per connection)', async
   const { ADAPTER } = await import('./harness');
   const proc = spawn(process.execPath, [ADAPTER, '--server=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
-    const port = await new Promise<number>((res, rej) => {
+    const [port, token] = await new Promise<[number, string]>((res, rej) => {
       let err = '';
-      proc.stderr!.on('data', (b: Buffer) => { err += b; const m = /listening on 127\.0\.0\.1:(\d+)/.exec(err); if (m) res(Number(m[1])); });
+      proc.stderr!.on('data', (b: Buffer) => { err += b; const m = /listening on 127\.0\.0\.1:(\d+)\n.*token ([0-9a-f]+)/.exec(err); if (m) res([Number(m[1]), m[2]]); });
       proc.on('exit', () => rej(new Error(`adapter exited: ${err}`)));
     });
     const dc = new DebugClient('node', ADAPTER, 'tdx');
@@ -112,7 +112,7 @@ test('--server=PORT serves DAP on 127.0.0.1 (one session per connection)', async
     const caps = (await dc.initializeRequest({ adapterID: 'tdx' })).body!;
     assert.equal(caps.supportsConfigurationDoneRequest, true);
     const init = dc.waitForEvent('initialized');
-    await dc.launchRequest({ ...GUEST, stopOnEntry: true } as never);
+    await dc.launchRequest({ ...GUEST, stopOnEntry: true, __serverToken: token } as never);
     await init;
     const stopped = dc.waitForEvent('stopped');
     await dc.configurationDoneRequest();

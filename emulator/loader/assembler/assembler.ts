@@ -26,7 +26,7 @@ export interface AsmLine {
 }
 
 /** Limits that keep bad input from hanging the assembler. */
-export const LIMITS = { macroDepth: 100, statements: 2_000_000, errors: 100 };
+export const LIMITS = { macroDepth: 100, statements: 500_000, errors: 100, sectionBytes: 64 * 1024 * 1024 };
 
 interface Frame {
   next(): Stmt | undefined;
@@ -104,6 +104,10 @@ export class Assembler {
   }
   dot(): Loc {
     return { sec: this.cur.name, frag: this.cur.frags.length - 1, off: this.frag().size };
+  }
+  /** Bytes the current section holds so far. */
+  sectionSize(): number {
+    return this.cur.frags.reduce((n, f) => n + f.size, 0);
   }
   emitBytes(bytes: Uint8Array, at?: Stmt): void {
     if (!bytes.length) return;
@@ -329,6 +333,12 @@ export class Assembler {
       return;
     }
     const copies = c.expand(c.body);
+    // Checked before the copies are made: a count times a body beyond the statement limit.
+    const total = copies.reduce((n, b) => n + b.length, 0);
+    if (this.statements + total > LIMITS.statements) {
+      this.error(c.at, undefined, `this repetition adds ${total.toLocaleString("en-US")} statements to the ${this.statements.toLocaleString("en-US")} already assembled: over the limit of ${LIMITS.statements.toLocaleString("en-US")} statements after expansion`);
+      return;
+    }
     const out: Stmt[] = [];
     for (const copy of copies) for (const b of copy) this.resplit(b, [b.stack[0], ...c.at.stack], out);
     this.pushFrame(out, undefined, c.at);

@@ -2,6 +2,7 @@
 // macro bookkeeping. Debug-info and CFI directives are accepted and ignored (the Image gets
 // its line table from the statements themselves); Intel syntax and other modes are errors.
 
+import { LIMITS } from './assembler';
 import type { Assembler } from './assembler';
 import { Expr, ExprError, parseExpr } from './expr';
 import { Scanner, parseStringLiteral, splitArgs } from './lexer';
@@ -172,6 +173,14 @@ function setSymbol(a: Assembler, dir: string, args: string, st: Stmt, col: numbe
   s.definedAt = st;
 }
 
+/** Whether `bytes` more would take the section past its size limit (then reported, nothing allocated). */
+function tooBig(a: Assembler, st: Stmt, dir: string, bytes: bigint): boolean {
+  const have = a.sectionSize();
+  if (BigInt(have) + bytes <= BigInt(LIMITS.sectionBytes)) return false;
+  a.error(st, undefined, `${dir} of ${bytes.toLocaleString('en-US')} bytes would make the section ${(BigInt(have) + bytes).toLocaleString('en-US')} bytes, over the limit of ${LIMITS.sectionBytes.toLocaleString('en-US')}`);
+  return true;
+}
+
 function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
   const parts = splitArgs(args, st.column);
   const num = (i: number, what: string, dflt: bigint) =>
@@ -183,6 +192,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
     if (rep === undefined || size === undefined || value === undefined) return;
     if (rep < 0n || rep > 1n << 28n) return a.error(st, undefined, `bad .fill repeat count ${rep}`);
     const sz = Number(size > 8n ? 8n : size);
+    if (tooBig(a, st, dir, rep * BigInt(sz))) return;
     const unit = le(value, 8).subarray(0, Math.min(sz, 4)); // gas fills at most 4 value bytes
     const out = new Uint8Array(Number(rep) * sz);
     for (let i = 0; i < Number(rep); i++) out.set(unit, i * sz);
@@ -192,6 +202,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
   const v = dir === '.zero' ? 0n : num(1, 'fill value', 0n);
   if (n === undefined || v === undefined) return;
   if (n < 0n || n > 1n << 28n) return a.error(st, undefined, `bad ${dir} size ${n}`);
+  if (tooBig(a, st, dir, n)) return;
   a.emitBytes(new Uint8Array(Number(n)).fill(Number(BigInt.asUintN(8, v))), st);
 }
 

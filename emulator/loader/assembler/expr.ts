@@ -132,7 +132,12 @@ function parsePrimary(s: Scanner, nl: NumLabelRef): Expr {
     let v: bigint;
     if (/^0[bB]/.test(t)) v = BigInt(t);
     else if (/^0[xX]/.test(t)) v = BigInt(t);
-    else if (t.length > 1 && t[0] === '0') v = BigInt('0o' + t.slice(1));
+    else if (t.length > 1 && t[0] === '0') {
+      // Octal: GNU as stops at the first 8 or 9 ("junk at end of line").
+      const bad = /[89]/.exec(t);
+      if (bad) throw new ExprError(`bad octal number '${t}': '${bad[0]}' is not an octal digit`, col + bad.index);
+      v = BigInt('0o' + t.slice(1));
+    }
     else v = BigInt(t);
     return { t: 'num', v: BigInt.asIntN(64, v) };
   }

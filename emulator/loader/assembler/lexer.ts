@@ -141,6 +141,7 @@ export function parseStringLiteral(s: Scanner): number[] | undefined {
       continue;
     }
     ch = s.src[s.pos++];
+    if (ch === undefined) break; // a backslash at the end: unterminated (reported by the caller)
     const simple: Record<string, number> = { n: 10, t: 9, r: 13, b: 8, f: 12, v: 11, a: 7, e: 27, '\\': 92, '"': 34, "'": 39 };
     if (ch in simple) bytes.push(simple[ch]);
     else if (ch === 'x' || ch === 'X') {

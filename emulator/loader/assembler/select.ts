@@ -129,7 +129,9 @@ function editDistance(a: string, b: string): number {
 
 /** Closest known mnemonics, for "unknown mnemonic" messages. */
 export function suggestMnemonics(m: string): string[] {
+  // Only names within 2 of the length can be within 2 edits: a huge word costs nothing.
   return allMnemonics()
+    .filter((n) => Math.abs(n.length - m.length) <= 2)
     .map((n) => ({ n, d: editDistance(m, n) }))
     .filter((x) => x.d <= 2)
     .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n))

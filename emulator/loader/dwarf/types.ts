@@ -3,6 +3,7 @@
 // bit-fields as byte + bit offset (both DW_AT_data_bit_offset and the big-endian-numbered
 // DW_AT_bit_offset of DWARF 2/3), types spelled as written (`u64`, `struct foo *`, `u8[16]`).
 
+import { MAX_LAYOUT_FIELDS, MAX_TOTAL_LAYOUT_FIELDS, NOT_EXPANDED } from '../layoutLimits';
 import { FieldLayout, StructLayout } from '../image';
 import { AttrValue } from './forms';
 import { Die, DW_AT, DW_TAG, InfoTree } from './info';
@@ -34,6 +35,11 @@ export function structLayouts(t: InfoTree): Map<string, StructLayout> {
 }
 
 class Builder {
+  /** Alignment by record: computed once (a struct used twice must not cost twice). */
+  private readonly alignMemo = new Map<Die, number>();
+  /** Field nodes left for the layout being built, and for all of them. */
+  private left = MAX_LAYOUT_FIELDS;
+  private total = MAX_TOTAL_LAYOUT_FIELDS;
   constructor(private readonly t: InfoTree) {}
 
   private fail(d: Die, message: string): never {
@@ -61,6 +67,7 @@ class Builder {
 
   layout(d: Die, name: string): StructLayout {
     const kind = d.tag === DW_TAG.union_type ? 'union' : 'struct';
+    this.left = MAX_LAYOUT_FIELDS;
     return { name, kind, size: num(d.attrs.get(DW_AT.byte_size)) ?? 0, align: this.align(d, 0), fields: this.fields(d, 0, 0) };
   }
 
@@ -93,8 +100,12 @@ class Builder {
       } else {
         f.size = this.size(type, depth);
         const t = this.target(type, depth);
-        if (t && (t.tag === DW_TAG.structure_type || t.tag === DW_TAG.union_type || t.tag === DW_TAG.class_type)) f.fields = this.fields(t, f.offset, depth + 1);
+        if (t && (t.tag === DW_TAG.structure_type || t.tag === DW_TAG.union_type || t.tag === DW_TAG.class_type)) {
+          if (this.left > 0 && this.total > 0) f.fields = this.fields(t, f.offset, depth + 1);
+          else f.type += NOT_EXPANDED;
+        }
       }
+      this.left--; this.total--;
       out.push(f);
     }
     return out;
@@ -165,6 +176,14 @@ class Builder {
 
   align(d: Die | undefined, depth: number): number {
     if (!d) return 1;
+    const known = this.alignMemo.get(d);
+    if (known !== undefined) return known;
+    const a = this.alignOf(d, depth);
+    this.alignMemo.set(d, a);
+    return a;
+  }
+
+  private alignOf(d: Die, depth: number): number {
     if (depth > MAX_DEPTH) this.fail(d, 'type references loop');
     const explicit = num(d.attrs.get(DW_AT.alignment));
     if (explicit !== undefined) return explicit;
