@@ -9,6 +9,7 @@ import type { TdxModuleConfig } from '../tdx/moduleConfig';
 import { parseFaultPlan, FaultRuleError, type FaultRule, type FaultRuleObject } from '../tdx/faultPlan';
 import { EXEC_CONTEXTS, type ExecContext, type PlatformKnobs } from '../platform/config';
 import type { StubSpec } from '../platform/stubs';
+import type { DataSpec } from './kernelData';
 import type { ToolchainConfig } from '../loader/toolchain';
 
 /** One SysV argument: a number, a constant name, or a struct laid out in memory (its address is passed). */
@@ -49,6 +50,10 @@ export interface LaunchConfig {
   faults?: (string | FaultRuleObject)[];
   /** Stubs for undefined symbols: name → return value (or `{ "return": …, "log": …, "stop": … }`). */
   stubs?: Record<string, StubSpec>;
+  /** Values of data symbols (undefined ones have zero-filled storage): a number, bytes, or `{ field: value }` by the DWARF type. */
+  data?: Record<string, DataSpec>;
+  /** CPUs (per-CPU areas, online mask); the entry function runs on CPU 0. Default 1. */
+  cpus?: number;
   /** Instruction limit of the whole run (default 10,000,000): runaway code ends in a stop. */
   maxInstructions?: number;
   /** Memory for reverse-execution history, in MiB (default 256); beyond it the oldest history goes ("history begins here"). */
@@ -70,7 +75,7 @@ export interface LaunchConfig {
 /** Every attribute the launch configuration accepts (the package.json schema test compares with this). */
 export const LAUNCH_ATTRIBUTES = [
   'program', 'entry', 'context', 'generation', 'args', 'includePaths', 'headers', 'asmOffsets', 'defines',
-  'stopOnEntry', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'maxInstructions', 'historyBudgetMb', 'disassemblyFlavor', 'seed',
+  'stopOnEntry', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'data', 'cpus', 'maxInstructions', 'historyBudgetMb', 'disassemblyFlavor', 'seed',
   'toolchain', 'objects', 'kernelSource', 'kernelBuild',
 ] as const satisfies readonly (keyof LaunchConfig)[];
 
@@ -153,6 +158,18 @@ export function validateConfig(raw: unknown): ValidConfig {
       const ok = typeof v === 'number' || (typeof v === 'string' && /^-?(0x[0-9a-f]+|\d+)$/i.test(v)) || isObj(v);
       if (!ok) throw new ConfigError(`stubs.${k}`, 'must be a number, a numeric string, or { "return": …, "log": …, "stop": … }');
     }
+  }
+  if (c.data !== undefined) {
+    if (!isObj(c.data)) throw new ConfigError('data', 'must be an object of symbol: value (a number, an array of bytes, or { field: value })');
+    for (const [k, v] of Object.entries(c.data)) {
+      const ok = typeof v === 'number' || (typeof v === 'string' && v.trim().length > 0)
+        || (Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))
+        || (isObj(v) && Object.values(v).every((x) => typeof x === 'number' || typeof x === 'string'));
+      if (!ok) throw new ConfigError(`data.${k}`, 'must be a number, a numeric string or constant name, an array of bytes (0-255), or { "field": value }');
+    }
+  }
+  if (c.cpus !== undefined && !(Number.isInteger(c.cpus) && (c.cpus as number) >= 1 && (c.cpus as number) <= 64)) {
+    throw new ConfigError('cpus', 'must be an integer from 1 to 64');
   }
   if (c.maxInstructions !== undefined && !(Number.isInteger(c.maxInstructions) && (c.maxInstructions as number) > 0)) {
     throw new ConfigError('maxInstructions', 'must be a positive integer');

@@ -18,6 +18,7 @@ import type { PlatformEvent, PlatformNote, TdxCallEvent } from '../platform/even
 import { FaultInjector, type FaultRule } from '../tdx/faultPlan';
 import { ConfigError, DEFAULT_MAX_INSTRUCTIONS, validateConfig, type ArgSpec, type ValidConfig } from './config';
 import { buildRealImage, wantsRealImage } from './realImage';
+import { initialiseData, perCpuTemplateSize, setUpPerCpu, type PerCpuLayout } from './kernelData';
 
 /** Where things live in the emulated address space. */
 export const LAYOUT = {
@@ -32,6 +33,9 @@ export const LAYOUT = {
   /** Per-CPU area (GS base): kernel C code reads per-CPU data and the stack canary through %gs. */
   percpu: 0xffff888000200000n,
   percpuSize: 0x10000,
+  /** The emulated kernel heap (kmalloc, page allocations): direct-map addresses above the per-CPU areas. */
+  heap: 0xffff888004000000n,
+  heapSize: 0x4000000,
   /** Where the entry function returns to: executing there ends the run as "returned". */
   returnTrap: 0xffffffffff600000n,
 } as const;
@@ -106,6 +110,8 @@ export class Session {
   readonly structArgs: StructArg[] = [];
   readonly notes: PlatformNote[] = [];
   readonly entry: { name: string; address: bigint };
+  /** The per-CPU areas (CPU k's GS base is base + k × stride). */
+  readonly perCpu: PerCpuLayout;
   readonly context: ExecContext;
   readonly maxInstructions: number;
   /** Reverse execution's recorder (emulator/timetravel): runs are cut at its checkpoints. */
@@ -131,7 +137,7 @@ export class Session {
     // Sections, with the permissions their flags give; a page two sections share gets both.
     const pagePerms = new Map<bigint, Set<string>>();
     for (const sec of image.sections) {
-      if (!sec.alloc || sec.bytes.length === 0) continue;
+      if (!sec.alloc || sec.bytes.length === 0 || sec.perCpu) continue;
       const perms = sec.exec ? 'rx' : sec.write ? 'rw' : 'r';
       for (let p = sec.address & ~0xfffn; p < sec.address + BigInt(sec.bytes.length); p += 0x1000n) {
         const set = pagePerms.get(p) ?? new Set<string>();
@@ -140,7 +146,7 @@ export class Session {
       }
     }
     for (const [page, set] of pagePerms) m.map(page, 0x1000, [...set].join(''), 'image');
-    for (const sec of image.sections) if (sec.alloc && sec.bytes.length) m.writeBytes(sec.address, sec.bytes);
+    for (const sec of image.sections) if (sec.alloc && sec.bytes.length && !sec.perCpu) m.writeBytes(sec.address, sec.bytes);
     const stubs = image.undefinedSymbols.map((name) => {
       const s = image.symbols.find((x) => x.name === name);
       if (!s) throw new LoadError([{ severity: 'error', message: `undefined symbol '${name}' has no stub address in the image` }]);
@@ -155,7 +161,13 @@ export class Session {
     }
     m.map(LAYOUT.stackTop - BigInt(LAYOUT.stackSize), LAYOUT.stackSize, 'rw', 'stack');
     m.map(LAYOUT.structs, LAYOUT.structsSize, 'rw', 'structs');
-    m.map(LAYOUT.percpu, LAYOUT.percpuSize, 'rw', 'percpu');
+    // Per-CPU areas: the zero-based template copied to each CPU's GS base (CPU 0 runs the entry function).
+    const cpus = config.cpus ?? 1;
+    const templ = perCpuTemplateSize(image);
+    const stride = BigInt(Math.max(LAYOUT.percpuSize, Math.ceil(templ / 0x1000) * 0x1000));
+    this.perCpu = { base: LAYOUT.percpu, stride, cpus, size: templ };
+    if (LAYOUT.percpu + stride * BigInt(cpus) > LAYOUT.heap) throw new ConfigError('cpus', `${cpus} per-CPU areas of ${stride} bytes do not fit below the heap`);
+    setUpPerCpu(m, image, this.perCpu);
     m.map(LAYOUT.returnTrap, 4096, 'rx', 'return trap');
     m.writeBytes(LAYOUT.returnTrap, new Uint8Array([0xcc]));
     m.returnAddress = Number(BigInt.asIntN(64, LAYOUT.returnTrap));
@@ -180,6 +192,10 @@ export class Session {
     this.extable.attach(m);
     this.baseFaultHandler = m.faultHandler;
     installStubs(m, stubs, config.stubs ?? {}, note);
+    // Undefined data: defaults the memory map implies, then the `data` attribute.
+    for (const d of initialiseData(m, image, this.perCpu, config.data ?? {}, (t, a) => this.resolveValue(t, a))) {
+      note({ kind: 'stub', name: `undefined data symbol ${d.name}`, address: 0n, text: d.text.replace(`undefined data symbol ${d.name}: `, '') });
+    }
 
     // The call: entry symbol, SysV arguments, return trap on the stack.
     this.entry = this.findEntry(config.entry);
