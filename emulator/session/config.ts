@@ -48,7 +48,10 @@ export interface LaunchConfig {
   tdxModule?: TdxModuleConfig;
   /** Fault-injection rules, as `WHERE=ACTION` strings or objects. */
   faults?: (string | FaultRuleObject)[];
-  /** Stubs for undefined symbols: name → return value (or `{ "return": …, "log": …, "stop": … }`). */
+  /**
+   * Stubs for undefined functions: name → return value or expression of arg0..arg5, or
+   * `{ "return", "write": [{ "arg", "offset", "size", "value" }], "call", "stop", "log", "sequence": [...] }`.
+   */
   stubs?: Record<string, StubSpec>;
   /** Values of data symbols (undefined ones have zero-filled storage): a number, bytes, or `{ field: value }` by the DWARF type. */
   data?: Record<string, DataSpec>;
@@ -155,8 +158,9 @@ export function validateConfig(raw: unknown): ValidConfig {
   if (c.stubs !== undefined) {
     if (!isObj(c.stubs)) throw new ConfigError('stubs', 'must be an object of symbol: return value');
     for (const [k, v] of Object.entries(c.stubs)) {
-      const ok = typeof v === 'number' || (typeof v === 'string' && /^-?(0x[0-9a-f]+|\d+)$/i.test(v)) || isObj(v);
-      if (!ok) throw new ConfigError(`stubs.${k}`, 'must be a number, a numeric string, or { "return": …, "log": …, "stop": … }');
+      const ok = typeof v === 'number' || (typeof v === 'string' && v.trim().length > 0) || isObj(v);
+      if (!ok) throw new ConfigError(`stubs.${k}`, 'must be a number, an expression of arg0..arg5 ("arg1 * 2"), or { "return": …, "write": [...], "call": …, "sequence": [...], "log": …, "stop": … }');
+      if (isObj(v) && v.sequence !== undefined && !(Array.isArray(v.sequence) && v.sequence.every(isObj))) throw new ConfigError(`stubs.${k}.sequence`, 'must be an array of { "return": …, "write": [...], "call": …, "stop": … } for successive calls');
     }
   }
   if (c.data !== undefined) {

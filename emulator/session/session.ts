@@ -13,12 +13,13 @@ import type { Image, ImageSymbol, LineEntry, StructLayout, FieldLayout } from '.
 import { Platform } from '../platform/platform';
 import { resolvePlatform, type ExecContext } from '../platform/config';
 import { ExceptionTable } from '../platform/extable';
-import { installStubs, type StubStopDetail } from '../platform/stubs';
+import { installStubs, StubConfigError, type StubCalls, type StubStopDetail } from '../platform/stubs';
+import { KernelHeap } from '../platform/kernelStubs';
 import type { PlatformEvent, PlatformNote, TdxCallEvent } from '../platform/events';
 import { FaultInjector, type FaultRule } from '../tdx/faultPlan';
 import { ConfigError, DEFAULT_MAX_INSTRUCTIONS, validateConfig, type ArgSpec, type ValidConfig } from './config';
 import { buildRealImage, wantsRealImage } from './realImage';
-import { initialiseData, perCpuTemplateSize, setUpPerCpu, type PerCpuLayout } from './kernelData';
+import { initialiseData, perCpuTemplateSize, setUpPerCpu, KERNEL_MAP, type PerCpuLayout } from './kernelData';
 
 /** Where things live in the emulated address space. */
 export const LAYOUT = {
@@ -35,7 +36,7 @@ export const LAYOUT = {
   percpuSize: 0x10000,
   /** The emulated kernel heap (kmalloc, page allocations): direct-map addresses above the per-CPU areas. */
   heap: 0xffff888004000000n,
-  heapSize: 0x4000000,
+  heapSize: 0x10000000,
   /** Where the entry function returns to: executing there ends the run as "returned". */
   returnTrap: 0xffffffffff600000n,
 } as const;
@@ -112,6 +113,10 @@ export class Session {
   readonly entry: { name: string; address: bigint };
   /** The per-CPU areas (CPU k's GS base is base + k × stride). */
   readonly perCpu: PerCpuLayout;
+  /** The emulated kernel heap of the built-in kmalloc/page-allocator stubs. */
+  readonly heap: KernelHeap;
+  /** The stubs' call counts (sequences) and pending calls into the image. */
+  readonly stubCalls: StubCalls;
   readonly context: ExecContext;
   readonly maxInstructions: number;
   /** Reverse execution's recorder (emulator/timetravel): runs are cut at its checkpoints. */
@@ -191,7 +196,19 @@ export class Session {
     this.extable = new ExceptionTable(image.exTable, note);
     this.extable.attach(m);
     this.baseFaultHandler = m.faultHandler;
-    installStubs(m, stubs, config.stubs ?? {}, note);
+    this.heap = new KernelHeap(m, LAYOUT.heap, BigInt(LAYOUT.heapSize), KERNEL_MAP.pageOffset, KERNEL_MAP.vmemmap);
+    const trampoline = LAYOUT.returnTrap + 16n;
+    m.writeBytes(trampoline, new Uint8Array([0xcc]));
+    try {
+      this.stubCalls = installStubs(m, stubs, config.stubs ?? {}, note, {
+        constant: (t) => image.constants.get(t) ?? image.symbols.find((x) => x.name === t)?.address,
+        functionAddress: (t) => image.symbols.find((x) => x.name === t && x.type === 'func' && !image.undefinedSymbols.includes(t))?.address,
+        heap: this.heap, cpus: { base: this.perCpu.base, stride: this.perCpu.stride, cpus: this.perCpu.cpus }, trampoline,
+      });
+    } catch (e) {
+      if (e instanceof StubConfigError) throw new ConfigError(e.attribute, e.message);
+      throw e;
+    }
     // Undefined data: defaults the memory map implies, then the `data` attribute.
     for (const d of initialiseData(m, image, this.perCpu, config.data ?? {}, (t, a) => this.resolveValue(t, a))) {
       note({ kind: 'stub', name: `undefined data symbol ${d.name}`, address: 0n, text: d.text.replace(`undefined data symbol ${d.name}: `, '') });
@@ -431,9 +448,12 @@ export class Session {
     (this.platform as { injector: FaultInjector }).injector = next;
   }
 
-  platformSnapshot(): { module: unknown; vmm: unknown; injector: unknown; calls: number; state: Platform['state'] } {
+  platformSnapshot(): { module: unknown; vmm: unknown; injector: unknown; calls: number; state: Platform['state']; heap: unknown; stubs: unknown } {
     const p = this.platform;
-    return { module: p.module.snapshot(), vmm: p.vmm.snapshot(), injector: p.injector.snapshot(), calls: p.calls.length, state: { ...p.state } };
+    return {
+      module: p.module.snapshot(), vmm: p.vmm.snapshot(), injector: p.injector.snapshot(), calls: p.calls.length, state: { ...p.state },
+      heap: this.heap.snapshot(), stubs: this.stubCalls.snapshot(),
+    };
   }
 
   restorePlatform(s: ReturnType<Session['platformSnapshot']>): void {
@@ -443,6 +463,8 @@ export class Session {
     p.injector.restore(s.injector as ReturnType<typeof p.injector.snapshot>);
     p.calls.length = s.calls;
     Object.assign(p.state, s.state);
+    this.heap.restore(s.heap as ReturnType<KernelHeap['snapshot']>);
+    this.stubCalls.restore(s.stubs as ReturnType<StubCalls['snapshot']>);
   }
 
   // ---- symbols and lines --------------------------------------------------------------------
