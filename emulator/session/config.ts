@@ -16,7 +16,8 @@ import type { ToolchainConfig } from '../loader/toolchain';
 export type ArgSpec =
   | number
   | string
-  | { struct: string; init?: Record<string, number | string>; name?: string };
+  | { struct: string; init?: Record<string, number | string>; name?: string }
+  | { buffer: number; align?: number; init?: number[] };
 
 /** The launch configuration (`type: "tdx"`, `request: "launch"`). */
 export interface LaunchConfig {
@@ -24,6 +25,8 @@ export interface LaunchConfig {
   program: string;
   /** Entry function symbol; default: the first global function. */
   entry?: string;
+  /** Functions called (no arguments) before the entry function, each expected to return 0 (e.g. `tdx_cpu_enable` before `tdx_enable`). */
+  before?: string[];
   /** `guest` (TD guest: TDCALL), `host` (VMX root: SEAMCALL) or `none`. Default: from what the file executes. */
   context?: ExecContext;
   /** Kernel generation of the built-in TDX headers and struct presets. Default G5. */
@@ -77,7 +80,7 @@ export interface LaunchConfig {
 
 /** Every attribute the launch configuration accepts (the package.json schema test compares with this). */
 export const LAUNCH_ATTRIBUTES = [
-  'program', 'entry', 'context', 'generation', 'args', 'includePaths', 'headers', 'asmOffsets', 'defines',
+  'program', 'entry', 'before', 'context', 'generation', 'args', 'includePaths', 'headers', 'asmOffsets', 'defines',
   'stopOnEntry', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'data', 'cpus', 'maxInstructions', 'historyBudgetMb', 'disassemblyFlavor', 'seed',
   'toolchain', 'objects', 'kernelSource', 'kernelBuild',
 ] as const satisfies readonly (keyof LaunchConfig)[];
@@ -126,6 +129,7 @@ export function validateConfig(raw: unknown): ValidConfig {
   };
   str('program', false);
   str('entry');
+  strArray('before');
   if (c.context !== undefined && !EXEC_CONTEXTS.includes(c.context as ExecContext)) {
     throw new ConfigError('context', `must be one of ${EXEC_CONTEXTS.map((x) => `"${x}"`).join(', ')} (got ${JSON.stringify(c.context)})`);
   }
@@ -191,6 +195,12 @@ export function validateConfig(raw: unknown): ValidConfig {
     if ((c.args as unknown[]).length > 6) throw new ConfigError('args', 'takes at most 6 entries (RDI, RSI, RDX, RCX, R8, R9)');
     (c.args as unknown[]).forEach((a, k) => {
       if (typeof a === 'number' || typeof a === 'string') return;
+      if (isObj(a) && a.buffer !== undefined) {
+        if (!(Number.isInteger(a.buffer) && (a.buffer as number) > 0 && (a.buffer as number) <= 1 << 24)) throw new ConfigError(`args[${k}].buffer`, 'must be the buffer size in bytes (1 to 16 MiB)');
+        if (a.align !== undefined && !(Number.isInteger(a.align) && (a.align as number) > 0 && ((a.align as number) & ((a.align as number) - 1)) === 0)) throw new ConfigError(`args[${k}].align`, 'must be a power of two');
+        if (a.init !== undefined && !(Array.isArray(a.init) && a.init.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))) throw new ConfigError(`args[${k}].init`, 'must be an array of bytes (0-255)');
+        return;
+      }
       if (!isObj(a) || typeof a.struct !== 'string') throw new ConfigError(`args[${k}]`, 'must be a number, a constant name, or { "struct": NAME, "init": { field: value } }');
       if (a.init !== undefined && !isObj(a.init)) throw new ConfigError(`args[${k}].init`, 'must be an object of field: value');
     });

@@ -7,6 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve, isAbsolute } from 'node:path';
 import { Machine, type StopReason, type MachineSnapshot, type FaultHandler } from '../machine';
 import { VECTOR_NAMES } from '../cpu/fault';
+import { MachineStop } from '../cpu/system';
 import { buildImage } from '../loader/buildImage';
 import { LoadError, type Diagnostic } from '../loader/diagnostics';
 import type { Image, ImageSymbol, LineEntry, StructLayout, FieldLayout } from '../loader/image';
@@ -111,6 +112,8 @@ export class Session {
   readonly structArgs: StructArg[] = [];
   readonly notes: PlatformNote[] = [];
   readonly entry: { name: string; address: bigint };
+  /** RSP when the entry function is entered (its return address on top), also when `before` functions run first. */
+  readonly entrySp = LAYOUT.stackTop - 8n;
   /** The per-CPU areas (CPU k's GS base is base + k × stride). */
   readonly perCpu: PerCpuLayout;
   /** The emulated kernel heap of the built-in kmalloc/page-allocator stubs. */
@@ -219,6 +222,14 @@ export class Session {
     const argRegs = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'];
     let structCursor = LAYOUT.structs;
     (config.args ?? []).forEach((a, k) => {
+      if (typeof a === 'object' && 'buffer' in a) {
+        // A buffer from the emulated heap, as the kernel's callers kmalloc them.
+        const b = this.heap.alloc(BigInt(a.buffer), BigInt(a.align ?? 8), 'slab', true);
+        if (!b) throw new ConfigError(`args[${k}].buffer`, `${a.buffer} bytes do not fit the emulated heap`);
+        if (a.init) { if (a.init.length > a.buffer) throw new ConfigError(`args[${k}].init`, `gives ${a.init.length} bytes for a ${a.buffer}-byte buffer`); m.writeBytes(b, Uint8Array.from(a.init)); }
+        m.setReg(argRegs[k], b);
+        return;
+      }
       const v = this.argValue(a, k, () => {
         const addr = structCursor;
         return addr;
@@ -230,6 +241,7 @@ export class Session {
     m.setReg('rsp', sp);
     m.setReg('rflags', 0x202n);
     m.setReg('rip', this.entry.address);
+    this.callBefore(config.before ?? [], argRegs.map((r) => m.getReg(r)));
     this.initial = m.snapshot();
     this.initialPlatform = this.platformSnapshot();
   }
@@ -284,6 +296,37 @@ export class Session {
 
   // ---- setup helpers ------------------------------------------------------------------------
 
+  /**
+   * `before`: functions of the image called with no arguments ahead of the entry function, as
+   * the kernel's callers do (tdx_cpu_enable before tdx_enable); a non-zero int result stops.
+   */
+  private callBefore(names: string[], entryArgs: bigint[]): void {
+    if (!names.length) return;
+    const m = this.machine;
+    const fns = names.map((n, k) => {
+      const s = this.image.symbols.find((x) => x.name === n && x.type === 'func' && !this.image.undefinedSymbols.includes(n));
+      if (!s) throw new ConfigError(`before[${k}]`, `names '${n}', which is not a function of the program`);
+      return s;
+    });
+    const trampoline = LAYOUT.returnTrap + 16n;
+    const start = (k: number): void => {
+      const rsp = m.getReg('rsp');
+      this.stubCalls.pending.push({
+        rsp, then: () => {
+          const r = BigInt.asIntN(32, m.getReg('rax') & 0xffffffffn);
+          if (r !== 0n) throw new MachineStop('platform', `"before": ${fns[k].name} returned ${r}, so ${this.entry.name} is not called`, true, { kind: 'stub-stop', message: `${fns[k].name} returned ${r}`, symbol: fns[k].name } satisfies StubStopDetail);
+          if (k + 1 < fns.length) { start(k + 1); return; }
+          ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'].forEach((reg, j) => m.setReg(reg, entryArgs[j]));
+          m.setReg('rip', this.entry.address);
+        },
+      });
+      m.writeBytes(rsp - 16n, le64(trampoline));
+      m.setReg('rsp', rsp - 16n);
+      m.setReg('rip', fns[k].address);
+    };
+    start(0);
+  }
+
   private findEntry(name: string | undefined): { name: string; address: bigint } {
     const funcs = this.image.symbols.filter((s) => s.type === 'func' && !this.image.undefinedSymbols.includes(s.name));
     if (name) {
@@ -316,6 +359,7 @@ export class Session {
 
   private argValue(a: ArgSpec, k: number, at: () => bigint, advance: (size: number) => void): bigint {
     if (typeof a !== 'object') return this.resolveValue(a, `args[${k}]`);
+    if ('buffer' in a) throw new ConfigError(`args[${k}]`, 'is a buffer, laid out on the heap');
     const layout = this.image.structs.get(a.struct) ?? this.image.structs.get(a.struct.replace(/^struct\s+/, ''));
     if (!layout) {
       throw new ConfigError(`args[${k}].struct`, `"${a.struct}" is not a known struct (known: ${[...this.image.structs.keys()].join(', ')})`);
