@@ -5,7 +5,7 @@
 // generation's struct presets and TDX constants fill what the object's DWARF does not carry.
 
 import { existsSync, readFileSync, openSync, readSync, closeSync } from 'node:fs';
-import { isAbsolute, resolve, join, sep } from 'node:path';
+import { isAbsolute, resolve, join, sep, dirname } from 'node:path';
 import { loadElfObjects, type ElfInput } from '../loader/loadElf';
 import type { Image, StructLayout, FieldLayout } from '../loader/image';
 import { compileWithToolchain, CompilerNotFoundError } from '../loader/toolchain';
@@ -13,7 +13,8 @@ import { buildKernelObjects, kernelObjectFor, kernelObjectStaleness, mapKernelPa
 import { attributeByteCallLines } from '../loader/byteLines';
 import { structPreset } from '../loader/structPresets';
 import { preprocess, constantsFromDefines, type Generation } from '../loader/preprocess';
-import type { Diagnostic } from '../loader/diagnostics';
+import { LoadError, type Diagnostic } from '../loader/diagnostics';
+import { loadCDeclarations } from '../loader/cheaders';
 import type { ExecContext } from '../platform/config';
 import { ConfigError, type ValidConfig } from './config';
 
@@ -142,9 +143,51 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
   const image = loadElfObjects(inputs, { base: opts.base, readSource });
   if (t) remapImagePaths(image, (p) => mapKernelPath(p, t));
   attributeByteCallLines(image);
+  // The kernel version when the configuration does not say: the build tree the objects sit in, then their symbols.
+  generation ??= generationOfObjects(files.map((f) => f.object)) ?? generationOfSymbols(image);
+  // The user's C headers: their layouts fill what the objects' DWARF does not carry (DWARF wins).
+  const defines: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config.defines ?? {})) defines[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  for (const [i, h] of (config.headers ?? []).entries()) {
+    const file = abs(h);
+    if (!existsSync(file)) throw new ConfigError(`headers[${i}]`, `names a file that does not exist: ${file}`);
+    const d = loadCDeclarations(file, { includePaths: (config.includePaths ?? []).map(abs), defines, generation: generation ?? 'G5' });
+    diagnostics.push(...d.diagnostics);
+    if (d.diagnostics.some((x) => x.severity === 'error')) throw new LoadError(d.diagnostics);
+    for (const [k, v] of d.structs) if (!image.structs.has(k)) image.structs.set(k, v);
+  }
   addPresets(image, generation ?? 'G5');
   const context = config.context ?? contextOfImage(image);
   return { image, programPath, diagnostics, config: { ...config, context, generation } };
+}
+
+/** The generation of a kernel version (tdx-abi.md §0: 6.1 is G1; 6.7 to 6.12 are G4). */
+function generationOfVersion(v: number, p: number): Generation | undefined {
+  if (v === 6 && p <= 2) return 'G1';
+  if (v === 6 && p >= 7) return 'G4';
+  return undefined;
+}
+
+/** The generation of the kernel build tree the objects were built in (its include/config/kernel.release). */
+export function generationOfObjects(objects: string[]): Generation | undefined {
+  for (const o of objects) {
+    let dir = dirname(o);
+    for (let k = 0; k < 8 && dir !== dirname(dir); k++, dir = dirname(dir)) {
+      const rel = join(dir, 'include/config/kernel.release');
+      if (!existsSync(rel)) continue;
+      const m = /^(\d+)\.(\d+)/.exec(readFileSync(rel, 'utf8'));
+      if (m) return generationOfVersion(Number(m[1]), Number(m[2]));
+    }
+  }
+  return undefined;
+}
+
+/** The generation the objects' symbols imply: 6.1's __tdx_module_call vs 6.7+'s __tdcall_ret/__seamcall_ret. */
+export function generationOfSymbols(image: Image): Generation | undefined {
+  const names = new Set([...image.symbols.map((s) => s.name), ...image.undefinedSymbols]);
+  if (['__tdcall_ret', '__tdcall_saved_ret', '__seamcall_ret', '__seamcall_saved_ret'].some((n) => names.has(n))) return 'G4';
+  if (names.has('__tdx_module_call')) return 'G1';
+  return undefined;
 }
 
 /** The kernel generation of a tree by its version (tdx-abi.md §0: 6.1 is G1; 6.7 to 6.12 are G4). */
@@ -153,9 +196,7 @@ export function generationOfTree(source: string): Generation | undefined {
   try { text = readFileSync(join(source, 'Makefile'), 'utf8').slice(0, 2000); } catch { return undefined; }
   const v = Number(/^VERSION\s*=\s*(\d+)/m.exec(text)?.[1]), p = Number(/^PATCHLEVEL\s*=\s*(\d+)/m.exec(text)?.[1]);
   if (!Number.isFinite(v) || !Number.isFinite(p)) return undefined;
-  if (v === 6 && p <= 2) return 'G1';
-  if (v === 6 && p >= 7) return 'G4';
-  return undefined;
+  return generationOfVersion(v, p);
 }
 
 /** TD guest when the code holds TDCALL, VMX-root host when it holds SEAMCALL (at instruction starts or not: a guess). */

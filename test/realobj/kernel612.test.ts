@@ -111,3 +111,32 @@ test('6.12 bad input: a data value of the wrong size, a struct field that does n
   assert.equal(st.reason, 'stub-stop');
   assert.match(st.message, /__tdcall: out-parameter write \(stubs\.__tdcall\.write\[0\]: 8 bytes through RSI = 0x[0-9a-f]+ \+ 1048576\) failed/);
 });
+
+test('generation from the objects: a 6.12 object is G4 (no G5-only `version`), a 6.1 one G1, with no "generation" attribute', { skip }, async () => {
+  needSetup();
+  const s = await Session.create({ program: join(GUEST, 'tdcall.o'), entry: '__tdcall' });
+  assert.equal(s.config.generation, 'G4');
+  const args = s.image.structs.get('tdx_module_args');
+  assert.ok(args);
+  assert.ok(!args.fields.some((f) => f.name === 'version'), 'the 6.12 tdx_module_args has no version field');
+  const old = join(CACHE, 'build-6.1/arch/x86/coco/tdx/tdcall.o');
+  if (existsSync(old)) {
+    const g1 = await Session.create({ program: old, entry: '__tdx_hypercall', args: [{ struct: 'tdx_hypercall_args', init: { r11: 10 } }, 1] });
+    assert.equal(g1.config.generation, 'G1');
+    assert.equal(g1.structArgs[0].layout.size, 48);
+  }
+});
+
+test('headers work for an ELF program: the user\'s struct becomes an overlay of an assembly object', { skip }, async () => {
+  needSetup();
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'tdx-hdr-'));
+  const h = join(dir, 'overlay.h');
+  writeFileSync(h, 'struct my_overlay { unsigned long long rcx; unsigned int flags; unsigned long long rdx; };\n');
+  const s = await Session.create({ program: join(GUEST, 'tdcall.o'), entry: '__tdcall', headers: [h], args: [0, { struct: 'my_overlay', init: { rcx: 1 } }] });
+  const l = s.structArgs[0].layout;
+  assert.equal(l.name, 'my_overlay');
+  assert.deepEqual(l.fields.map((f) => [f.name, f.offset, f.size]), [['rcx', 0, 8], ['flags', 8, 4], ['rdx', 16, 8]], 'SysV layout (gcc puts rdx at 16)');
+  await assert.rejects(Session.create({ program: join(GUEST, 'tdcall.o'), entry: '__tdcall', headers: [join(dir, 'missing.h')] }), /"headers\[0\]" names a file that does not exist/);
+});
