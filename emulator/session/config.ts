@@ -76,13 +76,15 @@ export interface LaunchConfig {
   kernelSource?: string;
   /** The kernel's build folder (`O=`; the source tree itself for in-tree builds). */
   kernelBuild?: string;
+  /** With `kernelBuild`: link the tree's objects (same folders) that define what the program leaves undefined. Default true. */
+  linkTree?: boolean;
 }
 
 /** Every attribute the launch configuration accepts (the package.json schema test compares with this). */
 export const LAUNCH_ATTRIBUTES = [
   'program', 'entry', 'before', 'context', 'generation', 'args', 'includePaths', 'headers', 'asmOffsets', 'defines',
   'stopOnEntry', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'data', 'cpus', 'maxInstructions', 'historyBudgetMb', 'disassemblyFlavor', 'seed',
-  'toolchain', 'objects', 'kernelSource', 'kernelBuild',
+  'toolchain', 'objects', 'kernelSource', 'kernelBuild', 'linkTree',
 ] as const satisfies readonly (keyof LaunchConfig)[];
 
 export const DEFAULT_MAX_INSTRUCTIONS = 10_000_000;
@@ -234,6 +236,7 @@ function validateRealObjects(c: Record<string, unknown>, str: (k: string) => voi
   strArray('objects');
   str('kernelSource');
   str('kernelBuild');
+  if (c.linkTree !== undefined && typeof c.linkTree !== 'boolean') throw new ConfigError('linkTree', 'must be true or false');
   if ((c.kernelSource === undefined) !== (c.kernelBuild === undefined)) {
     const missing = c.kernelSource === undefined ? 'kernelSource' : 'kernelBuild';
     throw new ConfigError(missing, `is needed too: "kernelSource" and "kernelBuild" go together (use the source folder as "kernelBuild" for an in-tree build)`);

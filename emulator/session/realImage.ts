@@ -4,7 +4,8 @@
 // loadElfObjects at kernel-text addresses, then the `.byte` TDCALL lines are attributed, the
 // generation's struct presets and TDX constants fill what the object's DWARF does not carry.
 
-import { existsSync, readFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { existsSync, readFileSync, openSync, readSync, closeSync, readdirSync } from 'node:fs';
+import { ElfFile } from '../loader/elf/elfFile';
 import { isAbsolute, resolve, join, sep, dirname } from 'node:path';
 import { loadElfObjects, type ElfInput } from '../loader/loadElf';
 import type { Image, StructLayout, FieldLayout } from '../loader/image';
@@ -95,6 +96,10 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
     }
     for (const t of targets) files.push({ object: join(tree.build, t.target), attribute: t.attribute });
     files.push(...extra);
+    // Undefined symbols resolve first against the tree's other objects of the same folders (their symbol index).
+    const added = config.linkTree === false ? [] : objectsDefiningUndefined(files.map((f) => f.object));
+    for (const o of added) opts.onProgress?.(`linking ${o.slice(tree.build.length + 1)} from the build tree: it defines symbols the program uses`);
+    files.push(...added.map((object) => ({ object, attribute: 'kernelBuild' })));
     const src = isAbsolute(programArg) ? programArg : join(tree.source, programArg);
     programPath = existsSync(src) && !/\.o$/.test(src) ? src : files[0].object;
   } else {
@@ -159,6 +164,48 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
   addPresets(image, generation ?? 'G5');
   const context = config.context ?? contextOfImage(image);
   return { image, programPath, diagnostics, config: { ...config, context, generation } };
+}
+
+/**
+ * The objects of the build tree, in the folders of `objects`, that define what `objects` leave
+ * undefined (transitively): kbuild's own `.o` files (not built-in.a, .mod.o or modules' links).
+ */
+export function objectsDefiningUndefined(objects: string[]): string[] {
+  const symtab = (path: string): { defined: Set<string>; undefined: Set<string> } | undefined => {
+    try {
+      const f = new ElfFile(path, readFileSync(path));
+      if (f.type !== 1) return undefined; // relocatable objects only
+      const defined = new Set<string>(), undef = new Set<string>();
+      for (const y of f.symbols) {
+        if (!y.name || y.bind === 0) continue;
+        if (y.shndx === 0) undef.add(y.name); else defined.add(y.name);
+      }
+      return { defined, undefined: undef };
+    } catch { return undefined; }
+  };
+  const have = new Set(objects);
+  const index = new Map<string, string>();
+  for (const dir of new Set(objects.map((o) => dirname(o)))) {
+    let names: string[] = [];
+    try { names = readdirSync(dir); } catch { continue; }
+    for (const n of names.sort()) {
+      const p = join(dir, n);
+      if (!n.endsWith('.o') || n.endsWith('.mod.o') || have.has(p)) continue;
+      const t = symtab(p);
+      if (t) for (const y of t.defined) if (!index.has(y)) index.set(y, p);
+    }
+  }
+  const added: string[] = [];
+  const defined = new Set<string>(), undef = new Set<string>();
+  const take = (p: string) => { const t = symtab(p); if (!t) return; for (const y of t.defined) defined.add(y); for (const y of t.undefined) undef.add(y); };
+  objects.forEach(take);
+  for (let round = 0; round < 16; round++) {
+    const want = [...undef].filter((y) => !defined.has(y) && index.has(y)).map((y) => index.get(y) as string);
+    const fresh = [...new Set(want)].filter((p) => !have.has(p));
+    if (!fresh.length) break;
+    for (const p of fresh) { have.add(p); added.push(p); take(p); }
+  }
+  return added;
 }
 
 /** The generation of a kernel version (tdx-abi.md §0: 6.1 is G1; 6.7 to 6.12 are G4). */

@@ -183,3 +183,22 @@ test('6.12 in the debug adapter: a breakpoint on a C line of the guest tdx.c and
     }
   }
 });
+
+test('6.12 linking from the build tree: tdx.c alone links tdcall.o and tdx-shared.o of its folder, before any stub', { skip }, async () => {
+  needSetup();
+  const SRC = join(CACHE, 'linux-source-6.12');
+  const progress: string[] = [];
+  const s = await Session.create({
+    program: 'arch/x86/coco/tdx/tdx.c', kernelSource: SRC, kernelBuild: BUILD, entry: 'tdx_mcall_get_report0',
+    args: [{ buffer: 64, align: 64 }, { buffer: 1024, align: 1024 }],
+  }, { cwd: CACHE, onProgress: (l) => progress.push(l) });
+  for (const n of ['__tdcall', 'tdx_accept_memory']) assert.ok(!s.image.undefinedSymbols.includes(n), `${n} comes from the tree, not a stub`);
+  assert.ok(progress.some((l) => /linking arch\/x86\/coco\/tdx\/tdcall\.o from the build tree/.test(l)));
+  assert.ok(progress.some((l) => /linking arch\/x86\/coco\/tdx\/tdx-shared\.o from the build tree/.test(l)));
+  const st = s.run();
+  assert.equal(st.reason, 'returned', st.message);
+  assert.equal(s.machine.getReg('rax') & 0xffffffffn, 0n);
+  assert.deepEqual(s.calls.map((c) => c.leaf), ['TDG.MR.REPORT']);
+  const off = await Session.create({ program: 'arch/x86/coco/tdx/tdx.c', kernelSource: SRC, kernelBuild: BUILD, entry: 'tdx_mcall_get_report0', linkTree: false }, { cwd: CACHE });
+  assert.ok(off.image.undefinedSymbols.includes('__tdcall'), 'linkTree: false keeps the stub');
+});
