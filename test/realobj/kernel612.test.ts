@@ -202,3 +202,40 @@ test('6.12 linking from the build tree: tdx.c alone links tdcall.o and tdx-share
   const off = await Session.create({ program: 'arch/x86/coco/tdx/tdx.c', kernelSource: SRC, kernelBuild: BUILD, entry: 'tdx_mcall_get_report0', linkTree: false }, { cwd: CACHE });
   assert.ok(off.image.undefinedSymbols.includes('__tdcall'), 'linkTree: false keeps the stub');
 });
+
+test('6.12 tdx_enable: the whole module initialisation to 0, with stubs only for the memory map (for_each_mem_pfn_range) and launch attributes', { skip }, async () => {
+  needSetup();
+  // One memory region, pfn 0x100..0x40000 (1 MiB to 1 GiB): __next_mem_pfn_range(&idx, nid, &start, &end, &nid) answers it, then idx = -1.
+  const s = await Session.create({
+    program: join(HOST, 'tdx.o'), objects: [join(HOST, 'seamcall.o')], entry: 'tdx_enable', before: ['tdx_cpu_enable'],
+    // tdx_global_keyid is set by tdx_init() at boot from the KeyID partitioning MSR; 32 is the model's first private KeyID.
+    data: { boot_cpu_data: TDX_HOST_PLATFORM, tdx_global_keyid: 32 },
+    // The global metadata tdx.h names (MD_FIELD_ID_MAX_TDMRS … PAMT_1G_ENTRY_SIZE): 64 TDMRs, 16 reserved areas, 16-byte PAMT entries.
+    tdxModule: { sysMetadata: [[0x9100000100000008n, 64], [0x9100000100000009n, 16], [0x9100000100000010n, 16], [0x9100000100000011n, 16], [0x9100000100000012n, 16]].map(([f, v]) => ({ fieldId: `0x${f.toString(16)}`, value: v })) },
+    stubs: {
+      __next_mem_pfn_range: { sequence: [
+        { write: [{ arg: 0, size: 4, value: 0 }, { arg: 2, value: '0x100' }, { arg: 3, value: '0x40000' }, { arg: 4, size: 4, value: 0 }] },
+        { write: [{ arg: 0, size: 4, value: -1 }] },
+      ] },
+    },
+  });
+  const st = s.run();
+  assert.equal(st.reason, 'returned', st.message);
+  assert.equal(s.machine.getReg('rax') & 0xffffffffn, 0n, 'tdx_enable returns 0');
+  const leaves = s.calls.map((c) => c.leaf);
+  const distinct = leaves.filter((l, k) => l !== leaves[k - 1]);
+  assert.deepEqual(distinct, ['TDH.SYS.INIT', 'TDH.SYS.LP.INIT', 'TDH.SYS.RD', 'TDH.SYS.CONFIG', 'TDH.SYS.KEY.CONFIG', 'TDH.SYS.TDMR.INIT']);
+  assert.equal(leaves.filter((l) => l === 'TDH.SYS.RD').length, 5);
+  const config = s.calls.find((c) => c.leaf === 'TDH.SYS.CONFIG')!;
+  assert.equal(config.before.RDX, 1n, 'one TDMR covers 1 MiB..1 GiB');
+  assert.equal(config.before.R8, 32n, 'the global KeyID');
+  // The TDMR list the kernel keeps (tdx_tdmr_list.tdmrs, its first member): one 512-aligned TDMR_INFO, base 0, size 1 GiB.
+  const list = s.image.symbols.find((x) => x.name === 'tdx_tdmr_list')!;
+  const tdmr = u64(s, list.address);
+  assert.equal((tdmr - PAGE_OFFSET) % 512n, 0n);
+  assert.equal(u64(s, tdmr), 0n, 'TDMR base');
+  assert.equal(u64(s, tdmr + 8n), 1n << 30n, 'TDMR size: 1 GiB');
+  // PAMT: 262144 4K entries + 512 2M entries + 1 1G entry, 16 bytes each, each part rounded up to 4 KiB: 4096 + 8 + 4 KB.
+  assert.ok(s.notes.some((n) => n.kind === 'log' && /4108 KB allocated for PAMT/.test(n.text)));
+  assert.ok(s.notes.some((n) => n.kind === 'log' && /module initialized/.test(n.text)));
+});
