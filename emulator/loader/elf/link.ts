@@ -262,14 +262,13 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
   const dataNames: string[] = [];
   for (const name of undefinedNames) {
     const d = decls.get(name), u = uses.get(name);
-    const place = u?.firstBranch ?? u?.firstData;
     if (d?.kind === 'variable' && u?.firstBranch) {
       fail(u.firstBranch, `undefined symbol '${name}' is declared as a variable (${d.type ?? 'data'}) but called or jumped to here: it cannot be both code and data`);
     }
-    if (!d && u?.firstBranch && u.firstGs) {
-      fail(u.firstGs, `undefined symbol '${name}' is called or jumped to (${u.firstBranch.file} ${u.firstBranch.section}+0x${u.firstBranch.offset.toString(16)}) and read as per-CPU data here: it cannot be both code and data`);
+    const access = u?.firstGs ?? u?.firstData;
+    if (!d && u?.firstBranch && access) {
+      fail(access, `undefined symbol '${name}' is called or jumped to (${u.firstBranch.file} ${u.firstBranch.section}+0x${u.firstBranch.offset.toString(16)}) and accessed as ${u.firstGs ? 'per-CPU ' : ''}data here: it cannot be both code and data (define it, or declare it in C so the DWARF says which)`);
     }
-    void place;
     const isData = d ? d.kind === 'variable' : !u?.firstBranch && (u?.firstData !== undefined);
     if (isData) dataNames.push(name); else stubs.set(name, 0n);
   }
@@ -471,7 +470,7 @@ function undefinedUses(objs: Obj[], names: Set<string>): Map<string, Uses> {
         const gs = gsAccessAt(bytes, at);
         if (gs) u.firstGs ??= place;
         // A memory operand's displacement (rip-relative, or absolute/indexed disp32) is a data access; an immediate or a GOT load is only an address.
-        const rip = r.type === R_PC32 && at >= 1 && (bytes[at - 1] & 0xc7) === 0x05;
+        const rip = r.type === R_PC32 && at >= 2 && (bytes[at - 1] & 0xc7) === 0x05 && bytes[at - 2] !== 0x8d; // lea takes the address only
         const disp = (r.type === R_32S || r.type === R_32) && at >= 2 && ((bytes[at - 1] & 0x07) === 0x05 && (bytes[at - 2] & 0xc7) === 0x04 || (bytes[at - 1] & 0xc0) === 0x80);
         if (gs || rip || disp) u.firstData ??= place;
       }
