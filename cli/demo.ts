@@ -30,7 +30,8 @@ async function show(title: string, config: LaunchConfig): Promise<boolean> {
 function describe(c: LaunchConfig): string {
   const parts = [c.program.replace(/^.*[\\/](examples[\\/])/, '$1'), `--entry ${c.entry}`];
   for (const a of c.args ?? []) {
-    if (typeof a === 'object') parts.push(`--struct ${a.struct}:${Object.entries(a.init ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`);
+    if (typeof a === 'object' && 'buffer' in a) parts.push(`--buffer ${a.buffer}`);
+    else if (typeof a === 'object') parts.push(`--struct ${a.struct}:${Object.entries(a.init ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`);
     else parts.push(`--arg ${a}`);
   }
   for (const [k, v] of Object.entries(c.platform ?? {})) parts.push(`--platform ${k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())}=${v ? 1 : 0}`);

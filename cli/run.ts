@@ -15,11 +15,15 @@ import type { VmmConfig } from '../emulator/tdx/vmm';
 import type { FieldLayout } from '../emulator/loader/image';
 import { GPR_NAMES } from '../emulator/cpu/cpu';
 import { AbiMonitor, checkAsmOffsets } from '../emulator/matrix/abi';
+import type { StubSpec } from '../emulator/platform/stubs';
+import type { DataSpec } from '../emulator/session/kernelData';
 
 export const RUN_USAGE = `usage: tdxdbg run FILE --entry SYMBOL [--context guest|host|none] [--generation G0..G5]
           [-I DIR]... [-D NAME[=VALUE]]... [--header FILE]... [--asm-offsets FILE]
           [--arg VALUE | --struct NAME:field=value,...]... [--platform key=value]...
-          [--vmm OPTION]... [--fault RULE]... [--stub NAME=VALUE]... [--max-instructions N]
+          [--buffer SIZE[@ALIGN]]... [--object FILE]... [--before FUNCTION]...
+          [--vmm OPTION]... [--fault RULE]... [--stub NAME=VALUE|NAME=JSON]... [--max-instructions N]
+          [--data NAME=VALUE|NAME.field=VALUE|NAME=JSON]... [--cpus N]
           [--config launch.json[#name]] [--json]`;
 
 export class UsageError extends Error {}
@@ -33,7 +37,9 @@ export function parseRunArgs(argv: string[], command = 'run'): { config: LaunchC
   const defines: Record<string, string> = {};
   const platform: PlatformKnobs = {};
   const vmm: VmmConfig = {};
-  const stubs: Record<string, string> = {};
+  const stubs: Record<string, StubSpec> = {};
+  const data: Record<string, DataSpec> = {};
+  const objects: string[] = [], before: string[] = [];
   const extra = new Map<string, string>();
   let json = false, file: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -93,7 +99,37 @@ export function parseRunArgs(argv: string[], command = 'run'): { config: LaunchC
         const v = value();
         const k = v.indexOf('=');
         if (k <= 0) throw new UsageError(`--stub '${v}': expected NAME=VALUE`);
-        stubs[v.slice(0, k)] = v.slice(k + 1);
+        const body = v.slice(k + 1);
+        stubs[v.slice(0, k)] = /^\s*\{/.test(body) ? parseJson(body, `--stub ${v.slice(0, k)}`) as StubSpec : body;
+        break;
+      }
+      case '--data': {
+        const v = value();
+        const k = v.indexOf('=');
+        if (k <= 0) throw new UsageError(`--data '${v}': expected NAME=VALUE, NAME.field=VALUE or NAME=JSON`);
+        const key = v.slice(0, k), body = v.slice(k + 1);
+        const dot = key.indexOf('.');
+        if (dot > 0) {
+          const sym = key.slice(0, dot);
+          const prev = data[sym];
+          const init = typeof prev === 'object' && !Array.isArray(prev) ? prev : {};
+          data[sym] = { ...init, [key.slice(dot + 1)]: body };
+        } else data[key] = /^\s*[[{]/.test(body) ? parseJson(body, `--data ${key}`) as DataSpec : body;
+        break;
+      }
+      case '--cpus': {
+        const v = value();
+        if (!/^\d+$/.test(v)) throw new UsageError(`--cpus needs a positive integer (got '${v}')`);
+        cfg.cpus = Number(v);
+        break;
+      }
+      case '--object': objects.push(value()); break;
+      case '--before': before.push(value()); break;
+      case '--buffer': {
+        const v = value();
+        const m = /^(\d+|0x[0-9a-f]+)(?:@(\d+|0x[0-9a-f]+))?$/i.exec(v);
+        if (!m) throw new UsageError(`--buffer '${v}': expected SIZE or SIZE@ALIGN (e.g. 1024@1024)`);
+        args.push({ buffer: Number(m[1]), ...(m[2] ? { align: Number(m[2]) } : {}) });
         break;
       }
       case '--max-instructions': {
@@ -127,7 +163,14 @@ export function parseRunArgs(argv: string[], command = 'run'): { config: LaunchC
   if (Object.keys(platform).length) config.platform = { ...(base.platform ?? {}), ...platform };
   if (Object.keys(vmm).length) config.vmm = { ...(base.vmm ?? {}), ...vmm };
   if (Object.keys(stubs).length) config.stubs = { ...(base.stubs ?? {}), ...stubs };
+  if (Object.keys(data).length) config.data = { ...(base.data ?? {}), ...data };
+  if (objects.length) config.objects = [...(base.objects ?? []), ...objects];
+  if (before.length) config.before = [...(base.before ?? []), ...before];
   return { config, json, extra };
+}
+
+function parseJson(text: string, what: string): unknown {
+  try { return JSON.parse(text); } catch (e) { throw new UsageError(`${what}: not valid JSON (${(e as Error).message})`); }
 }
 
 /** `NAME:field=value,field=value` → a struct argument. */

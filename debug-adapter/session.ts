@@ -338,6 +338,8 @@ export class TdxDebugSession extends DebugSession {
     this.runner = new Runner(t, this.bps);
     this.tt = new TimeTravel(t, this.bps, this.runner);
     t.session.onEvent((e) => { if (this.t === t) this.onPlatformEvent(e); });
+    // What the launch decided before any listener: the undefined data symbols and their values.
+    for (const n of t.session.notes) if (n.kind === 'stub' && n.name.startsWith('undefined data symbol')) this.log(`${n.name}: ${n.text}\n`, 'console');
   }
 
   private onPlatformEvent(e: PlatformEvent): void {

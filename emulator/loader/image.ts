@@ -11,6 +11,8 @@ export interface ImageSection {
   alloc: boolean;
   write: boolean;
   exec: boolean;
+  /** Per-CPU data: `address` is the offset in the per-CPU area; every CPU gets a copy at its GS base. */
+  perCpu?: boolean;
 }
 
 export interface ImageSymbol {
@@ -85,6 +87,21 @@ export interface Image {
   structs: Map<string, StructLayout>;
   /** Source texts by path, for every file that contributed lines. */
   sources: Map<string, string>;
-  /** Symbols referenced but not defined (resolved to stubs by the platform). */
+  /** Functions referenced but not defined (resolved to stubs by the platform). */
   undefinedSymbols: string[];
+  /** Data referenced but not defined: each has zero-filled storage of its own (the `data` attribute sets values). */
+  undefinedData?: UndefinedDataSymbol[];
+}
+
+/** Storage the loader gave an undefined data symbol. */
+export interface UndefinedDataSymbol {
+  name: string;
+  /** Its address, or for per-CPU data its offset in each CPU's per-CPU area. */
+  address: bigint;
+  size: number;
+  /** `dwarf`: the object's declaration gave the size; `default`: nothing did. */
+  sizedBy: 'dwarf' | 'default';
+  /** The declared C type, when the DWARF gives it. */
+  type?: string;
+  perCpu: boolean;
 }

@@ -6,7 +6,7 @@
 import { Image, StructLayout } from './image';
 import { ElfFile } from './elf/elfFile';
 import { linkElf, LinkResult } from './elf/link';
-import { readDwarf, type LineRow } from './dwarf';
+import { readDwarf, readDeclarations, type LineRow } from './dwarf';
 
 export { ElfLoadError, type ElfPlace } from './elf/errors';
 export { STUB_SIZE, type Placement } from './elf/link';
@@ -47,7 +47,7 @@ export function loadElfObjects(files: ElfInput[], opts: LoadElfOptions = {}): Im
 export function loadElfDetailed(files: ElfInput[], opts: LoadElfOptions = {}): ElfLoadResult {
   if (files.length === 0) throw new Error('loadElfObjects: no files given');
   const elves = files.map((f) => new ElfFile(f.path, f.bytes));
-  const link = linkElf(elves, { base: opts.base });
+  const link = linkElf(elves, { base: opts.base, declarations: readDeclarations });
   const lines: Image['lines'] = [];
   const structs = new Map<string, StructLayout>();
   const rows = new Map<string, LineRow[]>();
@@ -75,6 +75,7 @@ export function loadElfDetailed(files: ElfInput[], opts: LoadElfOptions = {}): E
     structs,
     sources,
     undefinedSymbols: link.undefinedSymbols,
+    undefinedData: link.undefinedData,
   };
   return { image, placements: link.placements, got: link.got, stubs: link.stubs, rows };
 }

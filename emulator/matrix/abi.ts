@@ -56,7 +56,7 @@ export class AbiMonitor {
   begin(entryRegs?: Record<string, bigint>, entrySp?: bigint): void {
     const m = this.session.machine;
     this.entryRegs = entryRegs ?? Object.fromEntries(Object.keys(CALLEE_SAVED_SENTINELS).map((r) => [r, m.getReg(r)]));
-    this.entrySp = entrySp ?? m.getReg('rsp');
+    this.entrySp = entrySp ?? this.session.entrySp ?? m.getReg('rsp');
     this.findings.length = 0;
     this.pending = [];
     if (!this.listening) {

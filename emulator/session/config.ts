@@ -9,13 +9,15 @@ import type { TdxModuleConfig } from '../tdx/moduleConfig';
 import { parseFaultPlan, FaultRuleError, type FaultRule, type FaultRuleObject } from '../tdx/faultPlan';
 import { EXEC_CONTEXTS, SEAMLDR_KNOBS, type ExecContext, type PlatformKnobs } from '../platform/config';
 import type { StubSpec } from '../platform/stubs';
+import type { DataSpec } from './kernelData';
 import type { ToolchainConfig } from '../loader/toolchain';
 
 /** One SysV argument: a number, a constant name, or a struct laid out in memory (its address is passed). */
 export type ArgSpec =
   | number
   | string
-  | { struct: string; init?: Record<string, number | string>; name?: string };
+  | { struct: string; init?: Record<string, number | string>; name?: string }
+  | { buffer: number; align?: number; init?: number[] };
 
 /** The launch configuration (`type: "tdx"`, `request: "launch"`). */
 export interface LaunchConfig {
@@ -23,6 +25,8 @@ export interface LaunchConfig {
   program: string;
   /** Entry function symbol; default: the first global function. */
   entry?: string;
+  /** Functions called (no arguments) before the entry function, each expected to return 0 (e.g. `tdx_cpu_enable` before `tdx_enable`). */
+  before?: string[];
   /** `guest` (TD guest: TDCALL), `host` (VMX root: SEAMCALL) or `none`. Default: from what the file executes. */
   context?: ExecContext;
   /** Kernel generation of the built-in TDX headers and struct presets. Default G5. */
@@ -49,8 +53,15 @@ export interface LaunchConfig {
   tdxModule?: TdxModuleConfig;
   /** Fault-injection rules, as `WHERE=ACTION` strings or objects. */
   faults?: (string | FaultRuleObject)[];
-  /** Stubs for undefined symbols: name → return value (or `{ "return": …, "log": …, "stop": … }`). */
+  /**
+   * Stubs for undefined functions: name → return value or expression of arg0..arg5, or
+   * `{ "return", "write": [{ "arg", "offset", "size", "value" }], "call", "stop", "log", "sequence": [...] }`.
+   */
   stubs?: Record<string, StubSpec>;
+  /** Values of data symbols (undefined ones have zero-filled storage): a number, bytes, or `{ field: value }` by the DWARF type. */
+  data?: Record<string, DataSpec>;
+  /** CPUs (per-CPU areas, online mask); the entry function runs on CPU 0. Default 1. */
+  cpus?: number;
   /** Instruction limit of the whole run (default 10,000,000): runaway code ends in a stop. */
   maxInstructions?: number;
   /** Memory for reverse-execution history, in MiB (default 256); beyond it the oldest history goes ("history begins here"). */
@@ -67,13 +78,15 @@ export interface LaunchConfig {
   kernelSource?: string;
   /** The kernel's build folder (`O=`; the source tree itself for in-tree builds). */
   kernelBuild?: string;
+  /** With `kernelBuild`: link the tree's objects (same folders) that define what the program leaves undefined. Default true. */
+  linkTree?: boolean;
 }
 
 /** Every attribute the launch configuration accepts (the package.json schema test compares with this). */
 export const LAUNCH_ATTRIBUTES = [
-  'program', 'entry', 'context', 'generation', 'args', 'includePaths', 'headers', 'asmOffsets', 'defines',
-  'stopOnEntry', 'stopOnCall', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'maxInstructions', 'historyBudgetMb', 'disassemblyFlavor', 'seed',
-  'toolchain', 'objects', 'kernelSource', 'kernelBuild',
+  'program', 'entry', 'before', 'context', 'generation', 'args', 'includePaths', 'headers', 'asmOffsets', 'defines',
+  'stopOnEntry', 'stopOnCall', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'data', 'cpus', 'maxInstructions', 'historyBudgetMb', 'disassemblyFlavor', 'seed',
+  'toolchain', 'objects', 'kernelSource', 'kernelBuild', 'linkTree',
 ] as const satisfies readonly (keyof LaunchConfig)[];
 
 export const DEFAULT_MAX_INSTRUCTIONS = 10_000_000;
@@ -120,6 +133,7 @@ export function validateConfig(raw: unknown): ValidConfig {
   };
   str('program', false);
   str('entry');
+  strArray('before');
   if (c.context !== undefined && !EXEC_CONTEXTS.includes(c.context as ExecContext)) {
     throw new ConfigError('context', `must be one of ${EXEC_CONTEXTS.map((x) => `"${x}"`).join(', ')} (got ${JSON.stringify(c.context)})`);
   }
@@ -154,9 +168,22 @@ export function validateConfig(raw: unknown): ValidConfig {
   if (c.stubs !== undefined) {
     if (!isObj(c.stubs)) throw new ConfigError('stubs', 'must be an object of symbol: return value');
     for (const [k, v] of Object.entries(c.stubs)) {
-      const ok = typeof v === 'number' || (typeof v === 'string' && /^-?(0x[0-9a-f]+|\d+)$/i.test(v)) || isObj(v);
-      if (!ok) throw new ConfigError(`stubs.${k}`, 'must be a number, a numeric string, or { "return": …, "log": …, "stop": … }');
+      const ok = typeof v === 'number' || (typeof v === 'string' && v.trim().length > 0) || isObj(v);
+      if (!ok) throw new ConfigError(`stubs.${k}`, 'must be a number, an expression of arg0..arg5 ("arg1 * 2"), or { "return": …, "write": [...], "call": …, "sequence": [...], "log": …, "stop": … }');
+      if (isObj(v) && v.sequence !== undefined && !(Array.isArray(v.sequence) && v.sequence.every(isObj))) throw new ConfigError(`stubs.${k}.sequence`, 'must be an array of { "return": …, "write": [...], "call": …, "stop": … } for successive calls');
     }
+  }
+  if (c.data !== undefined) {
+    if (!isObj(c.data)) throw new ConfigError('data', 'must be an object of symbol: value (a number, an array of bytes, or { field: value })');
+    for (const [k, v] of Object.entries(c.data)) {
+      const ok = typeof v === 'number' || (typeof v === 'string' && v.trim().length > 0)
+        || (Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))
+        || (isObj(v) && Object.values(v).every((x) => typeof x === 'number' || typeof x === 'string'));
+      if (!ok) throw new ConfigError(`data.${k}`, 'must be a number, a numeric string or constant name, an array of bytes (0-255), or { "field": value }');
+    }
+  }
+  if (c.cpus !== undefined && !(Number.isInteger(c.cpus) && (c.cpus as number) >= 1 && (c.cpus as number) <= 64)) {
+    throw new ConfigError('cpus', 'must be an integer from 1 to 64');
   }
   if (c.maxInstructions !== undefined && !(Number.isInteger(c.maxInstructions) && (c.maxInstructions as number) > 0)) {
     throw new ConfigError('maxInstructions', 'must be a positive integer');
@@ -174,6 +201,12 @@ export function validateConfig(raw: unknown): ValidConfig {
     if ((c.args as unknown[]).length > 6) throw new ConfigError('args', 'takes at most 6 entries (RDI, RSI, RDX, RCX, R8, R9)');
     (c.args as unknown[]).forEach((a, k) => {
       if (typeof a === 'number' || typeof a === 'string') return;
+      if (isObj(a) && a.buffer !== undefined) {
+        if (!(Number.isInteger(a.buffer) && (a.buffer as number) > 0 && (a.buffer as number) <= 1 << 24)) throw new ConfigError(`args[${k}].buffer`, 'must be the buffer size in bytes (1 to 16 MiB)');
+        if (a.align !== undefined && !(Number.isInteger(a.align) && (a.align as number) > 0 && ((a.align as number) & ((a.align as number) - 1)) === 0)) throw new ConfigError(`args[${k}].align`, 'must be a power of two');
+        if (a.init !== undefined && !(Array.isArray(a.init) && a.init.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))) throw new ConfigError(`args[${k}].init`, 'must be an array of bytes (0-255)');
+        return;
+      }
       if (!isObj(a) || typeof a.struct !== 'string') throw new ConfigError(`args[${k}]`, 'must be a number, a constant name, or { "struct": NAME, "init": { field: value } }');
       if (a.init !== undefined && !isObj(a.init)) throw new ConfigError(`args[${k}].init`, 'must be an object of field: value');
     });
@@ -207,6 +240,7 @@ function validateRealObjects(c: Record<string, unknown>, str: (k: string) => voi
   strArray('objects');
   str('kernelSource');
   str('kernelBuild');
+  if (c.linkTree !== undefined && typeof c.linkTree !== 'boolean') throw new ConfigError('linkTree', 'must be true or false');
   if ((c.kernelSource === undefined) !== (c.kernelBuild === undefined)) {
     const missing = c.kernelSource === undefined ? 'kernelSource' : 'kernelBuild';
     throw new ConfigError(missing, `is needed too: "kernelSource" and "kernelBuild" go together (use the source folder as "kernelBuild" for an in-tree build)`);

@@ -4,9 +4,10 @@
 // loadElfObjects at kernel-text addresses, then the `.byte` TDCALL lines are attributed, the
 // generation's struct presets and TDX constants fill what the object's DWARF does not carry.
 
-import { existsSync, readFileSync, openSync, readSync, closeSync, constants } from 'node:fs';
+import { existsSync, readFileSync, openSync, readSync, closeSync, constants, readdirSync } from 'node:fs';
 import { MAX_OBJECT_BYTES, MAX_SOURCE_BYTES, notRegularFile, readRegularFile } from '../loader/files';
-import { isAbsolute, resolve, join, sep } from 'node:path';
+import { ElfFile } from '../loader/elf/elfFile';
+import { isAbsolute, resolve, join, sep, dirname } from 'node:path';
 import { loadElfObjects, type ElfInput } from '../loader/loadElf';
 import type { Image, StructLayout, FieldLayout } from '../loader/image';
 import { compileWithToolchain, CompilerNotFoundError } from '../loader/toolchain';
@@ -14,7 +15,8 @@ import { buildKernelObjects, kernelObjectFor, kernelObjectStaleness, mapKernelPa
 import { attributeByteCallLines } from '../loader/byteLines';
 import { structPreset } from '../loader/structPresets';
 import { preprocess, constantsFromDefines, type Generation } from '../loader/preprocess';
-import type { Diagnostic } from '../loader/diagnostics';
+import { LoadError, type Diagnostic } from '../loader/diagnostics';
+import { loadCDeclarations } from '../loader/cheaders';
 import type { ExecContext } from '../platform/config';
 import { ConfigError, type ValidConfig } from './config';
 
@@ -96,6 +98,10 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
     }
     for (const t of targets) files.push({ object: join(tree.build, t.target), attribute: t.attribute });
     files.push(...extra);
+    // Undefined symbols resolve first against the tree's other objects of the same folders (their symbol index).
+    const added = config.linkTree === false ? [] : objectsDefiningUndefined(files.map((f) => f.object));
+    for (const o of added) opts.onProgress?.(`linking ${o.slice(tree.build.length + 1)} from the build tree: it defines symbols the program uses`);
+    files.push(...added.map((object) => ({ object, attribute: 'kernelBuild' })));
     const src = isAbsolute(programArg) ? programArg : join(tree.source, programArg);
     programPath = existsSync(src) && !/\.o$/.test(src) ? src : files[0].object;
   } else {
@@ -144,9 +150,93 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
   const image = loadElfObjects(inputs, { base: opts.base, readSource });
   if (t) remapImagePaths(image, (p) => mapKernelPath(p, t));
   attributeByteCallLines(image);
+  // The kernel version when the configuration does not say: the build tree the objects sit in, then their symbols.
+  generation ??= generationOfObjects(files.map((f) => f.object)) ?? generationOfSymbols(image);
+  // The user's C headers: their layouts fill what the objects' DWARF does not carry (DWARF wins).
+  const defines: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config.defines ?? {})) defines[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  for (const [i, h] of (config.headers ?? []).entries()) {
+    const file = abs(h);
+    if (!existsSync(file)) throw new ConfigError(`headers[${i}]`, `names a file that does not exist: ${file}`);
+    const d = loadCDeclarations(file, { includePaths: (config.includePaths ?? []).map(abs), defines, generation: generation ?? 'G5' });
+    diagnostics.push(...d.diagnostics);
+    if (d.diagnostics.some((x) => x.severity === 'error')) throw new LoadError(d.diagnostics);
+    for (const [k, v] of d.structs) if (!image.structs.has(k)) image.structs.set(k, v);
+  }
   addPresets(image, generation ?? 'G5');
   const context = config.context ?? contextOfImage(image);
   return { image, programPath, diagnostics, config: { ...config, context, generation } };
+}
+
+/**
+ * The objects of the build tree, in the folders of `objects`, that define what `objects` leave
+ * undefined (transitively): kbuild's own `.o` files (not built-in.a, .mod.o or modules' links).
+ */
+export function objectsDefiningUndefined(objects: string[]): string[] {
+  const symtab = (path: string): { defined: Set<string>; undefined: Set<string> } | undefined => {
+    try {
+      const f = new ElfFile(path, readFileSync(path));
+      if (f.type !== 1) return undefined; // relocatable objects only
+      const defined = new Set<string>(), undef = new Set<string>();
+      for (const y of f.symbols) {
+        if (!y.name || y.bind === 0) continue;
+        if (y.shndx === 0) undef.add(y.name); else defined.add(y.name);
+      }
+      return { defined, undefined: undef };
+    } catch { return undefined; }
+  };
+  const have = new Set(objects);
+  const index = new Map<string, string>();
+  for (const dir of new Set(objects.map((o) => dirname(o)))) {
+    let names: string[] = [];
+    try { names = readdirSync(dir); } catch { continue; }
+    for (const n of names.sort()) {
+      const p = join(dir, n);
+      if (!n.endsWith('.o') || n.endsWith('.mod.o') || have.has(p)) continue;
+      const t = symtab(p);
+      if (t) for (const y of t.defined) if (!index.has(y)) index.set(y, p);
+    }
+  }
+  const added: string[] = [];
+  const defined = new Set<string>(), undef = new Set<string>();
+  const take = (p: string) => { const t = symtab(p); if (!t) return; for (const y of t.defined) defined.add(y); for (const y of t.undefined) undef.add(y); };
+  objects.forEach(take);
+  for (let round = 0; round < 16; round++) {
+    const want = [...undef].filter((y) => !defined.has(y) && index.has(y)).map((y) => index.get(y) as string);
+    const fresh = [...new Set(want)].filter((p) => !have.has(p));
+    if (!fresh.length) break;
+    for (const p of fresh) { have.add(p); added.push(p); take(p); }
+  }
+  return added;
+}
+
+/** The generation of a kernel version (tdx-abi.md §0: 6.1 is G1; 6.7 to 6.12 are G4). */
+function generationOfVersion(v: number, p: number): Generation | undefined {
+  if (v === 6 && p <= 2) return 'G1';
+  if (v === 6 && p >= 7) return 'G4';
+  return undefined;
+}
+
+/** The generation of the kernel build tree the objects were built in (its include/config/kernel.release). */
+export function generationOfObjects(objects: string[]): Generation | undefined {
+  for (const o of objects) {
+    let dir = dirname(o);
+    for (let k = 0; k < 8 && dir !== dirname(dir); k++, dir = dirname(dir)) {
+      const rel = join(dir, 'include/config/kernel.release');
+      if (!existsSync(rel)) continue;
+      const m = /^(\d+)\.(\d+)/.exec(readFileSync(rel, 'utf8'));
+      if (m) return generationOfVersion(Number(m[1]), Number(m[2]));
+    }
+  }
+  return undefined;
+}
+
+/** The generation the objects' symbols imply: 6.1's __tdx_module_call vs 6.7+'s __tdcall_ret/__seamcall_ret. */
+export function generationOfSymbols(image: Image): Generation | undefined {
+  const names = new Set([...image.symbols.map((s) => s.name), ...image.undefinedSymbols]);
+  if (['__tdcall_ret', '__tdcall_saved_ret', '__seamcall_ret', '__seamcall_saved_ret'].some((n) => names.has(n))) return 'G4';
+  if (names.has('__tdx_module_call')) return 'G1';
+  return undefined;
 }
 
 /** The kernel generation of a tree by its version (tdx-abi.md §0: 6.1 is G1; 6.7 to 6.12 are G4). */
@@ -155,9 +245,7 @@ export function generationOfTree(source: string): Generation | undefined {
   try { text = readFileSync(join(source, 'Makefile'), 'utf8').slice(0, 2000); } catch { return undefined; }
   const v = Number(/^VERSION\s*=\s*(\d+)/m.exec(text)?.[1]), p = Number(/^PATCHLEVEL\s*=\s*(\d+)/m.exec(text)?.[1]);
   if (!Number.isFinite(v) || !Number.isFinite(p)) return undefined;
-  if (v === 6 && p <= 2) return 'G1';
-  if (v === 6 && p >= 7) return 'G4';
-  return undefined;
+  return generationOfVersion(v, p);
 }
 
 /** TD guest when the code holds TDCALL, VMX-root host when it holds SEAMCALL (at instruction starts or not: a guess). */

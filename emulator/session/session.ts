@@ -8,17 +8,20 @@ import { MAX_SOURCE_BYTES, notRegularFile } from '../loader/files';
 import { resolve, isAbsolute } from 'node:path';
 import { Machine, type StopReason, type MachineSnapshot, type FaultHandler } from '../machine';
 import { VECTOR_NAMES } from '../cpu/fault';
+import { MachineStop } from '../cpu/system';
 import { buildImage } from '../loader/buildImage';
 import { LoadError, type Diagnostic } from '../loader/diagnostics';
 import type { Image, ImageSymbol, LineEntry, StructLayout, FieldLayout } from '../loader/image';
 import { Platform } from '../platform/platform';
 import { resolvePlatform, type ExecContext } from '../platform/config';
 import { ExceptionTable } from '../platform/extable';
-import { installStubs, type StubStopDetail } from '../platform/stubs';
+import { installStubs, StubConfigError, type StubCalls, type StubStopDetail } from '../platform/stubs';
+import { KernelHeap } from '../platform/kernelStubs';
 import type { PlatformEvent, PlatformNote, TdxCallEvent } from '../platform/events';
 import { FaultInjector, type FaultRule } from '../tdx/faultPlan';
 import { ConfigError, DEFAULT_MAX_INSTRUCTIONS, validateConfig, type ArgSpec, type ValidConfig } from './config';
 import { buildRealImage, wantsRealImage } from './realImage';
+import { initialiseData, perCpuTemplateSize, setUpPerCpu, KERNEL_MAP, type PerCpuLayout } from './kernelData';
 
 /** Where things live in the emulated address space. */
 export const LAYOUT = {
@@ -33,6 +36,9 @@ export const LAYOUT = {
   /** Per-CPU area (GS base): kernel C code reads per-CPU data and the stack canary through %gs. */
   percpu: 0xffff888000200000n,
   percpuSize: 0x10000,
+  /** The emulated kernel heap (kmalloc, page allocations): direct-map addresses above the per-CPU areas. */
+  heap: 0xffff888004000000n,
+  heapSize: 0x10000000,
   /** Where the entry function returns to: executing there ends the run as "returned". */
   returnTrap: 0xffffffffff600000n,
 } as const;
@@ -110,6 +116,14 @@ export class Session {
   readonly structArgs: StructArg[] = [];
   readonly notes: PlatformNote[] = [];
   readonly entry: { name: string; address: bigint };
+  /** RSP when the entry function is entered (its return address on top), also when `before` functions run first. */
+  readonly entrySp = LAYOUT.stackTop - 8n;
+  /** The per-CPU areas (CPU k's GS base is base + k × stride). */
+  readonly perCpu: PerCpuLayout;
+  /** The emulated kernel heap of the built-in kmalloc/page-allocator stubs. */
+  readonly heap: KernelHeap;
+  /** The stubs' call counts (sequences) and pending calls into the image. */
+  readonly stubCalls: StubCalls;
   readonly context: ExecContext;
   readonly maxInstructions: number;
   /** Reverse execution's recorder (emulator/timetravel): runs are cut at its checkpoints. */
@@ -135,7 +149,7 @@ export class Session {
     // Sections, with the permissions their flags give; a page two sections share gets both.
     const pagePerms = new Map<bigint, Set<string>>();
     for (const sec of image.sections) {
-      if (!sec.alloc || sec.bytes.length === 0) continue;
+      if (!sec.alloc || sec.bytes.length === 0 || sec.perCpu) continue;
       // As the flags say: "awx" (self-modifying code, trampolines) is writable and executable.
       const perms = `r${sec.write ? 'w' : ''}${sec.exec ? 'x' : ''}`;
       for (let p = sec.address & ~0xfffn; p < sec.address + BigInt(sec.bytes.length); p += 0x1000n) {
@@ -145,7 +159,7 @@ export class Session {
       }
     }
     for (const [page, set] of pagePerms) m.map(page, 0x1000, [...set].join(''), 'image');
-    for (const sec of image.sections) if (sec.alloc && sec.bytes.length) m.writeBytes(sec.address, sec.bytes);
+    for (const sec of image.sections) if (sec.alloc && sec.bytes.length && !sec.perCpu) m.writeBytes(sec.address, sec.bytes);
     const stubs = image.undefinedSymbols.map((name) => {
       const s = image.symbols.find((x) => x.name === name);
       if (!s) throw new LoadError([{ severity: 'error', message: `undefined symbol '${name}' has no stub address in the image` }]);
@@ -160,7 +174,13 @@ export class Session {
     }
     m.map(LAYOUT.stackTop - BigInt(LAYOUT.stackSize), LAYOUT.stackSize, 'rw', 'stack');
     m.map(LAYOUT.structs, LAYOUT.structsSize, 'rw', 'structs');
-    m.map(LAYOUT.percpu, LAYOUT.percpuSize, 'rw', 'percpu');
+    // Per-CPU areas: the zero-based template copied to each CPU's GS base (CPU 0 runs the entry function).
+    const cpus = config.cpus ?? 1;
+    const templ = perCpuTemplateSize(image);
+    const stride = BigInt(Math.max(LAYOUT.percpuSize, Math.ceil(templ / 0x1000) * 0x1000));
+    this.perCpu = { base: LAYOUT.percpu, stride, cpus, size: templ };
+    if (LAYOUT.percpu + stride * BigInt(cpus) > LAYOUT.heap) throw new ConfigError('cpus', `${cpus} per-CPU areas of ${stride} bytes do not fit below the heap`);
+    setUpPerCpu(m, image, this.perCpu);
     m.map(LAYOUT.returnTrap, 4096, 'rx', 'return trap');
     m.writeBytes(LAYOUT.returnTrap, new Uint8Array([0xcc]));
     m.returnAddress = Number(BigInt.asIntN(64, LAYOUT.returnTrap));
@@ -184,13 +204,37 @@ export class Session {
     this.extable = new ExceptionTable(image.exTable, note);
     this.extable.attach(m);
     this.baseFaultHandler = m.faultHandler;
-    installStubs(m, stubs, config.stubs ?? {}, note);
+    this.heap = new KernelHeap(m, LAYOUT.heap, BigInt(LAYOUT.heapSize), KERNEL_MAP.pageOffset, KERNEL_MAP.vmemmap);
+    const trampoline = LAYOUT.returnTrap + 16n;
+    m.writeBytes(trampoline, new Uint8Array([0xcc]));
+    try {
+      this.stubCalls = installStubs(m, stubs, config.stubs ?? {}, note, {
+        constant: (t) => image.constants.get(t) ?? image.symbols.find((x) => x.name === t)?.address,
+        functionAddress: (t) => image.symbols.find((x) => x.name === t && x.type === 'func' && !image.undefinedSymbols.includes(t))?.address,
+        heap: this.heap, cpus: { base: this.perCpu.base, stride: this.perCpu.stride, cpus: this.perCpu.cpus }, trampoline,
+      });
+    } catch (e) {
+      if (e instanceof StubConfigError) throw new ConfigError(e.attribute, e.message);
+      throw e;
+    }
+    // Undefined data: defaults the memory map implies, then the `data` attribute.
+    for (const d of initialiseData(m, image, this.perCpu, config.data ?? {}, (t, a) => this.resolveValue(t, a))) {
+      note({ kind: 'stub', name: `undefined data symbol ${d.name}`, address: 0n, text: d.text.replace(`undefined data symbol ${d.name}: `, '') });
+    }
 
     // The call: entry symbol, SysV arguments, return trap on the stack.
     this.entry = this.findEntry(config.entry);
     const argRegs = ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'];
     let structCursor = LAYOUT.structs;
     (config.args ?? []).forEach((a, k) => {
+      if (typeof a === 'object' && 'buffer' in a) {
+        // A buffer from the emulated heap, as the kernel's callers kmalloc them.
+        const b = this.heap.alloc(BigInt(a.buffer), BigInt(a.align ?? 8), 'slab', true);
+        if (!b) throw new ConfigError(`args[${k}].buffer`, `${a.buffer} bytes do not fit the emulated heap`);
+        if (a.init) { if (a.init.length > a.buffer) throw new ConfigError(`args[${k}].init`, `gives ${a.init.length} bytes for a ${a.buffer}-byte buffer`); m.writeBytes(b, Uint8Array.from(a.init)); }
+        m.setReg(argRegs[k], b);
+        return;
+      }
       const v = this.argValue(a, k, () => {
         const addr = structCursor;
         return addr;
@@ -202,6 +246,7 @@ export class Session {
     m.setReg('rsp', sp);
     m.setReg('rflags', 0x202n);
     m.setReg('rip', this.entry.address);
+    this.callBefore(config.before ?? [], argRegs.map((r) => m.getReg(r)));
     this.initial = m.snapshot();
     this.initialPlatform = this.platformSnapshot();
   }
@@ -256,6 +301,37 @@ export class Session {
 
   // ---- setup helpers ------------------------------------------------------------------------
 
+  /**
+   * `before`: functions of the image called with no arguments ahead of the entry function, as
+   * the kernel's callers do (tdx_cpu_enable before tdx_enable); a non-zero int result stops.
+   */
+  private callBefore(names: string[], entryArgs: bigint[]): void {
+    if (!names.length) return;
+    const m = this.machine;
+    const fns = names.map((n, k) => {
+      const s = this.image.symbols.find((x) => x.name === n && x.type === 'func' && !this.image.undefinedSymbols.includes(n));
+      if (!s) throw new ConfigError(`before[${k}]`, `names '${n}', which is not a function of the program`);
+      return s;
+    });
+    const trampoline = LAYOUT.returnTrap + 16n;
+    const start = (k: number): void => {
+      const rsp = m.getReg('rsp');
+      this.stubCalls.pending.push({
+        rsp, then: () => {
+          const r = BigInt.asIntN(32, m.getReg('rax') & 0xffffffffn);
+          if (r !== 0n) throw new MachineStop('platform', `"before": ${fns[k].name} returned ${r}, so ${this.entry.name} is not called`, true, { kind: 'stub-stop', message: `${fns[k].name} returned ${r}`, symbol: fns[k].name } satisfies StubStopDetail);
+          if (k + 1 < fns.length) { start(k + 1); return; }
+          ['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'r9'].forEach((reg, j) => m.setReg(reg, entryArgs[j]));
+          m.setReg('rip', this.entry.address);
+        },
+      });
+      m.writeBytes(rsp - 16n, le64(trampoline));
+      m.setReg('rsp', rsp - 16n);
+      m.setReg('rip', fns[k].address);
+    };
+    start(0);
+  }
+
   private findEntry(name: string | undefined): { name: string; address: bigint } {
     const funcs = this.image.symbols.filter((s) => s.type === 'func' && !this.image.undefinedSymbols.includes(s.name));
     if (name) {
@@ -288,6 +364,7 @@ export class Session {
 
   private argValue(a: ArgSpec, k: number, at: () => bigint, advance: (size: number) => void): bigint {
     if (typeof a !== 'object') return this.resolveValue(a, `args[${k}]`);
+    if ('buffer' in a) throw new ConfigError(`args[${k}]`, 'is a buffer, laid out on the heap');
     const layout = this.image.structs.get(a.struct) ?? this.image.structs.get(a.struct.replace(/^struct\s+/, ''));
     if (!layout) {
       throw new ConfigError(`args[${k}].struct`, `"${a.struct}" is not a known struct (known: ${[...this.image.structs.keys()].join(', ')})`);
@@ -420,9 +497,12 @@ export class Session {
     (this.platform as { injector: FaultInjector }).injector = next;
   }
 
-  platformSnapshot(): { module: unknown; vmm: unknown; injector: unknown; calls: number; state: Platform['state'] } {
+  platformSnapshot(): { module: unknown; vmm: unknown; injector: unknown; calls: number; state: Platform['state']; heap: unknown; stubs: unknown } {
     const p = this.platform;
-    return { module: p.module.snapshot(), vmm: p.vmm.snapshot(), injector: p.injector.snapshot(), calls: p.calls.length, state: { ...p.state } };
+    return {
+      module: p.module.snapshot(), vmm: p.vmm.snapshot(), injector: p.injector.snapshot(), calls: p.calls.length, state: { ...p.state },
+      heap: this.heap.snapshot(), stubs: this.stubCalls.snapshot(),
+    };
   }
 
   restorePlatform(s: ReturnType<Session['platformSnapshot']>): void {
@@ -432,6 +512,8 @@ export class Session {
     p.injector.restore(s.injector as ReturnType<typeof p.injector.snapshot>);
     p.calls.length = s.calls;
     Object.assign(p.state, s.state);
+    this.heap.restore(s.heap as ReturnType<KernelHeap['snapshot']>);
+    this.stubCalls.restore(s.stubs as ReturnType<StubCalls['snapshot']>);
   }
 
   // ---- symbols and lines --------------------------------------------------------------------

@@ -114,11 +114,63 @@ test('kernel 6.1 tdcall.o: a non-zero TDCALL status reaches the panic path (tdx.
 
 test('kernel 6.1 tdcall.o alone: the __tdx_hypercall_failed stub panics; the overlay comes from the G1 preset', { skip }, async () => {
   needSetup();
-  const s = await launch({ objects: [], faults: ['tdcall=status:TDX_OPERAND_INVALID'] });
+  const s = await launch({ objects: [], linkTree: false, faults: ['tdcall=status:TDX_OPERAND_INVALID'] });
   assert.ok(s.image.undefinedSymbols.includes('__tdx_hypercall_failed'));
   assert.deepEqual(s.structArgs[0].layout.fields.map((f) => f.asmOffsetsName), ['r10', 'r11', 'r12', 'r13', 'r14', 'r15'].map((n) => `TDX_HYPERCALL_${n}`));
   const st = s.run();
   assert.equal(st.reason, 'panic', st.message);
   assert.equal(s.symbolize(st.address)?.name, '__tdx_hypercall_failed');
   assert.deepEqual(callChain(s).slice(1), ['__tdx_hypercall']);
+});
+
+// Issue 15: the guest C of 6.1 with nothing hand-written but launch attributes.
+const TDX_O = join(BUILD, 'arch/x86/coco/tdx/tdx.o');
+/** ATTR_SEPT_VE_DISABLE (6.1 tdx.c): without it tdx_early_init panics, as it must. */
+const SEPT_VE_DISABLE = '0x10000000';
+const sym64 = (s: Session, name: string, off = 0n) => {
+  const d = s.image.undefinedData?.find((u) => u.name === name);
+  assert.ok(d, `${name} has storage`);
+  return new DataView(s.machine.readBytes(d.address + off, 8).slice().buffer).getBigUint64(0, true);
+};
+
+test('kernel 6.1 tdx_early_init: TDG.VP.INFO, cc_mask = the shared bit (GPAW - 1), physical_mask below it, TDX_GUEST forced, the x86_platform hooks set', { skip }, async () => {
+  needSetup();
+  const s = await Session.create({ program: TDX_O, objects: [OBJ], entry: 'tdx_early_init', context: 'guest', tdxModule: { attributes: SEPT_VE_DISABLE } });
+  assert.equal(s.config.generation, 'G1', 'from the build tree, no "generation" attribute');
+  const st = s.run();
+  assert.equal(st.reason, 'returned', st.message);
+  assert.deepEqual(s.calls.map((c) => c.leaf), ['TDG.VP.INFO']);
+  const gpaw = s.calls[0].after!.RCX & 0x3fn;
+  assert.ok(gpaw === 48n || gpaw === 52n);
+  const mask = 1n << (gpaw - 1n);
+  assert.equal(sym64(s, 'cc_mask'), mask, 'cc_mask = BIT_ULL(gpa_width - 1)');
+  assert.equal(sym64(s, 'physical_mask'), ((1n << 52n) - 1n) & (mask - 1n), 'physical_mask &= cc_mask - 1');
+  const vendor = s.image.undefinedData!.find((u) => u.name === 'cc_vendor')!;
+  assert.equal(s.machine.readBytes(vendor.address, 4)[0], 3, 'CC_VENDOR_INTEL');
+  // setup_force_cpu_cap(X86_FEATURE_TDX_GUEST): ( 8*32+22) in 6.1's cpufeatures.h.
+  const caps = s.image.undefinedData!.find((u) => u.name === 'cpu_caps_set')!;
+  assert.ok(new DataView(s.machine.readBytes(caps.address + 32n, 4).slice().buffer).getUint32(0, true) & (1 << 22));
+  const hooks = ['tdx_enc_status_change_prepare', 'tdx_enc_status_change_finish', 'tdx_cache_flush_required', 'tdx_tlb_flush_required'].map((n) => s.image.symbols.find((x) => x.name === n)?.address).filter((a) => a !== undefined);
+  const platform = s.image.undefinedData!.find((u) => u.name === 'x86_platform')!;
+  const words = new BigUint64Array(s.machine.readBytes(platform.address, platform.size).slice().buffer);
+  for (const a of hooks) assert.ok(words.includes(a!), `x86_platform holds ${a!.toString(16)}`);
+  assert.equal(hooks.length, 4);
+  assert.ok(s.notes.some((n) => n.kind === 'log' && /Guest detected/.test(n.text)));
+  // The same TD without SEPT_VE_DISABLE: the kernel's own panic.
+  const p = await Session.create({ program: TDX_O, objects: [OBJ], entry: 'tdx_early_init', context: 'guest' });
+  const ps = p.run();
+  assert.equal(ps.reason, 'panic');
+  assert.match(ps.message, /SEPT_VE_DISABLE/);
+});
+
+test('kernel 6.1 tdx_safe_halt: one TDG.VP.VMCALL<Instruction.HLT> with irq_disabled = false (R12 = 0), returns', { skip }, async () => {
+  needSetup();
+  const s = await Session.create({ program: TDX_O, objects: [OBJ], entry: 'tdx_safe_halt', context: 'guest' });
+  const st = s.run();
+  assert.equal(st.reason, 'returned', st.message);
+  assert.equal(s.calls.length, 1);
+  assert.equal(s.calls[0].leaf, 'TDG.VP.VMCALL');
+  assert.equal(s.calls[0].before.R11, 12n, 'EXIT_REASON_HLT');
+  assert.equal(s.calls[0].before.R12, 0n, 'irq_disabled = false');
+  assert.equal(s.calls[0].status, 0n);
 });

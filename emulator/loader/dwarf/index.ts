@@ -8,7 +8,8 @@ import { DebugInput } from '../elf/link';
 import { StringSections } from './forms';
 import { InfoTree, readInfo } from './info';
 import { LineRow, readLinePrograms, rowsToEntries } from './line';
-import { structLayouts } from './types';
+import { declarations, structLayouts } from './types';
+import type { UndefinedDecl } from '../elf/link';
 
 export type { LineRow } from './line';
 
@@ -42,4 +43,16 @@ export function readDwarf(input: DebugInput): DwarfResult {
     rows,
     units: (tree?.units ?? []).map((u) => ({ name: u.name, compDir: u.compDir })),
   };
+}
+
+/** The `extern` declarations of one object's compile units (for sizing undefined data). */
+export function readDeclarations(input: DebugInput): Map<string, UndefinedDecl> {
+  const sec = (name: string) => {
+    const b = input.sections.get(name);
+    return b ? new ByteReader(b, input.file, name) : undefined;
+  };
+  const infoSec = sec('.debug_info');
+  if (!infoSec) return new Map();
+  const strs: StringSections = { str: sec('.debug_str'), lineStr: sec('.debug_line_str'), strOffsets: sec('.debug_str_offsets') };
+  return declarations(readInfo(infoSec, sec('.debug_abbrev'), strs));
 }

@@ -9,7 +9,7 @@ import { AttrValue, DW_FORM_implicit_const, readForm, resolveStrx, StringSection
 export const DW_TAG = {
   array_type: 0x01, class_type: 0x02, enumeration_type: 0x04, member: 0x0d, pointer_type: 0x0f, reference_type: 0x10,
   compile_unit: 0x11, structure_type: 0x13, subroutine_type: 0x15, typedef: 0x16, union_type: 0x17, subrange_type: 0x21,
-  base_type: 0x24, const_type: 0x26, volatile_type: 0x35, restrict_type: 0x37, unspecified_type: 0x3b, partial_unit: 0x3c,
+  base_type: 0x24, const_type: 0x26, subprogram: 0x2e, variable: 0x34, volatile_type: 0x35, restrict_type: 0x37, unspecified_type: 0x3b, partial_unit: 0x3c,
   atomic_type: 0x47,
 } as const;
 

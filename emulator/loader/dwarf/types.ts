@@ -34,6 +34,24 @@ export function structLayouts(t: InfoTree): Map<string, StructLayout> {
   return out;
 }
 
+/** What the compile units declare but do not define: `extern` variables (with their type's size) and functions. */
+export function declarations(t: InfoTree): Map<string, { kind: 'variable' | 'function'; size?: number; align?: number; type?: string }> {
+  const b = new Builder(t);
+  const out = new Map<string, { kind: 'variable' | 'function'; size?: number; align?: number; type?: string }>();
+  for (const u of t.units) {
+    const root = u.rootOffset === undefined ? undefined : t.dies.get(u.rootOffset);
+    for (const d of root?.children ?? []) {
+      if ((d.tag !== DW_TAG.variable && d.tag !== DW_TAG.subprogram) || !d.attrs.has(DW_AT.declaration)) continue;
+      const name = t.str(d, DW_AT.name);
+      if (!name || out.has(name)) continue;
+      if (d.tag === DW_TAG.subprogram) { out.set(name, { kind: 'function' }); continue; }
+      const type = b.ref(d);
+      out.set(name, { kind: 'variable', size: b.size(type, 0), align: b.align(type, 0), type: b.spell(type, 0) });
+    }
+  }
+  return out;
+}
+
 class Builder {
   /** Alignment by record: computed once (a struct used twice must not cost twice). */
   private readonly alignMemo = new Map<Die, number>();

@@ -13,6 +13,7 @@ import {
 } from './elfFile';
 import { applyRelocation, relocName, SUPPORTED_RELOCATIONS } from './relocations';
 import { decodeExTable } from './exTable';
+import { decodeOne } from '../../decode/decoder';
 
 /** Distance between two stubs: room for the platform to put a recognisable instruction there. */
 export const STUB_SIZE = 16n;
@@ -48,12 +49,52 @@ export interface LinkResult {
   got?: { address: bigint; size: number };
   /** Address of each stub, by symbol name. */
   stubs: Map<string, bigint>;
+  /** Storage given to each undefined data symbol (never a stub: data is never read from code bytes). */
+  undefinedData: UndefinedData[];
   debug: DebugInput[];
 }
+
+/** What the object's DWARF declares about an undefined symbol (`extern` variable or function). */
+export interface UndefinedDecl {
+  kind: 'variable' | 'function';
+  /** Size of the variable's type (0 or absent: unknown, e.g. `extern T x[]`). */
+  size?: number;
+  align?: number;
+  /** The C type as spelled (`struct cpuinfo_x86`, `unsigned long`, `u64[64]`). */
+  type?: string;
+}
+
+/** Zero-filled storage for an undefined data symbol. */
+export interface UndefinedData {
+  name: string;
+  /** Its address: in the image, or (perCpu) the offset in every CPU's per-CPU area. */
+  address: bigint;
+  size: number;
+  /** Where the size came from: the DWARF declaration, or a default (no declaration or an unsized array). */
+  sizedBy: 'dwarf' | 'default';
+  type?: string;
+  perCpu: boolean;
+}
+
+/** Per-CPU section names: linked zero-based into the per-CPU template, copied to each CPU's GS base. */
+export const isPerCpuSection = (name: string): boolean => name === '.data..percpu' || name.startsWith('.data..percpu.');
+/** Bytes at the start of the per-CPU area before the objects' per-CPU data (the kernel's fixed_percpu_data: the stack canary is at %gs:40). */
+export const PERCPU_HEAD = 64;
+/** Storage of an undefined data symbol whose size nothing tells. */
+export const DEFAULT_UNDEFINED_DATA_SIZE = 64;
+/**
+ * The kernel's per-CPU variables that TDX code reaches through `per_cpu()` (no %gs prefix at
+ * the access): undefined, they get per-CPU storage like those read through %gs.
+ */
+const KNOWN_PERCPU = new Set(['cpu_info', 'this_cpu_off', 'pcpu_hot', 'cpu_number', 'current_task', 'fixed_percpu_data',
+  'cpu_tlbstate', 'irq_stat', 'cpu_sibling_map', 'cpu_core_map', 'cpu_die_map', 'cpu_llc_shared_map', 'x86_cpu_to_apicid',
+  'cpu_hw_events', 'kernel_stack', 'hardirq_stack_ptr', 'cpu_tss_rw', 'gdt_page']);
 
 export interface LinkOptions {
   /** Address of the first object's first section (relocatable objects), or a PIE's load bias. */
   base?: bigint;
+  /** Reads the undefined symbols' declarations from an object's relocated debug sections (the DWARF reader). */
+  declarations?: (d: DebugInput) => Map<string, UndefinedDecl>;
 }
 
 /** Segments of different permissions start on their own page. */
@@ -105,7 +146,7 @@ function placeExecutable(f: ElfFile, opts: LinkOptions): LinkResult {
     symbols.push(imageSymbol(y, sec ? BigInt.asUintN(64, y.value + bias) : y.value, sec?.name));
   }
   const exTable = sections.filter((s) => s.name === '__ex_table').flatMap((s) => decodeExTable(s.bytes, s.address, f.path));
-  return { sections, symbols: sortSymbols(symbols), undefinedSymbols: [], exTable, placements, stubs: new Map(), debug: [debugInput(f, bias)] };
+  return { sections, symbols: sortSymbols(symbols), undefinedSymbols: [], exTable, placements, stubs: new Map(), undefinedData: [], debug: [debugInput(f, bias)] };
 }
 
 function debugInput(f: ElfFile, bias: bigint, data?: Map<number, Uint8Array>): DebugInput {
@@ -122,6 +163,7 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
   const placements: Placement[] = [];
   const sections: ImageSection[] = [];
   let next = opts.base ?? 0n;
+  let pcpu = BigInt(PERCPU_HEAD); // the per-CPU template's cursor (zero-based, as the kernel links .data..percpu)
 
   // 1. Layout, as a linker lays out segments: the code of every object first, then read-only
   // data, data and .bss on pages of their own, so a write to data never lands on a code page.
@@ -139,6 +181,17 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
       for (const s of alloc) {
         const size = f.memSize(s);
         if (s.type === SHT_NOBITS) claim(o, size, { file: f.path, section: 'section headers', offset: f.shoff + s.index * 64 }, s.name);
+        if (isPerCpuSection(s.name)) {
+          // Zero-based, as the kernel links .data..percpu: the session copies it to each CPU's GS base.
+          pcpu = alignUp(pcpu, s.addralign);
+          o.addr.set(s.index, pcpu);
+          const bytes = s.type === SHT_NOBITS ? new Uint8Array(size) : f.data(s);
+          o.data.set(s.index, bytes);
+          placements.push({ file: f.path, index: s.index, section: s.name, address: pcpu, size });
+          if (size > 0) sections.push({ ...imageSection(s, pcpu, bytes), perCpu: true });
+          pcpu += BigInt(size);
+          continue;
+        }
         next = alignUp(next, s.addralign);
         o.addr.set(s.index, next);
         const bytes = s.type === SHT_NOBITS ? new Uint8Array(size) : f.data(s);
@@ -193,17 +246,73 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
   }
   errors.check();
 
-  // 3. Stubs for what no object defines, after all sections, in order of first mention.
-  const stubs = new Map<string, bigint>();
-  // Stubs are code: on a page of their own after the data, and the GOT (data) on the next.
-  next = alignUp(next, PAGE);
+  // 3. What no object defines: code gets a stub, data its own zero-filled storage. The
+  //    object's DWARF declaration decides which (and the size); without one, a branch
+  //    relocation (call/jmp) means code and anything else data.
+  const undefinedNames: string[] = [];
+  const undefinedSeen = new Set<string>();
   for (const o of objs) {
     for (const y of o.elf.symbols) {
-      if (y.index === 0 || y.shndx !== SHN_UNDEF || y.name === '' || globals.has(y.name) || stubs.has(y.name) || y.name === GOT_SYMBOL) continue;
-      stubs.set(y.name, next);
-      next += STUB_SIZE;
+      if (y.index === 0 || y.shndx !== SHN_UNDEF || y.name === '' || globals.has(y.name) || undefinedSeen.has(y.name) || y.name === GOT_SYMBOL) continue;
+      undefinedSeen.add(y.name);
+      undefinedNames.push(y.name);
     }
   }
+  const decls = new Map<string, UndefinedDecl>();
+  if (undefinedNames.length && opts.declarations) {
+    for (const [oi, o] of objs.entries()) {
+      // The debug sections are relocated now (undefined symbols at 0: declarations carry no addresses) and again below.
+      relocateObject(o, oi, (t) => !(t.flags & SHF_ALLOC), () => 0n, errors);
+      for (const [k, v] of opts.declarations(debugInput(o.elf, 0n, o.data))) if (undefinedSeen.has(k) && !decls.has(k)) decls.set(k, v);
+    }
+    errors.check();
+  }
+  const uses = undefinedUses(objs, undefinedSeen);
+  const stubs = new Map<string, bigint>();
+  const dataNames: string[] = [];
+  for (const name of undefinedNames) {
+    const d = decls.get(name), u = uses.get(name);
+    if (d?.kind === 'variable' && u?.firstBranch) {
+      fail(u.firstBranch, `undefined symbol '${name}' is declared as a variable (${d.type ?? 'data'}) but called or jumped to here: it cannot be both code and data`);
+    }
+    const access = u?.firstGs ?? u?.firstData;
+    if (!d && u?.firstBranch && access) {
+      fail(access, `undefined symbol '${name}' is called or jumped to (${u.firstBranch.file} ${u.firstBranch.section}+0x${u.firstBranch.offset.toString(16)}) and accessed as ${u.firstGs ? 'per-CPU ' : ''}data here: it cannot be both code and data (define it, or declare it in C so the DWARF says which)`);
+    }
+    const isData = d ? d.kind === 'variable' : !u?.firstBranch && (u?.firstData !== undefined);
+    if (isData) dataNames.push(name); else stubs.set(name, 0n);
+  }
+  // Stubs are code: on a page of their own after the data.
+  next = alignUp(next, PAGE);
+  for (const name of stubs.keys()) {
+    stubs.set(name, next);
+    next += STUB_SIZE;
+  }
+  // Data storage on pages of its own (never executable), after the stubs; per-CPU data in the per-CPU template.
+  const undefinedData: UndefinedData[] = [];
+  if (dataNames.length) next = alignUp(next, PAGE);
+  const dataStart = next;
+  for (const name of dataNames) {
+    const d = decls.get(name);
+    const perCpu = uses.get(name)?.firstGs !== undefined || KNOWN_PERCPU.has(name);
+    const sized = d?.size !== undefined && d.size > 0;
+    const size = sized ? d!.size! : DEFAULT_UNDEFINED_DATA_SIZE;
+    const align = Math.max(8, Math.min(4096, d?.align ?? 8));
+    let address: bigint;
+    if (perCpu) { pcpu = alignUp(pcpu, align); address = pcpu; pcpu += BigInt(size); } else { next = alignUp(next, align); address = next; next += BigInt(size); }
+    undefinedData.push({ name, address, size, sizedBy: sized ? 'dwarf' : 'default', type: d?.type, perCpu });
+    globals.set(name, { value: address, size: BigInt(size), weak: false, file: '' });
+  }
+  if (next > dataStart) {
+    next = alignUp(next, PAGE);
+    sections.push({ name: 'undefined data', address: dataStart, bytes: new Uint8Array(Number(next - dataStart)), alloc: true, write: true, exec: false });
+  }
+  const pcpuData = undefinedData.filter((u) => u.perCpu);
+  if (pcpuData.length) {
+    const start = pcpuData[0].address, end = pcpuData[pcpuData.length - 1].address + BigInt(pcpuData[pcpuData.length - 1].size);
+    sections.push({ name: 'undefined per-CPU data', address: start, bytes: new Uint8Array(Number(end - start)), alloc: true, write: true, exec: false, perCpu: true });
+  }
+  // The GOT (data) on a page of its own after the stubs.
   const gotBase = alignUp(next, stubs.size ? PAGE : 8);
   // The linker defines the GOT's own symbol (gas references it for any @GOTPCREL use).
   if (!globals.has(GOT_SYMBOL)) globals.set(GOT_SYMBOL, { value: gotBase, size: 0n, weak: false, file: '' });
@@ -211,54 +320,14 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
 
   // 4. Relocations, in allocated and debug sections.
   for (const [oi, o] of objs.entries()) {
-    const f = o.elf;
-    for (const rs of f.sections) {
-      if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
-      const target = f.sections[rs.info];
-      const bytes = o.data.get(rs.info);
-      if (!target || !bytes) continue; // relocations of sections we do not load (.comment, notes)
-      if (target.type === SHT_NOBITS) {
-        errors.add({ file: f.path, section: rs.name, offset: 0 }, `relocations for ${target.name}, which has no contents (SHT_NOBITS)`);
-        continue;
-      }
-      const base = o.addr.get(rs.info) ?? 0n;
-      for (const r of f.relocations(rs)) {
-        const place = { file: f.path, section: rs.name, offset: r.offset > 0xffffffffffffn ? Number.MAX_SAFE_INTEGER : Number(r.offset) };
-        if (!SUPPORTED_RELOCATIONS.has(r.type)) {
-          errors.add(place, `unsupported relocation ${relocName(r.type)}`);
-          continue;
-        }
-        if (r.offset >= BigInt(bytes.length)) {
-          errors.add(place, `${relocName(r.type)} offset is beyond the end of ${target.name} (${hex(bytes.length)} bytes)`);
-          continue;
-        }
-        const y = f.symbols[r.sym];
-        let S: bigint;
-        let Z = y.size;
-        let key: string;
-        if (r.sym === 0) {
-          S = 0n;
-          key = '';
-        } else if (y.bind === STB_LOCAL || y.type === STT_SECTION) {
-          S = symValue(o, y) ?? 0n;
-          key = `${oi}:${y.index}`;
-        } else {
-          const g = globals.get(y.name);
-          S = g ? g.value : stubs.get(y.name) ?? 0n;
-          if (g) Z = g.size;
-          key = y.name;
-        }
-        const msg = applyRelocation({
-          type: r.type, bytes, offset: Number(r.offset), place: base + r.offset, symbol: S, symbolSize: Z, addend: r.addend,
-          gotSlot: () => {
-            let slot = gotSlots.get(key);
-            if (!slot) gotSlots.set(key, (slot = { index: gotSlots.size, value: S }));
-            return gotBase + BigInt(slot.index * 8);
-          },
-        });
-        if (msg) errors.add(place, `${msg}${r.sym ? ` (symbol '${y.name || f.sections[y.shndx]?.name || r.sym}')` : ''}`);
-      }
-    }
+    relocateObject(o, oi, () => true, (y) => {
+      const g = globals.get(y.name);
+      return g ? g.value : stubs.get(y.name) ?? 0n;
+    }, errors, (key, S) => {
+      let slot = gotSlots.get(key);
+      if (!slot) gotSlots.set(key, (slot = { index: gotSlots.size, value: S }));
+      return gotBase + BigInt(slot.index * 8);
+    }, globals);
   }
   errors.check();
 
@@ -283,6 +352,7 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
     }
   }
   for (const [name, address] of stubs) symbols.push({ name, address, type: 'func', binding: 'global' });
+  for (const u of undefinedData) symbols.push({ name: u.name, address: u.address, size: u.size, type: 'object', binding: 'global', section: u.perCpu ? '.data..percpu' : 'undefined data' });
   const exTable: ExTableEntry[] = [];
   for (const o of objs) {
     for (const s of o.elf.sections) {
@@ -291,7 +361,7 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
     }
   }
   return {
-    sections, symbols: sortSymbols(symbols), undefinedSymbols: [...stubs.keys()], exTable, placements, got, stubs,
+    sections, symbols: sortSymbols(symbols), undefinedSymbols: [...stubs.keys()], exTable, placements, got, stubs, undefinedData,
     debug: objs.map((o) => debugInput(o.elf, 0n, o.data)),
   };
 }
@@ -325,3 +395,108 @@ function sortSymbols(s: ImageSymbol[]): ImageSymbol[] {
   return s.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : x.name.localeCompare(y.name)));
 }
 
+
+type Globals = Map<string, { value: bigint; size: bigint; weak: boolean; file: string }>;
+
+/** Applies the relocations of `o`'s sections that `which` selects (into `o.data`). */
+function relocateObject(
+  o: Obj, oi: number, which: (target: ElfSection) => boolean, undefinedValue: (y: ElfSymbol) => bigint, errors: ErrorList,
+  gotSlot: (key: string, S: bigint) => bigint = () => 0n, globals?: Globals,
+): void {
+  const f = o.elf;
+  for (const rs of f.sections) {
+    if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
+    const target = f.sections[rs.info];
+    const bytes = o.data.get(rs.info);
+    if (!target || !bytes || !which(target)) continue; // relocations of sections we do not load (.comment, notes)
+    if (target.type === SHT_NOBITS) {
+      errors.add({ file: f.path, section: rs.name, offset: 0 }, `relocations for ${target.name}, which has no contents (SHT_NOBITS)`);
+      continue;
+    }
+    const base = o.addr.get(rs.info) ?? 0n;
+    for (const r of f.relocations(rs)) {
+      const place = { file: f.path, section: rs.name, offset: r.offset > 0xffffffffffffn ? Number.MAX_SAFE_INTEGER : Number(r.offset) };
+      if (!SUPPORTED_RELOCATIONS.has(r.type)) {
+        errors.add(place, `unsupported relocation ${relocName(r.type)}`);
+        continue;
+      }
+      if (r.offset >= BigInt(bytes.length)) {
+        errors.add(place, `${relocName(r.type)} offset is beyond the end of ${target.name} (${hex(bytes.length)} bytes)`);
+        continue;
+      }
+      const y = f.symbols[r.sym];
+      let S: bigint;
+      let Z = y.size;
+      let key: string;
+      if (r.sym === 0) {
+        S = 0n;
+        key = '';
+      } else if (y.bind === STB_LOCAL || y.type === STT_SECTION) {
+        const v = y.shndx === SHN_UNDEF ? undefined : y.shndx === SHN_ABS ? y.value : y.shndx === SHN_COMMON ? o.common.get(y.index) : (o.addr.get(y.shndx) ?? 0n) + y.value;
+        S = v ?? 0n;
+        key = `${oi}:${y.index}`;
+      } else {
+        const g = globals?.get(y.name);
+        S = g ? g.value : undefinedValue(y);
+        if (g) Z = g.size;
+        key = y.name;
+      }
+      const msg = applyRelocation({
+        type: r.type, bytes, offset: Number(r.offset), place: base + r.offset, symbol: S, symbolSize: Z, addend: r.addend,
+        gotSlot: () => gotSlot(key, S),
+      });
+      if (msg) errors.add(place, `${msg}${r.sym ? ` (symbol '${y.name || f.sections[y.shndx]?.name || r.sym}')` : ''}`);
+    }
+  }
+}
+
+interface Uses { firstBranch?: ElfPlace; firstData?: ElfPlace; firstGs?: ElfPlace }
+
+const R_PC32 = 2, R_PLT32 = 4, R_32 = 10, R_32S = 11;
+
+/**
+ * How each undefined symbol is referenced from the allocated sections: as a branch target
+ * (PLT32, or PC32 after a call/jmp/jcc opcode), through a %gs segment override (per-CPU data),
+ * or otherwise (an address or a data access).
+ */
+function undefinedUses(objs: Obj[], names: Set<string>): Map<string, Uses> {
+  const out = new Map<string, Uses>();
+  for (const o of objs) {
+    const f = o.elf;
+    for (const rs of f.sections) {
+      if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
+      const target = f.sections[rs.info];
+      const bytes = o.data.get(rs.info);
+      if (!target || !bytes || !(target.flags & SHF_ALLOC)) continue;
+      const exec = (target.flags & SHF_EXECINSTR) !== 0n;
+      for (const r of f.relocations(rs)) {
+        const y = f.symbols[r.sym];
+        if (!y || y.shndx !== SHN_UNDEF || !names.has(y.name) || y.bind === STB_LOCAL) continue;
+        const at = Number(r.offset);
+        const place: ElfPlace = { file: f.path, section: target.name, offset: at };
+        const u = out.get(y.name) ?? {};
+        out.set(y.name, u);
+        const branch = exec && (r.type === R_PLT32 || (r.type === R_PC32 && at >= 1 && (bytes[at - 1] === 0xe8 || bytes[at - 1] === 0xe9 || (at >= 2 && bytes[at - 2] === 0x0f && (bytes[at - 1] & 0xf0) === 0x80))));
+        if (branch) { u.firstBranch ??= place; continue; }
+        if (!exec) continue; // an address in data (a pointer table): says nothing of what it is
+        const gs = gsAccessAt(bytes, at);
+        if (gs) u.firstGs ??= place;
+        // A memory operand's displacement (rip-relative, or absolute/indexed disp32) is a data access; an immediate or a GOT load is only an address.
+        const rip = r.type === R_PC32 && at >= 2 && (bytes[at - 1] & 0xc7) === 0x05 && bytes[at - 2] !== 0x8d; // lea takes the address only
+        const disp = (r.type === R_32S || r.type === R_32) && at >= 2 && ((bytes[at - 1] & 0x07) === 0x05 && (bytes[at - 2] & 0xc7) === 0x04 || (bytes[at - 1] & 0xc0) === 0x80);
+        if (gs || rip || disp) u.firstData ??= place;
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether the instruction holding the displacement at `at` uses a %gs segment override. */
+function gsAccessAt(bytes: Uint8Array, at: number): boolean {
+  for (let s = Math.max(0, at - 8); s <= at - 2; s++) {
+    if (bytes[s] !== 0x65) continue;
+    const d = decodeOne(bytes.subarray(s, Math.min(bytes.length, s + 15)), 0);
+    if ('insn' in d && d.insn.mSeg === 2 && s + d.insn.len >= at + 4) return true;
+  }
+  return false;
+}
