@@ -14,6 +14,8 @@ export const CONDITIONAL_DIRECTIVES = new Set([
 ]);
 
 const IGNORED = new Set([
+  // `.extern` is accepted and ignored by gas: every undefined symbol is external.
+  '.extern',
   '.file', '.loc', '.loc_view', '.ident', '.hidden', '.protected', '.internal', '.code64',
   '.att_syntax', '.noaltmacro', '.arch', '.linefile', '.loc_mark_labels', '.addrsig', '.addrsig_sym',
   '.symver', '.print', '.sleb128', '.uleb128', '.lflags', '.list', '.nolist', '.psize', '.title', '.sbttl', '.eject',
@@ -170,6 +172,9 @@ function strings(a: Assembler, dir: string, args: string, st: Stmt, col: number)
     if (dir !== '.ascii') bytes.push(0);
     a.emitBytes(Uint8Array.from(bytes), st);
     if (s.eof()) return;
+    s.skipWs();
+    // gas reads adjacent literals (`"a" "b"`) as one more string, as if a comma stood between.
+    if (s.peek() === '"') continue;
     if (!s.eat(',')) return a.error(st, s.column, "expected ',' between strings");
   }
 }
@@ -208,7 +213,12 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
   if (dir !== '.zero' && parts[0]?.text) {
     // A size not known yet (labels ahead) becomes a variable-size tail sized at layout, as in gas.
     const e = a.parseExpr(parts[0].text, st, parts[0].column);
-    const early = a.tryEarly(e);
+    let early;
+    try {
+      early = a.tryEarly(e);
+    } catch {
+      early = undefined; // e.g. a comparison of labels in different fragments: known at layout
+    }
     if (!early || early.terms.length) {
       const v = num(1, 'fill value', 0n);
       if (v === undefined) return;

@@ -71,6 +71,15 @@ class Linker {
       return stub !== undefined ? { kind: 'abs', v: stub } : undefined;
     },
     dot: () => this.dotLoc,
+    fold: (v) => {
+      let c = v.c;
+      const net = new Map<string, bigint>();
+      for (const t of v.terms) {
+        c += t.coef * BigInt(this.a.sections.get(t.sec)!.frags[t.frag].start);
+        net.set(t.sec, (net.get(t.sec) ?? 0n) + t.coef);
+      }
+      return { c: BigInt.asIntN(64, c), terms: [...net].filter(([, k]) => k !== 0n).map(([sec, coef]) => ({ sec, frag: 0, coef })) };
+    },
   };
 
   locAddress(sec: string, frag: number): bigint {
