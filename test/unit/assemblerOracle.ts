@@ -104,7 +104,7 @@ export async function compareWithGas(cases: OracleCase[]): Promise<OracleResult[
       // One output section per input section at our address: ld's default script would merge
       // .text.* into .text and move things around.
       const script = join(dir, `f${i}.ld`);
-      writeFileSync(script, `SECTIONS {\n${c.image.sections.map((s) => `  ${s.name} 0x${s.address.toString(16)} : { *(${s.name}) }`).join('\n')}\n  /DISCARD/ : { *(.eh_frame) *(.comment) *(.note.*) }\n}\n`);
+      writeFileSync(script, `SECTIONS {\n${c.image.sections.map((s, k) => `  ${s.name} 0x${s.address.toString(16)} : { *(${s.name})${s.bytes.length ? '' : ` __keep_empty_${k} = .;`} }`).join('\n')}\n  /DISCARD/ : { *(.eh_frame) *(.comment) *(.note.*) }\n}\n`);
       const args = ['-o', elf, '-e', '0', '-z', 'noexecstack', '--no-warn-rwx-segments', '-T', script];
       for (const u of c.image.undefinedSymbols) {
         const sym = c.image.symbols.find((s) => s.name === u)!;
@@ -118,6 +118,7 @@ export async function compareWithGas(cases: OracleCase[]): Promise<OracleResult[
       const theirs = readElfSections(readFileSync(elf));
       for (const s of c.image.sections) {
         const t = theirs.get(s.name);
+        if (!t && !s.bytes.length) continue;
         if (!t) {
           problems.push(`${c.name}: gas produced no section ${s.name}`);
           continue;

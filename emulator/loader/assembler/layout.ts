@@ -374,8 +374,12 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
       });
     }
   }
+  const labelled = new Set<string>();
+  for (const y of a.syms.values()) if (y.def?.kind === 'label') labelled.add(y.def.loc.sec);
   const image: Image = {
-    sections: sections.filter((s) => s.bytes.length || symbols.some((y) => y.section === s.name)),
+    // An empty section stays when a label is in it: data may point there (an ALTERNATIVE with
+    // an empty replacement still records where its replacement would be).
+    sections: sections.filter((s) => s.bytes.length || labelled.has(s.name)),
     symbols,
     lines,
     exTable,
