@@ -225,8 +225,18 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
   const undefinedSyms: string[] = [];
   for (const s of a.syms.values()) {
     if (s.def || a.predefined.has(s.name) || !s.uses.length) continue;
-    if (s.uses.every((u) => u.branch) && !s.name.includes('\u0002')) {
+    if (!s.name.includes('\u0002')) {
+      // As in an object file, an undefined symbol is a relocation: it gets a stub address.
+      // A data reference (`pcpu_hot(%rip)`, `.quad sym`) reads those stub bytes, so say so.
       undefinedSyms.push(s.name);
+      const data = s.uses.find((u) => !u.branch);
+      if (data) {
+        diags.push({
+          severity: 'warning',
+          message: `'${s.name}' is not defined in this file: its data references go to a ${STUB_SIZE}-byte stub (define it, or load the object that does)`,
+          location: a.location(data.at, data.column),
+        });
+      }
       continue;
     }
     const bad = s.uses.filter((u) => !u.branch);
