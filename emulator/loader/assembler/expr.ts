@@ -109,6 +109,14 @@ function parsePrimary(s: Scanner, nl: NumLabelRef): Expr {
     if (!s.eat(')')) throw new ExprError("expected ')'", s.column);
     return e;
   }
+  if (ch === '%' && /[A-Za-z]/.test(s.peek(1) ?? '')) {
+    // A register in an expression (`.if \base == %rsp`): only comparing two registers means
+    // something; any other use stays an unresolvable name and is reported.
+    s.pos++;
+    const m = /^[A-Za-z][A-Za-z0-9]*/.exec(s.src.slice(s.pos))!;
+    s.pos += m[0].length;
+    return { t: 'sym', name: '%' + m[0].toLowerCase(), col };
+  }
   if (ch === "'") {
     s.pos++;
     let c = s.src[s.pos++];
@@ -202,6 +210,9 @@ export function evaluate(e: Expr, env: EvalEnv, depth = 0): Value {
       return konst(e.op === '~' ? ~a.c : a.c === 0n ? 1n : 0n);
     }
     case 'bin': {
+      if ((e.op === '==' || e.op === '!=' || e.op === '<>') && e.a.t === 'sym' && e.b.t === 'sym' && e.a.name[0] === '%' && e.b.name[0] === '%') {
+        return konst((e.a.name === e.b.name) === (e.op === '==') ? -1n : 0n);
+      }
       let a = evaluate(e.a, env, depth + 1);
       let b = evaluate(e.b, env, depth + 1);
       if (e.op === '+') return addValues(a, b, 1n);
