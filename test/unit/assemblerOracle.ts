@@ -115,7 +115,7 @@ export async function compareWithGas(cases: OracleCase[]): Promise<OracleResult[
       }
       // ld merges duplicate strings of SHF_MERGE sections (`__ksymtab_strings`, "aMS"); the
       // object's bytes are what we compare, so the flag goes before linking.
-      const merged = [...readElfSections(readFileSync(obj)).values()].filter((x) => x.flags !== undefined && (x.flags & 0x10n) !== 0n);
+      const merged = [...readElfSections(readFileSync(obj)).values()].filter((x) => x.flags !== undefined && (x.flags & 0x10n) !== 0n && (x.flags & 0x2n) !== 0n);
       if (merged.length) {
         await run('objcopy', [...merged.flatMap((x) => ['--set-section-flags', `${x.name}=alloc,load,readonly,data,contents`]), obj]);
       }
