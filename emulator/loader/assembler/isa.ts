@@ -12,7 +12,7 @@
  */
 export type Pat =
   | 'r8' | 'r16' | 'r32' | 'r64' | 'rm8' | 'rm16' | 'rm32' | 'rm64' | 'm' | 'm64' | 'm128'
-  | 'al' | 'ax' | 'eax' | 'rax' | 'cl' | 'cr' | 'fs' | 'gs'
+  | 'al' | 'ax' | 'eax' | 'rax' | 'cl' | 'cr' | 'fs' | 'gs' | 'sreg'
   | 'i8' | 'i8s' | 'i16' | 'i32' | 'i32s' | 'i64' | 'one'
   | 'rel' | 'ind';
 
@@ -91,6 +91,10 @@ def('mov', {
     ...SIZES.map((s): Form => ({ size: s, ops: [r(s), 'm'], code: `Mov_r${s}_rm${s}` })),
     { size: 64, ops: ['r64', 'cr'], code: 'Mov_r64_cr' },
     { size: 64, ops: ['cr', 'r64'], code: 'Mov_cr_r64' },
+    { size: 32, ops: ['sreg', 'r32'], code: 'Mov_Sreg_r32m16' },
+    { ops: ['sreg', 'm'], code: 'Mov_Sreg_r32m16' },
+    { size: 32, ops: ['r32', 'sreg'], code: 'Mov_r32m16_Sreg' },
+    { ops: ['m', 'sreg'], code: 'Mov_r32m16_Sreg' },
     ...([8, 16, 32] as Size[]).map((s): Form => ({ size: s, ops: [r(s), imm(s)], code: `Mov_r${s}_imm${s}` })),
     ...SIZES.map((s): Form => ({ size: s, ops: [rm(s), imm(s)], code: `Mov_rm${s}_imm${immBits(s)}` })),
     { size: 64, ops: ['r64', 'i64'], code: 'Mov_r64_imm64' },

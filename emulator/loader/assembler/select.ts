@@ -80,6 +80,8 @@ function matchPat(p: Pat, op: Operand, ev: Early | undefined, size: number | und
       return op.k === 'reg' && !op.star && op.reg.name === p;
     case 'cr':
       return op.k === 'reg' && op.reg.kind === 'cr';
+    case 'sreg':
+      return op.k === 'reg' && !op.star && op.reg.kind === 'seg';
     case 'rel':
       return op.k === 'mem' && !op.star && !op.base && !op.index && !op.seg && op.disp !== undefined;
     case 'ind':
