@@ -19,6 +19,8 @@ export interface ElfSection {
   name: string;
   address: bigint;
   bytes: Uint8Array;
+  /** sh_flags. */
+  flags?: bigint;
 }
 
 /** Reads every section with its address from an ELF64 little-endian file. */
@@ -33,6 +35,7 @@ export function readElfSections(buf: Uint8Array): Map<string, ElfSection> {
     return {
       name: dv.getUint32(o, true),
       type: dv.getUint32(o + 4, true),
+      flags: dv.getBigUint64(o + 8, true),
       addr: dv.getBigUint64(o + 0x10, true),
       offset: Number(dv.getBigUint64(o + 0x18, true)),
       size: Number(dv.getBigUint64(o + 0x20, true)),
@@ -48,7 +51,7 @@ export function readElfSections(buf: Uint8Array): Map<string, ElfSection> {
   for (let i = 1; i < shnum; i++) {
     const h = hdr(i);
     const bytes = h.type === 8 ? new Uint8Array(h.size) : buf.slice(h.offset, h.offset + h.size);
-    out.set(name(h.name), { name: name(h.name), address: h.addr, bytes });
+    out.set(name(h.name), { name: name(h.name), address: h.addr, bytes, flags: h.flags });
   }
   return out;
 }
@@ -104,11 +107,17 @@ export async function compareWithGas(cases: OracleCase[]): Promise<OracleResult[
       // One output section per input section at our address: ld's default script would merge
       // .text.* into .text and move things around.
       const script = join(dir, `f${i}.ld`);
-      writeFileSync(script, `SECTIONS {\n${c.image.sections.map((s) => `  ${s.name} 0x${s.address.toString(16)} : { *(${s.name}) }`).join('\n')}\n  /DISCARD/ : { *(.eh_frame) *(.comment) *(.note.*) }\n}\n`);
+      writeFileSync(script, `SECTIONS {\n${c.image.sections.map((s, k) => `  ${s.name} 0x${s.address.toString(16)} : { *(${s.name})${s.bytes.length ? '' : ` __keep_empty_${k} = .;`} }`).join('\n')}\n  /DISCARD/ : { *(.eh_frame) *(.comment) *(.note.*) }\n}\n`);
       const args = ['-o', elf, '-e', '0', '-z', 'noexecstack', '--no-warn-rwx-segments', '-T', script];
       for (const u of c.image.undefinedSymbols) {
         const sym = c.image.symbols.find((s) => s.name === u)!;
         args.push(`--defsym=${u}=0x${sym.address.toString(16)}`);
+      }
+      // ld merges duplicate strings of SHF_MERGE sections (`__ksymtab_strings`, "aMS"); the
+      // object's bytes are what we compare, so the flag goes before linking.
+      const merged = [...readElfSections(readFileSync(obj)).values()].filter((x) => x.flags !== undefined && (x.flags & 0x10n) !== 0n && (x.flags & 0x2n) !== 0n);
+      if (merged.length) {
+        await run('objcopy', [...merged.flatMap((x) => ['--set-section-flags', `${x.name}=alloc,load,readonly,data,contents`]), obj]);
       }
       try {
         await run('ld', [...args, obj]);
@@ -118,6 +127,7 @@ export async function compareWithGas(cases: OracleCase[]): Promise<OracleResult[
       const theirs = readElfSections(readFileSync(elf));
       for (const s of c.image.sections) {
         const t = theirs.get(s.name);
+        if (!t && !s.bytes.length) continue;
         if (!t) {
           problems.push(`${c.name}: gas produced no section ${s.name}`);
           continue;

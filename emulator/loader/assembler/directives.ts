@@ -15,6 +15,8 @@ export const CONDITIONAL_DIRECTIVES = new Set([
 ]);
 
 const IGNORED = new Set([
+  // `.extern` is accepted and ignored by gas: every undefined symbol is external.
+  '.extern',
   '.file', '.loc', '.loc_view', '.ident', '.hidden', '.protected', '.internal', '.code64',
   '.att_syntax', '.noaltmacro', '.arch', '.linefile', '.loc_mark_labels', '.addrsig', '.addrsig_sym',
   '.symver', '.print', '.sleb128', '.uleb128', '.lflags', '.list', '.nolist', '.psize', '.title', '.sbttl', '.eject',
@@ -135,6 +137,23 @@ function data(a: Assembler, size: 1 | 2 | 4 | 8, args: string, st: Stmt, col: nu
   }
 }
 
+/** `.octa`: 16-byte integers; gas takes only constants here (bignums), never relocations. */
+function octa(a: Assembler, args: string, st: Stmt, col: number): void {
+  for (const part of splitArgs(args, col)) {
+    // A plain literal keeps all 128 bits (expressions are 64-bit, as gas's are outside bignums).
+    const lit = /^\s*(-?)(0[xX][0-9a-fA-F]+|[1-9]\d*|0)\s*$/.exec(part.text);
+    const v = lit ? (lit[1] ? -1n : 1n) * BigInt(lit[2]) : a.absolute(a.parseExpr(part.text, st, part.column), st, '.octa value');
+    if (v === undefined) return;
+    const out = new Uint8Array(16);
+    let x = BigInt.asUintN(128, v);
+    for (let i = 0; i < 16; i++) {
+      out[i] = Number(x & 0xffn);
+      x >>= 8n;
+    }
+    a.emitBytes(out, st);
+  }
+}
+
 /** Little-endian bytes of `v` truncated to `size` bytes. */
 export function le(v: bigint, size: number): Uint8Array {
   const out = new Uint8Array(size);
@@ -154,6 +173,9 @@ function strings(a: Assembler, dir: string, args: string, st: Stmt, col: number)
     if (dir !== '.ascii') bytes.push(0);
     a.emitBytes(Uint8Array.from(bytes), st);
     if (s.eof()) return;
+    s.skipWs();
+    // gas reads adjacent literals (`"a" "b"`) as one more string, as if a comma stood between.
+    if (s.peek() === '"') continue;
     if (!s.eat(',')) return a.error(st, s.column, "expected ',' between strings");
   }
 }
@@ -198,6 +220,22 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
     for (let i = 0; i < Number(rep); i++) out.set(unit, i * sz);
     return a.emitBytes(out, st);
   }
+  if (dir !== '.zero' && parts[0]?.text) {
+    // A size not known yet (labels ahead) becomes a variable-size tail sized at layout, as in gas.
+    const e = a.parseExpr(parts[0].text, st, parts[0].column);
+    let early;
+    try {
+      early = a.tryEarly(e);
+    } catch {
+      early = undefined; // e.g. a comparison of labels in different fragments: known at layout
+    }
+    if (!early || early.terms.length) {
+      const v = num(1, 'fill value', 0n);
+      if (v === undefined) return;
+      a.noteUses(e, st, false);
+      return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st });
+    }
+  }
   const n = num(0, 'size', 0n);
   const v = dir === '.zero' ? 0n : num(1, 'fill value', 0n);
   if (n === undefined || v === undefined) return;
@@ -209,6 +247,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
 /** Handles one directive; returns the header of a `.macro` (its body is collected by the caller). */
 export function handleDirective(a: Assembler, dir: string, args: string, st: Stmt, col: number): MacroDef | undefined | void {
   if (DATA[dir]) return data(a, DATA[dir], args, st, col);
+  if (dir === '.octa') return octa(a, args, st, col);
   if (IGNORED.has(dir) || dir.startsWith('.cfi_')) return;
   switch (dir) {
     case '.text': case '.data': case '.bss':
@@ -240,7 +279,8 @@ export function handleDirective(a: Assembler, dir: string, args: string, st: Stm
       }
       return;
     case '.type': {
-      const m = /^([A-Za-z_.$][\w.$]*)\s*,\s*[@%"]?(\w+)"?$/.exec(args);
+      // gas (obj_elf_type): the comma is optional, so `.type sym STT_FUNC` is the same statement.
+      const m = /^([A-Za-z_.$][\w.$]*)\s*(?:,\s*|\s+)[@%"]?(\w+)"?$/.exec(args);
       if (!m) return a.error(st, col, ".type expects 'symbol, @function' or 'symbol, @object'");
       const t = m[2].toLowerCase();
       if (t === 'function' || t === 'stt_func') a.sym(m[1]).type = 'func';

@@ -36,6 +36,9 @@ export interface EvalEnv {
   sym(name: string, col: number): SymMeaning | undefined;
   /** The location counter `.`. */
   dot(): Loc;
+  /** After layout: rewrites locations of one section relative to its first fragment, so a
+   *  difference of labels in different fragments becomes a constant (what gas knows then). */
+  fold?(v: Value): Value;
 }
 
 export class ExprError extends Error {
@@ -105,6 +108,14 @@ function parsePrimary(s: Scanner, nl: NumLabelRef): Expr {
     const e = parseExpr(s, nl);
     if (!s.eat(')')) throw new ExprError("expected ')'", s.column);
     return e;
+  }
+  if (ch === '%' && /[A-Za-z]/.test(s.peek(1) ?? '')) {
+    // A register in an expression (`.if \base == %rsp`): only comparing two registers means
+    // something; any other use stays an unresolvable name and is reported.
+    s.pos++;
+    const m = /^[A-Za-z][A-Za-z0-9]*/.exec(s.src.slice(s.pos))!;
+    s.pos += m[0].length;
+    return { t: 'sym', name: '%' + m[0].toLowerCase(), col };
   }
   if (ch === "'") {
     s.pos++;
@@ -196,17 +207,23 @@ export function evaluate(e: Expr, env: EvalEnv, depth = 0): Value {
       return m.v;
     }
     case 'un': {
-      const a = evaluate(e.a, env, depth + 1);
+      let a = evaluate(e.a, env, depth + 1);
       if (e.op === '+') return a;
       if (e.op === '-') return addValues(konst(0n), a, -1n);
+      if (env.fold && a.terms.length) a = env.fold(a);
       needConst(a, e.op);
       return konst(e.op === '~' ? ~a.c : a.c === 0n ? 1n : 0n);
     }
     case 'bin': {
-      const a = evaluate(e.a, env, depth + 1);
-      const b = evaluate(e.b, env, depth + 1);
+      if ((e.op === '==' || e.op === '!=' || e.op === '<>') && e.a.t === 'sym' && e.b.t === 'sym' && e.a.name[0] === '%' && e.b.name[0] === '%') {
+        return konst((e.a.name === e.b.name) === (e.op === '==') ? -1n : 0n);
+      }
+      let a = evaluate(e.a, env, depth + 1);
+      let b = evaluate(e.b, env, depth + 1);
       if (e.op === '+') return addValues(a, b, 1n);
       if (e.op === '-') return addValues(a, b, -1n);
+      if (env.fold && a.terms.length) a = env.fold(a);
+      if (env.fold && b.terms.length) b = env.fold(b);
       needConst(a, e.op);
       needConst(b, e.op);
       return konst(binop(e.op, a.c, b.c));

@@ -12,7 +12,7 @@
  */
 export type Pat =
   | 'r8' | 'r16' | 'r32' | 'r64' | 'rm8' | 'rm16' | 'rm32' | 'rm64' | 'm' | 'm64' | 'm128'
-  | 'al' | 'ax' | 'eax' | 'rax' | 'cl' | 'cr' | 'fs' | 'gs'
+  | 'al' | 'ax' | 'eax' | 'rax' | 'cl' | 'cr' | 'fs' | 'gs' | 'sreg'
   | 'i8' | 'i8s' | 'i16' | 'i32' | 'i32s' | 'i64' | 'one'
   | 'rel' | 'ind';
 
@@ -91,6 +91,10 @@ def('mov', {
     ...SIZES.map((s): Form => ({ size: s, ops: [r(s), 'm'], code: `Mov_r${s}_rm${s}` })),
     { size: 64, ops: ['r64', 'cr'], code: 'Mov_r64_cr' },
     { size: 64, ops: ['cr', 'r64'], code: 'Mov_cr_r64' },
+    { size: 32, ops: ['sreg', 'r32'], code: 'Mov_Sreg_r32m16' },
+    { ops: ['sreg', 'm'], code: 'Mov_Sreg_r32m16' },
+    { size: 32, ops: ['r32', 'sreg'], code: 'Mov_r32m16_Sreg' },
+    { ops: ['m', 'sreg'], code: 'Mov_r32m16_Sreg' },
     ...([8, 16, 32] as Size[]).map((s): Form => ({ size: s, ops: [r(s), imm(s)], code: `Mov_r${s}_imm${s}` })),
     ...SIZES.map((s): Form => ({ size: s, ops: [rm(s), imm(s)], code: `Mov_rm${s}_imm${immBits(s)}` })),
     { size: 64, ops: ['r64', 'i64'], code: 'Mov_r64_imm64' },
@@ -286,7 +290,41 @@ const SIMPLE: Record<string, string> = {
   vmxoff: 'Vmxoff', vmlaunch: 'Vmlaunch', vmresume: 'Vmresume', wbinvd: 'Wbinvd', swapgs: 'Swapgs',
   lahf: 'Lahf', sahf: 'Sahf', iretq: 'Iretq', clac: 'Clac', stac: 'Stac',
 };
-for (const [n, c] of Object.entries(SIMPLE)) def(n, { forms: [{ ops: [], code: c }] });
+// System, SGX and AVX state instructions without operands.
+Object.assign(SIMPLE, {
+  syscall: 'Syscall', sysretq: 'Sysretq', sysretl: 'Sysretd', lretq: 'Retfq', lret: 'Retfd', lretl: 'Retfd',
+  iretl: 'Iretd', iret: 'Iretd', enclu: 'Enclu', encls: 'Encls', enclv: 'Enclv', vzeroupper: 'VEX_Vzeroupper',
+  vzeroall: 'VEX_Vzeroall', xgetbv: 'Xgetbv', xsetbv: 'Xsetbv', invd: 'Invd', serialize: 'Serialize',
+  rdpkru: 'Rdpkru', wrpkru: 'Wrpkru', emms: 'Emms', ud1: 'Ud1_r32_rm32', rdpmc: 'Rdpmc', vmfunc: 'Vmfunc',
+  pushfq: 'Pushfq', popfq: 'Popfq', leave: 'Leaveq', leaveq: 'Leaveq',
+});
+for (const [n, c] of Object.entries(SIMPLE)) if (!TABLE.has(n)) def(n, { forms: [{ ops: [], code: c }] });
+// Descriptor tables, cache lines, prefetches: one memory operand.
+const MEM1: Record<string, string> = {
+  lgdt: 'Lgdt_m1664', lidt: 'Lidt_m1664', sgdt: 'Sgdt_m1664', sidt: 'Sidt_m1664', invlpg: 'Invlpg_m',
+  clflush: 'Clflush_m8', clflushopt: 'Clflushopt_m8', clwb: 'Clwb_m8', prefetcht0: 'Prefetcht0_m8',
+  prefetcht1: 'Prefetcht1_m8', prefetcht2: 'Prefetcht2_m8', prefetchnta: 'Prefetchnta_m8', prefetchw: 'Prefetchw_m8',
+  fxsave: 'Fxsave_m512byte', fxrstor: 'Fxrstor_m512byte', fxsave64: 'Fxsave64_m512byte', fxrstor64: 'Fxrstor64_m512byte',
+  xsave: 'Xsave_mem', xrstor: 'Xrstor_mem', xsaves: 'Xsaves_mem', xrstors: 'Xrstors_mem', xsaveopt: 'Xsaveopt_mem',
+  xsave64: 'Xsave64_mem', xrstor64: 'Xrstor64_mem', xsaves64: 'Xsaves64_mem', xrstors64: 'Xrstors64_mem', xsaveopt64: 'Xsaveopt64_mem',
+  ldmxcsr: 'Ldmxcsr_m32', stmxcsr: 'Stmxcsr_m32', vmptrld: 'Vmptrld_m64', vmptrst: 'Vmptrst_m64', vmclear: 'Vmclear_m64',
+};
+for (const [n, c] of Object.entries(MEM1)) def(n, { forms: [{ ops: ['m'], code: c }] });
+def('lldt', { forms: [{ ops: ['m'], code: 'Lldt_r32m16' }] });
+def('ltr', { forms: [{ ops: ['m'], code: 'Ltr_r32m16' }] });
+def('verw', { forms: [{ ops: ['m'], code: 'Verw_r32m16' }] });
+def('movnti', { suffixes: 'lq', forms: [{ size: 32, ops: ['m', 'r32'], code: 'Movnti_m32_r32' }, { size: 64, ops: ['m', 'r64'], code: 'Movnti_m64_r64' }] });
+def('crc32b', { forms: [{ ops: ['r32', 'rm8'], code: 'Crc32_r32_rm8' }, { ops: ['r64', 'rm8'], code: 'Crc32_r64_rm8' }] });
+def('crc32w', { forms: [{ ops: ['r32', 'rm16'], code: 'Crc32_r32_rm16' }] });
+def('crc32l', { forms: [{ ops: ['r32', 'rm32'], code: 'Crc32_r32_rm32' }] });
+def('crc32q', { forms: [{ ops: ['r64', 'rm64'], code: 'Crc32_r64_rm64' }] });
+for (const n of ['rdgsbase', 'wrgsbase', 'rdfsbase', 'wrfsbase', 'rdrand', 'rdseed', 'rdpid']) {
+  const N = cap(n);
+  const forms: Form[] = n === 'rdpid' ? [{ size: 64, ops: ['r64'], code: 'Rdpid_r64' }]
+    : n.startsWith('rd') && n.endsWith('base') || n.startsWith('wr') ? [{ size: 32, ops: ['r32'], code: `${N}_r32` }, { size: 64, ops: ['r64'], code: `${N}_r64` }]
+    : [{ size: 16, ops: ['r16'], code: `${N}_r16` }, { size: 32, ops: ['r32'], code: `${N}_r32` }, { size: 64, ops: ['r64'], code: `${N}_r64` }];
+  def(n, { suffixes: 'wlq', forms });
+}
 // gas turns `int $3` into int3 (cc), every other vector into cd ib.
 def('int', { forms: [{ ops: ['i8'], code: 'Int_imm8' }] });
 def('vmxon', { forms: [{ ops: ['m'], code: 'Vmxon_m64' }] });

@@ -71,6 +71,15 @@ class Linker {
       return stub !== undefined ? { kind: 'abs', v: stub } : undefined;
     },
     dot: () => this.dotLoc,
+    fold: (v) => {
+      let c = v.c;
+      const net = new Map<string, bigint>();
+      for (const t of v.terms) {
+        c += t.coef * BigInt(this.a.sections.get(t.sec)!.frags[t.frag].start);
+        net.set(t.sec, (net.get(t.sec) ?? 0n) + t.coef);
+      }
+      return { c: BigInt.asIntN(64, c), terms: [...net].filter(([, k]) => k !== 0n).map(([sec, coef]) => ({ sec, frag: 0, coef })) };
+    },
   };
 
   locAddress(sec: string, frag: number): bigint {
@@ -117,7 +126,7 @@ class Linker {
     }
   }
 
-  relax(sec: Section): void {
+  relax(sec: Section): boolean {
     for (const f of sec.frags) {
       const t = f.tail;
       if (t?.kind === 'branch') {
@@ -126,19 +135,29 @@ class Linker {
         t.size = t.prefix.length + (t.near ? (t.sel.entry.branch === 'jmp' ? 5 : 6) : 2);
       }
     }
+    let anyChange = false;
     for (let pass = 0; pass < 10_000; pass++) {
       let addr = 0;
+      let spaceChanged = false;
       for (const f of sec.frags) {
         f.start = addr;
         addr += f.size;
         if (f.tail) {
           f.tail.addr = addr;
           if (f.tail.kind === 'align') f.tail.size = padding(f.tail, addr);
+          else if (f.tail.kind === 'space') {
+            const n = this.spaceSize(f.tail);
+            if (n !== f.tail.size) {
+              f.tail.size = n;
+              spaceChanged = true;
+            }
+          }
           addr += f.tail.size;
         }
       }
       sec.size = addr;
-      let changed = false;
+      let changed = spaceChanged;
+      anyChange ||= spaceChanged;
       for (const f of sec.frags) {
         const t = f.tail;
         if (t?.kind !== 'branch' || t.near) continue;
@@ -150,9 +169,41 @@ class Linker {
           t.near = true;
           t.size = t.prefix.length + (t.sel.entry.branch === 'jmp' ? 5 : 6);
           changed = true;
+          anyChange = true;
         }
       }
-      if (!changed) return;
+      if (!changed) return anyChange;
+    }
+    return anyChange;
+  }
+
+  /** Size of a `.skip` tail with the current layout (0 while it cannot be computed yet). */
+  spaceSize(t: Extract<Tail, { kind: 'space' }>): number {
+    try {
+      this.dotLoc = t.dot;
+      const v = evaluate(t.expr, this.env);
+      const net = new Map<string, bigint>();
+      for (const x of v.terms) net.set(x.sec, (net.get(x.sec) ?? 0n) + x.coef);
+      if ([...net.values()].some((c) => c !== 0n)) return 0;
+      const n = this.absolute(v);
+      return n < 0n ? 0 : n > 1n << 28n ? 0 : Number(n);
+    } catch {
+      return 0;
+    }
+  }
+  /** The error, if any, a `.skip` tail's size has after layout. */
+  spaceError(t: Extract<Tail, { kind: 'space' }>): string | undefined {
+    try {
+      this.dotLoc = t.dot;
+      const v = evaluate(t.expr, this.env);
+      const net = new Map<string, bigint>();
+      for (const x of v.terms) net.set(x.sec, (net.get(x.sec) ?? 0n) + x.coef);
+      if ([...net.values()].some((c) => c !== 0n)) return '.skip size must be an absolute expression (it depends on where a section is placed)';
+      const n = this.absolute(v);
+      if (n > 1n << 28n) return `.skip size ${n} is too large (the limit is ${1 << 28} bytes)`;
+      return undefined;
+    } catch (e) {
+      return e instanceof UnresolvedError ? `.skip size must be an absolute expression (${e.message})` : (e as Error).message;
     }
   }
 }
@@ -174,8 +225,18 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
   const undefinedSyms: string[] = [];
   for (const s of a.syms.values()) {
     if (s.def || a.predefined.has(s.name) || !s.uses.length) continue;
-    if (s.uses.every((u) => u.branch) && !s.name.includes('\u0002')) {
+    if (!s.name.includes('\u0002')) {
+      // As in an object file, an undefined symbol is a relocation: it gets a stub address.
+      // A data reference (`pcpu_hot(%rip)`, `.quad sym`) reads those stub bytes, so say so.
       undefinedSyms.push(s.name);
+      const data = s.uses.find((u) => !u.branch);
+      if (data) {
+        diags.push({
+          severity: 'warning',
+          message: `'${s.name}' is not defined in this file: its data references go to a ${STUB_SIZE}-byte stub (define it, or load the object that does)`,
+          location: a.location(data.at, data.column),
+        });
+      }
       continue;
     }
     const bad = s.uses.filter((u) => !u.branch);
@@ -188,7 +249,20 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
       related: others.map((u) => ({ message: 'also used here', location: where(u) })),
     });
   }
-  for (const sec of a.order) L.relax(sec);
+  // Sections are relaxed in turn until nothing moves: a `.skip` in one section may be sized by
+  // labels of another (ALTERNATIVE padding measures .altinstr_replacement).
+  for (let round = 0; round < 50; round++) {
+    let moved = false;
+    for (const sec of a.order) moved = L.relax(sec) || moved;
+    if (!moved || !a.order.some((s) => s.frags.some((f) => f.tail?.kind === 'space'))) break;
+  }
+  for (const sec of a.order) {
+    for (const f of sec.frags) {
+      if (f.tail?.kind !== 'space') continue;
+      const msg = L.spaceError(f.tail);
+      if (msg) diags.push({ severity: 'error', message: msg, location: a.location(f.tail.at) });
+    }
+  }
 
   // Placement: .text at the base, the other code sections; then the data sections from the
   // next page on (a write to data never lands on a page holding code), and the stubs (code)
@@ -254,7 +328,10 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
       const t = f.tail;
       if (!t) continue;
       let bytes: Uint8Array;
-      if (t.kind === 'align') {
+      if (t.kind === 'space') {
+        bytes = new Uint8Array(t.size).fill(t.fill);
+        record(t.addr, bytes, t.at);
+      } else if (t.kind === 'align') {
         bytes = t.nops ? codePadding(t.size) : new Uint8Array(t.size).fill(t.fill ?? 0);
       } else {
         try {
@@ -315,8 +392,12 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
       });
     }
   }
+  const labelled = new Set<string>();
+  for (const y of a.syms.values()) if (y.def?.kind === 'label') labelled.add(y.def.loc.sec);
   const image: Image = {
-    sections: sections.filter((s) => s.bytes.length || symbols.some((y) => y.section === s.name)),
+    // An empty section stays when a label is in it: data may point there (an ALTERNATIVE with
+    // an empty replacement still records where its replacement would be).
+    sections: sections.filter((s) => s.bytes.length || labelled.has(s.name)),
     symbols,
     lines,
     exTable,

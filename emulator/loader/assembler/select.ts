@@ -60,6 +60,9 @@ function fits(v: bigint, lo: bigint, hi: bigint): boolean {
 function normalize(v: bigint, size: number | undefined): bigint {
   if (size === 16 && (v & ~0xffffn) === 0n) return BigInt.asIntN(16, v);
   if (size === 32 && (v & ~0xffffffffn) === 0n) return BigInt.asIntN(32, v);
+  // gas (optimize_imm) also folds a negative 64-bit value into a 32-bit operation's immediate
+  // when only ones stand above bit 31 of its low half: `andl $(~0xFF000000), %ecx`.
+  if (size === 32 && v < 0n && v >= -(1n << 32n)) return BigInt.asIntN(32, v);
   return v;
 }
 
@@ -77,6 +80,8 @@ function matchPat(p: Pat, op: Operand, ev: Early | undefined, size: number | und
       return op.k === 'reg' && !op.star && op.reg.name === p;
     case 'cr':
       return op.k === 'reg' && op.reg.kind === 'cr';
+    case 'sreg':
+      return op.k === 'reg' && !op.star && op.reg.kind === 'seg';
     case 'rel':
       return op.k === 'mem' && !op.star && !op.base && !op.index && !op.seg && op.disp !== undefined;
     case 'ind':
@@ -90,7 +95,7 @@ function matchPat(p: Pat, op: Operand, ev: Early | undefined, size: number | und
     case 'i8s': return fits(normalize(v, size), -128n, 127n);
     case 'i8': return fits(v, -128n, 255n);
     case 'i16': return fits(v, -32768n, 65535n);
-    case 'i32': return fits(v, -(1n << 31n), (1n << 32n) - 1n);
+    case 'i32': return fits(normalize(v, size), -(1n << 31n), (1n << 32n) - 1n);
     case 'i32s': return fits(v, -(1n << 31n), (1n << 31n) - 1n);
     case 'i64': return true;
   }
@@ -208,7 +213,7 @@ function buildOps(f: Form, ops: Operand[], evs: (Early | undefined)[]): SelOp[] 
     if (o.k === 'imm') {
       const ev = evs[i]!;
       // The sign-extended imm8 forms carry the value gas normalised to the operand size.
-      const early: Early = p === 'i8s' && ev.kind === 'const' ? { kind: 'const', v: normalize(ev.v, f.size) } : ev;
+      const early: Early = (p === 'i8s' || p === 'i32') && ev.kind === 'const' ? { kind: 'const', v: normalize(ev.v, f.size) } : ev;
       return { k: 'imm', expr: o.expr, bits: immBits(p, f.code), early };
     }
     return { k: 'mem', m: o, dispSize: 0 };
