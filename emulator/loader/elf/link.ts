@@ -4,7 +4,7 @@
 // every relocation is applied at the load addresses — in the allocated sections and in the
 // .debug_* sections the DWARF reader needs. Executables keep their own addresses.
 
-import { ExTableEntry, ImageSection, ImageSymbol } from '../image';
+import { ExTableEntry, ImageSection, ImageSymbol, type UndefinedDataSymbol } from '../image';
 import { hex } from './bytes';
 import { ElfPlace, ErrorList, fail } from './errors';
 import {
@@ -50,7 +50,7 @@ export interface LinkResult {
   /** Address of each stub, by symbol name. */
   stubs: Map<string, bigint>;
   /** Storage given to each undefined data symbol (never a stub: data is never read from code bytes). */
-  undefinedData: UndefinedData[];
+  undefinedData: UndefinedDataSymbol[];
   debug: DebugInput[];
 }
 
@@ -64,17 +64,6 @@ export interface UndefinedDecl {
   type?: string;
 }
 
-/** Zero-filled storage for an undefined data symbol. */
-export interface UndefinedData {
-  name: string;
-  /** Its address: in the image, or (perCpu) the offset in every CPU's per-CPU area. */
-  address: bigint;
-  size: number;
-  /** Where the size came from: the DWARF declaration, or a default (no declaration or an unsized array). */
-  sizedBy: 'dwarf' | 'default';
-  type?: string;
-  perCpu: boolean;
-}
 
 /** Per-CPU section names: linked zero-based into the per-CPU template, copied to each CPU's GS base. */
 export const isPerCpuSection = (name: string): boolean => name === '.data..percpu' || name.startsWith('.data..percpu.');
@@ -289,7 +278,7 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
     next += STUB_SIZE;
   }
   // Data storage on pages of its own (never executable), after the stubs; per-CPU data in the per-CPU template.
-  const undefinedData: UndefinedData[] = [];
+  const undefinedData: UndefinedDataSymbol[] = [];
   if (dataNames.length) next = alignUp(next, PAGE);
   const dataStart = next;
   for (const name of dataNames) {
