@@ -50,6 +50,8 @@ export interface PlatformSetup {
   seed?: bigint;
   /** Names an address for events and fault-rule call sites (`__tdx_hypercall+0x2c`). */
   symbolize?: (address: bigint) => { name: string; offset: bigint } | undefined;
+  /** The logical processor running now (the module's per-LP state, e.g. TDH.SYS.LP.INIT, follows it); default 0. */
+  currentLp?: () => number;
 }
 
 export class Platform {
@@ -333,7 +335,7 @@ export class Platform {
       return;
     }
     if (!s.module) { this.vmfailInvalid(ev, 'no TDX module loaded'); return; }
-    const r = this.module.seamcall(this.access, { lp: 0 });
+    const r = this.module.seamcall(this.access, { lp: this.setup.currentLp?.() ?? 0 });
     setArith(c, VM_SUCCEED);
     this.finish(ev, r);
     if (hit && hit.action.kind === 'set') {

@@ -186,13 +186,19 @@ export class Session {
     m.returnAddress = Number(BigInt.asIntN(64, LAYOUT.returnTrap));
     m.setReg('gs_base', LAYOUT.percpu);
 
+    const lps = config.tdxModule?.numLps;
+    if (typeof lps === 'number' && lps < cpus) throw new ConfigError('tdxModule.numLps', `is ${lps}, fewer than the ${cpus} CPUs of "cpus": every CPU is a logical processor the TDX module knows (leave numLps out to follow "cpus")`);
+
     // Platform, exception table, stubs.
     const note = (n: PlatformNote) => { this.notes.push(n); this.emit(n); };
     try {
       this.platform = new Platform(m, {
         state: resolvePlatform(this.context, config.platform ?? {}),
-        module: config.tdxModule, vmm: config.vmm, faults: config.faultRules, seed: BigInt(config.seed ?? 0),
+        // One logical processor per emulated CPU unless the module's configuration says otherwise.
+        module: config.cpus !== undefined && config.tdxModule?.numLps === undefined ? { ...config.tdxModule, numLps: cpus } : config.tdxModule,
+        vmm: config.vmm, faults: config.faultRules, seed: BigInt(config.seed ?? 0),
         symbolize: (a) => this.symbolize(a),
+        currentLp: () => this.currentCpu(),
       });
     } catch (e) {
       // The VMM and module models reject bad entries with a one-line RangeError ("vmm.scripts…",
@@ -514,6 +520,13 @@ export class Session {
     Object.assign(p.state, s.state);
     this.heap.restore(s.heap as ReturnType<KernelHeap['snapshot']>);
     this.stubCalls.restore(s.stubs as ReturnType<StubCalls['snapshot']>);
+  }
+
+  /** The CPU whose per-CPU area GS points into (smp_call_on_cpu switches it); 0 outside every area. */
+  currentCpu(): number {
+    const off = this.machine.getReg('gs_base') - this.perCpu.base;
+    if (off < 0n || off >= this.perCpu.stride * BigInt(this.perCpu.cpus)) return 0;
+    return Number(off / this.perCpu.stride);
   }
 
   // ---- symbols and lines --------------------------------------------------------------------
