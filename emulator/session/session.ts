@@ -21,6 +21,7 @@ import type { PlatformEvent, PlatformNote, TdxCallEvent } from '../platform/even
 import { FaultInjector, type FaultRule } from '../tdx/faultPlan';
 import { ConfigError, DEFAULT_MAX_INSTRUCTIONS, validateConfig, type ArgSpec, type ValidConfig } from './config';
 import { buildRealImage, wantsRealImage } from './realImage';
+import { installBugTable } from '../platform/bugTable';
 import { initialiseData, perCpuTemplateSize, setUpPerCpu, KERNEL_MAP, type PerCpuLayout } from './kernelData';
 
 /** Where things live in the emulated address space. */
@@ -209,6 +210,7 @@ export class Session {
     this.platform.onEvent((e) => { if (e.kind !== 'call') this.notes.push(e); this.emit(e); });
     this.extable = new ExceptionTable(image.exTable, note);
     this.extable.attach(m);
+    installBugTable(m, image.sections, note, (a) => this.describe(a));
     this.baseFaultHandler = m.faultHandler;
     this.heap = new KernelHeap(m, LAYOUT.heap, BigInt(LAYOUT.heapSize), KERNEL_MAP.pageOffset, KERNEL_MAP.vmemmap);
     const trampoline = LAYOUT.returnTrap + 16n;
