@@ -46,6 +46,9 @@ test('undefined symbols: branch targets become stubs; data references too, with 
   const w = r.diagnostics.find((d) => d.severity === 'warning' && /'missing' is not defined/.test(d.message));
   assert.equal(w?.location?.line, 3);
   assert.ok(!r.diagnostics.some((d) => /'ext'/.test(d.message)));
+  // A value that is never defined (an asm-offsets name added to a register, an immediate) stays an error.
+  one('movq TDX_HYPERCALL_r10(%rdi), %r10\n', /undefined symbol 'TDX_HYPERCALL_r10' \(a value such as an asm-offsets name/, 1);
+  one('movl $TDX_HCALL_HAS_OUTPUT, %eax\n', /undefined symbol 'TDX_HCALL_HAS_OUTPUT'/, 1);
   const ok = assembleText('call ext\njne ext\nret\n');
   assert.deepEqual(ok.image?.undefinedSymbols, ['ext']);
 });

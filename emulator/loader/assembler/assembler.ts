@@ -10,7 +10,7 @@ import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, evaluate, parseWholeExpr, symbolsOf } from './expr';
 import { splitArgs, splitStatements } from './lexer';
 import { BODY_OPENERS, MacroDef, Stmt, bindMacroArgs, substitute } from './macros';
-import { Frag, Item, Section, Sym, Tail, defaultFlags, newSection } from './model';
+import { Frag, Item, Section, Sym, SymUse, Tail, defaultFlags, newSection } from './model';
 import { Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
 import { Early, SelectError, SelOp, isMnemonic, select } from './select';
@@ -49,6 +49,9 @@ interface CondState {
 type Collect =
   | { kind: 'macro'; def: MacroDef; depth: number }
   | { kind: 'rept'; depth: number; at: Stmt; body: Stmt[]; expand: (body: Stmt[]) => Stmt[][] };
+
+/** Which use wins when a symbol's list of uses is full. */
+const USE_RANK: Record<SymUse, number> = { branch: 0, address: 1, value: 2 };
 
 export class Assembler {
   readonly diags: Diagnostic[] = [];
@@ -197,11 +200,13 @@ export class Assembler {
     }
     return undefined;
   }
-  noteUses(e: Expr, st: Stmt, branch: boolean): void {
+  noteUses(e: Expr, st: Stmt, use: SymUse): void {
+    // A branch to `sym+4` is an address, not a branch target.
+    const kind: SymUse = use === 'branch' && e.t !== 'sym' ? 'address' : use;
     for (const { name, col } of symbolsOf(e)) {
       const s = this.sym(name);
-      if (s.uses.length < 16) s.uses.push({ at: st, column: col, branch: branch && e.t === 'sym' });
-      else if (!branch || e.t !== 'sym') s.uses[s.uses.length - 1].branch = false;
+      if (s.uses.length < 16) s.uses.push({ at: st, column: col, kind });
+      else if (USE_RANK[kind] > USE_RANK[s.uses[s.uses.length - 1].kind]) s.uses[s.uses.length - 1].kind = kind;
     }
   }
 
@@ -414,10 +419,10 @@ export class Assembler {
     let final = false;
     for (const o of sel.ops) {
       if (o.k === 'imm') {
-        this.noteUses(o.expr, st, false);
+        this.noteUses(o.expr, st, 'value');
         if (o.early.kind === 'reloc') final = true;
       } else if (o.k === 'rel') {
-        this.noteUses(o.expr, st, true);
+        this.noteUses(o.expr, st, 'branch');
         final = true;
       } else if (o.k === 'mem') this.prepareMem(o, st) && (final = true);
     }
@@ -442,7 +447,8 @@ export class Assembler {
   /** Chooses the displacement size as gas does; returns true when the bytes depend on layout. */
   private prepareMem(o: Extract<SelOp, { k: 'mem' }>, st: Stmt): boolean {
     const m = o.m;
-    if (m.disp) this.noteUses(m.disp, st, false);
+    // `sym(%rip)` or a bare `sym` is an address; `sym(%rdi)` adds sym to a register: a value.
+    if (m.disp) this.noteUses(m.disp, st, m.base?.kind === 'rip' || (!m.base && !m.index) ? 'address' : 'value');
     if (m.base?.kind === 'rip') {
       // `sym(%rip)` names a target address; a plain number is the displacement itself.
       o.dispSize = 4;

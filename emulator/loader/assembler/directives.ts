@@ -130,7 +130,7 @@ function data(a: Assembler, size: 1 | 2 | 4 | 8, args: string, st: Stmt, col: nu
     const e = parseExpr(s, a.numLabel);
     if (!s.eof()) throw new ExprError(`junk '${s.rest()}' in ${size}-byte data`, s.column);
     const dot = a.dot();
-    a.noteUses(e, st, false);
+    a.noteUses(e, st, 'address');
     const v = a.early(e);
     if (v.kind === 'const') a.emitBytes(le(v.v, size), st);
     else a.emitItem({ kind: 'data', off: a.frag().size, size, expr: e, dot, at: st }, size);
@@ -190,7 +190,7 @@ function setSymbol(a: Assembler, dir: string, args: string, st: Stmt, col: numbe
   if (dir === '.equiv' && s.def) return a.error(st, col, `symbol '${name}' is already defined (.equiv)`);
   const dot = a.dot();
   const value = dir === '.eqv' ? undefined : a.tryEarly(e);
-  a.noteUses(e, st, false);
+  a.noteUses(e, st, 'value');
   s.def = { kind: 'equ', value, expr: e, dot };
   s.definedAt = st;
 }
@@ -232,7 +232,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
     if (!early || early.terms.length) {
       const v = num(1, 'fill value', 0n);
       if (v === undefined) return;
-      a.noteUses(e, st, false);
+      a.noteUses(e, st, 'value');
       return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st });
     }
   }

@@ -16,6 +16,12 @@ export interface AssembleOptions {
   base?: bigint;
   /** Absolute symbols known before the first line (asm-offsets, integer `#define`s). */
   constants?: Map<string, bigint>;
+  /**
+   * Assemble as GNU as makes an object: a value of an undefined symbol (`sym(%rax)`, `$sym`)
+   * is a relocation for a later link, reported as a warning. Off for images that run: there such
+   * a value (a missing asm-offsets name or constant) would be made up, so it is an error.
+   */
+  objectMode?: boolean;
 }
 
 /** What an assembly produced: an Image only when there was no error. */
@@ -30,7 +36,7 @@ export function assemble(lines: AsmLine[], options: AssembleOptions = {}): Assem
   const a = new Assembler(options.constants ?? new Map());
   try {
     a.run(lines);
-    const { image, listing } = link(a, { base: options.base ?? 0n });
+    const { image, listing } = link(a, { base: options.base ?? 0n, objectMode: options.objectMode });
     const failed = a.diags.some((d) => d.severity === 'error');
     return { image: failed ? undefined : image, diagnostics: a.diags, listing };
   } catch (e) {

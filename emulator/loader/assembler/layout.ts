@@ -27,6 +27,8 @@ export interface ListingRow {
 export interface LayoutOptions {
   /** Address of `.text` (other sections follow it). */
   base: bigint;
+  /** Undefined symbols used as values are relocations (warnings), as in GNU as's objects. */
+  objectMode?: boolean;
 }
 
 const STUB_SIZE = 16n;
@@ -225,11 +227,11 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
   const undefinedSyms: string[] = [];
   for (const s of a.syms.values()) {
     if (s.def || a.predefined.has(s.name) || !s.uses.length) continue;
-    if (!s.name.includes('\u0002')) {
+    if (!s.name.includes('\u0002') && (opts.objectMode || !s.uses.some((u) => u.kind === 'value'))) {
       // As in an object file, an undefined symbol is a relocation: it gets a stub address.
       // A data reference (`pcpu_hot(%rip)`, `.quad sym`) reads those stub bytes, so say so.
       undefinedSyms.push(s.name);
-      const data = s.uses.find((u) => !u.branch);
+      const data = s.uses.find((u) => u.kind !== 'branch');
       if (data) {
         diags.push({
           severity: 'warning',
@@ -239,12 +241,12 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
       }
       continue;
     }
-    const bad = s.uses.filter((u) => !u.branch);
+    const bad = s.uses.filter((u) => u.kind === 'value');
     const [first, ...others] = bad.length ? bad : s.uses;
     const where = (u: Sym['uses'][number]) => a.location(u.at, u.column);
     diags.push({
       severity: 'error',
-      message: `undefined symbol ${displayName(s.name)}${s.name.includes('\u0002') ? '' : ' (only direct call/jmp/jcc targets may be left undefined: they become stubs)'}`,
+      message: `undefined symbol ${displayName(s.name)}${s.name.includes('\u0002') ? '' : ' (a value such as an asm-offsets name or a constant must be defined; only call/jmp/jcc targets and address references such as `sym(%rip)` may be left undefined)'}`,
       location: where(first),
       related: others.map((u) => ({ message: 'also used here', location: where(u) })),
     });

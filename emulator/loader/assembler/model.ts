@@ -64,6 +64,13 @@ export type SymDef =
   | { kind: 'equ'; value?: Value; expr: Expr; dot: Loc };
 
 /** A symbol the source mentions or defines. */
+/**
+ * How a statement uses a symbol: a direct call/jmp/jcc target; an address (`sym(%rip)`, an
+ * absolute memory operand, `.quad sym`); or a value (an immediate, a displacement added to a
+ * register such as an asm-offsets name, a `.set` or a size). Only the first two may stay undefined.
+ */
+export type SymUse = 'branch' | 'address' | 'value';
+
 export interface Sym {
   name: string;
   def?: SymDef;
@@ -71,8 +78,8 @@ export interface Sym {
   type?: 'func' | 'object';
   size?: { expr: Expr; dot: Loc };
   definedAt?: Stmt;
-  /** Places that use it (kept short), and whether every use was a direct branch target. */
-  uses: { at: Stmt; column: number; branch: boolean }[];
+  /** Places that use it (kept short), and how each used it. */
+  uses: { at: Stmt; column: number; kind: SymUse }[];
   /** gas numeric-label instances are internal names. */
   internal?: boolean;
 }
