@@ -5,6 +5,7 @@
 
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
+import { MAX_SOURCE_BYTES, notRegularFile } from './files';
 import type { Diagnostic } from './diagnostics';
 import { builtinHeaders, BUILTIN_PREFIX, type Generation } from './headers';
 import { logicalLines, spell, tokenize, type LogicalLine, type Tok } from './pp/lexer';
@@ -73,11 +74,18 @@ interface Cond {
 
 const defaultRead = (p: string): string | undefined => {
   try {
-    return statSync(p).isFile() ? readFileSync(p, 'utf8') : undefined;
+    const st = statSync(p);
+    return st.isFile() && st.size <= MAX_SOURCE_BYTES ? readFileSync(p, 'utf8') : undefined;
   } catch {
     return undefined;
   }
 };
+
+/** Why a path that exists could not be read (a directory, a FIFO, too large); undefined when it does not exist. */
+function unreadable(p: string): string | undefined {
+  try { statSync(p); } catch { return undefined; }
+  return notRegularFile(p, MAX_SOURCE_BYTES);
+}
 
 /** Run the preprocessor over `entryFile` (and everything it includes). Never throws on bad input. */
 export function preprocess(entryFile: string, opts: PreprocessOptions = {}): PreprocessResult {
@@ -131,7 +139,8 @@ class Preprocessor {
   run(entryFile: string): PreprocessResult {
     const text = this.opts.text ?? this.read(entryFile);
     if (text === undefined) {
-      this.diagnostics.push({ severity: 'error', message: `cannot read ${entryFile}: no such file`, location: { file: entryFile, line: 1, column: 1 } });
+      const why = this.opts.text === undefined ? unreadable(entryFile) : undefined;
+      this.diagnostics.push({ severity: 'error', message: why ? `cannot read the file: it ${why}` : `cannot read ${entryFile}: no such file`, location: { file: entryFile, line: 1, column: 1 } });
     } else {
       if (this.builtins.has('linux/kconfig.h')) this.includeFile(BUILTIN_PREFIX + 'linux/kconfig.h', this.builtins.get('linux/kconfig.h')!, 1, this.searchDirs.length);
       this.includeFile(entryFile, text, 0, -1);
@@ -363,7 +372,8 @@ class Preprocessor {
     const found = this.resolve(spec, angled, path, nextFrom);
     if (!found) {
       const searched = this.searchList(angled, path, nextFrom).map((d) => d.dir);
-      this.error(path, toks[0], `${spec}: no such file; searched: ${searched.join(', ') || '(no include paths)'}`);
+      const there = searched.map((d) => join(d, spec)).map((p) => unreadable(p)).find((w) => w !== undefined);
+      this.error(path, toks[0], there ? `${spec} cannot be included: it ${there}` : `${spec}: no such file; searched: ${searched.join(', ') || '(no include paths)'}`);
       return;
     }
     if (this.once.has(found.path)) return;

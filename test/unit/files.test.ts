@@ -70,3 +70,14 @@ test('the object cache is per user, 0700, and pruned of old entries', () => {
   assert.equal(existsSync(fresh), true);
   rmSync(fresh, { recursive: true, force: true });
 });
+
+test('an #include of a directory or a FIFO is named as such, not as a missing file', async () => {
+  const inc = join(dir, 'inc');
+  mkdirSync(join(inc, 'sub.h'), { recursive: true });
+  execFileSync('mkfifo', [join(inc, 'pipe.h')]);
+  const prog = join(inc, 'main.S');
+  writeFileSync(prog, '#include "sub.h"\n#include "pipe.h"\nret\n');
+  const msg = await launchError(prog);
+  assert.match(msg, /sub\.h cannot be included: it names a directory/);
+  assert.match(msg, /pipe\.h cannot be included: it names a FIFO \(named pipe\)/);
+});
