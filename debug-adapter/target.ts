@@ -45,7 +45,7 @@ export class Target {
   /** Machine breakpoints are shared by user breakpoints, call sites and stepping targets. */
   private readonly bpRefs = new Map<bigint, number>();
 
-  constructor(readonly session: Session, readonly flavor: Flavor, readonly config: Record<string, unknown>) {
+  constructor(readonly session: Session, public flavor: Flavor, readonly config: Record<string, unknown>) {
     this.sorted = [...session.image.lines].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
     let prev: Set<string> = new Set();
     let prevEnd = -1n;

@@ -94,6 +94,13 @@ export const TDX_REQUESTS: Record<string, Handler> = {
     return { name: layout.name, kind: layout.kind, size: layout.size, align: layout.align, fields: flat(layout.fields), text };
   },
 
+  // The Disassembly view's syntax for the rest of the session (TDX: Toggle Disassembly Flavor).
+  'tdx/setDisassemblyFlavor': ({ target }, args) => {
+    const f = args.flavor;
+    if (f !== 'att' && f !== 'intel') throw silentError(ErrorCode.BadArguments, 'tdx/setDisassemblyFlavor needs "flavor": "att" or "intel"');
+    target.flavor = f;
+    return { flavor: f };
+  },
   'tdx/registerDiff': ({ variables }) => ({
     changed: variables.changed().map((c) => ({ name: c.name, before: hex(c.before), after: hex(c.after) })),
   }),

@@ -52,6 +52,7 @@ const SHAPES: Record<string, Shape> = {
   'tdx/injectFault': { rule: 'any' },
   'tdx/decodeStatus': { value: 'numOrString' },
   'tdx/structLayout': { name: 'text' },
+  'tdx/setDisassemblyFlavor': { flavor: 'text' },
   'tdx/reverseStepIn': STEP, 'tdx/reverseStepOut': STEP, 'tdx/reverseNext': STEP,
   'tdx/whatIf': { faults: 'any', registers: 'object', replaceFaults: 'boolean', label: 'text', run: 'boolean' },
   'tdx/switchBranch': { id: 'integer', position: 'integer' },

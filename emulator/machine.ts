@@ -54,7 +54,7 @@ export interface MachineOptions {
   blockThreshold?: number;
   /** Only the generic handlers, never the specialised forms of exec/fast.ts (differential testing). */
   genericHandlers?: boolean;
-  /** CPUID answers by `leaf` or `leaf:subleaf` (hex or decimal keys), as [eax, ebx, ecx, edx]. */
+  /** CPUID answers by `leaf` or `leaf:subleaf` (leaf in hex as the SDM writes it, `0x` optional; subleaf decimal), as [eax, ebx, ecx, edx]. */
   cpuid?: Record<string, [number, number, number, number]>;
 }
 
@@ -111,7 +111,7 @@ function defaultCpuid(): Map<string, Cpuid> {
 
 function parseKey(k: string): string {
   const [leaf, sub] = k.split(':');
-  const norm = (s: string) => (s.startsWith('0x') ? parseInt(s, 16) : /[a-f]/i.test(s) ? parseInt(s, 16) : parseInt(s, 16)).toString(16);
+  const norm = (s: string) => parseInt(s.replace(/^0x/i, ''), 16).toString(16);
   return sub === undefined ? norm(leaf) : `${norm(leaf)}:${Number(sub)}`;
 }
 

@@ -180,5 +180,10 @@ test('disassemble: GAS/AT&T with symbols and lines around the TDCALL; Intel on r
   assert.match(intel[0].instruction, /^mov rsi,\[rsi\+(0x60|60h)\]$/);
   const far = (await d.dc.disassembleRequest({ memoryReference: '0x1000', instructionCount: 2 })).body!.instructions;
   assert.deepEqual(far.map((i) => i.presentationHint), ['invalid', 'invalid']);
+  // TDX: Toggle Disassembly Flavor switches the session's syntax for later requests.
+  assert.deepEqual((await d.dc.customRequest('tdx/setDisassemblyFlavor', { flavor: 'intel' })).body, { flavor: 'intel' });
+  const after = (await d.dc.disassembleRequest({ memoryReference: ip, instructionOffset: -1, instructionCount: 1 })).body!.instructions;
+  assert.match(after[0].instruction, /^mov rsi,\[rsi\+(0x60|60h)\]$/);
+  assert.match(await d.fails(d.dc.customRequest('tdx/setDisassemblyFlavor', { flavor: 'masm' })), /needs "flavor": "att" or "intel"/);
   await d.close();
 });
