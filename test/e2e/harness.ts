@@ -279,7 +279,9 @@ export class VSCodeSession {
     // The list is virtualised: only rows in sight exist. Scroll to the top and fold every other
     // expanded scope so the one we want is on screen.
     const list = view.locator('.monaco-list').first();
-    if (await list.count()) {
+    const scopeRow = view.locator('.monaco-list-row', { has: this.page.locator('.scope', { hasText: scope }) }).first();
+    const foldOthers = async () => {
+      if (!(await list.count())) return;
       await list.hover();
       await this.page.mouse.wheel(0, -100_000);
       for (let k = 0; k < 6; k++) {
@@ -290,8 +292,14 @@ export class VSCodeSession {
         await open.nth(other).click();
         await this.page.waitForTimeout(100); // let the tree re-render before looking again
       }
+    };
+    // VS Code expands the first scope on its own once its variables arrive, which can push the
+    // wanted scope out of the rendered rows after the fold: fold again until it stays in sight.
+    for (let attempt = 0; attempt < 8; attempt++) {
+      await foldOthers();
+      await this.page.waitForTimeout(250);
+      if ((await scopeRow.count()) > 0 && (await scopeRow.isVisible())) break;
     }
-    const scopeRow = view.locator('.monaco-list-row', { has: this.page.locator('.scope', { hasText: scope }) }).first();
     await scopeRow.waitFor({ timeout: T.debug }).catch(async () => {
       throw new Error(`Variables has no scope "${scope}"; it shows ${JSON.stringify(await view.locator('.monaco-list-row').allInnerTexts())}`);
     });
