@@ -516,7 +516,7 @@ export class Timeline implements RunRecorder {
     // A breakpoint that was set before the search is the user's.
     const user = (a: bigint) => m.hasBreakpoint(a) && !added.includes(a);
     const span = Math.max(1, pos - this.historyStart);
-    let proven = pos;
+    let proven = pos, ran = 0;
     try {
       for (let i = this.indexAtOrBefore(pos - 1); i >= 0; i--) {
         const to = Math.min(pos, i + 1 < cps.length ? cps[i + 1].position : pos);
@@ -536,6 +536,17 @@ export class Timeline implements RunRecorder {
         }
         if (r.value) return { event: r.value };
         proven = cps[i].position;
+        // Intervals shorter than a slice: yield once a slice's worth of them is searched.
+        ran += to - cps[i].position;
+        if (ran >= this.slice && i > 0) {
+          ran = 0;
+          if (yield { phase: 'search', done: pos - proven, total: span }) {
+            for (const a of added) m.removeBreakpoint(a);
+            added.length = 0;
+            this.goto(proven);
+            return { paused: this.result('paused', `paused at position ${proven.toLocaleString('en-US')}: nothing stops between here and position ${pos.toLocaleString('en-US')}`) };
+          }
+        }
       }
       return {};
     } finally {
