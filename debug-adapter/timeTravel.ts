@@ -191,6 +191,15 @@ export class TimeTravel {
     return { kind: 'stop', stop: { reason: 'goto', description: `Before call #${seq}: ${callTitle(call)}`, text: r.message } };
   }
 
+  /**
+   * Just before call #seq at once (for a what-if there): a seek replays at most MAX_SPACING
+   * checkpoint intervals, so it is bounded like one slice of a run.
+   */
+  seekToCall(seq: number): void {
+    this.timeline.goToCall(seq);
+    this.landed();
+  }
+
   /** Bytes of history held and the budget. */
   usage(): { bytes: number; budget: number; historyStart: number; position: number; frontier: number } {
     const tl = this.timeline;

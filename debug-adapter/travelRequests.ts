@@ -51,11 +51,16 @@ export const TRAVEL_REQUESTS: Record<string, Handler> = {
 
   /**
    * `{ faults?: (string | FaultRuleObject)[], replaceFaults?: boolean, registers?: { rax: "0x1" | 1 | "TDX_…" },
-   * label?: string, run?: boolean }` → `{ branch }`. Forks a branch here (the old one is kept until
-   * restart) and, unless `run` is false, continues on it.
+   * label?: string, run?: boolean, atCall?: seq }` → `{ branch }`. Forks a branch here (or just
+   * before call #atCall: one seek, at most a few checkpoint intervals of replay) (the old branch is
+   * kept until restart) and, unless `run` is false, continues on it.
    */
   'tdx/whatIf': (host, args): BranchBody => {
     const { tt, target } = host.travel();
+    if (args.atCall !== undefined) {
+      if (!tt.timeline.calls.some((c) => c.seq === args.atCall)) throw userError(ErrorCode.BadArguments, `no TDX call #${String(args.atCall)} on this branch`);
+      tt.seekToCall(args.atCall as number);
+    }
     const faults = parseRules(args.faults);
     const registers = parseRegisters(target, args.registers);
     if (!faults?.length && !registers && !args.replaceFaults) {

@@ -136,6 +136,14 @@ test('go to call, then what-if: a new branch with the VMM answering RETRY; the o
   await d.stopped();
   assert.equal(await line(d), after);
   assert.equal(await d.eval('r10'), '0x0', 'branch 0 kept its history');
+  // The editor's "What if…" on a call row: go there and fork in one request.
+  const w2 = await d.dc.customRequest('tdx/whatIf', { faults: ['tdvmcall@1=r10:TDVMCALL_STATUS_RETRY'], atCall: calls[0].seq });
+  assert.equal(w2.body.branch.parent, 0);
+  assert.equal(w2.body.branch.forkedAt, (await d.dc.customRequest('tdx/calls')).body.calls[0].icount, 'forked just before the call');
+  await d.stopped();
+  assert.equal(await line(d), after);
+  assert.equal(await d.eval('r10'), '0x1');
+  assert.match(await d.fails(d.dc.customRequest('tdx/whatIf', { faults: ['tdvmcall=#GP(0)'], atCall: 99 })), /no TDX call #99/);
   await d.close();
 });
 
