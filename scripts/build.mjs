@@ -36,6 +36,7 @@ async function buildDist() {
     { in: 'cli/main.ts', out: 'cli' },
     { in: 'debug-adapter/main.ts', out: 'debugAdapter' },
     { in: 'extension/extension.ts', out: 'extension' },
+    { in: 'extension/worker.ts', out: 'extensionWorker' },
   ].filter((e) => existsSync(join(root, e.in)));
   await esbuild.build({
     ...common,
