@@ -240,6 +240,13 @@ test('a long reverse-continue runs in slices: progress is reported, other reques
   const rcx = BigInt(await d.eval('rcx'));
   assert.ok(rcx > 0n && rcx < BigInt(N), `rcx = ${rcx}`);
   await d.next('progressEnd');
+  // Cancelling the progress (the client's Cancel button on it) pauses the search too.
+  await d.dc.reverseContinueRequest({ threadId: 1 });
+  const again = await d.next('progressStart');
+  await d.dc.customRequest('cancel', { progressId: String(again.body.progressId) });
+  assert.equal((await d.stopped()).body.reason, 'pause');
+  assert.ok(BigInt(await d.eval('rcx')) >= rcx, 'never forward in time: RCX is not lower');
+  await d.next('progressEnd');
   // Resumed, the same search ends where history begins (the launch): no earlier stop.
   await d.dc.reverseContinueRequest({ threadId: 1 });
   const h = await d.stopped();
