@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
-import { ContinuedEvent, DebugSession, Event, InitializedEvent, OutputEvent, Response, StoppedEvent, TerminatedEvent, ExitedEvent } from '@vscode/debugadapter';
+import { ContinuedEvent, DebugSession, Event, InitializedEvent, OutputEvent, ProgressEndEvent, ProgressStartEvent, ProgressUpdateEvent, Response, StoppedEvent, TerminatedEvent, ExitedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { PlatformEvent } from '../emulator/platform/events';
 import { formatCallLine } from '../emulator/platform/format';
@@ -24,7 +24,7 @@ import { Runner, type Outcome, type StepKind, type StopInfo } from './runControl
 import { stackTrace, type FrameInfo } from './stack';
 import type { Target } from './target';
 import { TDX_REQUESTS } from './tdxRequests';
-import { TimeTravel } from './timeTravel';
+import { TimeTravel, type ProgressSink } from './timeTravel';
 import { TRAVEL_REQUESTS, type TravelHost } from './travelRequests';
 import { Variables } from './variables';
 
@@ -107,6 +107,9 @@ export class TdxDebugSession extends DebugSession {
   private hangUp?: () => void;
   /** The client went away: nothing more runs for it. */
   private gone = false;
+  /** The progress a long travel reports now (cancel with its id pauses the travel). */
+  private progressId?: string;
+  private progressCount = 0;
 
   constructor(debuggerLinesAndColumnsStartAt1?: boolean, isServer?: boolean) {
     super(debuggerLinesAndColumnsStartAt1, isServer);
@@ -154,8 +157,8 @@ export class TdxDebugSession extends DebugSession {
       readMemory: (a) => readMemory(this.stopped().t, a as unknown as DebugProtocol.ReadMemoryArguments),
       writeMemory: (a) => this.writeMemory(a as unknown as DebugProtocol.WriteMemoryArguments),
       cancel: (a) => this.cancel(a as unknown as DebugProtocol.CancelArguments),
-      stepBack: (a) => { const tt = this.travel().tt; this.after.push(() => this.report(tt.step((a as unknown as DebugProtocol.StepBackArguments).granularity === 'instruction' ? 'instruction' : 'over'))); },
-      reverseContinue: () => { const tt = this.travel().tt; this.after.push(() => this.report(tt.reverseContinue())); },
+      stepBack: (a, r) => { const tt = this.travel().tt; this.startRun(r.seq, () => tt.step((a as unknown as DebugProtocol.StepBackArguments).granularity === 'instruction' ? 'instruction' : 'over')); },
+      reverseContinue: (_a, r) => { const tt = this.travel().tt; this.startRun(r.seq, () => tt.reverseContinue()); },
     };
     for (const [cmd, h] of Object.entries(TDX_REQUESTS)) {
       this.handlers[cmd] = (a) => {
@@ -305,6 +308,7 @@ export class TdxDebugSession extends DebugSession {
     return {
       travel: () => this.travel(),
       report: (o) => this.after.push(() => this.report(o)),
+      travelRun: (work) => this.startRun(seq, work),
       resume: () => {
         this.after.push(() => this.sendEvent(new ContinuedEvent(THREAD_ID, true)));
         this.startRun(seq, () => this.runner!.continue());
@@ -337,6 +341,7 @@ export class TdxDebugSession extends DebugSession {
     if (this.vars) this.vars.rebind(t); else this.vars = new Variables(t);
     this.runner = new Runner(t, this.bps);
     this.tt = new TimeTravel(t, this.bps, this.runner);
+    if (this.client.supportsProgressReporting) this.tt.progress = this.progressSink();
     t.session.onEvent((e) => { if (this.t === t) this.onPlatformEvent(e); });
     // What the launch decided before any listener: the undefined data symbols and their values.
     for (const n of t.session.notes) if (n.kind === 'stub' && n.name.startsWith('undefined data symbol')) this.log(`${n.name}: ${n.text}\n`, 'console');
@@ -420,7 +425,29 @@ export class TdxDebugSession extends DebugSession {
   }
 
   private cancel(args: DebugProtocol.CancelArguments): void {
-    if (this.run && this.runner && (args.requestId === undefined || args.requestId === this.run.requestSeq)) this.runner.pauseRequested = true;
+    if (!this.run || !this.runner) return;
+    if (args.progressId !== undefined ? args.progressId === this.progressId : args.requestId === undefined || args.requestId === this.run.requestSeq) this.runner.pauseRequested = true;
+  }
+
+  /** The progress of a long travel, as DAP progress events (cancellable: cancel pauses it). */
+  private progressSink(): ProgressSink {
+    return {
+      start: (title) => {
+        this.progressId = `tdx-travel-${++this.progressCount}`;
+        this.sendEvent(new ProgressStartEvent(this.progressId, title, undefined));
+      },
+      update: (percentage, message) => {
+        if (!this.progressId) return;
+        const e = new ProgressUpdateEvent(this.progressId, message) as DebugProtocol.ProgressUpdateEvent;
+        e.body.percentage = percentage;
+        this.sendEvent(e);
+      },
+      end: (message) => {
+        if (!this.progressId) return;
+        this.sendEvent(new ProgressEndEvent(this.progressId, message));
+        this.progressId = undefined;
+      },
+    };
   }
 
   private async restart(args: DebugProtocol.RestartArguments): Promise<void> {

@@ -3,9 +3,14 @@
 // call" into stops reported like forward ones (same reasons, same breakpoint and exception
 // decisions, judged in the state of the historic position), and keeps the run controller and
 // the breakpoints' hit counts consistent with the position after every jump.
+//
+// Every travel runs as the emulator's operation in slices of about SLICE_MS, like a forward run:
+// between slices the event loop serves other requests, `pause` (or `cancel`) stops it at a
+// position it has proven, disconnect abandons it, and a search over more than PROGRESS_SPAN
+// instructions reports DAP progress.
 
 import type { FaultRule } from '../emulator/tdx/faultPlan';
-import { Timeline, type Branch, type HistoryEvent, type TravelResult } from '../emulator/timetravel/timeline';
+import { Timeline, type Branch, type HistoryEvent, type TravelOp, type TravelResult } from '../emulator/timetravel/timeline';
 import { DEFAULT_HISTORY_BUDGET_MB } from '../emulator/session/config';
 import { callTitle, callOutcome } from '../emulator/platform/format';
 import type { Breakpoints } from './breakpoints';
@@ -17,6 +22,17 @@ import { positionKey, type Target } from './target';
 export type ReverseStep = 'instruction' | 'over' | 'line' | 'out';
 
 const VECTOR_TEXT: Record<number, string> = { 6: '#UD', 13: '#GP', 14: '#PF' };
+/** A slice of travel aims at this many milliseconds (as forward runs do), so pause is answered within it. */
+const SLICE_MS = 8;
+/** Operations spanning more instructions than this report progress. */
+export const PROGRESS_SPAN = 1_000_000;
+
+/** Where a long travel reports its progress (DAP progress events, when the client shows them). */
+export interface ProgressSink {
+  start(title: string): void;
+  update(percentage: number, message: string): void;
+  end(message: string): void;
+}
 
 /** A branch as `tdx/branches` returns it. */
 export interface BranchInfo {
@@ -34,6 +50,9 @@ export interface BranchInfo {
 export class TimeTravel {
   readonly timeline: Timeline;
 
+  /** Set by the session: where long travels report progress. */
+  progress?: ProgressSink;
+
   constructor(private readonly target: Target, private readonly bps: Breakpoints, private readonly runner: Runner) {
     const mb = target.session.config.historyBudgetMb ?? DEFAULT_HISTORY_BUDGET_MB;
     this.timeline = new Timeline(target.session, {
@@ -50,8 +69,9 @@ export class TimeTravel {
   // ---- stepping back ------------------------------------------------------------------------
 
   /** stepBack (`over`/`instruction`), tdx/reverseStepIn (`line`), tdx/reverseStepOut (`out`). */
-  step(kind: ReverseStep): Outcome {
-    const r = this.timeline.stepBack(kind);
+  async step(kind: ReverseStep): Promise<Outcome> {
+    const r = await this.drive(this.timeline.stepBackOp(kind), kind === 'out' ? 'Reverse step out' : 'Step back');
+    if (!r) return ABANDONED;
     this.landed();
     return this.travelStop(r, 'Stepped back');
   }
@@ -63,8 +83,9 @@ export class TimeTravel {
    * (conditions and hit counts as forward), data breakpoints, exception filters before a fixup,
    * call filters after a call. The decision is made in the state of that position.
    */
-  reverseContinue(): Outcome {
-    const r = this.timeline.reverseContinue((e) => this.judge(e) !== undefined);
+  async reverseContinue(): Promise<Outcome> {
+    const r = await this.drive(this.timeline.reverseContinueOp((e) => this.judge(e) !== undefined), 'Reverse continue');
+    if (!r) return ABANDONED;
     this.landed(r.event?.kind === 'fault' ? r.position : undefined);
     if (r.reason !== 'stop' || !r.event) return this.travelStop(r, 'Reverse-continued');
     const stop = this.judge(r.event);
@@ -152,26 +173,71 @@ export class TimeTravel {
     }));
   }
 
-  switchBranch(id: number, position?: number): Outcome {
-    const r = this.timeline.switchBranch(id, position);
+  async switchBranch(id: number, position?: number): Promise<Outcome> {
+    const r = await this.drive(this.timeline.switchBranchOp(id, position), `Switch to branch ${id}`);
+    if (!r) return ABANDONED;
     this.bps.onBranch(id);
     this.runner.travelled();
     return this.travelStop(r, `Branch ${id}`);
   }
 
   /** "Go to call": just before the call with this sequence number ran. */
-  goToCall(seq: number): Outcome {
+  async goToCall(seq: number): Promise<Outcome> {
     const call = this.timeline.calls.find((c) => c.seq === seq);
-    const r = this.timeline.goToCall(seq);
+    const r = await this.drive(this.timeline.goToCallOp(seq), `Go to call #${seq}`);
+    if (!r) return ABANDONED;
     this.landed();
     if (r.reason !== 'step' || !call) return this.travelStop(r, 'Went to call');
     return { kind: 'stop', stop: { reason: 'goto', description: `Before call #${seq}: ${callTitle(call)}`, text: r.message } };
+  }
+
+  /**
+   * Just before call #seq at once (for a what-if there): a seek replays at most MAX_SPACING
+   * checkpoint intervals, so it is bounded like one slice of a run.
+   */
+  seekToCall(seq: number): void {
+    this.timeline.goToCall(seq);
+    this.landed();
   }
 
   /** Bytes of history held and the budget. */
   usage(): { bytes: number; budget: number; historyStart: number; position: number; frontier: number } {
     const tl = this.timeline;
     return { bytes: tl.bytes, budget: tl.memoryBudget, historyStart: tl.historyStart, position: tl.position, frontier: tl.frontier };
+  }
+
+  // ---- driving an operation -------------------------------------------------------------------
+
+  /**
+   * Runs an operation slice by slice, yielding to the event loop between slices; asks it to
+   * stop on pause/cancel; abandons it (undefined) on disconnect, terminate or restart.
+   */
+  private async drive(op: TravelOp, title: string): Promise<TravelResult | undefined> {
+    const runner = this.runner, tl = this.timeline;
+    let shown = false, last = -1;
+    try {
+      let t0 = performance.now();
+      let r = op.next();
+      for (;;) {
+        const dt = performance.now() - t0;
+        if (r.done) {
+          if (r.value.reason === 'paused') runner.pauseRequested = false;
+          return r.value;
+        }
+        // Adapt the slice so one lasts about SLICE_MS on this machine.
+        tl.slice = Math.max(1_000, Math.min(5_000_000, Math.round(tl.slice * (SLICE_MS / Math.max(dt, 0.5)))));
+        const p = r.value;
+        if (!shown && p.total >= PROGRESS_SPAN && this.progress) { this.progress.start(title); shown = true; }
+        const pct = Math.floor((100 * p.done) / Math.max(1, p.total));
+        if (shown && pct !== last) { last = pct; this.progress!.update(pct, `${p.phase === 'search' ? 'searched' : p.phase === 'step' ? 'stepped through' : 'replayed'} ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} instructions`); }
+        await new Promise((res) => setImmediate(res));
+        if (runner.aborted) { op.return(undefined as never); return undefined; }
+        t0 = performance.now();
+        r = op.next(runner.pauseRequested);
+      }
+    } finally {
+      if (shown) this.progress!.end(`${title}: done`);
+    }
   }
 
   // ---- after a jump ---------------------------------------------------------------------------
@@ -183,6 +249,9 @@ export class TimeTravel {
 
   private travelStop(r: TravelResult, verb: string): Outcome {
     const where = this.target.session.describe(this.target.rip);
+    if (r.reason === 'paused') {
+      return { kind: 'stop', stop: { reason: 'pause', description: `Paused at ${where}`, text: r.message } };
+    }
     if (r.reason === 'history-start') {
       return { kind: 'stop', stop: { reason: 'step', description: `History begins here (${where})`, text: r.message } };
     }
@@ -192,6 +261,9 @@ export class TimeTravel {
     return { kind: 'stop', stop: { reason: 'step', description: `${verb} to ${where}`, text: r.message } };
   }
 }
+
+/** What an abandoned travel returns (the session has ended or restarted: nothing is reported). */
+const ABANDONED: Outcome = { kind: 'end', message: '', exitCode: 0, category: 'console' };
 
 function outcomeStop(o: Outcome): StopInfo | undefined {
   return o.kind === 'stop' ? o.stop : undefined;

@@ -16,6 +16,8 @@ export interface TravelHost {
   travel(): { tt: TimeTravel; target: Target };
   /** Reports a stop after the response. */
   report(o: Outcome): void;
+  /** Runs a travel after the response, in slices like a forward run (pause stops it), and reports its stop. */
+  travelRun(work: () => Promise<Outcome>): void;
   /** Continues the run after the response (with a `continued` event first: VS Code did not ask for it). */
   resume(): void;
 }
@@ -32,28 +34,33 @@ export const TRAVEL_REQUESTS: Record<string, Handler> = {
   /** Reverse step into: the previous line executed, entering a callee from its last line. `granularity: "instruction"` steps one instruction. */
   'tdx/reverseStepIn': (host, args) => {
     const { tt } = host.travel();
-    host.report(tt.step(args.granularity === 'instruction' ? 'instruction' : 'line'));
+    host.travelRun(() => tt.step(args.granularity === 'instruction' ? 'instruction' : 'line'));
   },
 
   /** Reverse step out: back to the call instruction that entered the current function. */
   'tdx/reverseStepOut': (host) => {
     const { tt } = host.travel();
-    host.report(tt.step('out'));
+    host.travelRun(() => tt.step('out'));
   },
 
   /** Reverse step over (the same as DAP stepBack, for clients that prefer one request family). */
   'tdx/reverseNext': (host, args) => {
     const { tt } = host.travel();
-    host.report(tt.step(args.granularity === 'instruction' ? 'instruction' : 'over'));
+    host.travelRun(() => tt.step(args.granularity === 'instruction' ? 'instruction' : 'over'));
   },
 
   /**
    * `{ faults?: (string | FaultRuleObject)[], replaceFaults?: boolean, registers?: { rax: "0x1" | 1 | "TDX_…" },
-   * label?: string, run?: boolean }` → `{ branch }`. Forks a branch here (the old one is kept until
-   * restart) and, unless `run` is false, continues on it.
+   * label?: string, run?: boolean, atCall?: seq }` → `{ branch }`. Forks a branch here (or just
+   * before call #atCall: one seek, at most a few checkpoint intervals of replay) (the old branch is
+   * kept until restart) and, unless `run` is false, continues on it.
    */
   'tdx/whatIf': (host, args): BranchBody => {
     const { tt, target } = host.travel();
+    if (args.atCall !== undefined) {
+      if (!tt.timeline.calls.some((c) => c.seq === args.atCall)) throw userError(ErrorCode.BadArguments, `no TDX call #${String(args.atCall)} on this branch`);
+      tt.seekToCall(args.atCall as number);
+    }
     const faults = parseRules(args.faults);
     const registers = parseRegisters(target, args.registers);
     if (!faults?.length && !registers && !args.replaceFaults) {
@@ -78,8 +85,8 @@ export const TRAVEL_REQUESTS: Record<string, Handler> = {
     const position = typeof args.position === 'number' && Number.isInteger(args.position) ? args.position : undefined;
     const known = tt.branches();
     if (!known.some((b) => b.id === id)) throw userError(ErrorCode.BadArguments, `no branch ${id} (branches: ${known.map((b) => b.id).join(', ')})`);
-    host.report(tt.switchBranch(id, position));
-    return { branch: tt.branches().find((b) => b.id === id)! };
+    host.travelRun(() => tt.switchBranch(id, position));
+    return { branch: { ...known.find((b) => b.id === id)!, current: true } };
   },
 
   /** `{ seq }`: the state just before call #seq of the current branch ran (the TDX Calls view's "Go to Call"). */
@@ -88,7 +95,7 @@ export const TRAVEL_REQUESTS: Record<string, Handler> = {
     const seq = args.seq;
     if (typeof seq !== 'number' || !Number.isInteger(seq)) throw silentError(ErrorCode.BadArguments, 'tdx/goToCall needs an integer "seq" (from tdx/calls)');
     if (!tt.timeline.calls.some((c) => c.seq === seq)) throw userError(ErrorCode.BadArguments, `no TDX call #${seq} on this branch`);
-    host.report(tt.goToCall(seq));
+    host.travelRun(() => tt.goToCall(seq));
   },
 
   /** `{}` → where history begins, the position, the frontier, bytes held and the budget. */

@@ -54,7 +54,7 @@ const SHAPES: Record<string, Shape> = {
   'tdx/structLayout': { name: 'text' },
   'tdx/setDisassemblyFlavor': { flavor: 'text' },
   'tdx/reverseStepIn': STEP, 'tdx/reverseStepOut': STEP, 'tdx/reverseNext': STEP,
-  'tdx/whatIf': { faults: 'any', registers: 'object', replaceFaults: 'boolean', label: 'text', run: 'boolean' },
+  'tdx/whatIf': { faults: 'any', registers: 'object', replaceFaults: 'boolean', label: 'text', run: 'boolean', atCall: 'integer' },
   'tdx/switchBranch': { id: 'integer', position: 'integer' },
   'tdx/goToCall': { seq: 'integer' },
 };

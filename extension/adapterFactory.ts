@@ -1,10 +1,12 @@
-// Where the debug adapter runs: inline in the extension host (default: no process to start, the
-// fastest launch), as the packaged stdio executable `dist/debugAdapter.js`, or over a socket —
+// Where the debug adapter runs: inline in the extension host's process (default: no process to
+// start, the fastest launch) but on a worker thread of its own (dist/debugAdapterWorker.js), so
+// builds, loads and runs never stall the editor; as the packaged stdio executable `dist/debugAdapter.js`, or over a socket —
 // an adapter you started with `--server=PORT` (to debug the adapter itself: the "Extension +
 // Server" launch configuration sets TDX_DEBUG_SERVER), or one served inside the extension host.
 
 import * as vscode from 'vscode';
 import { connect, type Server } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { Setting } from './ids';
 import { FrameReader, frame } from '../debug-adapter/framing';
 import { TOKEN_ENV, newToken, serveDap, tokenFromEnv } from '../debug-adapter/server';
@@ -37,12 +39,8 @@ export class TdxAdapterFactory implements vscode.DebugAdapterDescriptorFactory, 
         const own = await this.ownServerPort();
         return new vscode.DebugAdapterInlineImplementation(new SocketRelay(own, this.serverToken!));
       }
-      default: {
-        const { TdxDebugSession } = await import('../debug-adapter/session');
-        // The adapter library's DebugSession has the shape of vscode.DebugAdapter (handleMessage,
-        // onDidSendMessage, dispose); its Event type is declared separately.
-        return new vscode.DebugAdapterInlineImplementation(new TdxDebugSession() as unknown as vscode.DebugAdapter);
-      }
+      default:
+        return new vscode.DebugAdapterInlineImplementation(new WorkerAdapter(this.context.asAbsolutePath('dist/debugAdapterWorker.js')));
     }
   }
 
@@ -115,6 +113,47 @@ class SocketRelay implements vscode.DebugAdapter {
   dispose(): void {
     this.ended = true;
     this.socket.destroy();
+    this.emitter.dispose();
+  }
+}
+
+/** The adapter's heap cap on its worker thread: a runaway session ends itself, not the editor. */
+const ADAPTER_HEAP_MB = 4096;
+
+/**
+ * A debug adapter on a worker thread: VS Code's messages go to the worker, the session's come
+ * back. If the thread dies (out of memory, a crash), the session ends with the reason in the
+ * Debug Console instead of leaving VS Code waiting.
+ */
+export class WorkerAdapter implements vscode.DebugAdapter {
+  private readonly emitter = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
+  readonly onDidSendMessage = this.emitter.event;
+  private readonly worker: Worker;
+  private ended = false;
+
+  constructor(script: string) {
+    this.worker = new Worker(script, { resourceLimits: { maxOldGenerationSizeMb: ADAPTER_HEAP_MB } });
+    this.worker.on('message', (m: vscode.DebugProtocolMessage) => this.emitter.fire(m));
+    this.worker.on('error', (e: Error & { code?: string }) => this.end(e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+      ? `the debug adapter needed more than ${ADAPTER_HEAP_MB} MiB and was stopped (the editor is unaffected); lower "historyBudgetMb" or "maxInstructions"`
+      : `the debug adapter failed: ${e.message}`));
+    this.worker.on('exit', (code) => this.end(code === 0 ? undefined : `the debug adapter thread exited (code ${code})`));
+  }
+
+  handleMessage(message: vscode.DebugProtocolMessage): void {
+    if (!this.ended) this.worker.postMessage(message);
+  }
+
+  private end(why: string | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (why) this.emitter.fire({ type: 'event', seq: 0, event: 'output', body: { category: 'stderr', output: `TDX: ${why}\n` } } as vscode.DebugProtocolMessage);
+    this.emitter.fire({ type: 'event', seq: 0, event: 'terminated', body: {} } as vscode.DebugProtocolMessage);
+  }
+
+  dispose(): void {
+    this.ended = true;
+    void this.worker.terminate();
     this.emitter.dispose();
   }
 }

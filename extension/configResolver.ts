@@ -16,6 +16,7 @@ import type { Diagnostic } from '../emulator/loader/diagnostics';
 import { absolutizePaths, findCompanions, inferGeneration, substituteVariables, type FileAccess, type GenerationGuess } from '../emulator/session/resolveConfig';
 import { findFunctions, functionAt } from './asmScan';
 import { DEBUG_TYPE } from './ids';
+import { inProcess, type Builder } from './heavyWork';
 import { configurationFor, type TdxDebugConfiguration } from './launchDefaults';
 
 /** Attributes that shape the build (and so Problems and hovers): inherited from a launch.json entry of the same file. */
@@ -199,22 +200,21 @@ export function buildOptionsOf(cfg: object, text?: string): {
   };
 }
 
+/** Where this module's builds run: the extension sets its worker (heavyWork.ts); tests run them here. */
+let builder: Builder = inProcess;
+export function useBuilder(b: Builder): void {
+  builder = b;
+}
+
 async function offsetStructs(config: Record<string, unknown>): Promise<ReadonlyMap<string, StructLayout> | undefined> {
-  try {
-    const { loadAsmOffsets } = await import('../emulator/loader/cheaders');
-    const o = buildOptionsOf(config);
-    const r = loadAsmOffsets(config.asmOffsets as string, { includePaths: o.includePaths ?? [], defines: o.defines, generation: 'G5' });
-    return r.decls.structs;
-  } catch {
-    return undefined;
-  }
+  const o = buildOptionsOf(config);
+  return builder.offsetStructs(config.asmOffsets as string, { includePaths: o.includePaths ?? [], defines: o.defines, generation: 'G5' });
 }
 
 /** The first generation of `order` the program assembles with (undefined: none). */
 async function firstBuilding(program: string, text: string, config: Record<string, unknown>, order: Generation[]): Promise<Generation | undefined> {
-  const { buildImage } = await import('../emulator/loader/buildImage');
   for (const g of order) {
-    const r = await buildImage(program, { ...buildOptionsOf(config, text), generation: g });
+    const r = await builder.build(program, { ...buildOptionsOf(config, text), generation: g });
     if (!r.diagnostics.some((d) => d.severity === 'error')) return g;
   }
   return undefined;
@@ -234,9 +234,8 @@ export interface BuildFix {
  * and which attributes could define them.
  */
 export async function suggestFix(program: string, text: string, config: object, diagnostics: readonly Diagnostic[], fs: FileAccess = diskFs, folder?: string): Promise<BuildFix> {
-  const { buildImage } = await import('../emulator/loader/buildImage');
   const current = config as Record<string, unknown>;
-  const errorsOf = async (c: Record<string, unknown>) => (await buildImage(program, buildOptionsOf(c, text))).diagnostics.filter((d) => d.severity === 'error').length;
+  const errorsOf = async (c: Record<string, unknown>) => (await builder.build(program, buildOptionsOf(c, text))).diagnostics.filter((d) => d.severity === 'error').length;
   const undefinedNames = [...new Set(diagnostics.map((d) => /undefined symbol '([^']+)'/.exec(d.message)?.[1]).filter((x): x is string => !!x))];
   const comp = findCompanions(program, text, fs, folder);
   if (comp.asmOffsets && current.asmOffsets !== comp.asmOffsets) {

@@ -1,7 +1,8 @@
 // Assembler errors as Problems: the built-in assembler (`buildImage`) runs on save of a TDX
 // assembly file and before every launch, and its file:line:col diagnostics become ranges over
 // the offending token. A successful build also leaves its constants and struct layouts for the
-// hovers. The emulator is loaded on first use, not at activation.
+// hovers. The builds run on the extension's worker thread (heavyWork.ts), never on the
+// extension host's; a newer build of the same file makes an older one's result moot.
 
 import * as vscode from 'vscode';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { Setting, isAsmPath } from './ids';
 import { absolutizePaths } from '../emulator/session/resolveConfig';
 import { buildOptionsOf, launchEntriesFor, suggestFix } from './configResolver';
 import { resolveForFile, writeLaunchEntry } from './workspaceConfig';
+import { inProcess, type Builder, type BuildSummary } from './heavyWork';
 
 /** What the last successful build of a file knows (for hovers). */
 export interface BuildFacts {
@@ -37,7 +39,10 @@ export class AsmDiagnostics implements vscode.Disposable {
   /** Files with errors published: re-checked (debounced) as they change, so Problems never outlives the text. */
   private readonly recheck = new Map<string, ReturnType<typeof setTimeout>>();
 
-  constructor() {
+  /** The latest build asked for each file: an older one finishing later is not published. */
+  private readonly generation = new Map<string, number>();
+
+  constructor(private readonly builder: Builder = inProcess) {
     this.subscriptions.push(
       vscode.workspace.onDidSaveTextDocument((doc) => {
         if (!this.wantsCheck(doc)) return;
@@ -91,17 +96,26 @@ export class AsmDiagnostics implements vscode.Disposable {
    */
   async check(file: string, cfg: Partial<LaunchConfig> & { cwd?: string }): Promise<number> {
     const r = await this.build(file, cfg);
-    this.publish(file, r.diagnostics);
-    if (r.image) this.facts.set(file, { constants: r.image.constants, structs: r.image.structs });
+    if (!r) return 0;
+    this.adopt(file, r);
     return r.diagnostics.filter((d) => d.severity === 'error').length;
   }
 
-  private async build(file: string, cfg: Partial<LaunchConfig> & { cwd?: string }) {
-    const { buildImage } = await import('../emulator/loader/buildImage');
+  /** Publishes a build's diagnostics and keeps its facts for hovers. */
+  private adopt(file: string, r: BuildSummary): void {
+    this.publish(file, r.diagnostics);
+    if (r.facts) this.facts.set(file, r.facts);
+  }
+
+  /** Builds on the worker; undefined when a newer build of the same file was asked for meanwhile (unless `always`). */
+  private async build(file: string, cfg: Partial<LaunchConfig> & { cwd?: string }, always = false): Promise<BuildSummary | undefined> {
     const cwd = cfg.cwd ?? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))?.uri.fsPath ?? dirname(file);
     const abs = absolutizePaths(cfg, cwd, { exists: existsSync });
     const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file);
-    return buildImage(file, buildOptionsOf(abs, open?.getText()));
+    const n = (this.generation.get(file) ?? 0) + 1;
+    this.generation.set(file, n);
+    const r = await this.builder.build(file, buildOptionsOf(abs, open?.getText()));
+    return always || this.generation.get(file) === n ? r : undefined;
   }
 
   /**
@@ -110,9 +124,9 @@ export class AsmDiagnostics implements vscode.Disposable {
    */
   async checkAtLaunch(file: string, cfg: Partial<LaunchConfig> & { cwd?: string }): Promise<boolean> {
     this.launched.add(file);
-    const r = await this.build(file, cfg);
-    this.publish(file, r.diagnostics);
-    if (r.image) this.facts.set(file, { constants: r.image.constants, structs: r.image.structs });
+    // A launch needs its own answer even when a save's build started meanwhile.
+    const r = (await this.build(file, cfg, true))!;
+    this.adopt(file, r);
     const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
     if (errors === 0) return true;
     const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file);

@@ -17,22 +17,27 @@ import { DEBUG_TYPE } from './ids';
 import { RegistersView } from './registersView';
 import { SessionEvents } from './sessionEvents';
 import { ExtensionState } from './state';
+import { HeavyWork } from './heavyWork';
+import { useBuilder } from './configResolver';
 
 export function activate(context: vscode.ExtensionContext): void {
   const state = new ExtensionState();
-  const diagnostics = new AsmDiagnostics();
+  // Assembling, the quick-fix and generation builds and the fault matrix run on a worker thread.
+  const work = new HeavyWork();
+  useBuilder(work);
+  const diagnostics = new AsmDiagnostics(work);
   const events = new SessionEvents();
   const calls = new CallsView(events);
   const registers = new RegistersView(events);
   const factory = new TdxAdapterFactory(context);
   context.subscriptions.push(
-    state, diagnostics, events, calls, registers, factory,
+    work, state, diagnostics, events, calls, registers, factory,
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, factory),
     registerConfigurationProviders(state, diagnostics),
     registerEditorFeatures(diagnostics),
     registerCommands({ state, calls, diagnostics }),
     registerTimeTravelCommands(),
-    new FaultMatrix(),
+    new FaultMatrix(work),
   );
 }
 

@@ -1,6 +1,6 @@
 // "Fault matrix" (CodeLens and command `tdx.faultMatrix`): runs every call site of a function
-// under every applicable fault in this process (emulator API, progress notification,
-// cancellable between scenarios), shows the table in a read-only document, and publishes one
+// under every applicable fault on the extension's worker thread (heavyWork.ts: the extension
+// host stays responsive; progress notification, cancellable between scenarios), shows the table in a read-only document, and publishes one
 // test per site × fault in the Test Explorer, judged against `<file>[.<entry>].matrix.json`.
 
 import * as vscode from 'vscode';
@@ -9,7 +9,8 @@ import { findFunctions, functionAt } from './asmScan';
 import { Cmd, isAsmPath } from './ids';
 import { resolveForFile } from './workspaceConfig';
 import { describeResolved } from './configResolver';
-import { MatrixCancelled, expectationPaths, matrixDocument, parseExpectation, runFunctionMatrix, scenarioVerdicts } from './matrixModel';
+import { expectationPaths, matrixDocument, parseExpectation, scenarioVerdicts } from './matrixModel';
+import { JobCancelled, type HeavyWork } from './heavyWork';
 import type { MatrixResult } from '../emulator/matrix/matrix';
 
 /** Read-only matrix tables (scheme `tdx-matrix`). */
@@ -38,7 +39,7 @@ export class FaultMatrix implements vscode.Disposable {
   private readonly tests = vscode.tests.createTestController('tdx.faultMatrix', 'TDX Fault Matrix');
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor() {
+  constructor(private readonly work: HeavyWork) {
     // Re-running from the Test Explorer runs the matrix of each function item requested.
     this.tests.createRunProfile('Run fault matrix', vscode.TestRunProfileKind.Run, (req, token) => this.rerun(req, token), true);
     this.subscriptions.push(
@@ -81,12 +82,15 @@ export class FaultMatrix implements vscode.Disposable {
     const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `TDX fault matrix: ${entry}`, cancellable: true }, async (progress, token) => {
       let last = 0;
       try {
-        return await runFunctionMatrix({ ...config, stopOnEntry: false }, cwd, {
-          isCancelled: () => token.isCancellationRequested || !!outer?.isCancellationRequested,
+        return await this.work.matrix({ ...config, stopOnEntry: false }, cwd, doc.isDirty ? text : undefined, {
+          token: {
+            get isCancellationRequested() { return token.isCancellationRequested || !!outer?.isCancellationRequested; },
+            onCancellationRequested: (f: () => void) => { token.onCancellationRequested(f); outer?.onCancellationRequested(f); },
+          },
           onProgress: (done, total) => { const pct = (100 * done) / total; progress.report({ message: `${done}/${total} scenarios`, increment: pct - last }); last = pct; },
-        }, doc.isDirty ? text : undefined);
+        });
       } catch (e) {
-        if (e instanceof MatrixCancelled) return undefined;
+        if (e instanceof JobCancelled) return undefined;
         throw e;
       }
     });

@@ -1,5 +1,6 @@
 // The fault matrix as the editor shows it, without VS Code: the launch configuration for a
-// function, the run (in-process Session, cancellable between scenarios), the read-only table
+// function, the run (a Session on the calling thread — the extension calls it on its worker
+// thread, heavyWork.ts — cancellable between scenarios), the read-only table
 // document, and one Test Explorer verdict per site × fault against an expectation file beside
 // the source (`<file>.<entry>.matrix.json` or `<file>.matrix.json`, the `tdxdbg matrix --json` shape).
 

@@ -39,9 +39,9 @@ async function whatIf(arg: CallArg): Promise<void> {
   const where = call && !call.pending ? `call #${call.seq} (${call.title})` : 'the next call from here';
   const item = await pickFault(session, 'TDX: What if...', `Fault for ${where}: runs on a new branch, the current one is kept`);
   if (!item) return;
-  if (call && !call.pending) await session.customRequest('tdx/goToCall', { seq: call.seq });
   const rules = item.rules.map((r) => ruleText(r, 1));
-  const body = await session.customRequest('tdx/whatIf', { faults: rules }) as { branch?: { id: number; label: string } };
+  // One request: go to the call and fork there (a separate goToCall would still be running).
+  const body = await session.customRequest('tdx/whatIf', { faults: rules, ...(call && !call.pending ? { atCall: call.seq } : {}) }) as { branch?: { id: number; label: string } };
   void vscode.window.setStatusBarMessage(`TDX: branch ${body?.branch?.id ?? '?'} — ${body?.branch?.label ?? rules.join(', ')}`, 8000);
 }
 

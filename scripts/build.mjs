@@ -36,6 +36,8 @@ async function buildDist() {
     { in: 'cli/main.ts', out: 'cli' },
     { in: 'debug-adapter/main.ts', out: 'debugAdapter' },
     { in: 'extension/extension.ts', out: 'extension' },
+    { in: 'extension/worker.ts', out: 'extensionWorker' },
+    { in: 'debug-adapter/workerMain.ts', out: 'debugAdapterWorker' },
   ].filter((e) => existsSync(join(root, e.in)));
   await esbuild.build({
     ...common,

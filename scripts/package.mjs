@@ -50,7 +50,7 @@ if (!existsSync(out)) fail('vsce package', `${out} was not written`);
 const entries = readZip(readFileSync(out));
 const names = entries.map((e) => e.name);
 const expected = ['extension/package.json', 'extension/dist/iced_x86_bg.wasm'];
-for (const f of ['extension.js', 'debugAdapter.js', 'cli.js']) if (existsSync(join(root, 'dist', f))) expected.push(`extension/dist/${f}`);
+for (const f of ['extension.js', 'extensionWorker.js', 'debugAdapter.js', 'debugAdapterWorker.js', 'cli.js']) if (existsSync(join(root, 'dist', f))) expected.push(`extension/dist/${f}`);
 if (main) expected.push(`extension/${main}`);
 const absent = expected.filter((n) => !names.includes(n));
 if (absent.length) fail('contents', `missing from the .vsix: ${absent.join(', ')}`);

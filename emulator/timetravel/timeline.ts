@@ -3,6 +3,14 @@
 // nearest checkpoint. On top: seek to any position, step back by instruction / line / over /
 // out, reverse-continue to the previous stop a caller's predicate accepts, what-if branches
 // (change the fault plan or a register in the past and run on; the old branch is kept).
+//
+// Long work (a seek, a line step back, a reverse search) is an operation (`…Op`, a generator)
+// that runs `slice` instructions at a time and yields its progress in between: a driver (the
+// adapter) gives the event loop its turn there and asks the operation to stop (pause) by
+// passing `true`; it then lands on a position it has already proven and says so. The plain
+// methods run an operation to its end. History stays within `memoryBudget` by construction:
+// checkpoints are thinned (at most MAX_SPACING intervals apart) and then the oldest evicted,
+// on every branch; a line step back holds O(1) state, not a trace.
 
 import { addrToBig } from '../cpu/cpu';
 import type { Session, SessionStop, RunRecorder } from '../session/session';
@@ -48,9 +56,10 @@ export interface TravelResult {
   /**
    * `step`: the step completed; `stop`: reverse-continue found a stop the predicate accepted;
    * `history-start`: history begins here (nothing older is kept, or this is the launch);
-   * `frontier`: a seek past the furthest executed position was clamped.
+   * `frontier`: a seek past the furthest executed position was clamped;
+   * `paused`: the driver asked the operation to stop; it landed on a position it had proven.
    */
-  reason: 'step' | 'stop' | 'history-start' | 'frontier';
+  reason: 'step' | 'stop' | 'history-start' | 'frontier' | 'paused';
   message: string;
   /** The event reverse-continue stopped on. */
   event?: HistoryEvent;
@@ -82,6 +91,28 @@ export type ReverseStepKind =
 /** The state at one position, as line stepping reads it. */
 interface TracePoint { pos: number; rip: number; depth: number; rep: boolean }
 
+/** What a time-travel operation reports between slices. */
+export interface TravelProgress {
+  /** `seek`: replaying to a position; `step`: a step back's search; `search`: reverse-continue. */
+  phase: 'seek' | 'step' | 'search';
+  /** Instructions of the operation's span done so far, and the span (for a percentage). */
+  done: number;
+  total: number;
+}
+
+/**
+ * A time-travel operation: yields progress between slices; `next(true)` asks it to stop, and it
+ * returns a `paused` result from a position it has proven (never one past its target).
+ */
+export type TravelOp<T = TravelResult> = Generator<TravelProgress, T, boolean | undefined>;
+
+/** Runs an operation to its end, without interruption. */
+export function finish<T>(op: TravelOp<T>): T {
+  let r = op.next();
+  while (!r.done) r = op.next(false);
+  return r.value;
+}
+
 const DEFAULT_BUDGET = 256 * 1024 * 1024;
 const DEFAULT_INTERVAL = 50_000;
 /**
@@ -90,6 +121,13 @@ const DEFAULT_INTERVAL = 50_000;
  * budget, where 4M reached 0.6–1.7 GB in a one-line loop.
  */
 const MAX_TRACE = 1_000_000;
+/**
+ * Thinning keeps checkpoints at most this many intervals apart (a seek replays at most this
+ * many intervals); beyond it the oldest checkpoints are evicted and history begins later.
+ */
+const MAX_SPACING = 4;
+/** Distinct addresses whose line a step back caches (a cleared cache is only slower). */
+const LINE_CACHE = 65_536;
 
 export class Timeline implements RunRecorder {
   readonly store: CheckpointStore;
@@ -99,6 +137,9 @@ export class Timeline implements RunRecorder {
   private readonly all: Branch[] = [];
   private cur!: Branch;
   private replaying = false;
+  /** Instructions an operation runs between yields (the driver adapts it to its time slice). */
+  slice = 200_000;
+  private nextBranchId = 1;
 
   constructor(readonly session: Session, opts: TimelineOptions = {}) {
     this.store = new CheckpointStore(session);
@@ -113,6 +154,7 @@ export class Timeline implements RunRecorder {
     const s = this.session;
     const cp = this.store.capture();
     this.all.length = 0;
+    this.nextBranchId = 1;
     this.cur = { id: 0, forkedAt: cp.position, label: 'launch', checkpoints: [cp], calls: [...s.platform.calls], notes: [...s.notes], frontier: cp.position };
     this.all.push(this.cur);
   }
@@ -201,12 +243,56 @@ export class Timeline implements RunRecorder {
     for (let k = b.notes.length; k < notes.length; k++) b.notes.push(notes[k]);
   }
 
+  /**
+   * Keeps the bytes of history within the budget: first thins checkpoints (every branch, oldest
+   * first, never leaving two more than MAX_SPACING intervals apart), then evicts the oldest (other
+   * branches first; their last checkpoint goes last), and at the end forgets other branches. The
+   * floor is the current branch's newest checkpoint (one copy of the guest's memory).
+   */
   private enforceBudget(): void {
-    const b = this.cur;
-    while (this.store.bytes > this.memoryBudget && b.checkpoints.length > 2) {
-      const old = b.checkpoints.shift() as Checkpoint;
-      if (!this.all.some((x) => x !== b && x.checkpoints.includes(old))) this.store.release(old);
+    const over = () => this.store.bytes > this.memoryBudget;
+    if (!over()) return;
+    const others = () => this.all.filter((b) => b !== this.cur);
+    for (const b of [this.cur, ...others()]) { this.thin(b, over); if (!over()) return; }
+    for (const b of others()) {
+      while (over() && b.checkpoints.length > 1) this.drop(b, 0);
+      if (!over()) return;
     }
+    const b = this.cur;
+    while (over() && b.checkpoints.length > 1) this.drop(b, 0);
+    for (const o of others()) {
+      if (!over()) return;
+      while (o.checkpoints.length) this.drop(o, 0);
+      this.all.splice(this.all.indexOf(o), 1);
+    }
+  }
+
+  /** Removes checkpoints of `b` (keeping its first and last) while `over()` and spacing allows. */
+  private thin(b: Branch, over: () => boolean): void {
+    const max = this.interval * MAX_SPACING, cps = b.checkpoints;
+    let progress = true;
+    while (over() && progress) {
+      progress = false;
+      // Every other checkpoint, oldest first: spacing doubles evenly where history is oldest.
+      for (let j = 1; j + 1 < cps.length && over(); j++) {
+        if (cps[j + 1].position - cps[j - 1].position > max) continue;
+        this.drop(b, j);
+        progress = true;
+      }
+    }
+  }
+
+  /** Drops checkpoint `j` of `b`; its pages are released when no other branch holds it. */
+  private drop(b: Branch, j: number): void {
+    const [cp] = b.checkpoints.splice(j, 1);
+    if (!this.all.some((x) => x.checkpoints.includes(cp))) this.store.release(cp);
+  }
+
+  /** Why history begins where it does, for messages. */
+  private historyNote(): string {
+    const start = this.historyStart;
+    if (start === 0) return 'this is where the program was launched';
+    return `positions before ${start.toLocaleString('en-US')} were dropped to keep history within historyBudgetMb (${fmtBytes(this.memoryBudget)}); raise "historyBudgetMb" to keep more`;
   }
 
   // ---- seeking ------------------------------------------------------------------------------
@@ -224,49 +310,71 @@ export class Timeline implements RunRecorder {
 
   /** Goes to a position of the current branch (clamped to [historyStart, frontier]). */
   seek(target: number): TravelResult {
+    return finish(this.seekOp(target));
+  }
+
+  /** seek as an operation: paused, it stays where the replay got to (a position on the way). */
+  *seekOp(target: number): TravelOp {
     this.sync();
     const start = this.historyStart, end = this.frontier;
-    if (target < start) { this.goto(start); return this.result('history-start', `history begins here (position ${start.toLocaleString('en-US')}; older history was dropped to stay within the ${fmtBytes(this.memoryBudget)} budget or precedes the launch)`); }
+    if (target < start) { this.goto(start); return this.result('history-start', `history begins here (position ${start.toLocaleString('en-US')}): ${this.historyNote()}`); }
     if (target > end) { this.goto(end); return this.result('frontier', `the run has not gone further than position ${end.toLocaleString('en-US')}`); }
-    this.goto(target);
+    if (!(yield* this.gotoOp(target, 'seek'))) return this.result('paused', `paused at position ${this.position.toLocaleString('en-US')} on the way to ${target.toLocaleString('en-US')}`);
     return this.result('step', `at position ${target.toLocaleString('en-US')}`);
   }
 
-  /** Restores the nearest checkpoint (unless running on from here is shorter) and replays to `target`. */
+  /** Goes to `target` at once (the replay is at most MAX_SPACING intervals: bounded). */
   private goto(target: number): void {
+    finish(this.gotoOp(target, 'seek'));
+  }
+
+  /**
+   * Restores the nearest checkpoint (unless running on from here is shorter) and replays to
+   * `target` in slices; false when asked to stop on the way (the session is where it got to).
+   */
+  private *gotoOp(target: number, phase: TravelProgress['phase']): Generator<TravelProgress, boolean, boolean | undefined> {
     const pos = this.position;
-    if (target === pos) return;
+    if (target === pos) return true;
     const i = this.indexAtOrBefore(target);
     const cp = this.cur.checkpoints[Math.max(0, i)];
     if (!(target > pos && cp.position <= pos)) this.store.restore(cp, this.cur);
-    this.replay(target);
+    return yield* this.replayOp(target, phase);
   }
 
   /**
    * Runs forward to `target` without events reaching listeners, with the session's own fault
-   * delivery (a debugger's fault filters do not stop a replay). `visit` sees every stop.
+   * delivery (a debugger's fault filters do not stop a replay), `slice` instructions at a time.
    */
-  private replay(target: number, visit?: (stop: 'breakpoint' | 'watch' | 'end', s: SessionStop | undefined) => void): void {
+  private *replayOp(target: number, phase: TravelProgress['phase']): Generator<TravelProgress, boolean, boolean | undefined> {
+    const s = this.session, m = s.machine;
+    const from = m.instructionCount;
+    for (;;) {
+      let ended = false;
+      this.quietly(() => {
+        const r = m.run(Math.min(target - m.instructionCount, this.slice));
+        // A breakpoint or watch does not stop a replay; anything else is the branch's end.
+        ended = r.kind !== 'budget' && r.kind !== 'breakpoint' && r.kind !== 'watch';
+      });
+      if (ended || m.instructionCount >= target) return true;
+      if (yield { phase, done: m.instructionCount - from, total: target - from }) return false;
+    }
+  }
+
+  /** Runs `f` as a replay: no events to listeners, the session's own fault delivery. */
+  private quietly<T>(f: () => T): T {
     const s = this.session, m = s.machine;
     const handler = m.faultHandler;
     this.replaying = true;
     s.quiet = true;
     m.faultHandler = s.baseFaultHandler;
     try {
-      while (m.instructionCount < target) {
-        const r = m.run(target - m.instructionCount);
-        if (r.kind === 'budget') break;
-        if (r.kind === 'breakpoint') { visit?.('breakpoint', undefined); continue; }
-        if (r.kind === 'watch') { visit?.('watch', undefined); continue; }
-        visit?.('end', undefined);
-        break; // the run ended here (the branch's end)
-      }
+      return f();
     } finally {
       m.faultHandler = handler;
       s.quiet = false;
       this.replaying = false;
+      this.adoptEvents();
     }
-    this.adoptEvents();
   }
 
   /** After a replay the platform made fresh event objects: use the branch's originals. */
@@ -285,94 +393,85 @@ export class Timeline implements RunRecorder {
 
   /** One step back (see ReverseStepKind). */
   stepBack(kind: ReverseStepKind = 'instruction'): TravelResult {
+    return finish(this.stepBackOp(kind));
+  }
+
+  /**
+   * stepBack as an operation. It searches windows before the present (growing fourfold), each
+   * replayed one instruction at a time through a scanner holding O(1) state. Paused, it lands
+   * at the start of the last window searched in full (the step's target is older), or stays.
+   */
+  *stepBackOp(kind: ReverseStepKind = 'instruction'): TravelOp {
     this.sync();
     const pos = this.position;
     if (pos <= this.historyStart) return this.seek(pos - 1);
-    if (kind === 'out') return this.stepOut();
+    if (kind === 'out') return yield* this.stepOutOp();
+    const d0 = this.session.machine.cpu.ssN;
     let window = kind === 'instruction' ? 8 : 256;
+    let proven = pos;
     for (;;) {
       const from = Math.max(this.historyStart, pos - window);
-      const trace = this.trace(from, pos);
-      const found = kind === 'instruction' ? prevBoundary(trace) : this.prevLine(trace, kind === 'over');
-      if (found !== undefined && (found > 0 || from === this.historyStart)) {
-        this.goto(trace[found].pos);
-        return this.result('step', `stepped back to position ${trace[found].pos.toLocaleString('en-US')}`);
+      const atStart = from === this.historyStart;
+      const scan = kind === 'instruction' ? new BoundaryScan() : new LineScan(this.lineOf, kind === 'over', d0);
+      const complete = yield* this.traceOp(from, pos, (p) => scan.add(p));
+      if (!complete) {
+        this.goto(proven);
+        return this.result('paused', proven === pos ? 'paused: the step back was interrupted before it moved' : `paused at position ${proven.toLocaleString('en-US')}: the step back's target is older`);
       }
-      if (from === this.historyStart) {
+      const found = scan.found(atStart);
+      if (found !== undefined && (found.index > 0 || atStart)) {
+        this.goto(found.pos);
+        return this.result('step', `stepped back to position ${found.pos.toLocaleString('en-US')}`);
+      }
+      if (atStart) {
         this.goto(from);
-        return this.result('history-start', 'history begins here');
+        return this.result('history-start', `history begins here: ${this.historyNote()}`);
       }
       if (window >= MAX_TRACE) {
         this.goto(from);
         return this.result('step', `no earlier line within ${MAX_TRACE.toLocaleString('en-US')} instructions; stopped there`);
       }
+      proven = from;
       window *= 4;
     }
   }
 
-  /** The states at positions from..to (inclusive), replaying one step at a time; leaves the session at `to`. */
-  private trace(from: number, to: number): TracePoint[] {
-    this.goto(from);
-    const s = this.session, m = s.machine, c = m.cpu;
-    const out: TracePoint[] = [{ pos: c.icount, rip: c.rip, depth: c.ssN, rep: c.repPending }];
-    const handler = m.faultHandler;
-    this.replaying = true;
-    s.quiet = true;
-    m.faultHandler = s.baseFaultHandler;
-    try {
-      while (c.icount < to) {
-        const r = m.run(1);
-        if (r.kind !== 'budget' && r.kind !== 'watch' && r.kind !== 'breakpoint') break;
-        out.push({ pos: c.icount, rip: c.rip, depth: c.ssN, rep: c.repPending });
-      }
-    } finally {
-      m.faultHandler = handler;
-      s.quiet = false;
-      this.replaying = false;
-    }
-    this.adoptEvents();
-    return out;
-  }
-
   /**
-   * Index in `t` of the start of the previous line (or of the current line, when `t` ends in its
-   * middle), or undefined when the window does not reach it. `over` skips deeper frames.
+   * Replays from..to one instruction at a time and shows `visit` every state but the last (the
+   * one at `to`); leaves the session at `to`. False when asked to stop on the way.
    */
-  private prevLine(t: TracePoint[], over: boolean): number | undefined {
-    const last = t.length - 1, d0 = t[last].depth;
-    // A loop visits the same few addresses: look each up once.
-    const lines = new Map<number, string | undefined>();
-    const line = (i: number) => {
-      const rip = t[i].rip;
-      if (!lines.has(rip)) lines.set(rip, this.lineOf(addrToBig(rip)));
-      return lines.get(rip);
-    };
-    const considered = (i: number) => !t[i].rep && (!over || t[i].depth <= d0) && line(i) !== undefined;
-    const key = (i: number) => `${line(i)}@${t[i].depth}`;
-    let prev = last - 1;
-    while (prev >= 0 && !considered(prev)) prev--;
-    if (prev < 0) return undefined;
-    const k = key(prev);
-    let startIdx = prev;
-    for (let i = prev - 1; i >= 0; i--) {
-      if (!considered(i)) continue;
-      if (key(i) !== k) return startIdx;
-      startIdx = i;
+  private *traceOp(from: number, to: number, visit: (p: TracePoint) => void): Generator<TravelProgress, boolean, boolean | undefined> {
+    if (!(yield* this.gotoOp(from, 'step'))) return false;
+    const m = this.session.machine, c = m.cpu;
+    let prev: TracePoint = { pos: c.icount, rip: c.rip, depth: c.ssN, rep: c.repPending };
+    for (;;) {
+      let stopped = false;
+      this.quietly(() => {
+        for (let n = 0; n < this.slice && c.icount < to; n++) {
+          const r = m.run(1);
+          if (r.kind !== 'budget' && r.kind !== 'watch' && r.kind !== 'breakpoint') { stopped = true; break; }
+          visit(prev);
+          prev = { pos: c.icount, rip: c.rip, depth: c.ssN, rep: c.repPending };
+        }
+      });
+      if (stopped || c.icount >= to) return true;
+      if (yield { phase: 'step', done: c.icount - from, total: to - from }) return false;
     }
-    return t[0].pos === this.historyStart ? startIdx : undefined;
   }
 
   /** Reverse step-out: back to the call instruction that entered the current frame. */
-  private stepOut(): TravelResult {
+  private *stepOutOp(): TravelOp {
     const m = this.session.machine, c = m.cpu, d0 = c.ssN;
     if (d0 === 0 || d0 > c.ssRet.length) {
       this.goto(this.historyStart);
-      return this.result('history-start', d0 === 0 ? 'the entry function was called from outside the program: history begins at its start' : 'history begins here');
+      return this.result('history-start', d0 === 0 ? 'the entry function was called from outside the program: history begins at its start' : `history begins here: ${this.historyNote()}`);
     }
     const entry = addrToBig(c.ssTarget[d0 - 1]), sp = c.ssSp[d0 - 1];
     // The last time the callee's first instruction ran at this depth and stack is this frame's entry.
-    const ev = this.findLast([entry], (e) => e.kind === 'breakpoint' && e.address === entry && c.ssN === d0 && c.ssSp[d0 - 1] === sp, false);
-    if (!ev) { this.goto(this.historyStart); return this.result('history-start', 'history begins here (the call that entered this function is older)'); }
+    const found = yield* this.findLastOp([entry], (e) => e.kind === 'breakpoint' && e.address === entry && c.ssN === d0 && c.ssSp[d0 - 1] === sp, false);
+    if ('paused' in found) return found.paused;
+    const ev = found.event;
+    if (!ev) { this.goto(this.historyStart); return this.result('history-start', `history begins here (the call that entered this function is older): ${this.historyNote()}`); }
     this.goto(ev.position - 1);
     return this.result('step', `stepped back out to the call at position ${(ev.position - 1).toLocaleString('en-US')}`);
   }
@@ -386,10 +485,17 @@ export class Timeline implements RunRecorder {
    * the call or at its fault), and the run's end. Default predicate: breakpoints and watches.
    * The predicate runs with the session in the event's state (conditions can read registers).
    */
-  reverseContinue(isStop: (e: HistoryEvent) => boolean = (e) => e.kind === 'breakpoint' || e.kind === 'watch'): TravelResult {
+  reverseContinue(isStop?: (e: HistoryEvent) => boolean): TravelResult {
+    return finish(this.reverseContinueOp(isStop));
+  }
+
+  /** reverseContinue as an operation; paused, it lands where the search got to (nothing stops between there and here). */
+  *reverseContinueOp(isStop: (e: HistoryEvent) => boolean = (e) => e.kind === 'breakpoint' || e.kind === 'watch'): TravelOp {
     this.sync();
-    const ev = this.findLast([], isStop);
-    if (!ev) { this.goto(this.historyStart); return this.result('history-start', 'history begins here: no earlier stop'); }
+    const found = yield* this.findLastOp([], isStop);
+    if ('paused' in found) return found.paused;
+    const ev = found.event;
+    if (!ev) { this.goto(this.historyStart); return this.result('history-start', `history begins here, with no earlier stop: ${this.historyNote()}`); }
     this.goto(ev.position);
     return this.result('stop', `reverse-continued to ${ev.kind} at position ${ev.position.toLocaleString('en-US')}`, ev);
   }
@@ -397,9 +503,10 @@ export class Timeline implements RunRecorder {
   /**
    * Searches history backwards, checkpoint interval by interval, for the last event before the
    * present that `accept` takes. `extra` are temporary breakpoints; with `calls`, every TDX call
-   * site is stepped so its event can be judged. Leaves the session anywhere.
+   * site is stepped so its event can be judged. Leaves the session anywhere; paused, it lands on
+   * the start of the last interval searched in full.
    */
-  private findLast(extra: bigint[], accept: (e: HistoryEvent) => boolean, calls = true): HistoryEvent | undefined {
+  private *findLastOp(extra: bigint[], accept: (e: HistoryEvent) => boolean, calls = true): Generator<TravelProgress, { event?: HistoryEvent } | { paused: TravelResult }, boolean | undefined> {
     const m = this.session.machine, pos = this.position;
     const cps = this.cur.checkpoints;
     const sites = new Set(calls ? this.cur.calls.filter((cl) => cl.icount < pos).map((cl) => cl.address) : []);
@@ -408,61 +515,95 @@ export class Timeline implements RunRecorder {
     for (const a of added) m.addBreakpoint(a);
     // A breakpoint that was set before the search is the user's.
     const user = (a: bigint) => m.hasBreakpoint(a) && !added.includes(a);
+    const span = Math.max(1, pos - this.historyStart);
+    let proven = pos, ran = 0;
     try {
       for (let i = this.indexAtOrBefore(pos - 1); i >= 0; i--) {
         const to = Math.min(pos, i + 1 < cps.length ? cps[i + 1].position : pos);
-        const found = this.scan(cps[i], to, pos, accept, temp, sites, user);
-        if (found) return found;
+        const scan = this.scanOp(cps[i], to, pos, accept, temp, sites, user);
+        let r = scan.next();
+        while (!r.done) {
+          // Progress over the whole search: the intervals after this one are done.
+          const stop = yield { phase: 'search', done: pos - to + r.value.done, total: span };
+          if (stop) { scan.return(undefined); break; }
+          r = scan.next();
+        }
+        if (!r.done) {
+          for (const a of added) m.removeBreakpoint(a);
+          added.length = 0;
+          this.goto(proven);
+          return { paused: this.result('paused', proven === pos ? 'paused: the reverse search was interrupted before it moved' : `paused at position ${proven.toLocaleString('en-US')}: nothing stops between here and position ${pos.toLocaleString('en-US')}`) };
+        }
+        if (r.value) return { event: r.value };
+        proven = cps[i].position;
+        // Intervals shorter than a slice: yield once a slice's worth of them is searched.
+        ran += to - cps[i].position;
+        if (ran >= this.slice && i > 0) {
+          ran = 0;
+          if (yield { phase: 'search', done: pos - proven, total: span }) {
+            for (const a of added) m.removeBreakpoint(a);
+            added.length = 0;
+            this.goto(proven);
+            return { paused: this.result('paused', `paused at position ${proven.toLocaleString('en-US')}: nothing stops between here and position ${pos.toLocaleString('en-US')}`) };
+          }
+        }
       }
-      return undefined;
+      return {};
     } finally {
       for (const a of added) m.removeBreakpoint(a);
     }
   }
 
   /** Replays [cp, to) reporting the events before `limit`; the last accepted one wins. */
-  private scan(cp: Checkpoint, to: number, limit: number, accept: (e: HistoryEvent) => boolean,
-    temp: Set<bigint>, sites: Set<bigint>, user: (a: bigint) => boolean): HistoryEvent | undefined {
+  private *scanOp(cp: Checkpoint, to: number, limit: number, accept: (e: HistoryEvent) => boolean,
+    temp: Set<bigint>, sites: Set<bigint>, user: (a: bigint) => boolean): Generator<{ done: number }, HistoryEvent | undefined, undefined> {
     const s = this.session, m = s.machine, c = m.cpu;
     this.store.restore(cp, this.cur);
     let best: HistoryEvent | undefined;
     const consider = (e: HistoryEvent) => { if (e.position < limit && accept(e)) best = e; };
-    const handler = m.faultHandler, base = s.baseFaultHandler;
-    this.replaying = true;
-    s.quiet = true;
-    m.faultHandler = (f, insn) => {
+    const base = s.baseFaultHandler;
+    const faults = (f: Parameters<NonNullable<typeof base>>[0], insn: Parameters<NonNullable<typeof base>>[1]) => {
       if (insn) consider({ kind: 'fault', position: c.icount, address: addrToBig(insn.addr), vector: f.vector, call: this.callAt(c.icount, addrToBig(insn.addr)) });
       return base ? base(f, insn) : false;
     };
-    try {
-      // Machine.run skips a breakpoint on its first instruction: the interval's start is checked here.
-      let first = true;
-      while (c.icount < to) {
-        const rip = addrToBig(c.rip);
-        const r = first && !c.repPending && m.hasBreakpoint(rip) ? { kind: 'breakpoint' as const, address: rip } : m.run(to - c.icount);
-        first = false;
-        if (r.kind === 'budget') break;
-        const at = r.address;
-        if (r.kind === 'breakpoint') {
-          if (temp.has(at) || user(at)) consider({ kind: 'breakpoint', position: c.icount, address: at });
-          if (!sites.has(at)) continue;
-          // Step the call so its event exists: a forward run judges it after the call.
-          const before = s.platform.calls.length;
-          const r2 = m.run(1);
-          const call = s.platform.calls.length > before ? s.platform.calls[s.platform.calls.length - 1] : undefined;
-          if (call && !call.fault) consider({ kind: 'call', position: c.icount, address: at, call });
-          if (r2.kind === 'budget' || r2.kind === 'watch' || r2.kind === 'breakpoint') continue;
-          consider({ kind: 'end', position: c.icount, address: r2.address, stop: this.cur.end });
-          break;
+    // Machine.run skips a breakpoint on its first instruction: each slice's start is checked here.
+    let first = true, ended = false;
+    while (!ended && c.icount < to) {
+      const sliceEnd = Math.min(to, c.icount + this.slice);
+      this.quietly(() => {
+        const handler = m.faultHandler;
+        m.faultHandler = faults;
+        try {
+          while (c.icount < sliceEnd) {
+            const rip = addrToBig(c.rip);
+            const r = first && !c.repPending && m.hasBreakpoint(rip) ? { kind: 'breakpoint' as const, address: rip } : m.run(sliceEnd - c.icount);
+            first = false;
+            if (r.kind === 'budget') break;
+            const at = r.address;
+            if (r.kind === 'breakpoint') {
+              if (temp.has(at) || user(at)) consider({ kind: 'breakpoint', position: c.icount, address: at });
+              if (!sites.has(at)) continue;
+              // Step the call so its event exists: a forward run judges it after the call.
+              const before = s.platform.calls.length;
+              const r2 = m.run(1);
+              const call = s.platform.calls.length > before ? s.platform.calls[s.platform.calls.length - 1] : undefined;
+              if (call && !call.fault) consider({ kind: 'call', position: c.icount, address: at, call });
+              if (r2.kind === 'budget' || r2.kind === 'watch' || r2.kind === 'breakpoint') continue;
+              consider({ kind: 'end', position: c.icount, address: r2.address, stop: this.cur.end });
+              ended = true;
+              break;
+            }
+            if (r.kind === 'watch') { consider({ kind: 'watch', position: c.icount, address: at }); continue; }
+            consider({ kind: 'end', position: c.icount, address: at, stop: this.cur.end });
+            ended = true;
+            break;
+          }
+        } finally {
+          m.faultHandler = handler;
         }
-        if (r.kind === 'watch') { consider({ kind: 'watch', position: c.icount, address: at }); continue; }
-        consider({ kind: 'end', position: c.icount, address: at, stop: this.cur.end });
-        break;
-      }
-    } finally {
-      m.faultHandler = handler;
-      s.quiet = false;
-      this.replaying = false;
+      });
+      first = true;
+      if (!ended && c.icount < to) yield { done: c.icount - cp.position };
     }
     return best;
   }
@@ -496,7 +637,7 @@ export class Timeline implements RunRecorder {
     const keep = b.checkpoints.filter((x) => x.position < pos);
     const s = this.session;
     const nb: Branch = {
-      id: this.all.length, parent: b.id, forkedAt: pos, label, checkpoints: [...keep, cp],
+      id: this.nextBranchId++, parent: b.id, forkedAt: pos, label, checkpoints: [...keep, cp],
       calls: s.platform.calls.slice(), notes: s.notes.slice(), frontier: pos,
     };
     this.all.push(nb);
@@ -519,6 +660,11 @@ export class Timeline implements RunRecorder {
 
   /** Switches to another branch, at `position` (default: that branch's frontier). */
   switchBranch(id: number, position?: number): TravelResult {
+    return finish(this.switchBranchOp(id, position));
+  }
+
+  /** switchBranch as an operation; paused, it is on the new branch where the replay got to. */
+  *switchBranchOp(id: number, position?: number): TravelOp {
     const b = this.all.find((x) => x.id === id);
     if (!b) throw new Error(`no branch ${id} (branches: ${this.all.map((x) => x.id).join(', ')})`);
     this.sync();
@@ -526,15 +672,19 @@ export class Timeline implements RunRecorder {
     const target = Math.min(Math.max(position ?? b.frontier, b.checkpoints[0].position), b.frontier);
     const i = this.indexAtOrBefore(target);
     this.store.restore(b.checkpoints[Math.max(0, i)], b);
-    this.replay(target);
+    if (!(yield* this.replayOp(target, 'seek'))) return this.result('paused', `on branch ${b.id} (${b.label}), paused at position ${this.position.toLocaleString('en-US')} on the way to ${target.toLocaleString('en-US')}`);
     return this.result('step', `on branch ${b.id} (${b.label}) at position ${target.toLocaleString('en-US')}`);
   }
 
   /** "Go to call": the state just before the call with this sequence number ran. */
   goToCall(seq: number): TravelResult {
+    return finish(this.goToCallOp(seq));
+  }
+
+  *goToCallOp(seq: number): TravelOp {
     const call = this.calls.find((c) => c.seq === seq);
     if (!call) throw new Error(`no TDX call #${seq} on this branch (it has ${this.cur.calls.length})`);
-    return this.seek(call.icount);
+    return yield* this.seekOp(call.icount);
   }
 
   /** The branch that took a checkpoint (the first that holds it). */
@@ -543,10 +693,54 @@ export class Timeline implements RunRecorder {
   }
 }
 
-/** Index of the last instruction boundary before the end of `t` (a REP in progress is not one). */
-function prevBoundary(t: TracePoint[]): number | undefined {
-  for (let i = t.length - 2; i >= 0; i--) if (!t[i].rep) return i;
-  return undefined;
+/** A step back by instruction: the last instruction boundary seen (a REP in progress is not one). */
+class BoundaryScan {
+  private n = 0;
+  private last: { index: number; pos: number } | undefined;
+  add(p: TracePoint): void {
+    if (!p.rep) this.last = { index: this.n, pos: p.pos };
+    this.n++;
+  }
+  found(): { index: number; pos: number } | undefined {
+    return this.last;
+  }
+}
+
+/**
+ * A step back by line, over the states of a window oldest first: the start of the run of the
+ * last line seen (`over`: at the present frame's depth or above; REP iterations and lines
+ * without a source skipped). Undefined when that run may begin before the window.
+ */
+class LineScan {
+  private n = 0;
+  private runKey: string | undefined;
+  private runStart = { index: 0, pos: 0 };
+  private hadBefore = false;
+  private readonly lines = new Map<number, string | undefined>();
+  constructor(private readonly lineOf: (a: bigint) => string | undefined, private readonly over: boolean, private readonly d0: number) {}
+
+  add(p: TracePoint): void {
+    const i = this.n++;
+    if (p.rep || (this.over && p.depth > this.d0)) return;
+    // A loop visits the same few addresses: look each up once.
+    let line = this.lines.get(p.rip);
+    if (line === undefined && !this.lines.has(p.rip)) {
+      if (this.lines.size >= LINE_CACHE) this.lines.clear();
+      line = this.lineOf(addrToBig(p.rip));
+      this.lines.set(p.rip, line);
+    }
+    if (line === undefined) return;
+    const key = `${line}@${p.depth}`;
+    if (key === this.runKey) return;
+    this.hadBefore = this.runKey !== undefined;
+    this.runKey = key;
+    this.runStart = { index: i, pos: p.pos };
+  }
+
+  found(windowAtHistoryStart: boolean): { index: number; pos: number } | undefined {
+    if (this.runKey === undefined) return undefined;
+    return this.hadBefore || windowAtHistoryStart ? this.runStart : undefined;
+  }
 }
 
 function isTerminal(s: SessionStop): boolean {

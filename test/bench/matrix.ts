@@ -59,5 +59,13 @@ export async function benchMatrix(log: (s: string) => void = () => {}): Promise<
   const bytesPerMillionInstructions = Math.round(tl.bytes / (history / 1e6));
   log(`stepBack: median ${medianMs} ms with ${(history / 1e6).toFixed(1)}M instructions of history (target < 10 ms; max ${times[times.length - 1].toFixed(2)} ms); ` +
     `${Math.round(bytesPerMillionInstructions / 1024)} KiB per million instructions; recording ran at ${(history / recordMs / 1000).toFixed(0)} MIPS vs ${(history / plainMs / 1000).toFixed(0)} MIPS unrecorded`);
+  // Reverse-continue over the whole history (nothing accepted: it searches back to the start),
+  // beside the plain forward run over the same instructions.
+  tl.seek(tl.frontier);
+  const v0 = performance.now();
+  const back = tl.reverseContinue(() => false);
+  const reverseMs = performance.now() - v0;
+  log(`reverseContinue: searched ${(history / 1e6).toFixed(1)}M instructions of history in ${Math.round(reverseMs)} ms (${(history / reverseMs / 1000).toFixed(0)} MIPS, ${back.reason}) vs the forward run ${Math.round(plainMs)} ms; ` +
+    `history ${Math.round(tl.bytes / 1024)} KiB of a ${Math.round(tl.memoryBudget / 1048576)} MiB budget`);
   return { matrix: { scenariosPerSecond }, stepBack: { medianMs, bytesPerMillionInstructions } };
 }

@@ -6,7 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Dap, GUEST, HOST, HYPERCALL, ROOT, SEAMCALL, STEPPER, STEPS, lineOf } from './harness';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 
 /** TDH.SYS.INIT is SEAMCALL leaf 33 (TDX module ABI); the kernel's fixup puts the trap number (#GP = 13) in RAX. */
 const TDH_SYS_INIT = '0x21';
@@ -134,6 +136,14 @@ test('go to call, then what-if: a new branch with the VMM answering RETRY; the o
   await d.stopped();
   assert.equal(await line(d), after);
   assert.equal(await d.eval('r10'), '0x0', 'branch 0 kept its history');
+  // The editor's "What if…" on a call row: go there and fork in one request.
+  const w2 = await d.dc.customRequest('tdx/whatIf', { faults: ['tdvmcall@1=r10:TDVMCALL_STATUS_RETRY'], atCall: calls[0].seq });
+  assert.equal(w2.body.branch.parent, 0);
+  assert.equal(w2.body.branch.forkedAt, (await d.dc.customRequest('tdx/calls')).body.calls[0].icount, 'forked just before the call');
+  await d.stopped();
+  assert.equal(await line(d), after);
+  assert.equal(await d.eval('r10'), '0x1');
+  assert.match(await d.fails(d.dc.customRequest('tdx/whatIf', { faults: ['tdvmcall=#GP(0)'], atCall: 99 })), /no TDX call #99/);
   await d.close();
 });
 
@@ -191,4 +201,100 @@ test('launch: historyBudgetMb must be a positive number; supportsStepBack is adv
   const r = await e.dc.initializeRequest({ adapterID: 'tdx' });
   assert.equal(r.body?.supportsStepBack, true);
   await e.dc.stop();
+});
+
+const SPIN = join(ROOT, 'test/dap/fixtures/spin.S');
+const SPIN_DONE = lineOf(SPIN, 'movl\t$42');
+const spin = (n: number, extra: Record<string, unknown> = {}) => ({ type: 'tdx', request: 'launch', program: SPIN, entry: 'spin', context: 'none', args: [n], maxInstructions: 100_000_000, ...extra });
+
+/** The adapter process's peak resident set (Linux: VmHWM), in bytes. */
+function peakRss(d: Dap): number {
+  const pid = (d.dc as unknown as { _adapterProcess?: { pid?: number } })._adapterProcess?.pid;
+  assert.ok(pid, 'the adapter runs as a child process');
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  assert.ok(m, 'VmHWM in /proc/PID/status');
+  return Number(m[1]) * 1024;
+}
+
+test('a long reverse-continue runs in slices: progress is reported, other requests are answered meanwhile, pause stops it where it had searched to', async () => {
+  const N = 30_000_000;
+  const d = await Dap.start({ supportsProgressReporting: true });
+  for (const e of ['progressStart', 'progressUpdate', 'progressEnd']) d.dc.on(e, (ev: DebugProtocol.Event) => d.events.push(ev));
+  await d.launch(spin(N), async (x) => {
+    await x.dc.setBreakpointsRequest({ source: { path: SPIN }, breakpoints: [{ line: SPIN_DONE }] });
+  });
+  await d.stopped();
+  assert.equal(await d.eval('rcx'), '0x0');
+  await d.dc.reverseContinueRequest({ threadId: 1 });
+  const start = await d.next('progressStart');
+  assert.match(String(start.body.title), /Reverse continue/);
+  await d.next('progressUpdate');
+  // Served during the search: its response comes before the travel's stop.
+  await d.dc.threadsRequest();
+  assert.ok(!d.order.includes('event stopped', d.order.lastIndexOf('response reverseContinue')), `a request was answered only after the search: ${d.order.slice(-6).join(', ')}`);
+  await d.dc.pauseRequest({ threadId: 1 });
+  const s = await d.stopped();
+  assert.equal(s.body.reason, 'pause', `${s.body.description}: ${s.body.text}`);
+  assert.match(s.body.text ?? '', /nothing stops between here and position/);
+  // Landed inside the loop, on a position the search had proven: RCX counts down from N.
+  const rcx = BigInt(await d.eval('rcx'));
+  assert.ok(rcx > 0n && rcx < BigInt(N), `rcx = ${rcx}`);
+  await d.next('progressEnd');
+  // Cancelling the progress (the client's Cancel button on it) pauses the search too.
+  await d.dc.reverseContinueRequest({ threadId: 1 });
+  const again = await d.next('progressStart');
+  await d.dc.customRequest('cancel', { progressId: String(again.body.progressId) });
+  assert.equal((await d.stopped()).body.reason, 'pause');
+  assert.ok(BigInt(await d.eval('rcx')) >= rcx, 'never forward in time: RCX is not lower');
+  await d.next('progressEnd');
+  // Resumed, the same search ends where history begins (the launch): no earlier stop.
+  await d.dc.reverseContinueRequest({ threadId: 1 });
+  const h = await d.stopped();
+  assert.match(h.body.description ?? '', /^History begins here/);
+  assert.match(h.body.text ?? '', /where the program was launched/);
+  await d.close();
+});
+
+test('line step-back over a one-line loop: bounded search with a clear message, memory flat, pause interrupts it', async () => {
+  const d = await Dap.start({ supportsProgressReporting: true });
+  await d.launch(spin(3_000_000), async (x) => {
+    await x.dc.setBreakpointsRequest({ source: { path: SPIN }, breakpoints: [{ line: SPIN_DONE }] });
+  });
+  await d.stopped();
+  const before = peakRss(d);
+  await d.dc.stepBackRequest({ threadId: 1 });
+  let s = await d.stopped();
+  assert.equal(s.body.reason, 'step');
+  assert.match(s.body.text ?? '', /no earlier line within 1,000,000 instructions/);
+  assert.equal(await line(d), lineOf(SPIN, 'loop\t1b'), 'inside the loop line');
+  const grown = peakRss(d) - before;
+  // The search used to hold one trace point per instruction (1M: ~200 MiB); now its state is O(1).
+  assert.ok(grown < 48 * 1024 * 1024, `peak RSS grew by ${(grown / 1048576).toFixed(1)} MiB during the step back`);
+  const h = (await d.dc.customRequest('tdx/history')).body as { bytes: number; budget: number };
+  assert.ok(h.bytes <= h.budget, `history ${h.bytes} of ${h.budget} bytes`);
+  // Again, interrupted: the stop is a pause, not a step.
+  const rcx0 = BigInt(await d.eval('rcx'));
+  await d.dc.stepBackRequest({ threadId: 1 });
+  await d.dc.pauseRequest({ threadId: 1 });
+  s = await d.stopped();
+  assert.equal(s.body.reason, 'pause', `${s.body.description}: ${s.body.text}`);
+  assert.ok(BigInt(await d.eval('rcx')) >= rcx0, 'never past the step back\'s target: at or after where it started in time (RCX counts down)');
+  await d.close();
+});
+
+test('a history budget far below the run: bytes stay within it, positions beyond retained history say so', async () => {
+  const d = await Dap.start();
+  await d.launch(spin(20_000_000, { historyBudgetMb: 0.25 }), async (x) => {
+    await x.dc.setBreakpointsRequest({ source: { path: SPIN }, breakpoints: [{ line: SPIN_DONE }] });
+  });
+  await d.stopped();
+  const h = (await d.dc.customRequest('tdx/history')).body as { bytes: number; budget: number; historyStart: number; position: number };
+  assert.equal(h.budget, 256 * 1024);
+  assert.ok(h.bytes <= h.budget, `history holds ${h.bytes} bytes`);
+  assert.ok(h.historyStart > 0, 'the oldest history was dropped');
+  await d.dc.reverseContinueRequest({ threadId: 1 });
+  const s = await d.stopped();
+  assert.match(s.body.description ?? '', /^History begins here/);
+  assert.match(s.body.text ?? '', /dropped to keep history within historyBudgetMb \(256 KiB\); raise "historyBudgetMb"/);
+  await d.close();
 });

@@ -148,14 +148,51 @@ test('what-if: from just before the TDCALL, a TDX status injected on a new branc
   assert.equal(s.run().reason, 'panic');
 });
 
-test('the memory budget drops the oldest history: "history begins here"', async () => {
+test('the memory budget thins checkpoints (at most 4 intervals apart), then drops the oldest history: "history begins here"', async () => {
+  const budget = 200 * 1024, interval = 5;
   const s = await randomSession(2);
-  const tl = new Timeline(s, { interval: 5, memoryBudget: 400 * 1024 });
+  const tl = new Timeline(s, { interval, memoryBudget: budget });
   s.run();
   assert.ok(tl.historyStart > 0, 'history should have been dropped');
-  assert.ok(tl.bytes <= 400 * 1024, `history holds ${tl.bytes} bytes`);
+  assert.ok(tl.bytes <= budget, `history holds ${tl.bytes} bytes`);
+  const cps = tl.branch.checkpoints.map((c) => c.position);
+  for (let i = 1; i < cps.length; i++) assert.ok(cps[i] - cps[i - 1] <= 4 * interval, `checkpoints ${cps[i - 1]} and ${cps[i]} are more than 4 intervals apart`);
+  assert.ok(cps.some((p, i) => i > 0 && p - cps[i - 1] > interval), 'thinned: some checkpoints are more than one interval apart');
+  // Every retained position still replays to the forward run's state.
+  const fwd = await randomSession(2);
+  const hashes = new Map<number, string>([[fwd.machine.instructionCount, stateHash(fwd)]]);
+  while (!fwd.step()) hashes.set(fwd.machine.instructionCount, stateHash(fwd));
+  for (let p = tl.historyStart; p < tl.frontier; p++) {
+    assert.equal(tl.seek(p).position, p);
+    assert.equal(stateHash(s), hashes.get(p), `state at position ${p}`);
+  }
   const r = tl.seek(0);
   assert.equal(r.reason, 'history-start');
-  assert.match(r.message, /history begins here/);
+  assert.match(r.message, /history begins here.*historyBudgetMb/);
   assert.equal(r.position, tl.historyStart);
+});
+
+test('an operation asked to stop lands on a proven position: reverse-continue between slices, seek on the way', async () => {
+  const s = await randomSession(3);
+  const tl = new Timeline(s, { interval: 50 });
+  s.run();
+  const end = tl.position;
+  tl.slice = 7;
+  const op = tl.reverseContinueOp(() => false);
+  let r = op.next();
+  let yields = 0;
+  while (!r.done) { yields++; r = op.next(yields === 3); }
+  assert.equal(r.value.reason, 'paused');
+  assert.ok(r.value.position < end && r.value.position >= tl.historyStart, `paused at ${r.value.position} of ${end}`);
+  assert.equal(tl.position, r.value.position);
+  // Uninterrupted, the same search reaches the start of history (the predicate accepts nothing).
+  assert.equal(tl.reverseContinue(() => false).reason, 'history-start');
+  // Just before a checkpoint: the replay from the one before is a whole interval (50 > 7).
+  const cps = tl.branch.checkpoints;
+  const target = cps[cps.length - 1].position - 1;
+  const seek = tl.seekOp(target);
+  let q = seek.next();
+  assert.ok(!q.done, 'a long seek yields');
+  q = seek.next(true);
+  assert.ok(q.done && q.value.reason === 'paused' && q.value.position > cps[cps.length - 2].position && q.value.position < target, JSON.stringify(q.value));
 });
