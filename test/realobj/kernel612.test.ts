@@ -1,4 +1,4 @@
-// The real Linux 6.12 TDX C objects (built by scripts/kernel-objects-6.12.sh from Debian's
+// The real Linux 6.12 TDX C objects (built by scripts/kernel-objects.sh 6.12 from Debian's
 // linux-source-6.12: guest arch/x86/coco/tdx, host arch/x86/virt/vmx/tdx), run with nothing
 // hand-written but launch attributes (issue 15). Expected values come from the kernel source
 // (what each function computes) and the TDX module ABI (TDG.MR.REPORT takes the physical
@@ -20,8 +20,8 @@ const HOST = join(BUILD, 'arch/x86/virt/vmx/tdx');
 const OBJECTS = [join(GUEST, 'tdcall.o'), join(GUEST, 'tdx.o'), join(GUEST, 'tdx-shared.o'), join(HOST, 'seamcall.o'), join(HOST, 'tdx.o')];
 const REQUIRED = process.env.TDX_KERNEL_TEST === '1';
 const ready = OBJECTS.every((o) => existsSync(o));
-const skip = !ready && !REQUIRED ? `no 6.12 kernel objects in ${BUILD} (run scripts/kernel-objects-6.12.sh, or set TDX_KERNEL_TEST=1 to require them)` : false;
-const needSetup = () => { if (!ready) assert.fail(`TDX_KERNEL_TEST=1 but the 6.12 objects are missing in ${BUILD}: run scripts/kernel-objects-6.12.sh`); };
+const skip = !ready && !REQUIRED ? `no 6.12 kernel objects in ${BUILD} (run scripts/kernel-objects.sh 6.12, or set TDX_KERNEL_TEST=1 to require them)` : false;
+const needSetup = () => { if (!ready) assert.fail(`TDX_KERNEL_TEST=1 but the 6.12 objects are missing in ${BUILD}: run scripts/kernel-objects.sh 6.12`); };
 
 /** PAGE_OFFSET of x86-64 with 4-level paging: __pa(x) = x - PAGE_OFFSET for the direct map. */
 const PAGE_OFFSET = 0xffff888000000000n;
