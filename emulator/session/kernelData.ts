@@ -3,7 +3,8 @@
 // emulated memory map implies get consistent values (the direct map's PAGE_OFFSET, phys_base,
 // vmemmap_base, the per-CPU offsets and CPU masks), per-CPU areas are laid out as the kernel
 // lays them out (a copy of the zero-based per-CPU template at each CPU's GS base), and the
-// `data` launch attribute sets values: a number, bytes, or a struct initialiser by DWARF type.
+// `data` launch attribute sets values: a number, bytes, or a struct initialiser by DWARF type;
+// for per-CPU data `name@N` (`@N-M`, `@N,M`, `@*`) picks the CPUs' copies, CPU 0's by default.
 
 import type { Image, StructLayout, FieldLayout, UndefinedDataSymbol } from '../loader/image';
 import type { Machine } from '../machine';
@@ -70,10 +71,10 @@ export function initialiseData(
   const notes: DataNote[] = [];
   const undef = new Map((image.undefinedData ?? []).map((u) => [u.name, u]));
   const cpuBase = (k: number) => pcpu.base + BigInt(k) * pcpu.stride;
-  /** Writes `bytes` at the symbol (in every CPU's copy for per-CPU data). */
-  const put = (u: { address: bigint; perCpu: boolean }, offset: number, bytes: Uint8Array | ((cpu: number) => Uint8Array)) => {
+  /** Writes `bytes` at the symbol (per-CPU data: in the copy of each CPU of `cpus`, every CPU when absent). */
+  const put = (u: { address: bigint; perCpu: boolean }, offset: number, bytes: Uint8Array | ((cpu: number) => Uint8Array), cpus?: number[]) => {
     if (!u.perCpu) { m.writeBytes(u.address + BigInt(offset), typeof bytes === 'function' ? bytes(0) : bytes); return; }
-    for (let k = 0; k < pcpu.cpus; k++) m.writeBytes(cpuBase(k) + u.address + BigInt(offset), typeof bytes === 'function' ? bytes(k) : bytes);
+    for (const k of cpus ?? [...Array(pcpu.cpus).keys()]) m.writeBytes(cpuBase(k) + u.address + BigInt(offset), typeof bytes === 'function' ? bytes(k) : bytes);
   };
   const mask = (n: number, size: number) => { const b = new Uint8Array(size); for (let k = 0; k < n && k < size * 8; k++) b[k >> 3] |= 1 << (k & 7); return b; };
 
@@ -92,20 +93,22 @@ export function initialiseData(
     __cpu_possible_mask: { value: (u) => mask(pcpu.cpus, u.size), why: `CPUs 0-${pcpu.cpus - 1} possible` },
     __cpu_active_mask: { value: (u) => mask(pcpu.cpus, u.size), why: `CPUs 0-${pcpu.cpus - 1} active` },
   };
+  const entries = Object.entries(data).map(([key, spec]) => ({ key, spec, ...splitDataKey(key) }));
   for (const u of undef.values()) {
     const d = defaults[u.name];
     const where = u.perCpu ? `per-CPU data (%gs:0x${u.address.toString(16)})` : `0x${u.address.toString(16)}`;
     const size = `${u.size} bytes${u.sizedBy === 'default' ? ' (size unknown: no DWARF declaration gives it)' : ''}`;
-    if (data[u.name] !== undefined) notes.push({ name: u.name, text: `undefined data symbol ${u.name}: ${size} at ${where}, set by "data"` });
-    else if (d) {
+    const set = entries.filter((e) => e.name === u.name).map((e) => e.key);
+    const by = set.length ? `, set by "data" (${set.map((k) => `"${k}"`).join(', ')})` : '';
+    if (d) {
       put(u, 0, d.value(u));
-      notes.push({ name: u.name, text: `undefined data symbol ${u.name}: ${size} at ${where}, set to ${d.why}` });
-    } else notes.push({ name: u.name, text: `undefined data symbol ${u.name}: ${size} at ${where}, zero-filled — give it a value with "data"` });
+      notes.push({ name: u.name, text: `undefined data symbol ${u.name}: ${size} at ${where}, set to ${d.why}${by}` });
+    } else notes.push({ name: u.name, text: `undefined data symbol ${u.name}: ${size} at ${where}, ${set.length ? `zero-filled${by}` : 'zero-filled — give it a value with "data"'}` });
   }
 
   // The `data` attribute: undefined data symbols, or any data symbol of the image.
-  for (const [name, spec] of Object.entries(data)) {
-    const attr = `data.${name}`;
+  for (const { key, spec, name, cpuSpec } of entries) {
+    const attr = `data.${key}`;
     let target: { address: bigint; perCpu: boolean; size: number; type?: string } | undefined = undef.get(name);
     if (!target) {
       const s = image.symbols.find((x) => x.name === name && x.type !== 'func' && !image.undefinedSymbols.includes(x.name));
@@ -119,10 +122,14 @@ export function initialiseData(
         : `names '${name}', which is not a data symbol of the program${known.length ? ` (undefined data: ${known.join(', ')})` : ''}`);
     }
     const t = target;
+    // Per-CPU data: the copies of the CPUs the key names (`name@1`, `name@0-3`, `name@*`), CPU 0 (the one running the entry) by default.
+    let cpus: number[] | undefined;
+    if (cpuSpec !== undefined && !t.perCpu) throw new ConfigError(attr, `names CPUs ("@${cpuSpec}"), but ${name} is not per-CPU data (one copy): write "${name}"`);
+    if (t.perCpu) cpus = cpuSpec === undefined ? [0] : parseCpuList(cpuSpec, pcpu.cpus, attr);
     if (Array.isArray(spec)) {
       if (!spec.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) throw new ConfigError(attr, 'as an array must hold bytes (integers 0-255)');
       if (t.size && spec.length > t.size) throw new ConfigError(attr, `gives ${spec.length} bytes, but ${name} is ${t.size} bytes`);
-      put(t, 0, Uint8Array.from(spec));
+      put(t, 0, Uint8Array.from(spec), cpus);
     } else if (typeof spec === 'object' && spec !== null) {
       const layout = structOf(image, t.type);
       if (!layout) throw new ConfigError(attr, `is a struct initialiser, but ${name}'s type ${t.type ? `(${t.type}) ` : ''}has no struct layout in the program's DWARF: give a number or bytes`);
@@ -132,17 +139,38 @@ export function initialiseData(
         if (f.bitWidth !== undefined) throw new ConfigError(`${attr}.${path}`, 'is a bit-field; set the containing storage instead');
         const v = resolve(value, `${attr}.${path}`);
         checkFits(v, f.size, `${attr}.${path}`, `${layout.name}.${path}`);
-        put(t, f.offset, le(v, Math.min(f.size, 8)));
+        put(t, f.offset, le(v, Math.min(f.size, 8)), cpus);
       }
     } else {
       const v = resolve(spec, attr);
       const size = t.size || 8;
       if (size > 8) throw new ConfigError(attr, `is one number, but ${name} is ${size} bytes${t.type ? ` (${t.type})` : ''}: give bytes or a struct initialiser`);
       checkFits(v, size, attr, name);
-      put(t, 0, le(v, size));
+      put(t, 0, le(v, size), cpus);
     }
   }
   return notes;
+}
+
+/** A `data` key: the symbol, and the CPUs after `@` for per-CPU data (`tdx_lp_initialized@1`). */
+export function splitDataKey(key: string): { name: string; cpuSpec?: string } {
+  const at = key.lastIndexOf('@');
+  return at > 0 ? { name: key.slice(0, at), cpuSpec: key.slice(at + 1) } : { name: key };
+}
+
+/** `*`, `all`, or a comma list of CPU numbers and ranges (`0,2-3`), each below `cpus`. */
+export function parseCpuList(spec: string, cpus: number, attr: string): number[] {
+  if (spec === '*' || spec === 'all') return [...Array(cpus).keys()];
+  const out = new Set<number>();
+  for (const part of spec.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) throw new ConfigError(attr, `"@${spec}" is not a CPU list: write @N, @N-M, @N,M or @* (all CPUs)`);
+    const a = Number(m[1]), b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new ConfigError(attr, `"@${spec}": the range ${a}-${b} is empty`);
+    if (b >= cpus) throw new ConfigError(attr, `"@${spec}" names CPU ${b}, but there ${cpus === 1 ? 'is 1 CPU' : `are ${cpus} CPUs`} (0-${cpus - 1}; set "cpus" for more)`);
+    for (let k = a; k <= b; k++) out.add(k);
+  }
+  return [...out].sort((x, y) => x - y);
 }
 
 function checkFits(v: bigint, size: number, attr: string, what: string): void {

@@ -7,7 +7,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from '../../emulator/session/session';
 import { ConfigError } from '../../emulator/session/config';
@@ -238,4 +238,73 @@ test('6.12 tdx_enable: the whole module initialisation to 0, with stubs only for
   // PAMT: 262144 4K entries + 512 2M entries + 1 1G entry, 16 bytes each, each part rounded up to 4 KiB: 4096 + 8 + 4 KB.
   assert.ok(s.notes.some((n) => n.kind === 'log' && /4108 KB allocated for PAMT/.test(n.text)));
   assert.ok(s.notes.some((n) => n.kind === 'log' && /module initialized/.test(n.text)));
+});
+
+/** The line of `needle` in a file of the Debian 6.12 tree (what __LINE__ gives the kernel's WARN in its __bug_table entry). */
+function sourceLine(rel: string, needle: string): number {
+  const lines = readFileSync(join(CACHE, 'linux-source-6.12', rel), 'utf8').split('\n');
+  const k = lines.findIndex((l) => l.includes(needle));
+  assert.ok(k >= 0, `${rel} holds ${needle}`);
+  return k + 1;
+}
+
+test('6.12 WARN_ONCE on the real guest tdx.o: a failing TDG.VP.VMCALL<HLT> makes tdx_halt warn with its message and tdx.c line, then return', { skip }, async () => {
+  needSetup();
+  const line = sourceLine('arch/x86/coco/tdx/tdx.c', 'WARN_ONCE(1, "HLT instruction emulation failed\\n");');
+  const s = await Session.create({
+    program: join(GUEST, 'tdx.o'), objects: [join(GUEST, 'tdcall.o'), join(GUEST, 'tdx-shared.o')], entry: 'tdx_halt',
+    faults: ['tdvmcall:HLT=r10:TDVMCALL_STATUS_RETRY'],
+  });
+  const st = s.run();
+  assert.equal(st.reason, 'returned', st.message);
+  assert.deepEqual(s.calls.map((c) => [c.leaf, c.subfunctionNumber]), [['TDG.VP.VMCALL', 12n]], 'one TDG.VP.VMCALL<Instruction.HLT> (EXIT_REASON_HLT = 12)');
+  const logs = s.notes.filter((n) => n.kind === 'log').map((n) => (n as { text: string }).text);
+  assert.ok(logs.includes('HLT instruction emulation failed'), `__warn_printk's message (${logs.join(' | ')})`);
+  assert.ok(logs.some((t) => t.startsWith(`WARNING: at arch/x86/coco/tdx/tdx.c:${line} tdx_halt+`)), `the __bug_table entry's file:line (${logs.join(' | ')})`);
+});
+
+test('6.12 WARN_ON_ONCE on the real guest tdx.o: an undecodable MMIO #VE warns once at tdx.c, the second #VE is silent, both return false', { skip }, async () => {
+  needSetup();
+  const line = sourceLine('arch/x86/coco/tdx/tdx.c', 'if (WARN_ON_ONCE(mmio == INSN_MMIO_DECODE_FAILED))');
+  // EXIT_REASON_EPT_VIOLATION (48) on a shared GPA (bit 51 = cc_mask, CC_VENDOR_INTEL = 2) reaches handle_mmio(); the
+  // instruction decoder (arch/x86/lib) is not linked: its stubs answer INSN_MMIO_DECODE_FAILED (0).
+  const shared = 1n << 51n;
+  const s = await Session.create({
+    program: join(GUEST, 'tdx.o'), objects: [join(GUEST, 'tdcall.o'), join(GUEST, 'tdx-shared.o')],
+    entry: 'tdx_handle_virt_exception', before: ['tdx_handle_virt_exception'],
+    args: [{ struct: 'pt_regs', init: { cs: '0x10', ip: '0xffffffff81000000' } }, { struct: 've_info', init: { exit_reason: 48, gpa: `0x${(shared | 0x1000n).toString(16)}` } }],
+    data: { cc_vendor: 2, cc_mask: `0x${shared.toString(16)}` },
+    stubs: { cc_mkenc: `arg0 & ~0x${shared.toString(16)}`, copy_from_kernel_nofault: 0, insn_decode: 0, insn_decode_mmio: 0 },
+  });
+  const st = s.run();
+  assert.equal(st.reason, 'returned', st.message);
+  assert.equal(s.machine.getReg('rax') & 0xffn, 0n, 'false: the #VE was not handled');
+  const warnings = s.notes.filter((n) => n.kind === 'log' && /^WARNING: /.test(n.text)).map((n) => (n as { text: string }).text);
+  assert.equal(warnings.length, 1, `once (BUGFLAG_ONCE, then BUGFLAG_DONE): ${warnings.join(' | ')}`);
+  assert.match(warnings[0], new RegExp(`^WARNING: at arch/x86/coco/tdx/tdx\\.c:${line} `));
+});
+
+test('6.12 data on per-CPU symbols: a plain name writes CPU 0\'s copy, name@N the copies named; bad CPU lists are named', { skip }, async () => {
+  needSetup();
+  const base = { program: join(HOST, 'tdx.o'), objects: [join(HOST, 'seamcall.o')], entry: 'tdx_cpu_enable', cpus: 2, data: { boot_cpu_data: TDX_HOST_PLATFORM } };
+  const flagOf = (s: Session) => s.image.symbols.find((x) => x.name === 'tdx_lp_initialized')!.address;
+  const copies = (s: Session) => [0n, 1n].map((k) => s.machine.readBytes(s.perCpu.base + k * s.perCpu.stride + flagOf(s), 1)[0]);
+  // CPU 1 marked initialised: CPU 0 (which runs the entry) still initialises itself.
+  const one = await Session.create({ ...base, data: { ...base.data, 'tdx_lp_initialized@1': 1 } });
+  assert.deepEqual(copies(one), [0, 1]);
+  assert.equal(one.run().reason, 'returned');
+  assert.deepEqual(one.calls.map((c) => c.leaf), ['TDH.SYS.INIT', 'TDH.SYS.LP.INIT']);
+  // The plain name is CPU 0's copy: tdx_cpu_enable sees it set and returns 0 before any SEAMCALL.
+  const zero = await Session.create({ ...base, data: { ...base.data, tdx_lp_initialized: 1 } });
+  assert.deepEqual(copies(zero), [1, 0]);
+  assert.equal(zero.run().reason, 'returned');
+  assert.equal(zero.machine.getReg('rax') & 0xffffffffn, 0n);
+  assert.equal(zero.calls.length, 0, '__this_cpu_read(tdx_lp_initialized) is true on CPU 0');
+  const all = await Session.create({ ...base, data: { ...base.data, 'tdx_lp_initialized@*': 1 } });
+  assert.deepEqual(copies(all), [1, 1]);
+  const list = await Session.create({ ...base, cpus: 3, data: { ...base.data, 'tdx_lp_initialized@0,2': 1 } });
+  assert.deepEqual([0n, 1n, 2n].map((k) => list.machine.readBytes(list.perCpu.base + k * list.perCpu.stride + flagOf(list), 1)[0]), [1, 0, 1]);
+  await assert.rejects(Session.create({ ...base, data: { 'tdx_lp_initialized@2': 1 } }), (e: unknown) => e instanceof ConfigError && /"data\.tdx_lp_initialized@2".*names CPU 2, but there are 2 CPUs/.test(e.message));
+  await assert.rejects(Session.create({ ...base, data: { 'tdx_lp_initialized@x': 1 } }), (e: unknown) => e instanceof ConfigError && /"@x" is not a CPU list/.test(e.message));
+  await assert.rejects(Session.create({ ...base, data: { 'tdx_global_keyid@1': 1 } }), (e: unknown) => e instanceof ConfigError && /tdx_global_keyid is not per-CPU data/.test(e.message));
 });
