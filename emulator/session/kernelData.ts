@@ -37,6 +37,91 @@ export interface PerCpuLayout {
 /** The stack canary's value in every CPU's fixed_percpu_data (%gs:40): any constant works. */
 const STACK_CANARY = 0x5ca1ab1e_0ddba11n;
 
+/** What boot_cpu_data's default comes from: the emulated CPU's CPUID and the platform the configuration sets up. */
+export interface CpuIdentity {
+  cpuid: (leaf: number, subleaf: number) => readonly number[];
+  context: 'guest' | 'host' | 'none';
+  /** The BIOS enabled TDX (the host's KeyIDs are partitioned: the kernel's tdx_init() forces TDX_HOST_PLATFORM). */
+  tdxBios: boolean;
+  /** The kernel generation (TDX_HOST_PLATFORM exists from 6.8: G4 and later). */
+  generation?: string;
+}
+
+/**
+ * The x86_capability words the kernel fills straight from CPUID (arch/x86/include/asm/cpufeatures.h,
+ * the same in 6.1 and 6.12): word, leaf, sub-leaf, register (0 EAX, 1 EBX, 2 ECX, 3 EDX).
+ */
+const CAPABILITY_WORDS: [number, number, number, number][] = [
+  [0, 0x1, 0, 3], [1, 0x80000001, 0, 3], [4, 0x1, 0, 2], [6, 0x80000001, 0, 2], [9, 0x7, 0, 1], [16, 0x7, 0, 2], [18, 0x7, 0, 3],
+];
+/** Linux-defined feature bits the TDX code tests (cpufeatures.h: word * 32 + bit). */
+export const X86_FEATURE = { HYPERVISOR: 4 * 32 + 31, TDX_HOST_PLATFORM: 7 * 32 + 7, TDX_GUEST: 8 * 32 + 22 } as const;
+
+/**
+ * boot_cpu_data (struct cpuinfo_x86, laid out by the object's DWARF) as the kernel would have
+ * filled it at boot on the emulated CPU: vendor, family/model/stepping, CPUID levels, address
+ * widths, cache line, the CPUID capability words, and the TDX feature bits the configured
+ * platform implies (TDX_GUEST in a TD guest — tdx_early_init() forces it when CPUID 0x21 says
+ * "IntelTDX"; TDX_HOST_PLATFORM on a host whose BIOS enabled TDX — tdx_init() forces it).
+ */
+export function bootCpuData(layout: StructLayout, size: number, id: CpuIdentity): { bytes: Uint8Array; why: string } {
+  const b = new Uint8Array(size);
+  const set = (path: string, v: bigint | number, what?: string[]) => {
+    const f = fieldAt(layout, path);
+    if (!f || f.bitWidth !== undefined || f.offset + Math.min(f.size, 8) > size) return false;
+    b.set(le(BigInt(v), Math.min(f.size, 8)), f.offset);
+    what?.push(path);
+    return true;
+  };
+  const r = (leaf: number, sub = 0) => id.cpuid(leaf, sub).map((x) => x >>> 0);
+  const [maxLeaf, vb, vc, vd] = r(0);
+  const vendor = [vb, vd, vc].map((x) => String.fromCharCode(x & 0xff, (x >> 8) & 0xff, (x >> 16) & 0xff, x >>> 24)).join('');
+  const maxExt = r(0x80000000)[0];
+  const [eax1, ebx1] = r(1);
+  const baseFamily = (eax1 >> 8) & 0xf;
+  const family = baseFamily === 0xf ? baseFamily + ((eax1 >> 20) & 0xff) : baseFamily;
+  const model = baseFamily >= 6 ? ((eax1 >> 4) & 0xf) | (((eax1 >> 16) & 0xf) << 4) : (eax1 >> 4) & 0xf;
+  const stepping = eax1 & 0xf;
+  const widths = maxExt >= 0x80000008 ? r(0x80000008)[0] : 0;
+  const clflush = ((ebx1 >> 8) & 0xff) * 8;
+  const fields: string[] = [];
+  set('x86_vendor', vendor === 'GenuineIntel' ? 0 : vendor === 'AuthenticAMD' ? 2 : 0xff, fields); // X86_VENDOR_INTEL 0, _AMD 2, _UNKNOWN 0xff
+  set('x86', family, fields); set('x86_model', model, fields); set('x86_stepping', stepping, fields);
+  set('cpuid_level', maxLeaf, fields); set('extended_cpuid_level', maxExt, fields);
+  if (widths) { set('x86_phys_bits', widths & 0xff, fields); set('x86_virt_bits', (widths >> 8) & 0xff, fields); }
+  if (clflush) { set('x86_clflush_size', clflush, fields); set('x86_cache_alignment', clflush, fields); }
+  const vid = fieldAt(layout, 'x86_vendor_id');
+  if (vid && vid.offset + 12 <= size) { b.set(Buffer.from(vendor, 'latin1'), vid.offset); fields.push('x86_vendor_id'); }
+  const caps = fieldAt(layout, 'x86_capability');
+  const words: string[] = [];
+  const forced: string[] = [];
+  if (caps) {
+    const nwords = Math.floor(caps.size / 4);
+    const or = (word: number, v: number) => {
+      if (word >= nwords) return false;
+      const at = caps.offset + word * 4;
+      const old = b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24);
+      b.set(le(BigInt((old | v) >>> 0), 4), at);
+      return true;
+    };
+    for (const [word, leaf, sub, reg] of CAPABILITY_WORDS) {
+      if (leaf < 0x80000000 ? leaf > maxLeaf : leaf > maxExt) continue;
+      if (or(word, r(leaf, sub)[reg])) words.push(String(word));
+    }
+    const force = (name: keyof typeof X86_FEATURE) => { const n = X86_FEATURE[name]; if (or(n >> 5, 1 << (n & 31))) forced.push(`${name} (${n >> 5}*32+${n & 31})`); };
+    const tdxLeaf = maxLeaf >= 0x21 ? r(0x21) : [0, 0, 0, 0];
+    const sig = [tdxLeaf[1], tdxLeaf[3], tdxLeaf[2]].map((x) => String.fromCharCode(x & 0xff, (x >> 8) & 0xff, (x >> 16) & 0xff, x >>> 24)).join('');
+    if (id.context === 'guest' && sig === 'IntelTDX    ') force('TDX_GUEST');
+    if (id.context === 'host' && id.tdxBios && !/^G[0-3]$/.test(id.generation ?? '')) force('TDX_HOST_PLATFORM');
+  }
+  const hyper = caps && (b[caps.offset + 16 + 3] & 0x80) !== 0 ? ', HYPERVISOR (4*32+31)' : '';
+  const why = `the emulated CPU as the kernel fills it at boot: ${vendor} family ${family} model 0x${model.toString(16)} stepping ${stepping}, ` +
+    `cpuid_level 0x${maxLeaf.toString(16)}${widths ? `, ${widths & 0xff} physical / ${(widths >> 8) & 0xff} virtual address bits` : ''}` +
+    `${words.length ? `, x86_capability words ${words.join(', ')} from CPUID` : ''}` +
+    `; TDX feature bits: ${forced.length ? forced.join(', ') : 'none'}${hyper} (from "context" and "platform"; change any field with "data", e.g. { "x86_capability[7]": 0 })`;
+  return { bytes: b, why };
+}
+
 /** Where each undefined data symbol's value came from, for the debug console and `run`. */
 export interface DataNote {
   name: string;
@@ -66,7 +151,7 @@ export function setUpPerCpu(m: Machine, image: Image, layout: PerCpuLayout): voi
  */
 export function initialiseData(
   m: Machine, image: Image, pcpu: PerCpuLayout, data: Record<string, DataSpec>,
-  resolve: (text: string | number, attribute: string) => bigint,
+  resolve: (text: string | number, attribute: string) => bigint, cpu?: CpuIdentity,
 ): DataNote[] {
   const notes: DataNote[] = [];
   const undef = new Map((image.undefinedData ?? []).map((u) => [u.name, u]));
@@ -94,6 +179,17 @@ export function initialiseData(
     __cpu_active_mask: { value: (u) => mask(pcpu.cpus, u.size), why: `CPUs 0-${pcpu.cpus - 1} active` },
   };
   const entries = Object.entries(data).map(([key, spec]) => ({ key, spec, ...splitDataKey(key) }));
+  const cpuinfo = cpu && undef.get('boot_cpu_data') && structOf(image, undef.get('boot_cpu_data')!.type);
+  if (cpu && cpuinfo) {
+    const boot = bootCpuData(cpuinfo, undef.get('boot_cpu_data')!.size, cpu);
+    defaults.boot_cpu_data = { value: () => boot.bytes, why: boot.why };
+  }
+  // The per-CPU cpu_info (per_cpu(cpu_info, cpu)): each CPU as the boot CPU, same layout.
+  const pcInfo = cpu && undef.get('cpu_info') && structOf(image, undef.get('cpu_info')!.type);
+  if (cpu && pcInfo) {
+    const info = bootCpuData(pcInfo, undef.get('cpu_info')!.size, cpu);
+    defaults.cpu_info = { value: () => info.bytes, why: `each CPU's copy: ${info.why}` };
+  }
   for (const u of undef.values()) {
     const d = defaults[u.name];
     const where = u.perCpu ? `per-CPU data (%gs:0x${u.address.toString(16)})` : `0x${u.address.toString(16)}`;

@@ -226,7 +226,8 @@ export class Session {
       throw e;
     }
     // Undefined data: defaults the memory map implies, then the `data` attribute.
-    for (const d of initialiseData(m, image, this.perCpu, config.data ?? {}, (t, a) => this.resolveValue(t, a))) {
+    const cpu = { cpuid: (l: number, k: number) => m.cpuid(l, k), context: this.context, tdxBios: this.platform.state.tdxBios, generation: config.generation };
+    for (const d of initialiseData(m, image, this.perCpu, config.data ?? {}, (t, a) => this.resolveValue(t, a), cpu)) {
       note({ kind: 'stub', name: `undefined data symbol ${d.name}`, address: 0n, text: d.text.replace(`undefined data symbol ${d.name}: `, '') });
     }
 

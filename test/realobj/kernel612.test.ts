@@ -47,7 +47,8 @@ test('6.12 tdx_mcall_get_report0: page_offset_base is data (never stub code), RC
   }
   assert.equal(s.image.undefinedData?.find((u) => u.name === 'page_offset_base')?.size, 8, 'unsigned long');
   assert.equal(s.image.undefinedData?.find((u) => u.name === 'boot_cpu_data')?.type, 'struct cpuinfo_x86');
-  assert.ok(s.notes.some((n) => n.kind === 'stub' && /undefined data symbol boot_cpu_data/.test(n.name) && /zero-filled/.test(n.text)));
+  assert.ok(s.notes.some((n) => n.kind === 'stub' && /undefined data symbol boot_cpu_data/.test(n.name) && /the emulated CPU .*TDX_GUEST/.test(n.text)));
+  assert.ok(s.notes.some((n) => n.kind === 'stub' && /undefined data symbol cc_vendor/.test(n.name) && /zero-filled — give it a value with "data"/.test(n.text)));
   const reportdata = s.machine.getReg('rdi'), tdreport = s.machine.getReg('rsi');
   const st = s.run();
   assert.equal(st.reason, 'returned', st.message);
@@ -79,11 +80,46 @@ test('6.12 tdx_cpu_enable: TDH.SYS.INIT then TDH.SYS.LP.INIT, 0, the per-CPU tdx
   assert.equal(s.machine.getReg('rax') & 0xffffffffn, 0n);
   assert.deepEqual(s.calls.map((c) => c.leaf), ['TDH.SYS.INIT', 'TDH.SYS.LP.INIT']);
   assert.equal(s.machine.readBytes(gs + flag.address, 1)[0], 1, '__this_cpu_write(tdx_lp_initialized, true)');
-  // Without the feature bit the kernel returns -ENODEV before any SEAMCALL.
-  const n = await Session.create({ program: join(HOST, 'tdx.o'), objects: [join(HOST, 'seamcall.o')], entry: 'tdx_cpu_enable' });
-  assert.equal(n.run().reason, 'returned');
-  assert.equal(BigInt.asIntN(32, n.machine.getReg('rax') & 0xffffffffn), -19n, '-ENODEV');
-  assert.equal(n.calls.length, 0);
+  // Without the feature bit the kernel returns -ENODEV before any SEAMCALL: a BIOS that did not enable TDX, or the bit cleared with "data".
+  for (const off of [{ platform: { tdxBios: false } }, { data: { boot_cpu_data: { 'x86_capability[7]': 0 } } }]) {
+    const n = await Session.create({ program: join(HOST, 'tdx.o'), objects: [join(HOST, 'seamcall.o')], entry: 'tdx_cpu_enable', ...off });
+    assert.equal(n.run().reason, 'returned');
+    assert.equal(BigInt.asIntN(32, n.machine.getReg('rax') & 0xffffffffn), -19n, `-ENODEV with ${JSON.stringify(off)}`);
+    assert.equal(n.calls.length, 0);
+  }
+});
+
+/** A feature's (word, bit) as the Debian 6.12 tree's cpufeatures.h defines it. */
+function featureBit(name: string): [number, number] {
+  const h = readFileSync(join(CACHE, 'linux-source-6.12/arch/x86/include/asm/cpufeatures.h'), 'utf8');
+  const m = new RegExp(`#define X86_FEATURE_${name}\\s+\\(\\s*(\\d+)\\*32\\+\\s*(\\d+)\\)`).exec(h);
+  assert.ok(m, `cpufeatures.h defines X86_FEATURE_${name}`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+test('6.12 boot_cpu_data follows the configured platform: TDX_HOST_PLATFORM on a host whose BIOS enabled TDX, TDX_GUEST and HYPERVISOR in a TD; tdx_cpu_enable runs with no "data"', { skip }, async () => {
+  needSetup();
+  const capBit = (s: Session, name: string) => {
+    const u = s.image.undefinedData!.find((x) => x.name === 'boot_cpu_data')!;
+    const layout = s.image.structs.get('cpuinfo_x86')!;
+    const caps = layout.fields.flatMap((f) => (f.name === '' && f.fields ? f.fields : [f])).find((f) => f.name === 'x86_capability')!;
+    const [word, bit] = featureBit(name);
+    return (new DataView(s.machine.readBytes(u.address + BigInt(caps.offset + word * 4), 4).slice().buffer).getUint32(0, true) >>> bit) & 1;
+  };
+  const host = await Session.create({ program: join(HOST, 'tdx.o'), objects: [join(HOST, 'seamcall.o')], entry: 'tdx_cpu_enable' });
+  assert.equal(capBit(host, 'TDX_HOST_PLATFORM'), 1);
+  assert.ok(host.notes.some((n) => n.kind === 'stub' && /boot_cpu_data/.test(n.name) && /TDX_HOST_PLATFORM/.test(n.text)), 'named in the console');
+  // The x86_phys_bits the kernel reads from CPUID 0x80000008 EAX[7:0] (SDM Vol. 2A CPUID) of the emulated CPU.
+  const u = host.image.undefinedData!.find((x) => x.name === 'boot_cpu_data')!;
+  const phys = host.image.structs.get('cpuinfo_x86')!.fields.find((f) => f.name === 'x86_phys_bits')!;
+  assert.equal(host.machine.readBytes(u.address + BigInt(phys.offset), 1)[0], host.machine.cpuid(0x80000008, 0)[0] & 0xff);
+  assert.equal(host.run().reason, 'returned');
+  assert.equal(host.machine.getReg('rax') & 0xffffffffn, 0n);
+  assert.deepEqual(host.calls.map((c) => c.leaf), ['TDH.SYS.INIT', 'TDH.SYS.LP.INIT']);
+  const guest = await Session.create({ program: join(GUEST, 'tdx.o'), objects: [join(GUEST, 'tdcall.o'), join(GUEST, 'tdx-shared.o')], entry: 'tdx_halt' });
+  assert.equal(capBit(guest, 'TDX_GUEST'), 1);
+  assert.equal(capBit(guest, 'HYPERVISOR'), 1);
+  assert.equal(capBit(guest, 'TDX_HOST_PLATFORM'), 0);
 });
 
 test('6.12 host objects: two CPUs get their own per-CPU copies and __per_cpu_offset', { skip }, async () => {
