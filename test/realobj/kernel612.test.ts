@@ -220,7 +220,7 @@ test('6.12 in the debug adapter: a breakpoint on a C line of the guest tdx.c and
   }
 });
 
-test('6.12 linking from the build tree: tdx.c alone links tdcall.o and tdx-shared.o of its folder, before any stub', { skip }, async () => {
+test('6.12 linking from the build tree loads only what the run reaches: tdx_mcall_get_report0 links tdcall.o, not tdx-shared.o; tdx_halt links tdx-shared.o, which links tdcall.o', { skip }, async () => {
   needSetup();
   const SRC = join(CACHE, 'linux-source-6.12');
   const progress: string[] = [];
@@ -228,13 +228,25 @@ test('6.12 linking from the build tree: tdx.c alone links tdcall.o and tdx-share
     program: 'arch/x86/coco/tdx/tdx.c', kernelSource: SRC, kernelBuild: BUILD, entry: 'tdx_mcall_get_report0',
     args: [{ buffer: 64, align: 64 }, { buffer: 1024, align: 1024 }],
   }, { cwd: CACHE, onProgress: (l) => progress.push(l) });
-  for (const n of ['__tdcall', 'tdx_accept_memory']) assert.ok(!s.image.undefinedSymbols.includes(n), `${n} comes from the tree, not a stub`);
-  assert.ok(progress.some((l) => /linking arch\/x86\/coco\/tdx\/tdcall\.o from the build tree/.test(l)));
-  assert.ok(progress.some((l) => /linking arch\/x86\/coco\/tdx\/tdx-shared\.o from the build tree/.test(l)));
+  const shown = () => progress.join('\n');
+  assert.ok(!s.image.undefinedSymbols.includes('__tdcall'), '__tdcall comes from the tree, not a stub');
+  assert.ok(s.image.undefinedSymbols.includes('tdx_accept_memory'), 'tdx-shared.o is not reached from tdx_mcall_get_report0: its symbols stay stubs');
+  assert.ok(progress.some((l) => /^linking arch\/x86\/coco\/tdx\/tdcall\.o from the build tree: it defines __tdcall, which tdx_mcall_get_report0 reaches$/.test(l)), shown());
+  assert.ok(!progress.some((l) => /^linking arch\/x86\/coco\/tdx\/tdx-shared\.o/.test(l)), shown());
+  assert.ok(progress.some((l) => /^build tree: indexed \d+ objects of arch\/x86\/coco\/tdx in \d+ ms$/.test(l)), shown());
+  assert.ok(progress.some((l) => /^build tree: linked 1 of \d+ objects the run can reach in \d+ ms \(not reached, not loaded: .*arch\/x86\/coco\/tdx\/tdx-shared\.o/.test(l)), shown());
   const st = s.run();
   assert.equal(st.reason, 'returned', st.message);
   assert.equal(s.machine.getReg('rax') & 0xffffffffn, 0n);
   assert.deepEqual(s.calls.map((c) => c.leaf), ['TDG.MR.REPORT']);
+  // tdx_halt → __tdx_hypercall (tdx-shared.c) → __tdcall_saved_ret (tdcall.S): two objects, reached one through the other.
+  progress.length = 0;
+  const h = await Session.create({ program: 'arch/x86/coco/tdx/tdx.c', kernelSource: SRC, kernelBuild: BUILD, entry: 'tdx_halt' }, { cwd: CACHE, onProgress: (l) => progress.push(l) });
+  assert.ok(progress.some((l) => /^linking arch\/x86\/coco\/tdx\/tdx-shared\.o from the build tree: it defines __tdx_hypercall, which \w+ reaches$/.test(l)), shown());
+  assert.ok(progress.some((l) => /^linking arch\/x86\/coco\/tdx\/tdcall\.o from the build tree: it defines __tdcall\w*, which \w+ reaches$/.test(l)), shown());
+  const hs = h.run();
+  assert.equal(hs.reason, 'returned', hs.message);
+  assert.deepEqual(h.calls.map((c) => [c.leaf, c.before.R11]), [['TDG.VP.VMCALL', 12n]], 'EXIT_REASON_HLT');
   const off = await Session.create({ program: 'arch/x86/coco/tdx/tdx.c', kernelSource: SRC, kernelBuild: BUILD, entry: 'tdx_mcall_get_report0', linkTree: false }, { cwd: CACHE });
   assert.ok(off.image.undefinedSymbols.includes('__tdcall'), 'linkTree: false keeps the stub');
 });
