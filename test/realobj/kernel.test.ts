@@ -174,3 +174,14 @@ test('kernel 6.1 tdx_safe_halt: one TDG.VP.VMCALL<Instruction.HLT> with irq_disa
   assert.equal(s.calls[0].before.R12, 0n, 'irq_disabled = false');
   assert.equal(s.calls[0].status, 0n);
 });
+
+test('kernel 6.1 in the debug adapter: breakpoints on C lines of tdx.c in tdx_early_init and tdx_safe_halt (tdcall.o linked from the build tree)', { skip }, async () => {
+  needSetup();
+  const { runKernelDapCase } = await import('./kernelDap');
+  const file = join(SRC, 'arch/x86/coco/tdx/tdx.c');
+  const tree = { kernelSource: SRC, kernelBuild: BUILD, cwd: CACHE, program: 'arch/x86/coco/tdx/tdx.c', context: 'guest' };
+  await runKernelDapCase({ file, needle: 'physical_mask &= cc_mask - 1;', console: /linking arch\/x86\/coco\/tdx\/tdcall\.o from the build tree/, config: {
+    ...tree, entry: 'tdx_early_init', tdxModule: { attributes: SEPT_VE_DISABLE },
+  }, returns: '0x[0-9a-f]+' });
+  await runKernelDapCase({ file, needle: 'return __tdx_hypercall(&args, do_sti ? TDX_HCALL_ISSUE_STI : 0);', config: { ...tree, entry: 'tdx_safe_halt' }, returns: '0x[0-9a-f]+' });
+});

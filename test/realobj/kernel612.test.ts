@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Session } from '../../emulator/session/session';
 import { ConfigError } from '../../emulator/session/config';
 import { fromRoot } from '../support/paths';
+import { runKernelDapCase, type KernelDapCase } from './kernelDap';
 
 const CACHE = process.env.TDX_KERNEL_CACHE ?? fromRoot('.cache/kernel');
 const BUILD = join(CACHE, 'build-6.12');
@@ -27,6 +28,25 @@ const needSetup = () => { if (!ready) assert.fail(`TDX_KERNEL_TEST=1 but the 6.1
 const PAGE_OFFSET = 0xffff888000000000n;
 /** X86_FEATURE_TDX_HOST_PLATFORM is ( 7*32+ 7) in 6.12's cpufeatures.h: word 7, bit 7. */
 const TDX_HOST_PLATFORM = { 'x86_capability[7]': '0x80' };
+
+/**
+ * tdx_enable with nothing hand-written but launch attributes: one memory region for
+ * for_each_mem_pfn_range (pfn 0x100..0x40000, 1 MiB to 1 GiB: __next_mem_pfn_range(&idx, nid,
+ * &start, &end, &nid) answers it, then idx = -1), the global KeyID tdx_init() reads at boot from
+ * the KeyID partitioning MSR (32, the model's first private KeyID), and the global metadata tdx.h
+ * names (MD_FIELD_ID_MAX_TDMRS … PAMT_1G_ENTRY_SIZE: 64 TDMRs, 16 reserved areas, 16-byte PAMT entries).
+ */
+const TDX_ENABLE = {
+  entry: 'tdx_enable', before: ['tdx_cpu_enable'],
+  data: { tdx_global_keyid: 32 },
+  tdxModule: { sysMetadata: [[0x9100000100000008n, 64], [0x9100000100000009n, 16], [0x9100000100000010n, 16], [0x9100000100000011n, 16], [0x9100000100000012n, 16]].map(([f, v]) => ({ fieldId: `0x${f.toString(16)}`, value: Number(v) })) },
+  stubs: {
+    __next_mem_pfn_range: { sequence: [
+      { write: [{ arg: 0, size: 4, value: 0 }, { arg: 2, value: '0x100' }, { arg: 3, value: '0x40000' }, { arg: 4, size: 4, value: 0 }] },
+      { write: [{ arg: 0, size: 4, value: -1 }] },
+    ] },
+  },
+};
 
 const u64 = (s: Session, a: bigint) => new DataView(s.machine.readBytes(a, 8).slice().buffer).getBigUint64(0, true);
 
@@ -177,47 +197,23 @@ test('headers work for an ELF program: the user\'s struct becomes an overlay of 
   await assert.rejects(Session.create({ program: join(GUEST, 'tdcall.o'), entry: '__tdcall', headers: [join(dir, 'missing.h')] }), /"headers\[0\]" names a file that does not exist/);
 });
 
-test('6.12 in the debug adapter: a breakpoint on a C line of the guest tdx.c and of the host tdx.c, the undefined data named in the console', { skip }, async () => {
+test('6.12 in the debug adapter: a breakpoint on a C line of the guest tdx.c and of the host tdx.c (tdx_mcall_get_report0, tdx_cpu_enable, tdx_enable), the undefined data named in the console', { skip }, async () => {
   needSetup();
-  const { Dap, lineOf } = await import('../dap/harness');
   const SRC = join(CACHE, 'linux-source-6.12');
-  const cases = [
-    { file: join(SRC, 'arch/x86/coco/tdx/tdx.c'), needle: 'ret = __tdcall(TDG_MR_REPORT, &args);', config: {
-      program: 'arch/x86/coco/tdx/tdx.c', objects: ['arch/x86/coco/tdx/tdcall.S'], entry: 'tdx_mcall_get_report0', args: [{ buffer: 64, align: 64 }, { buffer: 1024, align: 1024 }],
-    }, calls: 1 },
-    { file: join(SRC, 'arch/x86/virt/vmx/tdx/tdx.c'), needle: '__this_cpu_write(tdx_lp_initialized, true);', config: {
-      program: 'arch/x86/virt/vmx/tdx/tdx.c', objects: ['arch/x86/virt/vmx/tdx/seamcall.S'], entry: 'tdx_cpu_enable', data: { boot_cpu_data: TDX_HOST_PLATFORM },
-    }, calls: 2 },
+  const tree = { kernelSource: SRC, kernelBuild: BUILD, cwd: CACHE };
+  const cases: KernelDapCase[] = [
+    { file: join(SRC, 'arch/x86/coco/tdx/tdx.c'), needle: 'ret = __tdcall(TDG_MR_REPORT, &args);', console: /undefined data symbol page_offset_base: 8 bytes/, config: {
+      ...tree, program: 'arch/x86/coco/tdx/tdx.c', objects: ['arch/x86/coco/tdx/tdcall.S'], entry: 'tdx_mcall_get_report0', args: [{ buffer: 64, align: 64 }, { buffer: 1024, align: 1024 }],
+    } },
+    { file: join(SRC, 'arch/x86/virt/vmx/tdx/tdx.c'), needle: '__this_cpu_write(tdx_lp_initialized, true);', console: /undefined data symbol boot_cpu_data: 328 bytes.*TDX_HOST_PLATFORM/, config: {
+      ...tree, program: 'arch/x86/virt/vmx/tdx/tdx.c', objects: ['arch/x86/virt/vmx/tdx/seamcall.S'], entry: 'tdx_cpu_enable',
+    } },
+    // seamcall.o comes from the build tree (tdx_enable reaches __seamcall).
+    { file: join(SRC, 'arch/x86/virt/vmx/tdx/tdx.c'), needle: 'ret = config_tdx_module(&tdx_tdmr_list, tdx_global_keyid);', console: /undefined data symbol page_offset_base/, config: {
+      ...tree, program: 'arch/x86/virt/vmx/tdx/tdx.c', ...TDX_ENABLE,
+    } },
   ];
-  for (const c of cases) {
-    const line = lineOf(c.file, c.needle);
-    const d = await Dap.start();
-    try {
-      await d.launch({ type: 'tdx', request: 'launch', kernelSource: SRC, kernelBuild: BUILD, cwd: CACHE, ...c.config }, async (x) => {
-        const bps = (await x.dc.setBreakpointsRequest({ source: { path: c.file }, breakpoints: [{ line }] })).body.breakpoints;
-        assert.equal(bps[0].verified, true, `the breakpoint on ${c.file}:${line} binds`);
-      });
-      const s = await d.stopped();
-      assert.equal(s.body.reason, 'breakpoint');
-      const top = await d.top();
-      assert.equal(top.source?.path, c.file);
-      assert.equal(top.line, line);
-      assert.match(d.output(), /undefined data symbol page_offset_base: 8 bytes/);
-      // gcc may give the line more than one range (argument set-up, the call): continue past each.
-      let e: { event: string; body?: { reason?: string } };
-      let hits = 1;
-      await d.next(['stopped', 'exited']); // this cursor's first event: the stop above
-      for (;;) {
-        await d.dc.continueRequest({ threadId: 1 });
-        e = await d.next(['stopped', 'exited'], 20_000);
-        if (e.event === 'exited' || e.body?.reason !== 'breakpoint' || ++hits > 4) break;
-      }
-      assert.equal(e.event, 'exited', `after the breakpoint the function returns (${JSON.stringify(e.body)}; ${d.output().slice(-600)})`);
-      assert.match(d.output(), new RegExp(`${c.config.entry} returned 0x0`));
-    } finally {
-      await d.close();
-    }
-  }
+  for (const c of cases) await runKernelDapCase(c);
 });
 
 test('6.12 linking from the build tree loads only what the run reaches: tdx_mcall_get_report0 links tdcall.o, not tdx-shared.o; tdx_halt links tdx-shared.o, which links tdcall.o', { skip }, async () => {
@@ -253,20 +249,7 @@ test('6.12 linking from the build tree loads only what the run reaches: tdx_mcal
 
 test('6.12 tdx_enable: the whole module initialisation to 0, with stubs only for the memory map (for_each_mem_pfn_range) and launch attributes', { skip }, async () => {
   needSetup();
-  // One memory region, pfn 0x100..0x40000 (1 MiB to 1 GiB): __next_mem_pfn_range(&idx, nid, &start, &end, &nid) answers it, then idx = -1.
-  const s = await Session.create({
-    program: join(HOST, 'tdx.o'), objects: [join(HOST, 'seamcall.o')], entry: 'tdx_enable', before: ['tdx_cpu_enable'],
-    // tdx_global_keyid is set by tdx_init() at boot from the KeyID partitioning MSR; 32 is the model's first private KeyID.
-    data: { boot_cpu_data: TDX_HOST_PLATFORM, tdx_global_keyid: 32 },
-    // The global metadata tdx.h names (MD_FIELD_ID_MAX_TDMRS … PAMT_1G_ENTRY_SIZE): 64 TDMRs, 16 reserved areas, 16-byte PAMT entries.
-    tdxModule: { sysMetadata: [[0x9100000100000008n, 64], [0x9100000100000009n, 16], [0x9100000100000010n, 16], [0x9100000100000011n, 16], [0x9100000100000012n, 16]].map(([f, v]) => ({ fieldId: `0x${f.toString(16)}`, value: v })) },
-    stubs: {
-      __next_mem_pfn_range: { sequence: [
-        { write: [{ arg: 0, size: 4, value: 0 }, { arg: 2, value: '0x100' }, { arg: 3, value: '0x40000' }, { arg: 4, size: 4, value: 0 }] },
-        { write: [{ arg: 0, size: 4, value: -1 }] },
-      ] },
-    },
-  });
+  const s = await Session.create({ program: join(HOST, 'tdx.o'), objects: [join(HOST, 'seamcall.o')], ...TDX_ENABLE });
   const st = s.run();
   assert.equal(st.reason, 'returned', st.message);
   assert.equal(s.machine.getReg('rax') & 0xffffffffn, 0n, 'tdx_enable returns 0');
