@@ -122,6 +122,20 @@ export function bootCpuData(layout: StructLayout, size: number, id: CpuIdentity)
   return { bytes: b, why };
 }
 
+/** What the defaults of the task and CPU globals need from the session. */
+export interface KernelDataEnv {
+  cpu?: CpuIdentity;
+  /** Zeroed memory for each CPU's current task (a task_struct the code may point at; its contents are not modelled). */
+  allocate?: (size: number) => bigint;
+  /** Top of the stack the entry function runs on (pcpu_hot.top_of_stack). */
+  stackTop?: bigint;
+}
+
+/** x86's preempt_count of a task running with preemption enabled: PREEMPT_ENABLED, the inverted PREEMPT_NEED_RESCHED bit (arch/x86/include/asm/preempt.h). */
+const PREEMPT_ENABLED = 0x80000000n;
+/** Bytes given to each CPU's current task when the DWARF has no struct task_struct. */
+const TASK_BYTES = 16384;
+
 /** Where each undefined data symbol's value came from, for the debug console and `run`. */
 export interface DataNote {
   name: string;
@@ -151,8 +165,9 @@ export function setUpPerCpu(m: Machine, image: Image, layout: PerCpuLayout): voi
  */
 export function initialiseData(
   m: Machine, image: Image, pcpu: PerCpuLayout, data: Record<string, DataSpec>,
-  resolve: (text: string | number, attribute: string) => bigint, cpu?: CpuIdentity,
+  resolve: (text: string | number, attribute: string) => bigint, env: KernelDataEnv = {},
 ): DataNote[] {
+  const cpu = env.cpu;
   const notes: DataNote[] = [];
   const undef = new Map((image.undefinedData ?? []).map((u) => [u.name, u]));
   const cpuBase = (k: number) => pcpu.base + BigInt(k) * pcpu.stride;
@@ -184,6 +199,34 @@ export function initialiseData(
     const boot = bootCpuData(cpuinfo, undef.get('boot_cpu_data')!.size, cpu);
     defaults.boot_cpu_data = { value: () => boot.bytes, why: boot.why };
   }
+  // The current task of each CPU (6.1's per-CPU current_task, 6.2+'s pcpu_hot.current_task) and pcpu_hot's other fields.
+  const wantsTask = undef.has('current_task') || undef.has('pcpu_hot');
+  const tasks: bigint[] = [];
+  if (wantsTask && env.allocate) {
+    const size = image.structs.get('task_struct')?.size || TASK_BYTES;
+    for (let k = 0; k < pcpu.cpus; k++) tasks.push(env.allocate(size));
+  }
+  const taskWhy = tasks.length ? `CPU k's current task: zeroed task_struct storage (CPU 0: 0x${tasks[0].toString(16)}; its fields are not modelled)` : 'NULL (no task modelled)';
+  if (undef.has('current_task')) defaults.current_task = { value: () => (k: number) => le(tasks[k] ?? 0n, 8), why: taskWhy };
+  const hot = undef.get('pcpu_hot');
+  if (hot) {
+    const layout = structOf(image, hot.type);
+    // Without DWARF: the offsets every 6.2+ layout shares (current_task 0, preempt_count 8, cpu_number 12).
+    const off = (f: string, dflt?: number) => (layout ? fieldAt(layout, f)?.offset : dflt);
+    defaults.pcpu_hot = {
+      value: (u) => (k: number) => {
+        const b = new Uint8Array(u.size);
+        const at = (f: string, v: bigint, size: number, dflt?: number) => { const o = off(f, dflt); if (o !== undefined && o + size <= u.size) b.set(le(v, size), o); };
+        at('current_task', tasks[k] ?? 0n, 8, 0);
+        at('preempt_count', PREEMPT_ENABLED, 4, 8);
+        at('cpu_number', BigInt(k), 4, 12);
+        if (env.stackTop !== undefined && k === 0) at('top_of_stack', env.stackTop, 8);
+        return b;
+      },
+      why: `each CPU's: current_task = ${taskWhy}, preempt_count = PREEMPT_ENABLED (0x80000000), cpu_number = the CPU${env.stackTop !== undefined && (!layout || off('top_of_stack') !== undefined) ? `, top_of_stack = 0x${env.stackTop.toString(16)} (CPU 0's stack)` : ''}`,
+    };
+  }
+  if (undef.has('__preempt_count')) defaults.__preempt_count = { value: () => () => le(PREEMPT_ENABLED, 4), why: 'PREEMPT_ENABLED (0x80000000): preemption enabled, no reschedule pending' };
   // The per-CPU cpu_info (per_cpu(cpu_info, cpu)): each CPU as the boot CPU, same layout.
   const pcInfo = cpu && undef.get('cpu_info') && structOf(image, undef.get('cpu_info')!.type);
   if (cpu && pcInfo) {
@@ -191,6 +234,8 @@ export function initialiseData(
     defaults.cpu_info = { value: () => info.bytes, why: `each CPU's copy: ${info.why}` };
   }
   for (const u of undef.values()) {
+    const twin = [...undef.values()].find((x) => x !== u && x.address === u.address && x.perCpu === u.perCpu && x.name === 'pcpu_hot');
+    if (twin) { notes.push({ name: u.name, text: `undefined data symbol ${u.name}: the same storage as ${twin.name} (the kernel's linker script aliases them)` }); continue; }
     const d = defaults[u.name];
     const where = u.perCpu ? `per-CPU data (%gs:0x${u.address.toString(16)})` : `0x${u.address.toString(16)}`;
     const size = `${u.size} bytes${u.sizedBy === 'default' ? ' (size unknown: no DWARF declaration gives it)' : ''}`;

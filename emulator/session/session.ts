@@ -227,7 +227,8 @@ export class Session {
     }
     // Undefined data: defaults the memory map implies, then the `data` attribute.
     const cpu = { cpuid: (l: number, k: number) => m.cpuid(l, k), context: this.context, tdxBios: this.platform.state.tdxBios, generation: config.generation };
-    for (const d of initialiseData(m, image, this.perCpu, config.data ?? {}, (t, a) => this.resolveValue(t, a), cpu)) {
+    const allocate = (n: number) => this.heap.alloc(BigInt(n), 64n, 'slab', true);
+    for (const d of initialiseData(m, image, this.perCpu, config.data ?? {}, (t, a) => this.resolveValue(t, a), { cpu, allocate, stackTop: LAYOUT.stackTop })) {
       note({ kind: 'stub', name: `undefined data symbol ${d.name}`, address: 0n, text: d.text.replace(`undefined data symbol ${d.name}: `, '') });
     }
 
