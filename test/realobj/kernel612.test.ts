@@ -243,6 +243,13 @@ test('6.12 linking from the build tree loads only what the run reaches: tdx_mcal
   const hs = h.run();
   assert.equal(hs.reason, 'returned', hs.message);
   assert.deepEqual(h.calls.map((c) => [c.leaf, c.before.R11]), [['TDG.VP.VMCALL', 12n]], 'EXIT_REASON_HLT');
+  // A stub the configuration gives wins over the tree's definition: tdx-shared.o is not loaded, no TDCALL is made.
+  progress.length = 0;
+  const stubbed = await Session.create({ program: 'arch/x86/coco/tdx/tdx.c', kernelSource: SRC, kernelBuild: BUILD, entry: 'tdx_halt', stubs: { __tdx_hypercall: 0 } }, { cwd: CACHE, onProgress: (l) => progress.push(l) });
+  assert.ok(stubbed.image.undefinedSymbols.includes('__tdx_hypercall'), shown());
+  assert.ok(!progress.some((l) => /^linking /.test(l)), shown());
+  assert.equal(stubbed.run().reason, 'returned');
+  assert.equal(stubbed.calls.length, 0);
   const off = await Session.create({ program: 'arch/x86/coco/tdx/tdx.c', kernelSource: SRC, kernelBuild: BUILD, entry: 'tdx_mcall_get_report0', linkTree: false }, { cwd: CACHE });
   assert.ok(off.image.undefinedSymbols.includes('__tdcall'), 'linkTree: false keeps the stub');
 });

@@ -97,6 +97,8 @@ export function treeCandidates(dirs: string[], exclude: Set<string>): string[] {
 export interface TreeLinkRoots {
   /** Function or data names the run starts from or names (entry, before, stub calls, data). Empty: every allocated section of `objects`. */
   names: string[];
+  /** Names the configuration stubs: never taken from the tree (the user's stub wins over the tree's definition). */
+  stubbed?: string[];
 }
 
 /**
@@ -120,6 +122,7 @@ export function linkReachable(objects: string[], candidates: string[], roots: Tr
   }
   const t1 = Date.now();
 
+  const stubbed = new Set(roots.stubbed ?? []);
   const loaded: Loaded[] = [];
   const loadedPaths = new Set<string>();
   for (const p of objects) { const o = open(p); if (o) { loaded.push(o); loadedPaths.add(p); } }
@@ -145,6 +148,7 @@ export function linkReachable(objects: string[], candidates: string[], roots: Tr
       if (d && (!def || !d.weak)) { def = { o, shndx: d.shndx, value: d.value }; if (!d.weak) break; }
     }
     if (!def) {
+      if (stubbed.has(name)) return;
       const hit = index.get(name);
       if (!hit || loadedPaths.has(hit.path)) return;
       const o = opened.get(hit.path)!;
