@@ -67,6 +67,7 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
   let programPath: string;
   let tree: KernelTree | undefined;
   let generation = config.generation;
+  let treeDefinitions: Map<string, string> | undefined;
 
   if (config.kernelSource !== undefined && config.kernelBuild !== undefined) {
     tree = { source: abs(config.kernelSource), build: abs(config.kernelBuild) };
@@ -111,6 +112,7 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
       for (const a of r.added) opts.onProgress?.(`linking ${rel(a.object)} from the build tree: it defines ${a.symbol}, which ${a.from} reaches`);
       if (r.indexed) opts.onProgress?.(`build tree: linked ${r.added.length} of ${r.indexed} object${r.indexed === 1 ? '' : 's'} the run can reach in ${r.walkMs} ms${r.skipped.length ? ` (not reached, not loaded: ${r.skipped.map((p) => rel(p)).join(', ')})` : ''}`);
       files.push(...r.added.map((a) => ({ object: a.object, attribute: 'kernelBuild' })));
+      treeDefinitions = new Map([...r.definedElsewhere].map(([k, v]) => [k, rel(v)]));
     }
     const src = isAbsolute(programArg) ? programArg : join(tree.source, programArg);
     programPath = existsSync(src) && !/\.o$/.test(src) ? src : files[0].object;
@@ -159,6 +161,7 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
   };
   const image = loadElfObjects(inputs, { base: opts.base, readSource });
   if (t) remapImagePaths(image, (p) => mapKernelPath(p, t));
+  if (treeDefinitions) image.treeDefinitions = new Map([...treeDefinitions].filter(([k]) => image.undefinedSymbols.includes(k)));
   attributeByteCallLines(image);
   // The kernel version when the configuration does not say: the build tree the objects sit in, then their symbols.
   generation ??= generationOfObjects(files.map((f) => f.object)) ?? generationOfSymbols(image);

@@ -220,6 +220,7 @@ export class Session {
         constant: (t) => image.constants.get(t) ?? image.symbols.find((x) => x.name === t)?.address,
         functionAddress: (t) => image.symbols.find((x) => x.name === t && x.type === 'func' && !image.undefinedSymbols.includes(t))?.address,
         heap: this.heap, cpus: { base: this.perCpu.base, stride: this.perCpu.stride, cpus: this.perCpu.cpus }, trampoline,
+        definedIn: (t) => image.treeDefinitions?.get(t),
       });
     } catch (e) {
       if (e instanceof StubConfigError) throw new ConfigError(e.attribute, e.message);

@@ -235,6 +235,11 @@ test('6.12 linking from the build tree loads only what the run reaches: tdx_mcal
   assert.equal(st.reason, 'returned', st.message);
   assert.equal(s.machine.getReg('rax') & 0xffffffffn, 0n);
   assert.deepEqual(s.calls.map((c) => c.leaf), ['TDG.MR.REPORT']);
+  // Were the run to reach a left-out symbol anyway (a path the walk cannot see), the stop names the tree's object.
+  s.machine.setReg('rip', s.image.symbols.find((x) => x.name === 'tdx_accept_memory')!.address);
+  const left = s.run();
+  assert.equal(left.reason, 'undefined-symbol');
+  assert.match(left.message, /call to undefined symbol 'tdx_accept_memory': arch\/x86\/coco\/tdx\/tdx-shared\.o of the build tree defines it, but the link left it out/);
   // tdx_halt → __tdx_hypercall (tdx-shared.c) → __tdcall_saved_ret (tdcall.S): two objects, reached one through the other.
   progress.length = 0;
   const h = await Session.create({ program: 'arch/x86/coco/tdx/tdx.c', kernelSource: SRC, kernelBuild: BUILD, entry: 'tdx_halt' }, { cwd: CACHE, onProgress: (l) => progress.push(l) });
