@@ -212,6 +212,11 @@ test('6.12 in the debug adapter: a breakpoint on a C line of the guest tdx.c and
     { file: join(SRC, 'arch/x86/virt/vmx/tdx/tdx.c'), needle: 'ret = config_tdx_module(&tdx_tdmr_list, tdx_global_keyid);', console: /undefined data symbol page_offset_base/, config: {
       ...tree, program: 'arch/x86/virt/vmx/tdx/tdx.c', ...TDX_ENABLE,
     } },
+    // A WARN_ONCE in the adapter: the breakpoint is on the WARN line, the #UD of its ud2 is the kernel's warning, the run goes on.
+    { file: join(SRC, 'arch/x86/coco/tdx/tdx.c'), needle: 'WARN_ONCE(1, "HLT instruction emulation failed\\n");', returns: '0x[0-9a-f]+',
+      after: new RegExp(`WARNING: at arch/x86/coco/tdx/tdx\\.c:${sourceLine('arch/x86/coco/tdx/tdx.c', 'WARN_ONCE(1, "HLT instruction emulation failed')} tdx_halt\\+`), config: {
+        ...tree, program: 'arch/x86/coco/tdx/tdx.c', entry: 'tdx_halt', faults: ['tdvmcall:HLT=r10:TDVMCALL_STATUS_RETRY'],
+      } },
   ];
   for (const c of cases) await runKernelDapCase(c);
 });

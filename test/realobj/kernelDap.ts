@@ -12,6 +12,8 @@ export interface KernelDapCase {
   config: Record<string, unknown> & { entry: string };
   /** Debug-console text expected after the stop (undefined data notes, …). */
   console?: RegExp;
+  /** Debug-console text expected once the function has returned. */
+  after?: RegExp;
   /** The entry function's expected return (hex, as the adapter prints it). */
   returns?: string;
 }
@@ -42,6 +44,7 @@ export async function runKernelDapCase(c: KernelDapCase): Promise<void> {
     }
     assert.equal(e.event, 'exited', `after the breakpoint the function returns (${JSON.stringify(e.body)}; ${d.output().slice(-600)})`);
     assert.match(d.output(), new RegExp(`${c.config.entry} returned ${c.returns ?? '0x0'}\\b`));
+    if (c.after) assert.match(d.output(), c.after);
   } finally {
     await d.close();
   }
