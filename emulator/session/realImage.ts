@@ -108,7 +108,7 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
       const mine = files.map((f) => f.object);
       const candidates = treeCandidates(foldersOf(mine), new Set(mine));
       const r = linkReachable(mine, candidates, { names: runRoots(config), stubbed: Object.keys(config.stubs ?? {}) });
-      if (r.indexed) opts.onProgress?.(`build tree: indexed ${r.indexed} object${r.indexed === 1 ? '' : 's'} of ${foldersOf(mine).map(rel).join(', ')} in ${r.indexMs} ms`);
+      if (r.indexed) opts.onProgress?.(`build tree: indexed ${r.indexed} object${r.indexed === 1 ? '' : 's'} of ${foldersOf(mine).map(rel).join(', ')} in ${r.indexMs} ms${r.cached ? ` (${r.cached} unchanged since the last launch)` : ''}`);
       for (const a of r.added) opts.onProgress?.(`linking ${rel(a.object)} from the build tree: it defines ${a.symbol}, which ${a.from} reaches`);
       if (r.indexed) opts.onProgress?.(`build tree: linked ${r.added.length} of ${r.indexed} object${r.indexed === 1 ? '' : 's'} the run can reach in ${r.walkMs} ms${r.skipped.length ? ` (not reached, not loaded: ${r.skipped.map((p) => rel(p)).join(', ')})` : ''}`);
       files.push(...r.added.map((a) => ({ object: a.object, attribute: 'kernelBuild' })));

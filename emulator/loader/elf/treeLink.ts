@@ -29,8 +29,9 @@ export interface TreeLinkReason {
 export interface TreeLinkResult {
   /** Objects of the tree to link, in the order they were reached. */
   added: TreeLinkReason[];
-  /** Objects indexed (the candidates) and the symbols they define. */
+  /** Objects indexed (the candidates), and how many of them came from the index cache (unchanged since the last launch). */
   indexed: number;
+  cached: number;
   /** Candidates the run does not reach (not loaded). */
   skipped: string[];
   /** Symbols still undefined after the walk that the tree defines in an object not loaded (never, by construction) — kept for messages. */
@@ -80,6 +81,23 @@ function open(path: string): Loaded | undefined {
   return { path, elf, units, relocs, defs };
 }
 
+/** Each indexed object's global definitions, kept while its size and modification time stay the same. */
+const indexCache = new Map<string, { mtimeMs: number; size: number; defs: [string, boolean][] }>();
+const MAX_CACHED_INDEXES = 4096;
+
+function indexEntry(path: string): { defs: [string, boolean][]; cached: boolean } | undefined {
+  let st;
+  try { st = statSync(path); } catch { return undefined; }
+  const hit = indexCache.get(path);
+  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return { defs: hit.defs, cached: true };
+  const o = open(path);
+  if (!o) return undefined;
+  const defs: [string, boolean][] = [...o.defs].map(([n, d]) => [n, d.weak]);
+  if (indexCache.size >= MAX_CACHED_INDEXES) indexCache.delete(indexCache.keys().next().value as string);
+  indexCache.set(path, { mtimeMs: st.mtimeMs, size: st.size, defs });
+  return { defs, cached: false };
+}
+
 /** The kbuild objects of `dirs` other than `exclude` (not `.mod.o`, not archives). */
 export function treeCandidates(dirs: string[], exclude: Set<string>): string[] {
   const out: string[] = [];
@@ -110,14 +128,16 @@ export function linkReachable(objects: string[], candidates: string[], roots: Tr
   const t0 = Date.now();
   // The index: each candidate's global definitions (the first definition of a name wins; a strong one over a weak one).
   const index = new Map<string, { path: string; weak: boolean }>();
-  const opened = new Map<string, Loaded>();
+  const indexed: string[] = [];
+  let cached = 0;
   for (const p of candidates) {
-    const o = open(p);
-    if (!o) continue;
-    opened.set(p, o);
-    for (const [name, d] of o.defs) {
+    const e = indexEntry(p);
+    if (!e) continue;
+    indexed.push(p);
+    if (e.cached) cached++;
+    for (const [name, weak] of e.defs) {
       const had = index.get(name);
-      if (!had || (had.weak && !d.weak)) index.set(name, { path: p, weak: d.weak });
+      if (!had || (had.weak && !weak)) index.set(name, { path: p, weak });
     }
   }
   const t1 = Date.now();
@@ -130,10 +150,11 @@ export function linkReachable(objects: string[], candidates: string[], roots: Tr
   const visited = new Set<string>();
   const queue: { o: Loaded; shndx: number; start: bigint; end: bigint; name: string }[] = [];
 
-  const reachAt = (o: Loaded, shndx: number, off: bigint) => {
+  const reachAt = (o: Loaded, shndx: number, off: bigint, onlySized = false) => {
     const sec = o.elf.sections[shndx];
     if (!sec || !(sec.flags & SHF_ALLOC)) return;
     const u = o.units.get(shndx)?.find((x) => off >= x.start && off < x.end);
+    if (!u && onlySized) return;
     const unit = u ?? { start: 0n, end: BigInt(o.elf.memSize(sec)) + 1n, name: sec.name };
     const key = `${o.path}\0${shndx}\0${unit.start}\0${unit.end}`;
     if (visited.has(key)) return;
@@ -151,7 +172,8 @@ export function linkReachable(objects: string[], candidates: string[], roots: Tr
       if (stubbed.has(name)) return;
       const hit = index.get(name);
       if (!hit || loadedPaths.has(hit.path)) return;
-      const o = opened.get(hit.path)!;
+      const o = open(hit.path);
+      if (!o) return;
       loaded.push(o);
       loadedPaths.add(hit.path);
       added.push({ object: hit.path, symbol: name, from });
@@ -194,7 +216,8 @@ export function linkReachable(objects: string[], candidates: string[], roots: Tr
       if (y.type === STT_SECTION) {
         // A PC-relative reference's addend is the target less the 4 bytes to the end of the field.
         const pcrel = r.type === R_PC32 || r.type === R_PLT32 || r.type === R_GOTPCREL || r.type === R_GOTPCRELX || r.type === R_REX_GOTPCRELX;
-        reachAt(u.o, y.shndx, r.addend + (pcrel ? 4n : 0n));
+        // An immediate after a rip-relative field moves the addend down by its size (1, 2 or 4 bytes): every place it may mean is reached.
+        for (const k of pcrel ? [4n, 5n, 6n, 8n] : [0n]) reachAt(u.o, y.shndx, r.addend + k, k > 4n);
       } else if (y.bind !== STB_LOCAL) reachName(y.name, u.name); // a global defined here may be overridden by a strong definition
       else reachAt(u.o, y.shndx, y.value);
     }
@@ -203,7 +226,7 @@ export function linkReachable(objects: string[], candidates: string[], roots: Tr
   const definedElsewhere = new Map<string, string>();
   for (const [name, d] of index) if (!loadedPaths.has(d.path)) definedElsewhere.set(name, d.path);
   return {
-    added, indexed: opened.size, skipped: [...opened.keys()].filter((p) => !loadedPaths.has(p)), definedElsewhere,
+    added, indexed: indexed.length, cached, skipped: indexed.filter((p) => !loadedPaths.has(p)), definedElsewhere,
     indexMs: t1 - t0, walkMs: t2 - t1,
   };
 }
