@@ -185,7 +185,15 @@ export function linkReachable(objects: string[], candidates: string[], roots: Tr
   };
 
   if (roots.names.length === 0) {
-    for (const o of loaded) for (const s of o.elf.sections) if (s.flags & SHF_ALLOC) reachAt(o, s.index, 0n);
+    // Every byte of the program's objects may run: each allocated section is one unit.
+    for (const o of [...loaded]) {
+      for (const s of o.elf.sections) {
+        if (!(s.flags & SHF_ALLOC)) continue;
+        const end = BigInt(o.elf.memSize(s)) + 1n;
+        visited.add(`${o.path}\0${s.index}\0${0n}\0${end}`);
+        queue.push({ o, shndx: s.index, start: 0n, end, name: s.name });
+      }
+    }
   } else {
     for (const n of roots.names) reachName(n, 'the launch configuration');
   }
