@@ -23,7 +23,7 @@ export const RUN_USAGE = `usage: tdxdbg run FILE --entry SYMBOL [--context guest
           [--arg VALUE | --struct NAME:field=value,...]... [--platform key=value]...
           [--buffer SIZE[@ALIGN]]... [--object FILE]... [--before FUNCTION]...
           [--vmm OPTION]... [--fault RULE]... [--stub NAME=VALUE|NAME=JSON]... [--max-instructions N]
-          [--data NAME=VALUE|NAME.field=VALUE|NAME=JSON]... [--cpus N]
+          [--data NAME[@CPUS]=VALUE|NAME.field=VALUE|NAME=JSON]... [--cpus N]
           [--config launch.json[#name]] [--json]`;
 
 export class UsageError extends Error {}

@@ -91,6 +91,8 @@ export interface Image {
   undefinedSymbols: string[];
   /** Data referenced but not defined: each has zero-filled storage of its own (the `data` attribute sets values). */
   undefinedData?: UndefinedDataSymbol[];
+  /** Undefined symbols that an object of the kernel build tree defines but the link left out (the run was not seen to reach them): name → object. */
+  treeDefinitions?: Map<string, string>;
 }
 
 /** Storage the loader gave an undefined data symbol. */

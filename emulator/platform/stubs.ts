@@ -131,6 +131,8 @@ export interface StubEnvironment {
   cpus: CpuAreas;
   /** An executable address stubs return through when they call into the image. */
   trampoline: bigint;
+  /** The build-tree object that defines an undefined symbol the link left out, for the stop message. */
+  definedIn?: (name: string) => string | undefined;
 }
 
 /** Calls that stubs made into the image and that have not returned yet (their continuations). */
@@ -348,8 +350,12 @@ function stubHandler(m: Machine, name: string, spec: StubSpec | undefined, note:
   if (/^(__fentry__|__sanitizer_cov_|__kasan_|__tsan_|__ubsan_|__kcsan_|instrumentation_)/.test(name)) {
     return (c, i) => stubReturn(c, i, 0n);
   }
+  const tree = env?.definedIn?.(name);
+  const hint = tree
+    ? `: ${tree} of the build tree defines it, but the link left it out (no path from where the run starts was seen to reach this call) — name that object in "objects", or add a stub in "stubs"`
+    : ` (add a stub in the launch configuration's "stubs", e.g. "${name}": 0)`;
   return () => {
-    throw new MachineStop('platform', `call to undefined symbol '${name}' (add a stub in the launch configuration's "stubs", e.g. "${name}": 0)`, true,
+    throw new MachineStop('platform', `call to undefined symbol '${name}'${hint}`, true,
       { kind: 'undefined-symbol', symbol: name } satisfies StubStopDetail);
   };
 }

@@ -78,7 +78,7 @@ export interface LaunchConfig {
   kernelSource?: string;
   /** The kernel's build folder (`O=`; the source tree itself for in-tree builds). */
   kernelBuild?: string;
-  /** With `kernelBuild`: link the tree's objects (same folders) that define what the program leaves undefined. Default true. */
+  /** With `kernelBuild`: link the tree's objects (same folders) that define what the run can reach and the program leaves undefined. Default true. */
   linkTree?: boolean;
 }
 

@@ -4,9 +4,8 @@
 // loadElfObjects at kernel-text addresses, then the `.byte` TDCALL lines are attributed, the
 // generation's struct presets and TDX constants fill what the object's DWARF does not carry.
 
-import { existsSync, readFileSync, openSync, readSync, closeSync, constants, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, openSync, readSync, closeSync, constants } from 'node:fs';
 import { MAX_OBJECT_BYTES, MAX_SOURCE_BYTES, notRegularFile, readRegularFile } from '../loader/files';
-import { ElfFile } from '../loader/elf/elfFile';
 import { isAbsolute, resolve, join, sep, dirname } from 'node:path';
 import { loadElfObjects, type ElfInput } from '../loader/loadElf';
 import type { Image, StructLayout, FieldLayout } from '../loader/image';
@@ -19,6 +18,8 @@ import { LoadError, type Diagnostic } from '../loader/diagnostics';
 import { loadCDeclarations } from '../loader/cheaders';
 import type { ExecContext } from '../platform/config';
 import { ConfigError, type ValidConfig } from './config';
+import { linkReachable, treeCandidates, foldersOf } from '../loader/elf/treeLink';
+import { splitDataKey } from './kernelData';
 
 /** What the Session needs to know from its caller for these paths. */
 export interface RealImageOptions {
@@ -66,6 +67,7 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
   let programPath: string;
   let tree: KernelTree | undefined;
   let generation = config.generation;
+  let treeDefinitions: Map<string, string> | undefined;
 
   if (config.kernelSource !== undefined && config.kernelBuild !== undefined) {
     tree = { source: abs(config.kernelSource), build: abs(config.kernelBuild) };
@@ -98,10 +100,20 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
     }
     for (const t of targets) files.push({ object: join(tree.build, t.target), attribute: t.attribute });
     files.push(...extra);
-    // Undefined symbols resolve first against the tree's other objects of the same folders (their symbol index).
-    const added = config.linkTree === false ? [] : objectsDefiningUndefined(files.map((f) => f.object));
-    for (const o of added) opts.onProgress?.(`linking ${o.slice(tree.build.length + 1)} from the build tree: it defines symbols the program uses`);
-    files.push(...added.map((object) => ({ object, attribute: 'kernelBuild' })));
+    // Undefined symbols resolve first against the tree's other objects of the same folders
+    // (an index of their symbols), loading only the objects the run can reach from where it starts.
+    if (config.linkTree !== false) {
+      const t = tree as KernelTree;
+      const rel = (p: string) => (p.startsWith(t.build + sep) ? p.slice(t.build.length + 1) : p);
+      const mine = files.map((f) => f.object);
+      const candidates = treeCandidates(foldersOf(mine), new Set(mine));
+      const r = linkReachable(mine, candidates, { names: runRoots(config), stubbed: Object.keys(config.stubs ?? {}) });
+      if (r.indexed) opts.onProgress?.(`build tree: indexed ${r.indexed} object${r.indexed === 1 ? '' : 's'} of ${foldersOf(mine).map(rel).join(', ')} in ${r.indexMs} ms${r.cached ? ` (${r.cached} unchanged since the last launch)` : ''}`);
+      for (const a of r.added) opts.onProgress?.(`linking ${rel(a.object)} from the build tree: it defines ${a.symbol}, which ${a.from} reaches`);
+      if (r.indexed) opts.onProgress?.(`build tree: linked ${r.added.length} of ${r.indexed} object${r.indexed === 1 ? '' : 's'} the run can reach in ${r.walkMs} ms${r.skipped.length ? ` (not reached, not loaded: ${r.skipped.map((p) => rel(p)).join(', ')})` : ''}`);
+      files.push(...r.added.map((a) => ({ object: a.object, attribute: 'kernelBuild' })));
+      treeDefinitions = new Map([...r.definedElsewhere].map(([k, v]) => [k, rel(v)]));
+    }
     const src = isAbsolute(programArg) ? programArg : join(tree.source, programArg);
     programPath = existsSync(src) && !/\.o$/.test(src) ? src : files[0].object;
   } else {
@@ -149,6 +161,7 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
   };
   const image = loadElfObjects(inputs, { base: opts.base, readSource });
   if (t) remapImagePaths(image, (p) => mapKernelPath(p, t));
+  if (treeDefinitions) image.treeDefinitions = new Map([...treeDefinitions].filter(([k]) => image.undefinedSymbols.includes(k)));
   attributeByteCallLines(image);
   // The kernel version when the configuration does not say: the build tree the objects sit in, then their symbols.
   generation ??= generationOfObjects(files.map((f) => f.object)) ?? generationOfSymbols(image);
@@ -169,45 +182,19 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
 }
 
 /**
- * The objects of the build tree, in the folders of `objects`, that define what `objects` leave
- * undefined (transitively): kbuild's own `.o` files (not built-in.a, .mod.o or modules' links).
+ * Where the run starts and what the configuration names: the entry, the `before` functions, the
+ * functions stubs call, the data it sets (the roots of the build-tree walk). Without an entry
+ * the program's every function may run: no roots (the walk starts from whole objects).
  */
-export function objectsDefiningUndefined(objects: string[]): string[] {
-  const symtab = (path: string): { defined: Set<string>; undefined: Set<string> } | undefined => {
-    try {
-      const f = new ElfFile(path, readFileSync(path));
-      if (f.type !== 1) return undefined; // relocatable objects only
-      const defined = new Set<string>(), undef = new Set<string>();
-      for (const y of f.symbols) {
-        if (!y.name || y.bind === 0) continue;
-        if (y.shndx === 0) undef.add(y.name); else defined.add(y.name);
-      }
-      return { defined, undefined: undef };
-    } catch { return undefined; }
-  };
-  const have = new Set(objects);
-  const index = new Map<string, string>();
-  for (const dir of new Set(objects.map((o) => dirname(o)))) {
-    let names: string[] = [];
-    try { names = readdirSync(dir); } catch { continue; }
-    for (const n of names.sort()) {
-      const p = join(dir, n);
-      if (!n.endsWith('.o') || n.endsWith('.mod.o') || have.has(p)) continue;
-      const t = symtab(p);
-      if (t) for (const y of t.defined) if (!index.has(y)) index.set(y, p);
-    }
+export function runRoots(config: ValidConfig): string[] {
+  if (!config.entry) return [];
+  const names = [config.entry, ...(config.before ?? [])];
+  for (const spec of Object.values(config.stubs ?? {})) {
+    if (typeof spec !== 'object' || spec === null) continue;
+    for (const e of [spec, ...(spec.sequence ?? [])]) if (typeof e.call === 'string') names.push(e.call);
   }
-  const added: string[] = [];
-  const defined = new Set<string>(), undef = new Set<string>();
-  const take = (p: string) => { const t = symtab(p); if (!t) return; for (const y of t.defined) defined.add(y); for (const y of t.undefined) undef.add(y); };
-  objects.forEach(take);
-  for (let round = 0; round < 16; round++) {
-    const want = [...undef].filter((y) => !defined.has(y) && index.has(y)).map((y) => index.get(y) as string);
-    const fresh = [...new Set(want)].filter((p) => !have.has(p));
-    if (!fresh.length) break;
-    for (const p of fresh) { have.add(p); added.push(p); take(p); }
-  }
-  return added;
+  for (const k of Object.keys(config.data ?? {})) names.push(splitDataKey(k).name);
+  return [...new Set(names)];
 }
 
 /** The generation of a kernel version (tdx-abi.md §0: 6.1 is G1; 6.7 to 6.12 are G4). */

@@ -220,13 +220,16 @@ export class Session {
         constant: (t) => image.constants.get(t) ?? image.symbols.find((x) => x.name === t)?.address,
         functionAddress: (t) => image.symbols.find((x) => x.name === t && x.type === 'func' && !image.undefinedSymbols.includes(t))?.address,
         heap: this.heap, cpus: { base: this.perCpu.base, stride: this.perCpu.stride, cpus: this.perCpu.cpus }, trampoline,
+        definedIn: (t) => image.treeDefinitions?.get(t),
       });
     } catch (e) {
       if (e instanceof StubConfigError) throw new ConfigError(e.attribute, e.message);
       throw e;
     }
     // Undefined data: defaults the memory map implies, then the `data` attribute.
-    for (const d of initialiseData(m, image, this.perCpu, config.data ?? {}, (t, a) => this.resolveValue(t, a))) {
+    const cpu = { cpuid: (l: number, k: number) => m.cpuid(l, k), context: this.context, tdxBios: this.platform.state.tdxBios, generation: config.generation };
+    const allocate = (n: number) => this.heap.alloc(BigInt(n), 64n, 'slab', true);
+    for (const d of initialiseData(m, image, this.perCpu, config.data ?? {}, (t, a) => this.resolveValue(t, a), { cpu, allocate, stackTop: LAYOUT.stackTop })) {
       note({ kind: 'stub', name: `undefined data symbol ${d.name}`, address: 0n, text: d.text.replace(`undefined data symbol ${d.name}: `, '') });
     }
 

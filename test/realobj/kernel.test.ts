@@ -1,4 +1,4 @@
-// The real Linux 6.1 arch/x86/coco/tdx/tdcall.o (built by scripts/kernel-object.sh from Debian's
+// The real Linux 6.1 arch/x86/coco/tdx/tdcall.o (built by scripts/kernel-objects.sh 6.1 from Debian's
 // linux-source-6.1, debug info on, the default mitigations on) debugged through the Session's
 // kernel-tree path: a breakpoint on the `tdcall` line of the real tdcall.S (a `.byte` macro with
 // no line row of its own), the 6-register tdx_hypercall_args overlay from the kernel's own DWARF
@@ -22,10 +22,10 @@ const TARGET = 'arch/x86/coco/tdx/tdcall.o';
 const OBJ = join(BUILD, TARGET);
 const REQUIRED = process.env.TDX_KERNEL_TEST === '1';
 const ready = existsSync(OBJ) && existsSync(join(BUILD, 'arch/x86/coco/tdx/tdx.o')) && existsSync(join(SRC, 'Makefile'));
-const skip = !ready && !REQUIRED ? `no real kernel object at ${OBJ} (run scripts/kernel-object.sh, or set TDX_KERNEL_TEST=1 to require it)` : false;
+const skip = !ready && !REQUIRED ? `no real kernel object at ${OBJ} (run scripts/kernel-objects.sh 6.1, or set TDX_KERNEL_TEST=1 to require it)` : false;
 
 function needSetup(): void {
-  if (!ready) assert.fail(`TDX_KERNEL_TEST=1 but the kernel object is missing: ${OBJ}. Run scripts/kernel-object.sh first (it installs linux-source-6.1 and builds the object).`);
+  if (!ready) assert.fail(`TDX_KERNEL_TEST=1 but the kernel object is missing: ${OBJ}. Run scripts/kernel-objects.sh 6.1 first (it installs linux-source-6.1 and builds the object).`);
 }
 
 /** The `tdcall` statement line inside __tdx_hypercall of the real tdcall.S. */
@@ -173,4 +173,15 @@ test('kernel 6.1 tdx_safe_halt: one TDG.VP.VMCALL<Instruction.HLT> with irq_disa
   assert.equal(s.calls[0].before.R11, 12n, 'EXIT_REASON_HLT');
   assert.equal(s.calls[0].before.R12, 0n, 'irq_disabled = false');
   assert.equal(s.calls[0].status, 0n);
+});
+
+test('kernel 6.1 in the debug adapter: breakpoints on C lines of tdx.c in tdx_early_init and tdx_safe_halt (tdcall.o linked from the build tree)', { skip }, async () => {
+  needSetup();
+  const { runKernelDapCase } = await import('./kernelDap');
+  const file = join(SRC, 'arch/x86/coco/tdx/tdx.c');
+  const tree = { kernelSource: SRC, kernelBuild: BUILD, cwd: CACHE, program: 'arch/x86/coco/tdx/tdx.c', context: 'guest' };
+  await runKernelDapCase({ file, needle: 'physical_mask &= cc_mask - 1;', console: /linking arch\/x86\/coco\/tdx\/tdcall\.o from the build tree/, config: {
+    ...tree, entry: 'tdx_early_init', tdxModule: { attributes: SEPT_VE_DISABLE },
+  }, returns: '0x[0-9a-f]+' });
+  await runKernelDapCase({ file, needle: 'return __tdx_hypercall(&args, do_sti ? TDX_HCALL_ISSUE_STI : 0);', config: { ...tree, entry: 'tdx_safe_halt' }, returns: '0x[0-9a-f]+' });
 });

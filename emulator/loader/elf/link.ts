@@ -77,7 +77,9 @@ export const DEFAULT_UNDEFINED_DATA_SIZE = 64;
  */
 const KNOWN_PERCPU = new Set(['cpu_info', 'this_cpu_off', 'pcpu_hot', 'cpu_number', 'current_task', 'fixed_percpu_data',
   'cpu_tlbstate', 'irq_stat', 'cpu_sibling_map', 'cpu_core_map', 'cpu_die_map', 'cpu_llc_shared_map', 'x86_cpu_to_apicid',
-  'cpu_hw_events', 'kernel_stack', 'hardirq_stack_ptr', 'cpu_tss_rw', 'gdt_page']);
+  'cpu_hw_events', 'kernel_stack', 'hardirq_stack_ptr', 'cpu_tss_rw', 'gdt_page', '__preempt_count', 'const_pcpu_hot']);
+/** Names the kernel's linker script makes aliases of another symbol (arch/x86/kernel/vmlinux.lds.S: const_pcpu_hot = pcpu_hot). */
+const KERNEL_ALIASES: Record<string, string> = { const_pcpu_hot: 'pcpu_hot' };
 
 export interface LinkOptions {
   /** Address of the first object's first section (relocatable objects), or a PIE's load bias. */
@@ -281,7 +283,9 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
   const undefinedData: UndefinedDataSymbol[] = [];
   if (dataNames.length) next = alignUp(next, PAGE);
   const dataStart = next;
+  const aliases: string[] = [];
   for (const name of dataNames) {
+    if (KERNEL_ALIASES[name] && (dataNames.includes(KERNEL_ALIASES[name]) || globals.has(KERNEL_ALIASES[name]))) { aliases.push(name); continue; }
     const d = decls.get(name);
     const perCpu = uses.get(name)?.firstGs !== undefined || KNOWN_PERCPU.has(name);
     const sized = d?.size !== undefined && d.size > 0;
@@ -292,13 +296,21 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
     undefinedData.push({ name, address, size, sizedBy: sized ? 'dwarf' : 'default', type: d?.type, perCpu });
     globals.set(name, { value: address, size: BigInt(size), weak: false, file: '' });
   }
+  for (const name of aliases) {
+    // The same storage as the symbol it aliases (one per-CPU variable read through two names).
+    const target = KERNEL_ALIASES[name], t = undefinedData.find((u) => u.name === target), g = globals.get(target)!;
+    const d = decls.get(name);
+    if (t) undefinedData.push({ ...t, name, type: d?.type ?? t.type });
+    globals.set(name, { value: t ? t.address : g.value, size: t ? BigInt(t.size) : g.size, weak: false, file: '' });
+  }
   if (next > dataStart) {
     next = alignUp(next, PAGE);
     sections.push({ name: 'undefined data', address: dataStart, bytes: new Uint8Array(Number(next - dataStart)), alloc: true, write: true, exec: false });
   }
   const pcpuData = undefinedData.filter((u) => u.perCpu);
   if (pcpuData.length) {
-    const start = pcpuData[0].address, end = pcpuData[pcpuData.length - 1].address + BigInt(pcpuData[pcpuData.length - 1].size);
+    const start = pcpuData.reduce((a, u) => (u.address < a ? u.address : a), pcpuData[0].address);
+    const end = pcpuData.reduce((a, u) => (u.address + BigInt(u.size) > a ? u.address + BigInt(u.size) : a), 0n);
     sections.push({ name: 'undefined per-CPU data', address: start, bytes: new Uint8Array(Number(end - start)), alloc: true, write: true, exec: false, perCpu: true });
   }
   // The GOT (data) on a page of its own after the stubs.
