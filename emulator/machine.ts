@@ -8,9 +8,8 @@ import { CpuFault, VECTOR_NAMES } from './cpu/fault';
 import { MachineStop, PlatformInsn, SystemHooks } from './cpu/system';
 import { decodeRun } from './decode/decoder';
 import { Insn } from './decode/insn';
-import { resolveHandler, HANDLERS } from './exec/index';
+import { resolveHandler, recordOf } from './exec/index';
 import { compileBlock } from './exec/jit';
-import { ea } from './exec/operands';
 import { Memory, PAGE_SIZE, Page, Perm, Access } from './memory/memory';
 
 /** A straight-line run of decoded instructions executed without the per-instruction checks. */
@@ -52,7 +51,7 @@ export interface MachineOptions {
    * after a warm-up of WARM_UP instructions (see there); an explicit value has no warm-up.
    */
   blockThreshold?: number;
-  /** Only the generic handlers, never the specialised forms of exec/fast.ts (differential testing). */
+  /** Only the records' generic handlers, never their specialised forms (differential testing; blocks then call the handlers). */
   genericHandlers?: boolean;
   /** CPUID answers by `leaf` or `leaf:subleaf` (leaf in hex as the SDM writes it, `0x` optional; subleaf decimal), as [eax, ebx, ecx, edx]. */
   cpuid?: Record<string, [number, number, number, number]>;
@@ -523,7 +522,7 @@ export class Machine implements SystemHooks {
       x = nx;
     }
     if (insns.length < 2) { head.solo = true; return null; }
-    const b: Block = { insns, n: insns.length, dead: false, run: compileBlock(insns, ea) };
+    const b: Block = { insns, n: insns.length, dead: false, run: compileBlock(insns) };
     // Registered with every page it spans: a change there kills it.
     const k0 = Math.floor(head.addr / PAGE_SIZE), k1 = Math.floor((x.next - 1) / PAGE_SIZE);
     for (let k = k0; k <= k1; k++) this.codePages.get(k)?.blocks.push(b);
@@ -703,17 +702,11 @@ export interface MachineSnapshot {
   pages: Map<number, { data: Uint8Array; perms: number; region: string }>;
 }
 
-/** Instructions that end a block (control transfers) and ones that must run alone. */
-const ENDS_BLOCK = new Set(['jmp', 'call', 'ret', 'loop', 'loope', 'loopne', 'jrcxz', 'jecxz',
-  'jo', 'jno', 'jb', 'jae', 'je', 'jne', 'jbe', 'ja', 'js', 'jns', 'jp', 'jnp', 'jl', 'jge', 'jle', 'jg']);
-/** These read the instruction count (RDTSC, the STI shadow, the TSC MSR), leave for the platform, or stop the run. */
-const SOLO = new Set(['rdtsc', 'rdtscp', 'sti', 'rdmsr', 'wrmsr', 'tdcall', 'seamcall', 'vmcall', 'vmxon', 'vmxoff',
-  'hlt', 'int3', 'int', 'ud2', 'popf', 'popfq', '(bad)']);
-
+/** Block role from the instruction's record (exec/table.ts); unknown instructions stop the run, so run alone. */
 function classify(i: Insn, special: boolean): void {
-  i.endsBlock = ENDS_BLOCK.has(i.mnemonic);
-  // REP string instructions re-execute themselves; unknown instructions stop the run.
-  i.solo = special || SOLO.has(i.mnemonic) || (i.rep !== 0 && /^(movs|stos|lods|cmps|scas)/.test(i.mnemonic)) || !(i.mnemonic in HANDLERS);
+  const r = recordOf(i.mnemonic);
+  i.endsBlock = r?.endsBlock === true;
+  i.solo = special || r === undefined || r.solo === true || (i.rep !== 0 && r.soloWithRep === true);
 }
 
 function hex(a: number): string {
