@@ -105,4 +105,6 @@ function stringOp(op: S): Handler {
 
 /** With a REP prefix these re-execute themselves: the machine runs them alone (see machine.ts). */
 export const records: InsnRecord[] = ([['movs', S.MOVS], ['stos', S.STOS], ['lods', S.LODS], ['cmps', S.CMPS], ['scas', S.SCAS]] as const)
-  .map(([name, op]) => rec(name, stringOp(op), { mnemonics: ['b', 'w', 'd', 'q'].map((s) => name + s), soloWithRep: true }));
+  .map(([name, op]) => rec(name, stringOp(op), {
+    mnemonics: ['b', 'w', 'd', 'q'].map((s) => name + s), asm: ['b', 'w', 'l', 'q'].map((s) => name + s), soloWithRep: true,
+  }));

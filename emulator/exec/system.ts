@@ -101,7 +101,7 @@ export const records: InsnRecord[] = [
   rec('sti', (c, i) => { requireCpl0(c, i); if (!(c.flags & Fl.IF)) c.stiShadowUntil = c.icount + 1; c.flags |= Fl.IF; }, SOLO),
   rec('nop', nop),
   rec('endbr64', nop),
-  rec('endbr32', nop, SYS), // a no-op in 64-bit mode; gas emits it only for 32-bit code
+  rec('endbr32', nop, { ...SYS, asm: [] }), // a no-op in 64-bit mode (kernel 64-bit code never has it; the assembler does not take it)
   rec('pause', nop),
   rec('lfence', nop),
   rec('mfence', nop),
