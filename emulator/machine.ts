@@ -51,6 +51,8 @@ export interface MachineOptions {
    * after a warm-up of WARM_UP instructions (see there); an explicit value has no warm-up.
    */
   blockThreshold?: number;
+  /** Instructions retired before any block is compiled (default: WARM_UP with the default threshold, 0 with an explicit one). */
+  warmUp?: number;
   /** Only the records' generic handlers, never their specialised forms (differential testing; blocks then call the handlers). */
   genericHandlers?: boolean;
   /** CPUID answers by `leaf` or `leaf:subleaf` (leaf in hex as the SDM writes it, `0x` optional; subleaf decimal), as [eax, ebx, ecx, edx]. */
@@ -69,13 +71,17 @@ interface CodePage {
 }
 
 /**
- * The default tiers (`npm run bench`, workloads, measures them): everything is interpreted
- * until the machine has retired WARM_UP instructions — a debugging session's short runs never
- * pay for compiling blocks and for the engine optimising them — and then a block head is
- * compiled once it has been visited HOT_BLOCK times.
+ * The default tiers: everything is interpreted until the machine has retired WARM_UP
+ * instructions — a debugging session's short runs never pay for compiling blocks and for the
+ * engine optimising them — and then a block head is compiled once it has been visited
+ * HOT_BLOCK times, so only code that keeps running pays for its block function. Chosen with
+ * `npm run bench -- --tiers` (every workload at 1M/4M/15M instructions, each threshold against
+ * the interpreter in the same run): compiling at 50 visits from the start lost to the
+ * interpreter on short runs; 1000 visits after 500k instructions was never clearly behind it
+ * and ahead on the long runs.
  */
-export const HOT_BLOCK = 50;
-export const WARM_UP = 2_000_000;
+export const HOT_BLOCK = 1000;
+export const WARM_UP = 500_000;
 
 /** Instructions decoded ahead in one go at most, and the bytes given to the decoder for them. */
 const RUN_MAX = 64;
@@ -144,7 +150,7 @@ export class Machine implements SystemHooks {
     this.cpu.sys = this;
     this.cpuidTable = defaultCpuid();
     this.blockThreshold = opts.blockThreshold ?? HOT_BLOCK;
-    this.warmUp = opts.blockThreshold === undefined ? WARM_UP : 0;
+    this.warmUp = opts.warmUp ?? (opts.blockThreshold === undefined ? WARM_UP : 0);
     this.generic = opts.genericHandlers ?? false;
     for (const [k, v] of Object.entries(opts.cpuid ?? {})) this.cpuidTable.set(parseKey(k), v);
     this.mem.onCodeWrite = (k) => { this.dropCode(k); this.cpu.attention = true; };
