@@ -14,6 +14,7 @@ import { mulDivForms } from './mulDiv';
 import { shiftForms } from './shift';
 import { stackForms } from './stack';
 import { stringForms } from './string';
+import { fusedForms } from './fused';
 
 /**
  * The form groups the catalogue must cover: every instruction record's (the emulator's table,
@@ -27,7 +28,7 @@ export function allForms(): Form[] {
   if (cached) return cached;
   const forms = [
     ...moveForms(), ...aluForms(), ...shiftForms(), ...mulDivForms(), ...bitForms(),
-    ...stackForms(), ...branchForms(), ...stringForms(), ...miscForms(), ...chainForms(), ...faultForms(),
+    ...stackForms(), ...branchForms(), ...stringForms(), ...miscForms(), ...chainForms(), ...faultForms(), ...fusedForms(),
   ];
   const seen = new Set<string>();
   for (const f of forms) {
