@@ -1,30 +1,42 @@
-// The dispatch table: mnemonic → handler, merged from one module per instruction family.
-// The table is also the list of what we emulate; anything else stops with "not emulated".
+// The dispatch table: the instruction records of every family (see table.ts for the record and
+// how to add an instruction), indexed by mnemonic. The table is also the list of what we
+// emulate; anything else stops with "not emulated".
 
 import { CpuFault, Vector } from '../cpu/fault';
 import { MachineStop } from '../cpu/system';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
-import { aluHandlers } from './alu';
-import { atomicHandlers } from './atomic';
-import { bitHandlers } from './bit';
-import { controlHandlers } from './control';
-import { moveHandlers } from './move';
-import { muldivHandlers } from './muldiv';
-import { shiftHandlers } from './shift';
-import { stackHandlers } from './stack';
-import { stringHandlers } from './string';
-import { systemHandlers } from './system';
-import { fastHandler } from './fast';
+import type { InsnRecord } from './table';
+import { formHandler } from './jit';
+import { records as alu } from './alu';
+import { records as atomic } from './atomic';
+import { records as bit } from './bit';
+import { records as control } from './control';
+import { records as move } from './move';
+import { records as muldiv } from './muldiv';
+import { records as shift } from './shift';
+import { records as stack } from './stack';
+import { records as string } from './string';
+import { records as system } from './system';
 
-export const HANDLERS: Readonly<Record<string, Handler>> = Object.freeze({
-  ...aluHandlers, ...atomicHandlers, ...bitHandlers, ...controlHandlers, ...moveHandlers,
-  ...muldivHandlers, ...shiftHandlers, ...stackHandlers, ...stringHandlers, ...systemHandlers,
-});
+/** Every family's records. A new family: one import above, one entry here. */
+const FAMILIES: readonly (readonly InsnRecord[])[] = [alu, atomic, bit, control, move, muldiv, shift, stack, string, system];
 
-/** Instructions that accept a LOCK prefix (with a memory destination). */
-const LOCKABLE = new Set(['add', 'adc', 'and', 'btc', 'btr', 'bts', 'cmpxchg', 'cmpxchg8b', 'cmpxchg16b',
-  'dec', 'inc', 'neg', 'not', 'or', 'sbb', 'sub', 'xadd', 'xchg', 'xor']);
+/** Every record, in family order. */
+export const RECORDS: readonly InsnRecord[] = FAMILIES.flat();
+
+const BY_MNEMONIC = new Map<string, InsnRecord>();
+for (const r of RECORDS) {
+  for (const m of r.mnemonics) {
+    if (BY_MNEMONIC.has(m)) throw new Error(`instruction table: '${m}' has two records (${BY_MNEMONIC.get(m)!.name}, ${r.name})`);
+    BY_MNEMONIC.set(m, r);
+  }
+}
+
+/** The record that executes a mnemonic (iced-x86, lowercase). */
+export function recordOf(mnemonic: string): InsnRecord | undefined {
+  return BY_MNEMONIC.get(mnemonic);
+}
 
 function hexAddr(a: number): string {
   return '0x' + BigInt.asUintN(64, BigInt(a)).toString(16);
@@ -43,20 +55,31 @@ const badLock: Handler = (_c, i) => {
 };
 
 /**
- * Chooses the handler for a decoded instruction: the specialised form when one exists, unless
- * `generic` (the differential suite runs the generic handlers that way too).
+ * Chooses the handler for a decoded instruction and records its specialised form in `i.form`
+ * (what the block compiler inlines): the form's handler when one matches, unless `generic`
+ * (the differential suite runs the records' generic handlers that way too).
  */
 export function resolveHandler(i: Insn, generic = false): Handler {
+  i.form = null;
   if (i.mnemonic === '(bad)') return invalidOpcode;
-  const h = HANDLERS[i.mnemonic];
-  if (!h) return notEmulated;
+  const r = BY_MNEMONIC.get(i.mnemonic);
+  if (!r) return notEmulated;
   // Operands we do not model (vector registers, segment or debug registers) mean another instruction form.
   if (i.k0 >= K.SEG || i.k1 >= K.SEG || i.k2 >= K.SEG) return notEmulated;
-  if (i.lock && !(LOCKABLE.has(i.mnemonic) && i.k0 === K.MEM)) return badLock;
-  return (generic ? undefined : fastHandler(i)) ?? h;
+  if (i.lock && !(r.lockable && i.k0 === K.MEM)) return badLock;
+  if (generic || !r.forms) return r.exec;
+  for (const f of r.forms) {
+    if (f.match(i)) { i.form = f; return formHandler(f, i); }
+  }
+  return r.exec;
 }
 
 /** Lowercase mnemonics the emulator executes. */
 export function emulatedMnemonics(): string[] {
-  return Object.keys(HANDLERS).filter((m) => !m.startsWith('__')).sort();
+  return [...BY_MNEMONIC.keys()].sort();
+}
+
+/** The form groups the differential suite must cover: every record's, unless it says it cannot be checked natively. */
+export function differentialGroups(): string[] {
+  return RECORDS.flatMap((r) => (r.diff === false ? [] : r.diff ?? [r.name]));
 }
