@@ -3,7 +3,7 @@
 // *name* chosen by the assembler's selection table, and operands — and get bytes back.
 // Every WASM object created here is freed here, also when encoding throws.
 
-import { Code, Encoder, Instruction, MemoryOperand, Register } from 'iced-x86';
+import { Code, Encoder, Instruction, MemoryOperand, Register, RoundingControl } from 'iced-x86';
 
 /** A register by its GNU as name without `%` (`rax`, `r8d`, `sil`, `cr3`, `gs`). */
 export type RegName = string;
@@ -18,6 +18,8 @@ export interface EncMem {
   /** 0: none if zero (else the smallest), 1: disp8 if it fits, 4: always disp32. */
   dispSize: 0 | 1 | 4;
   seg?: RegName;
+  /** EVEX embedded broadcast (`(%rax){1to16}`). */
+  broadcast?: boolean;
 }
 
 /** One operand of an instruction form, in Intel operand order. */
@@ -38,6 +40,8 @@ export interface EncRequest {
   ip: bigint;
   /** Prefixes the Code does not carry: `lock`, `rep`, `repne`. */
   prefix?: 'lock' | 'rep' | 'repne';
+  /** EVEX decorations: opmask register (`k1`..`k7`), zeroing, rounding (`rn` `rd` `ru` `rz`), suppress-all-exceptions. */
+  evex?: { mask?: RegName; zeroing?: boolean; rounding?: 'rn' | 'rd' | 'ru' | 'rz'; sae?: boolean };
 }
 
 /** Thrown for a form iced cannot encode (a bug in the selection table, or an out-of-range value). */
@@ -46,6 +50,11 @@ export class EncodeError extends Error {}
 const codeCache = new Map<string, Code>();
 const regCache = new Map<string, Register>();
 let encoder: Encoder | undefined;
+
+/** Every iced-x86 Code name, in the enum's (opcode) order: the assembler derives its SIMD forms from them. */
+export function allCodeNames(): string[] {
+  return Object.keys(Code).filter((k) => Number.isNaN(Number(k)));
+}
 
 /** True when iced-x86 knows a Code of that name (used by the selection table's self-check). */
 export function isKnownCode(name: string): boolean {
@@ -82,7 +91,7 @@ function memOperand(m: EncMem): MemoryOperand {
   let size: number = m.dispSize === 4 ? 8 : m.dispSize;
   if (size === 0 && m.disp !== 0n) size = 1;
   const disp = m.base === 'rip' ? m.disp : BigInt.asUintN(64, m.disp);
-  return MemoryOperand.new64(reg(m.base), reg(m.index), m.scale, disp, size, false, reg(m.seg));
+  return MemoryOperand.new64(reg(m.base), reg(m.index), m.scale, disp, size, m.broadcast ?? false, reg(m.seg));
 }
 
 function immI32(v: bigint): number {
@@ -119,6 +128,15 @@ function build(req: EncRequest): Instruction {
     case 'mri': return Instruction.createMemRegI32(c, mem(0), r(1), immI32(imm(2)));
     case 'rmr': return Instruction.createRegMemReg(c, r(0), mem(1), r(2));
     case 'mrr': return Instruction.createMemRegReg(c, mem(0), r(1), r(2));
+    case 'rrm': return Instruction.createRegRegMem(c, r(0), r(1), mem(2));
+    case 'rrrr': return Instruction.createRegRegRegReg(c, r(0), r(1), r(2), r(3));
+    case 'rrmr': return Instruction.createRegRegMemReg(c, r(0), r(1), mem(2), r(3));
+    case 'rrrm': return Instruction.createRegRegRegMem(c, r(0), r(1), r(2), mem(3));
+    case 'rrri': return Instruction.createRegRegRegI32(c, r(0), r(1), r(2), immI32(imm(3)));
+    case 'rrmi': return Instruction.createRegRegMemI32(c, r(0), r(1), mem(2), immI32(imm(3)));
+    case 'rrrri': return Instruction.createRegRegRegRegI32(c, r(0), r(1), r(2), r(3), immI32(imm(4)));
+    case 'rrrmi': return Instruction.createRegRegRegMemI32(c, r(0), r(1), r(2), mem(3), immI32(imm(4)));
+    case 'rrmri': return Instruction.createRegRegMemRegI32(c, r(0), r(1), mem(2), r(3), immI32(imm(4)));
     default: throw new EncodeError(`no encoder shape for ${req.code} with operands ${shape}`);
   }
 }
@@ -132,6 +150,13 @@ export function encodeInstruction(req: EncRequest): Uint8Array {
     if (req.prefix === 'lock') insn.hasLockPrefix = true;
     else if (req.prefix === 'rep') insn.hasRepPrefix = true;
     else if (req.prefix === 'repne') insn.hasRepnePrefix = true;
+    const x = req.evex;
+    if (x) {
+      if (x.mask) insn.opMask = reg(x.mask);
+      if (x.zeroing) insn.zeroingMasking = true;
+      if (x.rounding) insn.roundingControl = { rn: RoundingControl.RoundToNearest, rd: RoundingControl.RoundDown, ru: RoundingControl.RoundUp, rz: RoundingControl.RoundTowardZero }[x.rounding];
+      if (x.sae) insn.suppressAllExceptions = true;
+    }
     encoder.encode(insn, req.ip);
     return encoder.takeBuffer();
   } catch (e) {

@@ -2,6 +2,7 @@
 // macro bookkeeping. Debug-info and CFI directives are accepted and ignored (the Image gets
 // its line table from the statements themselves); Intel syntax and other modes are errors.
 
+import { lookupReg } from './operands';
 import { LIMITS } from './assembler';
 import type { Assembler } from './assembler';
 import { Expr, ExprError, parseExpr } from './expr';
@@ -18,7 +19,7 @@ const IGNORED = new Set([
   // `.extern` is accepted and ignored by gas: every undefined symbol is external.
   '.extern',
   '.file', '.loc', '.loc_view', '.ident', '.hidden', '.protected', '.internal', '.code64',
-  '.att_syntax', '.noaltmacro', '.arch', '.linefile', '.loc_mark_labels', '.addrsig', '.addrsig_sym',
+  '.att_syntax', '.arch', '.linefile', '.loc_mark_labels', '.addrsig', '.addrsig_sym',
   '.symver', '.print', '.sleb128', '.uleb128', '.lflags', '.list', '.nolist', '.psize', '.title', '.sbttl', '.eject',
 ]);
 
@@ -184,6 +185,17 @@ function setSymbol(a: Assembler, dir: string, args: string, st: Stmt, col: numbe
   const m = /^([A-Za-z_.$][\w.$]*)\s*,\s*/.exec(args);
   if (!m) return a.error(st, col, `${dir} expects 'symbol, expression'`);
   const name = m[1];
+  // A register equate (`KEY = %rdi`, `.set T0, %xmm4`, or another equate's name): operands
+  // naming it mean the register.
+  const valueText = args.slice(m[0].length).trim();
+  const reg = /^%\s*([A-Za-z][A-Za-z0-9]*)$/.exec(valueText);
+  const regName = reg && lookupReg(reg[1]) ? `%${reg[1].toLowerCase()}` : a.regEquates.get(valueText);
+  if (regName) {
+    if (a.sym(name).def?.kind === 'label') return a.error(st, col, `symbol '${name}' is already defined as a label`);
+    a.regEquates.set(name, regName);
+    return;
+  }
+  a.regEquates.delete(name);
   const e: Expr = a.parseExpr(args.slice(m[0].length), st, col + m[0].length);
   const s = a.sym(name);
   if (s.def?.kind === 'label') return a.error(st, col, `symbol '${name}' is already defined as a label`);
@@ -325,6 +337,9 @@ export function handleDirective(a: Assembler, dir: string, args: string, st: Stm
     case '.warning': return a.error(st, undefined, args ? unquote(args) : '.warning directive invoked', 'warning');
     case '.end':
       a.stopped = true;
+      return;
+    case '.altmacro': case '.noaltmacro':
+      a.altmacro = dir === '.altmacro';
       return;
     case '.intel_syntax':
       return a.error(st, undefined, 'Intel syntax is not supported: this assembler reads AT&T syntax only (drop .intel_syntax)');

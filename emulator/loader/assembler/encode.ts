@@ -55,14 +55,18 @@ export function encodeSelected(sel: Selected, prefix: number[], ip: bigint, valu
           if (disp >= 0n && disp < 1n << 32n && !m.base && !m.index) disp = BigInt.asIntN(32, disp);
           else throw new RangeError_(`displacement 0x${BigInt.asUintN(64, disp).toString(16)} does not fit in 32 bits`);
         }
-        return { kind: 'mem', base: m.base?.name, index: m.index?.name, scale: m.scale, disp, dispSize: o.dispSize, seg: m.seg?.name };
+        return { kind: 'mem', base: m.base?.name, index: m.index?.name, scale: m.scale, disp, dispSize: o.dispSize, seg: m.seg?.name, broadcast: o.bcst };
       }
     }
   });
-  const req: EncRequest = { code, ops, ip: ip + BigInt(prefix.length) };
+  const req: EncRequest = { code, ops, ip: ip + BigInt(prefix.length), evex: sel.evex };
   let bytes: Uint8Array;
   try {
     bytes = encodeInstruction(req);
+    for (const alt of sel.alts ?? []) {
+      const b = encodeInstruction({ ...req, code: alt });
+      if (b.length < bytes.length) bytes = b;
+    }
   } catch (e) {
     const rel = ops.find((o) => o.kind === 'branch') as { target: bigint } | undefined;
     if (rel && /Branch distance/i.test((e as Error).message)) {

@@ -318,6 +318,13 @@ def('crc32b', { forms: [{ ops: ['r32', 'rm8'], code: 'Crc32_r32_rm8' }, { ops: [
 def('crc32w', { forms: [{ ops: ['r32', 'rm16'], code: 'Crc32_r32_rm16' }] });
 def('crc32l', { forms: [{ ops: ['r32', 'rm32'], code: 'Crc32_r32_rm32' }] });
 def('crc32q', { forms: [{ ops: ['r64', 'rm64'], code: 'Crc32_r64_rm64' }] });
+// Without a suffix the source register sizes the operation.
+def('crc32', {
+  forms: [
+    { ops: ['r32', 'r8'], code: 'Crc32_r32_rm8' }, { ops: ['r32', 'r16'], code: 'Crc32_r32_rm16' }, { ops: ['r32', 'r32'], code: 'Crc32_r32_rm32' },
+    { ops: ['r64', 'r8'], code: 'Crc32_r64_rm8' }, { ops: ['r64', 'r64'], code: 'Crc32_r64_rm64' },
+  ],
+});
 for (const n of ['rdgsbase', 'wrgsbase', 'rdfsbase', 'wrfsbase', 'rdrand', 'rdseed', 'rdpid']) {
   const N = cap(n);
   const forms: Form[] = n === 'rdpid' ? [{ size: 64, ops: ['r64'], code: 'Rdpid_r64' }]

@@ -6,6 +6,7 @@
 import { Expr } from './expr';
 import { CONDITIONS, Entry, Form, Pat, TABLE, allMnemonics } from './isa';
 import { MemOperand, Operand } from './operands';
+import { isSimdMnemonic, needsSimd, selectSimd } from './simd';
 
 /** What the assembler knows about an expression at parse time. */
 export type Early = { kind: 'const'; v: bigint } | { kind: 'reloc' };
@@ -14,7 +15,7 @@ export type Early = { kind: 'const'; v: bigint } | { kind: 'reloc' };
 export type SelOp =
   | { k: 'reg'; name: string }
   | { k: 'imm'; expr: Expr; bits: 8 | 16 | 32 | 64; early: Early }
-  | { k: 'mem'; m: MemOperand; dispSize: 0 | 4; early?: Early }
+  | { k: 'mem'; m: MemOperand; dispSize: 0 | 4; early?: Early; bcst?: boolean }
   | { k: 'rel'; expr: Expr };
 
 /** The chosen form of one instruction. */
@@ -24,6 +25,10 @@ export interface Selected {
   near?: string;
   ops: SelOp[];
   entry: Entry;
+  /** AVX-512 opmask, zeroing, rounding. */
+  evex?: { mask?: string; zeroing?: boolean; rounding?: 'rn' | 'rd' | 'ru' | 'rz'; sae?: boolean };
+  /** Other forms that encode the same operation; the shortest encoding wins (gas's VEX operand swap). */
+  alts?: string[];
 }
 
 export class SelectError extends Error {
@@ -49,7 +54,7 @@ function lookup(mnemonic: string): Parsed | undefined {
 
 /** True when the mnemonic is a known instruction (with or without size suffix). */
 export function isMnemonic(m: string): boolean {
-  return lookup(m) !== undefined;
+  return lookup(m) !== undefined || isSimdMnemonic(m);
 }
 
 function fits(v: bigint, lo: bigint, hi: bigint): boolean {
@@ -150,6 +155,11 @@ export function suggestMnemonics(m: string): string[] {
  */
 export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => Early): Selected {
   const parsed = lookup(mnemonic);
+  if (!parsed || needsSimd(attOps)) {
+    const v = selectSimd(mnemonic, attOps, early);
+    if (v) return v;
+  }
+  if (attOps.some((o) => o.k === 'rc')) throw new SelectError(`'${mnemonic}' takes no rounding operand`);
   if (!parsed) {
     const near = suggestMnemonics(mnemonic);
     throw new SelectError(`unknown instruction '${mnemonic}'${near.length ? `; did you mean ${near.map((n) => `'${n}'`).join(', ')}?` : ''}`);
@@ -198,6 +208,7 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
 function describeOperand(o: Operand): string {
   if (o.k === 'reg') return `${o.star ? '*' : ''}%${o.reg.name}`;
   if (o.k === 'imm') return '$imm';
+  if (o.k === 'rc') return `{${o.mode}}`;
   return o.star ? '*mem' : 'mem';
 }
 
@@ -216,7 +227,7 @@ function buildOps(f: Form, ops: Operand[], evs: (Early | undefined)[]): SelOp[] 
       const early: Early = (p === 'i8s' || p === 'i32') && ev.kind === 'const' ? { kind: 'const', v: normalize(ev.v, f.size) } : ev;
       return { k: 'imm', expr: o.expr, bits: immBits(p, f.code), early };
     }
-    return { k: 'mem', m: o, dispSize: 0 };
+    return { k: 'mem', m: o as MemOperand, dispSize: 0 };
   });
 }
 
