@@ -128,7 +128,7 @@ function align(a: Assembler, dir: string, args: string, st: Stmt): void {
 function data(a: Assembler, size: 1 | 2 | 4 | 8, args: string, st: Stmt, col: number): void {
   for (const part of splitArgs(args, col)) {
     const s = new Scanner(part.text, part.column);
-    const e = parseExpr(s, a.numLabel);
+    const e = a.freeze(parseExpr(s, a.numLabel));
     if (!s.eof()) throw new ExprError(`junk '${s.rest()}' in ${size}-byte data`, s.column);
     const dot = a.dot();
     a.noteUses(e, st, 'address');
@@ -219,6 +219,27 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
   const parts = splitArgs(args, st.column);
   const num = (i: number, what: string, dflt: bigint) =>
     parts[i]?.text ? a.absolute(a.parseExpr(parts[i].text, st, parts[i].column), st, what) : dflt;
+  if (dir === '.fill' && parts[0]?.text) {
+    // `.fill 0b + 16 - ., 1, 0xcc` across a relaxable jump: a count known only at layout is
+    // a variable-size tail, as `.skip` (bytes of size 1 only: what such padding uses).
+    const e = a.parseExpr(parts[0].text, st, parts[0].column);
+    let early;
+    try {
+      early = a.tryEarly(e);
+    } catch {
+      early = undefined;
+    }
+    if (!early || early.terms.length) {
+      const size = num(1, 'fill size', 1n);
+      if (size === undefined) return;
+      if (size === 1n) {
+        const v = num(2, 'fill value', 0n);
+        if (v === undefined) return;
+        a.noteUses(e, st, 'value');
+        return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st });
+      }
+    }
+  }
   if (dir === '.fill') {
     const rep = num(0, 'repeat count', 0n);
     const size = num(1, 'fill size', 1n);
@@ -315,6 +336,17 @@ export function handleDirective(a: Assembler, dir: string, args: string, st: Stm
       const n = a.absolute(a.parseExpr(args.split(',')[0], st, col), st, '.nops size');
       if (n !== undefined) a.emitBytes(codePadding(Number(n)), st);
       return;
+    }
+    case '.org': {
+      // `.org target[, fill]`: pad up to `target` (in this section), sized at layout like `.skip`.
+      const parts = splitArgs(args, col);
+      if (!parts[0]?.text) return a.error(st, col, '.org expects an address expression');
+      const target = a.parseExpr(parts[0].text, st, parts[0].column);
+      const v = parts[1]?.text ? a.absolute(a.parseExpr(parts[1].text, st, parts[1].column), st, '.org fill value') : 0n;
+      if (v === undefined) return;
+      a.noteUses(target, st, 'value');
+      const expr: Expr = { t: 'bin', op: '-', a: target, b: { t: 'dot' } };
+      return a.emitTail({ kind: 'space', expr, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st, org: true });
     }
     case '.set': case '.equ': case '.equiv': case '.eqv':
       return setSymbol(a, dir, args, st, col);

@@ -27,6 +27,8 @@ export interface Form {
   near?: string;
   /** Operand order for the encoder, as indices into `ops` (swaps and duplicated registers). */
   order?: number[];
+  /** Index (in `ops`) of a register the encoder takes as its 32-bit sibling (`movw %ax,%ss` is 8e d0). */
+  regAs32?: number;
   /** Extra condition gas applies to this template. */
   when?: (regs: (string | undefined)[]) => boolean;
 }
@@ -92,6 +94,11 @@ def('mov', {
     { size: 64, ops: ['r64', 'cr'], code: 'Mov_r64_cr' },
     { size: 64, ops: ['cr', 'r64'], code: 'Mov_cr_r64' },
     { size: 32, ops: ['sreg', 'r32'], code: 'Mov_Sreg_r32m16' },
+    // gas drops the operand-size prefix and REX.W on moves to a segment register, and REX.W on moves from one.
+    { size: 16, ops: ['sreg', 'r16'], code: 'Mov_Sreg_r32m16', regAs32: 1 },
+    { size: 64, ops: ['sreg', 'r64'], code: 'Mov_Sreg_r32m16', regAs32: 1 },
+    { size: 16, ops: ['r16', 'sreg'], code: 'Mov_rm16_Sreg' },
+    { size: 64, ops: ['r64', 'sreg'], code: 'Mov_r32m16_Sreg', regAs32: 0 },
     { ops: ['sreg', 'm'], code: 'Mov_Sreg_r32m16' },
     { size: 32, ops: ['r32', 'sreg'], code: 'Mov_r32m16_Sreg' },
     { ops: ['m', 'sreg'], code: 'Mov_r32m16_Sreg' },
@@ -310,6 +317,15 @@ const MEM1: Record<string, string> = {
   ldmxcsr: 'Ldmxcsr_m32', stmxcsr: 'Stmxcsr_m32', vmptrld: 'Vmptrld_m64', vmptrst: 'Vmptrst_m64', vmclear: 'Vmclear_m64',
 };
 for (const [n, c] of Object.entries(MEM1)) def(n, { forms: [{ ops: ['m'], code: c }] });
+for (const name of ['lsl', 'lar']) {
+  def(name, {
+    suffixes: 'wlq',
+    forms: ([16, 32, 64] as Size[]).flatMap((s): Form[] => [
+      { size: s, ops: [r(s), r(s)], code: `${cap(name)}_r${s}_${s === 16 ? 'rm16' : `r${s}m16`}` },
+      { size: s, ops: [r(s), 'm'], code: `${cap(name)}_r${s}_${s === 16 ? 'rm16' : `r${s}m16`}` },
+    ]),
+  });
+}
 def('lldt', { forms: [{ ops: ['m'], code: 'Lldt_r32m16' }] });
 def('ltr', { forms: [{ ops: ['m'], code: 'Ltr_r32m16' }] });
 def('verw', { forms: [{ ops: ['m'], code: 'Verw_r32m16' }] });

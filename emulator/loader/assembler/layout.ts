@@ -202,6 +202,7 @@ class Linker {
       for (const x of v.terms) net.set(x.sec, (net.get(x.sec) ?? 0n) + x.coef);
       if ([...net.values()].some((c) => c !== 0n)) return '.skip size must be an absolute expression (it depends on where a section is placed)';
       const n = this.absolute(v);
+      if (t.org && n < 0n) return `.org cannot move the location backwards (${-n} bytes before the current position)`;
       if (n > 1n << 28n) return `.skip size ${n} is too large (the limit is ${1 << 28} bytes)`;
       return undefined;
     } catch (e) {

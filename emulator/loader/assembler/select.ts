@@ -212,6 +212,9 @@ function describeOperand(o: Operand): string {
   return o.star ? '*mem' : 'mem';
 }
 
+const R32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'r8d', 'r9d', 'r10d', 'r11d', 'r12d', 'r13d', 'r14d', 'r15d'];
+const reg32 = (num: number) => R32[num];
+
 function buildOps(f: Form, ops: Operand[], evs: (Early | undefined)[]): SelOp[] {
   const order = f.order ?? f.ops.map((_, i) => i);
   return order.map((i): SelOp => {
@@ -220,7 +223,7 @@ function buildOps(f: Form, ops: Operand[], evs: (Early | undefined)[]): SelOp[] 
     const o = ops[i];
     const p = f.ops[i];
     if (p === 'rel') return { k: 'rel', expr: (o as MemOperand).disp! };
-    if (o.k === 'reg') return { k: 'reg', name: o.reg.name };
+    if (o.k === 'reg') return { k: 'reg', name: f.regAs32 === i ? reg32(o.reg.num) : o.reg.name };
     if (o.k === 'imm') {
       const ev = evs[i]!;
       // The sign-extended imm8 forms carry the value gas normalised to the operand size.
