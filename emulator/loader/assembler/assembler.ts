@@ -305,7 +305,7 @@ export class Assembler {
   }
 
   private repeatExpander(dir: string, args: string, st: Stmt): ((body: Stmt[]) => Stmt[][]) | undefined {
-    if (dir === '.rept') {
+    if (dir === '.rept' || dir === '.rep') {
       const n = this.absolute(this.parseExpr(args, st), st, '.rept count');
       if (n === undefined) return undefined;
       if (n > BigInt(LIMITS.statements)) {

@@ -226,6 +226,14 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
   const diags = a.diags;
   const L = new Linker(a, diags);
   const undefinedSyms: string[] = [];
+  // As in gas, a name no label defines but a section has (`.long 1f - __ex_table`) is that
+  // section's symbol: its start.
+  for (const s of a.syms.values()) {
+    if (!s.def && s.uses.length && a.sections.has(s.name) && !a.predefined.has(s.name)) {
+      s.def = { kind: 'label', loc: { sec: s.name, frag: 0, off: 0 } };
+      s.internal = true;
+    }
+  }
   for (const s of a.syms.values()) {
     if (s.def || a.predefined.has(s.name) || !s.uses.length) continue;
     if (!s.name.includes('\u0002') && (opts.objectMode || !s.uses.some((u) => u.kind === 'value'))) {
