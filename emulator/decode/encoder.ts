@@ -40,6 +40,8 @@ export interface EncRequest {
   ip: bigint;
   /** Prefixes the Code does not carry: `lock`, `rep`, `repne`. */
   prefix?: 'lock' | 'rep' | 'repne';
+  /** Code size (`.code32`); 64 when absent. */
+  bitness?: 32 | 64;
   /** EVEX decorations: opmask register (`k1`..`k7`), zeroing, rounding (`rn` `rd` `ru` `rz`), suppress-all-exceptions. */
   evex?: { mask?: RegName; zeroing?: boolean; rounding?: 'rn' | 'rd' | 'ru' | 'rz'; sae?: boolean };
 }
@@ -50,6 +52,7 @@ export class EncodeError extends Error {}
 const codeCache = new Map<string, Code>();
 const regCache = new Map<string, Register>();
 let encoder: Encoder | undefined;
+let encoder32: Encoder | undefined;
 
 /** Every iced-x86 Code name, in the enum's (opcode) order: the assembler derives its SIMD forms from them. */
 export function allCodeNames(): string[] {
@@ -86,9 +89,11 @@ function reg(name: RegName | undefined): Register {
   return r;
 }
 
-function memOperand(m: EncMem): MemoryOperand {
-  // iced's displSize: 0 = none, 1 = disp8 when it fits (else disp32), 8 = disp32 in 64-bit addressing.
-  let size: number = m.dispSize === 4 ? 8 : m.dispSize;
+function memOperand(m: EncMem, bitness: 32 | 64): MemoryOperand {
+  // iced's displSize: 0 = none, 1 = disp8 when it fits (else disp32), 8 = disp32 in 64-bit
+  // addressing, 4 = disp32 in 32-bit addressing (32-bit code, or 32-bit registers with 0x67).
+  const a32 = bitness === 32 || /^(e..|r\d+d)$/.test(m.base ?? m.index ?? '');
+  let size: number = m.dispSize === 4 ? (a32 ? 4 : 8) : m.dispSize;
   if (size === 0 && m.disp !== 0n) size = 1;
   const disp = m.base === 'rip' ? m.disp : BigInt.asUintN(64, m.disp);
   return MemoryOperand.new64(reg(m.base), reg(m.index), m.scale, disp, size, m.broadcast ?? false, reg(m.seg));
@@ -105,7 +110,7 @@ function build(req: EncRequest): Instruction {
   const shape = ops.map((o) => o.kind[0]).join(''); // r, i, m, b
   const r = (i: number) => reg((ops[i] as { reg: RegName }).reg);
   const imm = (i: number) => (ops[i] as { value: bigint }).value;
-  const mem = (i: number) => memOperand(ops[i] as EncMem);
+  const mem = (i: number) => memOperand(ops[i] as EncMem, req.bitness ?? 64);
   switch (shape) {
     case '': return Instruction.create(c);
     case 'r': return Instruction.createReg(c, r(0));
@@ -121,7 +126,10 @@ function build(req: EncRequest): Instruction {
     case 'rm': return Instruction.createRegMem(c, r(0), mem(1));
     case 'mr': return Instruction.createMemReg(c, mem(0), r(1));
     case 'mi': return Instruction.createMemI32(c, mem(0), immI32(imm(1)));
-    case 'ii': return Instruction.createI32I32(c, immI32(imm(0)), immI32(imm(1)));
+    case 'ii':
+      // A far branch `ljmp $sel, $off`: selector first.
+      if (/_ptr16(16|32)$/.test(req.code)) return Instruction.createFarBranch(c, Number(imm(0)) & 0xffff, Number(BigInt.asUintN(32, imm(1))));
+      return Instruction.createI32I32(c, immI32(imm(0)), immI32(imm(1)));
     case 'rrr': return Instruction.createRegRegReg(c, r(0), r(1), r(2));
     case 'rri': return Instruction.createRegRegI32(c, r(0), r(1), immI32(imm(2)));
     case 'rmi': return Instruction.createRegMemI32(c, r(0), mem(1), immI32(imm(2)));
@@ -143,7 +151,7 @@ function build(req: EncRequest): Instruction {
 
 /** Encodes one instruction; throws EncodeError when iced rejects the form or a value. */
 export function encodeInstruction(req: EncRequest): Uint8Array {
-  encoder ??= new Encoder(64);
+  const encoder = req.bitness === 32 ? (encoder32 ??= new Encoder(32)) : (module64());
   let insn: Instruction | undefined;
   try {
     insn = build(req);
@@ -172,4 +180,10 @@ export function encodeInstruction(req: EncRequest): Uint8Array {
 export function disposeEncoder(): void {
   encoder?.free();
   encoder = undefined;
+  encoder32?.free();
+  encoder32 = undefined;
+}
+
+function module64(): Encoder {
+  return (encoder ??= new Encoder(64));
 }

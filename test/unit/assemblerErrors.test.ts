@@ -84,6 +84,9 @@ test('vector instructions, .org and .altmacro explain what is wrong', () => {
   one('vaddps %xmm1, %xmm2, %xmm3{%k1}{y}\n', /unknown operand decoration '\{y\}'/, 1);
   one('vaddps {rq-sae}, %zmm1, %zmm2, %zmm3\n', /unknown rounding operand/, 1);
   one('paddd %xmm1, %xmm17\n', /invalid operands for 'paddd'/, 1);
+  one('.code32\npush %rax\n', /'%rax' does not exist in 32-bit code/, 2);
+  one('.code32\npushq $1\n', /'pushq' does not exist in 32-bit code/, 2);
+  one('.code16\n', /\.code16 is not supported/, 1);
   one('a: nop\nnop\n.org a+1\n', /\.org cannot move the location backwards/, 3);
   one('.macro m x\n.byte \\x\n.endm\n.altmacro\nm %undefined_thing\n', /must be an absolute expression/, 5);
 });

@@ -14,6 +14,7 @@ import { Frag, Item, Section, Sym, SymUse, Tail, defaultFlags, newSection } from
 import { Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
 import { Early, SelectError, SelOp, isMnemonic, select } from './select';
+import { select32 } from './code32';
 import { handleDirective, CONDITIONAL_DIRECTIVES, handleConditional } from './directives';
 
 /** One preprocessed line (the preprocessor's output shape, plus optional cpp expansion frames). */
@@ -62,6 +63,8 @@ export class Assembler {
   readonly sectionStack: { cur: Section; prev?: Section }[] = [];
   readonly syms = new Map<string, Sym>();
   readonly macros = new Map<string, MacroDef>();
+  /** Code size from `.code32`/`.code64`. */
+  bits: 32 | 64 = 64;
   /** `.altmacro` mode: a macro argument `%expr` is the expression's decimal value, `<text>` is text. */
   altmacro = false;
   /** Register equates (`KEY = %rdi`): name to `%reg`. */
@@ -455,7 +458,7 @@ export class Assembler {
     }
     let sel;
     try {
-      sel = select(mnemonic, ops, this.early);
+      sel = this.bits === 32 ? select32(mnemonic, ops, this.early) : select(mnemonic, ops, this.early);
     } catch (err) {
       if (err instanceof SelectError) return this.error(st, col, err.message);
       throw err;

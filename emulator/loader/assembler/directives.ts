@@ -18,7 +18,7 @@ export const CONDITIONAL_DIRECTIVES = new Set([
 const IGNORED = new Set([
   // `.extern` is accepted and ignored by gas: every undefined symbol is external.
   '.extern',
-  '.file', '.loc', '.loc_view', '.ident', '.hidden', '.protected', '.internal', '.code64',
+  '.file', '.loc', '.loc_view', '.ident', '.hidden', '.protected', '.internal',
   '.att_syntax', '.arch', '.linefile', '.loc_mark_labels', '.addrsig', '.addrsig_sym',
   '.symver', '.print', '.sleb128', '.uleb128', '.lflags', '.list', '.nolist', '.psize', '.title', '.sbttl', '.eject',
 ]);
@@ -375,8 +375,11 @@ export function handleDirective(a: Assembler, dir: string, args: string, st: Stm
       return;
     case '.intel_syntax':
       return a.error(st, undefined, 'Intel syntax is not supported: this assembler reads AT&T syntax only (drop .intel_syntax)');
-    case '.code16': case '.code32':
-      return a.error(st, undefined, `${dir} is not supported: only 64-bit code (.code64)`);
+    case '.code64': case '.code32':
+      a.bits = dir === '.code32' ? 32 : 64;
+      return;
+    case '.code16':
+      return a.error(st, undefined, `${dir} is not supported: only 64-bit and 32-bit code (.code64, .code32)`);
   }
   a.error(st, undefined, `unknown or unsupported directive '${dir}'`);
 }

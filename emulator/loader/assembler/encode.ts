@@ -59,7 +59,7 @@ export function encodeSelected(sel: Selected, prefix: number[], ip: bigint, valu
       }
     }
   });
-  const req: EncRequest = { code, ops, ip: ip + BigInt(prefix.length), evex: sel.evex };
+  const req: EncRequest = { code, ops, ip: ip + BigInt(prefix.length), evex: sel.evex, bitness: sel.bits };
   let bytes: Uint8Array;
   try {
     bytes = encodeInstruction(req);

@@ -14,7 +14,7 @@ export type Pat =
   | 'r8' | 'r16' | 'r32' | 'r64' | 'rm8' | 'rm16' | 'rm32' | 'rm64' | 'm' | 'm64' | 'm128'
   | 'al' | 'ax' | 'eax' | 'rax' | 'cl' | 'cr' | 'fs' | 'gs' | 'sreg'
   | 'i8' | 'i8s' | 'i16' | 'i32' | 'i32s' | 'i64' | 'one'
-  | 'rel' | 'ind';
+  | 'rel' | 'ind' | 'ind32' | 'moffs';
 
 /** One encodable form of a mnemonic. */
 export interface Form {
@@ -93,6 +93,9 @@ def('mov', {
     ...SIZES.map((s): Form => ({ size: s, ops: [r(s), 'm'], code: `Mov_r${s}_rm${s}` })),
     { size: 64, ops: ['r64', 'cr'], code: 'Mov_r64_cr' },
     { size: 64, ops: ['cr', 'r64'], code: 'Mov_cr_r64' },
+    // 32-bit code only (.code32); the encoder refuses them in 64-bit code.
+    { size: 32, ops: ['r32', 'cr'], code: 'Mov_r32_cr' },
+    { size: 32, ops: ['cr', 'r32'], code: 'Mov_cr_r32' },
     { size: 32, ops: ['sreg', 'r32'], code: 'Mov_Sreg_r32m16' },
     // gas drops the operand-size prefix and REX.W on moves to a segment register, and REX.W on moves from one.
     { size: 16, ops: ['sreg', 'r16'], code: 'Mov_Sreg_r32m16', regAs32: 1 },

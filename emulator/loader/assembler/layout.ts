@@ -93,7 +93,10 @@ class Linker {
   resolve(e: Expr, dot: Loc): bigint {
     this.dotLoc = dot;
     const v = evaluate(e, this.env);
-    this.checkRelocatable(v, dot.sec);
+    // An undefined symbol (a stub here) is a relocation target in the object gas makes:
+    // `ext - .` and `ext - label_here` are PC-relative relocations against it.
+    const stubs = this.stubs.size ? symbolsOf(e).filter((x) => this.stubs.has(x.name)).length : 0;
+    this.checkRelocatable(stubs === 1 ? { ...v, terms: [...v.terms, { sec: '\u0000undefined', frag: 0, coef: 1n }] } : v, dot.sec);
     return this.absolute(v);
   }
   /** An object file can only say `sym + c` or `sym - . + c`; gas rejects anything else

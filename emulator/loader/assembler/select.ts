@@ -27,6 +27,8 @@ export interface Selected {
   entry: Entry;
   /** AVX-512 opmask, zeroing, rounding. */
   evex?: { mask?: string; zeroing?: boolean; rounding?: 'rn' | 'rd' | 'ru' | 'rz'; sae?: boolean };
+  /** `.code32`: encoded as 32-bit code. */
+  bits?: 32;
   /** Other forms that encode the same operation; the shortest encoding wins (gas's VEX operand swap). */
   alts?: string[];
 }
@@ -42,12 +44,12 @@ interface Parsed {
   size?: 8 | 16 | 32 | 64;
 }
 
-function lookup(mnemonic: string): Parsed | undefined {
-  const e = TABLE.get(mnemonic);
+function lookup(mnemonic: string, table = TABLE): Parsed | undefined {
+  const e = table.get(mnemonic) ?? (table !== TABLE ? TABLE.get(mnemonic) : undefined);
   if (e) return { entry: e, size: e.fixedSize };
   const base = mnemonic.slice(0, -1);
   const sfx = mnemonic.slice(-1);
-  const b = TABLE.get(base);
+  const b = table.get(base) ?? (table !== TABLE ? TABLE.get(base) : undefined);
   if (b && b.suffixes?.includes(sfx)) return { entry: b, size: ({ b: 8, w: 16, l: 32, q: 64 } as const)[sfx as 'b'] };
   return undefined;
 }
@@ -91,6 +93,10 @@ function matchPat(p: Pat, op: Operand, ev: Early | undefined, size: number | und
       return op.k === 'mem' && !op.star && !op.base && !op.index && !op.seg && op.disp !== undefined;
     case 'ind':
       return (op.k === 'reg' && op.reg.kind === 'gpr' && op.reg.size === 64) || (op.k === 'mem' && (op.star || !!op.base || !!op.index));
+    case 'moffs':
+      return op.k === 'mem' && !op.star && !op.base && !op.index;
+    case 'ind32':
+      return (op.k === 'reg' && op.reg.kind === 'gpr' && op.reg.size === 32) || (op.k === 'mem' && (op.star || !!op.base || !!op.index));
   }
   if (op.k !== 'imm' || !ev) return false;
   if (ev.kind === 'reloc') return p !== 'i8s' && p !== 'one';
@@ -153,8 +159,8 @@ export function suggestMnemonics(m: string): string[] {
  * Chooses the form for `mnemonic` with AT&T-order operands. `early` evaluates immediates and
  * displacements with what is known at this point of the file.
  */
-export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => Early): Selected {
-  const parsed = lookup(mnemonic);
+export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => Early, table: Map<string, Entry> = TABLE): Selected {
+  const parsed = lookup(mnemonic, table);
   if (!parsed || needsSimd(attOps)) {
     const v = selectSimd(mnemonic, attOps, early);
     if (v) return v;
@@ -183,7 +189,7 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
       continue;
     }
     if (size && !parsed.size) {
-      const sized = f.ops.some((p, i) => (p in SIZED_REG || /^(al|ax|eax|rax|ind)$/.test(p)) && ops[i].k === 'reg');
+      const sized = f.ops.some((p, i) => (p in SIZED_REG || /^(al|ax|eax|rax|ind|ind32)$/.test(p)) && ops[i].k === 'reg');
       if (!sized && entry.defaultSize !== size) {
         unsized = true;
         continue;
