@@ -4,7 +4,7 @@
 // registers), and reports what was expected when nothing fits.
 
 import { Expr } from './expr';
-import { CONDITIONS, Entry, Form, Pat, TABLE, allMnemonics } from './isa';
+import { CONDITIONS, Entry, Form, PREFIXES, Pat, TABLE, allMnemonics } from './isa';
 import { MemOperand, Operand } from './operands';
 import { isSimdMnemonic, needsSimd, selectSimd } from './simd';
 
@@ -56,7 +56,8 @@ function lookup(mnemonic: string, table = TABLE): Parsed | undefined {
 
 /** True when the mnemonic is a known instruction (with or without size suffix). */
 export function isMnemonic(m: string): boolean {
-  return lookup(m) !== undefined || isSimdMnemonic(m);
+  // Prefix words are never vector instructions: no need to build the vector table for `rep`.
+  return lookup(m) !== undefined || (PREFIXES[m] === undefined && isSimdMnemonic(m));
 }
 
 function fits(v: bigint, lo: bigint, hi: bigint): boolean {
