@@ -463,6 +463,7 @@ export class Assembler {
       if (err instanceof SelectError) return this.error(st, col, err.message);
       throw err;
     }
+    if (sel.warning) this.error(st, col, sel.warning, 'warning');
     let final = false;
     for (const o of sel.ops) {
       if (o.k === 'imm') {

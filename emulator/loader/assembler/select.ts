@@ -27,6 +27,8 @@ export interface Selected {
   entry: Entry;
   /** AVX-512 opmask, zeroing, rounding. */
   evex?: { mask?: string; zeroing?: boolean; rounding?: 'rn' | 'rd' | 'ru' | 'rz'; sae?: boolean };
+  /** A warning gas also gives (an operand size it defaulted). */
+  warning?: string;
   /** `.code32`: encoded as 32-bit code. */
   bits?: 32;
   /** Other forms that encode the same operation; the shortest encoding wins (gas's VEX operand swap). */
@@ -180,6 +182,7 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
   const regs = ops.map((o) => (o.k === 'reg' ? o.reg.name : undefined));
   let sizeMismatch: Form | undefined;
   let unsized = false;
+  let unsized32: Form | undefined;
   for (const f of entry.forms) {
     if (f.ops.length !== ops.length) continue;
     const size = f.size;
@@ -193,6 +196,7 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
       const sized = f.ops.some((p, i) => (p in SIZED_REG || /^(al|ax|eax|rax|ind|ind32)$/.test(p)) && ops[i].k === 'reg');
       if (!sized && entry.defaultSize !== size) {
         unsized = true;
+        if (size === 32) unsized32 ??= f;
         continue;
       }
     }
@@ -204,6 +208,12 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
     throw new SelectError(
       `operand size mismatch for '${mnemonic}': the suffix says ${parsed.size}-bit${reg && reg.k === 'reg' ? ` but %${reg.reg.name} is ${reg.reg.size}-bit` : ''}`,
     );
+  }
+  if (unsized && unsized32 && entry.suffixes?.includes('l')) {
+    // GNU as takes the 32-bit form here, with a warning.
+    const f = unsized32;
+    const warning = `no size suffix and no register operand for '${mnemonic}': assembled as ${mnemonic}l (32-bit), as GNU as does; write ${['b', 'w', 'l', 'q'].filter((x) => entry.suffixes?.includes(x)).map((x) => mnemonic + x).join('/')} to say which`;
+    return { mnemonic, code: f.code, near: f.near, ops: buildOps(f, ops, evs), entry, warning };
   }
   if (unsized) {
     throw new SelectError(`no size suffix and no register operand: cannot tell the operand size of '${mnemonic}'; write ${['b', 'w', 'l', 'q'].filter((s) => entry.suffixes?.includes(s)).map((s) => mnemonic + s).join('/')}`);
