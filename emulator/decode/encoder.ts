@@ -3,7 +3,7 @@
 // *name* chosen by the assembler's selection table, and operands — and get bytes back.
 // Every WASM object created here is freed here, also when encoding throws.
 
-import { Code, Encoder, Instruction, MemoryOperand, Register } from 'iced-x86';
+import { Code, Encoder, Instruction, MemoryOperand, Register, RoundingControl } from 'iced-x86';
 
 /** A register by its GNU as name without `%` (`rax`, `r8d`, `sil`, `cr3`, `gs`). */
 export type RegName = string;
@@ -18,6 +18,8 @@ export interface EncMem {
   /** 0: none if zero (else the smallest), 1: disp8 if it fits, 4: always disp32. */
   dispSize: 0 | 1 | 4;
   seg?: RegName;
+  /** EVEX embedded broadcast (`(%rax){1to16}`). */
+  broadcast?: boolean;
 }
 
 /** One operand of an instruction form, in Intel operand order. */
@@ -38,6 +40,10 @@ export interface EncRequest {
   ip: bigint;
   /** Prefixes the Code does not carry: `lock`, `rep`, `repne`. */
   prefix?: 'lock' | 'rep' | 'repne';
+  /** Code size (`.code32`); 64 when absent. */
+  bitness?: 32 | 64;
+  /** EVEX decorations: opmask register (`k1`..`k7`), zeroing, rounding (`rn` `rd` `ru` `rz`), suppress-all-exceptions. */
+  evex?: { mask?: RegName; zeroing?: boolean; rounding?: 'rn' | 'rd' | 'ru' | 'rz'; sae?: boolean };
 }
 
 /** Thrown for a form iced cannot encode (a bug in the selection table, or an out-of-range value). */
@@ -46,6 +52,12 @@ export class EncodeError extends Error {}
 const codeCache = new Map<string, Code>();
 const regCache = new Map<string, Register>();
 let encoder: Encoder | undefined;
+let encoder32: Encoder | undefined;
+
+/** Every iced-x86 Code name, in the enum's (opcode) order: the assembler derives its SIMD forms from them. */
+export function allCodeNames(): string[] {
+  return Object.keys(Code).filter((k) => Number.isNaN(Number(k)));
+}
 
 /** True when iced-x86 knows a Code of that name (used by the selection table's self-check). */
 export function isKnownCode(name: string): boolean {
@@ -77,12 +89,14 @@ function reg(name: RegName | undefined): Register {
   return r;
 }
 
-function memOperand(m: EncMem): MemoryOperand {
-  // iced's displSize: 0 = none, 1 = disp8 when it fits (else disp32), 8 = disp32 in 64-bit addressing.
-  let size: number = m.dispSize === 4 ? 8 : m.dispSize;
+function memOperand(m: EncMem, bitness: 32 | 64): MemoryOperand {
+  // iced's displSize: 0 = none, 1 = disp8 when it fits (else disp32), 8 = disp32 in 64-bit
+  // addressing, 4 = disp32 in 32-bit addressing (32-bit code, or 32-bit registers with 0x67).
+  const a32 = bitness === 32 || /^(e..|r\d+d)$/.test(m.base ?? m.index ?? '');
+  let size: number = m.dispSize === 4 ? (a32 ? 4 : 8) : m.dispSize;
   if (size === 0 && m.disp !== 0n) size = 1;
   const disp = m.base === 'rip' ? m.disp : BigInt.asUintN(64, m.disp);
-  return MemoryOperand.new64(reg(m.base), reg(m.index), m.scale, disp, size, false, reg(m.seg));
+  return MemoryOperand.new64(reg(m.base), reg(m.index), m.scale, disp, size, m.broadcast ?? false, reg(m.seg));
 }
 
 function immI32(v: bigint): number {
@@ -96,7 +110,7 @@ function build(req: EncRequest): Instruction {
   const shape = ops.map((o) => o.kind[0]).join(''); // r, i, m, b
   const r = (i: number) => reg((ops[i] as { reg: RegName }).reg);
   const imm = (i: number) => (ops[i] as { value: bigint }).value;
-  const mem = (i: number) => memOperand(ops[i] as EncMem);
+  const mem = (i: number) => memOperand(ops[i] as EncMem, req.bitness ?? 64);
   switch (shape) {
     case '': return Instruction.create(c);
     case 'r': return Instruction.createReg(c, r(0));
@@ -112,26 +126,45 @@ function build(req: EncRequest): Instruction {
     case 'rm': return Instruction.createRegMem(c, r(0), mem(1));
     case 'mr': return Instruction.createMemReg(c, mem(0), r(1));
     case 'mi': return Instruction.createMemI32(c, mem(0), immI32(imm(1)));
-    case 'ii': return Instruction.createI32I32(c, immI32(imm(0)), immI32(imm(1)));
+    case 'ii':
+      // A far branch `ljmp $sel, $off`: selector first.
+      if (/_ptr16(16|32)$/.test(req.code)) return Instruction.createFarBranch(c, Number(imm(0)) & 0xffff, Number(BigInt.asUintN(32, imm(1))));
+      return Instruction.createI32I32(c, immI32(imm(0)), immI32(imm(1)));
     case 'rrr': return Instruction.createRegRegReg(c, r(0), r(1), r(2));
     case 'rri': return Instruction.createRegRegI32(c, r(0), r(1), immI32(imm(2)));
     case 'rmi': return Instruction.createRegMemI32(c, r(0), mem(1), immI32(imm(2)));
     case 'mri': return Instruction.createMemRegI32(c, mem(0), r(1), immI32(imm(2)));
     case 'rmr': return Instruction.createRegMemReg(c, r(0), mem(1), r(2));
     case 'mrr': return Instruction.createMemRegReg(c, mem(0), r(1), r(2));
+    case 'rrm': return Instruction.createRegRegMem(c, r(0), r(1), mem(2));
+    case 'rrrr': return Instruction.createRegRegRegReg(c, r(0), r(1), r(2), r(3));
+    case 'rrmr': return Instruction.createRegRegMemReg(c, r(0), r(1), mem(2), r(3));
+    case 'rrrm': return Instruction.createRegRegRegMem(c, r(0), r(1), r(2), mem(3));
+    case 'rrri': return Instruction.createRegRegRegI32(c, r(0), r(1), r(2), immI32(imm(3)));
+    case 'rrmi': return Instruction.createRegRegMemI32(c, r(0), r(1), mem(2), immI32(imm(3)));
+    case 'rrrri': return Instruction.createRegRegRegRegI32(c, r(0), r(1), r(2), r(3), immI32(imm(4)));
+    case 'rrrmi': return Instruction.createRegRegRegMemI32(c, r(0), r(1), r(2), mem(3), immI32(imm(4)));
+    case 'rrmri': return Instruction.createRegRegMemRegI32(c, r(0), r(1), mem(2), r(3), immI32(imm(4)));
     default: throw new EncodeError(`no encoder shape for ${req.code} with operands ${shape}`);
   }
 }
 
 /** Encodes one instruction; throws EncodeError when iced rejects the form or a value. */
 export function encodeInstruction(req: EncRequest): Uint8Array {
-  encoder ??= new Encoder(64);
+  const encoder = req.bitness === 32 ? (encoder32 ??= new Encoder(32)) : (module64());
   let insn: Instruction | undefined;
   try {
     insn = build(req);
     if (req.prefix === 'lock') insn.hasLockPrefix = true;
     else if (req.prefix === 'rep') insn.hasRepPrefix = true;
     else if (req.prefix === 'repne') insn.hasRepnePrefix = true;
+    const x = req.evex;
+    if (x) {
+      if (x.mask) insn.opMask = reg(x.mask);
+      if (x.zeroing) insn.zeroingMasking = true;
+      if (x.rounding) insn.roundingControl = { rn: RoundingControl.RoundToNearest, rd: RoundingControl.RoundDown, ru: RoundingControl.RoundUp, rz: RoundingControl.RoundTowardZero }[x.rounding];
+      if (x.sae) insn.suppressAllExceptions = true;
+    }
     encoder.encode(insn, req.ip);
     return encoder.takeBuffer();
   } catch (e) {
@@ -147,4 +180,10 @@ export function encodeInstruction(req: EncRequest): Uint8Array {
 export function disposeEncoder(): void {
   encoder?.free();
   encoder = undefined;
+  encoder32?.free();
+  encoder32 = undefined;
+}
+
+function module64(): Encoder {
+  return (encoder ??= new Encoder(64));
 }

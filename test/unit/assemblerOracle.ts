@@ -107,7 +107,13 @@ export async function compareWithGas(cases: OracleCase[]): Promise<OracleResult[
       // One output section per input section at our address: ld's default script would merge
       // .text.* into .text and move things around.
       const script = join(dir, `f${i}.ld`);
-      writeFileSync(script, `SECTIONS {\n${c.image.sections.map((s, k) => `  ${s.name} 0x${s.address.toString(16)} : { *(${s.name})${s.bytes.length ? '' : ` __keep_empty_${k} = .;`} }`).join('\n')}\n  /DISCARD/ : { *(.eh_frame) *(.comment) *(.note.*) }\n}\n`);
+      // Non-allocated sections we do not model (the kernel's .discard.* annotations) are dropped:
+      // their 32-bit relocations cannot reach code placed at the kernel's addresses.
+      const ours = new Set(c.image.sections.map((s) => s.name));
+      const drop = [...readElfSections(readFileSync(obj)).values()]
+        .filter((x) => x.flags !== undefined && (x.flags & 0x2n) === 0n && x.name.startsWith('.discard') && !ours.has(x.name))
+        .map((x) => ` *(${x.name})`).join('');
+      writeFileSync(script, `SECTIONS {\n${c.image.sections.map((s, k) => `  ${s.name} 0x${s.address.toString(16)} : { *(${s.name})${s.bytes.length ? '' : ` __keep_empty_${k} = .;`} }`).join('\n')}\n  /DISCARD/ : { *(.eh_frame) *(.comment) *(.note.*)${drop} }\n}\n`);
       const args = ['-o', elf, '-e', '0', '-z', 'noexecstack', '--no-warn-rwx-segments', '-T', script];
       for (const u of c.image.undefinedSymbols) {
         const sym = c.image.symbols.find((s) => s.name === u)!;

@@ -14,6 +14,7 @@ import { Frag, Item, Section, Sym, SymUse, Tail, defaultFlags, newSection } from
 import { Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
 import { Early, SelectError, SelOp, isMnemonic, select } from './select';
+import { select32 } from './code32';
 import { handleDirective, CONDITIONAL_DIRECTIVES, handleConditional } from './directives';
 
 /** One preprocessed line (the preprocessor's output shape, plus optional cpp expansion frames). */
@@ -62,6 +63,12 @@ export class Assembler {
   readonly sectionStack: { cur: Section; prev?: Section }[] = [];
   readonly syms = new Map<string, Sym>();
   readonly macros = new Map<string, MacroDef>();
+  /** Code size from `.code32`/`.code64`. */
+  bits: 32 | 64 = 64;
+  /** `.altmacro` mode: a macro argument `%expr` is the expression's decimal value, `<text>` is text. */
+  altmacro = false;
+  /** Register equates (`KEY = %rdi`): name to `%reg`. */
+  readonly regEquates = new Map<string, string>();
   private readonly numLabels = new Map<string, number>();
   private readonly frames: Frame[] = [];
   readonly cond: CondState[] = [];
@@ -301,7 +308,7 @@ export class Assembler {
   }
 
   private repeatExpander(dir: string, args: string, st: Stmt): ((body: Stmt[]) => Stmt[][]) | undefined {
-    if (dir === '.rept') {
+    if (dir === '.rept' || dir === '.rep') {
       const n = this.absolute(this.parseExpr(args, st), st, '.rept count');
       if (n === undefined) return undefined;
       if (n > BigInt(LIMITS.statements)) {
@@ -367,6 +374,15 @@ export class Assembler {
   expandMacro(def: MacroDef, args: string, st: Stmt): void {
     const values = bindMacroArgs(def, args);
     if (typeof values === 'string') return this.error(st, undefined, values);
+    if (this.altmacro) {
+      for (const [k, v] of values) {
+        if (v.startsWith('%')) {
+          const n = this.absolute(this.parseExpr(v.slice(1), st), st, `macro argument '${v}'`);
+          if (n === undefined) return;
+          values.set(k, n.toString());
+        } else if (v.startsWith('<') && v.endsWith('>')) values.set(k, v.slice(1, -1));
+      }
+    }
     const counter = this.macroCounter++;
     const out: Stmt[] = [];
     for (const b of def.body) this.resplit({ ...b, text: substitute(b.text, values, counter) }, [b.stack[0], ...st.stack], out);
@@ -386,7 +402,31 @@ export class Assembler {
   }
 
   parseExpr(text: string, st: Stmt, col = st.column): Expr {
-    return parseWholeExpr(text, col, this.numLabel);
+    return this.freeze(parseWholeExpr(text, col, this.numLabel));
+  }
+
+  /**
+   * As gas does when it reads an expression: a symbol `.set` to a constant stands for the
+   * value it has *here* (`.set t, t+1` in a `.rept` gives each copy its own t).
+   */
+  freeze(e: Expr): Expr {
+    switch (e.t) {
+      case 'sym': {
+        const d = this.syms.get(e.name)?.def;
+        return d?.kind === 'equ' && d.value && d.value.terms.length === 0 ? { t: 'num', v: d.value.c } : e;
+      }
+      case 'un': {
+        const a = this.freeze(e.a);
+        return a === e.a ? e : { ...e, a };
+      }
+      case 'bin': {
+        const a = this.freeze(e.a);
+        const b = this.freeze(e.b);
+        return a === e.a && b === e.b ? e : { ...e, a, b };
+      }
+      default:
+        return e;
+    }
   }
 
   // ---- instructions -------------------------------------------------------------------------
@@ -402,20 +442,28 @@ export class Assembler {
     }
     if (!m) return this.error(st, col, `expected an instruction or directive, found '${text}'`);
     const mnemonic = m[1].toLowerCase();
-    const opsText = text.slice(m[0].length);
+    let opsText = text.slice(m[0].length);
+    if (this.regEquates.size) {
+      // Same length is not kept, so columns after a substituted equate shift; names stay exact.
+      opsText = opsText.replace(/(?<![%\w.$])[A-Za-z_.$][\w.$]*/g, (w) => this.regEquates.get(w) ?? w);
+    }
     const opsCol = col + m[0].length;
     const ops: Operand[] = [];
     for (const a of splitArgs(opsText, opsCol)) {
       if (!a.text) return this.error(st, a.column, `empty operand for '${mnemonic}'`);
-      ops.push(parseOperand(a.text, a.column, this.numLabel));
+      const o = parseOperand(a.text, a.column, this.numLabel);
+      if (o.k === 'imm') o.expr = this.freeze(o.expr);
+      else if (o.k === 'mem' && o.disp) o.disp = this.freeze(o.disp);
+      ops.push(o);
     }
     let sel;
     try {
-      sel = select(mnemonic, ops, this.early);
+      sel = this.bits === 32 ? select32(mnemonic, ops, this.early) : select(mnemonic, ops, this.early);
     } catch (err) {
       if (err instanceof SelectError) return this.error(st, col, err.message);
       throw err;
     }
+    if (sel.warning) this.error(st, col, sel.warning, 'warning');
     let final = false;
     for (const o of sel.ops) {
       if (o.k === 'imm') {

@@ -2,6 +2,7 @@
 // macro bookkeeping. Debug-info and CFI directives are accepted and ignored (the Image gets
 // its line table from the statements themselves); Intel syntax and other modes are errors.
 
+import { lookupReg } from './operands';
 import { LIMITS } from './assembler';
 import type { Assembler } from './assembler';
 import { Expr, ExprError, parseExpr } from './expr';
@@ -17,8 +18,8 @@ export const CONDITIONAL_DIRECTIVES = new Set([
 const IGNORED = new Set([
   // `.extern` is accepted and ignored by gas: every undefined symbol is external.
   '.extern',
-  '.file', '.loc', '.loc_view', '.ident', '.hidden', '.protected', '.internal', '.code64',
-  '.att_syntax', '.noaltmacro', '.arch', '.linefile', '.loc_mark_labels', '.addrsig', '.addrsig_sym',
+  '.file', '.loc', '.loc_view', '.ident', '.hidden', '.protected', '.internal',
+  '.att_syntax', '.arch', '.linefile', '.loc_mark_labels', '.addrsig', '.addrsig_sym',
   '.symver', '.print', '.sleb128', '.uleb128', '.lflags', '.list', '.nolist', '.psize', '.title', '.sbttl', '.eject',
 ]);
 
@@ -127,7 +128,7 @@ function align(a: Assembler, dir: string, args: string, st: Stmt): void {
 function data(a: Assembler, size: 1 | 2 | 4 | 8, args: string, st: Stmt, col: number): void {
   for (const part of splitArgs(args, col)) {
     const s = new Scanner(part.text, part.column);
-    const e = parseExpr(s, a.numLabel);
+    const e = a.freeze(parseExpr(s, a.numLabel));
     if (!s.eof()) throw new ExprError(`junk '${s.rest()}' in ${size}-byte data`, s.column);
     const dot = a.dot();
     a.noteUses(e, st, 'address');
@@ -184,6 +185,17 @@ function setSymbol(a: Assembler, dir: string, args: string, st: Stmt, col: numbe
   const m = /^([A-Za-z_.$][\w.$]*)\s*,\s*/.exec(args);
   if (!m) return a.error(st, col, `${dir} expects 'symbol, expression'`);
   const name = m[1];
+  // A register equate (`KEY = %rdi`, `.set T0, %xmm4`, or another equate's name): operands
+  // naming it mean the register.
+  const valueText = args.slice(m[0].length).trim();
+  const reg = /^%\s*([A-Za-z][A-Za-z0-9]*)$/.exec(valueText);
+  const regName = reg && lookupReg(reg[1]) ? `%${reg[1].toLowerCase()}` : a.regEquates.get(valueText);
+  if (regName) {
+    if (a.sym(name).def?.kind === 'label') return a.error(st, col, `symbol '${name}' is already defined as a label`);
+    a.regEquates.set(name, regName);
+    return;
+  }
+  a.regEquates.delete(name);
   const e: Expr = a.parseExpr(args.slice(m[0].length), st, col + m[0].length);
   const s = a.sym(name);
   if (s.def?.kind === 'label') return a.error(st, col, `symbol '${name}' is already defined as a label`);
@@ -207,6 +219,27 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
   const parts = splitArgs(args, st.column);
   const num = (i: number, what: string, dflt: bigint) =>
     parts[i]?.text ? a.absolute(a.parseExpr(parts[i].text, st, parts[i].column), st, what) : dflt;
+  if (dir === '.fill' && parts[0]?.text) {
+    // `.fill 0b + 16 - ., 1, 0xcc` across a relaxable jump: a count known only at layout is
+    // a variable-size tail, as `.skip` (bytes of size 1 only: what such padding uses).
+    const e = a.parseExpr(parts[0].text, st, parts[0].column);
+    let early;
+    try {
+      early = a.tryEarly(e);
+    } catch {
+      early = undefined;
+    }
+    if (!early || early.terms.length) {
+      const size = num(1, 'fill size', 1n);
+      if (size === undefined) return;
+      if (size === 1n) {
+        const v = num(2, 'fill value', 0n);
+        if (v === undefined) return;
+        a.noteUses(e, st, 'value');
+        return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st });
+      }
+    }
+  }
   if (dir === '.fill') {
     const rep = num(0, 'repeat count', 0n);
     const size = num(1, 'fill size', 1n);
@@ -304,6 +337,17 @@ export function handleDirective(a: Assembler, dir: string, args: string, st: Stm
       if (n !== undefined) a.emitBytes(codePadding(Number(n)), st);
       return;
     }
+    case '.org': {
+      // `.org target[, fill]`: pad up to `target` (in this section), sized at layout like `.skip`.
+      const parts = splitArgs(args, col);
+      if (!parts[0]?.text) return a.error(st, col, '.org expects an address expression');
+      const target = a.parseExpr(parts[0].text, st, parts[0].column);
+      const v = parts[1]?.text ? a.absolute(a.parseExpr(parts[1].text, st, parts[1].column), st, '.org fill value') : 0n;
+      if (v === undefined) return;
+      a.noteUses(target, st, 'value');
+      const expr: Expr = { t: 'bin', op: '-', a: target, b: { t: 'dot' } };
+      return a.emitTail({ kind: 'space', expr, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st, org: true });
+    }
     case '.set': case '.equ': case '.equiv': case '.eqv':
       return setSymbol(a, dir, args, st, col);
     case '.macro': {
@@ -326,10 +370,16 @@ export function handleDirective(a: Assembler, dir: string, args: string, st: Stm
     case '.end':
       a.stopped = true;
       return;
+    case '.altmacro': case '.noaltmacro':
+      a.altmacro = dir === '.altmacro';
+      return;
     case '.intel_syntax':
       return a.error(st, undefined, 'Intel syntax is not supported: this assembler reads AT&T syntax only (drop .intel_syntax)');
-    case '.code16': case '.code32':
-      return a.error(st, undefined, `${dir} is not supported: only 64-bit code (.code64)`);
+    case '.code64': case '.code32':
+      a.bits = dir === '.code32' ? 32 : 64;
+      return;
+    case '.code16':
+      return a.error(st, undefined, `${dir} is not supported: only 64-bit and 32-bit code (.code64, .code32)`);
   }
   a.error(st, undefined, `unknown or unsupported directive '${dir}'`);
 }

@@ -55,14 +55,26 @@ export function encodeSelected(sel: Selected, prefix: number[], ip: bigint, valu
           if (disp >= 0n && disp < 1n << 32n && !m.base && !m.index) disp = BigInt.asIntN(32, disp);
           else throw new RangeError_(`displacement 0x${BigInt.asUintN(64, disp).toString(16)} does not fit in 32 bits`);
         }
-        return { kind: 'mem', base: m.base?.name, index: m.index?.name, scale: m.scale, disp, dispSize: o.dispSize, seg: m.seg?.name };
+        return { kind: 'mem', base: m.base?.name, index: m.index?.name, scale: m.scale, disp, dispSize: o.dispSize, seg: m.seg?.name, broadcast: o.bcst };
       }
     }
   });
-  const req: EncRequest = { code, ops, ip: ip + BigInt(prefix.length) };
+  const req: EncRequest = { code, ops, ip: ip + BigInt(prefix.length), evex: sel.evex, bitness: sel.bits };
+  // Bytes that do not depend on where the instruction is (no branch, no RIP-relative operand)
+  // are the same for the same request: kernel code repeats itself (macros), and a WASM round
+  // trip per instruction is most of the encoding time.
+  const key = ops.some((o) => o.kind === 'branch' || (o.kind === 'mem' && o.base === 'rip')) ? undefined : cacheKey(req, sel.alts, prefix);
+  if (key !== undefined) {
+    const hit = CACHE.get(key);
+    if (hit) return hit;
+  }
   let bytes: Uint8Array;
   try {
     bytes = encodeInstruction(req);
+    for (const alt of sel.alts ?? []) {
+      const b = encodeInstruction({ ...req, code: alt });
+      if (b.length < bytes.length) bytes = b;
+    }
   } catch (e) {
     const rel = ops.find((o) => o.kind === 'branch') as { target: bigint } | undefined;
     if (rel && /Branch distance/i.test((e as Error).message)) {
@@ -78,7 +90,27 @@ export function encodeSelected(sel: Selected, prefix: number[], ip: bigint, valu
     m.disp = BigInt.asUintN(64, req.ip + BigInt(bytes.length) + ripConst);
     bytes = encodeInstruction(req);
   }
-  return prefix.length ? orderPrefixes(Uint8Array.from([...prefix, ...bytes])) : orderPrefixes(bytes);
+  const out = prefix.length ? orderPrefixes(Uint8Array.from([...prefix, ...bytes])) : orderPrefixes(bytes);
+  if (key !== undefined) {
+    if (CACHE.size >= CACHE_MAX) CACHE.clear();
+    CACHE.set(key, out);
+  }
+  return out;
+}
+
+const CACHE = new Map<string, Uint8Array>();
+const CACHE_MAX = 50_000;
+
+function cacheKey(req: EncRequest, alts: string[] | undefined, prefix: number[]): string {
+  let k = `${req.code}|${req.bitness ?? 64}|${prefix.join(',')}|${alts?.join(',') ?? ''}`;
+  const x = req.evex;
+  if (x) k += `|${x.mask ?? ''}${x.zeroing ? 'z' : ''}${x.rounding ?? ''}${x.sae ? 's' : ''}`;
+  for (const o of req.ops) {
+    if (o.kind === 'reg') k += `|r${o.reg}`;
+    else if (o.kind === 'imm') k += `|i${o.value}`;
+    else if (o.kind === 'mem') k += `|m${o.seg ?? ''}:${o.base ?? ''},${o.index ?? ''},${o.scale},${o.disp},${o.dispSize}${o.broadcast ? 'b' : ''}`;
+  }
+  return k;
 }
 
 function fitImm(v: bigint, bits: 8 | 16 | 32 | 64): bigint {

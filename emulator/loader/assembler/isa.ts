@@ -14,7 +14,7 @@ export type Pat =
   | 'r8' | 'r16' | 'r32' | 'r64' | 'rm8' | 'rm16' | 'rm32' | 'rm64' | 'm' | 'm64' | 'm128'
   | 'al' | 'ax' | 'eax' | 'rax' | 'cl' | 'cr' | 'fs' | 'gs' | 'sreg'
   | 'i8' | 'i8s' | 'i16' | 'i32' | 'i32s' | 'i64' | 'one'
-  | 'rel' | 'ind';
+  | 'rel' | 'ind' | 'ind32' | 'moffs';
 
 /** One encodable form of a mnemonic. */
 export interface Form {
@@ -27,6 +27,8 @@ export interface Form {
   near?: string;
   /** Operand order for the encoder, as indices into `ops` (swaps and duplicated registers). */
   order?: number[];
+  /** Index (in `ops`) of a register the encoder takes as its 32-bit sibling (`movw %ax,%ss` is 8e d0). */
+  regAs32?: number;
   /** Extra condition gas applies to this template. */
   when?: (regs: (string | undefined)[]) => boolean;
 }
@@ -91,7 +93,15 @@ def('mov', {
     ...SIZES.map((s): Form => ({ size: s, ops: [r(s), 'm'], code: `Mov_r${s}_rm${s}` })),
     { size: 64, ops: ['r64', 'cr'], code: 'Mov_r64_cr' },
     { size: 64, ops: ['cr', 'r64'], code: 'Mov_cr_r64' },
+    // 32-bit code only (.code32); the encoder refuses them in 64-bit code.
+    { size: 32, ops: ['r32', 'cr'], code: 'Mov_r32_cr' },
+    { size: 32, ops: ['cr', 'r32'], code: 'Mov_cr_r32' },
     { size: 32, ops: ['sreg', 'r32'], code: 'Mov_Sreg_r32m16' },
+    // gas drops the operand-size prefix and REX.W on moves to a segment register, and REX.W on moves from one.
+    { size: 16, ops: ['sreg', 'r16'], code: 'Mov_Sreg_r32m16', regAs32: 1 },
+    { size: 64, ops: ['sreg', 'r64'], code: 'Mov_Sreg_r32m16', regAs32: 1 },
+    { size: 16, ops: ['r16', 'sreg'], code: 'Mov_rm16_Sreg' },
+    { size: 64, ops: ['r64', 'sreg'], code: 'Mov_r32m16_Sreg', regAs32: 0 },
     { ops: ['sreg', 'm'], code: 'Mov_Sreg_r32m16' },
     { size: 32, ops: ['r32', 'sreg'], code: 'Mov_r32m16_Sreg' },
     { ops: ['m', 'sreg'], code: 'Mov_r32m16_Sreg' },
@@ -310,6 +320,15 @@ const MEM1: Record<string, string> = {
   ldmxcsr: 'Ldmxcsr_m32', stmxcsr: 'Stmxcsr_m32', vmptrld: 'Vmptrld_m64', vmptrst: 'Vmptrst_m64', vmclear: 'Vmclear_m64',
 };
 for (const [n, c] of Object.entries(MEM1)) def(n, { forms: [{ ops: ['m'], code: c }] });
+for (const name of ['lsl', 'lar']) {
+  def(name, {
+    suffixes: 'wlq',
+    forms: ([16, 32, 64] as Size[]).flatMap((s): Form[] => [
+      { size: s, ops: [r(s), r(s)], code: `${cap(name)}_r${s}_${s === 16 ? 'rm16' : `r${s}m16`}` },
+      { size: s, ops: [r(s), 'm'], code: `${cap(name)}_r${s}_${s === 16 ? 'rm16' : `r${s}m16`}` },
+    ]),
+  });
+}
 def('lldt', { forms: [{ ops: ['m'], code: 'Lldt_r32m16' }] });
 def('ltr', { forms: [{ ops: ['m'], code: 'Ltr_r32m16' }] });
 def('verw', { forms: [{ ops: ['m'], code: 'Verw_r32m16' }] });
@@ -318,6 +337,13 @@ def('crc32b', { forms: [{ ops: ['r32', 'rm8'], code: 'Crc32_r32_rm8' }, { ops: [
 def('crc32w', { forms: [{ ops: ['r32', 'rm16'], code: 'Crc32_r32_rm16' }] });
 def('crc32l', { forms: [{ ops: ['r32', 'rm32'], code: 'Crc32_r32_rm32' }] });
 def('crc32q', { forms: [{ ops: ['r64', 'rm64'], code: 'Crc32_r64_rm64' }] });
+// Without a suffix the source register sizes the operation.
+def('crc32', {
+  forms: [
+    { ops: ['r32', 'r8'], code: 'Crc32_r32_rm8' }, { ops: ['r32', 'r16'], code: 'Crc32_r32_rm16' }, { ops: ['r32', 'r32'], code: 'Crc32_r32_rm32' },
+    { ops: ['r64', 'r8'], code: 'Crc32_r64_rm8' }, { ops: ['r64', 'r64'], code: 'Crc32_r64_rm64' },
+  ],
+});
 for (const n of ['rdgsbase', 'wrgsbase', 'rdfsbase', 'wrfsbase', 'rdrand', 'rdseed', 'rdpid']) {
   const N = cap(n);
   const forms: Form[] = n === 'rdpid' ? [{ size: 64, ops: ['r64'], code: 'Rdpid_r64' }]

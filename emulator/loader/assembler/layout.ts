@@ -93,7 +93,10 @@ class Linker {
   resolve(e: Expr, dot: Loc): bigint {
     this.dotLoc = dot;
     const v = evaluate(e, this.env);
-    this.checkRelocatable(v, dot.sec);
+    // An undefined symbol (a stub here) is a relocation target in the object gas makes:
+    // `ext - .` and `ext - label_here` are PC-relative relocations against it.
+    const stubs = this.stubs.size ? symbolsOf(e).filter((x) => this.stubs.has(x.name)).length : 0;
+    this.checkRelocatable(stubs === 1 ? { ...v, terms: [...v.terms, { sec: '\u0000undefined', frag: 0, coef: 1n }] } : v, dot.sec);
     return this.absolute(v);
   }
   /** An object file can only say `sym + c` or `sym - . + c`; gas rejects anything else
@@ -202,6 +205,7 @@ class Linker {
       for (const x of v.terms) net.set(x.sec, (net.get(x.sec) ?? 0n) + x.coef);
       if ([...net.values()].some((c) => c !== 0n)) return '.skip size must be an absolute expression (it depends on where a section is placed)';
       const n = this.absolute(v);
+      if (t.org && n < 0n) return `.org cannot move the location backwards (${-n} bytes before the current position)`;
       if (n > 1n << 28n) return `.skip size ${n} is too large (the limit is ${1 << 28} bytes)`;
       return undefined;
     } catch (e) {
@@ -225,6 +229,14 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
   const diags = a.diags;
   const L = new Linker(a, diags);
   const undefinedSyms: string[] = [];
+  // As in gas, a name no label defines but a section has (`.long 1f - __ex_table`) is that
+  // section's symbol: its start.
+  for (const s of a.syms.values()) {
+    if (!s.def && s.uses.length && a.sections.has(s.name) && !a.predefined.has(s.name)) {
+      s.def = { kind: 'label', loc: { sec: s.name, frag: 0, off: 0 } };
+      s.internal = true;
+    }
+  }
   for (const s of a.syms.values()) {
     if (s.def || a.predefined.has(s.name) || !s.uses.length) continue;
     if (!s.name.includes('\u0002') && (opts.objectMode || !s.uses.some((u) => u.kind === 'value'))) {

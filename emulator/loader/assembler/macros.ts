@@ -59,6 +59,13 @@ export function splitMacroArgs(text: string): string[] {
           skipBlank();
           continue;
         }
+        // gas's input scrubber drops a blank beside a binary operator, so `8*3 +8(%rsp)` and
+        // `_XFER + 0*32` are one argument each; not beside `-` or `*` (a sign, an indirection):
+        // `m 1 -2` passes two.
+        if (ch !== ',' && cur && (/[+/|&^<>]$/.test(cur) || /^[+/|&^<>]/.test(rest))) {
+          skipBlank();
+          continue;
+        }
         break;
       }
       cur += ch;
@@ -174,5 +181,5 @@ export function substitute(text: string, values: Map<string, string>, counter: n
 
 /** Directive names that open and close a body, for nesting while a body is collected. */
 export const BODY_OPENERS: Record<string, 'endm' | 'endr'> = {
-  '.macro': 'endm', '.rept': 'endr', '.irp': 'endr', '.irpc': 'endr',
+  '.macro': 'endm', '.rept': 'endr', '.rep': 'endr', '.irp': 'endr', '.irpc': 'endr',
 };

@@ -32,7 +32,7 @@ export type Tail =
     }
   /** `.skip`/`.space` whose size is only known after layout (label differences ahead, across
    *  relaxable jumps or in other sections — the kernel's ALTERNATIVE padding). */
-  | { kind: 'space'; expr: Expr; dot: Loc; fill: number; size: number; addr: number; at: Stmt }
+  | { kind: 'space'; expr: Expr; dot: Loc; fill: number; size: number; addr: number; at: Stmt; org?: boolean }
   | { kind: 'align'; align: number; fill?: number; max?: number; nops: boolean; size: number; addr: number; at: Stmt };
 
 export interface Frag {

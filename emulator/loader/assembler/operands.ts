@@ -9,10 +9,10 @@ import { Scanner } from './lexer';
 /** A register the assembler knows, by GNU as name. */
 export interface RegInfo {
   name: string;
-  kind: 'gpr' | 'seg' | 'cr' | 'rip';
+  kind: 'gpr' | 'seg' | 'cr' | 'rip' | 'xmm' | 'ymm' | 'zmm' | 'k';
   /** Width in bits for GPRs (8/16/32/64); 64 for control registers; 16 for segment registers. */
   size: number;
-  /** Hardware number (0–15): decides REX needs and accumulator short forms. */
+  /** Hardware number (0–15, vector registers 0–31): decides REX/EVEX needs and accumulator short forms. */
   num: number;
 }
 
@@ -39,6 +39,12 @@ const REGS = new Map<string, RegInfo>();
   ['es', 'cs', 'ss', 'ds', 'fs', 'gs'].forEach((n, i) => add(n, 'seg', 16, i));
   for (const i of [0, 2, 3, 4, 8]) add(`cr${i}`, 'cr', 64, i);
   add('rip', 'rip', 64, 0);
+  for (let i = 0; i < 32; i++) {
+    add(`xmm${i}`, 'xmm', 128, i);
+    add(`ymm${i}`, 'ymm', 256, i);
+    add(`zmm${i}`, 'zmm', 512, i);
+  }
+  for (let i = 0; i < 8; i++) add(`k${i}`, 'k', 64, i);
 })();
 
 /** Looks a register up by name (without `%`), case-insensitively as gas does. */
@@ -46,10 +52,19 @@ export function lookupReg(name: string): RegInfo | undefined {
   return REGS.get(name.toLowerCase());
 }
 
+/** AVX-512 decorations after an operand: `{%k1}` opmask, `{z}` zeroing, `{1to16}` broadcast. */
+export interface Decorations {
+  mask?: RegInfo;
+  zero?: boolean;
+  bcst?: number;
+}
+
 /** A parsed operand. `col` is the column where it starts. */
 export type Operand =
-  | { k: 'reg'; reg: RegInfo; col: number; star: boolean }
+  | { k: 'reg'; reg: RegInfo; col: number; star: boolean; deco?: Decorations }
   | { k: 'imm'; expr: Expr; col: number }
+  /** A rounding or suppress-all-exceptions operand: `{rn-sae}`, `{sae}`. */
+  | { k: 'rc'; mode: 'rn' | 'rd' | 'ru' | 'rz' | 'sae'; col: number }
   | MemOperand;
 
 export interface MemOperand {
@@ -62,11 +77,13 @@ export interface MemOperand {
   base?: RegInfo;
   index?: RegInfo;
   scale: 1 | 2 | 4 | 8;
+  deco?: Decorations;
 }
 
 function parseRegAt(s: Scanner): RegInfo {
   const col = s.column;
   if (!s.eat('%')) throw new ExprError("expected a register ('%' name)", col);
+  s.skipWs(); // cpp may leave `% rip`
   const start = s.pos;
   while (/[A-Za-z0-9]/.test(s.peek() ?? '')) s.pos++;
   const name = s.src.slice(start, s.pos);
@@ -77,6 +94,7 @@ function parseRegAt(s: Scanner): RegInfo {
 
 /** Parses one AT&T operand (the text between commas). */
 export function parseOperand(text: string, col0: number, nl: NumLabelRef): Operand {
+  if (text.includes('{')) return parseDecorated(text, col0, nl);
   const s = new Scanner(text, col0);
   const col = s.column;
   const star = s.eat('*');
@@ -96,6 +114,40 @@ export function parseOperand(text: string, col0: number, nl: NumLabelRef): Opera
     op = parseMem(s, col, star, undefined, nl);
   }
   if (!s.eof()) throw new ExprError(`junk '${s.rest()}' after operand`, s.column);
+  return op;
+}
+
+const ROUNDING: Record<string, 'rn' | 'rd' | 'ru' | 'rz' | 'sae'> = { 'rn-sae': 'rn', 'rd-sae': 'rd', 'ru-sae': 'ru', 'rz-sae': 'rz', sae: 'sae' };
+
+/** An operand with AVX-512 decorations, or a `{rn-sae}` rounding operand. */
+function parseDecorated(text: string, col0: number, nl: NumLabelRef): Operand {
+  const whole = /^\s*\{\s*([a-z-]+)\s*\}\s*$/i.exec(text);
+  if (whole) {
+    const mode = ROUNDING[whole[1].toLowerCase()];
+    if (!mode) throw new ExprError(`unknown rounding operand '{${whole[1]}}' (expected {rn-sae}, {rd-sae}, {ru-sae}, {rz-sae} or {sae})`, col0);
+    return { k: 'rc', mode, col: col0 };
+  }
+  const at = text.indexOf('{');
+  const deco: Decorations = {};
+  const re = /\{\s*([^}]*?)\s*\}/y;
+  let i = at;
+  while (i < text.length) {
+    if (text[i] === ' ' || text[i] === '\t') { i++; continue; }
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (!m) throw new ExprError(`junk '${text.slice(i)}' after operand`, col0 + i);
+    const d = m[1].toLowerCase();
+    const bc = /^1to(\d+)$/.exec(d);
+    if (d === 'z') deco.zero = true;
+    else if (bc) deco.bcst = Number(bc[1]);
+    else if (d.startsWith('%') && lookupReg(d.slice(1))?.kind === 'k') deco.mask = lookupReg(d.slice(1));
+    else throw new ExprError(`unknown operand decoration '{${m[1]}}' (expected {%k1}..{%k7}, {z} or {1toN})`, col0 + i);
+    i = re.lastIndex;
+  }
+  const op = parseOperand(text.slice(0, at), col0, nl);
+  if (op.k === 'imm' || op.k === 'rc') throw new ExprError('decorations apply to a register or memory operand', col0 + at);
+  if (deco.bcst && op.k !== 'mem') throw new ExprError(`broadcast {1to${deco.bcst}} applies to a memory operand`, col0 + at);
+  op.deco = deco;
   return op;
 }
 
@@ -134,11 +186,16 @@ function parseMem(s: Scanner, col: number, star: boolean, seg: RegInfo | undefin
     if (!s.eat(')')) throw new ExprError("expected ')' closing the memory operand", s.column);
     for (const r of [m.base, m.index]) {
       if (r && r.kind === 'rip' && r === m.index) throw new ExprError("'%rip' cannot be an index register", col);
+      // A vector index register is VSIB addressing (gathers and scatters).
+      if (r && r === m.index && (r.kind === 'xmm' || r.kind === 'ymm' || r.kind === 'zmm')) continue;
+      // 32-bit addressing (`(%eax,%eax,2)`, 0x67) when base and index are both 32-bit.
+      const a32 = (m.base ?? m.index)?.kind === 'gpr' && (m.base ?? m.index)?.size === 32;
+      if (r && a32 && r.kind === 'gpr' && r.size === 32 && (!m.base || !m.index || m.base.size === m.index.size)) continue;
       if (r && r.kind !== 'rip' && (r.kind !== 'gpr' || r.size !== 64)) {
         throw new ExprError(`'%${r.name}' is not a valid 64-bit base/index register`, col);
       }
     }
-    if (m.index && m.index.name === 'rsp') throw new ExprError("'%rsp' cannot be an index register", col);
+    if (m.index && (m.index.name === 'rsp' || m.index.name === 'esp')) throw new ExprError("'%rsp' cannot be an index register", col);
     if (m.base?.kind === 'rip' && m.index) throw new ExprError("'%rip' addressing takes no index register", col);
   }
   return m;

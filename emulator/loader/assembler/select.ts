@@ -4,8 +4,9 @@
 // registers), and reports what was expected when nothing fits.
 
 import { Expr } from './expr';
-import { CONDITIONS, Entry, Form, Pat, TABLE, allMnemonics } from './isa';
+import { CONDITIONS, Entry, Form, PREFIXES, Pat, TABLE, allMnemonics } from './isa';
 import { MemOperand, Operand } from './operands';
+import { isSimdMnemonic, needsSimd, selectSimd } from './simd';
 
 /** What the assembler knows about an expression at parse time. */
 export type Early = { kind: 'const'; v: bigint } | { kind: 'reloc' };
@@ -14,7 +15,7 @@ export type Early = { kind: 'const'; v: bigint } | { kind: 'reloc' };
 export type SelOp =
   | { k: 'reg'; name: string }
   | { k: 'imm'; expr: Expr; bits: 8 | 16 | 32 | 64; early: Early }
-  | { k: 'mem'; m: MemOperand; dispSize: 0 | 4; early?: Early }
+  | { k: 'mem'; m: MemOperand; dispSize: 0 | 4; early?: Early; bcst?: boolean }
   | { k: 'rel'; expr: Expr };
 
 /** The chosen form of one instruction. */
@@ -24,6 +25,14 @@ export interface Selected {
   near?: string;
   ops: SelOp[];
   entry: Entry;
+  /** AVX-512 opmask, zeroing, rounding. */
+  evex?: { mask?: string; zeroing?: boolean; rounding?: 'rn' | 'rd' | 'ru' | 'rz'; sae?: boolean };
+  /** A warning gas also gives (an operand size it defaulted). */
+  warning?: string;
+  /** `.code32`: encoded as 32-bit code. */
+  bits?: 32;
+  /** Other forms that encode the same operation; the shortest encoding wins (gas's VEX operand swap). */
+  alts?: string[];
 }
 
 export class SelectError extends Error {
@@ -37,19 +46,20 @@ interface Parsed {
   size?: 8 | 16 | 32 | 64;
 }
 
-function lookup(mnemonic: string): Parsed | undefined {
-  const e = TABLE.get(mnemonic);
+function lookup(mnemonic: string, table = TABLE): Parsed | undefined {
+  const e = table.get(mnemonic) ?? (table !== TABLE ? TABLE.get(mnemonic) : undefined);
   if (e) return { entry: e, size: e.fixedSize };
   const base = mnemonic.slice(0, -1);
   const sfx = mnemonic.slice(-1);
-  const b = TABLE.get(base);
+  const b = table.get(base) ?? (table !== TABLE ? TABLE.get(base) : undefined);
   if (b && b.suffixes?.includes(sfx)) return { entry: b, size: ({ b: 8, w: 16, l: 32, q: 64 } as const)[sfx as 'b'] };
   return undefined;
 }
 
 /** True when the mnemonic is a known instruction (with or without size suffix). */
 export function isMnemonic(m: string): boolean {
-  return lookup(m) !== undefined;
+  // Prefix words are never vector instructions: no need to build the vector table for `rep`.
+  return lookup(m) !== undefined || (PREFIXES[m] === undefined && isSimdMnemonic(m));
 }
 
 function fits(v: bigint, lo: bigint, hi: bigint): boolean {
@@ -86,6 +96,10 @@ function matchPat(p: Pat, op: Operand, ev: Early | undefined, size: number | und
       return op.k === 'mem' && !op.star && !op.base && !op.index && !op.seg && op.disp !== undefined;
     case 'ind':
       return (op.k === 'reg' && op.reg.kind === 'gpr' && op.reg.size === 64) || (op.k === 'mem' && (op.star || !!op.base || !!op.index));
+    case 'moffs':
+      return op.k === 'mem' && !op.star && !op.base && !op.index;
+    case 'ind32':
+      return (op.k === 'reg' && op.reg.kind === 'gpr' && op.reg.size === 32) || (op.k === 'mem' && (op.star || !!op.base || !!op.index));
   }
   if (op.k !== 'imm' || !ev) return false;
   if (ev.kind === 'reloc') return p !== 'i8s' && p !== 'one';
@@ -148,8 +162,13 @@ export function suggestMnemonics(m: string): string[] {
  * Chooses the form for `mnemonic` with AT&T-order operands. `early` evaluates immediates and
  * displacements with what is known at this point of the file.
  */
-export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => Early): Selected {
-  const parsed = lookup(mnemonic);
+export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => Early, table: Map<string, Entry> = TABLE): Selected {
+  const parsed = lookup(mnemonic, table);
+  if (!parsed || needsSimd(attOps)) {
+    const v = selectSimd(mnemonic, attOps, early);
+    if (v) return v;
+  }
+  if (attOps.some((o) => o.k === 'rc')) throw new SelectError(`'${mnemonic}' takes no rounding operand`);
   if (!parsed) {
     const near = suggestMnemonics(mnemonic);
     throw new SelectError(`unknown instruction '${mnemonic}'${near.length ? `; did you mean ${near.map((n) => `'${n}'`).join(', ')}?` : ''}`);
@@ -163,6 +182,7 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
   const regs = ops.map((o) => (o.k === 'reg' ? o.reg.name : undefined));
   let sizeMismatch: Form | undefined;
   let unsized = false;
+  let unsized32: Form | undefined;
   for (const f of entry.forms) {
     if (f.ops.length !== ops.length) continue;
     const size = f.size;
@@ -173,9 +193,10 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
       continue;
     }
     if (size && !parsed.size) {
-      const sized = f.ops.some((p, i) => (p in SIZED_REG || /^(al|ax|eax|rax|ind)$/.test(p)) && ops[i].k === 'reg');
+      const sized = f.ops.some((p, i) => (p in SIZED_REG || /^(al|ax|eax|rax|ind|ind32)$/.test(p)) && ops[i].k === 'reg');
       if (!sized && entry.defaultSize !== size) {
         unsized = true;
+        if (size === 32) unsized32 ??= f;
         continue;
       }
     }
@@ -188,6 +209,12 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
       `operand size mismatch for '${mnemonic}': the suffix says ${parsed.size}-bit${reg && reg.k === 'reg' ? ` but %${reg.reg.name} is ${reg.reg.size}-bit` : ''}`,
     );
   }
+  if (unsized && unsized32 && entry.suffixes?.includes('l')) {
+    // GNU as takes the 32-bit form here, with a warning.
+    const f = unsized32;
+    const warning = `no size suffix and no register operand for '${mnemonic}': assembled as ${mnemonic}l (32-bit), as GNU as does; write ${['b', 'w', 'l', 'q'].filter((x) => entry.suffixes?.includes(x)).map((x) => mnemonic + x).join('/')} to say which`;
+    return { mnemonic, code: f.code, near: f.near, ops: buildOps(f, ops, evs), entry, warning };
+  }
   if (unsized) {
     throw new SelectError(`no size suffix and no register operand: cannot tell the operand size of '${mnemonic}'; write ${['b', 'w', 'l', 'q'].filter((s) => entry.suffixes?.includes(s)).map((s) => mnemonic + s).join('/')}`);
   }
@@ -198,8 +225,12 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
 function describeOperand(o: Operand): string {
   if (o.k === 'reg') return `${o.star ? '*' : ''}%${o.reg.name}`;
   if (o.k === 'imm') return '$imm';
+  if (o.k === 'rc') return `{${o.mode}}`;
   return o.star ? '*mem' : 'mem';
 }
+
+const R32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'r8d', 'r9d', 'r10d', 'r11d', 'r12d', 'r13d', 'r14d', 'r15d'];
+const reg32 = (num: number) => R32[num];
 
 function buildOps(f: Form, ops: Operand[], evs: (Early | undefined)[]): SelOp[] {
   const order = f.order ?? f.ops.map((_, i) => i);
@@ -209,14 +240,14 @@ function buildOps(f: Form, ops: Operand[], evs: (Early | undefined)[]): SelOp[] 
     const o = ops[i];
     const p = f.ops[i];
     if (p === 'rel') return { k: 'rel', expr: (o as MemOperand).disp! };
-    if (o.k === 'reg') return { k: 'reg', name: o.reg.name };
+    if (o.k === 'reg') return { k: 'reg', name: f.regAs32 === i ? reg32(o.reg.num) : o.reg.name };
     if (o.k === 'imm') {
       const ev = evs[i]!;
       // The sign-extended imm8 forms carry the value gas normalised to the operand size.
       const early: Early = (p === 'i8s' || p === 'i32') && ev.kind === 'const' ? { kind: 'const', v: normalize(ev.v, f.size) } : ev;
       return { k: 'imm', expr: o.expr, bits: immBits(p, f.code), early };
     }
-    return { k: 'mem', m: o, dispSize: 0 };
+    return { k: 'mem', m: o as MemOperand, dispSize: 0 };
   });
 }
 

@@ -1,0 +1,203 @@
+// SSE, AVX and AVX-512 instructions: their forms are read from iced-x86's Code names
+// (`VEX_Vpaddd_ymm_ymm_ymmm256`, `EVEX_Vpternlogd_zmm_k1z_zmm_zmmm512b32_imm8`), so every
+// vector instruction iced encodes is known to the assembler without a hand-written list.
+// Candidates are tried as gas tries its templates: legacy SSE, then VEX, then EVEX (gas
+// only takes EVEX when a register above 15, a mask, a broadcast, rounding, a zmm register or
+// an EVEX-only mnemonic asks for it), each group in opcode order.
+
+import { allCodeNames } from '../../decode/encoder';
+import { Expr } from './expr';
+import { Early, SelectError, Selected, SelOp } from './select';
+import { Entry } from './isa';
+import { MemOperand, Operand, RegInfo } from './operands';
+
+type VecClass = 'xmm' | 'ymm' | 'zmm';
+
+/** One operand of a form, decoded from a Code name token. */
+interface Spec {
+  /** Register class the operand may be, if any. */
+  reg?: VecClass | 'k' | 'gpr';
+  /** GPR width for `reg: 'gpr'`. */
+  gprSize?: number;
+  /** A memory operand is allowed. */
+  mem?: boolean;
+  /** Bits of the memory operand (vector forms): with `bcst`, the broadcast count is mem/bcst. */
+  memBits?: number;
+  /** Element size of an embedded broadcast. */
+  bcst?: number;
+  /** VSIB memory with this index register class. */
+  vsib?: VecClass;
+  imm?: boolean;
+  /** `{%kN}` allowed here; `z`: `{z}` also. */
+  mask?: 'k' | 'kz';
+}
+
+interface SimdForm {
+  code: string;
+  enc: 0 | 1 | 2; // legacy, VEX, EVEX
+  specs: Spec[];
+  rounding: boolean;
+  sae: boolean;
+}
+
+let table: Map<string, SimdForm[]> | undefined;
+
+function parseToken(t: string): Spec | undefined {
+  let m = /^(xmm|ymm|zmm)(?:m(\d+))?(?:b(\d+))?$/.exec(t);
+  if (m) {
+    const cls = m[1] as VecClass;
+    if (!m[2]) return { reg: cls };
+    return { reg: cls, mem: true, memBits: Number(m[2]), bcst: m[3] ? Number(m[3]) : undefined };
+  }
+  if ((m = /^r(8|16|32|64)$/.exec(t))) return { reg: 'gpr', gprSize: Number(m[1]) };
+  if ((m = /^rm(8|16|32|64)$/.exec(t))) return { reg: 'gpr', gprSize: Number(m[1]), mem: true };
+  if ((m = /^r(32|64)m(8|16|32)$/.exec(t))) return { reg: 'gpr', gprSize: Number(m[1]), mem: true };
+  if (/^m(8|16|32|64|128|256|512)?$/.test(t) || t === 'mem') return { mem: true };
+  if (t === 'kr') return { reg: 'k' };
+  if (/^km(8|16|32|64)$/.test(t)) return { reg: 'k', mem: true };
+  if ((m = /^vm(32|64)(x|y|z)$/.exec(t))) return { vsib: `${m[2]}mm` as VecClass, mem: true };
+  if (t === 'imm8') return { imm: true };
+  return undefined;
+}
+
+function build(): Map<string, SimdForm[]> {
+  const out = new Map<string, SimdForm[]>();
+  for (const code of allCodeNames()) {
+    const parts = code.split('_');
+    let enc: 0 | 1 | 2 = 0;
+    let i = 0;
+    if (parts[0] === 'VEX') (enc = 1), (i = 1);
+    else if (parts[0] === 'EVEX') (enc = 2), (i = 1);
+    else if (/^[A-Z]+$/.test(parts[0]) && parts.length > 1) continue; // XOP, MVEX, 3DNow!
+    const mnemonic = parts[i].toLowerCase();
+    const specs: Spec[] = [];
+    let rounding = false;
+    let sae = false;
+    let ok = true;
+    let vector = false;
+    for (const t of parts.slice(i + 1)) {
+      if (t === 'k1' || t === 'k1z') {
+        if (!specs.length) { ok = false; break; }
+        specs[specs.length - 1].mask = t === 'k1' ? 'k' : 'kz';
+        continue;
+      }
+      if (t === 'er') { rounding = true; continue; }
+      if (t === 'sae') { sae = true; continue; }
+      const s = parseToken(t);
+      if (!s) { ok = false; break; }
+      if (s.reg === 'xmm' || s.reg === 'ymm' || s.reg === 'zmm' || s.reg === 'k' || s.vsib) vector = true;
+      specs.push(s);
+    }
+    // VEX-encoded GPR instructions (BMI1/BMI2: andn bzhi rorx sarx shlx shrx pdep pext mulx bextr blsi blsr blsmsk) too.
+    if (!ok || !(vector || enc === 1)) continue;
+    let list = out.get(mnemonic);
+    if (!list) out.set(mnemonic, (list = []));
+    list.push({ code, enc, specs, rounding, sae });
+  }
+  for (const list of out.values()) list.sort((a, b) => a.enc - b.enc); // stable: opcode order within a group
+  return out;
+}
+
+function forms(mnemonic: string): SimdForm[] | undefined {
+  table ??= build();
+  return table.get(mnemonic);
+}
+
+/** True when `mnemonic` names a vector instruction (possibly with an AT&T size suffix). */
+export function isSimdMnemonic(mnemonic: string): boolean {
+  return !!forms(mnemonic) || (/[lqxy]$/.test(mnemonic) && !!forms(mnemonic.slice(0, -1)));
+}
+
+const isVec = (r: RegInfo) => r.kind === 'xmm' || r.kind === 'ymm' || r.kind === 'zmm';
+
+/** True when an operand list needs the vector selector (a vector/mask register or a decoration). */
+export function needsSimd(ops: Operand[]): boolean {
+  return ops.some((o) => o.k === 'rc' || (o.k === 'reg' && (isVec(o.reg) || o.reg.kind === 'k' || !!o.deco)) || (o.k === 'mem' && (!!o.deco || (!!o.index && isVec(o.index)))));
+}
+
+function matchSpec(s: Spec, o: Operand, ev: Early | undefined, evex: boolean, sfx: string): boolean {
+  if (o.k === 'rc') return false;
+  if (o.k === 'imm') return !!s.imm && (ev?.kind !== 'const' || (ev.v >= -128n && ev.v <= 255n));
+  if (s.imm) return false;
+  const deco = o.deco;
+  if (deco?.mask && !s.mask) return false;
+  if (deco?.zero && s.mask !== 'kz') return false;
+  if (o.k === 'reg') {
+    if (o.star) return false;
+    const r = o.reg;
+    if (s.reg === 'gpr') return r.kind === 'gpr' && r.size === s.gprSize && (sfx !== 'l' || r.size === 32) && (sfx !== 'q' || r.size === 64);
+    if (s.reg === 'k') return r.kind === 'k';
+    if (!s.reg || r.kind !== s.reg) return false;
+    return evex || r.num < 16;
+  }
+  // memory
+  if (!s.mem || o.star) return false;
+  const vsibIdx = o.index && isVec(o.index) ? o.index : undefined;
+  if (s.vsib) return !!vsibIdx && vsibIdx.kind === s.vsib && (evex || vsibIdx.num < 16);
+  if (vsibIdx) return false;
+  if (deco?.bcst) {
+    if (!s.bcst || !s.memBits || deco.bcst * s.bcst !== s.memBits) return false;
+  }
+  if (sfx === 'l' && s.reg === 'gpr' && s.gprSize !== 32) return false;
+  if (sfx === 'q' && s.reg === 'gpr' && s.gprSize !== 64) return false;
+  if (sfx === 'x' && s.reg !== 'xmm') return false;
+  if (sfx === 'y' && s.reg !== 'ymm') return false;
+  return true;
+}
+
+const IMPLICIT_XMM0 = new Set(['sha256rnds2', 'blendvps', 'blendvpd', 'pblendvb']);
+
+const DUMMY_ENTRY: Entry = { forms: [] };
+
+/**
+ * Chooses the vector form for `mnemonic` with AT&T operands; undefined when the mnemonic is
+ * not a vector instruction. Throws SelectError when it is one but no form fits.
+ */
+export function selectSimd(mnemonic: string, attOps: Operand[], early: (e: Expr) => Early): Selected | undefined {
+  let list = forms(mnemonic);
+  let sfx = '';
+  if (!list && /[lqxy]$/.test(mnemonic)) {
+    list = forms(mnemonic.slice(0, -1));
+    sfx = mnemonic.slice(-1);
+  }
+  if (!list) return undefined;
+  // The legacy blends and sha256rnds2 read %xmm0 implicitly; gas also takes it written out first.
+  if (IMPLICIT_XMM0.has(mnemonic) && attOps.length === 3 && attOps[0].k === 'reg' && attOps[0].reg.name === 'xmm0') attOps = attOps.slice(1);
+  const rc = attOps.find((o) => o.k === 'rc') as (Operand & { k: 'rc' }) | undefined;
+  const ops = attOps.filter((o) => o.k !== 'rc').reverse();
+  const evs = ops.map((o) => (o.k === 'imm' ? early(o.expr) : undefined));
+  const matching = list.filter((f) => {
+    if (f.specs.length !== ops.length) return false;
+    if (rc && !(rc.mode === 'sae' ? f.sae || f.rounding : f.rounding)) return false;
+    return f.specs.every((s, i) => matchSpec(s, ops[i], evs[i], f.enc === 2, sfx));
+  });
+  // A memory operand that fits both a GPR-or-memory and a vector-or-memory form takes the
+  // vector one (gas lists `movq m64, %xmm` as f3 0f 7e before 66 REX.W 0f 6e).
+  const gprMem = (x: SimdForm) => x.specs.some((s, i) => ops[i].k === 'mem' && s.reg === 'gpr');
+  const f = matching.find((x) => !gprMem(x) && x.enc === matching[0]?.enc) ?? matching[0];
+  if (!f) {
+    const shapes = [...new Set(list.map((x) => x.code.replace(/^(VEX|EVEX)_[^_]+_?/, '').replace(/_/g, ', ')))].slice(0, 8);
+    const got = attOps.map((o) => (o.k === 'reg' ? `%${o.reg.name}` : o.k === 'imm' ? '$imm' : o.k === 'rc' ? `{${o.mode}}` : 'mem')).join(', ');
+    throw new SelectError(`invalid operands for '${mnemonic}' (${got || 'none'}); its forms (Intel order) are: ${shapes.join(' | ')}`);
+  }
+  const sel: Selected = { mnemonic, code: f.code, ops: ops.map((o, i) => selOp(o, evs[i])), entry: DUMMY_ENTRY };
+  let deco: { mask?: RegInfo; zero?: boolean } | undefined;
+  for (const o of ops) if ((o.k === 'reg' || o.k === 'mem') && o.deco?.mask) deco = o.deco;
+  if (deco || rc) {
+    sel.evex = { mask: deco?.mask?.name, zeroing: deco?.zero, rounding: rc && rc.mode !== 'sae' ? rc.mode : undefined, sae: rc?.mode === 'sae' || undefined };
+  }
+  // gas swaps the operands of a register-to-register load/store pair when that allows the
+  // two-byte VEX prefix: every other form in the same group that fits is an alternative,
+  // and the encoder keeps the shortest.
+  if (f.enc === 1 && ops.every((o) => o.k === 'reg')) {
+    const alts = matching.filter((x) => x !== f && x.enc === 1).map((x) => x.code);
+    if (alts.length) sel.alts = alts;
+  }
+  return sel;
+}
+
+function selOp(o: Operand, ev: Early | undefined): SelOp {
+  if (o.k === 'reg') return { k: 'reg', name: o.reg.name };
+  if (o.k === 'imm') return { k: 'imm', expr: o.expr, bits: 8, early: ev! };
+  return { k: 'mem', m: o as MemOperand, dispSize: 0, bcst: !!(o as MemOperand).deco?.bcst };
+}
