@@ -8,7 +8,7 @@ import { CpuFault, VECTOR_NAMES } from './cpu/fault';
 import { MachineStop, PlatformInsn, SystemHooks } from './cpu/system';
 import { decodeRun } from './decode/decoder';
 import { Insn } from './decode/insn';
-import { resolveHandler, HANDLERS } from './exec/index';
+import { resolveHandler, isEmulated } from './exec/index';
 import { compileBlock } from './exec/jit';
 import { ea } from './exec/operands';
 import { Memory, PAGE_SIZE, Page, Perm, Access } from './memory/memory';
@@ -209,7 +209,10 @@ export class Machine implements SystemHooks {
       case 'fs_base': case 'fsbase': return addrToBig(c.fsBase);
       case 'gs_base': case 'gsbase': return addrToBig(c.gsBase);
       case 'cpl': return BigInt(c.cpl);
+      case 'mxcsr': return BigInt(c.mxcsr >>> 0);
     }
+    const x = /^xmm(\d|1[0-5])$/.exec(n);
+    if (x) return c.getXmm(Number(x[1]));
     throw new Error(`unknown register '${name}'`);
   }
 
@@ -245,7 +248,12 @@ export class Machine implements SystemHooks {
       case 'fs_base': case 'fsbase': c.fsBase = this.addr(value); return;
       case 'gs_base': case 'gsbase': c.gsBase = this.addr(value); return;
       case 'cpl': c.cpl = Number(value) & 3; this.mem.user = c.cpl === 3; return;
+      case 'mxcsr':
+        if (value < 0n || value > 0xffffn) throw new Error(`mxcsr 0x${value.toString(16)}: only bits 0-15 exist (a value above 0xffff would #GP in LDMXCSR)`);
+        c.mxcsr = Number(value); return;
     }
+    const x = /^xmm(\d|1[0-5])$/.exec(n);
+    if (x) { c.setXmm(Number(x[1]), value); return; }
     throw new Error(`unknown register '${name}'`);
   }
 
@@ -654,6 +662,7 @@ export class Machine implements SystemHooks {
       lazy: [c.faLo, c.faHi, c.fbLo, c.fbHi, c.frLo, c.frHi, c.fcf],
       fsBase: c.fsBase, gsBase: c.gsBase, cr: [c.cr0, c.cr2, c.cr3, c.cr4, c.efer], cpl: c.cpl,
       icount: c.icount, stiShadowUntil: c.stiShadowUntil, repPending: c.repPending,
+      xmm: c.x8.slice(), mxcsr: c.mxcsr,
       msrs: new Map(c.msrs), shadow: [c.ssRet.slice(0, n), c.ssTarget.slice(0, n), c.ssSp.slice(0, n)], ssN: c.ssN,
     };
   }
@@ -667,6 +676,7 @@ export class Machine implements SystemHooks {
     [c.cr0, c.cr2, c.cr3, c.cr4, c.efer] = s.cr;
     c.cpl = s.cpl; this.mem.user = c.cpl === 3;
     c.icount = s.icount; c.stiShadowUntil = s.stiShadowUntil; c.repPending = s.repPending;
+    c.x8.set(s.xmm); c.mxcsr = s.mxcsr;
     c.msrs.clear(); for (const [k, v] of s.msrs) c.msrs.set(k, v);
     c.ssRet.set(s.shadow[0]); c.ssTarget.set(s.shadow[1]); c.ssSp.set(s.shadow[2]); c.ssN = s.ssN;
     c.attention = false;
@@ -699,7 +709,7 @@ export type CpuState = Omit<MachineSnapshot, 'pages'>;
 export interface MachineSnapshot {
   r: Int32Array; rip: number; flags: number; fop: number; fsz: number; lazy: number[];
   fsBase: number; gsBase: number; cr: bigint[]; cpl: number; icount: number; stiShadowUntil: number;
-  repPending: boolean; msrs: Map<number, bigint>; shadow: Float64Array[]; ssN: number;
+  repPending: boolean; xmm: Uint8Array; mxcsr: number; msrs: Map<number, bigint>; shadow: Float64Array[]; ssN: number;
   pages: Map<number, { data: Uint8Array; perms: number; region: string }>;
 }
 
@@ -713,7 +723,7 @@ const SOLO = new Set(['rdtsc', 'rdtscp', 'sti', 'rdmsr', 'wrmsr', 'tdcall', 'sea
 function classify(i: Insn, special: boolean): void {
   i.endsBlock = ENDS_BLOCK.has(i.mnemonic);
   // REP string instructions re-execute themselves; unknown instructions stop the run.
-  i.solo = special || SOLO.has(i.mnemonic) || (i.rep !== 0 && /^(movs|stos|lods|cmps|scas)/.test(i.mnemonic)) || !(i.mnemonic in HANDLERS);
+  i.solo = special || SOLO.has(i.mnemonic) || (i.rep !== 0 && /^(movs|stos|lods|cmps|scas)/.test(i.mnemonic)) || !isEmulated(i.mnemonic);
 }
 
 function hex(a: number): string {

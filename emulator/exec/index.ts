@@ -16,11 +16,26 @@ import { stackHandlers } from './stack';
 import { stringHandlers } from './string';
 import { systemHandlers } from './system';
 import { fastHandler } from './fast';
+import { sseHandlers } from './sse';
+import { sseFpHandlers, sseGprHandlers } from './ssefp';
+import { extHandlers } from './ext';
 
 export const HANDLERS: Readonly<Record<string, Handler>> = Object.freeze({
   ...aluHandlers, ...atomicHandlers, ...bitHandlers, ...controlHandlers, ...moveHandlers,
   ...muldivHandlers, ...shiftHandlers, ...stackHandlers, ...stringHandlers, ...systemHandlers,
+  ...sseGprHandlers, ...extHandlers,
 });
+
+/**
+ * Forms with an XMM operand, by mnemonic (MOVSD and CMPSD name both a string instruction and an
+ * SSE2 one: the operands choose the table).
+ */
+export const SSE_HANDLERS: Readonly<Record<string, Handler>> = Object.freeze({ ...sseHandlers, ...sseFpHandlers });
+
+/** Whether a mnemonic is executed in some form. */
+export function isEmulated(mnemonic: string): boolean {
+  return mnemonic in HANDLERS || mnemonic in SSE_HANDLERS;
+}
 
 /** Instructions that accept a LOCK prefix (with a memory destination). */
 const LOCKABLE = new Set(['add', 'adc', 'and', 'btc', 'btr', 'bts', 'cmpxchg', 'cmpxchg8b', 'cmpxchg16b',
@@ -48,15 +63,20 @@ const badLock: Handler = (_c, i) => {
  */
 export function resolveHandler(i: Insn, generic = false): Handler {
   if (i.mnemonic === '(bad)') return invalidOpcode;
-  const h = HANDLERS[i.mnemonic];
+  const xmm = i.k0 === K.XMM || i.k1 === K.XMM || i.k2 === K.XMM;
+  const h = xmm ? SSE_HANDLERS[i.mnemonic] : HANDLERS[i.mnemonic];
   if (!h) return notEmulated;
-  // Operands we do not model (vector registers, segment or debug registers) mean another instruction form.
-  if (i.k0 >= K.SEG || i.k1 >= K.SEG || i.k2 >= K.SEG) return notEmulated;
+  // Operands we do not model (MMX/YMM, segment or debug registers) mean another instruction form.
+  if (i.k0 === K.SEG || i.k1 === K.SEG || i.k2 === K.SEG || i.k0 === K.OTHER || i.k1 === K.OTHER || i.k2 === K.OTHER) return notEmulated;
+  if (xmm) {
+    if (i.lock) return badLock;
+    return h;
+  }
   if (i.lock && !(LOCKABLE.has(i.mnemonic) && i.k0 === K.MEM)) return badLock;
   return (generic ? undefined : fastHandler(i)) ?? h;
 }
 
 /** Lowercase mnemonics the emulator executes. */
 export function emulatedMnemonics(): string[] {
-  return Object.keys(HANDLERS).filter((m) => !m.startsWith('__')).sort();
+  return [...new Set([...Object.keys(HANDLERS), ...Object.keys(SSE_HANDLERS)])].filter((m) => !m.startsWith('__')).sort();
 }
