@@ -16,14 +16,14 @@ import { stackHandlers } from './stack';
 import { stringHandlers } from './string';
 import { systemHandlers } from './system';
 import { fastHandler } from './fast';
-import { sseHandlers } from './sse';
+import { sseHandlers, sseNoXmmHandlers } from './sse';
 import { sseFpHandlers, sseGprHandlers } from './ssefp';
 import { extHandlers } from './ext';
 
 export const HANDLERS: Readonly<Record<string, Handler>> = Object.freeze({
   ...aluHandlers, ...atomicHandlers, ...bitHandlers, ...controlHandlers, ...moveHandlers,
   ...muldivHandlers, ...shiftHandlers, ...stackHandlers, ...stringHandlers, ...systemHandlers,
-  ...sseGprHandlers, ...extHandlers,
+  ...sseGprHandlers, ...sseNoXmmHandlers, ...extHandlers,
 });
 
 /**

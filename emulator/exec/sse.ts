@@ -667,7 +667,7 @@ export const sseHandlers: Record<string, Handler> = {
   lddqu: mov128, movntdq: mov128, movntps: mov128, movntpd: mov128, movntdqa: mov128,
   movd: movdq, movq: movdq, movss: movScalar(4), movsd: movScalar(8),
   movlps: movHalf(false), movlpd: movHalf(false), movhps: movHalf(true), movhpd: movHalf(true),
-  movhlps, movlhps, movddup, movsldup: movdup(0), movshdup: movdup(1), movnti,
+  movhlps, movlhps, movddup, movsldup: movdup(0), movshdup: movdup(1),
 
   paddb: lanes('u8', (a, b) => a + b), paddw: lanes('u16', (a, b) => a + b), paddd: lanes('i32', (a, b) => a + b), paddq,
   psubb: lanes('u8', (a, b) => a - b), psubw: lanes('u16', (a, b) => a - b), psubd: lanes('i32', (a, b) => a - b), psubq,
@@ -718,4 +718,8 @@ export const sseHandlers: Record<string, Handler> = {
   pblendvb: blendVar(1), blendvps: blendVar(4), blendvpd: blendVar(8),
   phminposuw, mpsadbw,
   pcmpestri: pcmpstr(true, true), pcmpestrm: pcmpstr(true, false), pcmpistri: pcmpstr(false, true), pcmpistrm: pcmpstr(false, false),
+  pcmpestri64: pcmpstr(true, true), pcmpestrm64: pcmpstr(true, false),
 };
+
+/** SSE2 forms without an XMM operand. */
+export const sseNoXmmHandlers: Record<string, Handler> = { movnti };

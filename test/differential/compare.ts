@@ -40,6 +40,13 @@ export function compareCase(c: Case, expected: NativeResult, actual: Outcome, st
     if (c.undefRegs.includes(i)) continue;
     if (actual.regs[i] !== expected.regs[i]) problems.push(`${GPR64[i]}: expected ${hex(expected.regs[i])}, got ${hex(actual.regs[i])}`);
   }
+  for (let i = 0; i < 16; i++) {
+    if (actual.xmm[i] !== expected.xmm[i]) problems.push(`xmm${i}: expected ${hex128(expected.xmm[i])}, got ${hex128(actual.xmm[i])} (input ${hex128(c.xmm[i])})`);
+  }
+  const mxMask = 0xffff & ~(faulted ? 0 : c.undefMxcsr);
+  if ((actual.mxcsr & mxMask) !== (expected.mxcsr & mxMask)) {
+    problems.push(`mxcsr: expected 0x${expected.mxcsr.toString(16)}, got 0x${actual.mxcsr.toString(16)} (input 0x${c.mxcsr.toString(16)})`);
+  }
   // At a fault the instruction has not completed, so every flag is the input's and defined.
   const compared = COMPARED_FLAGS & ~(faulted ? 0 : c.undefFlags);
   const e = Number(expected.rflags & 0xfffn) & compared;
@@ -56,6 +63,13 @@ export function compareCase(c: Case, expected: NativeResult, actual: Outcome, st
   }
   if (memProblems.length) problems.push(`memory (${memProblems.length} bytes differ): ${memProblems.slice(0, 8).join('; ')}${memProblems.length > 8 ? '; …' : ''}`);
   return problems.length ? { c, expected, actual, stop, problems } : null;
+}
+
+/** A 128-bit value as four 32-bit groups, high first. */
+function hex128(v: bigint): string {
+  const parts: string[] = [];
+  for (let k = 3; k >= 0; k--) parts.push(((v >> BigInt(32 * k)) & 0xffffffffn).toString(16).padStart(8, '0'));
+  return '0x' + parts.join('_');
 }
 
 function escapeRegex(s: string): string {

@@ -13,6 +13,7 @@ import { mulDivForms } from './mulDiv';
 import { shiftForms } from './shift';
 import { stackForms } from './stack';
 import { stringForms } from './string';
+import { sseForms } from './sse';
 
 /** Every mnemonic of issue 2 that runs in user mode; the test checks each has forms. */
 export const REQUIRED_MNEMONICS = [
@@ -35,6 +36,7 @@ export function allForms(): Form[] {
   const forms = [
     ...moveForms(), ...aluForms(), ...shiftForms(), ...mulDivForms(), ...bitForms(),
     ...stackForms(), ...branchForms(), ...stringForms(), ...miscForms(), ...chainForms(), ...faultForms(),
+    ...sseForms(),
   ];
   const seen = new Set<string>();
   for (const f of forms) {
