@@ -64,7 +64,8 @@ const badLock: Handler = (_c, i) => {
 export function resolveHandler(i: Insn, generic = false): Handler {
   if (i.mnemonic === '(bad)') return invalidOpcode;
   const xmm = i.k0 === K.XMM || i.k1 === K.XMM || i.k2 === K.XMM;
-  const h = xmm ? SSE_HANDLERS[i.mnemonic] : HANDLERS[i.mnemonic];
+  // SSE forms without an XMM operand (CVTSS2SI r32, m32 …) are found in the SSE table too.
+  const h = xmm ? SSE_HANDLERS[i.mnemonic] : HANDLERS[i.mnemonic] ?? SSE_HANDLERS[i.mnemonic];
   if (!h) return notEmulated;
   // Operands we do not model (MMX/YMM, segment or debug registers) mean another instruction form.
   if (i.k0 === K.SEG || i.k1 === K.SEG || i.k2 === K.SEG || i.k0 === K.OTHER || i.k1 === K.OTHER || i.k2 === K.OTHER) return notEmulated;

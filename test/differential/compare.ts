@@ -72,6 +72,14 @@ function hex128(v: bigint): string {
   return '0x' + parts.join('_');
 }
 
+/** The XMM registers the case's code names, and MXCSR, as inputs. */
+function xmmInputs(c: Case): string[] {
+  const used = new Set<number>();
+  for (const l of c.asm) for (const m of l.matchAll(/%xmm(\d+)/g)) used.add(Number(m[1]));
+  if (used.size === 0) return [];
+  return [`          ${[...used].sort((a, b) => a - b).map((r) => `xmm${r}=${hex128(c.xmm[r])}`).join(' ')} mxcsr=0x${c.mxcsr.toString(16)}`];
+}
+
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -90,6 +98,7 @@ export function formatMismatch(m: Mismatch): string {
     ...c.asm.map((l) => `    | ${l}`),
     `  inputs: ${inputs.join('\n          ')}`,
     `          rflags=${hex(c.rflags)} (${flagNames(Number(c.rflags))})${patches ? ` memory ${patches}${c.patches.length > 6 ? ' …' : ''}` : ''}`,
+    ...xmmInputs(c),
     ...m.problems.map((p) => `  - ${p}`),
     `  repro: ${reproCommand(c)}`,
   ].join('\n');

@@ -14,6 +14,7 @@ import { shiftForms } from './shift';
 import { stackForms } from './stack';
 import { stringForms } from './string';
 import { sseForms } from './sse';
+import { sseFpForms } from './ssefp';
 
 /** Every mnemonic of issue 2 that runs in user mode; the test checks each has forms. */
 export const REQUIRED_MNEMONICS = [
@@ -36,7 +37,7 @@ export function allForms(): Form[] {
   const forms = [
     ...moveForms(), ...aluForms(), ...shiftForms(), ...mulDivForms(), ...bitForms(),
     ...stackForms(), ...branchForms(), ...stringForms(), ...miscForms(), ...chainForms(), ...faultForms(),
-    ...sseForms(),
+    ...sseForms(), ...sseFpForms(),
   ];
   const seen = new Set<string>();
   for (const f of forms) {
