@@ -8,9 +8,8 @@ import { CpuFault, VECTOR_NAMES } from './cpu/fault';
 import { MachineStop, PlatformInsn, SystemHooks } from './cpu/system';
 import { decodeRun } from './decode/decoder';
 import { Insn } from './decode/insn';
-import { resolveHandler, isEmulated } from './exec/index';
+import { resolveHandler, recordOf } from './exec/index';
 import { compileBlock } from './exec/jit';
-import { ea } from './exec/operands';
 import { Memory, PAGE_SIZE, Page, Perm, Access } from './memory/memory';
 
 /** A straight-line run of decoded instructions executed without the per-instruction checks. */
@@ -52,7 +51,9 @@ export interface MachineOptions {
    * after a warm-up of WARM_UP instructions (see there); an explicit value has no warm-up.
    */
   blockThreshold?: number;
-  /** Only the generic handlers, never the specialised forms of exec/fast.ts (differential testing). */
+  /** Instructions retired before any block is compiled (default: WARM_UP with the default threshold, 0 with an explicit one). */
+  warmUp?: number;
+  /** Only the records' generic handlers, never their specialised forms (differential testing; blocks then call the handlers). */
   genericHandlers?: boolean;
   /** CPUID answers by `leaf` or `leaf:subleaf` (leaf in hex as the SDM writes it, `0x` optional; subleaf decimal), as [eax, ebx, ecx, edx]. */
   cpuid?: Record<string, [number, number, number, number]>;
@@ -70,13 +71,17 @@ interface CodePage {
 }
 
 /**
- * The default tiers (`npm run bench`, workloads, measures them): everything is interpreted
- * until the machine has retired WARM_UP instructions — a debugging session's short runs never
- * pay for compiling blocks and for the engine optimising them — and then a block head is
- * compiled once it has been visited HOT_BLOCK times.
+ * The default tiers: everything is interpreted until the machine has retired WARM_UP
+ * instructions — a debugging session's short runs never pay for compiling blocks and for the
+ * engine optimising them — and then a block head is compiled once it has been visited
+ * HOT_BLOCK times, so only code that keeps running pays for its block function. Chosen with
+ * `npm run bench -- --tiers` (every workload at 1M/4M/15M instructions, each threshold against
+ * the interpreter in the same run): compiling at 50 visits from the start lost to the
+ * interpreter on short runs; 1000 visits after 500k instructions was never clearly behind it
+ * and ahead on the long runs.
  */
-export const HOT_BLOCK = 50;
-export const WARM_UP = 2_000_000;
+export const HOT_BLOCK = 1000;
+export const WARM_UP = 500_000;
 
 /** Instructions decoded ahead in one go at most, and the bytes given to the decoder for them. */
 const RUN_MAX = 64;
@@ -145,7 +150,7 @@ export class Machine implements SystemHooks {
     this.cpu.sys = this;
     this.cpuidTable = defaultCpuid();
     this.blockThreshold = opts.blockThreshold ?? HOT_BLOCK;
-    this.warmUp = opts.blockThreshold === undefined ? WARM_UP : 0;
+    this.warmUp = opts.warmUp ?? (opts.blockThreshold === undefined ? WARM_UP : 0);
     this.generic = opts.genericHandlers ?? false;
     for (const [k, v] of Object.entries(opts.cpuid ?? {})) this.cpuidTable.set(parseKey(k), v);
     this.mem.onCodeWrite = (k) => { this.dropCode(k); this.cpu.attention = true; };
@@ -531,7 +536,7 @@ export class Machine implements SystemHooks {
       x = nx;
     }
     if (insns.length < 2) { head.solo = true; return null; }
-    const b: Block = { insns, n: insns.length, dead: false, run: compileBlock(insns, ea) };
+    const b: Block = { insns, n: insns.length, dead: false, run: compileBlock(insns) };
     // Registered with every page it spans: a change there kills it.
     const k0 = Math.floor(head.addr / PAGE_SIZE), k1 = Math.floor((x.next - 1) / PAGE_SIZE);
     for (let k = k0; k <= k1; k++) this.codePages.get(k)?.blocks.push(b);
@@ -713,17 +718,11 @@ export interface MachineSnapshot {
   pages: Map<number, { data: Uint8Array; perms: number; region: string }>;
 }
 
-/** Instructions that end a block (control transfers) and ones that must run alone. */
-const ENDS_BLOCK = new Set(['jmp', 'call', 'ret', 'loop', 'loope', 'loopne', 'jrcxz', 'jecxz',
-  'jo', 'jno', 'jb', 'jae', 'je', 'jne', 'jbe', 'ja', 'js', 'jns', 'jp', 'jnp', 'jl', 'jge', 'jle', 'jg']);
-/** These read the instruction count (RDTSC, the STI shadow, the TSC MSR), leave for the platform, or stop the run. */
-const SOLO = new Set(['rdtsc', 'rdtscp', 'sti', 'rdmsr', 'wrmsr', 'tdcall', 'seamcall', 'vmcall', 'vmxon', 'vmxoff',
-  'hlt', 'int3', 'int', 'ud2', 'popf', 'popfq', '(bad)']);
-
+/** Block role from the instruction's record (exec/table.ts); unknown instructions stop the run, so run alone. */
 function classify(i: Insn, special: boolean): void {
-  i.endsBlock = ENDS_BLOCK.has(i.mnemonic);
-  // REP string instructions re-execute themselves; unknown instructions stop the run.
-  i.solo = special || SOLO.has(i.mnemonic) || (i.rep !== 0 && /^(movs|stos|lods|cmps|scas)/.test(i.mnemonic)) || !isEmulated(i.mnemonic);
+  const r = recordOf(i.mnemonic);
+  i.endsBlock = r?.endsBlock === true;
+  i.solo = special || r === undefined || r.solo === true || (i.rep !== 0 && r.soloWithRep === true);
 }
 
 function hex(a: number): string {

@@ -35,6 +35,8 @@ export class Insn {
   code = 0;
   codeName = '';
   exec: Handler = unset;
+  /** The specialised form (exec/table.ts) chosen for it, which blocks inline; null: its record's handler. */
+  form: import('../exec/table').Form | null = null;
   /** Operand size in bytes of the instruction (the destination's size for most). */
   os = 8;
   k0: K = K.NONE; k1: K = K.NONE; k2: K = K.NONE;

@@ -1,11 +1,15 @@
 // Integer arithmetic and logic: ADD ADC SUB SBB AND OR XOR CMP TEST NOT NEG INC DEC, one
-// width-generic routine per operation. Flags are left lazy (see cpu/flags.ts).
+// width-generic routine per operation. Flags are left lazy (see cpu/flags.ts). The records at
+// the end carry the template of the 32/64-bit register, immediate and memory forms.
 
 import { Cpu } from '../cpu/cpu';
 import { FlagOp, getCF } from '../cpu/flags';
 import { Insn } from '../decode/insn';
 import { rd0, rd1, wr0 } from './operands';
 import type { Handler } from '../decode/insn';
+import { K } from '../decode/insn';
+import { rec, type Form, type InsnRecord } from './table';
+import { lazyFlags, loadSource, regStore, storeSource } from './template';
 
 const TWO32 = 4294967296;
 
@@ -96,21 +100,72 @@ function incdec(dec: boolean): Handler {
   };
 }
 
-export const aluHandlers: Record<string, Handler> = {
-  add: arith(FlagOp.ADD, false, false, true),
-  adc: arith(FlagOp.ADC, false, true, true),
-  sub: arith(FlagOp.SUB, true, false, true),
-  sbb: arith(FlagOp.SBB, true, true, true),
-  cmp: arith(FlagOp.SUB, true, false, false),
-  and: logic(L.AND, true),
-  or: logic(L.OR, true),
-  xor: logic(L.XOR, true),
-  test: logic(L.AND, false),
-  not,
-  neg,
-  inc: incdec(false),
-  dec: incdec(true),
+// ---- specialised forms: 32/64-bit ADD SUB AND OR XOR CMP TEST --------------------------------
+
+const LOGIC_OPS: Record<string, string> = { and: '&', or: '|', xor: '^', test: '&' };
+
+/**
+ * The 32- and 64-bit forms with register, immediate or memory operands (no LOCK): the operands
+ * are read, the result written (a memory write may fault), and only then the lazy flags set.
+ */
+const aluForm: Form = {
+  match: (i) => (i.s0 === 8 || i.s0 === 4) && !i.lock && !i.rep
+    && ((i.k0 === K.REG && (i.k1 === K.REG || i.k1 === K.IMM || i.k1 === K.MEM))
+      || (i.k0 === K.MEM && (i.k1 === K.REG || i.k1 === K.IMM))),
+  faults: false, // refined per instruction below
+  src(o, i) {
+    const op = i.mnemonic, sz = i.s0 as 8 | 4, w = sz === 8, write = op !== 'cmp' && op !== 'test';
+    let code = '', aLo: string, aHi: string, bLo: string, bHi: string, store: string;
+    if (i.k0 === K.REG) {
+      aLo = `R[${o.d}]`; aHi = w ? `R[${o.d} + 1]` : '0';
+      store = regStore(sz, o.d, 'lo', 'hi');
+    } else {
+      code += `const a = ${o.ea}; ${loadSource(sz, 'a', 'mLo', 'mHi')} `;
+      aLo = 'mLo'; aHi = 'mHi';
+      store = storeSource(sz, 'a', 'lo', 'hi');
+    }
+    if (i.k1 === K.REG) { bLo = `R[${o.s}]`; bHi = w ? `R[${o.s} + 1]` : '0'; }
+    else if (i.k1 === K.IMM) { bLo = o.immLo; bHi = w ? o.immHi : '0'; }
+    else { code += `const a = ${o.ea}; ${loadSource(sz, 'a', 'nLo', 'nHi')} `; bLo = 'nLo'; bHi = 'nHi'; }
+    code += `const aLo = ${aLo}, aHi = ${aHi}, bLo = ${bLo}, bHi = ${bHi}; let lo, hi;\n`;
+    let fop: FlagOp;
+    if (op === 'add') {
+      fop = FlagOp.ADD;
+      code += w ? `const t = (aLo >>> 0) + (bLo >>> 0); lo = t | 0; hi = (aHi + bHi + (t >= ${TWO32} ? 1 : 0)) | 0;` : 'lo = (aLo + bLo) | 0; hi = 0;';
+    } else if (op === 'sub' || op === 'cmp') {
+      fop = FlagOp.SUB;
+      code += w ? 'const t = (aLo >>> 0) - (bLo >>> 0); lo = t | 0; hi = (aHi - bHi - (t < 0 ? 1 : 0)) | 0;' : 'lo = (aLo - bLo) | 0; hi = 0;';
+    } else {
+      fop = FlagOp.LOGIC;
+      const f = LOGIC_OPS[op];
+      code += `lo = aLo ${f} bLo; hi = aHi ${f} bHi;`;
+    }
+    if (write) code += ' ' + store;
+    return `{ ${code} ${lazyFlags(fop, sz * 8, 'aLo', 'aHi', 'bLo', 'bHi', 'lo', 'hi')} }`;
+  },
 };
+const aluRegForm: Form = { ...aluForm, match: (i) => aluForm.match(i) && i.k0 === K.REG && i.k1 !== K.MEM };
+const aluMemForm: Form = { ...aluForm, faults: true };
+
+/** Flags of ADD SUB CMP NEG INC DEC are all defined; the logic ops leave AF undefined. */
+const AF = 0x10;
+const ARITH = { lockable: true, forms: [aluRegForm, aluMemForm] } as const;
+
+export const records: InsnRecord[] = [
+  rec('add', arith(FlagOp.ADD, false, false, true), ARITH),
+  rec('adc', arith(FlagOp.ADC, false, true, true), { lockable: true }),
+  rec('sub', arith(FlagOp.SUB, true, false, true), ARITH),
+  rec('sbb', arith(FlagOp.SBB, true, true, true), { lockable: true }),
+  rec('cmp', arith(FlagOp.SUB, true, false, false), { forms: ARITH.forms }),
+  rec('and', logic(L.AND, true), { ...ARITH, undefinedFlags: AF }),
+  rec('or', logic(L.OR, true), { ...ARITH, undefinedFlags: AF }),
+  rec('xor', logic(L.XOR, true), { ...ARITH, undefinedFlags: AF }),
+  rec('test', logic(L.AND, false), { forms: ARITH.forms, undefinedFlags: AF }),
+  rec('not', not, { lockable: true }),
+  rec('neg', neg, { lockable: true }),
+  rec('inc', incdec(false), { lockable: true }),
+  rec('dec', incdec(true), { lockable: true }),
+];
 
 /** Exposed for instructions that reuse the adders (XADD, CMPXCHG). */
 export const core = {

@@ -6,6 +6,7 @@ import { FlagOp, materialize } from '../cpu/flags';
 import { CpuFault, Vector } from '../cpu/fault';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
+import { rec, FEATURE, type InsnRecord } from './table';
 import { ea, rd0, readReg, writeReg, wr0 } from './operands';
 import { core } from './alu';
 
@@ -51,4 +52,8 @@ function cmpxchg16b(c: Cpu, i: Insn): void {
   c.flags = (c.flags & ~Fl.ZF) | (equal ? Fl.ZF : 0);
 }
 
-export const atomicHandlers: Record<string, Handler> = { xadd, cmpxchg, cmpxchg16b };
+export const records: InsnRecord[] = [
+  rec('xadd', xadd, { lockable: true }),
+  rec('cmpxchg', cmpxchg, { lockable: true }),
+  rec('cmpxchg16b', cmpxchg16b, { lockable: true, cpuid: FEATURE.CX16 }),
+];

@@ -5,6 +5,7 @@ import { Cpu, Fl } from '../cpu/cpu';
 import { materialize, setArith, parityFlag } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
+import { rec, FEATURE, type InsnRecord } from './table';
 import { ea, rd1, readMem, readReg, writeMem, writeReg } from './operands';
 
 const enum B { T, S, R, C }
@@ -90,7 +91,21 @@ function popcnt(c: Cpu, i: Insn): void {
   setArith(c, r === 0 ? Fl.ZF : 0);
 }
 
-export const bitHandlers: Record<string, Handler> = {
-  bt: bitTest(B.T), bts: bitTest(B.S), btr: bitTest(B.R), btc: bitTest(B.C),
-  bsf: bsx(true), bsr: bsx(false), tzcnt: cnt(true), lzcnt: cnt(false), popcnt,
-};
+/** BT*: "The ZF flag is unaffected. The OF, SF, AF, and PF flags are undefined." */
+const BT_UNDEF = Fl.OF | Fl.SF | Fl.AF | Fl.PF;
+/** BSF/BSR: "The CF, OF, SF, AF, and PF flags are undefined." */
+const BSF_UNDEF = Fl.CF | Fl.OF | Fl.SF | Fl.AF | Fl.PF;
+/** TZCNT/LZCNT: "The OF, SF, PF and AF flags are undefined." */
+const CNT_UNDEF = Fl.OF | Fl.SF | Fl.PF | Fl.AF;
+
+export const records: InsnRecord[] = [
+  rec('bt', bitTest(B.T), { undefinedFlags: BT_UNDEF }),
+  rec('bts', bitTest(B.S), { undefinedFlags: BT_UNDEF, lockable: true }),
+  rec('btr', bitTest(B.R), { undefinedFlags: BT_UNDEF, lockable: true }),
+  rec('btc', bitTest(B.C), { undefinedFlags: BT_UNDEF, lockable: true }),
+  rec('bsf', bsx(true), { undefinedFlags: BSF_UNDEF }),
+  rec('bsr', bsx(false), { undefinedFlags: BSF_UNDEF }),
+  rec('tzcnt', cnt(true), { undefinedFlags: CNT_UNDEF, cpuid: FEATURE.BMI1 }),
+  rec('lzcnt', cnt(false), { undefinedFlags: CNT_UNDEF, cpuid: FEATURE.LZCNT }),
+  rec('popcnt', popcnt, { cpuid: FEATURE.POPCNT }),
+];

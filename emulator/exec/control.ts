@@ -1,11 +1,13 @@
 // Control transfer: JMP Jcc JRCXZ/JECXZ LOOP/LOOPE/LOOPNE CALL RET (near, direct and
 // indirect). CALL and RET also keep the shadow call stack the debugger shows as frames.
+// Their records (at the end) carry the templates of the direct forms and RET.
 
 import { Cpu, SHADOW_DEPTH } from '../cpu/cpu';
-import { testCond, getZF } from '../cpu/flags';
+import { testCond, getZF, COND_NAMES } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
-import { rd0, push64, jumpTo, addRsp, addrOfStack } from './operands';
+import { rd0, push64, jumpTo, addRsp, addrOfStack, popShadow } from './operands';
+import { rec, type Form, type InsnRecord } from './table';
 
 const TWO32 = 4294967296;
 
@@ -70,22 +72,48 @@ function ret(c: Cpu, i: Insn): void {
   popShadow(c, c.rip);
 }
 
-/** Pops the shadow stack to the frame whose return address was just taken (longjmp-style unwinds too). */
-function popShadow(c: Cpu, to: number): void {
-  let n = Math.min(c.ssN, SHADOW_DEPTH);
-  if (n > 0 && c.ssRet[n - 1] === to) { c.ssN = n - 1; return; }
-  while (n > 0) {
-    n--;
-    if (c.ssRet[n] === to) { c.ssN = n; return; }
-  }
-  if (c.ssN > SHADOW_DEPTH) c.ssN--;
+/** PUSH of the 64-bit value (lo, hi) as template code: the write happens before RSP moves. */
+export function pushSource(lo: string, hi: string): string {
+  return `let sLo = (R[8] >>> 0) - 8, sHi = R[9]; if (sLo < 0) { sLo += ${TWO32}; sHi = (sHi - 1) | 0; }
+    const a = (sHi >> 15) === 0 || (sHi >> 15) === -1 ? sHi * ${TWO32} + sLo : addrOfStack(sLo, sHi);
+    M.write64(a, ${lo}, ${hi}); R[8] = sLo | 0; R[9] = sHi;`;
 }
 
-export const controlHandlers: Record<string, Handler> = {
-  jmp, jrcxz, jecxz: jrcxz, loop, loope: loop, loopne: loop, call, ret,
-  /** Not a mnemonic: the shadow-stack unwind for the specialised RET (see fast.ts). */
-  __popShadow: (c) => popShadow(c, c.rip),
+/** The 64-bit value at RSP as template code, into `lo`/`hi` (RSP does not move). */
+export const TOP_OF_STACK = `const h = R[9], a = (h >> 15) === 0 || (h >> 15) === -1 ? h * ${TWO32} + (R[8] >>> 0) : addrOfStack(R[8], h);
+    const lo = M.read64(a), hi = M.hi;`;
+
+/** RSP += 8 as template code. */
+export const RSP_PLUS_8 = `{ let sLo = (R[8] >>> 0) + 8, sHi = R[9]; if (sLo >= ${TWO32}) { sLo -= ${TWO32}; sHi = (sHi + 1) | 0; } R[8] = sLo | 0; R[9] = sHi; }`;
+
+const direct = (i: Insn) => i.k0 === K.IMM && !i.lock && !i.rep;
+
+const jccForm: Form = { match: direct, faults: false, src: (o) => `if (cond(c, ${o.cc})) c.rip = ${o.target};` };
+const jmpForm: Form = { match: direct, faults: false, src: (o) => `c.rip = ${o.target};` };
+const callForm: Form = {
+  match: direct, faults: true,
+  src: (o) => `${pushSource(`(${o.next} % ${TWO32}) | 0`, `Math.floor(${o.next} / ${TWO32}) | 0`)}
+    c.rip = ${o.target}; const n = c.ssN;
+    if (n < SHADOW_DEPTH) { c.ssRet[n] = ${o.next}; c.ssTarget[n] = ${o.target}; c.ssSp[n] = sHi * ${TWO32} + sLo; }
+    c.ssN = n + 1;`,
 };
-for (const cc of ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g']) {
-  controlHandlers['j' + cc] = jcc;
-}
+/** RET: the target is checked before RSP moves, so a non-canonical return address faults precisely. */
+const retForm: Form = {
+  match: (i) => i.nops === 0 && !i.rep, faults: true,
+  src: () => `${TOP_OF_STACK}
+    if ((hi >> 15) !== 0 && (hi >> 15) !== -1) jumpTo(c, lo, hi);
+    ${RSP_PLUS_8}
+    const to = hi * ${TWO32} + (lo >>> 0); c.rip = to;
+    const n = c.ssN; if (n > 0 && n <= SHADOW_DEPTH && c.ssRet[n - 1] === to) c.ssN = n - 1; else popShadow(c, to);`,
+};
+
+const END = { endsBlock: true } as const;
+
+export const records: InsnRecord[] = [
+  rec('jmp', jmp, { ...END, forms: [jmpForm] }),
+  rec('jcc', jcc, { ...END, mnemonics: COND_NAMES.map((cc) => 'j' + cc), forms: [jccForm] }),
+  rec('jrcxz', jrcxz, { ...END, mnemonics: ['jrcxz', 'jecxz'] }),
+  rec('loop', loop, { ...END, mnemonics: ['loop', 'loope', 'loopne'] }),
+  rec('call', call, { ...END, forms: [callForm] }),
+  rec('ret', ret, { ...END, forms: [retForm] }),
+];

@@ -1,6 +1,6 @@
 // Scalar extensions beyond the base integer set: BMI1, BMI2, ADX, LAHF/SAHF, MOVBE, CMPXCHG8B,
 // XLAT, CRC32, UD0/UD1.
 
-import type { Handler } from '../decode/insn';
+import type { InsnRecord } from './table';
 
-export const extHandlers: Record<string, Handler> = {};
+export const records: InsnRecord[] = [];

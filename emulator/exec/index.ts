@@ -1,45 +1,48 @@
-// The dispatch table: mnemonic → handler, merged from one module per instruction family.
-// The table is also the list of what we emulate; anything else stops with "not emulated".
+// The dispatch table: the instruction records of every family (see table.ts for the record and
+// how to add an instruction), indexed by mnemonic. The table is also the list of what we
+// emulate; anything else stops with "not emulated".
 
 import { CpuFault, Vector } from '../cpu/fault';
 import { MachineStop } from '../cpu/system';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
-import { aluHandlers } from './alu';
-import { atomicHandlers } from './atomic';
-import { bitHandlers } from './bit';
-import { controlHandlers } from './control';
-import { moveHandlers } from './move';
-import { muldivHandlers } from './muldiv';
-import { shiftHandlers } from './shift';
-import { stackHandlers } from './stack';
-import { stringHandlers } from './string';
-import { systemHandlers } from './system';
-import { fastHandler } from './fast';
-import { sseHandlers, sseNoXmmHandlers } from './sse';
-import { sseFpHandlers, sseGprHandlers } from './ssefp';
-import { extHandlers } from './ext';
+import type { InsnRecord } from './table';
+import { formHandler } from './jit';
+import { records as alu } from './alu';
+import { records as atomic } from './atomic';
+import { records as bit } from './bit';
+import { records as control } from './control';
+import { records as move } from './move';
+import { records as muldiv } from './muldiv';
+import { records as shift } from './shift';
+import { records as stack } from './stack';
+import { records as string } from './string';
+import { records as system } from './system';
+import { records as sse } from './sse';
+import { records as ssefp } from './ssefp';
+import { records as ext } from './ext';
 
-export const HANDLERS: Readonly<Record<string, Handler>> = Object.freeze({
-  ...aluHandlers, ...atomicHandlers, ...bitHandlers, ...controlHandlers, ...moveHandlers,
-  ...muldivHandlers, ...shiftHandlers, ...stackHandlers, ...stringHandlers, ...systemHandlers,
-  ...sseGprHandlers, ...sseNoXmmHandlers, ...extHandlers,
-});
+/** Every family's records. A new family: one import above, one entry here. */
+const FAMILIES: readonly (readonly InsnRecord[])[] = [alu, atomic, bit, control, move, muldiv, shift, stack, string, system, sse, ssefp, ext];
 
-/**
- * Forms with an XMM operand, by mnemonic (MOVSD and CMPSD name both a string instruction and an
- * SSE2 one: the operands choose the table).
- */
-export const SSE_HANDLERS: Readonly<Record<string, Handler>> = Object.freeze({ ...sseHandlers, ...sseFpHandlers });
+/** Every record, in family order. */
+export const RECORDS: readonly InsnRecord[] = FAMILIES.flat();
 
-/** Whether a mnemonic is executed in some form. */
-export function isEmulated(mnemonic: string): boolean {
-  return mnemonic in HANDLERS || mnemonic in SSE_HANDLERS;
+const BY_MNEMONIC = new Map<string, InsnRecord>();
+/** Records of the forms with an XMM operand. */
+const BY_MNEMONIC_XMM = new Map<string, InsnRecord>();
+for (const r of RECORDS) {
+  const map = r.xmm ? BY_MNEMONIC_XMM : BY_MNEMONIC;
+  for (const m of r.mnemonics) {
+    if (map.has(m)) throw new Error(`instruction table: '${m}' has two records (${map.get(m)!.name}, ${r.name})`);
+    map.set(m, r);
+  }
 }
 
-/** Instructions that accept a LOCK prefix (with a memory destination). */
-const LOCKABLE = new Set(['add', 'adc', 'and', 'btc', 'btr', 'bts', 'cmpxchg', 'cmpxchg8b', 'cmpxchg16b',
-  'dec', 'inc', 'neg', 'not', 'or', 'sbb', 'sub', 'xadd', 'xchg', 'xor']);
+/** The record that executes a mnemonic (iced-x86, lowercase); `xmm`: of the form with an XMM operand. */
+export function recordOf(mnemonic: string, xmm = false): InsnRecord | undefined {
+  return xmm ? BY_MNEMONIC_XMM.get(mnemonic) : BY_MNEMONIC.get(mnemonic) ?? BY_MNEMONIC_XMM.get(mnemonic);
+}
 
 function hexAddr(a: number): string {
   return '0x' + BigInt.asUintN(64, BigInt(a)).toString(16);
@@ -58,26 +61,31 @@ const badLock: Handler = (_c, i) => {
 };
 
 /**
- * Chooses the handler for a decoded instruction: the specialised form when one exists, unless
- * `generic` (the differential suite runs the generic handlers that way too).
+ * Chooses the handler for a decoded instruction and records its specialised form in `i.form`
+ * (what the block compiler inlines): the form's handler when one matches, unless `generic`
+ * (the differential suite runs the records' generic handlers that way too).
  */
 export function resolveHandler(i: Insn, generic = false): Handler {
+  i.form = null;
   if (i.mnemonic === '(bad)') return invalidOpcode;
-  const xmm = i.k0 === K.XMM || i.k1 === K.XMM || i.k2 === K.XMM;
-  // SSE forms without an XMM operand (CVTSS2SI r32, m32 …) are found in the SSE table too.
-  const h = xmm ? SSE_HANDLERS[i.mnemonic] : HANDLERS[i.mnemonic] ?? SSE_HANDLERS[i.mnemonic];
-  if (!h) return notEmulated;
+  const r = recordOf(i.mnemonic, i.k0 === K.XMM || i.k1 === K.XMM || i.k2 === K.XMM);
+  if (!r) return notEmulated;
   // Operands we do not model (MMX/YMM, segment or debug registers) mean another instruction form.
   if (i.k0 === K.SEG || i.k1 === K.SEG || i.k2 === K.SEG || i.k0 === K.OTHER || i.k1 === K.OTHER || i.k2 === K.OTHER) return notEmulated;
-  if (xmm) {
-    if (i.lock) return badLock;
-    return h;
+  if (i.lock && !(r.lockable && i.k0 === K.MEM)) return badLock;
+  if (generic || !r.forms) return r.exec;
+  for (const f of r.forms) {
+    if (f.match(i)) { i.form = f; return formHandler(f, i); }
   }
-  if (i.lock && !(LOCKABLE.has(i.mnemonic) && i.k0 === K.MEM)) return badLock;
-  return (generic ? undefined : fastHandler(i)) ?? h;
+  return r.exec;
 }
 
 /** Lowercase mnemonics the emulator executes. */
 export function emulatedMnemonics(): string[] {
-  return [...new Set([...Object.keys(HANDLERS), ...Object.keys(SSE_HANDLERS)])].filter((m) => !m.startsWith('__')).sort();
+  return [...new Set([...BY_MNEMONIC.keys(), ...BY_MNEMONIC_XMM.keys()])].sort();
+}
+
+/** The form groups the differential suite must cover: every record's, unless it says it cannot be checked natively. */
+export function differentialGroups(): string[] {
+  return RECORDS.flatMap((r) => (r.diff === false ? [] : r.diff ?? [r.name]));
 }

@@ -2,9 +2,10 @@
 // extensions of the accumulator (CBW CWDE CDQE CWD CDQ CQO). None of these touch flags.
 
 import { Cpu } from '../cpu/cpu';
-import { testCond } from '../cpu/flags';
+import { testCond, COND_NAMES } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
-import type { Handler } from '../decode/insn';
+import { rec, type Form, type InsnRecord } from './table';
+import { loadSource, regStore, storeSource } from './template';
 import { rd0, rd1, wr0, readReg, writeReg, writeMem, readMem, ea } from './operands';
 import { movCr } from './system';
 
@@ -83,16 +84,95 @@ function setcc(c: Cpu, i: Insn): void {
 
 const R = { AX: 0, DX: 2 };
 
-export const moveHandlers: Record<string, Handler> = {
-  mov, movzx, movsx, movsxd: movsx, lea, xchg, bswap,
-  cbw: (c) => { const v = (c.r[0] << 24) >> 24; writeReg(c, R.AX, 2, v, 0); },
-  cwde: (c) => { const v = (c.r[0] << 16) >> 16; writeReg(c, R.AX, 4, v, 0); },
-  cdqe: (c) => { c.r[1] = c.r[0] >> 31; },
-  cwd: (c) => { writeReg(c, R.DX, 2, (c.r[0] << 16) >> 31, 0); },
-  cdq: (c) => { writeReg(c, R.DX, 4, c.r[0] >> 31, 0); },
-  cqo: (c) => { const s = c.r[1] >> 31; c.r[4] = s; c.r[5] = s; },
+// ---- specialised forms ------------------------------------------------------------------------
+
+const plain = (i: Insn) => !i.lock && !i.rep;
+const gpr = (k: K, r: number) => k === K.REG && r < 16;
+
+/** MOV at 32/64 bits between registers, immediates and memory. */
+const movForm: Form = {
+  match: (i) => plain(i) && (i.s0 === 8 || i.s0 === 4)
+    && ((gpr(i.k0, i.r0) && (gpr(i.k1, i.r1) || i.k1 === K.IMM || i.k1 === K.MEM))
+      || (i.k0 === K.MEM && (gpr(i.k1, i.r1) || i.k1 === K.IMM))),
+  faults: false,
+  src(o, i) {
+    const sz = i.s0 as 8 | 4;
+    let lo: string, hi: string, pre = '';
+    if (i.k1 === K.REG) { lo = `R[${o.s}]`; hi = `R[${o.s} + 1]`; }
+    else if (i.k1 === K.IMM) { lo = o.immLo; hi = o.immHi; }
+    else { pre = `const a = ${o.ea}; ${loadSource(sz, 'a', 'lo', 'hi')} `; lo = 'lo'; hi = 'hi'; }
+    if (i.k0 === K.REG) return `{ ${pre}${regStore(sz, o.d, lo, hi)} }`;
+    return `{ const a = ${o.ea}; ${storeSource(sz, 'a', lo, hi)} }`;
+  },
 };
-for (const cc of ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g']) {
-  moveHandlers['cmov' + cc] = cmov;
-  moveHandlers['set' + cc] = setcc;
-}
+const movPure: Form = { ...movForm, match: (i) => movForm.match(i) && i.k0 === K.REG && i.k1 !== K.MEM };
+const movMem: Form = { ...movForm, faults: true };
+
+/** MOVZX MOVSX MOVSXD into a 32/64-bit register from a register or memory. */
+const extForm: Form = {
+  match: (i) => plain(i) && (i.s0 === 8 || i.s0 === 4) && gpr(i.k0, i.r0) && (gpr(i.k1, i.r1) || i.k1 === K.MEM),
+  faults: false,
+  src(o, i) {
+    const sz = i.s1, sx = i.mnemonic !== 'movzx';
+    let pre = '', v: string;
+    if (i.k1 === K.MEM) { pre = `const a = ${o.ea}; ${loadSource(sz, 'a', 'u', 'uh')} `; v = 'u'; }
+    else v = sz === 1 ? `(R[${o.s}] & 0xff)` : sz === 2 ? `(R[${o.s}] & 0xffff)` : `R[${o.s}]`;
+    if (sx) v = sz === 1 ? `((${v} << 24) >> 24)` : sz === 2 ? `((${v} << 16) >> 16)` : `(${v} | 0)`;
+    return `{ ${pre}const v = ${v}; R[${o.d}] = v; R[${o.d} + 1] = ${i.s0 === 8 && sx ? 'v >> 31' : '0'}; }`;
+  },
+};
+const extReg: Form = { ...extForm, match: (i) => extForm.match(i) && i.k1 === K.REG };
+const extMem: Form = { ...extForm, faults: true };
+
+/** LEA of a 64-bit address (no segment, no address-size prefix) into a 64-bit register: no canonical check. */
+const leaForm: Form = {
+  match: (i) => plain(i) && i.s0 === 8 && gpr(i.k0, i.r0) && !i.mA32 && i.mSeg === 0,
+  faults: false,
+  src: (o) => `{ let lo = ${o.addrLo}; const carry = Math.floor(lo / ${TWO32}); lo -= carry * ${TWO32};
+    R[${o.d}] = lo | 0; R[${o.d} + 1] = (${o.addrHi} + carry) | 0; }`,
+};
+
+/** CMOVcc r32/r64 from a register or memory (the source is read whatever the condition). */
+const cmovForm: Form = {
+  match: (i) => plain(i) && (i.s0 === 8 || i.s0 === 4) && gpr(i.k0, i.r0) && (gpr(i.k1, i.r1) || i.k1 === K.MEM),
+  faults: false,
+  src(o, i) {
+    let pre = '', lo = `R[${o.s}]`, hi = `R[${o.s} + 1]`;
+    if (i.k1 === K.MEM) { pre = `const a = ${o.ea}; ${loadSource(i.s0, 'a', 'u', 'uh')} `; lo = 'u'; hi = 'uh'; }
+    // A 32-bit destination is zero-extended whether or not the move happens.
+    if (i.s0 === 8) return `{ ${pre}if (cond(c, ${o.cc})) { R[${o.d}] = ${lo}; R[${o.d} + 1] = ${hi}; } }`;
+    return `{ ${pre}if (cond(c, ${o.cc})) R[${o.d}] = ${lo}; R[${o.d} + 1] = 0; }`;
+  },
+};
+const cmovReg: Form = { ...cmovForm, match: (i) => cmovForm.match(i) && i.k1 === K.REG };
+const cmovMem: Form = { ...cmovForm, faults: true };
+
+/** SETcc of a byte register (AH..BH included). */
+const setForm: Form = {
+  match: (i) => plain(i) && i.k0 === K.REG && i.s0 === 1,
+  faults: false,
+  src: (o, i) => i.r0 < 16
+    ? `R[${o.d}] = (R[${o.d}] & ~0xff) | (cond(c, ${o.cc}) ? 1 : 0);`
+    : `R[${o.d} - 32] = (R[${o.d} - 32] & ~0xff00) | (cond(c, ${o.cc}) ? 0x100 : 0);`,
+};
+
+const cc = (prefix: string) => COND_NAMES.map((n) => prefix + n);
+
+export const records: InsnRecord[] = [
+  // MOV to and from control registers is system.ts's movCr, reached through this record.
+  rec('mov', mov, { forms: [movPure, movMem], diff: ['mov', 'movabs'] }),
+  rec('movzx', movzx, { forms: [extReg, extMem] }),
+  rec('movsx', movsx, { forms: [extReg, extMem] }),
+  rec('movsxd', movsx, { forms: [extReg, extMem] }),
+  rec('lea', lea, { forms: [leaForm] }),
+  rec('xchg', xchg, { lockable: true }),
+  rec('bswap', bswap),
+  rec('cmovcc', cmov, { mnemonics: cc('cmov'), forms: [cmovReg, cmovMem] }),
+  rec('setcc', setcc, { mnemonics: cc('set'), forms: [setForm] }),
+  rec('cbw', (c) => { const v = (c.r[0] << 24) >> 24; writeReg(c, R.AX, 2, v, 0); }),
+  rec('cwde', (c) => { const v = (c.r[0] << 16) >> 16; writeReg(c, R.AX, 4, v, 0); }),
+  rec('cdqe', (c) => { c.r[1] = c.r[0] >> 31; }),
+  rec('cwd', (c) => { writeReg(c, R.DX, 2, (c.r[0] << 16) >> 31, 0); }),
+  rec('cdq', (c) => { writeReg(c, R.DX, 4, c.r[0] >> 31, 0); }),
+  rec('cqo', (c) => { const s = c.r[1] >> 31; c.r[4] = s; c.r[5] = s; }),
+];

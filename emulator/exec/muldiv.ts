@@ -7,6 +7,7 @@ import { setArith, parityFlag } from '../cpu/flags';
 import { CpuFault, Vector } from '../cpu/fault';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
+import { rec, FEATURE, type InsnRecord } from './table';
 import { rd0, rd1, rd2, readReg, writeReg } from './operands';
 import { mulU64, mulS64, mulhiU, mulhiS, W } from './mul64';
 
@@ -185,9 +186,13 @@ function divide(c: Cpu, i: Insn, signed: boolean): void {
   } else { put(c, AX, size, q); put(c, DX, size, r); }
 }
 
-export const muldivHandlers: Record<string, Handler> = {
-  mul,
-  imul,
-  div: (c, i) => divide(c, i, false),
-  idiv: (c, i) => divide(c, i, true),
-};
+/** MUL/IMUL: "The SF, ZF, AF, and PF flags are undefined." DIV/IDIV: all six status flags. */
+const MUL_UNDEF = 0x80 | 0x40 | 0x10 | 0x04;
+const DIV_UNDEF = 0x8d5;
+
+export const records: InsnRecord[] = [
+  rec('mul', mul, { undefinedFlags: MUL_UNDEF }),
+  rec('imul', imul, { undefinedFlags: MUL_UNDEF }),
+  rec('div', (c, i) => divide(c, i, false), { undefinedFlags: DIV_UNDEF }),
+  rec('idiv', (c, i) => divide(c, i, true), { undefinedFlags: DIV_UNDEF }),
+];

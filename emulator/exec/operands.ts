@@ -2,7 +2,7 @@
 // writes of register/memory/immediate operands at any width. A read returns the low 32 bits
 // and leaves the high half in `c.th`; values narrower than 32 bits are zero-extended.
 
-import { Cpu } from '../cpu/cpu';
+import { Cpu, SHADOW_DEPTH } from '../cpu/cpu';
 import { CpuFault, Vector } from '../cpu/fault';
 import { Insn, K } from '../decode/insn';
 
@@ -188,4 +188,15 @@ export function addRsp(c: Cpu, delta: number): void {
 export function jumpTo(c: Cpu, lo: number, hi: number): void {
   if ((hi >> 15) !== 0 && (hi >> 15) !== -1) throw new CpuFault(Vector.GP, 0, 'branch to a non-canonical address');
   c.rip = hi * TWO32 + (lo >>> 0);
+}
+
+/** Pops the shadow call stack to the frame whose return address was just taken (longjmp-style unwinds too). */
+export function popShadow(c: Cpu, to: number): void {
+  let n = Math.min(c.ssN, SHADOW_DEPTH);
+  if (n > 0 && c.ssRet[n - 1] === to) { c.ssN = n - 1; return; }
+  while (n > 0) {
+    n--;
+    if (c.ssRet[n] === to) { c.ssN = n; return; }
+  }
+  if (c.ssN > SHADOW_DEPTH) c.ssN--;
 }

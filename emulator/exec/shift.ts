@@ -6,6 +6,7 @@ import { Cpu, Fl } from '../cpu/cpu';
 import { getCF, materialize, parityFlag, setArith } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
+import { rec, FEATURE, type InsnRecord } from './table';
 import { rd0, readReg, wr0 } from './operands';
 
 const enum Op { SHL, SHR, SAR, ROL, ROR, RCL, RCR }
@@ -183,8 +184,17 @@ function doubleShift(left: boolean): Handler {
   };
 }
 
-export const shiftHandlers: Record<string, Handler> = {
-  shl: plainShift(Op.SHL), sal: plainShift(Op.SHL), shr: plainShift(Op.SHR), sar: plainShift(Op.SAR),
-  rol: rotate(Op.ROL), ror: rotate(Op.ROR), rcl: rotate(Op.RCL), rcr: rotate(Op.RCR),
-  shld: doubleShift(true), shrd: doubleShift(false),
-};
+/** Which flags are undefined depends on the count (differential suite: flagMasks.ts). */
+const COUNT = { undefinedFlags: 'count' } as const;
+
+export const records: InsnRecord[] = [
+  rec('shl', plainShift(Op.SHL), { ...COUNT, mnemonics: ['shl', 'sal'] }),
+  rec('shr', plainShift(Op.SHR), COUNT),
+  rec('sar', plainShift(Op.SAR), COUNT),
+  rec('rol', rotate(Op.ROL), COUNT),
+  rec('ror', rotate(Op.ROR), COUNT),
+  rec('rcl', rotate(Op.RCL), COUNT),
+  rec('rcr', rotate(Op.RCR), COUNT),
+  rec('shld', doubleShift(true), COUNT),
+  rec('shrd', doubleShift(false), COUNT),
+];

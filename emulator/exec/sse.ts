@@ -10,6 +10,7 @@ import { CpuFault, Vector, gp } from '../cpu/fault';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { ea, readReg, writeReg } from './operands';
+import { FEATURE, InsnRecord, rec } from './table';
 
 // ---- views ------------------------------------------------------------------------------
 
@@ -662,7 +663,7 @@ function pcmpstr(explicit: boolean, index: boolean): Handler {
 
 const avg = (a: number, b: number) => (a + b + 1) >> 1;
 
-export const sseHandlers: Record<string, Handler> = {
+const sseHandlers: Record<string, Handler> = {
   movdqa: mov128, movdqu: mov128, movaps: mov128, movups: mov128, movapd: mov128, movupd: mov128,
   lddqu: mov128, movntdq: mov128, movntps: mov128, movntpd: mov128, movntdqa: mov128,
   movd: movdq, movq: movdq, movss: movScalar(4), movsd: movScalar(8),
@@ -721,5 +722,35 @@ export const sseHandlers: Record<string, Handler> = {
   pcmpestri64: pcmpstr(true, true), pcmpestrm64: pcmpstr(true, false),
 };
 
-/** SSE2 forms without an XMM operand. */
-export const sseNoXmmHandlers: Record<string, Handler> = { movnti };
+/** The SSE extension each mnemonic belongs to (Intel SDM Vol. 2, the CPUID feature flag of each instruction); the rest is SSE2. */
+const LEVEL: [typeof FEATURE[keyof typeof FEATURE], string][] = [
+  [FEATURE.SSE, 'movaps movups movss movlps movhps movhlps movlhps movntps movmskps andps andnps orps xorps shufps unpcklps unpckhps ' +
+    'addps addss subps subss mulps mulss divps divss sqrtps sqrtss minps minss maxps maxss cmpps cmpss comiss ucomiss ' +
+    'cvtsi2ss cvtss2si cvttss2si rcpps rcpss rsqrtps rsqrtss ldmxcsr stmxcsr'],
+  [FEATURE.SSE3, 'movddup movsldup movshdup lddqu haddps haddpd hsubps hsubpd addsubps addsubpd'],
+  [FEATURE.SSSE3, 'pshufb palignr pabsb pabsw pabsd psignb psignw psignd phaddw phaddd phsubw phsubd phaddsw phsubsw pmaddubsw pmulhrsw'],
+  [FEATURE.SSE41, 'pmulld pmuldq pcmpeqq packusdw pmaxsb pminsb pmaxuw pminuw pmaxsd pminsd pmaxud pminud phminposuw ptest ' +
+    'pblendw blendps blendpd pblendvb blendvps blendvpd pinsrb pinsrd pinsrq pextrb pextrd pextrq extractps insertps mpsadbw movntdqa ' +
+    'pmovzxbw pmovzxbd pmovzxbq pmovzxwd pmovzxwq pmovzxdq pmovsxbw pmovsxbd pmovsxbq pmovsxwd pmovsxwq pmovsxdq ' +
+    'roundss roundsd roundps roundpd dpps dppd'],
+  [FEATURE.SSE42, 'pcmpgtq pcmpestri pcmpestrm pcmpistri pcmpistrm pcmpestri64 pcmpestrm64'],
+  [FEATURE.FXSR, 'fxsave fxrstor fxsave64 fxrstor64'],
+];
+const FEATURE_OF = new Map<string, typeof FEATURE[keyof typeof FEATURE]>();
+for (const [f, names] of LEVEL) for (const n of names.split(' ')) FEATURE_OF.set(n, f);
+
+/** The CPUID feature of an SSE-family mnemonic. */
+export function sseFeature(mnemonic: string): typeof FEATURE[keyof typeof FEATURE] {
+  return FEATURE_OF.get(mnemonic) ?? FEATURE.SSE2;
+}
+
+/** Records of SSE-family forms with an XMM operand (`xmm`) or without one. */
+export function sseRecords(handlers: Record<string, Handler>, xmm: boolean, diff: (m: string) => readonly string[] | false | undefined = () => undefined): InsnRecord[] {
+  return Object.entries(handlers).map(([m, h]) => rec(m, h, { cpuid: sseFeature(m), xmm: xmm || undefined, diff: diff(m) }));
+}
+
+// PCMPESTRI/M with REX.W are their own iced-x86 mnemonics; the differential suite checks them in the pcmpestri/m groups.
+export const records: InsnRecord[] = [
+  ...sseRecords(sseHandlers, true, (m) => (m.endsWith('64') ? [m.slice(0, -2)] : undefined)),
+  rec('movnti', movnti, { cpuid: FEATURE.SSE2 }),
+];

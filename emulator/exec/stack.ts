@@ -4,7 +4,8 @@
 import { Cpu, Fl } from '../cpu/cpu';
 import { getRflags, setArith } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
-import type { Handler } from '../decode/insn';
+import { rec, type Form, type InsnRecord } from './table';
+import { pushSource, TOP_OF_STACK, RSP_PLUS_8 } from './control';
 import { push64, pop64, push16, pop16, rd0, wr0, addRsp, addrOfStack, writeReg } from './operands';
 
 function push(c: Cpu, i: Insn): void {
@@ -93,6 +94,19 @@ function enter(c: Cpu, i: Insn): void {
   }
 }
 
-export const stackHandlers: Record<string, Handler> = {
-  push, pop, pushf, pushfq: pushf, popf, popfq: popf, leave, enter,
+const reg64 = (i: Insn) => i.k0 === K.REG && i.s0 === 8 && i.r0 < 16 && !i.lock && !i.rep;
+const pushReg: Form = { match: reg64, faults: true, src: (o) => pushSource(`R[${o.d}]`, `R[${o.d} + 1]`) };
+const popReg: Form = {
+  match: reg64, faults: true,
+  src: (o) => `${TOP_OF_STACK} ${RSP_PLUS_8} R[${o.d}] = lo; R[${o.d} + 1] = hi;`,
 };
+
+export const records: InsnRecord[] = [
+  rec('push', push, { forms: [pushReg] }),
+  rec('pop', pop, { forms: [popReg] }),
+  rec('pushf', pushf, { mnemonics: ['pushf', 'pushfq'] }),
+  // POPF may set TF (single-step) and IF: it runs alone.
+  rec('popf', popf, { mnemonics: ['popf', 'popfq'], solo: true }),
+  rec('leave', leave),
+  rec('enter', enter),
+];

@@ -6,6 +6,7 @@ import { Cpu, Fl } from '../cpu/cpu';
 import { getZF } from '../cpu/flags';
 import { Insn } from '../decode/insn';
 import type { Handler } from '../decode/insn';
+import { rec, FEATURE, type InsnRecord } from './table';
 import { readMem, writeMem, readReg, writeReg } from './operands';
 import { core } from './alu';
 import { FlagOp } from '../cpu/flags';
@@ -102,7 +103,8 @@ function stringOp(op: S): Handler {
   };
 }
 
-export const stringHandlers: Record<string, Handler> = {};
-for (const [name, op] of [['movs', S.MOVS], ['stos', S.STOS], ['lods', S.LODS], ['cmps', S.CMPS], ['scas', S.SCAS]] as const) {
-  for (const suffix of ['b', 'w', 'd', 'q']) stringHandlers[name + suffix] = stringOp(op);
-}
+/** With a REP prefix these re-execute themselves: the machine runs them alone (see machine.ts). */
+export const records: InsnRecord[] = ([['movs', S.MOVS], ['stos', S.STOS], ['lods', S.LODS], ['cmps', S.CMPS], ['scas', S.SCAS]] as const)
+  .map(([name, op]) => rec(name, stringOp(op), {
+    mnemonics: ['b', 'w', 'd', 'q'].map((s) => name + s), asm: ['b', 'w', 'l', 'q'].map((s) => name + s), soloWithRep: true,
+  }));

@@ -8,6 +8,7 @@ import { CpuFault, Vector, gp } from '../cpu/fault';
 import { MachineStop, PlatformInsn } from '../cpu/system';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
+import { rec, type InsnRecord } from './table';
 import { readReg, writeReg } from './operands';
 
 function flagOp(fn: (c: Cpu) => void): Handler {
@@ -83,28 +84,42 @@ function platform(kind: PlatformInsn): Handler {
   return (c, i) => c.sys.platform(c, i, kind);
 }
 
-export const systemHandlers: Record<string, Handler> = {
-  clc: flagOp((c) => { materialize(c); c.flags &= ~Fl.CF; }),
-  stc: flagOp((c) => { materialize(c); c.flags |= Fl.CF; }),
-  cmc: flagOp((c) => { const cf = getCF(c); materialize(c); c.flags = (c.flags & ~Fl.CF) | (cf ^ 1); }),
-  cld: flagOp((c) => { c.flags &= ~Fl.DF; }),
-  std: flagOp((c) => { c.flags |= Fl.DF; }),
-  cli: (c, i) => { requireCpl0(c, i); c.flags &= ~Fl.IF; },
+/** Not checked against the host CPU: privileged, leaves for the platform, or stops the run. */
+const SYS = { diff: false } as const;
+/** Runs alone too: reads the instruction count, leaves for the platform, or stops the run. */
+const SOLO = { diff: false, solo: true } as const;
+
+export const records: InsnRecord[] = [
+  rec('clc', flagOp((c) => { materialize(c); c.flags &= ~Fl.CF; })),
+  rec('stc', flagOp((c) => { materialize(c); c.flags |= Fl.CF; })),
+  rec('cmc', flagOp((c) => { const cf = getCF(c); materialize(c); c.flags = (c.flags & ~Fl.CF) | (cf ^ 1); })),
+  rec('cld', flagOp((c) => { c.flags &= ~Fl.DF; })),
+  rec('std', flagOp((c) => { c.flags |= Fl.DF; })),
+  rec('cli', (c, i) => { requireCpl0(c, i); c.flags &= ~Fl.IF; }, SYS),
   // STI: interrupts stay blocked for one more instruction (the shadow that makes "sti; hlt" and
   // "sti; tdcall" atomic).
-  sti: (c, i) => { requireCpl0(c, i); if (!(c.flags & Fl.IF)) c.stiShadowUntil = c.icount + 1; c.flags |= Fl.IF; },
-  nop, endbr64: nop, endbr32: nop, pause: nop, lfence: nop, mfence: nop, sfence: nop,
-  int3: () => { throw new MachineStop('int3', 'int3 breakpoint instruction', false); },
-  int: (c, i) => {
+  rec('sti', (c, i) => { requireCpl0(c, i); if (!(c.flags & Fl.IF)) c.stiShadowUntil = c.icount + 1; c.flags |= Fl.IF; }, SOLO),
+  rec('nop', nop),
+  rec('endbr64', nop),
+  rec('endbr32', nop, { ...SYS, asm: [] }), // a no-op in 64-bit mode (kernel 64-bit code never has it; the assembler does not take it)
+  rec('pause', nop),
+  rec('lfence', nop),
+  rec('mfence', nop),
+  rec('sfence', nop),
+  rec('int3', () => { throw new MachineStop('int3', 'int3 breakpoint instruction', false); }, SOLO),
+  rec('int', (c, i) => {
     if ((i.immLo & 0xff) === 3) throw new MachineStop('int3', 'int $3 breakpoint instruction', false);
     throw new CpuFault(Vector.GP, ((i.immLo & 0xff) << 3) | 2, `int $${i.immLo & 0xff}: no interrupt descriptor table is modelled`);
-  },
-  ud2: () => { throw new CpuFault(Vector.UD, undefined, 'ud2: invalid opcode'); },
-  hlt: (c, i) => { requireCpl0(c, i); throw new MachineStop('halt', 'hlt: processor halted', false); },
-  cpuid, rdmsr, wrmsr, rdtsc,
-  tdcall: platform('tdcall'),
-  seamcall: platform('seamcall'),
-  vmcall: platform('vmcall'),
-  vmxon: platform('vmxon'),
-  vmxoff: platform('vmxoff'),
-};
+  }, SOLO),
+  rec('ud2', () => { throw new CpuFault(Vector.UD, undefined, 'ud2: invalid opcode'); }, SOLO),
+  rec('hlt', (c, i) => { requireCpl0(c, i); throw new MachineStop('halt', 'hlt: processor halted', false); }, SOLO),
+  rec('cpuid', cpuid, SYS), // answers come from the machine's CPUID table, not the host's
+  rec('rdmsr', rdmsr, SOLO),
+  rec('wrmsr', wrmsr, SOLO),
+  rec('rdtsc', rdtsc, SOLO),
+  rec('tdcall', platform('tdcall'), SOLO),
+  rec('seamcall', platform('seamcall'), SOLO),
+  rec('vmcall', platform('vmcall'), SOLO),
+  rec('vmxon', platform('vmxon'), SOLO),
+  rec('vmxoff', platform('vmxoff'), SOLO),
+];

@@ -19,6 +19,8 @@ export class Page {
   codeMap: Uint8Array | null = null;
   /** True while a watch range overlaps the page: its accesses take the slow path. */
   watched = false;
+  /** Possibly written since Memory.cleanPages() (a new page counts as written): what a checkpoint must compare. */
+  dirty = true;
   constructor(public perms: number, public region: string) {}
 }
 
@@ -105,6 +107,15 @@ export class Memory {
       if (page) { page.perms = p; if (region) page.region = region; } else this.pages.set(k, new Page(p, region));
     }
     this.flushTlb();
+  }
+
+  /**
+   * Marks every page clean and empties the write TLB, so the next write to a page marks it
+   * dirty again (checkpoints compare only dirty pages with their last copy).
+   */
+  cleanPages(): void {
+    for (const p of this.pages.values()) p.dirty = false;
+    this.wKey.fill(NaN);
   }
 
   unmap(address: number, size: number): void {
@@ -323,6 +334,8 @@ export class Memory {
 
   private slowWritePage(k: number, a: number, size: number): Page {
     const p = this.fillW(k, a);
+    // Every write reaches a page through here or through the write TLB, which only this fills.
+    p.dirty = true;
     if (p.code !== null && touchesCode(p, a & 4095, size)) this.invalidateCode(k);
     return p;
   }
@@ -388,6 +401,7 @@ export class Memory {
       const b = a + j, k = Math.floor(b / PAGE_SIZE), p = this.pages.get(k);
       if (!p) throw new Error(`address 0x${BigInt.asUintN(64, BigInt(b)).toString(16)} is not mapped`);
       if (p.code !== null && touchesCode(p, b & 4095, 1)) this.invalidateCode(k);
+      p.dirty = true;
       p.data[b & 4095] = bytes[j];
     }
   }

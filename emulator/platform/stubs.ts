@@ -7,8 +7,7 @@ import { Cpu, addrToBig } from '../cpu/cpu';
 import { MachineStop } from '../cpu/system';
 import { Insn } from '../decode/insn';
 import type { Machine } from '../machine';
-import { pop64, jumpTo, readReg } from '../exec/operands';
-import { controlHandlers } from '../exec/control';
+import { pop64, jumpTo, readReg, popShadow } from '../exec/operands';
 import type { PlatformNote } from './events';
 import { builtinStub, type KernelHeap, type CpuAreas } from './kernelStubs';
 
@@ -63,7 +62,7 @@ function stubReturn(c: Cpu, i: Insn, value: bigint | undefined): void {
   if (value !== undefined) c.setGpr(0, value);
   const lo = pop64(c), hi = c.th;
   jumpTo(c, lo, hi);
-  controlHandlers.__popShadow(c, i);
+  popShadow(c, c.rip);
 }
 
 /** Reads a NUL-terminated string (at most `max` bytes) for the debugger. */

@@ -61,11 +61,13 @@ export class CheckpointStore {
     for (const [k, p] of m.mem.pages) {
       const old = this.ref.get(k);
       let copy: PageCopy;
-      if (old && old.perms === p.perms && old.region === p.region && same(old.data, p.data)) copy = old;
+      // A page nobody wrote since the last capture or restore still equals its copy there.
+      if (old && old.perms === p.perms && old.region === p.region && (!p.dirty || same(old.data, p.data))) copy = old;
       else { copy = { data: p.data.slice(), perms: p.perms, region: p.region, refs: 0 }; added += PAGE_COST; }
       copy.refs++;
       pages.set(k, copy);
     }
+    m.mem.cleanPages();
     const cpu = m.captureCpu();
     added += 400 + cpu.shadow[0].length * 24;
     this.ref = pages;

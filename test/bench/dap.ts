@@ -58,7 +58,6 @@ async function launchToEntry(config: Record<string, unknown>, setup?: (dc: Debug
 
 /** gdb attached to qemu-user: stepi and two register reads per step, timed inside gdb (Python). */
 function gdbQemuStepMedianMs(steps: number): number | null {
-  const have = (c: string) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
   if (!have('gdb') || !have('qemu-x86_64') || !have('as') || !have('ld')) return null;
   const dir = mkdtempSync(join(tmpdir(), 'tdx-bench-'));
   try {
@@ -92,7 +91,88 @@ function gdbQemuStepMedianMs(steps: number): number | null {
   }
 }
 
-export async function benchDap(): Promise<{ dapLaunch: { ms: number; rssMb: number }; dapStep: { medianMs: number; gdbQemuMedianMs: number | null }; dapContinue10M: { ms: number } }> {
+const have = (c: string) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
+
+/** The C workload of workloads.ts: its source, and the line of qsort64's summing loop (reached once the sort is done). */
+const WORKLOAD_C = join(ROOT, 'test/bench/workloads.c');
+const C_FLAGS = ['-O2', '-mgeneral-regs-only', '-ffreestanding', '-fno-stack-protector'];
+/** Keys sorted before the breakpoint: about 10 million instructions of qsort64 (workloads.ts counts them). */
+const C_KEYS = 46_000;
+function sumLine(): number {
+  return readFileSync(WORKLOAD_C, 'utf8').split('\n').findIndex((l) => l.includes('sum = sum * 31 + keys[i]')) + 1;
+}
+
+/** A free TCP port for qemu's gdbstub. */
+function port(): number {
+  return 20000 + Math.floor(Math.random() * 20000);
+}
+
+/**
+ * The peers under gdb driving `qemu-x86_64 -g` of the same C code built natively with -g:
+ * spawn → stopped at the entry point with RIP read (the launch's peer), and `continue` to a
+ * breakpoint on the same source line (timed inside gdb). Null when gdb, qemu-user or gcc is missing.
+ */
+function gdbQemuC(): { launchMs: number; continueMs: number } | null {
+  if (!have('gdb') || !have('qemu-x86_64') || !have('gcc')) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'tdx-bench-'));
+  try {
+    const exe = join(dir, 'qsort');
+    const flags = [...C_FLAGS, '-g', '-fno-pic', '-no-pie', '-nostdlib', '-static', '-DNATIVE_MAIN', '-DKIND=1', `-DSIZE=${C_KEYS}UL`];
+    if (spawnSync('gcc', [...flags, WORKLOAD_C, '-o', exe]).status !== 0) return null;
+    const p = port();
+    const py = [
+      'import gdb, time',
+      `gdb.execute("target remote 127.0.0.1:${p}", to_string=True)`,
+      'gdb.parse_and_eval("$rip")',
+      'print("ATTACHED %f" % time.time())',
+      `gdb.execute("break workloads.c:${sumLine()}", to_string=True)`,
+      't = time.perf_counter()',
+      'gdb.execute("continue", to_string=True)',
+      'gdb.parse_and_eval("$rip")',
+      'print("CONTINUE_MS %f" % ((time.perf_counter() - t) * 1000))',
+    ].join('\n');
+    writeFileSync(join(dir, 'c.py'), py);
+    const t0 = Date.now() / 1000;
+    const qemu = spawn('qemu-x86_64', ['-g', String(p), exe], { stdio: 'ignore' });
+    try {
+      const r = spawnSync('gdb', ['-nx', '-batch', '-ex', 'set confirm off', '-x', join(dir, 'c.py'), exe], { encoding: 'utf8', timeout: 120_000 });
+      const at = /ATTACHED ([\d.]+)/.exec(r.stdout ?? ''), cont = /CONTINUE_MS ([\d.]+)/.exec(r.stdout ?? '');
+      if (!at || !cont) return null;
+      return { launchMs: round((Number(at[1]) - t0) * 1000, 1), continueMs: round(Number(cont[1]), 1) };
+    } finally {
+      qemu.kill();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Continue to a breakpoint on the same line of the C workload through DAP (the program built by the toolchain attribute). */
+async function dapContinueC(): Promise<{ ms: number; launchMs: number }> {
+  const { dc, ms: launchMs } = await launchToEntry({
+    program: WORKLOAD_C, entry: 'work', args: [1, C_KEYS], toolchain: { args: C_FLAGS }, __workspaceTrusted: true, maxInstructions: 100_000_000,
+  }, async (x) => {
+    await x.setBreakpointsRequest({ source: { path: WORKLOAD_C }, breakpoints: [{ line: sumLine() }] });
+  });
+  const t0 = performance.now();
+  const stop = once(dc, 'stopped');
+  await dc.continueRequest({ threadId: 1 });
+  const ev = await stop;
+  const ms = performance.now() - t0;
+  await dc.stop();
+  if (ev.body.reason !== 'breakpoint') throw new Error(`continue in the C workload stopped for ${ev.body.reason}, not at the breakpoint`);
+  return { ms: round(ms, 1), launchMs: round(launchMs, 1) };
+}
+
+export interface DapFigures {
+  dapLaunch: { ms: number; rssMb: number; gdbQemuMs: number | null };
+  dapStep: { medianMs: number; gdbQemuMedianMs: number | null };
+  dapContinue10M: { ms: number };
+  /** Continue to a breakpoint about 10M instructions away in the C workload (qsort64), beside gdb + qemu-x86_64 -g on the same line. */
+  dapContinueC: { ms: number; launchMs: number; gdbQemuMs: number | null };
+}
+
+export async function benchDap(): Promise<DapFigures> {
   // Cold launch: a new adapter process (WASM start included) to the entry stop; best of 3.
   const launches: number[] = [];
   let rss = NaN;
@@ -132,10 +212,13 @@ export async function benchDap(): Promise<{ dapLaunch: { ms: number; rssMb: numb
   if (ev.body.reason !== 'breakpoint') throw new Error(`continue stopped for ${ev.body.reason}, not at the breakpoint`);
   await c.dc.stop();
 
+  const cont = await dapContinueC();
+  const peer = gdbQemuC();
   return {
-    dapLaunch: { ms: round(Math.min(...launches), 1), rssMb: rss },
+    dapLaunch: { ms: round(Math.min(...launches), 1), rssMb: rss, gdbQemuMs: peer?.launchMs ?? null },
     dapStep: { medianMs: round(median(times)), gdbQemuMedianMs: gdbQemuStepMedianMs(300) },
     dapContinue10M: { ms: round(continueMs, 1) },
+    dapContinueC: { ...cont, gdbQemuMs: peer?.continueMs ?? null },
   };
 }
 

@@ -18,7 +18,7 @@ const MAX_N = [Infinity, 1 << 20, Infinity];
 /** Size granularity (sha256 hashes whole 64-byte blocks). */
 const UNIT = [64, 1, 1];
 
-function build(kind: number, n: number, native: boolean): string {
+export function build(kind: number, n: number, native: boolean): string {
   const dir = fromRoot('out', 'bench-workloads');
   mkdirSync(dir, { recursive: true });
   const exe = join(dir, native ? `${KINDS[kind]}-${n}.exe` : 'work.elf');
@@ -34,9 +34,9 @@ interface Loaded { m: Machine; work: bigint }
 const STACK = 0x7ff00000n, TRAP = 0x7fff0000n;
 
 /** Loads the ELF's PT_LOAD segments with their own permissions (code rx, data rw, apart). */
-function load(exe: string, blockThreshold?: number): Loaded {
+function load(exe: string, blockThreshold?: number, warmUp?: number): Loaded {
   const f = readFileSync(exe);
-  const m = new Machine(blockThreshold === undefined ? {} : { blockThreshold });
+  const m = new Machine(blockThreshold === undefined ? {} : { blockThreshold, warmUp });
   const phoff = Number(f.readBigUInt64LE(0x20)), phentsize = f.readUInt16LE(0x36), phnum = f.readUInt16LE(0x38);
   for (let i = 0; i < phnum; i++) {
     const p = phoff + i * phentsize;
@@ -56,8 +56,8 @@ function load(exe: string, blockThreshold?: number): Loaded {
 }
 
 /** One emulated call work(kind, n) on a fresh machine: instructions, seconds, result. */
-function emulate(exe: string, kind: number, n: number, blockThreshold?: number): { insns: number; s: number; rax: bigint } {
-  const { m, work } = load(exe, blockThreshold);
+export function emulate(exe: string, kind: number, n: number, blockThreshold?: number, warmUp?: number): { insns: number; s: number; rax: bigint } {
+  const { m, work } = load(exe, blockThreshold, warmUp);
   const sp = STACK - 8n;
   m.writeBytes(sp, new Uint8Array(new BigUint64Array([TRAP]).buffer));
   m.setReg('rsp', sp); m.setReg('rdi', BigInt(kind)); m.setReg('rsi', BigInt(n)); m.setReg('rip', work);
@@ -122,4 +122,43 @@ export function benchWorkloads(quick: boolean, log: (s: string) => void): Worklo
     }
   }
   return rows;
+}
+
+/**
+ * `--tiers`: the tier thresholds against each other on every workload at 1M, 4M and 15M
+ * instructions (interpreter only; the defaults; blocks from the start at 50, 200, 1000 and 5000
+ * visits; 1000 visits after 500k instructions). Process CPU time per run (the median of 3,
+ * interleaved), as MIPS: less disturbed by other load on the machine than wall time, and it
+ * includes the engine's background compilation of block functions.
+ */
+export function benchTiers(log: (s: string) => void): Record<string, Record<string, number>> {
+  const elf = build(0, 0, false);
+  const configs: [string, number | undefined, number | undefined][] = [
+    ['interpreter', Infinity, 0], ['default', undefined, undefined], ['50', 50, 0], ['200', 200, 0], ['1000', 1000, 0], ['5000', 5000, 0], ['1000 after 500k', 1000, 500_000],
+  ];
+  const out: Record<string, Record<string, number>> = {};
+  for (let kind = 0; kind < KINDS.length; kind++) {
+    const n0 = 64 * UNIT[kind] * 8;
+    const cal = emulate(elf, kind, n0, Infinity);
+    for (const target of [1e6, 4e6, 15e6]) {
+      let n = Math.max(UNIT[kind], Math.round((n0 * target) / cal.insns / UNIT[kind]) * UNIT[kind]);
+      n = Math.min(n, MAX_N[kind]);
+      const cpu: Record<string, number[]> = {};
+      let insns = 0;
+      for (let r = 0; r < 3; r++) {
+        for (const [name, t, w] of configs) {
+          const u0 = process.cpuUsage();
+          insns = emulate(elf, kind, n, t, w).insns;
+          const u = process.cpuUsage(u0);
+          (cpu[name] ??= []).push((u.user + u.system) / 1e6);
+        }
+      }
+      const row: Record<string, number> = {};
+      for (const [name] of configs) row[name] = Math.round((insns / median(cpu[name]) / 1e6) * 10) / 10;
+      const key = `${KINDS[kind]} ${(insns / 1e6).toFixed(1)}M`;
+      out[key] = row;
+      log(`tiers ${key.padEnd(14)} MIPS (CPU time): ` + Object.entries(row).map(([k, v]) => `${k} ${v}`).join(', '));
+    }
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ import type { Case } from './builder';
 import { compareCase, formatReport } from './compare';
 import { runEmulatorSide } from './emulatorSide';
 import { REQUIRED_MNEMONICS, allForms } from './forms/index';
+import { RECORDS } from '../../emulator/exec/index';
 import { NativeRun, runNative } from './native';
 import { DEFAULT_SEED, generateCases, unexpectedNativeFaults } from './suite';
 
@@ -82,5 +83,10 @@ for (const [mode, threshold, generic] of [['interpreted', Infinity, false], ['in
     console.log(`${text.split('\n')[0]}; native ${native.built ? `built in ${native.buildMs} ms, ` : '(cached), '}ran in ${native.runMs} ms`);
     if (!process.env.TDX_DIFF_FORMS) assert.ok(report.forms >= MIN_FORMS, `only ${report.forms} forms ran`);
     assert.equal(report.mismatches.length, 0, text);
+    // Every specialised form of the instruction table ran (the generic path runs none by design).
+    if (!process.env.TDX_DIFF_FORMS) {
+      const unused = RECORDS.flatMap((r) => (r.forms ?? []).map((f, k) => ({ r, f, k }))).filter((u) => generic ? report.formsUsed.has(u.f) : !report.formsUsed.has(u.f));
+      assert.deepEqual(unused.map((u) => `${u.r.name} form ${u.k}`), [], generic ? 'specialised forms ran on the generic path' : 'specialised forms no case exercised');
+    }
   });
 }

@@ -2,6 +2,8 @@
 // their native addresses — in a Machine with the same registers, flags and buffer contents,
 // until the case's exit label (a breakpoint) or a fault, and compares with the native result.
 
+import type { Form } from '../../emulator/exec/table';
+import type { Insn } from '../../emulator/decode/insn';
 import { Machine, StopReason } from '../../emulator/machine';
 import type { Case } from './builder';
 import { Mismatch, compareCase } from './compare';
@@ -19,6 +21,8 @@ export interface Report {
   cases: number;
   mismatches: Mismatch[];
   ms: number;
+  /** The specialised forms (emulator/exec/table.ts) of the instructions that ran, with how many decoded instructions took each. */
+  formsUsed: Map<Form, number>;
 }
 
 /** The initial buffer of a case: the seeded fill, then the case's patches. */
@@ -100,6 +104,7 @@ export function runEmulatorSide(cases: readonly Case[], native: NativeRun, block
   const mismatches: Mismatch[] = [];
   let i = 0;
   let forms = 0;
+  const formsUsed = new Map<Form, number>();
   while (i < cases.length) {
     // One fresh machine per form: cases of a form are contiguous in the program.
     let j = i;
@@ -131,7 +136,12 @@ export function runEmulatorSide(cases: readonly Case[], native: NativeRun, block
       const mm = compareCase(c, expected, outcome, stop);
       if (mm) mismatches.push(mm);
     }
+    for (let a = Number(lo & ~(PAGE - 1n)); a < Number(hi); a += 4096) {
+      for (const ins of (m.mem.pageAt(a)?.code ?? []) as (Insn | undefined)[]) {
+        if (ins?.form) formsUsed.set(ins.form, (formsUsed.get(ins.form) ?? 0) + 1);
+      }
+    }
     i = j;
   }
-  return { forms, cases: cases.length, mismatches, ms: Date.now() - t0 };
+  return { forms, cases: cases.length, mismatches, ms: Date.now() - t0, formsUsed };
 }

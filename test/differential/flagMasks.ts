@@ -3,19 +3,33 @@
 // References are to the instruction pages of the SDM, Vol. 2 ("Flags Affected").
 
 import { AF, CF, OF, PF, SF, ZF } from './layout';
+import { recordOf } from '../../emulator/exec/index';
+
+/** The undefined-flags mask of an instruction's record in the emulator's table (exec/table.ts). */
+function undef(mnemonic: string): number {
+  const u = recordOf(mnemonic)?.undefinedFlags;
+  if (typeof u !== 'number') throw new Error(`instruction table: '${mnemonic}' has no fixed undefined-flags mask`);
+  return u;
+}
 
 /** AND/OR/XOR/TEST: "The OF and CF flags are cleared; ... The state of the AF flag is undefined." */
-export const LOGIC_UNDEF = AF;
+export const LOGIC_UNDEF = undef('and');
 /** MUL, IMUL: "The SF, ZF, AF, and PF flags are undefined." */
-export const MUL_UNDEF = SF | ZF | AF | PF;
+export const MUL_UNDEF = undef('mul');
 /** DIV, IDIV: "The CF, OF, SF, ZF, AF, and PF flags are undefined." */
-export const DIV_UNDEF = CF | OF | SF | ZF | AF | PF;
+export const DIV_UNDEF = undef('div');
 /** BT/BTS/BTR/BTC: "The ZF flag is unaffected. The OF, SF, AF, and PF flags are undefined." */
-export const BT_UNDEF = OF | SF | AF | PF;
+export const BT_UNDEF = undef('bt');
 /** BSF/BSR: "The CF, OF, SF, AF, and PF flags are undefined." */
-export const BSF_UNDEF = CF | OF | SF | AF | PF;
+export const BSF_UNDEF = undef('bsf');
 /** TZCNT/LZCNT: "The OF, SF, PF and AF flags are undefined." */
-export const CNT_UNDEF = OF | SF | PF | AF;
+export const CNT_UNDEF = undef('tzcnt');
+
+// The table's masks must be the SDM's (quoted above), checked against the bits by name.
+for (const [name, got, want] of [['and', LOGIC_UNDEF, AF], ['mul', MUL_UNDEF, SF | ZF | AF | PF], ['div', DIV_UNDEF, CF | OF | SF | ZF | AF | PF],
+  ['bt', BT_UNDEF, OF | SF | AF | PF], ['bsf', BSF_UNDEF, CF | OF | SF | AF | PF], ['tzcnt', CNT_UNDEF, OF | SF | PF | AF]] as const) {
+  if (got !== want) throw new Error(`instruction table: undefined flags of '${name}' are 0x${got.toString(16)}, the SDM says 0x${want.toString(16)}`);
+}
 
 export type ShiftOp = 'shl' | 'shr' | 'sar' | 'rol' | 'ror' | 'rcl' | 'rcr';
 

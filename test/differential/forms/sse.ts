@@ -94,6 +94,7 @@ function moves(): Form[] {
   out.push(form('lddqu m128, xmm', (b) => { const m = b.mem(16, { value: vec(b) }); b.emit(`lddqu ${m.text}, ${x(b).name}`); }, 'lddqu'));
   out.push(form('movntdq xmm, m128', (b) => { const m = b.mem(16, { align: 16 }); b.emit(`movntdq ${x(b).name}, ${m.text}`); }, 'movntdq'));
   out.push(form('movntps xmm, m128', (b) => { const m = b.mem(16, { align: 16 }); b.emit(`movntps ${x(b).name}, ${m.text}`); }, 'movntps'));
+  out.push(form('movntpd xmm, m128', (b) => { const m = b.mem(16, { align: 16 }); b.emit(`movntpd ${x(b).name}, ${m.text}`); }, 'movntpd'));
   out.push(form('movntdqa m128, xmm', (b) => { const m = b.mem(16, { value: vec(b), align: 16 }); b.emit(`movntdqa ${m.text}, ${x(b).name}`); }, 'movntdqa'));
   out.push(form('movnti r64, m64', (b) => { const m = b.mem(8); b.emit(`movnti ${b.reg(64).name}, ${m.text}`); }, 'movnti'));
   out.push(form('movnti r32, m32', (b) => { const m = b.mem(4); b.emit(`movnti ${b.reg(32).name}, ${m.text}`); }, 'movnti'));
