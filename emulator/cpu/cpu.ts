@@ -107,6 +107,8 @@ export class Cpu {
   readonly xf32 = new Float32Array(this.xmm);
   readonly xf64 = new Float64Array(this.xmm);
   mxcsr = 0x1f80;
+  /** State of the RDRAND/RDSEED generator (seeded from the launch `seed`; part of snapshots). */
+  rngState = 0n;
   /** MSRs modelled beyond the ones with fields above; reading or writing any other MSR raises #GP(0). */
   readonly msrs = new Map<number, bigint>();
 

@@ -16,6 +16,7 @@ import { stackForms } from './stack';
 import { stringForms } from './string';
 import { sseForms } from './sse';
 import { sseFpForms } from './ssefp';
+import { extForms } from './ext';
 
 /**
  * The form groups the catalogue must cover: every instruction record's (the emulator's table,
@@ -30,7 +31,7 @@ export function allForms(): Form[] {
   const forms = [
     ...moveForms(), ...aluForms(), ...shiftForms(), ...mulDivForms(), ...bitForms(),
     ...stackForms(), ...branchForms(), ...stringForms(), ...miscForms(), ...chainForms(), ...faultForms(),
-    ...sseForms(), ...sseFpForms(),
+    ...sseForms(), ...sseFpForms(), ...extForms(),
   ];
   const seen = new Set<string>();
   for (const f of forms) {
