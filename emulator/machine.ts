@@ -8,7 +8,7 @@ import { CpuFault, VECTOR_NAMES } from './cpu/fault';
 import { MachineStop, PlatformInsn, SystemHooks } from './cpu/system';
 import { decodeRun } from './decode/decoder';
 import { Insn } from './decode/insn';
-import { resolveHandler, recordOf } from './exec/index';
+import { resolveHandler, recordOf, isaCpuid } from './exec/index';
 import { compileBlock } from './exec/jit';
 import { Memory, PAGE_SIZE, Page, Perm, Access } from './memory/memory';
 
@@ -149,6 +149,7 @@ export class Machine implements SystemHooks {
     this.cpu.mem = this.mem;
     this.cpu.sys = this;
     this.cpuidTable = defaultCpuid();
+    isaCpuid(this.cpuidTable); // instruction-set features: exactly what the instruction table implements
     this.blockThreshold = opts.blockThreshold ?? HOT_BLOCK;
     this.warmUp = opts.warmUp ?? (opts.blockThreshold === undefined ? WARM_UP : 0);
     this.generic = opts.genericHandlers ?? false;

@@ -6,7 +6,7 @@ import { CpuFault, Vector } from '../cpu/fault';
 import { MachineStop } from '../cpu/system';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
-import type { InsnRecord } from './table';
+import { FEATURE, UNIMPLEMENTED_FEATURES, type CpuidFeature, type InsnRecord } from './table';
 import { formHandler } from './jit';
 import { records as alu } from './alu';
 import { records as atomic } from './atomic';
@@ -88,4 +88,21 @@ export function emulatedMnemonics(): string[] {
 /** The form groups the differential suite must cover: every record's, unless it says it cannot be checked natively. */
 export function differentialGroups(): string[] {
   return RECORDS.flatMap((r) => (r.diff === false ? [] : r.diff ?? [r.name]));
+}
+
+/**
+ * Brings the instruction-set feature bits of a CPUID table in line with the records: a feature
+ * some record names is announced, every other one the table knows (FEATURE, UNIMPLEMENTED_FEATURES)
+ * is cleared. Other bits (paging, APIC, VMX, ...) are left as given.
+ */
+export function isaCpuid(table: Map<string, [number, number, number, number]>): void {
+  const named = new Set(RECORDS.map((r) => r.cpuid).filter((f): f is CpuidFeature => f !== undefined));
+  const REG = { eax: 0, ebx: 1, ecx: 2, edx: 3 } as const;
+  for (const f of [...Object.values(FEATURE), ...Object.values(UNIMPLEMENTED_FEATURES)] as CpuidFeature[]) {
+    const key = f.subleaf === undefined ? f.leaf.toString(16) : `${f.leaf.toString(16)}:${f.subleaf}`;
+    const v = table.get(key) ?? [0, 0, 0, 0];
+    const r = REG[f.reg];
+    v[r] = named.has(f) ? (v[r] | (1 << f.bit)) >>> 0 : (v[r] & ~(1 << f.bit)) >>> 0;
+    table.set(key, v);
+  }
 }

@@ -62,6 +62,29 @@ export const FEATURE = {
 } as const satisfies Record<string, CpuidFeature>;
 
 /**
+ * Instruction-set features no record implements: CPUID must not announce them (the default
+ * CPUID clears them; see isaCpuid in exec/index.ts). x87 and MMX are not modelled.
+ */
+export const UNIMPLEMENTED_FEATURES = {
+  FPU: { name: 'FPU (x87)', leaf: 1, reg: 'edx', bit: 0 },
+  MMX: { name: 'MMX', leaf: 1, reg: 'edx', bit: 23 },
+  PCLMULQDQ: { name: 'PCLMULQDQ', leaf: 1, reg: 'ecx', bit: 1 },
+  MONITOR: { name: 'MONITOR/MWAIT', leaf: 1, reg: 'ecx', bit: 3 },
+  FMA: { name: 'FMA', leaf: 1, reg: 'ecx', bit: 12 },
+  AES: { name: 'AES', leaf: 1, reg: 'ecx', bit: 25 },
+  XSAVE: { name: 'XSAVE', leaf: 1, reg: 'ecx', bit: 26 },
+  OSXSAVE: { name: 'OSXSAVE', leaf: 1, reg: 'ecx', bit: 27 },
+  AVX: { name: 'AVX', leaf: 1, reg: 'ecx', bit: 28 },
+  F16C: { name: 'F16C', leaf: 1, reg: 'ecx', bit: 29 },
+  HLE: { name: 'HLE', leaf: 7, subleaf: 0, reg: 'ebx', bit: 4 },
+  AVX2: { name: 'AVX2', leaf: 7, subleaf: 0, reg: 'ebx', bit: 5 },
+  RTM: { name: 'RTM', leaf: 7, subleaf: 0, reg: 'ebx', bit: 11 },
+  AVX512F: { name: 'AVX512F', leaf: 7, subleaf: 0, reg: 'ebx', bit: 16 },
+  SHA: { name: 'SHA', leaf: 7, subleaf: 0, reg: 'ebx', bit: 29 },
+  PREFETCHW: { name: 'PREFETCHW', leaf: 0x80000001, reg: 'ecx', bit: 8 },
+} as const satisfies Record<string, CpuidFeature>;
+
+/**
  * Operand expressions a template is given: JavaScript source that evaluates to the value in the
  * generated function, where `c` is the Cpu, `R` its register array (two int32 halves per GPR)
  * and `M` its memory. In the interpreter they read the decoded instruction; in a block they are
