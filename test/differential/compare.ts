@@ -32,6 +32,10 @@ export function compareCase(c: Case, expected: NativeResult, actual: Outcome, st
       problems.push(`fault RIP: expected ${hex(expected.rip)}, got ${hex(actual.rip)}`);
     } else if (expected.vector === 13 && actual.errorCode !== expected.errorCode) {
       problems.push(`error code: expected ${expected.errorCode}, got ${actual.errorCode}`);
+    } else if (expected.vector === 14) {
+      // The host runs the case at CPL 3 (error code bit 2, U/S); the emulator at CPL 0.
+      if ((actual.errorCode & ~4) !== (expected.errorCode & ~4)) problems.push(`#PF error code: expected ${expected.errorCode & ~4} (U/S bit aside), got ${actual.errorCode}`);
+      if (actual.cr2 !== expected.cr2) problems.push(`CR2: expected ${hex(expected.cr2)}, got ${hex(actual.cr2)}`);
     }
   } else if (stop.kind !== 'breakpoint' || stop.address !== expected.rip) {
     problems.push(`stop: expected exit at ${where(expected, expected.rip)}, got ${stop.kind} at ${where(expected, stop.address)}: ${stop.message}`);

@@ -115,7 +115,7 @@ extern const uint64_t case_table[];
 static sigjmp_buf fault_jump;
 static uint64_t fault_state[18];
 static int64_t fault_vector, fault_error;
-static uint64_t fault_xmm[33];
+static uint64_t fault_xmm[34];
 static uint8_t initial[BUF_SIZE];
 
 static const int greg_of[16] = {
@@ -125,7 +125,7 @@ static const int greg_of[16] = {
 
 // The kernel reports the state at the faulting instruction; REG_TRAPNO is the CPU vector.
 static void on_fault(int sig, siginfo_t *si, void *ucv) {
-  (void)sig; (void)si;
+  (void)sig;
   const greg_t *g = ((ucontext_t *)ucv)->uc_mcontext.gregs;
   for (int i = 0; i < 16; i++) fault_state[i] = (uint64_t)g[greg_of[i]];
   fault_state[16] = (uint64_t)g[REG_EFL];
@@ -134,6 +134,7 @@ static void on_fault(int sig, siginfo_t *si, void *ucv) {
   memset(fault_xmm, 0, sizeof fault_xmm);
   memcpy(fault_xmm, fp->_xmm, 256);
   fault_xmm[32] = fp->mxcsr;
+  fault_xmm[33] = (uint64_t)si->si_addr;
   fault_vector = g[REG_TRAPNO];
   fault_error = g[REG_ERR];
   siglongjmp(fault_jump, 1);
@@ -212,13 +213,14 @@ int main(int argc, char **argv) {
     }
     memcpy(initial, buf, BUF_SIZE);
     const uint64_t *entry = &case_table[3 * c];
-    uint64_t result[18], rec[4], xres[33];
+    uint64_t result[18], rec[4], xres[34];
     int32_t vector = -1;
     uint32_t error = 0, which = 0;
     if (sigsetjmp(fault_jump, 1) == 0) {
       run_case(state, entry[0]);
       memcpy(result, out_state, 17 * 8);
-      memcpy(xres, out_xmm, sizeof xres);
+      memcpy(xres, out_xmm, 33 * 8);
+      xres[33] = 0;
       which = exit_id;
       result[17] = which ? entry[2] : entry[1];
     } else {

@@ -10,6 +10,8 @@ export interface Outcome {
   rflags: bigint;
   xmm: bigint[];
   mxcsr: number;
+  /** #PF: the faulting linear address (CR2; si_addr natively). */
+  cr2: bigint;
   rip: bigint;
   /** CPU exception vector, or -1 when the case reached an exit label. */
   vector: number;
@@ -92,14 +94,15 @@ export function decodeResults(buf: Buffer): NativeResult[] {
     const nd = buf.readUInt32LE(o + 180);
     o += 184;
     const { xmm, mxcsr } = readXmm(buf, o);
-    o += XMM_BYTES;
+    const cr2 = buf.readBigUInt64LE(o + XMM_BYTES);
+    o += XMM_BYTES + 8;
     const memory = new Map<number, number>();
     for (let k = 0; k < nd; k++) {
       const v = buf.readUInt32LE(o + 4 * k);
       memory.set(v >>> 8, v & 0xff);
     }
     o += 4 * nd;
-    out.push({ regs, rflags, xmm, mxcsr, rip, start, end0, end1, vector, errorCode, memory });
+    out.push({ regs, rflags, xmm, mxcsr, cr2, rip, start, end0, end1, vector, errorCode, memory });
   }
   if (o !== buf.length) throw new Error(`native results: ${buf.length - o} trailing bytes`);
   return out;

@@ -17,6 +17,7 @@ import { stringForms } from './string';
 import { sseForms } from './sse';
 import { sseFpForms } from './ssefp';
 import { extForms } from './ext';
+import { issue13Forms } from './issue13';
 
 /**
  * The form groups the catalogue must cover: every instruction record's (the emulator's table,
@@ -31,7 +32,7 @@ export function allForms(): Form[] {
   const forms = [
     ...moveForms(), ...aluForms(), ...shiftForms(), ...mulDivForms(), ...bitForms(),
     ...stackForms(), ...branchForms(), ...stringForms(), ...miscForms(), ...chainForms(), ...faultForms(),
-    ...sseForms(), ...sseFpForms(), ...extForms(),
+    ...sseForms(), ...sseFpForms(), ...extForms(), ...issue13Forms(),
   ];
   const seen = new Set<string>();
   for (const f of forms) {
