@@ -109,6 +109,11 @@ export class Cpu {
   mxcsr = 0x1f80;
   /** State of the RDRAND/RDSEED generator (seeded from the launch `seed`; part of snapshots). */
   rngState = 0n;
+  /** GDTR and IDTR (LGDT/LIDT, SGDT/SIDT, VERW's descriptor lookup). */
+  gdtrBase = 0n;
+  gdtrLimit = 0;
+  idtrBase = 0n;
+  idtrLimit = 0;
   /** MSRs modelled beyond the ones with fields above; reading or writing any other MSR raises #GP(0). */
   readonly msrs = new Map<number, bigint>();
 

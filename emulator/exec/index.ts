@@ -21,9 +21,10 @@ import { records as system } from './system';
 import { records as sse } from './sse';
 import { records as ssefp } from './ssefp';
 import { records as ext } from './ext';
+import { records as sysext } from './sysext';
 
 /** Every family's records. A new family: one import above, one entry here. */
-const FAMILIES: readonly (readonly InsnRecord[])[] = [alu, atomic, bit, control, move, muldiv, shift, stack, string, system, sse, ssefp, ext];
+const FAMILIES: readonly (readonly InsnRecord[])[] = [alu, atomic, bit, control, move, muldiv, shift, stack, string, system, sse, ssefp, ext, sysext];
 
 /** Every record, in family order. */
 export const RECORDS: readonly InsnRecord[] = FAMILIES.flat();

@@ -59,6 +59,10 @@ export const FEATURE = {
   ADX: { name: 'ADX', leaf: 7, subleaf: 0, reg: 'ebx', bit: 19 },
   RDSEED: { name: 'RDSEED', leaf: 7, subleaf: 0, reg: 'ebx', bit: 18 },
   LAHF: { name: 'LAHF-SAHF', leaf: 0x80000001, reg: 'ecx', bit: 0 },
+  CLFSH: { name: 'CLFSH', leaf: 1, reg: 'edx', bit: 19 },
+  FSGSBASE: { name: 'FSGSBASE', leaf: 7, subleaf: 0, reg: 'ebx', bit: 0 },
+  CLFLUSHOPT: { name: 'CLFLUSHOPT', leaf: 7, subleaf: 0, reg: 'ebx', bit: 23 },
+  CLWB: { name: 'CLWB', leaf: 7, subleaf: 0, reg: 'ebx', bit: 24 },
 } as const satisfies Record<string, CpuidFeature>;
 
 /**

@@ -109,3 +109,55 @@ test('RDRAND/RDSEED: the same generator state gives the same values, CF=1; XMM a
   assert.equal(m.getReg('xmm3'), 42n);
   assert.equal(m.getReg('mxcsr'), 0x9fc0n);
 });
+
+test('system instructions: SWAPGS, RD/WRGSBASE under CR4.FSGSBASE, LGDT/SGDT, VERW against the GDT, CPL and UMIP checks', () => {
+  // swapgs = 0f 01 f8; rdgsbase %rax = f3 48 0f ae c8; wrfsbase %rcx = f3 48 0f ae d1
+  let m = machine([0x0f, 0x01, 0xf8]);
+  m.setReg('gs_base', 0x1000n);
+  m.defineMsr(0xc0000102, 0xffff888000000000n);
+  assert.equal(m.step(), null);
+  assert.equal(m.getReg('gs_base'), 0xffff888000000000n);
+  assert.equal(m.cpu.msrs.get(0xc0000102), 0x1000n);
+  m = machine([0x0f, 0x01, 0xf8]);
+  m.setReg('cpl', 3n);
+  assert.equal(m.step()?.vector, 13, 'SWAPGS at CPL 3 is #GP(0)');
+  m = machine([0xf3, 0x48, 0x0f, 0xae, 0xc8]);
+  assert.equal(m.step()?.vector, 6, 'RDGSBASE with CR4.FSGSBASE clear is #UD');
+  m = machine([0xf3, 0x48, 0x0f, 0xae, 0xc8, 0xf3, 0x48, 0x0f, 0xae, 0xd1]);
+  m.setReg('cr4', m.getReg('cr4') | 0x10000n);
+  m.setReg('gs_base', 0x7000n);
+  m.setReg('rcx', 0x8000000000000000n);
+  assert.equal(m.step(), null);
+  assert.equal(m.getReg('rax'), 0x7000n);
+  assert.equal(m.step()?.vector, 13, 'WRFSBASE of a non-canonical value is #GP(0)');
+  // lgdt (%rax) = 0f 01 10; sgdt (%rbx) = 0f 01 03; verw %cx = 0f 00 e9
+  m = machine([0x0f, 0x01, 0x10, 0x0f, 0x01, 0x03, 0x0f, 0x00, 0xe9, 0x0f, 0x00, 0xe9]);
+  // GDT at DATA+0x100: entry 2 a writable data segment (type 3, S=1, DPL 0, present), entry 3 code.
+  const gdt = DATA + 0x100n;
+  const desc = (type: number) => { const b = new Uint8Array(8); b[5] = 0x90 | type; b[6] = 0xcf; return b; };
+  m.writeBytes(gdt + 16n, desc(0x3));
+  m.writeBytes(gdt + 24n, desc(0xb));
+  const pseudo = new Uint8Array(10);
+  new DataView(pseudo.buffer).setUint16(0, 31, true);
+  new DataView(pseudo.buffer).setBigUint64(2, gdt, true);
+  m.writeBytes(DATA, pseudo);
+  m.setReg('rax', DATA);
+  m.setReg('rbx', DATA + 0x40n);
+  assert.equal(m.step(), null);
+  assert.equal(m.step(), null);
+  assert.deepEqual([...m.readBytes(DATA + 0x40n, 10)], [...pseudo]);
+  m.setReg('rcx', 0x10n);
+  assert.equal(m.step(), null);
+  assert.equal((m.getReg('rflags') >> 6n) & 1n, 1n, 'VERW of the writable data segment sets ZF');
+  m.setReg('rcx', 0x18n);
+  assert.equal(m.step(), null);
+  assert.equal((m.getReg('rflags') >> 6n) & 1n, 0n, 'VERW of a code segment clears ZF');
+  // sgdt at CPL 3 with CR4.UMIP is #GP(0); xgetbv (0f 01 d0) with CR4.OSXSAVE clear is #UD.
+  m = machine([0x0f, 0x01, 0x03]);
+  m.setReg('rbx', DATA);
+  m.setReg('cr4', m.getReg('cr4') | 0x800n);
+  m.setReg('cpl', 3n);
+  assert.equal(m.step()?.vector, 13);
+  m = machine([0x0f, 0x01, 0xd0]);
+  assert.equal(m.step()?.vector, 6);
+});

@@ -53,5 +53,9 @@ export function issue13Forms(): Form[] {
       else b.emit(`${mn}${bytes === 8 ? 'q' : 'l'} (${base.name}), ${bytes === 8 ? '%rbp' : '%ebp'}`);
     }, mn));
   }
+  for (const op of ['clflush', 'clflushopt', 'clwb']) {
+    out.push(form(`${op} m8`, (b) => { const m = b.mem(1); b.emit(`${op} ${m.text}`); }, op));
+    out.push(fault(`${op} m8 past the buffer (#PF)`, (b) => { b.emit(`${op} DATABUF+${hex(BUF_SIZE + b.rng.int(0x800))}(%rip)`); }, op));
+  }
   return out;
 }
