@@ -76,9 +76,9 @@ interface CodePage {
  * engine optimising them — and then a block head is compiled once it has been visited
  * HOT_BLOCK times, so only code that keeps running pays for its block function. Chosen with
  * `npm run bench -- --tiers` (every workload at 1M/4M/15M instructions, each threshold against
- * the interpreter in the same run): compiling at 50 visits from the start lost to the
- * interpreter on short runs; 1000 visits after 500k instructions was never clearly behind it
- * and ahead on the long runs.
+ * the interpreter in the same run, by CPU time): at 4M and more, 1000 visits after 500k was
+ * ahead of the interpreter on qsort and crc32 (up to ×2) and level with it on sha256; at 1M
+ * the columns differ by less than the run-to-run noise of a loaded 2-core machine.
  */
 export const HOT_BLOCK = 1000;
 export const WARM_UP = 500_000;

@@ -113,7 +113,7 @@ const aluForm: Form = {
     && ((i.k0 === K.REG && (i.k1 === K.REG || i.k1 === K.IMM || i.k1 === K.MEM))
       || (i.k0 === K.MEM && (i.k1 === K.REG || i.k1 === K.IMM))),
   faults: false, // refined per instruction below
-  src(o, i) {
+  src(o, i, tail = '') {
     const op = i.mnemonic, sz = i.s0 as 8 | 4, w = sz === 8, write = op !== 'cmp' && op !== 'test';
     let code = '', aLo: string, aHi: string, bLo: string, bHi: string, store: string;
     if (i.k0 === K.REG) {
@@ -142,7 +142,25 @@ const aluForm: Form = {
       code += `lo = aLo ${f} bLo; hi = aHi ${f} bHi;`;
     }
     if (write) code += ' ' + store;
-    return `{ ${code} ${lazyFlags(fop, sz * 8, 'aLo', 'aHi', 'bLo', 'bHi', 'lo', 'hi')} }`;
+    return `{ ${code} ${lazyFlags(fop, sz * 8, 'aLo', 'aHi', 'bLo', 'bHi', 'lo', 'hi')} ${tail} }`;
+  },
+  fuse(cc, i) {
+    const w = i.s0 === 8;
+    if (i.mnemonic === 'sub' || i.mnemonic === 'cmp') {
+      // Unsigned and signed order of the operands, as cond() reads them from the lazy flags.
+      const eq = w ? '((aLo | 0) === (bLo | 0) && (aHi | 0) === (bHi | 0))' : '((aLo | 0) === (bLo | 0))';
+      const ult = w ? '((aHi | 0) === (bHi | 0) ? (aLo >>> 0) < (bLo >>> 0) : (aHi >>> 0) < (bHi >>> 0))' : '((aLo >>> 0) < (bLo >>> 0))';
+      const slt = w ? '((aHi | 0) === (bHi | 0) ? (aLo >>> 0) < (bLo >>> 0) : (aHi | 0) < (bHi | 0))' : '((aLo | 0) < (bLo | 0))';
+      return ({ 2: ult, 3: `!${ult}`, 4: eq, 5: `!${eq}`, 6: `(${ult} || ${eq})`, 7: `!(${ult} || ${eq})`,
+        12: slt, 13: `!${slt}`, 14: `(${slt} || ${eq})`, 15: `!(${slt} || ${eq})` } as Record<number, string>)[cc];
+    }
+    if (i.mnemonic === 'and' || i.mnemonic === 'test') {
+      // CF = OF = 0: the conditions reduce to ZF and SF of the result.
+      const zero = w ? '((lo | hi) === 0)' : '((lo | 0) === 0)', neg = w ? '((hi | 0) < 0)' : '((lo | 0) < 0)';
+      return ({ 2: 'false', 3: 'true', 4: zero, 5: `!${zero}`, 6: zero, 7: `!${zero}`, 8: neg, 9: `!${neg}`,
+        12: neg, 13: `!${neg}`, 14: `(${zero} || ${neg})`, 15: `!(${zero} || ${neg})` } as Record<number, string>)[cc];
+    }
+    return undefined;
   },
 };
 const aluRegForm: Form = { ...aluForm, match: (i) => aluForm.match(i) && i.k0 === K.REG && i.k1 !== K.MEM };

@@ -88,7 +88,7 @@ export const RSP_PLUS_8 = `{ let sLo = (R[8] >>> 0) + 8, sHi = R[9]; if (sLo >= 
 
 const direct = (i: Insn) => i.k0 === K.IMM && !i.lock && !i.rep;
 
-const jccForm: Form = { match: direct, faults: false, src: (o) => `if (cond(c, ${o.cc})) c.rip = ${o.target};` };
+export const jccForm: Form = { match: direct, faults: false, src: (o) => `if (cond(c, ${o.cc})) c.rip = ${o.target};` };
 const jmpForm: Form = { match: direct, faults: false, src: (o) => `c.rip = ${o.target};` };
 const callForm: Form = {
   match: direct, faults: true,

@@ -2,6 +2,9 @@
 // 32x32 product through 16-bit limbs (Hacker's Delight `mulhu`), and a 128-bit product of two
 // 64-bit values from four of those. Results land in `W` (four 32-bit words, least significant first).
 
+import type { Cpu } from '../cpu/cpu';
+import { setArith, parityFlag } from '../cpu/flags';
+
 /** High 32 bits of the unsigned product of two uint32 values. */
 export function mulhiU(a: number, b: number): number {
   const u0 = a & 0xffff, u1 = a >>> 16, v0 = b & 0xffff, v1 = b >>> 16;
@@ -52,4 +55,12 @@ function sub64Upper(lo: number, hi: number): void {
   const d = (W[2] >>> 0) - (lo >>> 0);
   W[2] = d;
   W[3] = (W[3] - hi - (d < 0 ? 1 : 0)) | 0;
+}
+
+/** Flags after MUL/IMUL: CF = OF = overflow; SF, ZF, PF of the (low) result as hardware leaves them (the SDM calls them undefined). */
+export function mulFlagsN(c: Cpu, overflow: boolean, lo: number, hi: number, size: number): void {
+  let sign: number, zero: boolean;
+  if (size === 8) { sign = hi >>> 31; zero = (lo | hi) === 0; }
+  else { const v = size === 4 ? lo : lo & (size === 2 ? 0xffff : 0xff); sign = (v >>> (size * 8 - 1)) & 1; zero = v === 0; }
+  setArith(c, (overflow ? 0x801 : 0) | (zero ? 0x40 : 0) | (sign ? 0x80 : 0) | parityFlag(lo & 0xff));
 }

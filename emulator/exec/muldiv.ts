@@ -7,9 +7,10 @@ import { setArith, parityFlag } from '../cpu/flags';
 import { CpuFault, Vector } from '../cpu/fault';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
-import { rec, FEATURE, type InsnRecord } from './table';
+import { rec, type Form, type InsnRecord } from './table';
+import { loadSource } from './template';
 import { rd0, rd1, rd2, readReg, writeReg } from './operands';
-import { mulU64, mulS64, mulhiU, mulhiS, W } from './mul64';
+import { mulU64, mulS64, mulhiU, mulhiS, W, mulFlagsN } from './mul64';
 
 function big(lo: number, hi: number, size: number): bigint {
   const v = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -32,13 +33,6 @@ function put(c: Cpu, r: number, size: number, v: bigint): void {
 const AX = 0, DX = 2;
 
 /** Flags after a multiply: CF = OF = overflow; SF ZF PF from the low result as hardware does (the SDM leaves them undefined); AF clear. */
-function mulFlagsN(c: Cpu, overflow: boolean, lo: number, hi: number, size: number): void {
-  let sign: number, zero: boolean;
-  if (size === 8) { sign = hi >>> 31; zero = (lo | hi) === 0; }
-  else { const v = size === 4 ? lo : lo & (size === 2 ? 0xffff : 0xff); sign = (v >>> (size * 8 - 1)) & 1; zero = v === 0; }
-  setArith(c, (overflow ? 0x801 : 0) | (zero ? 0x40 : 0) | (sign ? 0x80 : 0) | parityFlag(lo & 0xff));
-}
-
 function sext(v: number, size: number): number {
   return size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
 }
@@ -186,13 +180,42 @@ function divide(c: Cpu, i: Insn, signed: boolean): void {
   } else { put(c, AX, size, q); put(c, DX, size, r); }
 }
 
+/**
+ * IMUL r32/r64 by a register, memory or (three-operand) an immediate: the computation of imul()
+ * for these shapes, as a template.
+ */
+const imulForm: Form = {
+  match: (i) => (i.s0 === 8 || i.s0 === 4) && i.k0 === K.REG && i.r0 < 16 && !i.lock && !i.rep
+    && ((i.nops === 2 && ((i.k1 === K.REG && i.r1 < 16) || i.k1 === K.MEM)) || (i.nops === 3 && ((i.k1 === K.REG && i.r1 < 16) || i.k1 === K.MEM) && i.k2 === K.IMM)),
+  faults: false,
+  src(o, i) {
+    const sz = i.s0, w = sz === 8;
+    let pre = '', aLo: string, aHi: string, bLo: string, bHi: string;
+    const src1 = (): [string, string] => {
+      if (i.k1 === K.REG) return [`R[${o.s}]`, w ? `R[${o.s} + 1]` : '0'];
+      pre += `const a = ${o.ea}; ${loadSource(sz, 'a', 'mLo', 'mHi')} `;
+      return ['mLo', 'mHi'];
+    };
+    if (i.nops === 2) { aLo = `R[${o.d}]`; aHi = w ? `R[${o.d} + 1]` : '0'; [bLo, bHi] = src1(); }
+    else { [aLo, aHi] = src1(); bLo = o.immLo; bHi = w ? o.immHi : '0'; }
+    if (w) return `{ ${pre}const aLo = ${aLo}, aHi = ${aHi}, bLo = ${bLo}, bHi = ${bHi};
+      if (aHi === aLo >> 31 && bHi === bLo >> 31) { const lo = Math.imul(aLo, bLo), hi = mulhiS(aLo, bLo); R[${o.d}] = lo; R[${o.d} + 1] = hi; mulFlagsN(c, false, lo, hi, 8); }
+      else { mulS64(aLo, aHi, bLo, bHi); const w0 = W[0], w1 = W[1], w2 = W[2], w3 = W[3], ext = w1 >> 31;
+        R[${o.d}] = w0; R[${o.d} + 1] = w1; mulFlagsN(c, w2 !== ext || w3 !== ext, w0, w1, 8); } }`;
+    return `{ ${pre}const f = ${aLo} | 0, g = ${bLo} | 0, lo = Math.imul(f, g), hi = mulhiS(f, g);
+      R[${o.d}] = lo; R[${o.d} + 1] = 0; mulFlagsN(c, hi !== (lo >> 31), lo, 0, 4); }`;
+  },
+};
+const imulReg: Form = { ...imulForm, match: (i) => imulForm.match(i) && i.k1 !== K.MEM };
+const imulMem: Form = { ...imulForm, faults: true };
+
 /** MUL/IMUL: "The SF, ZF, AF, and PF flags are undefined." DIV/IDIV: all six status flags. */
 const MUL_UNDEF = 0x80 | 0x40 | 0x10 | 0x04;
 const DIV_UNDEF = 0x8d5;
 
 export const records: InsnRecord[] = [
   rec('mul', mul, { undefinedFlags: MUL_UNDEF }),
-  rec('imul', imul, { undefinedFlags: MUL_UNDEF }),
+  rec('imul', imul, { undefinedFlags: MUL_UNDEF, forms: [imulReg, imulMem] }),
   rec('div', (c, i) => divide(c, i, false), { undefinedFlags: DIV_UNDEF }),
   rec('idiv', (c, i) => divide(c, i, true), { undefinedFlags: DIV_UNDEF }),
 ];

@@ -6,7 +6,7 @@ import { Cpu, Fl } from '../cpu/cpu';
 import { getCF, materialize, parityFlag, setArith } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
-import { rec, FEATURE, type InsnRecord } from './table';
+import { rec, type Form, type InsnRecord } from './table';
 import { rd0, readReg, wr0, rd0w } from './operands';
 
 const enum Op { SHL, SHR, SAR, ROL, ROR, RCL, RCR }
@@ -184,13 +184,56 @@ function doubleShift(left: boolean): Handler {
   };
 }
 
+/**
+ * SHL SHR SAR of a 32/64-bit register by an immediate, the forms compiled code uses: the same
+ * computation as plainShift (the differential suite runs both on every case), with the count
+ * a constant in a block.
+ */
+const shiftImm: Form = {
+  match: (i) => (i.s0 === 8 || i.s0 === 4) && i.k0 === K.REG && i.r0 < 16 && i.k1 === K.IMM && !i.lock && !i.rep,
+  faults: false,
+  src(o, i) {
+    const op = i.mnemonic === 'shr' ? 'shr' : i.mnemonic === 'sar' ? 'sar' : 'shl';
+    const flags = (lo: string, hi: string, zero: string, sign: string) =>
+      `setArith(c, (cf ? ${Fl.CF} : 0) | (of ? ${Fl.OF} : 0) | (${zero} ? ${Fl.ZF} : 0) | (${sign} ? ${Fl.SF} : 0) | parityFlag(${lo}));`;
+    if (i.s0 === 8) {
+      let body: string;
+      if (op === 'shl') body = `if (n < 32) { rh = (hi << n) | (lo >>> (32 - n)); rl = lo << n; cf = (hi >>> (32 - n)) & 1; }
+        else if (n === 32) { rh = lo; rl = 0; cf = hi & 1; }
+        else { rh = lo << (n - 32); rl = 0; cf = (lo >>> (64 - n)) & 1; }
+        of = (rh >>> 31) ^ cf;`;
+      else if (op === 'shr') body = `if (n < 32) { rl = (lo >>> n) | (hi << (32 - n)); rh = hi >>> n; cf = (lo >>> (n - 1)) & 1; }
+        else if (n === 32) { rl = hi; rh = 0; cf = lo >>> 31; }
+        else { rl = hi >>> (n - 32); rh = 0; cf = (hi >>> (n - 33)) & 1; }
+        of = hi >>> 31;`;
+      else body = `if (n < 32) { rl = (lo >>> n) | (hi << (32 - n)); rh = hi >> n; cf = (lo >>> (n - 1)) & 1; }
+        else if (n === 32) { rl = hi; rh = hi >> 31; cf = lo >>> 31; }
+        else { rl = hi >> (n - 32); rh = hi >> 31; cf = (hi >>> (n - 33)) & 1; }
+        of = 0;`;
+      return `{ const n = ${o.immLo} & 63;
+        if (n !== 0) { const lo = R[${o.d}], hi = R[${o.d} + 1]; let rl, rh, cf, of;
+        ${body}
+        rl |= 0; rh |= 0; R[${o.d}] = rl; R[${o.d} + 1] = rh; ${flags('rl', 'rh', '(rl | rh) === 0', 'rh < 0')} } }`;
+    }
+    let body: string;
+    if (op === 'shl') body = 'rl = n >= 32 ? 0 : lo << n; cf = (lo >>> (32 - n)) & 1; of = (rl >>> 31) ^ cf;';
+    else if (op === 'shr') body = 'rl = lo >>> n; cf = (lo >>> (n - 1)) & 1; of = lo >>> 31;';
+    else body = 'rl = lo >> n; cf = (lo >> (n - 1)) & 1; of = 0;';
+    return `{ const n = ${o.immLo} & 31;
+      if (n === 0) R[${o.d} + 1] = 0;
+      else { const lo = R[${o.d}] | 0; let rl, cf, of;
+      ${body}
+      rl |= 0; R[${o.d}] = rl; R[${o.d} + 1] = 0; ${flags('rl', '0', 'rl === 0', 'rl < 0')} } }`;
+  },
+};
+
 /** Which flags are undefined depends on the count (differential suite: flagMasks.ts). */
 const COUNT = { undefinedFlags: 'count' } as const;
 
 export const records: InsnRecord[] = [
-  rec('shl', plainShift(Op.SHL), { ...COUNT, mnemonics: ['shl', 'sal'] }),
-  rec('shr', plainShift(Op.SHR), COUNT),
-  rec('sar', plainShift(Op.SAR), COUNT),
+  rec('shl', plainShift(Op.SHL), { ...COUNT, mnemonics: ['shl', 'sal'], forms: [shiftImm] }),
+  rec('shr', plainShift(Op.SHR), { ...COUNT, forms: [shiftImm] }),
+  rec('sar', plainShift(Op.SAR), { ...COUNT, forms: [shiftImm] }),
   rec('rol', rotate(Op.ROL), COUNT),
   rec('ror', rotate(Op.ROR), COUNT),
   rec('rcl', rotate(Op.RCL), COUNT),

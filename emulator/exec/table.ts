@@ -131,7 +131,13 @@ export interface Form {
    * The semantics as JavaScript statements. `i` is only for choosing code by shape (sizes,
    * operand kinds, the mnemonic): per-instruction values must come from `o`.
    */
-  src(o: TemplateOps, i: Insn): string;
+  src(o: TemplateOps, i: Insn, tail?: string): string;
+  /**
+   * For a form that sets the flags: a JavaScript condition `cc` computed from its template's
+   * own locals, which the block compiler fuses with a following Jcc (the code is placed as
+   * `tail`, at the end of the template's scope); undefined where there is no such shortcut.
+   */
+  fuse?(cc: number, i: Insn): string | undefined;
 }
 
 export interface InsnRecord {

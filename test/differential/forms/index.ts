@@ -14,6 +14,7 @@ import { mulDivForms } from './mulDiv';
 import { shiftForms } from './shift';
 import { stackForms } from './stack';
 import { stringForms } from './string';
+import { fusedForms } from './fused';
 import { sseForms } from './sse';
 import { sseFpForms } from './ssefp';
 import { extForms } from './ext';
@@ -31,7 +32,7 @@ export function allForms(): Form[] {
   if (cached) return cached;
   const forms = [
     ...moveForms(), ...aluForms(), ...shiftForms(), ...mulDivForms(), ...bitForms(),
-    ...stackForms(), ...branchForms(), ...stringForms(), ...miscForms(), ...chainForms(), ...faultForms(),
+    ...stackForms(), ...branchForms(), ...stringForms(), ...miscForms(), ...chainForms(), ...faultForms(), ...fusedForms(),
     ...sseForms(), ...sseFpForms(), ...extForms(), ...issue13Forms(),
   ];
   const seen = new Set<string>();
