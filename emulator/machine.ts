@@ -74,14 +74,17 @@ interface CodePage {
  * The default tiers: everything is interpreted until the machine has retired WARM_UP
  * instructions — a debugging session's short runs never pay for compiling blocks and for the
  * engine optimising them — and then a block head is compiled once it has been visited
- * HOT_BLOCK times, so only code that keeps running pays for its block function. Chosen with
- * `npm run bench -- --tiers` (every workload at 1M/4M/15M instructions, each threshold against
- * the interpreter in the same run, by CPU time): at 4M and more, 1000 visits after 500k was
- * ahead of the interpreter on qsort and crc32 (up to ×2) and level with it on sha256; at 1M
- * the columns differ by less than the run-to-run noise of a loaded 2-core machine.
+ * HOT_BLOCK times, so only code that keeps running pays for its block function. Measured with
+ * `npm run bench -- --tiers` and `--workloads` (each threshold against the interpreter in the
+ * same run): compiling blocks during a run of ~1M instructions always lost (a 1.3M qsort: 48 ms
+ * interpreted, 590 ms with blocks after 500k — the engine's compilation of the block functions
+ * dominates), so short runs stay interpreted. After that, 5000 visits was level with or ahead
+ * of 50 and 1000 on qsort, sha256 and crc32 at 10-15M instructions; against the interpreter the
+ * block tier wins clearly only on crc32 (×2.5), and on qsort and sha256 it measured slower in
+ * some runs (single samples on a loaded 2-core machine: not yet explained, see the bench).
  */
-export const HOT_BLOCK = 1000;
-export const WARM_UP = 500_000;
+export const HOT_BLOCK = 5000;
+export const WARM_UP = 2_000_000;
 
 /** Instructions decoded ahead in one go at most, and the bytes given to the decoder for them. */
 const RUN_MAX = 64;
