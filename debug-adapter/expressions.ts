@@ -29,13 +29,15 @@ const SUB_REGS = new Set<string>([
   ...['al', 'cl', 'dl', 'bl', 'spl', 'bpl', 'sil', 'dil', 'ah', 'ch', 'dh', 'bh'],
   ...Array.from({ length: 8 }, (_, i) => [`r${i + 8}d`, `r${i + 8}w`, `r${i + 8}b`, `r${i + 8}l`]).flat(),
 ]);
-const OTHER_REGS = ['rip', 'rflags', 'eflags', 'cr0', 'cr2', 'cr3', 'cr4', 'efer', 'fs_base', 'gs_base'];
+const XMM_REGS = Array.from({ length: 16 }, (_, i) => `xmm${i}`);
+const OTHER_REGS = ['rip', 'rflags', 'eflags', 'cr0', 'cr2', 'cr3', 'cr4', 'efer', 'fs_base', 'gs_base', 'mxcsr', ...XMM_REGS];
 
 /** Every register name the language knows (for completions). */
 export const REGISTER_NAMES: readonly string[] = [...GPRS, ...OTHER_REGS, ...SUB_REGS];
 
 function regSize(name: string): number {
-  if ((GPRS as readonly string[]).includes(name) || OTHER_REGS.includes(name)) return name === 'rflags' || name === 'eflags' ? 4 : 8;
+  if (XMM_REGS.includes(name)) return 16;
+  if ((GPRS as readonly string[]).includes(name) || OTHER_REGS.includes(name)) return name === 'rflags' || name === 'eflags' || name === 'mxcsr' ? 4 : 8;
   if (/^e..$|^r\d+d$/.test(name)) return 4;
   if (/^(ax|cx|dx|bx|sp|bp|si|di)$|^r\d+w$/.test(name)) return 2;
   return 1;

@@ -24,7 +24,25 @@ interface Container {
 }
 
 /** Registers compared between stops. */
-const TRACKED = [...GPRS, 'rip', 'rflags', 'cr0', 'cr2', 'cr3', 'cr4', 'efer', 'fs_base', 'gs_base'];
+const TRACKED = [...GPRS, 'rip', 'rflags', 'cr0', 'cr2', 'cr3', 'cr4', 'efer', 'fs_base', 'gs_base', 'mxcsr', ...Array.from({ length: 16 }, (_, i) => `xmm${i}`)];
+
+/** The lanes of a 128-bit value: u8×16, u16×8, u32×4, u64×2, f32×4, f64×2 (lane 0 first). */
+function xmmLanes(v: bigint): DebugProtocol.Variable[] {
+  const b = new Uint8Array(16);
+  for (let k = 0; k < 16; k++) b[k] = Number((v >> BigInt(8 * k)) & 0xffn);
+  const dv = new DataView(b.buffer);
+  const lanes = (n: number, f: (k: number) => string) => Array.from({ length: n }, (_, k) => f(k)).join(', ');
+  const hx = (x: number | bigint, w: number) => '0x' + x.toString(16).padStart(w, '0');
+  const rows: [string, string][] = [
+    ['u8', lanes(16, (k) => hx(dv.getUint8(k), 2))],
+    ['u16', lanes(8, (k) => hx(dv.getUint16(2 * k, true), 4))],
+    ['u32', lanes(4, (k) => hx(dv.getUint32(4 * k, true), 8))],
+    ['u64', lanes(2, (k) => hx(dv.getBigUint64(8 * k, true), 16))],
+    ['f32', lanes(4, (k) => String(dv.getFloat32(4 * k, true)))],
+    ['f64', lanes(2, (k) => String(dv.getFloat64(8 * k, true)))],
+  ];
+  return rows.map(([name, value]) => ({ name, value: `{${value}}`, variablesReference: 0, presentationHint: { attributes: ['readOnly'] } }));
+}
 const SUBS: Record<string, string[]> = {
   rax: ['eax', 'ax', 'ah', 'al'], rcx: ['ecx', 'cx', 'ch', 'cl'], rdx: ['edx', 'dx', 'dh', 'dl'], rbx: ['ebx', 'bx', 'bh', 'bl'],
   rsp: ['esp', 'sp', 'spl'], rbp: ['ebp', 'bp', 'bpl'], rsi: ['esi', 'si', 'sil'], rdi: ['edi', 'di', 'dil'],
@@ -36,6 +54,8 @@ const SUB_BYTES = (n: string) => (/^e|d$/.test(n) ? 4 : /^(ax|cx|dx|bx|sp|bp|si|
 const CR0_BITS: [string, number][] = [['PE', 0], ['MP', 1], ['EM', 2], ['TS', 3], ['ET', 4], ['NE', 5], ['WP', 16], ['AM', 18], ['NW', 29], ['CD', 30], ['PG', 31]];
 const CR4_BITS: [string, number][] = [['VME', 0], ['PVI', 1], ['TSD', 2], ['DE', 3], ['PSE', 4], ['PAE', 5], ['MCE', 6], ['PGE', 7], ['PCE', 8], ['OSFXSR', 9], ['OSXMMEXCPT', 10], ['UMIP', 11], ['LA57', 12], ['VMXE', 13], ['SMXE', 14], ['FSGSBASE', 16], ['PCIDE', 17], ['OSXSAVE', 18], ['SMEP', 20], ['SMAP', 21], ['PKE', 22], ['CET', 23], ['PKS', 24]];
 const EFER_BITS: [string, number][] = [['SCE', 0], ['LME', 8], ['LMA', 10], ['NXE', 11]];
+/** MXCSR fields (Intel SDM Vol. 1 §10.2.3); RC is bits 14:13. */
+const MXCSR_BITS: [string, number][] = [['IE', 0], ['DE', 1], ['ZE', 2], ['OE', 3], ['UE', 4], ['PE', 5], ['DAZ', 6], ['IM', 7], ['DM', 8], ['ZM', 9], ['OM', 10], ['UM', 11], ['PM', 12], ['RC0', 13], ['RC1', 14], ['FTZ', 15]];
 const MSR_NAMES: Record<number, string> = { 0x10: 'IA32_TSC', 0x3a: 'IA32_FEATURE_CONTROL', 0x87: 'IA32_MKTME_KEYID_PARTITIONING', 0x480: 'IA32_VMX_BASIC', 0xc0000080: 'IA32_EFER', 0xc0000100: 'IA32_FS_BASE', 0xc0000101: 'IA32_GS_BASE', 0xc0000102: 'IA32_KERNEL_GS_BASE' };
 
 /** The conditional jumps (Intel SDM vol. 2 Jcc) and when each is taken, over CF ZF SF OF PF. */
@@ -164,7 +184,24 @@ export class Variables {
       out.push({ name: r, value: this.num(v, 8) + this.was(r, v), evaluateName: `$${r}`, memoryReference: this.memRef(v), variablesReference: 0 });
     }
     out.push({ name: 'cpl', value: String(m.getReg('cpl')), evaluateName: '$cpl', variablesReference: 0 });
+    out.push({ name: 'SSE', value: `xmm0-xmm15, mxcsr ${hexWidth(m.getReg('mxcsr'), 4)}`, variablesReference: this.add({ children: () => this.sse(), set: (n, v) => this.setRegister(n, v) }), presentationHint: { kind: 'virtual' } });
     out.push({ name: 'MSRs', value: `${m.cpu.msrs.size + 3} modelled`, variablesReference: this.add({ children: () => this.msrs() }), presentationHint: { kind: 'virtual' } });
+    return out;
+  }
+
+  /** XMM0–15 (128-bit, with their lanes as integers and floats) and MXCSR bit by bit. */
+  private sse(): DebugProtocol.Variable[] {
+    const m = this.target.machine;
+    const out: DebugProtocol.Variable[] = [];
+    for (let r = 0; r < 16; r++) {
+      const name = `xmm${r}`;
+      const v = m.getReg(name);
+      out.push({
+        name, value: hexWidth(v, 16) + this.was(name, v), type: 'u128', evaluateName: `$${name}`,
+        variablesReference: this.add({ children: () => xmmLanes(m.getReg(name)) }),
+      });
+    }
+    out.push(this.bitsVar('mxcsr', MXCSR_BITS));
     return out;
   }
 

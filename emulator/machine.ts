@@ -8,7 +8,7 @@ import { CpuFault, VECTOR_NAMES } from './cpu/fault';
 import { MachineStop, PlatformInsn, SystemHooks } from './cpu/system';
 import { decodeRun } from './decode/decoder';
 import { Insn } from './decode/insn';
-import { resolveHandler, recordOf } from './exec/index';
+import { resolveHandler, recordOf, isaCpuid } from './exec/index';
 import { compileBlock } from './exec/jit';
 import { Memory, PAGE_SIZE, Page, Perm, Access } from './memory/memory';
 
@@ -152,6 +152,7 @@ export class Machine implements SystemHooks {
     this.cpu.mem = this.mem;
     this.cpu.sys = this;
     this.cpuidTable = defaultCpuid();
+    isaCpuid(this.cpuidTable); // instruction-set features: exactly what the instruction table implements
     this.blockThreshold = opts.blockThreshold ?? HOT_BLOCK;
     this.warmUp = opts.warmUp ?? (opts.blockThreshold === undefined ? WARM_UP : 0);
     this.generic = opts.genericHandlers ?? false;
@@ -217,7 +218,10 @@ export class Machine implements SystemHooks {
       case 'fs_base': case 'fsbase': return addrToBig(c.fsBase);
       case 'gs_base': case 'gsbase': return addrToBig(c.gsBase);
       case 'cpl': return BigInt(c.cpl);
+      case 'mxcsr': return BigInt(c.mxcsr >>> 0);
     }
+    const x = /^xmm(\d|1[0-5])$/.exec(n);
+    if (x) return c.getXmm(Number(x[1]));
     throw new Error(`unknown register '${name}'`);
   }
 
@@ -253,7 +257,12 @@ export class Machine implements SystemHooks {
       case 'fs_base': case 'fsbase': c.fsBase = this.addr(value); return;
       case 'gs_base': case 'gsbase': c.gsBase = this.addr(value); return;
       case 'cpl': c.cpl = Number(value) & 3; this.mem.user = c.cpl === 3; return;
+      case 'mxcsr':
+        if (value < 0n || value > 0xffffn) throw new Error(`mxcsr 0x${value.toString(16)}: only bits 0-15 exist (a value above 0xffff would #GP in LDMXCSR)`);
+        c.mxcsr = Number(value); return;
     }
+    const x = /^xmm(\d|1[0-5])$/.exec(n);
+    if (x) { c.setXmm(Number(x[1]), value); return; }
     throw new Error(`unknown register '${name}'`);
   }
 
@@ -662,6 +671,7 @@ export class Machine implements SystemHooks {
       lazy: [c.faLo, c.faHi, c.fbLo, c.fbHi, c.frLo, c.frHi, c.fcf],
       fsBase: c.fsBase, gsBase: c.gsBase, cr: [c.cr0, c.cr2, c.cr3, c.cr4, c.efer], cpl: c.cpl,
       icount: c.icount, stiShadowUntil: c.stiShadowUntil, repPending: c.repPending,
+      xmm: c.x8.slice(), mxcsr: c.mxcsr, rngState: c.rngState, dtr: [c.gdtrBase, BigInt(c.gdtrLimit), c.idtrBase, BigInt(c.idtrLimit)],
       msrs: new Map(c.msrs), shadow: [c.ssRet.slice(0, n), c.ssTarget.slice(0, n), c.ssSp.slice(0, n)], ssN: c.ssN,
     };
   }
@@ -675,6 +685,8 @@ export class Machine implements SystemHooks {
     [c.cr0, c.cr2, c.cr3, c.cr4, c.efer] = s.cr;
     c.cpl = s.cpl; this.mem.user = c.cpl === 3;
     c.icount = s.icount; c.stiShadowUntil = s.stiShadowUntil; c.repPending = s.repPending;
+    c.x8.set(s.xmm); c.mxcsr = s.mxcsr; c.rngState = s.rngState;
+    c.gdtrBase = s.dtr[0]; c.gdtrLimit = Number(s.dtr[1]); c.idtrBase = s.dtr[2]; c.idtrLimit = Number(s.dtr[3]);
     c.msrs.clear(); for (const [k, v] of s.msrs) c.msrs.set(k, v);
     c.ssRet.set(s.shadow[0]); c.ssTarget.set(s.shadow[1]); c.ssSp.set(s.shadow[2]); c.ssN = s.ssN;
     c.attention = false;
@@ -707,7 +719,7 @@ export type CpuState = Omit<MachineSnapshot, 'pages'>;
 export interface MachineSnapshot {
   r: Int32Array; rip: number; flags: number; fop: number; fsz: number; lazy: number[];
   fsBase: number; gsBase: number; cr: bigint[]; cpl: number; icount: number; stiShadowUntil: number;
-  repPending: boolean; msrs: Map<number, bigint>; shadow: Float64Array[]; ssN: number;
+  repPending: boolean; xmm: Uint8Array; mxcsr: number; rngState: bigint; dtr: bigint[]; msrs: Map<number, bigint>; shadow: Float64Array[]; ssN: number;
   pages: Map<number, { data: Uint8Array; perms: number; region: string }>;
 }
 

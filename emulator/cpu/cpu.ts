@@ -96,11 +96,41 @@ export class Cpu {
   readonly ssTarget = new Float64Array(SHADOW_DEPTH);
   readonly ssSp = new Float64Array(SHADOW_DEPTH);
   ssN = 0;
+  /**
+   * XMM0–XMM15, 16 bytes each (register i at byte 16*i, little endian), seen through typed views
+   * of one buffer; and MXCSR (its power-on value: all exceptions masked, round to nearest).
+   */
+  readonly xmm = new ArrayBuffer(256);
+  readonly x8 = new Uint8Array(this.xmm);
+  readonly x16 = new Uint16Array(this.xmm);
+  readonly x32 = new Int32Array(this.xmm);
+  readonly xf32 = new Float32Array(this.xmm);
+  readonly xf64 = new Float64Array(this.xmm);
+  mxcsr = 0x1f80;
+  /** State of the RDRAND/RDSEED generator (seeded from the launch `seed`; part of snapshots). */
+  rngState = 0n;
+  /** GDTR and IDTR (LGDT/LIDT, SGDT/SIDT, VERW's descriptor lookup). */
+  gdtrBase = 0n;
+  gdtrLimit = 0;
+  idtrBase = 0n;
+  idtrLimit = 0;
   /** MSRs modelled beyond the ones with fields above; reading or writing any other MSR raises #GP(0). */
   readonly msrs = new Map<number, bigint>();
 
   getGpr(i: number): bigint {
     return (BigInt(this.r[2 * i + 1] >>> 0) << 32n) | BigInt(this.r[2 * i] >>> 0);
+  }
+
+  /** XMM register i as an unsigned 128-bit value. */
+  getXmm(i: number): bigint {
+    let v = 0n;
+    for (let k = 3; k >= 0; k--) v = (v << 32n) | BigInt(this.x32[4 * i + k] >>> 0);
+    return v;
+  }
+
+  setXmm(i: number, v: bigint): void {
+    v = BigInt.asUintN(128, v);
+    for (let k = 0; k < 4; k++) { this.x32[4 * i + k] = Number(v & 0xffffffffn) | 0; v >>= 32n; }
   }
 
   setGpr(i: number, v: bigint): void {

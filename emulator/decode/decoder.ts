@@ -39,6 +39,8 @@ function infoOf(r: Register): RegInfo {
     v = { kind: K.CR, num: Number(name.slice(2)), size: 8 };
   } else if (RegisterExt.isSegmentRegister(r)) {
     v = { kind: K.SEG, num: ['ES', 'CS', 'SS', 'DS', 'FS', 'GS'].indexOf(name), size: 2 };
+  } else if (/^XMM\d+$/.test(name)) {
+    v = { kind: K.XMM, num: Number(name.slice(3)), size: 16 };
   } else {
     v = { kind: K.OTHER, num: 0, size: 0 };
   }

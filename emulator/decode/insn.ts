@@ -17,8 +17,10 @@ export const enum K {
   CR = 4,
   /** Segment register (ES CS SS DS FS GS = 0..5). */
   SEG = 5,
-  /** Anything else (XMM, debug registers, ...): only instructions we do not emulate have these. */
+  /** Anything else (MMX, YMM, debug registers, ...): only instructions we do not emulate have these. */
   OTHER = 6,
+  /** XMM register: `r` = 0..15, size 16. */
+  XMM = 7,
 }
 
 export class Insn {

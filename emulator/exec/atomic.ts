@@ -7,23 +7,25 @@ import { CpuFault, Vector } from '../cpu/fault';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { rec, FEATURE, type InsnRecord } from './table';
-import { ea, rd0, readReg, writeReg, wr0 } from './operands';
+import { ea, rd0w, readReg, writeReg, wr0 } from './operands';
 import { core } from './alu';
 
 function xadd(c: Cpu, i: Insn): void {
   const sz = i.s0;
-  const aLo = rd0(c, i), aHi = c.th;
+  const aLo = rd0w(c, i), aHi = c.th;
   const bLo = readReg(c, i.r1, sz), bHi = c.th;
   const [lo, hi] = core.add(sz, aLo, aHi, bLo, bHi);
-  wr0(c, i, lo, hi, true);
-  writeReg(c, i.r1, sz, aLo, aHi);
+  // SRC = DEST, then DEST = sum: with one register as both, it ends with the sum. A memory
+  // destination is written first so that a fault leaves the register untouched.
+  if (i.k0 === K.REG) { writeReg(c, i.r1, sz, aLo, aHi); wr0(c, i, lo, hi, true); }
+  else { wr0(c, i, lo, hi, true); writeReg(c, i.r1, sz, aLo, aHi); }
   core.setLazy(c, FlagOp.ADD, sz, aLo, aHi, bLo, bHi, lo, hi, 0);
 }
 
 /** CMPXCHG: the destination is always written (with its own value when the compare fails), as the SDM specifies. */
 function cmpxchg(c: Cpu, i: Insn): void {
   const sz = i.s0;
-  const dLo = rd0(c, i), dHi = c.th;
+  const dLo = rd0w(c, i), dHi = c.th;
   const aLo = readReg(c, 0, sz), aHi = c.th;
   const [lo, hi] = core.sub(sz, aLo, aHi, dLo, dHi);
   const equal = aLo === dLo && aHi === dHi;

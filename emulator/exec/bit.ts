@@ -31,6 +31,7 @@ function bitTest(op: B): Handler {
         a += unit * (n / 8);
         bit = off - unit * n;
       } else bit = offLo;
+      if (op !== B.T) c.mem.probeWrite(a, i.s0); // BTS/BTR/BTC read for writing: a #PF carries the W bit
       lo = readMem(c, a, i.s0); hi = c.th;
     }
     const word = bit >= 32 ? hi : lo, b = bit & 31;

@@ -6,7 +6,7 @@ import { CpuFault, Vector } from '../cpu/fault';
 import { MachineStop } from '../cpu/system';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
-import type { InsnRecord } from './table';
+import { FEATURE, UNIMPLEMENTED_FEATURES, type CpuidFeature, type InsnRecord } from './table';
 import { formHandler } from './jit';
 import { records as alu } from './alu';
 import { records as atomic } from './atomic';
@@ -18,24 +18,31 @@ import { records as shift } from './shift';
 import { records as stack } from './stack';
 import { records as string } from './string';
 import { records as system } from './system';
+import { records as sse } from './sse';
+import { records as ssefp } from './ssefp';
+import { records as ext } from './ext';
+import { records as sysext } from './sysext';
 
 /** Every family's records. A new family: one import above, one entry here. */
-const FAMILIES: readonly (readonly InsnRecord[])[] = [alu, atomic, bit, control, move, muldiv, shift, stack, string, system];
+const FAMILIES: readonly (readonly InsnRecord[])[] = [alu, atomic, bit, control, move, muldiv, shift, stack, string, system, sse, ssefp, ext, sysext];
 
 /** Every record, in family order. */
 export const RECORDS: readonly InsnRecord[] = FAMILIES.flat();
 
 const BY_MNEMONIC = new Map<string, InsnRecord>();
+/** Records of the forms with an XMM operand. */
+const BY_MNEMONIC_XMM = new Map<string, InsnRecord>();
 for (const r of RECORDS) {
+  const map = r.xmm ? BY_MNEMONIC_XMM : BY_MNEMONIC;
   for (const m of r.mnemonics) {
-    if (BY_MNEMONIC.has(m)) throw new Error(`instruction table: '${m}' has two records (${BY_MNEMONIC.get(m)!.name}, ${r.name})`);
-    BY_MNEMONIC.set(m, r);
+    if (map.has(m)) throw new Error(`instruction table: '${m}' has two records (${map.get(m)!.name}, ${r.name})`);
+    map.set(m, r);
   }
 }
 
-/** The record that executes a mnemonic (iced-x86, lowercase). */
-export function recordOf(mnemonic: string): InsnRecord | undefined {
-  return BY_MNEMONIC.get(mnemonic);
+/** The record that executes a mnemonic (iced-x86, lowercase); `xmm`: of the form with an XMM operand. */
+export function recordOf(mnemonic: string, xmm = false): InsnRecord | undefined {
+  return xmm ? BY_MNEMONIC_XMM.get(mnemonic) : BY_MNEMONIC.get(mnemonic) ?? BY_MNEMONIC_XMM.get(mnemonic);
 }
 
 function hexAddr(a: number): string {
@@ -62,10 +69,10 @@ const badLock: Handler = (_c, i) => {
 export function resolveHandler(i: Insn, generic = false): Handler {
   i.form = null;
   if (i.mnemonic === '(bad)') return invalidOpcode;
-  const r = BY_MNEMONIC.get(i.mnemonic);
+  const r = recordOf(i.mnemonic, i.k0 === K.XMM || i.k1 === K.XMM || i.k2 === K.XMM);
   if (!r) return notEmulated;
-  // Operands we do not model (vector registers, segment or debug registers) mean another instruction form.
-  if (i.k0 >= K.SEG || i.k1 >= K.SEG || i.k2 >= K.SEG) return notEmulated;
+  // Operands we do not model (MMX/YMM, segment or debug registers) mean another instruction form.
+  if (i.k0 === K.SEG || i.k1 === K.SEG || i.k2 === K.SEG || i.k0 === K.OTHER || i.k1 === K.OTHER || i.k2 === K.OTHER) return notEmulated;
   if (i.lock && !(r.lockable && i.k0 === K.MEM)) return badLock;
   if (generic || !r.forms) return r.exec;
   for (const f of r.forms) {
@@ -76,10 +83,27 @@ export function resolveHandler(i: Insn, generic = false): Handler {
 
 /** Lowercase mnemonics the emulator executes. */
 export function emulatedMnemonics(): string[] {
-  return [...BY_MNEMONIC.keys()].sort();
+  return [...new Set([...BY_MNEMONIC.keys(), ...BY_MNEMONIC_XMM.keys()])].sort();
 }
 
 /** The form groups the differential suite must cover: every record's, unless it says it cannot be checked natively. */
 export function differentialGroups(): string[] {
   return RECORDS.flatMap((r) => (r.diff === false ? [] : r.diff ?? [r.name]));
+}
+
+/**
+ * Brings the instruction-set feature bits of a CPUID table in line with the records: a feature
+ * some record names is announced, every other one the table knows (FEATURE, UNIMPLEMENTED_FEATURES)
+ * is cleared. Other bits (paging, APIC, VMX, ...) are left as given.
+ */
+export function isaCpuid(table: Map<string, [number, number, number, number]>): void {
+  const named = new Set(RECORDS.map((r) => r.cpuid).filter((f): f is CpuidFeature => f !== undefined));
+  const REG = { eax: 0, ebx: 1, ecx: 2, edx: 3 } as const;
+  for (const f of [...Object.values(FEATURE), ...Object.values(UNIMPLEMENTED_FEATURES)] as CpuidFeature[]) {
+    const key = f.subleaf === undefined ? f.leaf.toString(16) : `${f.leaf.toString(16)}:${f.subleaf}`;
+    const v = table.get(key) ?? [0, 0, 0, 0];
+    const r = REG[f.reg];
+    v[r] = named.has(f) ? (v[r] | (1 << f.bit)) >>> 0 : (v[r] & ~(1 << f.bit)) >>> 0;
+    table.set(key, v);
+  }
 }

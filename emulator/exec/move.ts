@@ -6,7 +6,7 @@ import { testCond, COND_NAMES } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
 import { rec, type Form, type InsnRecord } from './table';
 import { loadSource, regStore, storeSource } from './template';
-import { rd0, rd1, wr0, readReg, writeReg, writeMem, readMem, ea } from './operands';
+import { rd0, rd0w, rd1, wr0, readReg, writeReg, writeMem, readMem, ea } from './operands';
 import { movCr } from './system';
 
 const TWO32 = 4294967296;
@@ -48,13 +48,14 @@ function xchg(c: Cpu, i: Insn): void {
   if (i.k1 === K.MEM) {
     // Memory first so that a fault leaves the register untouched.
     const a = ea(c, i);
+    c.mem.probeWrite(a, i.s1); // read for writing: a #PF carries the W bit
     const mLo = readMem(c, a, i.s1), mHi = c.th;
     const rLo = readReg(c, i.r0, i.s0), rHi = c.th;
     writeMem(c, a, i.s1, rLo, rHi);
     writeReg(c, i.r0, i.s0, mLo, mHi);
     return;
   }
-  const aLo = rd0(c, i), aHi = c.th;
+  const aLo = rd0w(c, i), aHi = c.th;
   const bLo = readReg(c, i.r1, i.s1), bHi = c.th;
   wr0(c, i, bLo, bHi, true);
   writeReg(c, i.r1, i.s1, aLo, aHi);

@@ -35,6 +35,12 @@ export function ea(c: Cpu, i: Insn): number {
     const stack = b === 4 || b === 5;
     throw new CpuFault(stack ? Vector.SS : Vector.GP, 0, `non-canonical address 0x${(BigInt(hi >>> 0) << 32n | BigInt(lo)).toString(16)}`);
   }
+  // An access that starts canonical and runs past 0x7fffffffffff is non-canonical too (#GP
+  // before any page is looked at), not a #PF on the top page.
+  if (hi === 0x7fff && lo > 0xffffffc0) {
+    const size = i.memOp === 0 ? i.s0 : i.memOp === 1 ? i.s1 : i.s2;
+    if (lo + size > TWO32) throw new CpuFault(b === 4 || b === 5 ? Vector.SS : Vector.GP, 0, `access of ${size} bytes at 0x7fff${lo.toString(16)} runs past the canonical range`);
+  }
   return hi * TWO32 + lo;
 }
 
@@ -103,6 +109,18 @@ export function rd0(c: Cpu, i: Insn): number {
   if (i.k0 === K.REG) return readReg(c, i.r0, i.s0);
   const a = ea(c, i);
   c.ea = a;
+  return readMem(c, a, i.s0);
+}
+
+/**
+ * Reads operand 0 of a read-modify-write: a memory operand is first checked for writing, so a
+ * page that cannot be written faults with the W bit in the #PF error code (as the CPU does).
+ */
+export function rd0w(c: Cpu, i: Insn): number {
+  if (i.k0 === K.REG) return readReg(c, i.r0, i.s0);
+  const a = ea(c, i);
+  c.ea = a;
+  c.mem.probeWrite(a, i.s0);
   return readMem(c, a, i.s0);
 }
 

@@ -66,7 +66,39 @@ function leave(c: Cpu, i: Insn): void {
 }
 
 /** ENTER size, level: push RBP, copy level-1 outer frame pointers, push the new frame pointer, reserve size. */
+/**
+ * ENTERW (66 C8): 16-bit pushes — BP, the outer frames' words read at RBP-2, -4, ... (through a
+ * temporary: RBP itself is not stepped), then the frame's SP — and only BP (bits 15:0 of RBP)
+ * becomes the frame pointer; RSP stays a 64-bit stack pointer.
+ */
+function enterw(c: Cpu, i: Insn): void {
+  const size = i.immLo & 0xffff, level = i.imm2 & 31;
+  const R = c.r;
+  const saveSp = [R[8], R[9]], saveBp = [R[10], R[11]];
+  try {
+    push16(c, R[10] & 0xffff);
+    const frame = R[8] & 0xffff;
+    if (level > 0) {
+      let bLo = saveBp[0], bHi = saveBp[1];
+      for (let n = 1; n < level; n++) {
+        let l = (bLo >>> 0) - 2, h = bHi;
+        if (l < 0) { l += 4294967296; h = (h - 1) | 0; }
+        bLo = l | 0; bHi = h;
+        push16(c, c.mem.read16(addrOfStack(bLo, bHi)));
+      }
+      push16(c, frame);
+    }
+    addRsp(c, -size);
+    if (size > 0) c.mem.probeWrite(addrOfStack(R[8], R[9]), 1);
+    R[10] = (R[10] & ~0xffff) | frame;
+  } catch (e) {
+    R[8] = saveSp[0]; R[9] = saveSp[1]; R[10] = saveBp[0]; R[11] = saveBp[1];
+    throw e;
+  }
+}
+
 function enter(c: Cpu, i: Insn): void {
+  if (i.codeName.startsWith('Enterw')) { enterw(c, i); return; }
   const size = i.immLo & 0xffff, level = i.imm2 & 31;
   const R = c.r;
   const saveSp = [R[8], R[9]], saveBp = [R[10], R[11]];

@@ -46,6 +46,46 @@ export const FEATURE = {
   BMI1: { name: 'BMI1', leaf: 7, subleaf: 0, reg: 'ebx', bit: 3 },
   LZCNT: { name: 'LZCNT', leaf: 0x80000001, reg: 'ecx', bit: 5 },
   SSE2: { name: 'SSE2', leaf: 1, reg: 'edx', bit: 26 },
+  SSE: { name: 'SSE', leaf: 1, reg: 'edx', bit: 25 },
+  FXSR: { name: 'FXSR', leaf: 1, reg: 'edx', bit: 24 },
+  CX8: { name: 'CX8', leaf: 1, reg: 'edx', bit: 8 },
+  SSE3: { name: 'SSE3', leaf: 1, reg: 'ecx', bit: 0 },
+  SSSE3: { name: 'SSSE3', leaf: 1, reg: 'ecx', bit: 9 },
+  SSE41: { name: 'SSE4.1', leaf: 1, reg: 'ecx', bit: 19 },
+  SSE42: { name: 'SSE4.2', leaf: 1, reg: 'ecx', bit: 20 },
+  MOVBE: { name: 'MOVBE', leaf: 1, reg: 'ecx', bit: 22 },
+  RDRAND: { name: 'RDRAND', leaf: 1, reg: 'ecx', bit: 30 },
+  BMI2: { name: 'BMI2', leaf: 7, subleaf: 0, reg: 'ebx', bit: 8 },
+  ADX: { name: 'ADX', leaf: 7, subleaf: 0, reg: 'ebx', bit: 19 },
+  RDSEED: { name: 'RDSEED', leaf: 7, subleaf: 0, reg: 'ebx', bit: 18 },
+  LAHF: { name: 'LAHF-SAHF', leaf: 0x80000001, reg: 'ecx', bit: 0 },
+  CLFSH: { name: 'CLFSH', leaf: 1, reg: 'edx', bit: 19 },
+  FSGSBASE: { name: 'FSGSBASE', leaf: 7, subleaf: 0, reg: 'ebx', bit: 0 },
+  CLFLUSHOPT: { name: 'CLFLUSHOPT', leaf: 7, subleaf: 0, reg: 'ebx', bit: 23 },
+  CLWB: { name: 'CLWB', leaf: 7, subleaf: 0, reg: 'ebx', bit: 24 },
+} as const satisfies Record<string, CpuidFeature>;
+
+/**
+ * Instruction-set features no record implements: CPUID must not announce them (the default
+ * CPUID clears them; see isaCpuid in exec/index.ts). x87 and MMX are not modelled.
+ */
+export const UNIMPLEMENTED_FEATURES = {
+  FPU: { name: 'FPU (x87)', leaf: 1, reg: 'edx', bit: 0 },
+  MMX: { name: 'MMX', leaf: 1, reg: 'edx', bit: 23 },
+  PCLMULQDQ: { name: 'PCLMULQDQ', leaf: 1, reg: 'ecx', bit: 1 },
+  MONITOR: { name: 'MONITOR/MWAIT', leaf: 1, reg: 'ecx', bit: 3 },
+  FMA: { name: 'FMA', leaf: 1, reg: 'ecx', bit: 12 },
+  AES: { name: 'AES', leaf: 1, reg: 'ecx', bit: 25 },
+  XSAVE: { name: 'XSAVE', leaf: 1, reg: 'ecx', bit: 26 },
+  OSXSAVE: { name: 'OSXSAVE', leaf: 1, reg: 'ecx', bit: 27 },
+  AVX: { name: 'AVX', leaf: 1, reg: 'ecx', bit: 28 },
+  F16C: { name: 'F16C', leaf: 1, reg: 'ecx', bit: 29 },
+  HLE: { name: 'HLE', leaf: 7, subleaf: 0, reg: 'ebx', bit: 4 },
+  AVX2: { name: 'AVX2', leaf: 7, subleaf: 0, reg: 'ebx', bit: 5 },
+  RTM: { name: 'RTM', leaf: 7, subleaf: 0, reg: 'ebx', bit: 11 },
+  AVX512F: { name: 'AVX512F', leaf: 7, subleaf: 0, reg: 'ebx', bit: 16 },
+  SHA: { name: 'SHA', leaf: 7, subleaf: 0, reg: 'ebx', bit: 29 },
+  PREFETCHW: { name: 'PREFETCHW', leaf: 0x80000001, reg: 'ecx', bit: 8 },
 } as const satisfies Record<string, CpuidFeature>;
 
 /**
@@ -123,6 +163,11 @@ export interface InsnRecord {
   cpuid?: CpuidFeature;
   /** GNU as base mnemonics (without size suffixes) that assemble to it, when they differ from `mnemonics`. */
   asm?: readonly string[];
+  /**
+   * Executes the forms with an XMM operand (these records are indexed apart: MOVSD and CMPSD
+   * also name string instructions). Without an XMM operand the other table is asked first.
+   */
+  xmm?: boolean;
   /** Form groups the differential suite must cover (default [name]); false: not checkable natively (why in a comment). */
   diff?: readonly string[] | false;
 }

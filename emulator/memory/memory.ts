@@ -328,8 +328,11 @@ export class Memory {
   /** Faults unless every byte of [a, a+size) is writable; used before multi-part writes. */
   probeWrite(a: number, size: number): void {
     const k1 = Math.floor(a / PAGE_SIZE), k2 = Math.floor((a + size - 1) / PAGE_SIZE);
-    this.fillW(k1, a);
-    if (k2 !== k1) this.fillW(k2, k2 * PAGE_SIZE);
+    // A page in the write TLB is writable and already dirty (the TLB is flushed when permissions
+    // change or dirty marks are cleared). A probed page is about to be written: it is marked
+    // dirty here because the write itself may then take the TLB path.
+    if (this.wKey[k1 & (TLB - 1)] !== k1) this.fillW(k1, a).dirty = true;
+    if (k2 !== k1 && this.wKey[k2 & (TLB - 1)] !== k2) this.fillW(k2, k2 * PAGE_SIZE).dirty = true;
   }
 
   private slowWritePage(k: number, a: number, size: number): Page {

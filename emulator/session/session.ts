@@ -190,6 +190,8 @@ export class Session {
     const lps = config.tdxModule?.numLps;
     if (typeof lps === 'number' && lps < cpus) throw new ConfigError('tdxModule.numLps', `is ${lps}, fewer than the ${cpus} CPUs of "cpus": every CPU is a logical processor the TDX module knows (leave numLps out to follow "cpus")`);
 
+    // RDRAND/RDSEED draw from a generator seeded by the launch `seed` (same seed, same values).
+    m.cpu.rngState = BigInt.asUintN(64, (BigInt(config.seed ?? 0) + 1n) * 0x9e3779b97f4a7c15n) || 1n;
     // Platform, exception table, stubs.
     const note = (n: PlatformNote) => { this.notes.push(n); this.emit(n); };
     try {

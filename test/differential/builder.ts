@@ -44,12 +44,17 @@ export interface Case {
   asm: string[];
   regs: bigint[];
   rflags: bigint;
+  /** XMM0–15 (128-bit each) and MXCSR. */
+  xmm: bigint[];
+  mxcsr: number;
   seed: number;
   patches: Patch[];
   /** RFLAGS bits the SDM leaves undefined for these inputs. */
   undefFlags: number;
   /** GPR indices whose final value the SDM leaves undefined. */
   undefRegs: number[];
+  /** MXCSR bits not compared (none unless a form says so). */
+  undefMxcsr: number;
   /** The case may legitimately fault (#DE, or a #GP the form provokes on purpose). */
   mayFault: boolean;
   hasEnd1: boolean;
@@ -94,9 +99,22 @@ export function regName(idx: number, width: Width, high = false): string {
   return '%' + (high ? GPR8HIGH[idx] : NAMES[width][idx]);
 }
 
+/** An XMM register operand. */
+export interface XmmOp {
+  name: string;
+  idx: number;
+}
+
+/** MXCSR at power-on: every exception masked, round to nearest, no flags. */
+export const MXCSR_DEFAULT = 0x1f80;
+
 export class CaseBuilder {
   readonly regs: bigint[] = [];
   rflags: bigint;
+  readonly xmm: bigint[] = [];
+  mxcsr = MXCSR_DEFAULT;
+  undefMxcsr = 0;
+  private readonly xmmOwned = new Set<number>();
   readonly patches: Patch[] = [];
   undefFlags = 0;
   readonly undefRegs: number[] = [];
@@ -118,6 +136,28 @@ export class CaseBuilder {
     // RSP points into the buffer unless a form takes it as a plain operand.
     this.regs[RSP] = BUF_ADDR + 0x3800n;
     this.rflags = RFLAGS_FIXED | this.randomStatus() | (rng.chance(0.15) ? BigInt(DF) : 0n);
+    // XMM contents come from their own generator, so the GPR forms draw the inputs they always did.
+    const xr = new Rng(hashString(formName) ^ Math.imul(index + 7, 0x85ebca6b));
+    for (let i = 0; i < 16; i++) {
+      let v = 0n;
+      for (let k = 0; k < 4; k++) v |= xr.edge(32) << BigInt(32 * k);
+      this.xmm.push(v);
+    }
+  }
+
+  /** Picks an XMM register not used yet; `value` (128-bit) sets its input. */
+  xreg(value?: bigint, idx?: number): XmmOp {
+    const free: number[] = [];
+    for (let i = 0; i < 16; i++) if (!this.xmmOwned.has(i) && (idx === undefined || idx === i)) free.push(i);
+    if (free.length === 0) throw new Error(`${this.formName}: no XMM register left`);
+    const r = this.rng.pick(free);
+    this.xmmOwned.add(r);
+    if (value !== undefined) this.xmm[r] = value & mask(128);
+    return { name: `%xmm${r}`, idx: r };
+  }
+
+  setXmm(idx: number, value: bigint): void {
+    this.xmm[idx] = value & mask(128);
   }
 
   get END0(): string {
@@ -383,6 +423,9 @@ export class CaseBuilder {
       id, form, index: this.index, asm,
       regs: this.regs.map((r) => r & mask(64)),
       rflags: this.rflags,
+      xmm: this.xmm.slice(),
+      mxcsr: this.mxcsr,
+      undefMxcsr: this.undefMxcsr,
       seed,
       patches: this.patches,
       undefFlags: this.undefFlags,

@@ -32,6 +32,10 @@ export function compareCase(c: Case, expected: NativeResult, actual: Outcome, st
       problems.push(`fault RIP: expected ${hex(expected.rip)}, got ${hex(actual.rip)}`);
     } else if (expected.vector === 13 && actual.errorCode !== expected.errorCode) {
       problems.push(`error code: expected ${expected.errorCode}, got ${actual.errorCode}`);
+    } else if (expected.vector === 14) {
+      // The host runs the case at CPL 3 (error code bit 2, U/S); the emulator at CPL 0.
+      if ((actual.errorCode & ~4) !== (expected.errorCode & ~4)) problems.push(`#PF error code: expected ${expected.errorCode & ~4} (U/S bit aside), got ${actual.errorCode}`);
+      if (actual.cr2 !== expected.cr2) problems.push(`CR2: expected ${hex(expected.cr2)}, got ${hex(actual.cr2)}`);
     }
   } else if (stop.kind !== 'breakpoint' || stop.address !== expected.rip) {
     problems.push(`stop: expected exit at ${where(expected, expected.rip)}, got ${stop.kind} at ${where(expected, stop.address)}: ${stop.message}`);
@@ -39,6 +43,13 @@ export function compareCase(c: Case, expected: NativeResult, actual: Outcome, st
   for (let i = 0; i < 16; i++) {
     if (c.undefRegs.includes(i)) continue;
     if (actual.regs[i] !== expected.regs[i]) problems.push(`${GPR64[i]}: expected ${hex(expected.regs[i])}, got ${hex(actual.regs[i])}`);
+  }
+  for (let i = 0; i < 16; i++) {
+    if (actual.xmm[i] !== expected.xmm[i]) problems.push(`xmm${i}: expected ${hex128(expected.xmm[i])}, got ${hex128(actual.xmm[i])} (input ${hex128(c.xmm[i])})`);
+  }
+  const mxMask = 0xffff & ~(faulted ? 0 : c.undefMxcsr);
+  if ((actual.mxcsr & mxMask) !== (expected.mxcsr & mxMask)) {
+    problems.push(`mxcsr: expected 0x${expected.mxcsr.toString(16)}, got 0x${actual.mxcsr.toString(16)} (input 0x${c.mxcsr.toString(16)})`);
   }
   // At a fault the instruction has not completed, so every flag is the input's and defined.
   const compared = COMPARED_FLAGS & ~(faulted ? 0 : c.undefFlags);
@@ -56,6 +67,21 @@ export function compareCase(c: Case, expected: NativeResult, actual: Outcome, st
   }
   if (memProblems.length) problems.push(`memory (${memProblems.length} bytes differ): ${memProblems.slice(0, 8).join('; ')}${memProblems.length > 8 ? '; …' : ''}`);
   return problems.length ? { c, expected, actual, stop, problems } : null;
+}
+
+/** A 128-bit value as four 32-bit groups, high first. */
+function hex128(v: bigint): string {
+  const parts: string[] = [];
+  for (let k = 3; k >= 0; k--) parts.push(((v >> BigInt(32 * k)) & 0xffffffffn).toString(16).padStart(8, '0'));
+  return '0x' + parts.join('_');
+}
+
+/** The XMM registers the case's code names, and MXCSR, as inputs. */
+function xmmInputs(c: Case): string[] {
+  const used = new Set<number>();
+  for (const l of c.asm) for (const m of l.matchAll(/%xmm(\d+)/g)) used.add(Number(m[1]));
+  if (used.size === 0) return [];
+  return [`          ${[...used].sort((a, b) => a - b).map((r) => `xmm${r}=${hex128(c.xmm[r])}`).join(' ')} mxcsr=0x${c.mxcsr.toString(16)}`];
 }
 
 function escapeRegex(s: string): string {
@@ -76,6 +102,7 @@ export function formatMismatch(m: Mismatch): string {
     ...c.asm.map((l) => `    | ${l}`),
     `  inputs: ${inputs.join('\n          ')}`,
     `          rflags=${hex(c.rflags)} (${flagNames(Number(c.rflags))})${patches ? ` memory ${patches}${c.patches.length > 6 ? ' …' : ''}` : ''}`,
+    ...xmmInputs(c),
     ...m.problems.map((p) => `  - ${p}`),
     `  repro: ${reproCommand(c)}`,
   ].join('\n');

@@ -71,6 +71,8 @@ test('the comparison notices a wrong register, flag or byte', { skip }, () => {
   assert.ok(compareCase(c, exp, { ...exp, rflags: exp.rflags ^ 0x400n }, stop));
   assert.ok(compareCase(c, exp, { ...exp, memory: new Map([[0x10, 1], ...exp.memory]) }, stop));
   assert.ok(compareCase(c, exp, { ...exp }, { ...stop, address: exp.rip + 1n }));
+  assert.match(compareCase(c, exp, { ...exp, xmm: exp.xmm.map((v, k) => (k === 9 ? v ^ (1n << 100n) : v)) }, stop)!.problems.join('\n'), /^xmm9:/m);
+  assert.match(compareCase(c, exp, { ...exp, mxcsr: exp.mxcsr ^ 0x20 }, stop)!.problems.join('\n'), /^mxcsr:/m);
 });
 
 for (const [mode, threshold, generic] of [['interpreted', Infinity, false], ['interpreted by the generic handlers only', Infinity, true], ['compiled into blocks', 0, false]] as const) {

@@ -62,6 +62,8 @@ function runOne(m: Machine, views: Uint8Array[] | null, c: Case, start: bigint, 
   else m.writeBytes(BUF_ADDR, init);
   c.regs.forEach((v, i) => m.setReg(GPR64[i], v));
   m.setReg('rflags', c.rflags);
+  c.xmm.forEach((v, i) => m.setReg(`xmm${i}`, v));
+  m.setReg('mxcsr', BigInt(c.mxcsr));
   m.setReg('rip', start);
   const stop = m.run(BUDGET);
   const memory = new Map<number, number>();
@@ -81,6 +83,9 @@ function runOne(m: Machine, views: Uint8Array[] | null, c: Case, start: bigint, 
     outcome: {
       regs: GPR64.map((r) => m.getReg(r)),
       rflags: m.getReg('rflags'),
+      xmm: Array.from({ length: 16 }, (_, i) => m.getReg(`xmm${i}`)),
+      mxcsr: Number(m.getReg('mxcsr')),
+      cr2: stop.kind === 'fault' && stop.vector === 14 ? stop.faultAddress ?? 0n : 0n,
       rip: m.getReg('rip'),
       vector: stop.kind === 'fault' ? stop.vector ?? -2 : -1,
       errorCode: stop.errorCode ?? 0,

@@ -23,6 +23,8 @@ export const LINK_FLAGS = [`-Wl,--defsym,DATABUF=0x${BUF_ADDR.toString(16)}`];
 function stub(): string {
   const loads = STATE_OFFSETS.map((r, i) => (r === 'rdi' ? '' : `\tmov ${i * 8}(%rdi), %${r}`)).filter(Boolean);
   const stores = STATE_OFFSETS.map((r, i) => `\tmov %${r}, out_state+${i * 8}(%rip)`);
+  const xmmLoads = Array.from({ length: 16 }, (_, k) => `\tmovdqu ${136 + 16 * k}(%rdi), %xmm${k}`);
+  const xmmStores = Array.from({ length: 16 }, (_, k) => `\tmovdqu %xmm${k}, out_xmm+${16 * k}(%rip)`);
   return [
     '\t.data',
     '\t.p2align 4',
@@ -31,6 +33,10 @@ function stub(): string {
     '\t.globl out_state, exit_id',
     'out_state:\t.fill 17, 8, 0',
     'exit_id:\t.long 0',
+    '\t.globl out_xmm, saved_mxcsr',
+    '\t.p2align 4',
+    'out_xmm:\t.fill 33, 8, 0',
+    'saved_mxcsr:\t.long 0x1f80',
     '\t.p2align 4',
     'scratch:\t.fill 32, 8, 0',
     'scratch_top:',
@@ -40,6 +46,9 @@ function stub(): string {
     '\tpush %rbx', '\tpush %rbp', '\tpush %r12', '\tpush %r13', '\tpush %r14', '\tpush %r15',
     '\tmov %rsp, saved_rsp(%rip)',
     '\tmov %rsi, case_target(%rip)',
+    '\tstmxcsr saved_mxcsr(%rip)',
+    ...xmmLoads,
+    '\tldmxcsr 392(%rdi)',
     '\tpushq 128(%rdi)',
     '\tpopfq',
     ...loads,
@@ -53,6 +62,9 @@ function stub(): string {
     'harness_store:',
     ...stores,
     '\tlea scratch_top(%rip), %rsp',
+    ...xmmStores,
+    '\tstmxcsr out_xmm+256(%rip)',
+    '\tldmxcsr saved_mxcsr(%rip)',
     '\tpushfq',
     '\tpopq out_state+128(%rip)',
     '\tcld',
@@ -95,12 +107,15 @@ export function generateDriver(): string {
 extern void run_case(const uint64_t *state, uint64_t target);
 extern uint64_t out_state[17];
 extern uint32_t exit_id;
+extern uint64_t out_xmm[33];
+extern uint32_t saved_mxcsr;
 extern const uint64_t case_count;
 extern const uint64_t case_table[];
 
 static sigjmp_buf fault_jump;
 static uint64_t fault_state[18];
 static int64_t fault_vector, fault_error;
+static uint64_t fault_xmm[34];
 static uint8_t initial[BUF_SIZE];
 
 static const int greg_of[16] = {
@@ -110,11 +125,16 @@ static const int greg_of[16] = {
 
 // The kernel reports the state at the faulting instruction; REG_TRAPNO is the CPU vector.
 static void on_fault(int sig, siginfo_t *si, void *ucv) {
-  (void)sig; (void)si;
+  (void)sig;
   const greg_t *g = ((ucontext_t *)ucv)->uc_mcontext.gregs;
   for (int i = 0; i < 16; i++) fault_state[i] = (uint64_t)g[greg_of[i]];
   fault_state[16] = (uint64_t)g[REG_EFL];
   fault_state[17] = (uint64_t)g[REG_RIP];
+  const struct _libc_fpstate *fp = ((ucontext_t *)ucv)->uc_mcontext.fpregs;
+  memset(fault_xmm, 0, sizeof fault_xmm);
+  memcpy(fault_xmm, fp->_xmm, 256);
+  fault_xmm[32] = fp->mxcsr;
+  fault_xmm[33] = (uint64_t)si->si_addr;
   fault_vector = g[REG_TRAPNO];
   fault_error = g[REG_ERR];
   siglongjmp(fault_jump, 1);
@@ -171,7 +191,7 @@ int main(int argc, char **argv) {
   const uint8_t *p = in + 16;
   static uint32_t diffs[BUF_SIZE];
   for (uint32_t c = 0; c < n; c++) {
-    uint64_t state[17];
+    uint64_t state[50];
     memcpy(state, p, sizeof state);
     p += sizeof state;
     uint32_t seed, npatch;
@@ -193,16 +213,20 @@ int main(int argc, char **argv) {
     }
     memcpy(initial, buf, BUF_SIZE);
     const uint64_t *entry = &case_table[3 * c];
-    uint64_t result[18], rec[4];
+    uint64_t result[18], rec[4], xres[34];
     int32_t vector = -1;
     uint32_t error = 0, which = 0;
     if (sigsetjmp(fault_jump, 1) == 0) {
       run_case(state, entry[0]);
       memcpy(result, out_state, 17 * 8);
+      memcpy(xres, out_xmm, 33 * 8);
+      xres[33] = 0;
       which = exit_id;
       result[17] = which ? entry[2] : entry[1];
     } else {
       memcpy(result, fault_state, sizeof result);
+      memcpy(xres, fault_xmm, sizeof xres);
+      __asm__ volatile("ldmxcsr %0" :: "m"(saved_mxcsr));
       vector = (int32_t)fault_vector;
       error = (uint32_t)fault_error;
       which = 0xffffffffu;
@@ -216,6 +240,7 @@ int main(int argc, char **argv) {
     put(out, &error, 4);
     put(out, &which, 4);
     put(out, &nd, 4);
+    put(out, xres, sizeof xres);
     put(out, diffs, nd * 4);
   }
   if (fclose(out)) die("close");

@@ -8,6 +8,10 @@ import type { Case } from './builder';
 export interface Outcome {
   regs: bigint[];
   rflags: bigint;
+  xmm: bigint[];
+  mxcsr: number;
+  /** #PF: the faulting linear address (CR2; si_addr natively). */
+  cr2: bigint;
   rip: bigint;
   /** CPU exception vector, or -1 when the case reached an exit label. */
   vector: number;
@@ -23,10 +27,27 @@ export interface NativeResult extends Outcome {
   end1: bigint;
 }
 
+/** XMM0–15 then MXCSR (padded to 8 bytes): the same block in the input and result records. */
+export const XMM_BYTES = 16 * 16 + 8;
+
+function writeXmm(buf: Buffer, o: number, xmm: readonly bigint[], mxcsr: number): void {
+  for (let i = 0; i < 16; i++) {
+    buf.writeBigUInt64LE(xmm[i] & 0xffffffffffffffffn, o + 16 * i);
+    buf.writeBigUInt64LE(xmm[i] >> 64n, o + 16 * i + 8);
+  }
+  buf.writeUInt32LE(mxcsr >>> 0, o + 256);
+}
+
+function readXmm(buf: Buffer, o: number): { xmm: bigint[]; mxcsr: number } {
+  const xmm: bigint[] = [];
+  for (let i = 0; i < 16; i++) xmm.push(buf.readBigUInt64LE(o + 16 * i) | (buf.readBigUInt64LE(o + 16 * i + 8) << 64n));
+  return { xmm, mxcsr: buf.readUInt32LE(o + 256) };
+}
+
 export function encodeInputs(cases: readonly Case[]): Buffer {
   let size = 16;
   for (const c of cases) {
-    size += 17 * 8 + 8;
+    size += 17 * 8 + XMM_BYTES + 8;
     for (const p of c.patches) size += 8 + ((p.bytes.length + 7) & ~7);
   }
   const buf = Buffer.alloc(size);
@@ -39,9 +60,12 @@ export function encodeInputs(cases: readonly Case[]): Buffer {
       o += 8;
     }
     buf.writeBigUInt64LE(c.rflags, o);
-    buf.writeUInt32LE(c.seed >>> 0, o + 8);
-    buf.writeUInt32LE(c.patches.length, o + 12);
-    o += 16;
+    o += 8;
+    writeXmm(buf, o, c.xmm, c.mxcsr);
+    o += XMM_BYTES;
+    buf.writeUInt32LE(c.seed >>> 0, o);
+    buf.writeUInt32LE(c.patches.length, o + 4);
+    o += 8;
     for (const p of c.patches) {
       buf.writeUInt32LE(p.off, o);
       buf.writeUInt32LE(p.bytes.length, o + 4);
@@ -69,13 +93,16 @@ export function decodeResults(buf: Buffer): NativeResult[] {
     const errorCode = buf.readUInt32LE(o + 172);
     const nd = buf.readUInt32LE(o + 180);
     o += 184;
+    const { xmm, mxcsr } = readXmm(buf, o);
+    const cr2 = buf.readBigUInt64LE(o + XMM_BYTES);
+    o += XMM_BYTES + 8;
     const memory = new Map<number, number>();
     for (let k = 0; k < nd; k++) {
       const v = buf.readUInt32LE(o + 4 * k);
       memory.set(v >>> 8, v & 0xff);
     }
     o += 4 * nd;
-    out.push({ regs, rflags, rip, start, end0, end1, vector, errorCode, memory });
+    out.push({ regs, rflags, xmm, mxcsr, cr2, rip, start, end0, end1, vector, errorCode, memory });
   }
   if (o !== buf.length) throw new Error(`native results: ${buf.length - o} trailing bytes`);
   return out;

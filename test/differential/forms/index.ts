@@ -15,6 +15,10 @@ import { shiftForms } from './shift';
 import { stackForms } from './stack';
 import { stringForms } from './string';
 import { fusedForms } from './fused';
+import { sseForms } from './sse';
+import { sseFpForms } from './ssefp';
+import { extForms } from './ext';
+import { issue13Forms } from './issue13';
 
 /**
  * The form groups the catalogue must cover: every instruction record's (the emulator's table,
@@ -29,6 +33,7 @@ export function allForms(): Form[] {
   const forms = [
     ...moveForms(), ...aluForms(), ...shiftForms(), ...mulDivForms(), ...bitForms(),
     ...stackForms(), ...branchForms(), ...stringForms(), ...miscForms(), ...chainForms(), ...faultForms(), ...fusedForms(),
+    ...sseForms(), ...sseFpForms(), ...extForms(), ...issue13Forms(),
   ];
   const seen = new Set<string>();
   for (const f of forms) {
