@@ -6,6 +6,7 @@ import test from 'node:test';
 import { Machine } from '../../emulator/machine';
 import { RECORDS, recordOf } from '../../emulator/exec/index';
 import { TABLE } from '../../emulator/loader/assembler/isa';
+import { isSimdMnemonic } from '../../emulator/loader/assembler/simd';
 import { decodeRun } from '../../emulator/decode/decoder';
 
 const REG = { eax: 0, ebx: 1, ecx: 2, edx: 3 } as const;
@@ -20,7 +21,7 @@ test('every CPUID feature an instruction record names is announced by the defaul
 });
 
 test('the assembler accepts every instruction the emulator executes (under its GNU as names)', () => {
-  const missing = RECORDS.flatMap((r) => r.asm ?? r.mnemonics).filter((m) => !TABLE.has(m));
+  const missing = RECORDS.flatMap((r) => r.asm ?? r.mnemonics).filter((m) => !TABLE.has(m) && !isSimdMnemonic(m));
   assert.deepEqual(missing, []);
 });
 

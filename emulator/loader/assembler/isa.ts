@@ -225,6 +225,22 @@ def('xadd', { suffixes: 'bwlq', forms: SIZES.map((s) => ({ size: s, ops: [rm(s),
 def('cmpxchg', { suffixes: 'bwlq', forms: SIZES.map((s) => ({ size: s, ops: [rm(s), r(s)], code: `Cmpxchg_rm${s}_r${s}` })) });
 def('cmpxchg16b', { forms: [{ ops: ['m'], code: 'Cmpxchg16b_m128' }] });
 def('cmpxchg8b', { forms: [{ ops: ['m'], code: 'Cmpxchg8b_m64' }] });
+for (const name of ['adcx', 'adox']) {
+  def(name, { suffixes: 'lq', forms: ([32, 64] as Size[]).map((s) => ({ size: s, ops: [r(s), rm(s)], code: `${cap(name)}_r${s}_rm${s}` })) });
+}
+def('movbe', {
+  suffixes: 'wlq',
+  forms: ([16, 32, 64] as Size[]).flatMap((s): Form[] => [
+    { size: s, ops: [r(s), 'm'], code: `Movbe_r${s}_m${s}` },
+    { size: s, ops: ['m', r(s)], code: `Movbe_m${s}_r${s}` },
+  ]),
+});
+// UD0/UD1 take a ModRM operand pair in GNU as (a bare `ud1` is an operand-count error there).
+for (const name of ['ud0', 'ud1']) {
+  def(name, { suffixes: 'wlq', forms: ([16, 32, 64] as Size[]).map((s) => ({ size: s, ops: [r(s), rm(s)], code: `${cap(name)}_r${s}_rm${s}` })) });
+}
+def('xlat', { forms: [{ ops: [], code: 'raw:d7' }] });
+def('xlatb', { forms: [{ ops: [], code: 'raw:d7' }] });
 
 // ---- stack and control flow ------------------------------------------------------------------
 def('push', {
@@ -305,7 +321,7 @@ Object.assign(SIMPLE, {
   syscall: 'Syscall', sysretq: 'Sysretq', sysretl: 'Sysretd', lretq: 'Retfq', lret: 'Retfd', lretl: 'Retfd',
   iretl: 'Iretd', iret: 'Iretd', enclu: 'Enclu', encls: 'Encls', enclv: 'Enclv', vzeroupper: 'VEX_Vzeroupper',
   vzeroall: 'VEX_Vzeroall', xgetbv: 'Xgetbv', xsetbv: 'Xsetbv', invd: 'Invd', serialize: 'Serialize',
-  rdpkru: 'Rdpkru', wrpkru: 'Wrpkru', emms: 'Emms', ud1: 'Ud1_r32_rm32', rdpmc: 'Rdpmc', vmfunc: 'Vmfunc',
+  rdpkru: 'Rdpkru', wrpkru: 'Wrpkru', emms: 'Emms', rdpmc: 'Rdpmc', vmfunc: 'Vmfunc',
   pushfq: 'Pushfq', popfq: 'Popfq', leave: 'Leaveq', leaveq: 'Leaveq',
 });
 for (const [n, c] of Object.entries(SIMPLE)) if (!TABLE.has(n)) def(n, { forms: [{ ops: [], code: c }] });
