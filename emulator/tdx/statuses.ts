@@ -3,6 +3,7 @@
 // Values are copied from shared/reference/tdx-abi.md §4 and tdx-module-behaviour.md §1; the few
 // "supplement" entries come from the public module source and are marked so.
 
+import type { HeaderDefinition } from './generation';
 import type { Provenance } from './types';
 import { MODULE_STATUS_TABLE } from './moduleStatusTable';
 
@@ -61,6 +62,8 @@ export interface TdxStatusCode extends Provenance {
   software?: boolean;
   /** A P-SEAMLDR status rather than a TDX module status. */
   seamldr?: boolean;
+  /** The kernel headers and generations that define this status (see `KERNEL_HEADER_STATUSES`). */
+  headers?: HeaderDefinition[];
 }
 
 function s(name: string, value: bigint, detail: StatusDetailKind, summary: string, p: Provenance, extra: Partial<TdxStatusCode> = {}): TdxStatusCode {
@@ -165,12 +168,48 @@ const DESCRIBED: readonly TdxStatusCode[] = Object.freeze([
   s('TDX_METADATA_FIELD_NOT_WRITABLE', 0xc000_0c01_0000_0000n, 'details', 'The metadata field is not writable by this caller.', SUPPLEMENT),
 ]);
 
+const ERRNO_H: HeaderDefinition = { header: 'asm/shared/tdx_errno.h', from: 'G5', format: 'ull' };
+const ERRNO_H_KERNEL_VALUE: HeaderDefinition = { ...ERRNO_H, kernelValue: true };
+
+/**
+ * Where the kernel defines each status: <asm/tdx.h> (the software-made codes, with the kernel's
+ * own expressions) and, from G5, <asm/shared/tdx_errno.h> (the module's codes; where the kernel's
+ * value differs from the module's, the header has the kernel's).
+ */
+const KERNEL_HEADER_STATUSES: Readonly<Record<string, HeaderDefinition[]>> = {
+  TDX_SUCCESS: [{ header: 'asm/tdx.h' }],
+  TDX_SW_ERROR: [{ header: 'asm/tdx.h', expr: '(TDX_ERROR | _AC(0x0000FF0000000000, UL))' }],
+  TDX_SEAMCALL_VMFAILINVALID: [{ header: 'asm/tdx.h', expr: '(TDX_SW_ERROR | _AC(0xFFFF0000, UL))' }],
+  TDX_SEAMCALL_GP: [{ header: 'asm/tdx.h', from: 'G4', expr: '(TDX_SW_ERROR | X86_TRAP_GP)' }],
+  TDX_SEAMCALL_UD: [{ header: 'asm/tdx.h', from: 'G4', expr: '(TDX_SW_ERROR | X86_TRAP_UD)' }],
+  TDX_RND_NO_ENTROPY: [{ header: 'asm/tdx.h', from: 'G4', format: 'ul' }],
+  TDX_NON_RECOVERABLE_VCPU: [ERRNO_H],
+  TDX_NON_RECOVERABLE_TD: [ERRNO_H_KERNEL_VALUE],
+  TDX_NON_RECOVERABLE_TD_NON_ACCESSIBLE: [ERRNO_H],
+  TDX_NON_RECOVERABLE_TD_WRONG_APIC_MODE: [ERRNO_H_KERNEL_VALUE],
+  TDX_INTERRUPTED_RESUMABLE: [ERRNO_H],
+  TDX_OPERAND_INVALID: [ERRNO_H],
+  TDX_OPERAND_BUSY: [ERRNO_H],
+  TDX_PREVIOUS_TLB_EPOCH_BUSY: [ERRNO_H],
+  TDX_SYS_BUSY: [ERRNO_H],
+  TDX_PAGE_METADATA_INCORRECT: [ERRNO_H],
+  TDX_VCPU_NOT_ASSOCIATED: [ERRNO_H],
+  TDX_KEY_GENERATION_FAILED: [ERRNO_H],
+  TDX_KEY_STATE_INCORRECT: [ERRNO_H],
+  TDX_KEY_CONFIGURED: [ERRNO_H],
+  TDX_NO_HKID_READY_TO_WBCACHE: [ERRNO_H],
+  TDX_FLUSHVP_NOT_DONE: [ERRNO_H],
+  TDX_EPT_WALK_FAILED: [ERRNO_H],
+  TDX_EPT_ENTRY_STATE_INCORRECT: [ERRNO_H],
+  TDX_METADATA_FIELD_NOT_READABLE: [ERRNO_H],
+};
+
 /**
  * Every completion status: the described codes above, then every other status the module
  * defines (moduleStatusTable.ts, from tdx_error_codes_defs.h) so each decodes to its name.
  */
 export const TDX_STATUS_CODES: readonly TdxStatusCode[] = Object.freeze([
-  ...DESCRIBED,
+  ...DESCRIBED.map((c) => (KERNEL_HEADER_STATUSES[c.name] ? Object.freeze({ ...c, headers: KERNEL_HEADER_STATUSES[c.name] }) : c)),
   ...MODULE_STATUS_TABLE.filter(([name]) => !DESCRIBED.some((c) => c.name === name)).map(([name, value]) =>
     s(name, value, 'details', `Module status ${name} (no further description catalogued).`, MODULE_DEFS)),
 ]);
@@ -232,14 +271,16 @@ export interface TdvmcallStatusCode extends Provenance {
   name: string;
   value: bigint;
   summary: string;
+  /** The kernel headers and generations that define it (asm/shared/tdx.h). */
+  headers?: HeaderDefinition[];
 }
 
 /** TDVMCALL statuses, returned in R10. Source table: tdx-abi.md §4 "TDVMCALL status". */
 export const TDVMCALL_STATUS_CODES: readonly TdvmcallStatusCode[] = Object.freeze([
-  { name: 'TDVMCALL_STATUS_SUCCESS', value: 0x0n, summary: 'The VMM completed the request.', source: 'analogdevicesinc shared/tdx.h (arrived with KVM TDX)' },
-  { name: 'TDVMCALL_STATUS_RETRY', value: 0x1n, summary: 'Partial progress; call again (MapGPA: from the GPA in R11).', source: 'mainline 019b383d, Linux 6.12, analogdevicesinc; absent in 6.1' },
-  { name: 'TDVMCALL_STATUS_INVALID_OPERAND', value: 0x8000_0000_0000_0000n, summary: 'The VMM rejected an operand.', source: 'analogdevicesinc shared/tdx.h' },
+  { name: 'TDVMCALL_STATUS_SUCCESS', headers: [{ header: 'asm/shared/tdx.h', from: 'G5' }], value: 0x0n, summary: 'The VMM completed the request.', source: 'analogdevicesinc shared/tdx.h (arrived with KVM TDX)' },
+  { name: 'TDVMCALL_STATUS_RETRY', headers: [{ header: 'asm/shared/tdx.h', from: 'G3' }], value: 0x1n, summary: 'Partial progress; call again (MapGPA: from the GPA in R11).', source: 'mainline 019b383d, Linux 6.12, analogdevicesinc; absent in 6.1' },
+  { name: 'TDVMCALL_STATUS_INVALID_OPERAND', headers: [{ header: 'asm/shared/tdx.h', from: 'G5', format: 'ull' }], value: 0x8000_0000_0000_0000n, summary: 'The VMM rejected an operand.', source: 'analogdevicesinc shared/tdx.h' },
   { name: 'TDG_VP_VMCALL_GPA_INUSE', value: 0x8000_0000_0000_0001n, summary: 'The GPA is in use (QEMU only).', source: 'QEMU', caveat: 'non-kernel', note: 'QEMU only, not the kernel' },
-  { name: 'TDVMCALL_STATUS_ALIGN_ERROR', value: 0x8000_0000_0000_0002n, summary: 'An operand is misaligned.', source: 'analogdevicesinc shared/tdx.h' },
-  { name: 'TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED', value: 0x8000_0000_0000_0003n, summary: 'The VMM does not implement this sub-function.', source: 'analogdevicesinc shared/tdx.h' },
+  { name: 'TDVMCALL_STATUS_ALIGN_ERROR', headers: [{ header: 'asm/shared/tdx.h', from: 'G5', format: 'ull' }], value: 0x8000_0000_0000_0002n, summary: 'An operand is misaligned.', source: 'analogdevicesinc shared/tdx.h' },
+  { name: 'TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED', headers: [{ header: 'asm/shared/tdx.h', from: 'G5', format: 'ull' }], value: 0x8000_0000_0000_0003n, summary: 'The VMM does not implement this sub-function.', source: 'analogdevicesinc shared/tdx.h' },
 ].map((c) => Object.freeze(c as TdvmcallStatusCode)));
