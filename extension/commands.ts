@@ -22,6 +22,7 @@ import type { FieldLayout, StructLayout } from '../emulator/loader/image';
 import { GENERATIONS } from '../emulator/loader/headers/generation';
 import { structPreset } from '../emulator/loader/structPresets';
 import { findStatus, findTdvmcallStatus, parseTdxNumber } from '../emulator/tdx/catalog';
+import { hex64 } from '../emulator/tdx/types';
 import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/status';
 
 /** Read-only documents of "Show Struct Layout" (scheme `tdx-struct`). */
@@ -231,9 +232,10 @@ async function decodeStatus(): Promise<void> {
   const ed = vscode.window.activeTextEditor;
   const sel = ed && !ed.selection.isEmpty ? ed.document.getText(ed.selection).trim() : '';
   const session = currentTdxSession();
+  const example = `A value (${hex64(findStatus('TDX_OPERAND_INVALID')!.value)})`;
   const input = await vscode.window.showInputBox({
     title: 'TDX: Decode Status Code',
-    prompt: session ? 'A value (0xC000010000000000), a status name, or an expression of the stopped session (rax, r10)' : 'A value (0xC000010000000000) or a status name (TDX_OPERAND_INVALID)',
+    prompt: session ? `${example}, a status name, or an expression of the stopped session (rax, r10)` : `${example} or a status name (TDX_OPERAND_INVALID)`,
     value: sel.length < 80 ? sel : '',
     validateInput: (v) => (v.trim() ? undefined : 'Enter a value or a name'),
   });

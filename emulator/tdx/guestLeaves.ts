@@ -3,6 +3,7 @@
 // RAX reserved bits, the version and the leaf number; a handler returns what the guest sees.
 
 import { TDX_STATUS } from './moduleStatus';
+import { VMX_EXIT_REASONS } from './vmcalls';
 import { buildTdReport, rtmrExtend } from './tdreport';
 import { withOperand } from './status';
 import { GPR, GPR_NAMES, type GprName, u64 } from './types';
@@ -11,8 +12,8 @@ import type { LeafContext, LeafOutcome, VmcallRecord } from './module';
 const { RAX, RCX, RDX, RSP, RBP, R8, R9, R10, R11 } = GPR;
 const OPERAND_INVALID = (reg: number) => withOperand(TDX_STATUS.TDX_OPERAND_INVALID, reg);
 
-/** VM-exit reason the VMM sees for TDG.VP.VMCALL: 77, TDCALL (tdx-module-behaviour.md §2). */
-const EXIT_REASON_TDCALL = 77n;
+/** VM-exit reason the VMM sees for TDG.VP.VMCALL: TDCALL (src/td_dispatcher/vm_exits/tdg_vp_vmcall.c). */
+const EXIT_REASON_TDCALL = BigInt(VMX_EXIT_REASONS.EXIT_REASON_TDCALL);
 
 /**
  * TDG.VP.VMCALL (leaf 0), src/td_dispatcher/vm_exits/tdg_vp_vmcall.c and

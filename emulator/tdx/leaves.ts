@@ -43,6 +43,12 @@ export interface TdxLeaf extends Provenance {
    * the matrix then tries the dispatcher's generic answers.
    */
   returns?: readonly string[];
+  /**
+   * SEAMCALL leaves the module's dispatcher lets through before SYS_READY (the init and
+   * read-only system leaves, src/vmm_dispatcher/tdx_vmm_dispatcher.c); the others get
+   * TDX_SYS_NOT_READY.
+   */
+  allowedBeforeReady?: boolean;
 }
 
 function r(reg: GprName, role: string, bits?: string, caveat?: string): RegisterRole {
@@ -59,6 +65,7 @@ interface LeafSpec extends Partial<Provenance> {
   maxVersion?: number;
   headers?: HeaderDefinition[];
   returns?: readonly string[];
+  allowedBeforeReady?: boolean;
 }
 
 function leaf(instruction: TdxInstruction, spec: LeafSpec, defaultSource: string, seamldr = false): TdxLeaf {
@@ -80,6 +87,7 @@ function leaf(instruction: TdxInstruction, spec: LeafSpec, defaultSource: string
     ...(spec.note ? { note: spec.note } : {}),
     ...(spec.headers ? { headers: spec.headers } : {}),
     ...(spec.returns ? { returns: Object.freeze([...spec.returns]) } : {}),
+    ...(spec.allowedBeforeReady ? { allowedBeforeReady: true } : {}),
   });
 }
 
@@ -227,32 +235,32 @@ export const SEAMCALL_LEAVES: readonly TdxLeaf[] = Object.freeze([
   { name: 'TDH.PHYMEM.PAGE.RECLAIM', headers: HOST_H, leaf: 28, summary: 'Reclaim a physical page from a TD.', in: [r('RCX', 'PA')], out: [r('RCX', 'page type'), r('RDX', 'owner'), r('R8', 'size')] },
   { name: 'TDH.MEM.PAGE.REMOVE', headers: HOST_H, leaf: 29, summary: 'Remove a private page.', in: [r('RCX', 'GPA | level'), r('RDX', 'TDR')] },
   { name: 'TDH.MEM.SEPT.REMOVE', leaf: 30, maxVersion: ANY_VERSION, source: 'tdx-module-behaviour.md §6', summary: 'Remove a Secure-EPT page (registers not in the reference).' },
-  { name: 'TDH.SYS.KEY.CONFIG', returns: ['TDX_SYS_KEY_CONFIG_NOT_PENDING', 'TDX_KEY_CONFIGURED', 'TDX_KEY_GENERATION_FAILED', 'TDX_RND_NO_ENTROPY', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 31, source: 'Linux 6.12; module tdh_sys_key_config.c', summary: 'Program the global private key on this package; once per package.' },
+  { name: 'TDH.SYS.KEY.CONFIG', allowedBeforeReady: true, returns: ['TDX_SYS_KEY_CONFIG_NOT_PENDING', 'TDX_KEY_CONFIGURED', 'TDX_KEY_GENERATION_FAILED', 'TDX_RND_NO_ENTROPY', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 31, source: 'Linux 6.12; module tdh_sys_key_config.c', summary: 'Program the global private key on this package; once per package.' },
   {
-    name: 'TDH.SYS.INFO', returns: ['TDX_SYS_LP_INIT_NOT_DONE', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 32, caveat: 'fork-only', source: 'sangfor/kvm, an unidentified fork', note: 'not in Linux 6.12+',
+    name: 'TDH.SYS.INFO', allowedBeforeReady: true, returns: ['TDX_SYS_LP_INIT_NOT_DONE', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 32, caveat: 'fork-only', source: 'sangfor/kvm, an unidentified fork', note: 'not in Linux 6.12+',
     summary: 'Read module and CMR information.',
     in: [r('RCX', 'sysinfo PA'), r('RDX', 'size'), r('R8', 'CMR array PA'), r('R9', 'MAX_CMRS (32)')],
     out: [r('RDX', 'bytes written'), r('R9', 'CMR count')],
   },
-  { name: 'TDH.SYS.INIT', returns: ['TDX_OPERAND_INVALID+RCX', 'TDX_SYS_INIT_NOT_PENDING', 'TDX_SYS_BUSY', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 33, source: 'Linux 6.12; module tdh_sys_init.c', summary: 'Global module initialisation; the first SEAMCALL the kernel makes.', in: [r('RCX', 'attributes, must be 0 (all bits reserved)')] },
-  { name: 'TDH.SYS.RD', returns: ['TDX_SYS_LP_INIT_NOT_DONE', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 34, source: 'Linux 6.12; module tdh_sys_rd.c', summary: 'Read a global metadata field.', in: [r('RDX', 'field id')], out: [r('R8', 'value')] },
-  { name: 'TDH.SYS.LP.INIT', returns: ['TDX_SYS_LP_INIT_NOT_PENDING', 'TDX_SYS_LP_INIT_DONE', 'TDX_RND_NO_ENTROPY', 'TDX_INCOMPATIBLE_SEAM_CAPABILITIES', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 35, source: 'Linux 6.12; module tdh_sys_lp_init.c', summary: 'Per-logical-processor initialisation; once on every LP.' },
+  { name: 'TDH.SYS.INIT', allowedBeforeReady: true, returns: ['TDX_OPERAND_INVALID+RCX', 'TDX_SYS_INIT_NOT_PENDING', 'TDX_SYS_BUSY', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 33, source: 'Linux 6.12; module tdh_sys_init.c', summary: 'Global module initialisation; the first SEAMCALL the kernel makes.', in: [r('RCX', 'attributes, must be 0 (all bits reserved)')] },
+  { name: 'TDH.SYS.RD', allowedBeforeReady: true, returns: ['TDX_SYS_LP_INIT_NOT_DONE', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 34, source: 'Linux 6.12; module tdh_sys_rd.c', summary: 'Read a global metadata field.', in: [r('RDX', 'field id')], out: [r('R8', 'value')] },
+  { name: 'TDH.SYS.LP.INIT', allowedBeforeReady: true, returns: ['TDX_SYS_LP_INIT_NOT_PENDING', 'TDX_SYS_LP_INIT_DONE', 'TDX_RND_NO_ENTROPY', 'TDX_INCOMPATIBLE_SEAM_CAPABILITIES', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 35, source: 'Linux 6.12; module tdh_sys_lp_init.c', summary: 'Per-logical-processor initialisation; once on every LP.' },
   { name: 'TDH.SYS.TDMR.INIT', returns: ['TDX_SYS_NOT_READY', 'TDX_OPERAND_INVALID+RCX', 'TDX_OPERAND_BUSY+RCX', 'TDX_TDMR_ALREADY_INITIALIZED', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 36, source: 'Linux 6.12; module tdh_sys_tdmr_init.c', summary: 'Initialise part of a TDMR\'s PAMT; called in a loop until RDX reaches the TDMR end.', in: [r('RCX', 'TDMR base')], out: [r('RDX', 'next address to initialise')] },
   {
-    name: 'TDH.SYS.RDALL', returns: ['TDX_SYS_LP_INIT_NOT_DONE', 'TDX_SYS_SHUTDOWN'], leaf: 37, caveat: 'unverified', source: 'a non-kernel header; module tdh_sys_rdall.c',
+    name: 'TDH.SYS.RDALL', allowedBeforeReady: true, returns: ['TDX_SYS_LP_INIT_NOT_DONE', 'TDX_SYS_SHUTDOWN'], leaf: 37, caveat: 'unverified', source: 'a non-kernel header; module tdh_sys_rdall.c',
     note: 'appears in no kernel file consulted', summary: 'Read all global metadata fields.',
   },
   { name: 'TDH.MEM.TRACK', headers: HOST_H, leaf: 38, summary: 'Advance the TD\'s TLB epoch.', in: [r('RCX', 'TDR')] },
   { name: 'TDH.PHYMEM.CACHE.WB', headers: HOST_H, leaf: 40, summary: 'Write back and invalidate caches.', in: [r('RCX', '1 to resume an interrupted call, else 0')] },
   { name: 'TDH.PHYMEM.PAGE.WBINVD', headers: HOST_H, leaf: 41, summary: 'Write back and invalidate one page.', in: [r('RCX', 'PA with KeyID')] },
   { name: 'TDH.VP.WR', headers: HOST_H, leaf: 43, summary: 'Write a vCPU-scope metadata field.', in: [r('RCX', 'TDVPR'), r('RDX', 'field id'), r('R8', 'data'), r('R9', 'mask')] },
-  { name: 'TDH.SYS.LP.SHUTDOWN', leaf: 44, source: 'tdx-module-behaviour.md §6', summary: 'Shut the module down on this LP (registers not in the reference).' },
+  { name: 'TDH.SYS.LP.SHUTDOWN', allowedBeforeReady: true, leaf: 44, source: 'tdx-module-behaviour.md §6', summary: 'Shut the module down on this LP (registers not in the reference).' },
   {
-    name: 'TDH.SYS.CONFIG', returns: ['TDX_SYS_CONFIG_NOT_PENDING', 'TDX_OPERAND_INVALID+RCX', 'TDX_OPERAND_INVALID+RDX', 'TDX_OPERAND_INVALID+R8', 'TDX_INVALID_TDMR', 'TDX_NON_ORDERED_TDMR', 'TDX_TDMR_OUTSIDE_CMRS', 'TDX_INVALID_PAMT', 'TDX_PAMT_OUTSIDE_CMRS', 'TDX_PAMT_OVERLAP', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 45, source: 'Linux 6.12; module tdh_sys_config.c', summary: 'Configure the TDMRs and the global KeyID.',
+    name: 'TDH.SYS.CONFIG', allowedBeforeReady: true, returns: ['TDX_SYS_CONFIG_NOT_PENDING', 'TDX_OPERAND_INVALID+RCX', 'TDX_OPERAND_INVALID+RDX', 'TDX_OPERAND_INVALID+R8', 'TDX_INVALID_TDMR', 'TDX_NON_ORDERED_TDMR', 'TDX_TDMR_OUTSIDE_CMRS', 'TDX_INVALID_PAMT', 'TDX_PAMT_OUTSIDE_CMRS', 'TDX_PAMT_OVERLAP', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 45, source: 'Linux 6.12; module tdh_sys_config.c', summary: 'Configure the TDMRs and the global KeyID.',
     in: [r('RCX', 'PA of the array of TDMR_INFO PAs (512-byte aligned)'), r('RDX', 'number of TDMRs, 1..64'), r('R8', 'global private KeyID (HKID)')],
   },
   { name: 'TDH.SYS.SHUTDOWN', headers: HOST_H, leaf: 52, source: 'analogdevicesinc, an unidentified fork, LKML patches', summary: 'Shut the module down (e.g. before an update).', in: [r('RCX', 'module handoff version')] },
-  { name: 'TDH.SYS.UPDATE', returns: ['TDX_SYS_STATE_INCORRECT', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 53, source: 'analogdevicesinc; an unidentified fork', summary: 'Finish a module update (operands not recorded).' },
+  { name: 'TDH.SYS.UPDATE', allowedBeforeReady: true, returns: ['TDX_SYS_STATE_INCORRECT', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 53, source: 'analogdevicesinc; an unidentified fork', summary: 'Finish a module update (operands not recorded).' },
   { name: 'TDH.PHYMEM.PAMT.ADD', headers: HOST_H, leaf: 58, source: 'analogdevicesinc', summary: 'Add PAMT pages (operands not recorded).' },
   { name: 'TDH.PHYMEM.PAMT.REMOVE', headers: HOST_H, leaf: 59, source: 'analogdevicesinc', summary: 'Remove PAMT pages (operands not recorded).' },
   { name: 'TDH.SYS.DISABLE', headers: HOST_H, leaf: 69, source: 'analogdevicesinc', summary: 'Disable the module (operands not recorded).' },

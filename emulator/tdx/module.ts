@@ -74,9 +74,6 @@ export interface TdxCallOptions {
   vmm?: VmmOverride;
 }
 
-/** SEAMCALL leaves allowed before SYS_READY (tdx-module-behaviour.md §6 order 4). */
-const ALLOWED_BEFORE_READY = new Set([32, 34, 37, 33, 35, 45, 31, 44, 53]);
-const TDH_SYS_LP_SHUTDOWN = 44;
 
 const TDCALL_HANDLERS: Record<string, (c: LeafContext) => LeafOutcome> = {
   'TDG.VP.VMCALL': tdgVpVmcall,
@@ -151,8 +148,9 @@ export class TdxModule {
     // reach the module: the platform sends them to the P-SEAMLDR (seamldr.ts).
     if ((rax >> 24n) & 0xffn || rax >> 32n) return fail(TDX_STATUS.TDX_OPERAND_INVALID, 'RAX reserved bits 31:24 or 63:32 set');
     if (version > (leaf?.maxVersion ?? 0)) return fail(TDX_STATUS.TDX_OPERAND_INVALID, `version ${version} not supported by this leaf`);
-    if (this.st.sysState === 'SYS_SHUTDOWN' && leafNumber !== TDH_SYS_LP_SHUTDOWN) return fail(TDX_STATUS.TDX_SYS_SHUTDOWN, 'module shut down');
-    if (this.st.sysState !== 'SYS_READY' && !ALLOWED_BEFORE_READY.has(leafNumber)) return fail(TDX_STATUS.TDX_SYS_NOT_READY, `state ${this.st.sysState}`);
+    if (this.st.sysState === 'SYS_SHUTDOWN' && leaf?.name !== 'TDH.SYS.LP.SHUTDOWN') return fail(TDX_STATUS.TDX_SYS_SHUTDOWN, 'module shut down');
+    // Only the init and system leaves run before SYS_READY (the leaf's `allowedBeforeReady`).
+    if (this.st.sysState !== 'SYS_READY' && !leaf?.allowedBeforeReady) return fail(TDX_STATUS.TDX_SYS_NOT_READY, `state ${this.st.sysState}`);
     if (!leaf) return fail(TDX_STATUS.TDX_OPERAND_INVALID, `unknown SEAMCALL leaf ${leafNumber}`);
     if (this.takeNoEntropy(leaf)) return fail(TDX_STATUS.TDX_RND_NO_ENTROPY, 'entropy exhausted (configured)');
     const handler = SEAMCALL_HANDLERS[leaf.name] ?? configuredSuccess;

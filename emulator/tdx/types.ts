@@ -98,6 +98,11 @@ export interface RegisterRole {
   role: string;
   /** Set when the reference marks this *unverified* or *fork-only*, or it comes from outside it. */
   caveat?: string;
+  /**
+   * For a TDG.VP.VMCALL output defined only in some answers: `read` when the direction input
+   * (R13) is 0 (a read), `not-success` when R10 is not TDVMCALL_STATUS_SUCCESS.
+   */
+  when?: 'read' | 'not-success';
 }
 
 /** Where a catalogue entry's facts come from (public names as the references give them). */

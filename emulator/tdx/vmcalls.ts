@@ -68,8 +68,8 @@ export interface TdvmcallSubfunction extends Provenance {
   returns?: readonly string[];
 }
 
-function r(reg: GprName, role: string): RegisterRole {
-  return Object.freeze({ reg, role });
+function r(reg: GprName, role: string, when?: RegisterRole['when']): RegisterRole {
+  return Object.freeze({ reg, role, ...(when ? { when } : {}) });
 }
 
 const KERNEL = 'Linux 6.1, 6.12';
@@ -95,7 +95,7 @@ export const TDVMCALL_SUBFUNCTIONS: readonly TdvmcallSubfunction[] = Object.free
     name: 'EXIT_REASON_IO_INSTRUCTION', ghciName: 'Instruction.IO', shortNames: ['IO', 'IO_INSTRUCTION'], value: exitReason('EXIT_REASON_IO_INSTRUCTION'), source: KERNEL,
     summary: 'Emulate IN/OUT.',
     inputs: [r('R12', 'size in bytes (1, 2, 4)'), r('R13', 'direction: PORT_READ 0, PORT_WRITE 1'), r('R14', 'port'), r('R15', 'value (OUT)')],
-    outputs: [r('R11', 'if direction is PORT_READ: value read (IN)')],
+    outputs: [r('R11', 'if direction is PORT_READ: value read (IN)', 'read')],
   },
   {
     name: 'EXIT_REASON_MSR_READ', ghciName: 'Instruction.RDMSR', shortNames: ['RDMSR', 'MSR_READ'], value: exitReason('EXIT_REASON_MSR_READ'), source: KERNEL,
@@ -109,7 +109,7 @@ export const TDVMCALL_SUBFUNCTIONS: readonly TdvmcallSubfunction[] = Object.free
     name: 'EXIT_REASON_EPT_VIOLATION', ghciName: '#VE.RequestMMIO', shortNames: ['MMIO', 'EPT_VIOLATION', 'RequestMMIO'], value: exitReason('EXIT_REASON_EPT_VIOLATION'), source: KERNEL,
     summary: 'Emulate an MMIO access (after an EPT-violation #VE on shared memory).',
     inputs: [r('R12', 'size in bytes'), r('R13', 'direction: EPT_READ 0, EPT_WRITE 1'), r('R14', 'GPA'), r('R15', 'value (write)')],
-    outputs: [r('R11', 'if direction is EPT_READ: value read')],
+    outputs: [r('R11', 'if direction is EPT_READ: value read', 'read')],
   },
   {
     name: 'TDVMCALL_GET_TD_VM_CALL_INFO', headers: [{ header: 'asm/shared/tdx.h', from: 'G5', format: 'hex' }], ghciName: 'GetTdVmCallInfo', shortNames: ['GetTdVmCallInfo', 'GET_TD_VM_CALL_INFO'], value: 0x10000n,
@@ -121,7 +121,7 @@ export const TDVMCALL_SUBFUNCTIONS: readonly TdvmcallSubfunction[] = Object.free
     name: 'TDVMCALL_MAP_GPA', returns: ['TDVMCALL_STATUS_RETRY', 'TDVMCALL_STATUS_ALIGN_ERROR'], headers: [{ header: 'asm/shared/tdx.h', format: 'hex' }], ghciName: 'MapGPA', shortNames: ['MapGPA', 'MAP_GPA'], value: 0x10001n, source: KERNEL,
     summary: 'Convert a GPA range between private and shared (shared bit set in R12 = to shared).',
     inputs: [r('R12', 'start GPA (shared bit set when converting to shared)'), r('R13', 'size in bytes')],
-    outputs: [r('R11', 'if R10 = TDVMCALL_STATUS_RETRY: GPA to resume from (6.12 gives up after 3 retries without progress)')],
+    outputs: [r('R11', 'if R10 = TDVMCALL_STATUS_RETRY: GPA to resume from (6.12 gives up after 3 retries without progress)', 'not-success')],
   },
   {
     name: 'TDVMCALL_GET_QUOTE', headers: [{ header: 'asm/shared/tdx.h', from: 'G4', format: 'hex' }], ghciName: 'GetQuote', shortNames: ['GetQuote', 'GET_QUOTE'], value: 0x10002n, source: 'Linux 6.12',
