@@ -20,12 +20,13 @@ import { vmcallName } from './format';
 import { GPR_NAMES, type TdxCpuAccess } from '../tdx/types';
 import type { ExecContext, PlatformState } from './config';
 import type { PlatformEvent, TdxCallEvent } from './events';
+import { CR4_BITS, bitOf } from '../x86/registers';
 
-/** CR4.VMXE (tdx-abi.md §6). */
-const CR4_VMXE = 1n << 13n;
-/** IA32_FEATURE_CONTROL bits: locked, VMX outside SMX (tdx-abi.md §6). */
+/** CR4.VMXE (SDM vol. 3 §2.5). */
+const CR4_VMXE = 1n << BigInt(bitOf(CR4_BITS, 'VMXE'));
+/** IA32_FEATURE_CONTROL bits: locked, VMX outside SMX (SDM vol. 3 §24.7, vol. 4 MSR 3AH). */
 const FEAT_CTL_LOCKED = 1n, FEAT_CTL_VMX_OUTSIDE_SMX = 4n;
-const MSR_VMX_BASIC = 0x480;
+const MSR_VMX_BASIC = MSR.IA32_VMX_BASIC;
 /**
  * IA32_VMX_CR0_FIXED0/1 and IA32_VMX_CR4_FIXED0/1 (SDM Vol. 3D, Appendix A.7 and A.8): in VMX
  * operation a CR bit set in FIXED0 must be 1 and a bit clear in FIXED1 must be 0. FIXED0 values are

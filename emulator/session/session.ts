@@ -7,7 +7,10 @@ import { readFileSync, existsSync } from 'node:fs';
 import { MAX_SOURCE_BYTES, notRegularFile } from '../loader/files';
 import { resolve, isAbsolute } from 'node:path';
 import { Machine, type StopReason, type MachineSnapshot, type FaultHandler } from '../machine';
-import { VECTOR_NAMES } from '../cpu/fault';
+import { VECTOR_NAMES, type CpuFault } from '../cpu/fault';
+import { addrToBig } from '../cpu/cpu';
+import { ARCHITECTURAL_MSRS } from '../x86/registers';
+import type { Insn } from '../decode/insn';
 import { MachineStop } from '../cpu/system';
 import { buildImage } from '../loader/buildImage';
 import { LoadError, type Diagnostic } from '../loader/diagnostics';
@@ -48,6 +51,10 @@ export const LAYOUT = {
 const STUB_BYTES = 16;
 
 /** Why a run stopped, in the CLI's and adapter's words. */
+/** The fault record and handler type the adapter's fault gate works with. */
+export type { CpuFault } from '../cpu/fault';
+export type { FaultHandler } from '../machine';
+
 export type SessionStopReason =
   | 'returned' | 'exception' | 'panic' | 'breakpoint' | 'limit' | 'not-emulated' | 'undefined-symbol'
   | 'fatal-error' | 'td-exit' | 'halt' | 'watch' | 'budget' | 'stub-stop';
@@ -522,6 +529,48 @@ export class Session {
     Object.assign(p.state, s.state);
     this.heap.restore(s.heap as ReturnType<KernelHeap['snapshot']>);
     this.stubCalls.restore(s.stubs as ReturnType<StubCalls['snapshot']>);
+  }
+
+  // ---- what the adapter reads (it never touches the CPU or memory objects) -------------------
+
+  /** Calls made and not yet returned (the shadow call stack's depth, overflowed entries counted). */
+  get callDepth(): number {
+    return this.machine.cpu.ssN;
+  }
+
+  /** The recorded calls, outermost first: each CALL's return address and the RSP it was pushed at. */
+  callStack(): { returnAddress: bigint; sp: bigint }[] {
+    const c = this.machine.cpu;
+    const out: { returnAddress: bigint; sp: bigint }[] = [];
+    for (let i = 0; i < Math.min(c.ssN, c.ssRet.length); i++) out.push({ returnAddress: addrToBig(c.ssRet[i]), sp: addrToBig(c.ssSp[i]) });
+    return out;
+  }
+
+  /** How many of `len` bytes from `address` are mapped, from the start (0 when not canonical). */
+  mappedLength(address: bigint, len: number): number {
+    try {
+      return this.machine.mem.mappedLength(Number(BigInt.asIntN(64, address)), len);
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The MSRs the CPU models, by number, with their values. */
+  msrs(): { id: number; value: bigint }[] {
+    const m = this.machine;
+    const ids = [...new Set([...m.cpu.msrs.keys(), ...ARCHITECTURAL_MSRS])].sort((a, b) => a - b);
+    return ids.map((id) => ({ id, value: m.rdmsr(m.cpu, id) ?? 0n }));
+  }
+
+  /**
+   * Delivers a fault the adapter held back (to stop on it first) through `handler`, the fault
+   * handler the machine had; when handled, the faulting instruction counts as executed, as it
+   * does when the machine delivers the fault itself.
+   */
+  deliverHeldFault(handler: FaultHandler, fault: CpuFault, insn: Insn | undefined): boolean {
+    if (!handler(fault, insn)) return false;
+    this.machine.cpu.icount++;
+    return true;
   }
 
   /** The CPU whose per-CPU area GS points into (smp_call_on_cpu switches it); 0 outside every area. */
