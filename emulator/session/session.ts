@@ -22,6 +22,7 @@ import { installStubs, StubConfigError, type StubCalls, type StubStopDetail } fr
 import { KernelHeap } from '../platform/kernelStubs';
 import type { PlatformEvent, PlatformNote, TdxCallEvent } from '../platform/events';
 import { FaultInjector, type FaultRule } from '../tdx/faultPlan';
+import { ModelConfigError } from '../tdx/types';
 import { ConfigError, DEFAULT_MAX_INSTRUCTIONS, validateConfig, type ArgSpec, type ValidConfig } from './config';
 import { buildRealImage, wantsRealImage } from './realImage';
 import { installBugTable } from '../platform/bugTable';
@@ -209,9 +210,8 @@ export class Session {
         currentLp: () => this.currentCpu(),
       });
     } catch (e) {
-      // The VMM and module models reject bad entries with a one-line RangeError ("vmm.scripts…",
-      // "tdx.noEntropy…"): report it against the launch attribute like any other bad value.
-      if (e instanceof RangeError) throw new ConfigError(/^vmm\b/.test(e.message) ? 'vmm' : 'tdxModule', `is invalid: ${e.message}`);
+      // The VMM and module models name the bad entry by its launch-configuration path.
+      if (e instanceof ModelConfigError) throw new ConfigError(e.path, e.detail);
       throw e;
     }
     this.platform.onEvent((e) => { if (e.kind !== 'call') this.notes.push(e); this.emit(e); });

@@ -12,7 +12,7 @@ import { initialModuleState, resolveModuleConfig, type ResolvedModuleConfig, typ
 import { TDX_STATUS } from './moduleStatus';
 import { seamldrCall } from './seamldr';
 import { VmmModel, type VmmOverride, type VmmResult } from './vmm';
-import { GPR, toU64, u64, type GprName, type TdxCpuAccess } from './types';
+import { GPR, ModelConfigError, toU64, u64, type GprName, type TdxCpuAccess } from './types';
 
 export type { TdxModuleConfig, TdxModuleState, VeInfo } from './moduleConfig';
 
@@ -106,13 +106,13 @@ export class TdxModule {
   private readonly cfg: ResolvedModuleConfig;
   private st: TdxModuleState;
 
-  /** Throws a one-line RangeError naming the bad configuration entry. */
+  /** Throws a ModelConfigError naming the bad configuration entry (`tdxModule.…`). */
   constructor(private readonly config: TdxModuleConfig = {}, vmm: VmmModel = new VmmModel()) {
     this.cfg = resolveModuleConfig(config);
     this.st = initialModuleState(config, this.cfg);
     this.vmm = vmm;
     for (const k of this.st.noEntropy.keys()) {
-      if (!findLeaf('seamcall', k) && !findLeaf('tdcall', k)) throw new RangeError(`tdx.noEntropy: unknown leaf "${k}"`);
+      if (!findLeaf('seamcall', k) && !findLeaf('tdcall', k)) throw new ModelConfigError(`tdxModule.noEntropy.${k}`, `unknown leaf "${k}"`);
     }
   }
 

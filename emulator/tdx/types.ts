@@ -47,18 +47,29 @@ export function parseTdxNumber(text: string): bigint | undefined {
   return undefined;
 }
 
+/**
+ * A bad entry in a model's configuration. `path` names it as the launch configuration spells
+ * it (`vmm.msrs[0].msr`, `tdxModule.numLps`), so the error is reported against that attribute
+ * without reading the message.
+ */
+export class ModelConfigError extends RangeError {
+  constructor(readonly path: string, readonly detail: string) {
+    super(`${path}: ${detail}`);
+  }
+}
+
 /** A 64-bit value as configuration may hold it: bigint, safe integer, or a number string. */
 export type U64Like = bigint | number | string;
 
-/** Converts a `U64Like` to a 64-bit bigint; throws naming `what` when it is not a number. */
+/** Converts a `U64Like` to a 64-bit bigint; throws a ModelConfigError at path `what` when it is not a number. */
 export function toU64(v: U64Like, what: string): bigint {
   if (typeof v === 'bigint') return u64(v);
   if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) throw new RangeError(`${what}: ${v} is not a safe integer (write it as a string or bigint)`);
+    if (!Number.isSafeInteger(v)) throw new ModelConfigError(what, `${v} is not a safe integer (write it as a string or bigint)`);
     return u64(BigInt(v));
   }
   const n = parseTdxNumber(v);
-  if (n === undefined) throw new RangeError(`${what}: "${v}" is not a number`);
+  if (n === undefined) throw new ModelConfigError(what, `"${v}" is not a number`);
   return u64(n);
 }
 

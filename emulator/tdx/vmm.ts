@@ -6,7 +6,7 @@
 import { findSubfunction, findTdvmcallStatus } from './catalog';
 import { seededValue } from './prng';
 import { findKvmHypercall, type KvmHypercall, type TdvmcallSubfunction } from './vmcalls';
-import { GPR, GPR_NAMES, gprIndex, hex64, toU64, u64, type GprIndex, type GprName, type U64Like } from './types';
+import { GPR, GPR_NAMES, gprIndex, hex64, ModelConfigError, toU64, u64, type GprIndex, type GprName, type U64Like } from './types';
 import { answerKvmHypercall, answerStandard, KVM_MAP_GPA_CHUNK, TDVMCALL_STATUS, type BehaviourResult, type VmmWorld } from './vmmBehaviours';
 
 export { decodeFatalErrorMessage } from './vmmBehaviours';
@@ -150,11 +150,11 @@ export class VmmModel {
   /** The answering profile. */
   readonly profile: VmmProfile;
 
-  /** Throws a one-line RangeError naming the bad configuration entry. */
+  /** Throws a ModelConfigError naming the bad configuration entry (`vmm.…`). */
   constructor(config: VmmConfig = {}, td: VmmTdInfo = {}) {
     this.cfg = config;
     const profile = config.profile ?? 'kvm';
-    if (!VMM_PROFILES.includes(profile)) throw new RangeError(`vmm.profile: "${String(profile)}" is not a profile (known: ${VMM_PROFILES.join(', ')})`);
+    if (!VMM_PROFILES.includes(profile)) throw new ModelConfigError('vmm.profile', `"${String(profile)}" is not a profile (known: ${VMM_PROFILES.join(', ')})`);
     this.profile = profile;
     this.world = {
       cfg: config, kvm: profile === 'kvm', gpaw: td.gpaw ?? false, numVcpus: td.numVcpus ?? 1,
@@ -166,8 +166,17 @@ export class VmmModel {
       this.resolved.scripts.set(subfnKey(k, 'scripts'), list.map((a, i) => checkAnswer(a, `scripts.${k}[${i}]`)));
     }
     if (config.vendor) checkAnswer(config.vendor, 'vendor');
-    for (const m of config.msrs ?? []) this.world.msrs.set(toU64(m.msr, 'msrs.msr'), toU64(m.value, 'msrs.value'));
-    for (const m of config.mmio ?? []) this.world.mmio.set(toU64(m.gpa, 'mmio.gpa'), toU64(m.value, 'mmio.value'));
+    (config.msrs ?? []).forEach((m, i) => this.world.msrs.set(toU64(m.msr, `vmm.msrs[${i}].msr`), toU64(m.value, `vmm.msrs[${i}].value`)));
+    (config.mmio ?? []).forEach((m, i) => this.world.mmio.set(toU64(m.gpa, `vmm.mmio[${i}].gpa`), toU64(m.value, `vmm.mmio[${i}].value`)));
+    (config.cpuid ?? []).forEach((c, i) => {
+      for (const k of ['leaf', 'subleaf', 'eax', 'ebx', 'ecx', 'edx'] as const) if (c[k] !== undefined) toU64(c[k]!, `vmm.cpuid[${i}].${k}`);
+    });
+    (config.ioPorts ?? []).forEach((p, i) => { toU64(p.port, `vmm.ioPorts[${i}].port`); toU64(p.value, `vmm.ioPorts[${i}].value`); });
+    if (config.hostile) {
+      toU64(config.hostile.seed ?? 0n, 'vmm.hostile.seed');
+      for (const [name, v] of Object.entries(config.hostile.values ?? {})) toU64(v as U64Like, `vmm.hostile.values.${name}`);
+    }
+    if (config.mapGpaRetryProgress !== undefined) toU64(config.mapGpaRetryProgress, 'vmm.mapGpaRetryProgress');
   }
 
   /** Handles one TDG.VP.VMCALL. `mem` is the guest memory (for GetQuote's shared buffer). */
@@ -316,7 +325,7 @@ function subfnKey(k: string, where: string): bigint {
   if (f) return f.value;
   const n = gprIndex(k) === undefined ? tryNumber(k) : undefined;
   if (n !== undefined) return n;
-  throw new RangeError(`vmm.${where}: unknown TDG.VP.VMCALL sub-function "${k}"`);
+  throw new ModelConfigError(`vmm.${where}.${k}`, `unknown TDG.VP.VMCALL sub-function "${k}"`);
 }
 
 function tryNumber(k: string): bigint | undefined {
@@ -330,7 +339,7 @@ function tryNumber(k: string): bigint | undefined {
 function checkAnswer(a: TdvmcallAnswer, where: string): TdvmcallAnswer {
   if (a.status !== undefined) statusValue(a.status, `vmm.${where}.status`);
   for (const [name, v] of Object.entries(a.regs ?? {})) {
-    if (gprIndex(name) === undefined) throw new RangeError(`vmm.${where}.regs: "${name}" is not a 64-bit GPR`);
+    if (gprIndex(name) === undefined) throw new ModelConfigError(`vmm.${where}.regs.${name}`, `"${name}" is not a 64-bit GPR`);
     toU64(v as U64Like, `vmm.${where}.regs.${name}`);
   }
   return { ...a, regs: Object.fromEntries(Object.entries(a.regs ?? {}).map(([k, v]) => [GPR_NAMES[gprIndex(k)!], v])) };

@@ -463,8 +463,8 @@ test('snapshot/restore rewinds the module and the VMM', () => {
 });
 
 test('configuration errors are one line naming the entry', () => {
-  assert.throws(() => new TdxModule({ attributes: 'zz' } as TdxModuleConfig), /^RangeError: tdx.attributes: "zz" is not a number$/);
-  assert.throws(() => new TdxModule({ numLps: 0 }), /tdx.numLps/);
+  assert.throws(() => new TdxModule({ attributes: 'zz' } as TdxModuleConfig), /^RangeError: tdxModule.attributes: "zz" is not a number$/);
+  assert.throws(() => new TdxModule({ numLps: 0 }), /tdxModule.numLps/);
 });
 
 void [RBX, RSP, RBP, RSI, RDI, R13, R14, R15];

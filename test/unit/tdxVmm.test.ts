@@ -134,7 +134,7 @@ test('fixed answers per sub-function, and config errors name the entry', () => {
   const vmm = new VmmModel({ answers: { HLT: { status: 'TDVMCALL_STATUS_INVALID_OPERAND' } } });
   assert.equal(call(vmm, 12n).status, INVALID_OPERAND);
   assert.equal(call(vmm, 12n).source, 'table');
-  assert.throws(() => new VmmModel({ answers: { MapGAP: {} } }), /vmm.answers: unknown TDG.VP.VMCALL sub-function "MapGAP"/);
+  assert.throws(() => new VmmModel({ answers: { MapGAP: {} } }), /vmm.answers.MapGAP: unknown TDG.VP.VMCALL sub-function "MapGAP"/);
   assert.throws(() => new VmmModel({ scripts: { MapGPA: [{ regs: { XMM0: 1 } }] } } as unknown as VmmConfig), /"XMM0" is not a 64-bit GPR/);
 });
 
