@@ -13,6 +13,7 @@ import { Cmd, Setting, isAsmPath } from './ids';
 import { generationFor, resolveForFile } from './workspaceConfig';
 import { guessContextOf } from './configProvider';
 import { currentTdxSession } from './sessionEvents';
+import { tdxRequest } from './tdxClient';
 import type { CallsView } from './callsView';
 import type { ExtensionState } from './state';
 import type { AsmDiagnostics } from './diagnostics';
@@ -169,7 +170,7 @@ async function injectFault(state: ExtensionState): Promise<void> {
   if (session) {
     const armed: string[] = [];
     for (const r of item.rules) {
-      const body = await session.customRequest('tdx/injectFault', { rule: ruleText(r) }) as { rule?: string } | undefined;
+      const body = await tdxRequest(session, 'tdx/injectFault', { rule: ruleText(r) }) as { rule?: string } | undefined;
       armed.push(body?.rule ?? ruleText(r));
     }
     void vscode.window.showInformationMessage(`TDX: armed ${armed.join(', ')} for the next matching call.`);
@@ -198,9 +199,9 @@ async function showStructLayout(layouts: LayoutDocuments, diagnostics: AsmDiagno
   const session = currentTdxSession();
   if (session) {
     try {
-      const body = await session.customRequest('tdx/structLayout', {}) as { structs?: string[] };
+      const body = await tdxRequest(session, 'tdx/structLayout', {}) as { structs?: string[] };
       for (const name of body?.structs ?? []) {
-        picks.push({ label: name, description: `session "${session.name}"`, origin: 'session', load: async () => fromAdapter(await session.customRequest('tdx/structLayout', { name })) });
+        picks.push({ label: name, description: `session "${session.name}"`, origin: 'session', load: async () => fromAdapter(await tdxRequest(session, 'tdx/structLayout', { name })) });
       }
     } catch {
       // No session structs: presets below.
@@ -243,7 +244,7 @@ async function decodeStatus(): Promise<void> {
   const s = input.trim();
   let value = parseTdxNumber(s) ?? findStatus(s)?.value ?? findTdvmcallStatus(s)?.value;
   if (value === undefined && session) {
-    const body = await session.customRequest('tdx/decodeStatus', { value: s }) as { value?: string };
+    const body = await tdxRequest(session, 'tdx/decodeStatus', { value: s }) as { value?: string };
     if (body?.value) value = BigInt(body.value);
   }
   if (value === undefined) {
@@ -295,7 +296,7 @@ async function toggleFlavor(): Promise<void> {
     return;
   }
   try {
-    await session.customRequest('tdx/setDisassemblyFlavor', { flavor: next });
+    await tdxRequest(session, 'tdx/setDisassemblyFlavor', { flavor: next });
     void vscode.window.showInformationMessage(`TDX: disassembly in ${label} syntax.`);
   } catch {
     void vscode.window.showInformationMessage(`TDX: disassembly in ${label} syntax from the next session (this session keeps its "disassemblyFlavor").`);

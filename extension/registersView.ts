@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildRegisterRows, hex64, parseRegisterValue, VIEW_REGISTERS, type RegisterDiffEntry, type RegisterRow } from './registerModel';
+import { tdxRequest } from './tdxClient';
 import { View } from './ids';
 import type { SessionEvents } from './sessionEvents';
 
@@ -50,7 +51,7 @@ export class RegistersView implements vscode.TreeDataProvider<Node>, vscode.Disp
       const values = await readRegisters(session);
       let diff: RegisterDiffEntry[] | undefined;
       try {
-        const body = await session.customRequest('tdx/registerDiff') as { changed?: RegisterDiffEntry[] };
+        const body = await tdxRequest(session, 'tdx/registerDiff', {}) as { changed?: RegisterDiffEntry[] };
         diff = Array.isArray(body?.changed) ? body.changed : undefined;
       } catch {
         diff = undefined;

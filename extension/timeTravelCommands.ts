@@ -5,6 +5,7 @@
 
 import * as vscode from 'vscode';
 import { ruleText } from './faultMenu';
+import { tdxRequest } from './tdxClient';
 import { Cmd } from './ids';
 import { guarded, pickFault } from './commands';
 import { currentTdxSession } from './sessionEvents';
@@ -30,7 +31,7 @@ async function goToCall(arg: CallArg): Promise<void> {
     void vscode.window.showInformationMessage('TDX: the session is already just before that call.');
     return;
   }
-  await stoppedSession().customRequest('tdx/goToCall', { seq: call.seq });
+  await tdxRequest(stoppedSession(), 'tdx/goToCall', { seq: call.seq });
 }
 
 async function whatIf(arg: CallArg): Promise<void> {
@@ -39,9 +40,9 @@ async function whatIf(arg: CallArg): Promise<void> {
   const where = call && !call.pending ? `call #${call.seq} (${call.title})` : 'the next call from here';
   const item = await pickFault(session, 'TDX: What if...', `Fault for ${where}: runs on a new branch, the current one is kept`);
   if (!item) return;
-  if (call && !call.pending) await session.customRequest('tdx/goToCall', { seq: call.seq });
+  if (call && !call.pending) await tdxRequest(session, 'tdx/goToCall', { seq: call.seq });
   const rules = item.rules.map((r) => ruleText(r, 1));
-  const body = await session.customRequest('tdx/whatIf', { faults: rules }) as { branch?: { id: number; label: string } };
+  const body = await tdxRequest(session, 'tdx/whatIf', { faults: rules }) as { branch?: { id: number; label: string } };
   void vscode.window.setStatusBarMessage(`TDX: branch ${body?.branch?.id ?? '?'} — ${body?.branch?.label ?? rules.join(', ')}`, 8000);
 }
 
