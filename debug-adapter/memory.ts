@@ -4,7 +4,7 @@
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ErrorCode, silentError, userError } from './errors';
-import { hex, parseAddress, toBase64, toNumberAddress } from './format';
+import { hex, parseAddress, toBase64 } from './format';
 import type { Target } from './target';
 
 const MAX_READ = 1 << 20;

@@ -5,7 +5,7 @@
 import { Cpu } from '../cpu/cpu';
 import { setArith, parityFlag } from '../cpu/flags';
 import { CpuFault, Vector } from '../cpu/fault';
-import { Insn, K } from '../decode/insn';
+import { Insn } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { rd0, rd1, rd2, readReg, writeReg } from './operands';
 import { mulU64, mulS64, mulhiU, mulhiS, W } from './mul64';
