@@ -21,11 +21,7 @@ export const enum Fl {
   FIXED = 0x2,
 }
 
-/** Bits of RFLAGS that software may change with POPF at CPL 0 in 64-bit mode (no VM/VIF/VIP games). */
-export const RFLAGS_WRITABLE = 0x3f7fd5 & ~0x20000 /* VM */;
-
-/** Model-specific registers the machine knows by number. */
-/** MSR numbers (one home: the x86 register module). */
+/** Model-specific registers the machine knows by number (their home: the x86 register module). */
 export { MSR } from '../x86/registers';
 
 /** Frames the shadow call stack keeps; deeper calls are counted but not recorded. */
