@@ -79,7 +79,7 @@ interface StandardArgs {
 
 type StandardHandlers = { [C in keyof StandardArgs]: (args: StandardArgs[C], request: DebugProtocol.Request) => unknown };
 
-/** Capabilities (shared/reference/dap-capabilities.md: every "yes"). */
+/** Capabilities (the DAP specification: every "yes"). */
 export const CAPABILITIES: DebugProtocol.Capabilities = {
   supportsConfigurationDoneRequest: true,
   supportsFunctionBreakpoints: true,

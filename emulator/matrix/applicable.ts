@@ -20,14 +20,14 @@ export interface SiteKind {
 
 /**
  * The dispatchers' own answers, possible for every leaf: a bad RAX (reserved bits, version) gets
- * TDX_OPERAND_INVALID with operand RAX (tdx-module-behaviour.md §3 order 2–4, §6 order 1–2, 5).
+ * TDX_OPERAND_INVALID with operand RAX (TDX module tdx_td_dispatcher.c order 2–4, TDX module tdx_vmm_dispatcher.c order 1–2, 5).
  */
 const DISPATCH = ['status:TDX_OPERAND_INVALID'];
 
 /**
  * Any other SEAMCALL leaf: before SYS_READY the dispatcher answers TDX_SYS_NOT_READY (§6 order
  * 4), after shutdown TDX_SYS_SHUTDOWN; operand locks give TDX_OPERAND_BUSY and the kernel
- * retries TDX_RND_NO_ENTROPY (tdx-abi.md §3 sc_retry).
+ * retries TDX_RND_NO_ENTROPY (Linux arch/x86/virt/vmx/tdx/tdxcall.S sc_retry).
  */
 const SEAMCALL_GENERIC = ['status:TDX_SYS_NOT_READY', 'status:TDX_SYS_SHUTDOWN', 'status:TDX_OPERAND_BUSY', 'status:TDX_RND_NO_ENTROPY'];
 
@@ -44,7 +44,7 @@ const TDVMCALL_GENERIC = ['r10:TDVMCALL_STATUS_INVALID_OPERAND', 'r10:TDVMCALL_S
 export function applicableFaults(site: SiteKind): string[] {
   const out: string[] = [];
   if (site.insn === 'seamcall') {
-    // The CPU's own refusals (tdx-abi.md §8): not in VMX operation, TDX off in the BIOS, no module.
+    // The CPU's own refusals (Intel SDM vol. 3; TDX module ABI specification): not in VMX operation, TDX off in the BIOS, no module.
     out.push('#UD', '#GP', 'vmfailinvalid');
     if (!site.seamldr) out.push(...DISPATCH, ...(leafReturns('seamcall', site.leaf) ?? SEAMCALL_GENERIC));
     return dedupe(out);

@@ -1,6 +1,6 @@
 // Catalogue of TDCALL leaves (guest → TDX module), SEAMCALL leaves (host → TDX module) and
 // P-SEAMLDR leaves (SEAMCALL with RAX bit 63), with their register roles as the references give
-// them. Numbers: tdx-abi.md §5.1/§5.2 and tdx-module-behaviour.md §3/§6. Register roles that the
+// them. Numbers: Linux asm/shared/tdx.h TDCALL leaves/Linux arch/x86/virt/vmx/tdx/tdx.h SEAMCALL leaves and TDX module tdx_td_dispatcher.c/TDX module tdx_vmm_dispatcher.c. Register roles that the
 // references do not state are left out rather than guessed.
 
 import type { HeaderDefinition } from './generation';
@@ -30,7 +30,7 @@ export interface TdxLeaf extends Provenance {
   outputs: RegisterRole[];
   /**
    * Highest RAX[23:16] version the module's dispatcher lets through. Versions above it get
-   * TDX_OPERAND_INVALID with operand RAX (tdx-module-behaviour.md §3 order 3, §6 order 2).
+   * TDX_OPERAND_INVALID with operand RAX (TDX module tdx_td_dispatcher.c order 3, TDX module tdx_vmm_dispatcher.c order 2).
    */
   maxVersion: number;
   /** One line for hovers and call cards. */
@@ -97,8 +97,8 @@ const HOST_H: HeaderDefinition[] = [{ header: 'asm/tdx.h' }];
 const MODULE_LEAF_SOURCE = 'intel/tdx-module tdx_1.5 include/tdx_api_defs.h';
 
 /**
- * TDCALL leaves. Source tables: tdx-abi.md §5.1 (registers as the kernel uses them) and
- * tdx-module-behaviour.md §3 "Leaf numbers" and §4 (the module's own outputs).
+ * TDCALL leaves. Source tables: Linux asm/shared/tdx.h TDCALL leaves (registers as the kernel uses them) and
+ * TDX module tdx_td_dispatcher.c "Leaf numbers" and TDX module tdg_*.c (the module's own outputs).
  */
 export const TDCALL_LEAVES: readonly TdxLeaf[] = Object.freeze([
   {
@@ -203,7 +203,7 @@ const HOST_SOURCE = 'mainline a4a508df virt tdx.c, 43db1111 virt tdx.h';
 const ANY_VERSION = 255;
 
 /**
- * SEAMCALL leaves. Source tables: tdx-abi.md §5.2 and tdx-module-behaviour.md §5/§6.
+ * SEAMCALL leaves. Source tables: Linux arch/x86/virt/vmx/tdx/tdx.h SEAMCALL leaves and TDX module tdh_sys_*.c/TDX module tdx_vmm_dispatcher.c.
  * "page"/"TDR"/"TDVPR" are host physical addresses.
  */
 export const SEAMCALL_LEAVES: readonly TdxLeaf[] = Object.freeze([
@@ -229,12 +229,12 @@ export const SEAMCALL_LEAVES: readonly TdxLeaf[] = Object.freeze([
     note: 'Linux calls it with version 1 (x2APIC id operand, mainline a4a508df); module 1.5.01\'s dispatcher list does not include leaf 22, we accept version 1 so kernel code runs',
     summary: 'Initialise a vCPU.', in: [r('RCX', 'TDVPR'), r('RDX', 'initial guest RCX'), r('R8', 'x2APIC id (version 1)')],
   },
-  { name: 'TDH.MEM.PAGE.PROMOTE', leaf: 23, maxVersion: ANY_VERSION, source: 'tdx-module-behaviour.md §6', summary: 'Merge 512 4K pages into a 2M page (registers not in the reference).' },
+  { name: 'TDH.MEM.PAGE.PROMOTE', leaf: 23, maxVersion: ANY_VERSION, source: 'TDX module tdx_vmm_dispatcher.c', summary: 'Merge 512 4K pages into a 2M page (registers not in the reference).' },
   { name: 'TDH.PHYMEM.PAGE.RDMD', headers: HOST_H, leaf: 24, summary: 'Read a physical page\'s metadata.', in: [r('RCX', 'PA')], out: [r('RCX', 'page type (PT_NDA 0, PT_RSVD 1)')] },
   { name: 'TDH.VP.RD', headers: HOST_H, leaf: 26, maxVersion: ANY_VERSION, summary: 'Read a vCPU-scope metadata field.', in: [r('RCX', 'TDVPR'), r('RDX', 'field id')], out: [r('R8', 'value')] },
   { name: 'TDH.PHYMEM.PAGE.RECLAIM', headers: HOST_H, leaf: 28, summary: 'Reclaim a physical page from a TD.', in: [r('RCX', 'PA')], out: [r('RCX', 'page type'), r('RDX', 'owner'), r('R8', 'size')] },
   { name: 'TDH.MEM.PAGE.REMOVE', headers: HOST_H, leaf: 29, summary: 'Remove a private page.', in: [r('RCX', 'GPA | level'), r('RDX', 'TDR')] },
-  { name: 'TDH.MEM.SEPT.REMOVE', leaf: 30, maxVersion: ANY_VERSION, source: 'tdx-module-behaviour.md §6', summary: 'Remove a Secure-EPT page (registers not in the reference).' },
+  { name: 'TDH.MEM.SEPT.REMOVE', leaf: 30, maxVersion: ANY_VERSION, source: 'TDX module tdx_vmm_dispatcher.c', summary: 'Remove a Secure-EPT page (registers not in the reference).' },
   { name: 'TDH.SYS.KEY.CONFIG', allowedBeforeReady: true, returns: ['TDX_SYS_KEY_CONFIG_NOT_PENDING', 'TDX_KEY_CONFIGURED', 'TDX_KEY_GENERATION_FAILED', 'TDX_RND_NO_ENTROPY', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 31, source: 'Linux 6.12; module tdh_sys_key_config.c', summary: 'Program the global private key on this package; once per package.' },
   {
     name: 'TDH.SYS.INFO', allowedBeforeReady: true, returns: ['TDX_SYS_LP_INIT_NOT_DONE', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 32, caveat: 'fork-only', source: 'sangfor/kvm, an unidentified fork', note: 'not in Linux 6.12+',
@@ -254,7 +254,7 @@ export const SEAMCALL_LEAVES: readonly TdxLeaf[] = Object.freeze([
   { name: 'TDH.PHYMEM.CACHE.WB', headers: HOST_H, leaf: 40, summary: 'Write back and invalidate caches.', in: [r('RCX', '1 to resume an interrupted call, else 0')] },
   { name: 'TDH.PHYMEM.PAGE.WBINVD', headers: HOST_H, leaf: 41, summary: 'Write back and invalidate one page.', in: [r('RCX', 'PA with KeyID')] },
   { name: 'TDH.VP.WR', headers: HOST_H, leaf: 43, summary: 'Write a vCPU-scope metadata field.', in: [r('RCX', 'TDVPR'), r('RDX', 'field id'), r('R8', 'data'), r('R9', 'mask')] },
-  { name: 'TDH.SYS.LP.SHUTDOWN', allowedBeforeReady: true, leaf: 44, source: 'tdx-module-behaviour.md §6', summary: 'Shut the module down on this LP (registers not in the reference).' },
+  { name: 'TDH.SYS.LP.SHUTDOWN', allowedBeforeReady: true, leaf: 44, source: 'TDX module tdx_vmm_dispatcher.c', summary: 'Shut the module down on this LP (registers not in the reference).' },
   {
     name: 'TDH.SYS.CONFIG', allowedBeforeReady: true, returns: ['TDX_SYS_CONFIG_NOT_PENDING', 'TDX_OPERAND_INVALID+RCX', 'TDX_OPERAND_INVALID+RDX', 'TDX_OPERAND_INVALID+R8', 'TDX_INVALID_TDMR', 'TDX_NON_ORDERED_TDMR', 'TDX_TDMR_OUTSIDE_CMRS', 'TDX_INVALID_PAMT', 'TDX_PAMT_OUTSIDE_CMRS', 'TDX_PAMT_OVERLAP', 'TDX_SYS_SHUTDOWN'], headers: HOST_H, leaf: 45, source: 'Linux 6.12; module tdh_sys_config.c', summary: 'Configure the TDMRs and the global KeyID.',
     in: [r('RCX', 'PA of the array of TDMR_INFO PAs (512-byte aligned)'), r('RDX', 'number of TDMRs, 1..64'), r('R8', 'global private KeyID (HKID)')],
@@ -266,7 +266,7 @@ export const SEAMCALL_LEAVES: readonly TdxLeaf[] = Object.freeze([
   { name: 'TDH.SYS.DISABLE', headers: HOST_H, leaf: 69, source: 'analogdevicesinc', summary: 'Disable the module (operands not recorded).' },
 ].map((spec) => leaf('seamcall', spec as LeafSpec, HOST_SOURCE)));
 
-/** P-SEAMLDR leaves (SEAMCALL with RAX bit 63). Source table: tdx-abi.md §1 and §5.2. */
+/** P-SEAMLDR leaves (SEAMCALL with RAX bit 63). Source table: Linux asm/tdx.h: RAX leaf and version and Linux arch/x86/virt/vmx/tdx/tdx.h SEAMCALL leaves. */
 export const SEAMLDR_LEAVES: readonly TdxLeaf[] = Object.freeze([
   { name: 'SEAMLDR.INFO', headers: [{ header: 'asm/tdx.h', from: 'G5', format: 'ul' }], leaf: 0, summary: 'Ask the P-SEAMLDR for its information (SEAMLDR_INFO, 256 bytes).', in: [r('RCX', 'PA of the SEAMLDR_INFO output, 256-byte aligned')] },
   { name: 'SEAMLDR.INSTALL', headers: [{ header: 'asm/tdx.h', from: 'G5', format: 'ul' }], leaf: 1, summary: 'Install (load or update) the TDX module from SEAMLDR_PARAMS.', in: [r('RCX', 'PA of SEAMLDR_PARAMS, 4K aligned')] },

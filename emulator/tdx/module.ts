@@ -1,5 +1,5 @@
 // The TDX module model: TDCALL and SEAMCALL dispatch in the module's order
-// (tdx-module-behaviour.md §3 and §6), then the leaf handlers in guestLeaves.ts/hostLeaves.ts.
+// (TDX module tdx_td_dispatcher.c and TDX module tdx_vmm_dispatcher.c), then the leaf handlers in guestLeaves.ts/hostLeaves.ts.
 // The platform layer has already done the CPU-level checks (#UD, #GP, VMfailInvalid, contexts);
 // this is called only when the leaf really runs in the module. It writes registers through
 // `TdxCpuAccess`, the status into RAX, and tells the platform what happened.
@@ -144,7 +144,7 @@ export class TdxModule {
     const base = { instruction: 'seamcall' as const, rax, leafNumber, version, ...(leaf ? { leaf } : {}) };
     const fail = (status: bigint, detail: string) => this.finish(cpu, base, { kind: 'completed', status, detail });
 
-    // tdx_vmm_dispatcher.c order (tdx-module-behaviour.md §6). Loader calls (RAX bit 63) never
+    // tdx_vmm_dispatcher.c order (TDX module tdx_vmm_dispatcher.c). Loader calls (RAX bit 63) never
     // reach the module: the platform sends them to the P-SEAMLDR (seamldr.ts).
     if ((rax >> 24n) & 0xffn || rax >> 32n) return fail(TDX_STATUS.TDX_OPERAND_INVALID, 'RAX reserved bits 31:24 or 63:32 set');
     if (version > (leaf?.maxVersion ?? 0)) return fail(TDX_STATUS.TDX_OPERAND_INVALID, `version ${version} not supported by this leaf`);

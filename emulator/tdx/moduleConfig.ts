@@ -4,7 +4,7 @@
 
 import { ModelConfigError, toU64, type GprName, type U64Like } from './types';
 
-/** The pending #VE that TDG.VP.VEINFO.GET reports (tdx-abi.md §5.1 leaf 3 outputs). */
+/** The pending #VE that TDG.VP.VEINFO.GET reports (Linux asm/shared/tdx.h TDCALL leaves leaf 3 outputs). */
 export interface VeInfo {
   exitReason: U64Like;
   exitQualification?: U64Like;
@@ -88,7 +88,7 @@ export interface TdxModuleConfig {
 }
 
 /**
- * TD metadata field ids from tdx-abi.md §5.1 ("Metadata field IDs", Linux 6.12). Which ones the
+ * TD metadata field ids from Linux asm/shared/tdx.h TDCALL leaves ("Metadata field IDs", Linux 6.12). Which ones the
  * guest may write is our choice: the kernel writes TD_CTLS and NOTIFY_ENABLES, reads the others.
  */
 export const DEFAULT_TD_METADATA: readonly TdMetadataField[] = Object.freeze([
@@ -98,7 +98,7 @@ export const DEFAULT_TD_METADATA: readonly TdMetadataField[] = Object.freeze([
   { name: 'TDCS_TOPOLOGY_ENUM_CONFIGURED', fieldId: 0x9100_0000_0000_0019n, value: 0n, writable: false },
 ]);
 
-/** Global init state (`sysinit_state_e`, tdx-module-behaviour.md §5). */
+/** Global init state (`sysinit_state_e`, TDX module tdh_sys_*.c). */
 export type SysInitState = 'SYSINIT_PENDING' | 'SYSINIT_DONE' | 'SYSCONFIG_DONE' | 'SYS_READY' | 'SYS_SHUTDOWN';
 
 /** A configured TDMR and how far TDH.SYS.TDMR.INIT got. */

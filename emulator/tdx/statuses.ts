@@ -1,13 +1,13 @@
 // Catalogue of TDX completion statuses (RAX after TDCALL/SEAMCALL), the software codes the kernel
 // makes in TDX_SW_ERROR's class, operand ids, and TDVMCALL statuses (R10 after TDG.VP.VMCALL).
-// Values are copied from shared/reference/tdx-abi.md §4 and tdx-module-behaviour.md §1; the few
+// Values are copied from Linux asm/shared/tdx_errno.h, asm/tdx.h and TDX module tdx_error_codes_defs.h, tdx_api_defs.h; the few
 // "supplement" entries come from the public module source and are marked so.
 
 import type { HeaderDefinition } from './generation';
 import type { Provenance } from './types';
 import { MODULE_STATUS_TABLE } from './moduleStatusTable';
 
-/** Status layout (tdx-module-behaviour.md §1, `api_error_code_t` in include/tdx_api_defs.h). */
+/** Status layout (TDX module tdx_error_codes_defs.h, tdx_api_defs.h, `api_error_code_t` in include/tdx_api_defs.h). */
 export const TDX_STATUS_BITS = Object.freeze({
   /** Bit 63: error. Clear means success or a warning (e.g. TDX_PAGE_ALREADY_ACCEPTED). */
   ERROR: 1n << 63n,
@@ -31,7 +31,7 @@ export const TDX_STATUS_BITS = Object.freeze({
   SW_CLASS: 0xff,
 });
 
-/** How the low 32 bits of a status are read (tdx-module-behaviour.md §1). */
+/** How the low 32 bits of a status are read (TDX module tdx_error_codes_defs.h, tdx_api_defs.h). */
 export type StatusDetailKind =
   /** An operand id is always present; 0 means RAX (e.g. unknown leaf → TDX_OPERAND_INVALID). */
   | 'operand'
@@ -41,7 +41,7 @@ export type StatusDetailKind =
   | 'level'
   /** The TDMR index in byte 0 (`api_error_with_multiple_info`, tdh_sys_config.c). */
   | 'tdmr-index'
-  /** TDX_SW_ERROR | trap number, from the kernel's exception-table fixup (tdx-abi.md §7). */
+  /** TDX_SW_ERROR | trap number, from the kernel's exception-table fixup (Linux arch/x86/mm/extable.c). */
   | 'trap';
 
 /** One catalogued TDX completion status. */
@@ -95,12 +95,12 @@ const SEAMLDR_STATUSES: TdxStatusCode[] = [
   { seamldr: true, ...(name === 'P_SEAMLDR_ENOENTROPY' ? { aliases: ['P_SEAMCALL_NO_ENTROPY'] } : {}) }));
 
 /**
- * Every completion status in the references. Source tables: tdx-abi.md §4 "Status / error codes"
- * (kernel headers) and tdx-module-behaviour.md §1 (module source); the two agree wherever both
+ * Every completion status in the references. Source tables: Linux asm/shared/tdx_errno.h, asm/tdx.h "Status / error codes"
+ * (kernel headers) and TDX module tdx_error_codes_defs.h, tdx_api_defs.h (module source); the two agree wherever both
  * list a code.
  */
 const DESCRIBED: readonly TdxStatusCode[] = Object.freeze([
-  // tdx-abi.md §4: kernel-side and software codes
+  // Linux asm/shared/tdx_errno.h, asm/tdx.h: kernel-side and software codes
   s('TDX_SUCCESS', 0x0n, 'details', 'Success.', { source: 'Linux 6.12 asm/tdx.h' }),
   s('TDX_SW_ERROR', 0x8000_ff00_0000_0000n, 'trap', 'Software-made error class 0xFF; the kernel ORs a trap number into it after a faulting SEAMCALL.', { source: 'asm/tdx.h, Linux 6.1+' }, { software: true }),
   s('TDX_SEAMCALL_VMFAILINVALID', 0x8000_ff00_ffff_0000n, 'details', 'SEAMCALL failed with VMfailInvalid (CF=1): no module loaded, module disabled, or P-SEAMLDR busy.', { source: 'asm/tdx.h, Linux 6.1+' }, { software: true }),
@@ -134,7 +134,7 @@ const DESCRIBED: readonly TdxStatusCode[] = Object.freeze([
   s('TDX_METADATA_FIELD_NOT_READABLE', 0xc000_0c02_0000_0000n, 'details', 'The metadata field is not readable by this caller.', KERNEL_ERRNO),
   ...SEAMLDR_STATUSES,
 
-  // tdx-module-behaviour.md §1: module codes not in the kernel headers
+  // TDX module tdx_error_codes_defs.h, tdx_api_defs.h: module codes not in the kernel headers
   s('TDX_OPERAND_ADDR_RANGE_ERROR', 0xc000_0101_0000_0000n, 'operand', 'An operand address is out of range.', MODULE),
   s('TDX_OPERAND_BUSY_HOST_PRIORITY', 0x8000_0204_0000_0000n, 'operand', 'Operand busy because the host has priority; the guest sees TDX_OPERAND_BUSY.', MODULE),
   s('TDX_HOST_PRIORITY_BUSY_TIMEOUT', 0x9000_0205_0000_0000n, 'details', 'Host-priority busy persisted past hp_lock_timeout; the TD exits to the VMM.', MODULE),
@@ -215,8 +215,8 @@ export const TDX_STATUS_CODES: readonly TdxStatusCode[] = Object.freeze([
 ]);
 
 /**
- * Operand ids carried in bits 31:0 (tdx-module-behaviour.md §1; `TDX_OPERAND_ID_*` of tdx-abi.md
- * §4). 0..15 are the GPRs in encoding order; 4 (RSP) is reserved and listed only by `[1.0]`.
+ * Operand ids carried in bits 31:0 (TDX module tdx_error_codes_defs.h, tdx_api_defs.h; `TDX_OPERAND_ID_*` of the kernel TDX headers
+ * Linux asm/shared/tdx_errno.h, asm/tdx.h). 0..15 are the GPRs in encoding order; 4 (RSP) is reserved and listed only by `[1.0]`.
  */
 export const TDX_OPERAND_IDS: ReadonlyMap<number, string> = new Map<number, string>([
   [0, 'RAX'], [1, 'RCX'], [2, 'RDX'], [3, 'RBX'], [4, 'RSP'], [5, 'RBP'], [6, 'RSI'], [7, 'RDI'],
@@ -228,7 +228,7 @@ export const TDX_OPERAND_IDS: ReadonlyMap<number, string> = new Map<number, stri
   [168, 'RTMR'], [169, 'TD_EPOCH'], [176, 'METADATA_FIELD'], [184, 'SYS'], [185, 'TDMR'], [186, 'KOT'],
 ]);
 
-/** Trap numbers the kernel ORs into TDX_SW_ERROR (tdx-abi.md §6 "Trap vectors", X86_TRAP_*). */
+/** Trap numbers the kernel ORs into TDX_SW_ERROR (Intel SDM vol. 3 "Trap vectors", X86_TRAP_*). */
 export const X86_TRAP_NAMES: ReadonlyMap<number, string> = new Map([
   [0, '#DE'], [6, '#UD'], [13, '#GP'], [14, '#PF'], [20, '#VE'],
 ]);
@@ -245,7 +245,7 @@ export const TDX_STATUS_CLASS_LABELS: ReadonlyMap<number, string> = new Map([
 
 /**
  * Kernel constants around statuses that are not statuses themselves (masks, shifted compares).
- * Source table: tdx-abi.md §4.
+ * Source table: Linux asm/shared/tdx_errno.h, asm/tdx.h.
  */
 export const TDX_STATUS_CONSTANTS = Object.freeze({
   /** `TDX_ERROR`, bit 63 (asm/tdx.h 6.1, 6.12). */
@@ -275,7 +275,7 @@ export interface TdvmcallStatusCode extends Provenance {
   headers?: HeaderDefinition[];
 }
 
-/** TDVMCALL statuses, returned in R10. Source table: tdx-abi.md §4 "TDVMCALL status". */
+/** TDVMCALL statuses, returned in R10. Source table: Linux asm/shared/tdx_errno.h, asm/tdx.h "TDVMCALL status". */
 export const TDVMCALL_STATUS_CODES: readonly TdvmcallStatusCode[] = Object.freeze([
   { name: 'TDVMCALL_STATUS_SUCCESS', headers: [{ header: 'asm/shared/tdx.h', from: 'G5' }], value: 0x0n, summary: 'The VMM completed the request.', source: 'analogdevicesinc shared/tdx.h (arrived with KVM TDX)' },
   { name: 'TDVMCALL_STATUS_RETRY', headers: [{ header: 'asm/shared/tdx.h', from: 'G3' }], value: 0x1n, summary: 'Partial progress; call again (MapGPA: from the GPA in R11).', source: 'mainline 019b383d, Linux 6.12, analogdevicesinc; absent in 6.1' },

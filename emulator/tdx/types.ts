@@ -4,9 +4,9 @@
 // emulator, so the catalog and models stay usable from a plain Node script and from tests.
 
 /**
- * General-purpose registers in x86 encoding order (reference tdx-abi.md §2.4: "bit n stands for
+ * General-purpose registers in x86 encoding order (Linux arch/x86/coco/tdx/tdcall.S, TDX_R* bits of asm/shared/tdx.h: "bit n stands for
  * GPR n"). The same numbering indexes the TDVMCALL exposure bitmap and the module's operand ids
- * 0..15 (tdx-module-behaviour.md §1).
+ * 0..15 (TDX module tdx_error_codes_defs.h, tdx_api_defs.h).
  */
 export const GPR_NAMES = [
   'RAX', 'RCX', 'RDX', 'RBX', 'RSP', 'RBP', 'RSI', 'RDI',

@@ -1,5 +1,5 @@
 // Catalogue of TDG.VP.VMCALL sub-functions (R11 on TDCALL leaf 0): number, kernel and GHCI names,
-// and the registers each takes and returns. Source: tdx-abi.md §5.3. Instruction-emulation
+// and the registers each takes and returns. Source: GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c. Instruction-emulation
 // sub-functions are the VMX exit reasons (`hcall_func(exit_reason)` is the identity).
 
 import type { HeaderDefinition } from './generation';
@@ -76,7 +76,7 @@ const KERNEL = 'Linux 6.1, 6.12';
 const GHCI_NAME_NOTE = 'GHCI names are given for display; the reference names the kernel macros';
 
 /**
- * TDG.VP.VMCALL sub-functions. Source table: tdx-abi.md §5.3 "sub-function (R11)".
+ * TDG.VP.VMCALL sub-functions. Source table: GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c "sub-function (R11)".
  * The ReportFatalError message registers are in GHCI order: R14, R15, RBX, RDI, RSI, R8, R9, RDX.
  */
 export const TDVMCALL_SUBFUNCTIONS: readonly TdvmcallSubfunction[] = Object.freeze([
@@ -145,7 +145,7 @@ export const TDVMCALL_SUBFUNCTIONS: readonly TdvmcallSubfunction[] = Object.free
   },
 ].map((f) => Object.freeze({ ...f, note: GHCI_NAME_NOTE } as TdvmcallSubfunction)));
 
-/** The register order of the ReportFatalError message (tdx-abi.md §5.3). */
+/** The register order of the ReportFatalError message (GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c). */
 export const REPORT_FATAL_ERROR_MESSAGE_REGS: readonly GprName[] = Object.freeze(['R14', 'R15', 'RBX', 'RDI', 'RSI', 'R8', 'R9', 'RDX']);
 
 /** Guest TDX detection: CPUID leaf 0x21 sub-leaf 0, "IntelTDX    " in EBX, EDX, ECX (asm/shared/tdx.h). */

@@ -77,7 +77,7 @@ export interface VmmConfig {
   hostile?: HostileVmmConfig | false;
 }
 
-/** The VMM's view of a TDG.VP.VMCALL, as the module hands it over (tdx-module-behaviour.md §2). */
+/** The VMM's view of a TDG.VP.VMCALL, as the module hands it over (TDX module tdg_vp_vmcall.c). */
 export interface VmmExit {
   /**
    * 16 GPRs in encoding order. RAX = exit reason 77 (TDCALL), RCX = exit qualification (GPR
@@ -303,7 +303,7 @@ export class VmmModel {
 }
 
 /**
- * The registers the ABI defines as outputs of this answer (tdx-abi.md §5.3): R10 always, plus
+ * The registers the ABI defines as outputs of this answer (GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c): R10 always, plus
  * each sub-function's results, the conditional ones only in their case.
  */
 export function definedOutputs(res: Pick<VmmResult, 'subfunctionValue' | 'vendor' | 'status'> & { inRegs: readonly bigint[] }): Set<GprIndex> {

@@ -1,6 +1,6 @@
 // The TDX module model: TDCALL dispatch and leaves, the TDG.VP.VMCALL exposure rules, and the
 // SEAMCALL initialisation state machine. Expected statuses are literals from
-// tdx-module-behaviour.md (§2–§6) and tdx-abi.md §4; RTMR values from node:crypto directly.
+// the TDX module source (TDX module tdg_vp_vmcall.c–TDX module tdx_vmm_dispatcher.c) and Linux asm/shared/tdx_errno.h, asm/tdx.h; RTMR values from node:crypto directly.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

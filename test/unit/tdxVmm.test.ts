@@ -1,4 +1,4 @@
-// The VMM model behind TDG.VP.VMCALL: every sub-function of tdx-abi.md §5.3, tables and ordered
+// The VMM model behind TDG.VP.VMCALL: every sub-function of GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c, tables and ordered
 // scripts, ReportFatalError's message, and the hostile VMM's determinism and reach. Sub-function
 // numbers and statuses are literals from the reference.
 
