@@ -3,7 +3,9 @@
 // are typed by this map, so a body that drifts from what a client reads does not compile; the
 // extension sends through `TdxRequestMap` too (extension/tdxClient.ts). Arguments arrive from
 // the wire unchecked: handlers see them as `WireArgs` (every field `unknown`) and validate.
+// The standard requests' argument types (`StandardArgs`) type the session's handler table.
 
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { FaultRuleObject } from '../emulator/tdx/faultPlan';
 
 /** A register and its role in a call, with the value (`0x…`). */
@@ -103,3 +105,46 @@ export type TdxBody<C extends TdxCommand> = TdxRequestMap[C]['body'];
 
 /** Arguments as they arrive: the declared fields, each still to be checked. */
 export type WireArgs<C extends TdxCommand> = { readonly [K in keyof TdxArgs<C>]?: unknown };
+
+/** The arguments of every standard request the adapter serves (DAP specification). */
+export interface StandardArgs {
+  initialize: DebugProtocol.InitializeRequestArguments;
+  launch: Record<string, unknown>;
+  attach: Record<string, unknown>;
+  configurationDone: Record<string, unknown>;
+  setBreakpoints: DebugProtocol.SetBreakpointsArguments;
+  setFunctionBreakpoints: DebugProtocol.SetFunctionBreakpointsArguments;
+  setInstructionBreakpoints: DebugProtocol.SetInstructionBreakpointsArguments;
+  setExceptionBreakpoints: DebugProtocol.SetExceptionBreakpointsArguments;
+  dataBreakpointInfo: DebugProtocol.DataBreakpointInfoArguments;
+  setDataBreakpoints: DebugProtocol.SetDataBreakpointsArguments;
+  breakpointLocations: DebugProtocol.BreakpointLocationsArguments;
+  threads: Record<string, unknown>;
+  stackTrace: DebugProtocol.StackTraceArguments;
+  scopes: DebugProtocol.ScopesArguments;
+  variables: DebugProtocol.VariablesArguments;
+  setVariable: DebugProtocol.SetVariableArguments;
+  setExpression: DebugProtocol.SetExpressionArguments;
+  evaluate: DebugProtocol.EvaluateArguments;
+  completions: DebugProtocol.CompletionsArguments;
+  source: DebugProtocol.SourceArguments;
+  loadedSources: Record<string, unknown>;
+  modules: Record<string, unknown>;
+  continue: Record<string, unknown>;
+  next: DebugProtocol.NextArguments;
+  stepIn: DebugProtocol.StepInArguments;
+  stepOut: DebugProtocol.StepOutArguments;
+  pause: Record<string, unknown>;
+  restart: DebugProtocol.RestartArguments;
+  terminate: Record<string, unknown>;
+  disconnect: Record<string, unknown>;
+  gotoTargets: DebugProtocol.GotoTargetsArguments;
+  goto: DebugProtocol.GotoArguments;
+  exceptionInfo: Record<string, unknown>;
+  disassemble: DebugProtocol.DisassembleArguments;
+  readMemory: DebugProtocol.ReadMemoryArguments;
+  writeMemory: DebugProtocol.WriteMemoryArguments;
+  cancel: DebugProtocol.CancelArguments;
+  stepBack: DebugProtocol.StepBackArguments;
+  reverseContinue: Record<string, unknown>;
+}

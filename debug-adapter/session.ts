@@ -2,6 +2,8 @@
 // (launch, configuration, running, stopped, ended). One wrapper (`dispatchRequest`) answers
 // every request — a body or an error response, never silence — and runs the work a request
 // schedules (a run, a stop event) only after its response has gone out.
+// Size (over 450 lines): the one class that routes every request and holds the lifecycle state
+// the handlers share; each request family's logic lives in its own module.
 
 import { timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -23,6 +25,7 @@ import { completions, evaluate, setExpression } from './repl';
 import { Runner, type Outcome, type StepKind, type StopInfo } from './runControl';
 import { stackTrace, type FrameInfo } from './stack';
 import type { Target } from './target';
+import type { StandardArgs } from './protocol';
 import { TDX_REQUESTS } from './tdxRequests';
 import { TimeTravel } from './timeTravel';
 import { TRAVEL_REQUESTS, type TravelHost } from './travelRequests';
@@ -33,49 +36,6 @@ const THREAD_ID = 1;
 type State = 'idle' | 'configuring' | 'running' | 'stopped' | 'ended';
 type Args = Record<string, unknown>;
 type Handler = (args: Args, request: DebugProtocol.Request) => unknown;
-
-/** The arguments of every standard request the adapter serves (DAP specification). */
-interface StandardArgs {
-  initialize: DebugProtocol.InitializeRequestArguments;
-  launch: Args;
-  attach: Args;
-  configurationDone: Args;
-  setBreakpoints: DebugProtocol.SetBreakpointsArguments;
-  setFunctionBreakpoints: DebugProtocol.SetFunctionBreakpointsArguments;
-  setInstructionBreakpoints: DebugProtocol.SetInstructionBreakpointsArguments;
-  setExceptionBreakpoints: DebugProtocol.SetExceptionBreakpointsArguments;
-  dataBreakpointInfo: DebugProtocol.DataBreakpointInfoArguments;
-  setDataBreakpoints: DebugProtocol.SetDataBreakpointsArguments;
-  breakpointLocations: DebugProtocol.BreakpointLocationsArguments;
-  threads: Args;
-  stackTrace: DebugProtocol.StackTraceArguments;
-  scopes: DebugProtocol.ScopesArguments;
-  variables: DebugProtocol.VariablesArguments;
-  setVariable: DebugProtocol.SetVariableArguments;
-  setExpression: DebugProtocol.SetExpressionArguments;
-  evaluate: DebugProtocol.EvaluateArguments;
-  completions: DebugProtocol.CompletionsArguments;
-  source: DebugProtocol.SourceArguments;
-  loadedSources: Args;
-  modules: Args;
-  continue: Args;
-  next: DebugProtocol.NextArguments;
-  stepIn: DebugProtocol.StepInArguments;
-  stepOut: DebugProtocol.StepOutArguments;
-  pause: Args;
-  restart: DebugProtocol.RestartArguments;
-  terminate: Args;
-  disconnect: Args;
-  gotoTargets: DebugProtocol.GotoTargetsArguments;
-  goto: DebugProtocol.GotoArguments;
-  exceptionInfo: Args;
-  disassemble: DebugProtocol.DisassembleArguments;
-  readMemory: DebugProtocol.ReadMemoryArguments;
-  writeMemory: DebugProtocol.WriteMemoryArguments;
-  cancel: DebugProtocol.CancelArguments;
-  stepBack: DebugProtocol.StepBackArguments;
-  reverseContinue: Args;
-}
 
 type StandardHandlers = { [C in keyof StandardArgs]: (args: StandardArgs[C], request: DebugProtocol.Request) => unknown };
 
