@@ -72,7 +72,5 @@ export function buildRegisterRows(
   });
 }
 
-/** `0x` + 16 hex digits. */
-export function hex64(v: bigint): string {
-  return '0x' + BigInt.asUintN(64, v).toString(16).padStart(16, '0');
-}
+/** `0x` + 16 hex digits (the adapter's register format). */
+export { hex16 } from '../debug-adapter/format';

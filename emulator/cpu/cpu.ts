@@ -109,8 +109,3 @@ export function bigToAddr(v: bigint): number | undefined {
   return Number(s);
 }
 
-/** Formats a 64-bit value as 0x-prefixed lowercase hex. */
-export function hex64(v: bigint | number): string {
-  const b = typeof v === 'number' ? addrToBig(v) : BigInt.asUintN(64, v);
-  return '0x' + b.toString(16);
-}
