@@ -14,7 +14,7 @@ import { Evaluator, interpolate, type Pseudo } from './expressions';
 import { hex, parseAddress } from './format';
 import type { Target } from './target';
 
-/** The exception filters (dap-capabilities.md "exceptionBreakpointFilters"). */
+/** The exception filters (the DAP specification "exceptionBreakpointFilters"). */
 export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
   { filter: '#UD', label: '#UD invalid opcode', description: 'Stop at an invalid-opcode fault, also when the exception table fixes it up (e.g. SEAMCALL outside VMX operation)', supportsCondition: true, conditionDescription: 'e.g. leaf == TDH.SYS.INIT' },
   { filter: '#GP', label: '#GP general protection', description: 'Stop at a general-protection fault, also when the exception table fixes it up', supportsCondition: true, conditionDescription: 'e.g. leaf == TDH.SYS.INIT' },

@@ -71,8 +71,7 @@ function placeholder(a: bigint): ImageInsn {
 /** One instruction from machine memory; unmapped → a one-byte invalid row. */
 function decodeAt(t: Target, a: bigint, flavor: Flavor): ImageInsn {
   const n = toNumberAddress(a);
-  let len = 0;
-  try { len = t.machine.mem.mappedLength(n, 15); } catch { len = 0; }
+  const len = t.session.mappedLength(a, 15);
   if (len === 0) return placeholder(a);
   const bytes = t.machine.readBytes(a, len);
   const d = disassemble(bytes, n, flavor, 1)[0];

@@ -7,6 +7,7 @@
 
 import type { FieldLayout, StructLayout } from '../emulator/loader/image';
 import { findLeafByName, findStatus, findSubfunction, findTdvmcallStatus } from '../emulator/tdx/catalog';
+import { FLAG_BITS, SUB_REGISTER_NAMES, XMM_REGISTERS, subRegisterBytes } from '../emulator/x86/registers';
 import { ErrorCode, silentError } from './errors';
 import { GPRS, type Target } from './target';
 
@@ -21,26 +22,19 @@ export type Value =
   | { kind: 'int'; value: bigint; size: number; lvalue?: LValue; label?: string }
   | { kind: 'struct'; layout: StructLayout | FieldLayout; address: bigint; structName: string };
 
-/** RFLAGS bits by name (Intel SDM vol. 1 §3.4.3). */
-export const FLAG_BITS: Record<string, number> = { cf: 0, pf: 2, af: 4, zf: 6, sf: 7, tf: 8, if: 9, df: 10, of: 11 };
+/** RFLAGS bits by name (from the x86 register module). */
+export { FLAG_BITS } from '../emulator/x86/registers';
 
-const SUB_REGS = new Set<string>([
-  ...['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'],
-  ...['al', 'cl', 'dl', 'bl', 'spl', 'bpl', 'sil', 'dil', 'ah', 'ch', 'dh', 'bh'],
-  ...Array.from({ length: 8 }, (_, i) => [`r${i + 8}d`, `r${i + 8}w`, `r${i + 8}b`, `r${i + 8}l`]).flat(),
-]);
-const XMM_REGS = Array.from({ length: 16 }, (_, i) => `xmm${i}`);
-const OTHER_REGS = ['rip', 'rflags', 'eflags', 'cr0', 'cr2', 'cr3', 'cr4', 'efer', 'fs_base', 'gs_base', 'mxcsr', ...XMM_REGS];
+const SUB_REGS = SUB_REGISTER_NAMES;
+const OTHER_REGS = ['rip', 'rflags', 'eflags', 'cr0', 'cr2', 'cr3', 'cr4', 'efer', 'fs_base', 'gs_base', 'mxcsr', ...XMM_REGISTERS];
 
 /** Every register name the language knows (for completions). */
 export const REGISTER_NAMES: readonly string[] = [...GPRS, ...OTHER_REGS, ...SUB_REGS];
 
 function regSize(name: string): number {
-  if (XMM_REGS.includes(name)) return 16;
+  if (XMM_REGISTERS.includes(name)) return 16;
   if ((GPRS as readonly string[]).includes(name) || OTHER_REGS.includes(name)) return name === 'rflags' || name === 'eflags' || name === 'mxcsr' ? 4 : 8;
-  if (/^e..$|^r\d+d$/.test(name)) return 4;
-  if (/^(ax|cx|dx|bx|sp|bp|si|di)$|^r\d+w$/.test(name)) return 2;
-  return 1;
+  return subRegisterBytes(name);
 }
 
 export function isRegister(name: string): boolean {
@@ -383,10 +377,7 @@ export class Evaluator {
   }
 
   private checkMapped(address: bigint, size: number): void {
-    const a = Number(BigInt.asIntN(64, address));
-    let ok = false;
-    try { ok = this.target.machine.mem.mappedLength(a, size) === size; } catch { ok = false; }
-    if (!ok) throw bad(`cannot access memory at 0x${BigInt.asUintN(64, address).toString(16)} (not mapped)`);
+    if (this.target.session.mappedLength(address, size) !== size) throw bad(`cannot access memory at 0x${BigInt.asUintN(64, address).toString(16)} (not mapped)`);
   }
 }
 

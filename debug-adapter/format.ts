@@ -16,11 +16,6 @@ export function hexWidth(v: bigint, bytes: number): string {
   return '0x' + BigInt.asUintN(bytes * 8, v).toString(16).padStart(bytes * 2, '0');
 }
 
-/** Hex unless the client asked for decimal (`ValueFormat.hex === false`). */
-export function formatValue(v: bigint, bytes: number, hexWanted: boolean | undefined): string {
-  return hexWanted === false ? BigInt.asUintN(bytes * 8, v).toString(10) : hexWidth(v, bytes);
-}
-
 /** Parses a memory reference or address from the client: `0x…`, decimal, or a signed canonical number. */
 export function parseAddress(text: string | number | undefined): bigint | undefined {
   if (typeof text === 'number') return Number.isSafeInteger(text) ? BigInt.asUintN(64, BigInt(text)) : undefined;

@@ -4,7 +4,7 @@
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ErrorCode, silentError, userError } from './errors';
-import { hex, parseAddress, toBase64, toNumberAddress } from './format';
+import { hex, parseAddress, toBase64 } from './format';
 import type { Target } from './target';
 
 const MAX_READ = 1 << 20;
@@ -14,8 +14,7 @@ export function readMemory(t: Target, args: DebugProtocol.ReadMemoryArguments): 
   if (base === undefined) throw silentError(ErrorCode.BadArguments, `memoryReference "${args.memoryReference}" is not an address`);
   if (!Number.isInteger(args.count) || args.count < 0 || args.count > MAX_READ) throw silentError(ErrorCode.BadArguments, `count must be an integer from 0 to ${MAX_READ}`);
   const a = BigInt.asUintN(64, base + BigInt(Number.isInteger(args.offset) ? args.offset! : 0));
-  let readable = 0;
-  try { readable = t.machine.mem.mappedLength(toNumberAddress(a), args.count); } catch { readable = 0; }
+  const readable = t.session.mappedLength(a, args.count);
   const data = readable ? t.machine.readBytes(a, readable) : new Uint8Array(0);
   return { address: hex(a), data: toBase64(data), unreadableBytes: args.count - readable };
 }
@@ -27,8 +26,7 @@ export function writeMemory(t: Target, args: DebugProtocol.WriteMemoryArguments)
   if (typeof args.data !== 'string') throw silentError(ErrorCode.BadArguments, 'writeMemory needs base64 "data"');
   const bytes = new Uint8Array(Buffer.from(args.data, 'base64'));
   const a = BigInt.asUintN(64, base + BigInt(Number.isInteger(args.offset) ? args.offset! : 0));
-  let mapped = 0;
-  try { mapped = t.machine.mem.mappedLength(toNumberAddress(a), bytes.length); } catch { mapped = 0; }
+  const mapped = t.session.mappedLength(a, bytes.length);
   if (mapped < bytes.length && !args.allowPartial) throw userError(ErrorCode.BadMemory, `cannot write ${bytes.length} bytes at ${hex(a)}: ${hex(a + BigInt(mapped))} is not mapped`);
   if (mapped) t.machine.writeBytes(a, bytes.subarray(0, mapped));
   return { body: { offset: 0, bytesWritten: mapped }, address: a, length: mapped };

@@ -33,7 +33,7 @@ function present(t: Target, vars: Variables, ev: Evaluator, v: Value, expr: stri
   if (v.lvalue?.kind === 'mem') memoryReference = hex(v.lvalue.address);
   else {
     // A value that points into mapped memory can open the hex editor (pointer-ish registers).
-    try { if (t.machine.mem.mappedLength(Number(BigInt.asIntN(64, v.value)), 1) === 1) memoryReference = hex(v.value); } catch { /* not an address */ }
+    if (t.session.mappedLength(v.value, 1) === 1) memoryReference = hex(v.value);
   }
   return { result: valueText(v, hexWanted), type: `u${v.size * 8}`, variablesReference: 0, memoryReference };
 }

@@ -5,7 +5,7 @@
 // an Outcome: a stop to report, or the end of the debuggee.
 
 import type { Insn } from '../emulator/decode/insn';
-import type { CpuFault } from '../emulator/cpu/fault';
+import type { CpuFault } from '../emulator/session/session';
 import type { SessionStop } from '../emulator/session/session';
 import type { TdxCallEvent } from '../emulator/platform/events';
 import { callOutcome, callTitle } from '../emulator/platform/format';
@@ -109,7 +109,7 @@ export class Runner {
     const p = this.pendingFault;
     this.pendingFault = undefined;
     if (!p || this.target.rip !== p.address || !this.deliver) return;
-    if (this.deliver(p.fault, p.insn)) this.target.machine.cpu.icount++;
+    this.target.session.deliverHeldFault(this.deliver, p.fault, p.insn);
   }
 
   // ---- continue ------------------------------------------------------------------------------
@@ -232,9 +232,8 @@ export class Runner {
   }
 
   private async stepOutOfFunction(): Promise<Outcome> {
-    const c = this.target.machine.cpu;
-    const n = Math.min(c.ssN, c.ssRet.length);
-    const until = n > 0 ? { address: fromNumberAddress(c.ssRet[n - 1]), rsp: fromNumberAddress(c.ssSp[n - 1]) + 8n } : undefined;
+    const top = this.target.session.callStack().pop();
+    const until = top ? { address: top.returnAddress, rsp: top.sp + 8n } : undefined;
     const r = await this.runChunks(until);
     return r.kind === 'reached' ? this.stepStop() : r;
   }
@@ -253,7 +252,7 @@ export class Runner {
     if (kind === 'stepOut' && depth === 1) return this.stepOutOfFunction();
     const level = kind === 'stepOut' ? depth - 1 : kind === 'next' ? depth : Infinity;
     const startKey = key(start, level);
-    const startCalls = t.machine.cpu.ssN;
+    const startCalls = t.session.callDepth;
     for (let n = 1; ; n++) {
       if (this.aborted) return { kind: 'end', message: '', exitCode: 0, category: 'console' };
       if (this.pauseRequested) return this.pauseStop();
@@ -265,7 +264,7 @@ export class Runner {
         const o = this.stepOne();
         if (o) return o;
       }
-      const ssN = t.machine.cpu.ssN;
+      const ssN = t.session.callDepth;
       if (ssN < startCalls) return this.stepStop(); // returned to the caller
       const here = t.positions(t.rip);
       if (here.length && (kind === 'stepIn' ? key(here, Infinity) !== startKey || ssN > startCalls : here.length < level || key(here, level) !== startKey)) return this.stepStop();

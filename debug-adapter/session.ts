@@ -2,6 +2,8 @@
 // (launch, configuration, running, stopped, ended). One wrapper (`dispatchRequest`) answers
 // every request — a body or an error response, never silence — and runs the work a request
 // schedules (a run, a stop event) only after its response has gone out.
+// Size (over 450 lines): the one class that routes every request and holds the lifecycle state
+// the handlers share; each request family's logic lives in its own module.
 
 import { timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -23,6 +25,7 @@ import { completions, evaluate, setExpression } from './repl';
 import { Runner, type Outcome, type StepKind, type StopInfo } from './runControl';
 import { stackTrace, type FrameInfo } from './stack';
 import type { Target } from './target';
+import type { StandardArgs } from './protocol';
 import { TDX_REQUESTS } from './tdxRequests';
 import { TimeTravel, type ProgressSink } from './timeTravel';
 import { TRAVEL_REQUESTS, type TravelHost } from './travelRequests';
@@ -34,7 +37,9 @@ type State = 'idle' | 'configuring' | 'running' | 'stopped' | 'ended';
 type Args = Record<string, unknown>;
 type Handler = (args: Args, request: DebugProtocol.Request) => unknown;
 
-/** Capabilities (shared/reference/dap-capabilities.md: every "yes"). */
+type StandardHandlers = { [C in keyof StandardArgs]: (args: StandardArgs[C], request: DebugProtocol.Request) => unknown };
+
+/** Capabilities (the DAP specification: every "yes"). */
 export const CAPABILITIES: DebugProtocol.Capabilities = {
   supportsConfigurationDoneRequest: true,
   supportsFunctionBreakpoints: true,
@@ -119,47 +124,49 @@ export class TdxDebugSession extends DebugSession {
     this.on('error', (e: { body?: unknown }) => process.stderr.write(`tdx debug adapter: ${String(e.body ?? e)}\n`));
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
-    this.handlers = {
-      initialize: (a) => this.initialize(a as unknown as DebugProtocol.InitializeRequestArguments),
+    const standard: StandardHandlers = {
+      initialize: (a) => this.initialize(a),
       launch: (a) => this.launch(a),
       attach: () => { throw userError(ErrorCode.Unsupported, 'attach is not supported: the TDX debugger launches its own emulated machine (use "request": "launch")'); },
       configurationDone: () => this.configurationDone(),
-      setBreakpoints: (a) => ({ breakpoints: this.need().bps.setSource(a as unknown as DebugProtocol.SetBreakpointsArguments) }),
-      setFunctionBreakpoints: (a) => ({ breakpoints: this.need().bps.setFunctions(a as unknown as DebugProtocol.SetFunctionBreakpointsArguments) }),
-      setInstructionBreakpoints: (a) => ({ breakpoints: this.need().bps.setInstructions(a as unknown as DebugProtocol.SetInstructionBreakpointsArguments) }),
-      setExceptionBreakpoints: (a) => ({ breakpoints: this.need().bps.setExceptions(a as unknown as DebugProtocol.SetExceptionBreakpointsArguments) }),
-      dataBreakpointInfo: (a) => this.dataBreakpointInfo(a as unknown as DebugProtocol.DataBreakpointInfoArguments),
-      setDataBreakpoints: (a) => ({ breakpoints: this.need().bps.setData(a as unknown as DebugProtocol.SetDataBreakpointsArguments) }),
-      breakpointLocations: (a) => ({ breakpoints: this.need().bps.locations(a as unknown as DebugProtocol.BreakpointLocationsArguments) }),
+      setBreakpoints: (a) => ({ breakpoints: this.need().bps.setSource(a) }),
+      setFunctionBreakpoints: (a) => ({ breakpoints: this.need().bps.setFunctions(a) }),
+      setInstructionBreakpoints: (a) => ({ breakpoints: this.need().bps.setInstructions(a) }),
+      setExceptionBreakpoints: (a) => ({ breakpoints: this.need().bps.setExceptions(a) }),
+      dataBreakpointInfo: (a) => this.dataBreakpointInfo(a),
+      setDataBreakpoints: (a) => ({ breakpoints: this.need().bps.setData(a) }),
+      breakpointLocations: (a) => ({ breakpoints: this.need().bps.locations(a) }),
       threads: () => ({ threads: [{ id: THREAD_ID, name: this.t ? `vCPU 0 (${{ guest: 'TD guest', host: 'VMX-root host', none: 'no VMX' }[this.t.session.context]})` : 'vCPU 0' }] }),
-      stackTrace: (a) => stackTrace(this.stopped().t, a as unknown as DebugProtocol.StackTraceArguments, this.frames),
-      scopes: (a) => this.scopes(a as unknown as DebugProtocol.ScopesArguments),
-      variables: (a) => this.variables(a as unknown as DebugProtocol.VariablesArguments),
-      setVariable: (a) => this.setVariable(a as unknown as DebugProtocol.SetVariableArguments),
-      setExpression: (a) => this.afterWrite(setExpression(this.stopped().t, this.stopped().vars, a as unknown as DebugProtocol.SetExpressionArguments), `${String(a.expression)} = ${String(a.value)}`),
-      evaluate: (a) => this.evaluate(a as unknown as DebugProtocol.EvaluateArguments),
-      completions: (a) => completions(this.stopped().t, a as unknown as DebugProtocol.CompletionsArguments, this.client.columnsStartAt1 !== false),
-      source: (a) => this.source(a as unknown as DebugProtocol.SourceArguments),
+      stackTrace: (a) => stackTrace(this.stopped().t, a, this.frames),
+      scopes: (a) => this.scopes(a),
+      variables: (a) => this.variables(a),
+      setVariable: (a) => this.setVariable(a),
+      setExpression: (a) => this.afterWrite(setExpression(this.stopped().t, this.stopped().vars, a), `${String(a.expression)} = ${String(a.value)}`),
+      evaluate: (a) => this.evaluate(a),
+      completions: (a) => completions(this.stopped().t, a, this.client.columnsStartAt1 !== false),
+      source: (a) => this.source(a),
       loadedSources: () => ({ sources: [...this.need().t.session.image.sources.keys()].map((f) => this.need().t.source(f)) }),
       modules: () => this.modules(),
       continue: (_a, r) => this.resume(r.seq, () => this.runner!.continue()),
-      next: (a, r) => this.resume(r.seq, () => this.runner!.step('next', (a as unknown as DebugProtocol.NextArguments).granularity)),
-      stepIn: (a, r) => this.resume(r.seq, () => this.runner!.step('stepIn', (a as unknown as DebugProtocol.StepInArguments).granularity)),
-      stepOut: (a, r) => this.resume(r.seq, () => this.runner!.step('stepOut' as StepKind, (a as unknown as DebugProtocol.StepOutArguments).granularity)),
+      next: (a, r) => this.resume(r.seq, () => this.runner!.step('next', a.granularity)),
+      stepIn: (a, r) => this.resume(r.seq, () => this.runner!.step('stepIn', a.granularity)),
+      stepOut: (a, r) => this.resume(r.seq, () => this.runner!.step('stepOut' as StepKind, a.granularity)),
       pause: () => this.pause(),
-      restart: (a) => this.restart(a as unknown as DebugProtocol.RestartArguments),
+      restart: (a) => this.restart(a),
       terminate: () => this.terminate(),
       disconnect: () => this.disconnect(),
-      gotoTargets: (a) => this.gotoTargetsList(a as unknown as DebugProtocol.GotoTargetsArguments),
-      goto: (a) => this.goto(a as unknown as DebugProtocol.GotoArguments),
+      gotoTargets: (a) => this.gotoTargetsList(a),
+      goto: (a) => this.goto(a),
       exceptionInfo: () => this.exceptionInfo(),
-      disassemble: (a) => disassembleRequest(this.stopped().t, a as unknown as DebugProtocol.DisassembleArguments),
-      readMemory: (a) => readMemory(this.stopped().t, a as unknown as DebugProtocol.ReadMemoryArguments),
-      writeMemory: (a) => this.writeMemory(a as unknown as DebugProtocol.WriteMemoryArguments),
-      cancel: (a) => this.cancel(a as unknown as DebugProtocol.CancelArguments),
-      stepBack: (a, r) => { const tt = this.travel().tt; this.startRun(r.seq, () => tt.step((a as unknown as DebugProtocol.StepBackArguments).granularity === 'instruction' ? 'instruction' : 'over')); },
+      disassemble: (a) => disassembleRequest(this.stopped().t, a),
+      readMemory: (a) => readMemory(this.stopped().t, a),
+      writeMemory: (a) => this.writeMemory(a),
+      cancel: (a) => this.cancel(a),
+      stepBack: (a, r) => { const tt = this.travel().tt; this.startRun(r.seq, () => tt.step(a.granularity === 'instruction' ? 'instruction' : 'over')); },
       reverseContinue: (_a, r) => { const tt = this.travel().tt; this.startRun(r.seq, () => tt.reverseContinue()); },
     };
+    // The wire is untyped: the one place its arguments become each request's declared type.
+    this.handlers = { ...(standard as unknown as Record<string, Handler>) };
     for (const [cmd, h] of Object.entries(TDX_REQUESTS)) {
       this.handlers[cmd] = (a) => {
         const x = this.need();

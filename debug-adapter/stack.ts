@@ -3,7 +3,7 @@
 // first — the macro-body line, then the line that invoked it — like inlined C functions.
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { fromNumberAddress, hex } from './format';
+import { hex } from './format';
 import type { Target } from './target';
 
 /** What a frame id stands for, until the next resume. */
@@ -14,9 +14,7 @@ export interface FrameInfo {
 }
 
 export function stackTrace(t: Target, args: DebugProtocol.StackTraceArguments, frames: Map<number, FrameInfo>): DebugProtocol.StackTraceResponse['body'] {
-  const c = t.machine.cpu;
-  const pcs = [t.rip];
-  for (let i = Math.min(c.ssN, c.ssRet.length) - 1; i >= 0; i--) pcs.push(fromNumberAddress(c.ssRet[i]));
+  const pcs = [t.rip, ...t.session.callStack().reverse().map((f) => f.returnAddress)];
   const all: DebugProtocol.StackFrame[] = [];
   frames.clear();
   pcs.forEach((pc, level) => {

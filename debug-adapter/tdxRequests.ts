@@ -15,6 +15,7 @@ import { hex } from './format';
 import type { Target } from './target';
 import type { Variables } from './variables';
 import type { Timeline } from '../emulator/timetravel/timeline';
+import type { LayoutField, TdxBody, WireArgs } from './protocol';
 
 export interface TdxRequestContext {
   target: Target;
@@ -26,10 +27,11 @@ export interface TdxRequestContext {
   history?: Timeline;
 }
 
-type Handler = (ctx: TdxRequestContext, args: Record<string, unknown>) => unknown;
+/** The state requests this table serves (the time-travel ones are in travelRequests.ts). */
+type StateCommand = 'tdx/calls' | 'tdx/injectFault' | 'tdx/decodeStatus' | 'tdx/structLayout' | 'tdx/setDisassemblyFlavor' | 'tdx/registerDiff';
 
-/** Every custom request: command → handler returning the response body. */
-export const TDX_REQUESTS: Record<string, Handler> = {
+/** Every custom request: command → handler returning the response body (typed by protocol.ts). */
+export const TDX_REQUESTS: { [C in StateCommand]: (ctx: TdxRequestContext, args: WireArgs<C>) => TdxBody<C> } = {
   // `ahead`: the call is on this branch's recorded history but after the present position
   // (the user travelled back); "Go to call" (tdx/goToCall) reaches it.
   'tdx/calls': ({ target, history }) => ({
@@ -85,7 +87,7 @@ export const TDX_REQUESTS: Record<string, Handler> = {
     if (!name) return { structs: [...structs.keys()] };
     const layout = structs.get(name);
     if (!layout) throw silentError(ErrorCode.BadArguments, `no struct named "${name}" (known: ${[...structs.keys()].join(', ')})`);
-    const flat = (fs: readonly FieldLayout[]): unknown[] => fs.map((f) => ({
+    const flat = (fs: readonly FieldLayout[]): LayoutField[] => fs.map((f) => ({
       name: f.name, offset: f.offset, size: f.size, type: f.type, asmOffsetsName: f.asmOffsetsName,
       ...(f.bitWidth !== undefined ? { bitOffset: f.bitOffset, bitWidth: f.bitWidth } : {}), ...(f.fields ? { fields: flat(f.fields) } : {}),
     }));

@@ -8,7 +8,8 @@ import { ErrorCode, silentError, userError } from './errors';
 import { canonical, Evaluator } from './expressions';
 import type { Outcome } from './runControl';
 import type { Target } from './target';
-import type { BranchInfo, TimeTravel } from './timeTravel';
+import type { TimeTravel } from './timeTravel';
+import type { TdxBody, WireArgs } from './protocol';
 
 /** What a travel request may do to the session (provided by TdxDebugSession). */
 export interface TravelHost {
@@ -22,15 +23,13 @@ export interface TravelHost {
   resume(): void;
 }
 
-type Handler = (host: TravelHost, args: Record<string, unknown>) => unknown;
+type TravelCommand = 'tdx/reverseStepIn' | 'tdx/reverseStepOut' | 'tdx/reverseNext' | 'tdx/whatIf' | 'tdx/branches' | 'tdx/switchBranch' | 'tdx/goToCall' | 'tdx/history';
 
 /** Response of tdx/whatIf and tdx/switchBranch. */
-export interface BranchBody {
-  branch: BranchInfo;
-}
+export type BranchBody = TdxBody<'tdx/whatIf'>;
 
-/** Every time-travel request: command → handler returning the response body. */
-export const TRAVEL_REQUESTS: Record<string, Handler> = {
+/** Every time-travel request: command → handler returning the response body (typed by protocol.ts). */
+export const TRAVEL_REQUESTS: { [C in TravelCommand]: (host: TravelHost, args: WireArgs<C>) => TdxBody<C> } = {
   /** Reverse step into: the previous line executed, entering a callee from its last line. `granularity: "instruction"` steps one instruction. */
   'tdx/reverseStepIn': (host, args) => {
     const { tt } = host.travel();

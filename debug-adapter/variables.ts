@@ -11,7 +11,8 @@ import { callInputs, callOutcome, callTitle } from '../emulator/platform/format'
 import { findLeaf, findSubfunction } from '../emulator/tdx/catalog';
 import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/status';
 import { ErrorCode, silentError } from './errors';
-import { Evaluator, FLAG_BITS, valueText, type Value } from './expressions';
+import { Evaluator, valueText, type Value } from './expressions';
+import { CR0_BITS, CR4_BITS, EFER_BITS, FLAG_BITS, JCC_CONDITIONS, MXCSR_BITS, SUB_REGISTERS, XMM_REGISTERS, msrName, subRegisterBytes, type BitTable } from '../emulator/x86/registers';
 import { hex, hex16, hexWidth } from './format';
 import { GPRS, type Target } from './target';
 
@@ -24,7 +25,7 @@ interface Container {
 }
 
 /** Registers compared between stops. */
-const TRACKED = [...GPRS, 'rip', 'rflags', 'cr0', 'cr2', 'cr3', 'cr4', 'efer', 'fs_base', 'gs_base', 'mxcsr', ...Array.from({ length: 16 }, (_, i) => `xmm${i}`)];
+const TRACKED = [...GPRS, 'rip', 'rflags', 'cr0', 'cr2', 'cr3', 'cr4', 'efer', 'fs_base', 'gs_base', 'mxcsr', ...XMM_REGISTERS];
 
 /** The lanes of a 128-bit value: u8×16, u16×8, u32×4, u64×2, f32×4, f64×2 (lane 0 first). */
 function xmmLanes(v: bigint): DebugProtocol.Variable[] {
@@ -43,34 +44,11 @@ function xmmLanes(v: bigint): DebugProtocol.Variable[] {
   ];
   return rows.map(([name, value]) => ({ name, value: `{${value}}`, variablesReference: 0, presentationHint: { attributes: ['readOnly'] } }));
 }
-const SUBS: Record<string, string[]> = {
-  rax: ['eax', 'ax', 'ah', 'al'], rcx: ['ecx', 'cx', 'ch', 'cl'], rdx: ['edx', 'dx', 'dh', 'dl'], rbx: ['ebx', 'bx', 'bh', 'bl'],
-  rsp: ['esp', 'sp', 'spl'], rbp: ['ebp', 'bp', 'bpl'], rsi: ['esi', 'si', 'sil'], rdi: ['edi', 'di', 'dil'],
-};
-for (let i = 8; i < 16; i++) SUBS[`r${i}`] = [`r${i}d`, `r${i}w`, `r${i}b`];
-const SUB_BYTES = (n: string) => (/^e|d$/.test(n) ? 4 : /^(ax|cx|dx|bx|sp|bp|si|di)$|w$/.test(n) ? 2 : 1);
-
-/** Control-register and EFER bits by name (Intel SDM vol. 3 §2.5, §2.2.1). */
-const CR0_BITS: [string, number][] = [['PE', 0], ['MP', 1], ['EM', 2], ['TS', 3], ['ET', 4], ['NE', 5], ['WP', 16], ['AM', 18], ['NW', 29], ['CD', 30], ['PG', 31]];
-const CR4_BITS: [string, number][] = [['VME', 0], ['PVI', 1], ['TSD', 2], ['DE', 3], ['PSE', 4], ['PAE', 5], ['MCE', 6], ['PGE', 7], ['PCE', 8], ['OSFXSR', 9], ['OSXMMEXCPT', 10], ['UMIP', 11], ['LA57', 12], ['VMXE', 13], ['SMXE', 14], ['FSGSBASE', 16], ['PCIDE', 17], ['OSXSAVE', 18], ['SMEP', 20], ['SMAP', 21], ['PKE', 22], ['CET', 23], ['PKS', 24]];
-const EFER_BITS: [string, number][] = [['SCE', 0], ['LME', 8], ['LMA', 10], ['NXE', 11]];
-/** MXCSR fields (Intel SDM Vol. 1 §10.2.3); RC is bits 14:13. */
-const MXCSR_BITS: [string, number][] = [['IE', 0], ['DE', 1], ['ZE', 2], ['OE', 3], ['UE', 4], ['PE', 5], ['DAZ', 6], ['IM', 7], ['DM', 8], ['ZM', 9], ['OM', 10], ['UM', 11], ['PM', 12], ['RC0', 13], ['RC1', 14], ['FTZ', 15]];
-const MSR_NAMES: Record<number, string> = { 0x10: 'IA32_TSC', 0x3a: 'IA32_FEATURE_CONTROL', 0x87: 'IA32_MKTME_KEYID_PARTITIONING', 0x480: 'IA32_VMX_BASIC', 0xc0000080: 'IA32_EFER', 0xc0000100: 'IA32_FS_BASE', 0xc0000101: 'IA32_GS_BASE', 0xc0000102: 'IA32_KERNEL_GS_BASE' };
-
-/** The conditional jumps (Intel SDM vol. 2 Jcc) and when each is taken, over CF ZF SF OF PF. */
-const JCC: [string[], (f: Record<string, boolean>) => boolean][] = [
-  [['jo'], (f) => f.of], [['jno'], (f) => !f.of], [['jb', 'jc', 'jnae'], (f) => f.cf], [['jae', 'jnb', 'jnc'], (f) => !f.cf],
-  [['je', 'jz'], (f) => f.zf], [['jne', 'jnz'], (f) => !f.zf], [['jbe', 'jna'], (f) => f.cf || f.zf], [['ja', 'jnbe'], (f) => !f.cf && !f.zf],
-  [['js'], (f) => f.sf], [['jns'], (f) => !f.sf], [['jp', 'jpe'], (f) => f.pf], [['jnp', 'jpo'], (f) => !f.pf],
-  [['jl', 'jnge'], (f) => f.sf !== f.of], [['jge', 'jnl'], (f) => f.sf === f.of], [['jle', 'jng'], (f) => f.zf || f.sf !== f.of], [['jg', 'jnle'], (f) => !f.zf && f.sf === f.of],
-];
-
 /** Jumps RFLAGS would take, e.g. `je jz jbe jna jae jnb jnc …`. */
 export function takenJumps(rflags: bigint): string[] {
   const f: Record<string, boolean> = {};
   for (const [n, b] of Object.entries(FLAG_BITS)) f[n] = ((rflags >> BigInt(b)) & 1n) === 1n;
-  return JCC.filter(([, p]) => p(f)).flatMap(([names]) => names);
+  return JCC_CONDITIONS.filter(([, p]) => p(f)).flatMap(([names]) => names);
 }
 
 export function flagsText(rflags: bigint): string {
@@ -156,7 +134,7 @@ export class Variables {
   }
 
   private memRef(v: bigint): string | undefined {
-    try { return this.target.machine.mem.mappedLength(Number(BigInt.asIntN(64, v)), 1) === 1 ? hex(v) : undefined; } catch { return undefined; }
+    return this.target.session.mappedLength(v, 1) === 1 ? hex(v) : undefined;
   }
 
   private registers(): DebugProtocol.Variable[] {
@@ -164,11 +142,11 @@ export class Variables {
     const out: DebugProtocol.Variable[] = [];
     for (const r of GPRS) {
       const v = m.getReg(r);
-      const subs = SUBS[r];
+      const subs = SUB_REGISTERS[r];
       out.push({
         name: r, value: this.num(v, 8) + this.was(r, v), type: 'u64', evaluateName: `$${r}`, memoryReference: this.memRef(v),
         variablesReference: this.add({
-          children: () => subs.map((s) => ({ name: s, value: this.num(m.getReg(s), SUB_BYTES(s)), type: `u${SUB_BYTES(s) * 8}`, evaluateName: `$${s}`, variablesReference: 0 })),
+          children: () => subs.map((s) => ({ name: s, value: this.num(m.getReg(s), subRegisterBytes(s)), type: `u${subRegisterBytes(s) * 8}`, evaluateName: `$${s}`, variablesReference: 0 })),
           set: (n, val) => this.setRegister(n, val),
         }),
       });
@@ -185,7 +163,7 @@ export class Variables {
     }
     out.push({ name: 'cpl', value: String(m.getReg('cpl')), evaluateName: '$cpl', variablesReference: 0 });
     out.push({ name: 'SSE', value: `xmm0-xmm15, mxcsr ${hexWidth(m.getReg('mxcsr'), 4)}`, variablesReference: this.add({ children: () => this.sse(), set: (n, v) => this.setRegister(n, v) }), presentationHint: { kind: 'virtual' } });
-    out.push({ name: 'MSRs', value: `${m.cpu.msrs.size + 3} modelled`, variablesReference: this.add({ children: () => this.msrs() }), presentationHint: { kind: 'virtual' } });
+    out.push({ name: 'MSRs', value: `${this.target.session.msrs().length} modelled`, variablesReference: this.add({ children: () => this.msrs() }), presentationHint: { kind: 'virtual' } });
     return out;
   }
 
@@ -205,7 +183,7 @@ export class Variables {
     return out;
   }
 
-  private bitsVar(reg: string, bits: [string, number][]): DebugProtocol.Variable {
+  private bitsVar(reg: string, bits: BitTable): DebugProtocol.Variable {
     const m = this.target.machine;
     const v = m.getReg(reg);
     const set = bits.filter(([, b]) => (v >> BigInt(b)) & 1n).map(([n]) => n);
@@ -244,12 +222,7 @@ export class Variables {
   }
 
   private msrs(): DebugProtocol.Variable[] {
-    const m = this.target.machine;
-    const ids = [...new Set([...m.cpu.msrs.keys(), 0xc0000080, 0xc0000100, 0xc0000101])].sort((a, b) => a - b);
-    return ids.map((id) => {
-      const v = m.rdmsr(m.cpu, id) ?? 0n;
-      return { name: MSR_NAMES[id] ?? `MSR 0x${id.toString(16)}`, value: this.num(v, 8), type: `MSR 0x${id.toString(16)}`, variablesReference: 0 };
-    });
+    return this.target.session.msrs().map(({ id, value }) => ({ name: msrName(id), value: this.num(value, 8), type: `MSR 0x${id.toString(16)}`, variablesReference: 0 }));
   }
 
   private setRegister(name: string, value: string): DebugProtocol.SetVariableResponse['body'] {

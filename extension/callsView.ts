@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { callCard, callDescription, callLabel, parseCalls, pendingCall, type CallInfo } from './callModel';
+import { tdxRequest } from './tdxClient';
 import { parseRegisterValue } from './registerModel';
 import { Cmd, Ctx, View } from './ids';
 import type { SessionEvents } from './sessionEvents';
@@ -54,7 +55,7 @@ export class CallsView implements vscode.TreeDataProvider<Node>, vscode.Disposab
     if (!session) return;
     const gen = ++this.generation;
     try {
-      const body = await session.customRequest('tdx/calls');
+      const body = await tdxRequest(session, 'tdx/calls', {});
       const calls = parseCalls(body);
       const next = this.events.isStopped(session) ? await nextCall(session, calls) : undefined;
       if (gen !== this.generation) return;

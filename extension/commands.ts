@@ -13,6 +13,7 @@ import { Cmd, Setting, isAsmPath } from './ids';
 import { generationFor, resolveForFile } from './workspaceConfig';
 import { guessContextOf } from './configProvider';
 import { currentTdxSession } from './sessionEvents';
+import { tdxRequest } from './tdxClient';
 import type { CallsView } from './callsView';
 import type { ExtensionState } from './state';
 import type { AsmDiagnostics } from './diagnostics';
@@ -22,6 +23,7 @@ import type { FieldLayout, StructLayout } from '../emulator/loader/image';
 import { GENERATIONS } from '../emulator/loader/headers/generation';
 import { structPreset } from '../emulator/loader/structPresets';
 import { findStatus, findTdvmcallStatus, parseTdxNumber } from '../emulator/tdx/catalog';
+import { hex64 } from '../emulator/tdx/types';
 import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/status';
 
 /** Read-only documents of "Show Struct Layout" (scheme `tdx-struct`). */
@@ -168,7 +170,7 @@ async function injectFault(state: ExtensionState): Promise<void> {
   if (session) {
     const armed: string[] = [];
     for (const r of item.rules) {
-      const body = await session.customRequest('tdx/injectFault', { rule: ruleText(r) }) as { rule?: string } | undefined;
+      const body = await tdxRequest(session, 'tdx/injectFault', { rule: ruleText(r) }) as { rule?: string } | undefined;
       armed.push(body?.rule ?? ruleText(r));
     }
     void vscode.window.showInformationMessage(`TDX: armed ${armed.join(', ')} for the next matching call.`);
@@ -197,9 +199,9 @@ async function showStructLayout(layouts: LayoutDocuments, diagnostics: AsmDiagno
   const session = currentTdxSession();
   if (session) {
     try {
-      const body = await session.customRequest('tdx/structLayout', {}) as { structs?: string[] };
+      const body = await tdxRequest(session, 'tdx/structLayout', {}) as { structs?: string[] };
       for (const name of body?.structs ?? []) {
-        picks.push({ label: name, description: `session "${session.name}"`, origin: 'session', load: async () => fromAdapter(await session.customRequest('tdx/structLayout', { name })) });
+        picks.push({ label: name, description: `session "${session.name}"`, origin: 'session', load: async () => fromAdapter(await tdxRequest(session, 'tdx/structLayout', { name })) });
       }
     } catch {
       // No session structs: presets below.
@@ -231,9 +233,10 @@ async function decodeStatus(): Promise<void> {
   const ed = vscode.window.activeTextEditor;
   const sel = ed && !ed.selection.isEmpty ? ed.document.getText(ed.selection).trim() : '';
   const session = currentTdxSession();
+  const example = `A value (${hex64(findStatus('TDX_OPERAND_INVALID')!.value)})`;
   const input = await vscode.window.showInputBox({
     title: 'TDX: Decode Status Code',
-    prompt: session ? 'A value (0xC000010000000000), a status name, or an expression of the stopped session (rax, r10)' : 'A value (0xC000010000000000) or a status name (TDX_OPERAND_INVALID)',
+    prompt: session ? `${example}, a status name, or an expression of the stopped session (rax, r10)` : `${example} or a status name (TDX_OPERAND_INVALID)`,
     value: sel.length < 80 ? sel : '',
     validateInput: (v) => (v.trim() ? undefined : 'Enter a value or a name'),
   });
@@ -241,7 +244,7 @@ async function decodeStatus(): Promise<void> {
   const s = input.trim();
   let value = parseTdxNumber(s) ?? findStatus(s)?.value ?? findTdvmcallStatus(s)?.value;
   if (value === undefined && session) {
-    const body = await session.customRequest('tdx/decodeStatus', { value: s }) as { value?: string };
+    const body = await tdxRequest(session, 'tdx/decodeStatus', { value: s }) as { value?: string };
     if (body?.value) value = BigInt(body.value);
   }
   if (value === undefined) {
@@ -293,7 +296,7 @@ async function toggleFlavor(): Promise<void> {
     return;
   }
   try {
-    await session.customRequest('tdx/setDisassemblyFlavor', { flavor: next });
+    await tdxRequest(session, 'tdx/setDisassemblyFlavor', { flavor: next });
     void vscode.window.showInformationMessage(`TDX: disassembly in ${label} syntax.`);
   } catch {
     void vscode.window.showInformationMessage(`TDX: disassembly in ${label} syntax from the next session (this session keeps its "disassemblyFlavor").`);

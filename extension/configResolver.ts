@@ -80,7 +80,6 @@ export function launchEntriesFor(program: string, launch: readonly unknown[], va
 
 /** Resolves what to run for a function (or the file) — see the module comment. */
 export async function resolveLaunch(req: ResolveRequest): Promise<ResolvedLaunch> {
-  const fs = req.fs ?? diskFs;
   const folder = req.folder ?? dirname(req.program);
   const entries = launchEntriesFor(req.program, req.launch ?? [], { folder: req.folder, home: req.home, env: req.env });
   const fns = findFunctions(req.text);

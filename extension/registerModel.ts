@@ -3,6 +3,8 @@
 // comparison when an adapter lacks it), and RFLAGS / CR4 decoded bit by bit (Intel SDM vol. 1
 // §3.4.3, vol. 3 §2.5). Changed marks live until the next stop replaces the snapshot.
 
+import { CR4_BITS, RFLAGS_BITS, type BitTable } from '../emulator/x86/registers';
+
 /** One register as the view shows it. */
 export interface RegisterRow {
   name: string;
@@ -13,20 +15,9 @@ export interface RegisterRow {
   bits?: { name: string; bit: number; set: boolean; note?: string }[];
 }
 
-export const RFLAGS_BITS: [string, number, string][] = [
-  ['CF', 0, 'carry'], ['PF', 2, 'parity'], ['AF', 4, 'adjust'], ['ZF', 6, 'zero'], ['SF', 7, 'sign'], ['TF', 8, 'trap'],
-  ['IF', 9, 'interrupts enabled'], ['DF', 10, 'direction'], ['OF', 11, 'overflow'], ['NT', 14, 'nested task'],
-  ['RF', 16, 'resume'], ['VM', 17, 'virtual-8086'], ['AC', 18, 'alignment check'], ['ID', 21, 'CPUID available'],
-];
+export { RFLAGS_BITS, CR4_BITS } from '../emulator/x86/registers';
 
-export const CR4_BITS: [string, number, string][] = [
-  ['VME', 0, ''], ['PVI', 1, ''], ['TSD', 2, ''], ['DE', 3, ''], ['PSE', 4, ''], ['PAE', 5, 'required in long mode'], ['MCE', 6, ''],
-  ['PGE', 7, ''], ['PCE', 8, ''], ['OSFXSR', 9, ''], ['OSXMMEXCPT', 10, ''], ['UMIP', 11, ''], ['LA57', 12, '5-level paging'],
-  ['VMXE', 13, 'VMX enabled: clear → VMXON and SEAMCALL raise #UD'], ['SMXE', 14, ''], ['FSGSBASE', 16, ''], ['PCIDE', 17, ''],
-  ['OSXSAVE', 18, ''], ['SMEP', 20, ''], ['SMAP', 21, ''], ['PKE', 22, ''], ['CET', 23, ''], ['PKS', 24, ''],
-];
-
-const DECODED: Record<string, [string, number, string][]> = { rflags: RFLAGS_BITS, cr4: CR4_BITS };
+const DECODED: Record<string, BitTable> = { rflags: RFLAGS_BITS, cr4: CR4_BITS };
 
 /** The named bits of `value` for a register we decode (undefined for the others). */
 export function decodeBits(reg: string, value: bigint): RegisterRow['bits'] {
@@ -81,7 +72,5 @@ export function buildRegisterRows(
   });
 }
 
-/** `0x` + 16 hex digits. */
-export function hex64(v: bigint): string {
-  return '0x' + BigInt.asUintN(64, v).toString(16).padStart(16, '0');
-}
+/** `0x` + 16 hex digits (the adapter's register format). */
+export { hex16 } from '../debug-adapter/format';

@@ -5,7 +5,8 @@
 
 import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { buildRegisterRows, hex64, parseRegisterValue, VIEW_REGISTERS, type RegisterDiffEntry, type RegisterRow } from './registerModel';
+import { buildRegisterRows, hex16, parseRegisterValue, VIEW_REGISTERS, type RegisterDiffEntry, type RegisterRow } from './registerModel';
+import { tdxRequest } from './tdxClient';
 import { View } from './ids';
 import type { SessionEvents } from './sessionEvents';
 
@@ -50,7 +51,7 @@ export class RegistersView implements vscode.TreeDataProvider<Node>, vscode.Disp
       const values = await readRegisters(session);
       let diff: RegisterDiffEntry[] | undefined;
       try {
-        const body = await session.customRequest('tdx/registerDiff') as { changed?: RegisterDiffEntry[] };
+        const body = await tdxRequest(session, 'tdx/registerDiff', {}) as { changed?: RegisterDiffEntry[] };
         diff = Array.isArray(body?.changed) ? body.changed : undefined;
       } catch {
         diff = undefined;
@@ -90,11 +91,11 @@ export class RegistersView implements vscode.TreeDataProvider<Node>, vscode.Disp
     const label: vscode.TreeItemLabel = { label: name, highlights: r.changed ? [[0, name.length]] : [] };
     const item = new vscode.TreeItem(label, r.bits ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     const setBits = r.bits?.filter((b) => b.set).map((b) => b.name).join(' ');
-    item.description = `${hex64(r.value)}${setBits !== undefined ? ` [${setBits}]` : ''}${r.changed && r.previous !== undefined ? `  ← was ${hex64(r.previous)}` : ''}`;
+    item.description = `${hex16(r.value)}${setBits !== undefined ? ` [${setBits}]` : ''}${r.changed && r.previous !== undefined ? `  ← was ${hex16(r.previous)}` : ''}`;
     item.iconPath = r.changed
       ? new vscode.ThemeIcon('circle-filled', new vscode.ThemeColor('debugTokenExpression.number'))
       : new vscode.ThemeIcon('blank');
-    item.tooltip = `${name} = ${hex64(r.value)} (${r.value.toString()})${r.changed ? `\nchanged since the previous stop${r.previous !== undefined ? ` (was ${hex64(r.previous)})` : ''}` : ''}`;
+    item.tooltip = `${name} = ${hex16(r.value)} (${r.value.toString()})${r.changed ? `\nchanged since the previous stop${r.previous !== undefined ? ` (was ${hex16(r.previous)})` : ''}` : ''}`;
     item.contextValue = r.changed ? 'tdxRegister.changed' : 'tdxRegister';
     return item;
   }

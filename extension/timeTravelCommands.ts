@@ -5,6 +5,7 @@
 
 import * as vscode from 'vscode';
 import { ruleText } from './faultMenu';
+import { tdxRequest } from './tdxClient';
 import { Cmd } from './ids';
 import { guarded, pickFault } from './commands';
 import { currentTdxSession } from './sessionEvents';
@@ -30,7 +31,7 @@ async function goToCall(arg: CallArg): Promise<void> {
     void vscode.window.showInformationMessage('TDX: the session is already just before that call.');
     return;
   }
-  await stoppedSession().customRequest('tdx/goToCall', { seq: call.seq });
+  await tdxRequest(stoppedSession(), 'tdx/goToCall', { seq: call.seq });
 }
 
 async function whatIf(arg: CallArg): Promise<void> {
@@ -41,7 +42,7 @@ async function whatIf(arg: CallArg): Promise<void> {
   if (!item) return;
   const rules = item.rules.map((r) => ruleText(r, 1));
   // One request: go to the call and fork there (a separate goToCall would still be running).
-  const body = await session.customRequest('tdx/whatIf', { faults: rules, ...(call && !call.pending ? { atCall: call.seq } : {}) }) as { branch?: { id: number; label: string } };
+  const body = await tdxRequest(session, 'tdx/whatIf', { faults: rules, ...(call && !call.pending ? { atCall: call.seq } : {}) }) as { branch?: { id: number; label: string } };
   void vscode.window.setStatusBarMessage(`TDX: branch ${body?.branch?.id ?? '?'} — ${body?.branch?.label ?? rules.join(', ')}`, 8000);
 }
 

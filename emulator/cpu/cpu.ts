@@ -21,21 +21,8 @@ export const enum Fl {
   FIXED = 0x2,
 }
 
-/** Bits of RFLAGS that software may change with POPF at CPL 0 in 64-bit mode (no VM/VIF/VIP games). */
-export const RFLAGS_WRITABLE = 0x3f7fd5 & ~0x20000 /* VM */;
-
-/** Model-specific registers the machine knows by number. */
-export const MSR = {
-  IA32_FEATURE_CONTROL: 0x3a,
-  IA32_MKTME_KEYID_PARTITIONING: 0x87,
-  IA32_TSC: 0x10,
-  IA32_EFER: 0xc0000080,
-  IA32_STAR: 0xc0000081,
-  IA32_LSTAR: 0xc0000082,
-  IA32_FS_BASE: 0xc0000100,
-  IA32_GS_BASE: 0xc0000101,
-  IA32_KERNEL_GS_BASE: 0xc0000102,
-} as const;
+/** Model-specific registers the machine knows by number (their home: the x86 register module). */
+export { MSR } from '../x86/registers';
 
 /** Frames the shadow call stack keeps; deeper calls are counted but not recorded. */
 export const SHADOW_DEPTH = 4096;
@@ -152,8 +139,3 @@ export function bigToAddr(v: bigint): number | undefined {
   return Number(s);
 }
 
-/** Formats a 64-bit value as 0x-prefixed lowercase hex. */
-export function hex64(v: bigint | number): string {
-  const b = typeof v === 'number' ? addrToBig(v) : BigInt.asUintN(64, v);
-  return '0x' + b.toString(16);
-}

@@ -4,9 +4,7 @@
 /** Exception vectors the emulator raises. */
 export const enum Vector { DE = 0, DB = 1, BP = 3, UD = 6, NM = 7, DF = 8, SS = 12, GP = 13, PF = 14, MF = 16, AC = 17 }
 
-export const VECTOR_NAMES: Record<number, string> = {
-  0: '#DE', 1: '#DB', 3: '#BP', 6: '#UD', 7: '#NM', 8: '#DF', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC',
-};
+export { VECTOR_NAMES } from '../x86/registers';
 
 export class CpuFault {
   constructor(

@@ -136,4 +136,4 @@ export function testCond(c: Cpu, cc: number): boolean {
   return (v ^ (cc & 1)) === 1;
 }
 
-export const COND_NAMES = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'] as const;
+export { COND_NAMES } from '../x86/registers';

@@ -7,7 +7,7 @@
 import type { Image, LineEntry } from './image';
 import { decodeOne } from '../decode/decoder';
 
-/** TDCALL and SEAMCALL encodings (tdx-abi.md §1). */
+/** TDCALL and SEAMCALL encodings (Linux asm/tdx.h: RAX leaf and version). */
 const CALL_BYTES: Record<string, number[]> = { tdcall: [0x66, 0x0f, 0x01, 0xcc], seamcall: [0x66, 0x0f, 0x01, 0xcf] };
 
 /** How far past a row's line a `.byte` call line may sit when the next row gives no bound. */

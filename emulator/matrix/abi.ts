@@ -1,4 +1,4 @@
-// ABI checks on a run (tdx-abi.md §2.4, §2.5, §8): after a guest wrapper returns, exposed
+// ABI checks on a run (Linux arch/x86/coco/tdx/tdcall.S, TDX_R* bits of asm/shared/tdx.h, Linux 6.1 tdcall.S and virt/vmx/tdx/tdxcall.S, Intel SDM vol. 3; TDX module ABI specification): after a guest wrapper returns, exposed
 // registers still holding values the VMM wrote (a leak the kernel zeroes them against);
 // callee-saved registers not restored when the entry returns; a TDG.VP.VMCALL bitmap exposing
 // RAX, RCX, RSP or RBP; asm-offsets the program uses that disagree with the C struct layout.
@@ -23,7 +23,7 @@ export const CALLEE_SAVED_SENTINELS: Readonly<Record<string, bigint>> = Object.f
   r12: 0xc12c_5a5a_0000_0012n, r13: 0xc13c_5a5a_0000_0013n, r14: 0xc14c_5a5a_0000_0014n, r15: 0xc15c_5a5a_0000_0015n,
 });
 
-/** GPR bits a TDG.VP.VMCALL bitmap must not set: RAX 0, RCX 1, RSP 4, RBP 5 (tdx-abi.md §2.4, §8). */
+/** GPR bits a TDG.VP.VMCALL bitmap must not set: RAX 0, RCX 1, RSP 4, RBP 5 (Linux arch/x86/coco/tdx/tdcall.S, TDX_R* bits of asm/shared/tdx.h, Intel SDM vol. 3; TDX module ABI specification). */
 const FORBIDDEN_BITS: [number, string][] = [[0, 'RAX'], [1, 'RCX'], [4, 'RSP'], [5, 'RBP']];
 
 const hex = (v: bigint) => '0x' + BigInt.asUintN(64, v).toString(16);

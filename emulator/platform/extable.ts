@@ -1,4 +1,4 @@
-// Exception delivery through the Image's kernel exception table (tdx-abi.md §7): a DEFAULT
+// Exception delivery through the Image's kernel exception table (Linux arch/x86/mm/extable.c): a DEFAULT
 // entry resumes at the fixup (clearing AX/DX when its flags say so); a FAULT entry first puts
 // the trap number in RAX — how the kernel turns #GP/#UD on SEAMCALL into TDX_SEAMCALL_GP/UD.
 // With no entry the fault stays unhandled and the run stops (the kernel would oops).

@@ -6,7 +6,6 @@
 // memset/memcpy/memmove/memcmp/strlen when the image does not define them, smp_call_on_cpu
 // running the function on the CPU's per-CPU area, and stack-protector failures.
 
-import { MachineStop } from '../cpu/system';
 import type { Machine } from '../machine';
 import type { PlatformNote } from './events';
 

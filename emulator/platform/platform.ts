@@ -20,12 +20,13 @@ import { vmcallName } from './format';
 import { GPR_NAMES, type TdxCpuAccess } from '../tdx/types';
 import type { ExecContext, PlatformState } from './config';
 import type { PlatformEvent, TdxCallEvent } from './events';
+import { CR4_BITS, bitOf } from '../x86/registers';
 
-/** CR4.VMXE (tdx-abi.md §6). */
-const CR4_VMXE = 1n << 13n;
-/** IA32_FEATURE_CONTROL bits: locked, VMX outside SMX (tdx-abi.md §6). */
+/** CR4.VMXE (SDM vol. 3 §2.5). */
+const CR4_VMXE = 1n << BigInt(bitOf(CR4_BITS, 'VMXE'));
+/** IA32_FEATURE_CONTROL bits: locked, VMX outside SMX (SDM vol. 3 §24.7, vol. 4 MSR 3AH). */
 const FEAT_CTL_LOCKED = 1n, FEAT_CTL_VMX_OUTSIDE_SMX = 4n;
-const MSR_VMX_BASIC = 0x480;
+const MSR_VMX_BASIC = MSR.IA32_VMX_BASIC;
 /**
  * IA32_VMX_CR0_FIXED0/1 and IA32_VMX_CR4_FIXED0/1 (SDM Vol. 3D, Appendix A.7 and A.8): in VMX
  * operation a CR bit set in FIXED0 must be 1 and a bit clear in FIXED1 must be 0. FIXED0 values are
@@ -104,7 +105,7 @@ export class Platform {
       return clear ? `${bits(clear)} must stay set in VMX operation (IA32_VMX_CR${cr}_FIXED0)` : `${bits(set)} must stay clear in VMX operation (IA32_VMX_CR${cr}_FIXED1)`;
     };
     if (s.context === 'guest') {
-      // CPUID 0x21 "IntelTDX    " in EBX, EDX, ECX (tdx-abi.md §5.3), and the hypervisor bit.
+      // CPUID 0x21 "IntelTDX    " in EBX, EDX, ECX (GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c), and the hypervisor bit.
       const le = (t: string) => t.charCodeAt(0) | (t.charCodeAt(1) << 8) | (t.charCodeAt(2) << 16) | (t.charCodeAt(3) << 24);
       m.setCpuid(0x21, 0, [0, le('Inte'), le('    '), le('lTDX')]);
       const l1 = m.cpuid(1, 0);
@@ -252,7 +253,7 @@ export class Platform {
 
   // ---- TDCALL -------------------------------------------------------------------------------
 
-  /** TDCALL: #UD outside a TD guest, #GP(0) at CPL > 0, then the module (tdx-module-behaviour.md §3). */
+  /** TDCALL: #UD outside a TD guest, #GP(0) at CPL > 0, then the module (TDX module tdx_td_dispatcher.c). */
   private tdcall(c: Cpu, i: Insn): void {
     const ev = this.newEvent('tdcall', i);
     if (this.state.context !== 'guest') this.fault(ev, Vector.UD, undefined, `tdcall outside a TD guest (context: ${this.state.context})`);
@@ -305,7 +306,7 @@ export class Platform {
   // ---- SEAMCALL -----------------------------------------------------------------------------
 
   /**
-   * SEAMCALL in the CPU's order (tdx-abi.md §8): #UD when not in VMX operation (or in a TD,
+   * SEAMCALL in the CPU's order (Intel SDM vol. 3; TDX module ABI specification): #UD when not in VMX operation (or in a TD,
    * where the module injects #UD), #GP(0) at CPL > 0 or with TDX not enabled by the BIOS,
    * VMfailInvalid (CF=1, RAX unchanged, nothing else written) with no module loaded.
    */

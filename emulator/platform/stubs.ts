@@ -326,7 +326,7 @@ function stubHandler(m: Machine, name: string, spec: StubSpec | undefined, note:
       // Reached by `jmp __x86_return_thunk` in place of `ret`: it returns from the caller.
       return (c, i) => stubReturn(c, i, undefined);
     case 'panic':
-      return (_c, i) => {
+      return (_c, _i) => {
         const { text } = renderFormat(m, readCString(m, m.cpu.getGpr(7)));
         throw new MachineStop('platform', `Kernel panic - not syncing: ${text.trimEnd()}`, true, { kind: 'panic', message: text.trimEnd(), symbol: name } satisfies StubStopDetail);
       };

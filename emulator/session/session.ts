@@ -2,16 +2,21 @@
 // (code at kernel-text addresses, a 16 KiB stack over a guard page, per-CPU data behind GS,
 // struct arguments in memory), the TDX platform, and the entry function called with SysV
 // arguments and a return address that ends the run. The CLI and the debug adapter share it.
+// Size (over 450 lines): construction and the runtime API the CLI and the adapter read are one
+// object's; its vocabulary (layout, stop records, options) is in sessionTypes.ts.
 
 import { readFileSync, existsSync } from 'node:fs';
 import { MAX_SOURCE_BYTES, notRegularFile } from '../loader/files';
 import { resolve, isAbsolute } from 'node:path';
 import { Machine, type StopReason, type MachineSnapshot, type FaultHandler } from '../machine';
-import { VECTOR_NAMES } from '../cpu/fault';
+import { VECTOR_NAMES, type CpuFault } from '../cpu/fault';
+import { addrToBig } from '../cpu/cpu';
+import { ARCHITECTURAL_MSRS } from '../x86/registers';
+import type { Insn } from '../decode/insn';
 import { MachineStop } from '../cpu/system';
 import { buildImage } from '../loader/buildImage';
 import { LoadError, type Diagnostic } from '../loader/diagnostics';
-import type { Image, ImageSymbol, LineEntry, StructLayout, FieldLayout } from '../loader/image';
+import type { Image, ImageSymbol, LineEntry, FieldLayout } from '../loader/image';
 import { Platform } from '../platform/platform';
 import { resolvePlatform, type ExecContext } from '../platform/config';
 import { ExceptionTable } from '../platform/extable';
@@ -19,96 +24,20 @@ import { installStubs, StubConfigError, type StubCalls, type StubStopDetail } fr
 import { KernelHeap } from '../platform/kernelStubs';
 import type { PlatformEvent, PlatformNote, TdxCallEvent } from '../platform/events';
 import { FaultInjector, type FaultRule } from '../tdx/faultPlan';
+import { ModelConfigError } from '../tdx/types';
 import { ConfigError, DEFAULT_MAX_INSTRUCTIONS, validateConfig, type ArgSpec, type ValidConfig } from './config';
 import { buildRealImage, wantsRealImage } from './realImage';
 import { installBugTable } from '../platform/bugTable';
 import { initialiseData, perCpuTemplateSize, setUpPerCpu, KERNEL_MAP, type PerCpuLayout } from './kernelData';
 
-/** Where things live in the emulated address space. */
-export const LAYOUT = {
-  /** .text of the program (kernel text, the top 2 GiB, as -mcmodel=kernel objects need). */
-  text: 0xffffffff81000000n,
-  /** The kernel stack (THREAD_SIZE 16 KiB) with an unmapped guard page below it. */
-  stackTop: 0xffffc90000008000n,
-  stackSize: 0x4000,
-  /** Struct arguments (direct-map-like addresses). */
-  structs: 0xffff888000100000n,
-  structsSize: 0x10000,
-  /** Per-CPU area (GS base): kernel C code reads per-CPU data and the stack canary through %gs. */
-  percpu: 0xffff888000200000n,
-  percpuSize: 0x10000,
-  /** The emulated kernel heap (kmalloc, page allocations): direct-map addresses above the per-CPU areas. */
-  heap: 0xffff888004000000n,
-  heapSize: 0x10000000,
-  /** Where the entry function returns to: executing there ends the run as "returned". */
-  returnTrap: 0xffffffffff600000n,
-} as const;
+export { LAYOUT, guessContext, type SessionStopReason, type SessionStop, type RunRecorder, type StructArg, type SessionOptions } from './sessionTypes';
+import { LAYOUT, guessContext, type SessionStop, type RunRecorder, type StructArg, type SessionOptions } from './sessionTypes';
+/** The fault record and handler type the adapter's fault gate works with. */
+export type { CpuFault } from '../cpu/fault';
+export type { FaultHandler } from '../machine';
 
 /** Bytes of int3 at each stub's address (the stub's hook runs on the first). */
 const STUB_BYTES = 16;
-
-/** Why a run stopped, in the CLI's and adapter's words. */
-export type SessionStopReason =
-  | 'returned' | 'exception' | 'panic' | 'breakpoint' | 'limit' | 'not-emulated' | 'undefined-symbol'
-  | 'fatal-error' | 'td-exit' | 'halt' | 'watch' | 'budget' | 'stub-stop';
-
-export interface SessionStop {
-  reason: SessionStopReason;
-  message: string;
-  address: bigint;
-  vector?: number;
-  errorCode?: number;
-  faultAddress?: bigint;
-  /** The call that ended the run (fatal error, TD exit). */
-  call?: TdxCallEvent;
-  /** The machine's own stop, for details (watch hits). */
-  machine: StopReason;
-}
-
-/**
- * Told about every forward run so that reverse execution can keep checkpoints (emulator/timetravel).
- * Runs are cut when `room()` reaches 0; the stops are the same as an uncut run's.
- */
-export interface RunRecorder {
-  /** Instructions that may run before the next checkpoint is due. */
-  room(): number;
-  /** Takes the checkpoint that is due (called with the machine between instructions). */
-  checkpoint(): void;
-  /** After each run or step, with its stop (null: a step that completed). */
-  ran(stop: SessionStop | null): void;
-}
-
-/** A struct argument laid out in memory. */
-export interface StructArg {
-  /** Argument position (0 = RDI). */
-  index: number;
-  /** Display name: `args` for the first struct, then `args1`, … unless the configuration names it. */
-  name: string;
-  layout: StructLayout;
-  address: bigint;
-}
-
-export interface SessionOptions {
-  /** Folder relative paths are resolved against (the workspace). */
-  cwd?: string;
-  /** Unsaved editor text of the program. */
-  text?: string;
-  /**
-   * False in an untrusted workspace (the adapter and extension pass it): the user's toolchain
-   * and kernel builds run programs the workspace names, so they are refused. Default true.
-   */
-  trusted?: boolean;
-  /** Lines the compiler or the kernel's make print while the Image is built (progress). */
-  onProgress?: (line: string) => void;
-}
-
-/** Guesses the context from what the file executes. */
-export function guessContext(source: string): ExecContext {
-  const s = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)(#|\/\/).*$/gm, '');
-  if (/\bseamcall\b|0xcf\b|__seamcall|TDX_MODULE_CALL\s+host/i.test(s)) return 'host';
-  if (/\btdcall\b|0xcc\b|__tdcall|__tdx_hypercall|TDX_MODULE_CALL/i.test(s)) return 'guest';
-  return 'none';
-}
 
 export class Session {
   readonly machine = new Machine();
@@ -204,9 +133,8 @@ export class Session {
         currentLp: () => this.currentCpu(),
       });
     } catch (e) {
-      // The VMM and module models reject bad entries with a one-line RangeError ("vmm.scripts…",
-      // "tdx.noEntropy…"): report it against the launch attribute like any other bad value.
-      if (e instanceof RangeError) throw new ConfigError(/^vmm\b/.test(e.message) ? 'vmm' : 'tdxModule', `is invalid: ${e.message}`);
+      // The VMM and module models name the bad entry by its launch-configuration path.
+      if (e instanceof ModelConfigError) throw new ConfigError(e.path, e.detail);
       throw e;
     }
     this.platform.onEvent((e) => { if (e.kind !== 'call') this.notes.push(e); this.emit(e); });
@@ -527,6 +455,48 @@ export class Session {
     Object.assign(p.state, s.state);
     this.heap.restore(s.heap as ReturnType<KernelHeap['snapshot']>);
     this.stubCalls.restore(s.stubs as ReturnType<StubCalls['snapshot']>);
+  }
+
+  // ---- what the adapter reads (it never touches the CPU or memory objects) -------------------
+
+  /** Calls made and not yet returned (the shadow call stack's depth, overflowed entries counted). */
+  get callDepth(): number {
+    return this.machine.cpu.ssN;
+  }
+
+  /** The recorded calls, outermost first: each CALL's return address and the RSP it was pushed at. */
+  callStack(): { returnAddress: bigint; sp: bigint }[] {
+    const c = this.machine.cpu;
+    const out: { returnAddress: bigint; sp: bigint }[] = [];
+    for (let i = 0; i < Math.min(c.ssN, c.ssRet.length); i++) out.push({ returnAddress: addrToBig(c.ssRet[i]), sp: addrToBig(c.ssSp[i]) });
+    return out;
+  }
+
+  /** How many of `len` bytes from `address` are mapped, from the start (0 when not canonical). */
+  mappedLength(address: bigint, len: number): number {
+    try {
+      return this.machine.mem.mappedLength(Number(BigInt.asIntN(64, address)), len);
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The MSRs the CPU models, by number, with their values. */
+  msrs(): { id: number; value: bigint }[] {
+    const m = this.machine;
+    const ids = [...new Set([...m.cpu.msrs.keys(), ...ARCHITECTURAL_MSRS])].sort((a, b) => a - b);
+    return ids.map((id) => ({ id, value: m.rdmsr(m.cpu, id) ?? 0n }));
+  }
+
+  /**
+   * Delivers a fault the adapter held back (to stop on it first) through `handler`, the fault
+   * handler the machine had; when handled, the faulting instruction counts as executed, as it
+   * does when the machine delivers the fault itself.
+   */
+  deliverHeldFault(handler: FaultHandler, fault: CpuFault, insn: Insn | undefined): boolean {
+    if (!handler(fault, insn)) return false;
+    this.machine.cpu.icount++;
+    return true;
   }
 
   /** The CPU whose per-CPU area GS points into (smp_call_on_cpu switches it); 0 outside every area. */

@@ -33,7 +33,7 @@ const subfnByName = index(TDVMCALL_SUBFUNCTIONS, (f) => [f.name, f.ghciName, ...
 const statusByName = index(TDX_STATUS_CODES, (c) => [c.name, ...(c.aliases ?? [])]);
 const tdvmStatusByName = index(TDVMCALL_STATUS_CODES, (c) => [c.name]);
 
-/** The parts of a TDCALL/SEAMCALL RAX input (tdx-abi.md §1; tdx-module-behaviour.md §3). */
+/** The parts of a TDCALL/SEAMCALL RAX input (Linux asm/tdx.h: RAX leaf and version; TDX module tdx_td_dispatcher.c). */
 export interface RaxLeafFields {
   /** RAX[15:0]. */
   leaf: number;
@@ -111,7 +111,7 @@ export function findTdvmcallStatus(key: string | bigint): TdvmcallStatusCode | u
 
 const operandByName = new Map([...TDX_OPERAND_IDS].map(([id, name]) => [name, id]));
 
-/** Operand id by name (`rcx` → 1, `TDR` → 128; tdx-module-behaviour.md §1) or number. */
+/** Operand id by name (`rcx` → 1, `TDR` → 128; TDX module tdx_error_codes_defs.h, tdx_api_defs.h) or number. */
 export function findOperandId(key: string): number | undefined {
   const n = parseTdxNumber(key);
   if (n !== undefined) return n <= 0xffff_ffffn ? Number(n) : undefined;

@@ -68,7 +68,7 @@ export interface FaultRuleObject {
   nth?: number;
   /** Call site: `symbol`, `symbol+0x10`, or an address (`0xffffffff81000000`). */
   at?: string | number;
-  /** Register conditions joined by `&&`, e.g. `"R11 == 0x10001 && RCX & 0x30 == 0"`. */
+  /** Register conditions joined by `&&`, e.g. `"R12 == 0x1000 && RCX & 0x30 == 0"`. */
   when?: string;
   /** The same ACTION syntax as the string form, e.g. `#GP(0)`, `r10:TDVMCALL_STATUS_RETRY`. */
   action: string;

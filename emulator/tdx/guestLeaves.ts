@@ -1,8 +1,9 @@
 // TDCALL leaf handlers of the TDX module model, each after the module source file the reference
-// cites (tdx-module-behaviour.md §2 and §4). The dispatcher (module.ts) has already checked the
+// cites (TDX module tdg_vp_vmcall.c and TDX module tdg_*.c). The dispatcher (module.ts) has already checked the
 // RAX reserved bits, the version and the leaf number; a handler returns what the guest sees.
 
 import { TDX_STATUS } from './moduleStatus';
+import { VMX_EXIT_REASONS } from './vmcalls';
 import { buildTdReport, rtmrExtend } from './tdreport';
 import { withOperand } from './status';
 import { GPR, GPR_NAMES, type GprName, u64 } from './types';
@@ -11,8 +12,8 @@ import type { LeafContext, LeafOutcome, VmcallRecord } from './module';
 const { RAX, RCX, RDX, RSP, RBP, R8, R9, R10, R11 } = GPR;
 const OPERAND_INVALID = (reg: number) => withOperand(TDX_STATUS.TDX_OPERAND_INVALID, reg);
 
-/** VM-exit reason the VMM sees for TDG.VP.VMCALL: 77, TDCALL (tdx-module-behaviour.md §2). */
-const EXIT_REASON_TDCALL = 77n;
+/** VM-exit reason the VMM sees for TDG.VP.VMCALL: TDCALL (src/td_dispatcher/vm_exits/tdg_vp_vmcall.c). */
+const EXIT_REASON_TDCALL = BigInt(VMX_EXIT_REASONS.EXIT_REASON_TDCALL);
 
 /**
  * TDG.VP.VMCALL (leaf 0), src/td_dispatcher/vm_exits/tdg_vp_vmcall.c and
@@ -93,7 +94,7 @@ export function tdgVpVeinfoGet(c: LeafContext): LeafOutcome {
   return { kind: 'completed', status: TDX_STATUS.TDX_SUCCESS };
 }
 
-/** TDG.MR.REPORT (leaf 4), tdg_mr_report.c, checks in the module's order (tdx-module-behaviour.md §4). */
+/** TDG.MR.REPORT (leaf 4), tdg_mr_report.c, checks in the module's order (TDX module tdg_*.c). */
 export function tdgMrReport(c: LeafContext): LeafOutcome {
   const report = c.cpu.getReg(RCX);
   const data = c.cpu.getReg(RDX);
@@ -112,7 +113,7 @@ export function tdgMrReport(c: LeafContext): LeafOutcome {
   return { kind: 'completed', status: TDX_STATUS.TDX_SUCCESS };
 }
 
-/** TDG.MEM.PAGE.ACCEPT (leaf 6), tdg_mem_page_accept.c (tdx-module-behaviour.md §4). */
+/** TDG.MEM.PAGE.ACCEPT (leaf 6), tdg_mem_page_accept.c (TDX module tdg_*.c). */
 export function tdgMemPageAccept(c: LeafContext): LeafOutcome {
   const rcx = c.cpu.getReg(RCX);
   const level = Number(rcx & 7n);
@@ -178,7 +179,7 @@ export function tdgVmRdWr(c: LeafContext, write: boolean): LeafOutcome {
 }
 
 /**
- * GPA validity for guest leaves (`check_gpa_validity`, tdx-module-behaviour.md §4): bits ≥ 52
+ * GPA validity for guest leaves (`check_gpa_validity`, TDX module tdg_*.c): bits ≥ 52
  * never; bits 51:48 only with GPAW; the shared bit (47, or 51 with GPAW) only where allowed.
  */
 function gpaInvalid(c: LeafContext, gpa: bigint, sharedAllowed: boolean): boolean {

@@ -1,5 +1,5 @@
 // SEAMCALL leaf handlers of the TDX module model: the platform-initialisation state machine the
-// kernel drives (tdx-module-behaviour.md §5) and the state-free leaves. The dispatcher
+// kernel drives (TDX module tdh_sys_*.c) and the state-free leaves. The dispatcher
 // (module.ts) has already applied the §6 order (reserved bits, version, shutdown, not ready).
 
 import { TDX_STATUS } from './moduleStatus';

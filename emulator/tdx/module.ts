@@ -1,5 +1,5 @@
 // The TDX module model: TDCALL and SEAMCALL dispatch in the module's order
-// (tdx-module-behaviour.md §3 and §6), then the leaf handlers in guestLeaves.ts/hostLeaves.ts.
+// (TDX module tdx_td_dispatcher.c and TDX module tdx_vmm_dispatcher.c), then the leaf handlers in guestLeaves.ts/hostLeaves.ts.
 // The platform layer has already done the CPU-level checks (#UD, #GP, VMfailInvalid, contexts);
 // this is called only when the leaf really runs in the module. It writes registers through
 // `TdxCpuAccess`, the status into RAX, and tells the platform what happened.
@@ -12,7 +12,7 @@ import { initialModuleState, resolveModuleConfig, type ResolvedModuleConfig, typ
 import { TDX_STATUS } from './moduleStatus';
 import { seamldrCall } from './seamldr';
 import { VmmModel, type VmmOverride, type VmmResult } from './vmm';
-import { GPR, toU64, u64, type GprName, type TdxCpuAccess } from './types';
+import { GPR, ModelConfigError, toU64, u64, type GprName, type TdxCpuAccess } from './types';
 
 export type { TdxModuleConfig, TdxModuleState, VeInfo } from './moduleConfig';
 
@@ -74,9 +74,6 @@ export interface TdxCallOptions {
   vmm?: VmmOverride;
 }
 
-/** SEAMCALL leaves allowed before SYS_READY (tdx-module-behaviour.md §6 order 4). */
-const ALLOWED_BEFORE_READY = new Set([32, 34, 37, 33, 35, 45, 31, 44, 53]);
-const TDH_SYS_LP_SHUTDOWN = 44;
 
 const TDCALL_HANDLERS: Record<string, (c: LeafContext) => LeafOutcome> = {
   'TDG.VP.VMCALL': tdgVpVmcall,
@@ -109,13 +106,13 @@ export class TdxModule {
   private readonly cfg: ResolvedModuleConfig;
   private st: TdxModuleState;
 
-  /** Throws a one-line RangeError naming the bad configuration entry. */
+  /** Throws a ModelConfigError naming the bad configuration entry (`tdxModule.…`). */
   constructor(private readonly config: TdxModuleConfig = {}, vmm: VmmModel = new VmmModel()) {
     this.cfg = resolveModuleConfig(config);
     this.st = initialModuleState(config, this.cfg);
     this.vmm = vmm;
     for (const k of this.st.noEntropy.keys()) {
-      if (!findLeaf('seamcall', k) && !findLeaf('tdcall', k)) throw new RangeError(`tdx.noEntropy: unknown leaf "${k}"`);
+      if (!findLeaf('seamcall', k) && !findLeaf('tdcall', k)) throw new ModelConfigError(`tdxModule.noEntropy.${k}`, `unknown leaf "${k}"`);
     }
   }
 
@@ -147,12 +144,13 @@ export class TdxModule {
     const base = { instruction: 'seamcall' as const, rax, leafNumber, version, ...(leaf ? { leaf } : {}) };
     const fail = (status: bigint, detail: string) => this.finish(cpu, base, { kind: 'completed', status, detail });
 
-    // tdx_vmm_dispatcher.c order (tdx-module-behaviour.md §6). Loader calls (RAX bit 63) never
+    // tdx_vmm_dispatcher.c order (TDX module tdx_vmm_dispatcher.c). Loader calls (RAX bit 63) never
     // reach the module: the platform sends them to the P-SEAMLDR (seamldr.ts).
     if ((rax >> 24n) & 0xffn || rax >> 32n) return fail(TDX_STATUS.TDX_OPERAND_INVALID, 'RAX reserved bits 31:24 or 63:32 set');
     if (version > (leaf?.maxVersion ?? 0)) return fail(TDX_STATUS.TDX_OPERAND_INVALID, `version ${version} not supported by this leaf`);
-    if (this.st.sysState === 'SYS_SHUTDOWN' && leafNumber !== TDH_SYS_LP_SHUTDOWN) return fail(TDX_STATUS.TDX_SYS_SHUTDOWN, 'module shut down');
-    if (this.st.sysState !== 'SYS_READY' && !ALLOWED_BEFORE_READY.has(leafNumber)) return fail(TDX_STATUS.TDX_SYS_NOT_READY, `state ${this.st.sysState}`);
+    if (this.st.sysState === 'SYS_SHUTDOWN' && leaf?.name !== 'TDH.SYS.LP.SHUTDOWN') return fail(TDX_STATUS.TDX_SYS_SHUTDOWN, 'module shut down');
+    // Only the init and system leaves run before SYS_READY (the leaf's `allowedBeforeReady`).
+    if (this.st.sysState !== 'SYS_READY' && !leaf?.allowedBeforeReady) return fail(TDX_STATUS.TDX_SYS_NOT_READY, `state ${this.st.sysState}`);
     if (!leaf) return fail(TDX_STATUS.TDX_OPERAND_INVALID, `unknown SEAMCALL leaf ${leafNumber}`);
     if (this.takeNoEntropy(leaf)) return fail(TDX_STATUS.TDX_RND_NO_ENTROPY, 'entropy exhausted (configured)');
     const handler = SEAMCALL_HANDLERS[leaf.name] ?? configuredSuccess;

@@ -2,9 +2,9 @@
 // from the leaf handlers so the adapter's launch configuration and the CLI's `--platform` keys
 // can map onto it without importing the model.
 
-import { toU64, type GprName, type U64Like } from './types';
+import { ModelConfigError, toU64, type GprName, type U64Like } from './types';
 
-/** The pending #VE that TDG.VP.VEINFO.GET reports (tdx-abi.md §5.1 leaf 3 outputs). */
+/** The pending #VE that TDG.VP.VEINFO.GET reports (Linux asm/shared/tdx.h TDCALL leaves leaf 3 outputs). */
 export interface VeInfo {
   exitReason: U64Like;
   exitQualification?: U64Like;
@@ -88,7 +88,7 @@ export interface TdxModuleConfig {
 }
 
 /**
- * TD metadata field ids from tdx-abi.md §5.1 ("Metadata field IDs", Linux 6.12). Which ones the
+ * TD metadata field ids from Linux asm/shared/tdx.h TDCALL leaves ("Metadata field IDs", Linux 6.12). Which ones the
  * guest may write is our choice: the kernel writes TD_CTLS and NOTIFY_ENABLES, reads the others.
  */
 export const DEFAULT_TD_METADATA: readonly TdMetadataField[] = Object.freeze([
@@ -98,7 +98,7 @@ export const DEFAULT_TD_METADATA: readonly TdMetadataField[] = Object.freeze([
   { name: 'TDCS_TOPOLOGY_ENUM_CONFIGURED', fieldId: 0x9100_0000_0000_0019n, value: 0n, writable: false },
 ]);
 
-/** Global init state (`sysinit_state_e`, tdx-module-behaviour.md §5). */
+/** Global init state (`sysinit_state_e`, TDX module tdh_sys_*.c). */
 export type SysInitState = 'SYSINIT_PENDING' | 'SYSINIT_DONE' | 'SYSCONFIG_DONE' | 'SYS_READY' | 'SYS_SHUTDOWN';
 
 /** A configured TDMR and how far TDH.SYS.TDMR.INIT got. */
@@ -150,15 +150,15 @@ export interface ResolvedModuleConfig {
 
 export function resolveModuleConfig(c: TdxModuleConfig): ResolvedModuleConfig {
   const numLps = c.numLps ?? 1;
-  if (!Number.isInteger(numLps) || numLps < 1) throw new RangeError(`tdx.numLps: ${numLps} is not a positive integer`);
+  if (!Number.isInteger(numLps) || numLps < 1) throw new ModelConfigError('tdxModule.numLps', `${numLps} is not a positive integer`);
   const lpPackage = Array.from({ length: numLps }, (_, i) => c.lpPackage?.[i] ?? 0);
   const leafOutputs = new Map<string, Partial<Record<GprName, bigint>>>();
   for (const [leaf, regs] of Object.entries(c.leafOutputs ?? {})) {
-    leafOutputs.set(leaf, Object.fromEntries(Object.entries(regs).map(([r, v]) => [r.toUpperCase(), toU64(v as U64Like, `tdx.leafOutputs.${leaf}.${r}`)])));
+    leafOutputs.set(leaf, Object.fromEntries(Object.entries(regs).map(([r, v]) => [r.toUpperCase(), toU64(v as U64Like, `tdxModule.leafOutputs.${leaf}.${r}`)])));
   }
   return {
-    attributes: toU64(c.attributes ?? 0n, 'tdx.attributes'),
-    xfam: toU64(c.xfam ?? 0n, 'tdx.xfam'),
+    attributes: toU64(c.attributes ?? 0n, 'tdxModule.attributes'),
+    xfam: toU64(c.xfam ?? 0n, 'tdxModule.xfam'),
     gpaw: c.gpaw ?? false,
     numVcpus: c.numVcpus ?? 1,
     maxVcpus: c.maxVcpus ?? 1,
@@ -173,8 +173,8 @@ export function resolveModuleConfig(c: TdxModuleConfig): ResolvedModuleConfig {
     privateHkids: c.privateHkids ?? { first: 32, count: 32 },
     physAddrBits: c.physAddrBits ?? 52,
     keyIdBits: c.keyIdBits ?? 6,
-    tdmrInitChunk: toU64(c.tdmrInitChunk ?? 0x40_0000n, 'tdx.tdmrInitChunk'),
-    sysMetadata: new Map((c.sysMetadata ?? []).map((f) => [toU64(f.fieldId, 'tdx.sysMetadata.fieldId'), toU64(f.value, 'tdx.sysMetadata.value')])),
+    tdmrInitChunk: toU64(c.tdmrInitChunk ?? 0x40_0000n, 'tdxModule.tdmrInitChunk'),
+    sysMetadata: new Map((c.sysMetadata ?? []).map((f) => [toU64(f.fieldId, 'tdxModule.sysMetadata.fieldId'), toU64(f.value, 'tdxModule.sysMetadata.value')])),
     leafOutputs,
   };
 }
@@ -183,7 +183,7 @@ export function initialModuleState(c: TdxModuleConfig, r: ResolvedModuleConfig):
   const ready = c.startReady !== undefined;
   const rtmrs = [0, 1, 2, 3].map((i) => {
     const v = c.rtmrs?.[i];
-    if (v && v.length !== 48) throw new RangeError(`tdx.rtmrs[${i}]: an RTMR is 48 bytes, got ${v.length}`);
+    if (v && v.length !== 48) throw new ModelConfigError(`tdxModule.rtmrs[${i}]`, `an RTMR is 48 bytes, got ${v.length}`);
     return v ? Uint8Array.from(v) : new Uint8Array(48);
   });
   const ve = c.veInfo;
@@ -192,8 +192,8 @@ export function initialModuleState(c: TdxModuleConfig, r: ResolvedModuleConfig):
     lpInit: Array.from({ length: r.numLps }, () => ready),
     packageKeyConfigured: Array.from({ length: r.numPackages }, () => ready),
     tdmrs: (c.startReady?.tdmrs ?? []).map((t) => {
-      const base = toU64(t.base, 'tdx.startReady.tdmrs.base');
-      const size = toU64(t.size, 'tdx.startReady.tdmrs.size');
+      const base = toU64(t.base, 'tdxModule.startReady.tdmrs.base');
+      const size = toU64(t.size, 'tdxModule.startReady.tdmrs.size');
       return { base, size, next: base + size };
     }),
     rtmrs,
@@ -201,15 +201,15 @@ export function initialModuleState(c: TdxModuleConfig, r: ResolvedModuleConfig):
     accepted2m: new Set(),
     ...(ve ? {
       veInfo: {
-        exitReason: toU64(ve.exitReason, 'tdx.veInfo.exitReason'),
-        exitQualification: toU64(ve.exitQualification ?? 0n, 'tdx.veInfo.exitQualification'),
-        gla: toU64(ve.gla ?? 0n, 'tdx.veInfo.gla'),
-        gpa: toU64(ve.gpa ?? 0n, 'tdx.veInfo.gpa'),
-        lengthAndInfo: (toU64(ve.instructionInfo ?? 0n, 'tdx.veInfo.instructionInfo') << 32n) | (toU64(ve.instructionLength ?? 0n, 'tdx.veInfo.instructionLength') & 0xffff_ffffn),
+        exitReason: toU64(ve.exitReason, 'tdxModule.veInfo.exitReason'),
+        exitQualification: toU64(ve.exitQualification ?? 0n, 'tdxModule.veInfo.exitQualification'),
+        gla: toU64(ve.gla ?? 0n, 'tdxModule.veInfo.gla'),
+        gpa: toU64(ve.gpa ?? 0n, 'tdxModule.veInfo.gpa'),
+        lengthAndInfo: (toU64(ve.instructionInfo ?? 0n, 'tdxModule.veInfo.instructionInfo') << 32n) | (toU64(ve.instructionLength ?? 0n, 'tdxModule.veInfo.instructionLength') & 0xffff_ffffn),
       },
     } : {}),
     tdMetadata: (c.tdMetadata ?? DEFAULT_TD_METADATA).map((f) => ({
-      fieldId: toU64(f.fieldId, 'tdx.tdMetadata.fieldId'), value: toU64(f.value, 'tdx.tdMetadata.value'), writable: f.writable ?? false,
+      fieldId: toU64(f.fieldId, 'tdxModule.tdMetadata.fieldId'), value: toU64(f.value, 'tdxModule.tdMetadata.value'), writable: f.writable ?? false,
       ...(f.name ? { name: f.name } : {}),
     })),
     noEntropy: new Map(Object.entries(c.noEntropy ?? {})),

@@ -1,5 +1,5 @@
 // Status decoders: any 64-bit RAX after TDCALL/SEAMCALL into its name and fields
-// (tdx-module-behaviour.md §1 layout), and any R10 after TDG.VP.VMCALL into its TDVMCALL status.
+// (TDX module tdx_error_codes_defs.h, tdx_api_defs.h layout), and any R10 after TDG.VP.VMCALL into its TDVMCALL status.
 // Unknown values are still split into their parts, so hovers and call cards never show bare hex.
 
 import { TDVMCALL_STATUS_CODES, TDX_OPERAND_IDS, TDX_STATUS_BITS, TDX_STATUS_CLASS_LABELS, TDX_STATUS_CODES, X86_TRAP_NAMES, type TdvmcallStatusCode, type TdxStatusCode } from './statuses';
@@ -106,7 +106,7 @@ export function decodeTdxStatus(value: bigint): DecodedTdxStatus {
   if (code) d.exact = true;
   else {
     code = byStatusBits(v);
-    // The module's "fatal" variant of a code differs only in bit 61 (tdx-module-behaviour.md §1).
+    // The module's "fatal" variant of a code differs only in bit 61 (TDX module tdx_error_codes_defs.h, tdx_api_defs.h).
     if (!code && d.fatal) code = byStatusBits(v & ~B.FATAL);
   }
   if (code) {
@@ -176,7 +176,7 @@ function describe(d: DecodedTdxStatus): string {
 
 /**
  * Builds a status from a base code and an operand id the way the module does
- * (`api_error_with_operand_id` adds the id to the base, tdx-module-behaviour.md §1).
+ * (`api_error_with_operand_id` adds the id to the base, TDX module tdx_error_codes_defs.h, tdx_api_defs.h).
  */
 export function withOperand(base: bigint, operandId: number): bigint {
   return u64(base + BigInt(operandId));

@@ -1,12 +1,13 @@
 // Catalogue of TDX completion statuses (RAX after TDCALL/SEAMCALL), the software codes the kernel
 // makes in TDX_SW_ERROR's class, operand ids, and TDVMCALL statuses (R10 after TDG.VP.VMCALL).
-// Values are copied from shared/reference/tdx-abi.md §4 and tdx-module-behaviour.md §1; the few
+// Values are copied from Linux asm/shared/tdx_errno.h, asm/tdx.h and TDX module tdx_error_codes_defs.h, tdx_api_defs.h; the few
 // "supplement" entries come from the public module source and are marked so.
 
+import type { HeaderDefinition } from './generation';
 import type { Provenance } from './types';
 import { MODULE_STATUS_TABLE } from './moduleStatusTable';
 
-/** Status layout (tdx-module-behaviour.md §1, `api_error_code_t` in include/tdx_api_defs.h). */
+/** Status layout (TDX module tdx_error_codes_defs.h, tdx_api_defs.h, `api_error_code_t` in include/tdx_api_defs.h). */
 export const TDX_STATUS_BITS = Object.freeze({
   /** Bit 63: error. Clear means success or a warning (e.g. TDX_PAGE_ALREADY_ACCEPTED). */
   ERROR: 1n << 63n,
@@ -30,7 +31,7 @@ export const TDX_STATUS_BITS = Object.freeze({
   SW_CLASS: 0xff,
 });
 
-/** How the low 32 bits of a status are read (tdx-module-behaviour.md §1). */
+/** How the low 32 bits of a status are read (TDX module tdx_error_codes_defs.h, tdx_api_defs.h). */
 export type StatusDetailKind =
   /** An operand id is always present; 0 means RAX (e.g. unknown leaf → TDX_OPERAND_INVALID). */
   | 'operand'
@@ -40,7 +41,7 @@ export type StatusDetailKind =
   | 'level'
   /** The TDMR index in byte 0 (`api_error_with_multiple_info`, tdh_sys_config.c). */
   | 'tdmr-index'
-  /** TDX_SW_ERROR | trap number, from the kernel's exception-table fixup (tdx-abi.md §7). */
+  /** TDX_SW_ERROR | trap number, from the kernel's exception-table fixup (Linux arch/x86/mm/extable.c). */
   | 'trap';
 
 /** One catalogued TDX completion status. */
@@ -61,6 +62,8 @@ export interface TdxStatusCode extends Provenance {
   software?: boolean;
   /** A P-SEAMLDR status rather than a TDX module status. */
   seamldr?: boolean;
+  /** The kernel headers and generations that define this status (see `KERNEL_HEADER_STATUSES`). */
+  headers?: HeaderDefinition[];
 }
 
 function s(name: string, value: bigint, detail: StatusDetailKind, summary: string, p: Provenance, extra: Partial<TdxStatusCode> = {}): TdxStatusCode {
@@ -92,12 +95,12 @@ const SEAMLDR_STATUSES: TdxStatusCode[] = [
   { seamldr: true, ...(name === 'P_SEAMLDR_ENOENTROPY' ? { aliases: ['P_SEAMCALL_NO_ENTROPY'] } : {}) }));
 
 /**
- * Every completion status in the references. Source tables: tdx-abi.md §4 "Status / error codes"
- * (kernel headers) and tdx-module-behaviour.md §1 (module source); the two agree wherever both
+ * Every completion status in the references. Source tables: Linux asm/shared/tdx_errno.h, asm/tdx.h "Status / error codes"
+ * (kernel headers) and TDX module tdx_error_codes_defs.h, tdx_api_defs.h (module source); the two agree wherever both
  * list a code.
  */
 const DESCRIBED: readonly TdxStatusCode[] = Object.freeze([
-  // tdx-abi.md §4: kernel-side and software codes
+  // Linux asm/shared/tdx_errno.h, asm/tdx.h: kernel-side and software codes
   s('TDX_SUCCESS', 0x0n, 'details', 'Success.', { source: 'Linux 6.12 asm/tdx.h' }),
   s('TDX_SW_ERROR', 0x8000_ff00_0000_0000n, 'trap', 'Software-made error class 0xFF; the kernel ORs a trap number into it after a faulting SEAMCALL.', { source: 'asm/tdx.h, Linux 6.1+' }, { software: true }),
   s('TDX_SEAMCALL_VMFAILINVALID', 0x8000_ff00_ffff_0000n, 'details', 'SEAMCALL failed with VMfailInvalid (CF=1): no module loaded, module disabled, or P-SEAMLDR busy.', { source: 'asm/tdx.h, Linux 6.1+' }, { software: true }),
@@ -131,7 +134,7 @@ const DESCRIBED: readonly TdxStatusCode[] = Object.freeze([
   s('TDX_METADATA_FIELD_NOT_READABLE', 0xc000_0c02_0000_0000n, 'details', 'The metadata field is not readable by this caller.', KERNEL_ERRNO),
   ...SEAMLDR_STATUSES,
 
-  // tdx-module-behaviour.md §1: module codes not in the kernel headers
+  // TDX module tdx_error_codes_defs.h, tdx_api_defs.h: module codes not in the kernel headers
   s('TDX_OPERAND_ADDR_RANGE_ERROR', 0xc000_0101_0000_0000n, 'operand', 'An operand address is out of range.', MODULE),
   s('TDX_OPERAND_BUSY_HOST_PRIORITY', 0x8000_0204_0000_0000n, 'operand', 'Operand busy because the host has priority; the guest sees TDX_OPERAND_BUSY.', MODULE),
   s('TDX_HOST_PRIORITY_BUSY_TIMEOUT', 0x9000_0205_0000_0000n, 'details', 'Host-priority busy persisted past hp_lock_timeout; the TD exits to the VMM.', MODULE),
@@ -165,19 +168,55 @@ const DESCRIBED: readonly TdxStatusCode[] = Object.freeze([
   s('TDX_METADATA_FIELD_NOT_WRITABLE', 0xc000_0c01_0000_0000n, 'details', 'The metadata field is not writable by this caller.', SUPPLEMENT),
 ]);
 
+const ERRNO_H: HeaderDefinition = { header: 'asm/shared/tdx_errno.h', from: 'G5', format: 'ull' };
+const ERRNO_H_KERNEL_VALUE: HeaderDefinition = { ...ERRNO_H, kernelValue: true };
+
+/**
+ * Where the kernel defines each status: <asm/tdx.h> (the software-made codes, with the kernel's
+ * own expressions) and, from G5, <asm/shared/tdx_errno.h> (the module's codes; where the kernel's
+ * value differs from the module's, the header has the kernel's).
+ */
+const KERNEL_HEADER_STATUSES: Readonly<Record<string, HeaderDefinition[]>> = {
+  TDX_SUCCESS: [{ header: 'asm/tdx.h' }],
+  TDX_SW_ERROR: [{ header: 'asm/tdx.h', expr: '(TDX_ERROR | _AC(0x0000FF0000000000, UL))' }],
+  TDX_SEAMCALL_VMFAILINVALID: [{ header: 'asm/tdx.h', expr: '(TDX_SW_ERROR | _AC(0xFFFF0000, UL))' }],
+  TDX_SEAMCALL_GP: [{ header: 'asm/tdx.h', from: 'G4', expr: '(TDX_SW_ERROR | X86_TRAP_GP)' }],
+  TDX_SEAMCALL_UD: [{ header: 'asm/tdx.h', from: 'G4', expr: '(TDX_SW_ERROR | X86_TRAP_UD)' }],
+  TDX_RND_NO_ENTROPY: [{ header: 'asm/tdx.h', from: 'G4', format: 'ul' }],
+  TDX_NON_RECOVERABLE_VCPU: [ERRNO_H],
+  TDX_NON_RECOVERABLE_TD: [ERRNO_H_KERNEL_VALUE],
+  TDX_NON_RECOVERABLE_TD_NON_ACCESSIBLE: [ERRNO_H],
+  TDX_NON_RECOVERABLE_TD_WRONG_APIC_MODE: [ERRNO_H_KERNEL_VALUE],
+  TDX_INTERRUPTED_RESUMABLE: [ERRNO_H],
+  TDX_OPERAND_INVALID: [ERRNO_H],
+  TDX_OPERAND_BUSY: [ERRNO_H],
+  TDX_PREVIOUS_TLB_EPOCH_BUSY: [ERRNO_H],
+  TDX_SYS_BUSY: [ERRNO_H],
+  TDX_PAGE_METADATA_INCORRECT: [ERRNO_H],
+  TDX_VCPU_NOT_ASSOCIATED: [ERRNO_H],
+  TDX_KEY_GENERATION_FAILED: [ERRNO_H],
+  TDX_KEY_STATE_INCORRECT: [ERRNO_H],
+  TDX_KEY_CONFIGURED: [ERRNO_H],
+  TDX_NO_HKID_READY_TO_WBCACHE: [ERRNO_H],
+  TDX_FLUSHVP_NOT_DONE: [ERRNO_H],
+  TDX_EPT_WALK_FAILED: [ERRNO_H],
+  TDX_EPT_ENTRY_STATE_INCORRECT: [ERRNO_H],
+  TDX_METADATA_FIELD_NOT_READABLE: [ERRNO_H],
+};
+
 /**
  * Every completion status: the described codes above, then every other status the module
  * defines (moduleStatusTable.ts, from tdx_error_codes_defs.h) so each decodes to its name.
  */
 export const TDX_STATUS_CODES: readonly TdxStatusCode[] = Object.freeze([
-  ...DESCRIBED,
+  ...DESCRIBED.map((c) => (KERNEL_HEADER_STATUSES[c.name] ? Object.freeze({ ...c, headers: KERNEL_HEADER_STATUSES[c.name] }) : c)),
   ...MODULE_STATUS_TABLE.filter(([name]) => !DESCRIBED.some((c) => c.name === name)).map(([name, value]) =>
     s(name, value, 'details', `Module status ${name} (no further description catalogued).`, MODULE_DEFS)),
 ]);
 
 /**
- * Operand ids carried in bits 31:0 (tdx-module-behaviour.md §1; `TDX_OPERAND_ID_*` of tdx-abi.md
- * §4). 0..15 are the GPRs in encoding order; 4 (RSP) is reserved and listed only by `[1.0]`.
+ * Operand ids carried in bits 31:0 (TDX module tdx_error_codes_defs.h, tdx_api_defs.h; `TDX_OPERAND_ID_*` of the kernel TDX headers
+ * Linux asm/shared/tdx_errno.h, asm/tdx.h). 0..15 are the GPRs in encoding order; 4 (RSP) is reserved and listed only by `[1.0]`.
  */
 export const TDX_OPERAND_IDS: ReadonlyMap<number, string> = new Map<number, string>([
   [0, 'RAX'], [1, 'RCX'], [2, 'RDX'], [3, 'RBX'], [4, 'RSP'], [5, 'RBP'], [6, 'RSI'], [7, 'RDI'],
@@ -189,7 +228,7 @@ export const TDX_OPERAND_IDS: ReadonlyMap<number, string> = new Map<number, stri
   [168, 'RTMR'], [169, 'TD_EPOCH'], [176, 'METADATA_FIELD'], [184, 'SYS'], [185, 'TDMR'], [186, 'KOT'],
 ]);
 
-/** Trap numbers the kernel ORs into TDX_SW_ERROR (tdx-abi.md §6 "Trap vectors", X86_TRAP_*). */
+/** Trap numbers the kernel ORs into TDX_SW_ERROR (Intel SDM vol. 3 "Trap vectors", X86_TRAP_*). */
 export const X86_TRAP_NAMES: ReadonlyMap<number, string> = new Map([
   [0, '#DE'], [6, '#UD'], [13, '#GP'], [14, '#PF'], [20, '#VE'],
 ]);
@@ -206,7 +245,7 @@ export const TDX_STATUS_CLASS_LABELS: ReadonlyMap<number, string> = new Map([
 
 /**
  * Kernel constants around statuses that are not statuses themselves (masks, shifted compares).
- * Source table: tdx-abi.md §4.
+ * Source table: Linux asm/shared/tdx_errno.h, asm/tdx.h.
  */
 export const TDX_STATUS_CONSTANTS = Object.freeze({
   /** `TDX_ERROR`, bit 63 (asm/tdx.h 6.1, 6.12). */
@@ -232,14 +271,16 @@ export interface TdvmcallStatusCode extends Provenance {
   name: string;
   value: bigint;
   summary: string;
+  /** The kernel headers and generations that define it (asm/shared/tdx.h). */
+  headers?: HeaderDefinition[];
 }
 
-/** TDVMCALL statuses, returned in R10. Source table: tdx-abi.md §4 "TDVMCALL status". */
+/** TDVMCALL statuses, returned in R10. Source table: Linux asm/shared/tdx_errno.h, asm/tdx.h "TDVMCALL status". */
 export const TDVMCALL_STATUS_CODES: readonly TdvmcallStatusCode[] = Object.freeze([
-  { name: 'TDVMCALL_STATUS_SUCCESS', value: 0x0n, summary: 'The VMM completed the request.', source: 'analogdevicesinc shared/tdx.h (arrived with KVM TDX)' },
-  { name: 'TDVMCALL_STATUS_RETRY', value: 0x1n, summary: 'Partial progress; call again (MapGPA: from the GPA in R11).', source: 'mainline 019b383d, Linux 6.12, analogdevicesinc; absent in 6.1' },
-  { name: 'TDVMCALL_STATUS_INVALID_OPERAND', value: 0x8000_0000_0000_0000n, summary: 'The VMM rejected an operand.', source: 'analogdevicesinc shared/tdx.h' },
+  { name: 'TDVMCALL_STATUS_SUCCESS', headers: [{ header: 'asm/shared/tdx.h', from: 'G5' }], value: 0x0n, summary: 'The VMM completed the request.', source: 'analogdevicesinc shared/tdx.h (arrived with KVM TDX)' },
+  { name: 'TDVMCALL_STATUS_RETRY', headers: [{ header: 'asm/shared/tdx.h', from: 'G3' }], value: 0x1n, summary: 'Partial progress; call again (MapGPA: from the GPA in R11).', source: 'mainline 019b383d, Linux 6.12, analogdevicesinc; absent in 6.1' },
+  { name: 'TDVMCALL_STATUS_INVALID_OPERAND', headers: [{ header: 'asm/shared/tdx.h', from: 'G5', format: 'ull' }], value: 0x8000_0000_0000_0000n, summary: 'The VMM rejected an operand.', source: 'analogdevicesinc shared/tdx.h' },
   { name: 'TDG_VP_VMCALL_GPA_INUSE', value: 0x8000_0000_0000_0001n, summary: 'The GPA is in use (QEMU only).', source: 'QEMU', caveat: 'non-kernel', note: 'QEMU only, not the kernel' },
-  { name: 'TDVMCALL_STATUS_ALIGN_ERROR', value: 0x8000_0000_0000_0002n, summary: 'An operand is misaligned.', source: 'analogdevicesinc shared/tdx.h' },
-  { name: 'TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED', value: 0x8000_0000_0000_0003n, summary: 'The VMM does not implement this sub-function.', source: 'analogdevicesinc shared/tdx.h' },
+  { name: 'TDVMCALL_STATUS_ALIGN_ERROR', headers: [{ header: 'asm/shared/tdx.h', from: 'G5', format: 'ull' }], value: 0x8000_0000_0000_0002n, summary: 'An operand is misaligned.', source: 'analogdevicesinc shared/tdx.h' },
+  { name: 'TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED', headers: [{ header: 'asm/shared/tdx.h', from: 'G5', format: 'ull' }], value: 0x8000_0000_0000_0003n, summary: 'The VMM does not implement this sub-function.', source: 'analogdevicesinc shared/tdx.h' },
 ].map((c) => Object.freeze(c as TdvmcallStatusCode)));

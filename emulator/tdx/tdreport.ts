@@ -1,5 +1,5 @@
 // Builds the 1024-byte TDREPORT_STRUCT that TDG.MR.REPORT writes. The reference fixes only
-// REPORTTYPE (type 0x81, subtype 0, version 0: tdx-module-behaviour.md §4); the other offsets
+// REPORTTYPE (type 0x81, subtype 0, version 0: TDX module tdg_*.c); the other offsets
 // follow the TDX module ABI specification and are marked as such. The MAC is not a real MAC.
 
 import { createHash } from 'node:crypto';
@@ -26,7 +26,7 @@ export const TDREPORT_LAYOUT = Object.freeze({
   TDINFO_RTMR0: 720, // RTMR0..3, 48 bytes each
 });
 
-/** TDX's REPORTTYPE.TYPE for a TD report (tdx-module-behaviour.md §4). */
+/** TDX's REPORTTYPE.TYPE for a TD report (TDX module tdg_*.c). */
 export const TDREPORT_TYPE_TDX = 0x81;
 
 export interface TdReportInputs {

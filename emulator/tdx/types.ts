@@ -4,9 +4,9 @@
 // emulator, so the catalog and models stay usable from a plain Node script and from tests.
 
 /**
- * General-purpose registers in x86 encoding order (reference tdx-abi.md §2.4: "bit n stands for
+ * General-purpose registers in x86 encoding order (Linux arch/x86/coco/tdx/tdcall.S, TDX_R* bits of asm/shared/tdx.h: "bit n stands for
  * GPR n"). The same numbering indexes the TDVMCALL exposure bitmap and the module's operand ids
- * 0..15 (tdx-module-behaviour.md §1).
+ * 0..15 (TDX module tdx_error_codes_defs.h, tdx_api_defs.h).
  */
 export const GPR_NAMES = [
   'RAX', 'RCX', 'RDX', 'RBX', 'RSP', 'RBP', 'RSI', 'RDI',
@@ -47,18 +47,29 @@ export function parseTdxNumber(text: string): bigint | undefined {
   return undefined;
 }
 
+/**
+ * A bad entry in a model's configuration. `path` names it as the launch configuration spells
+ * it (`vmm.msrs[0].msr`, `tdxModule.numLps`), so the error is reported against that attribute
+ * without reading the message.
+ */
+export class ModelConfigError extends RangeError {
+  constructor(readonly path: string, readonly detail: string) {
+    super(`${path}: ${detail}`);
+  }
+}
+
 /** A 64-bit value as configuration may hold it: bigint, safe integer, or a number string. */
 export type U64Like = bigint | number | string;
 
-/** Converts a `U64Like` to a 64-bit bigint; throws naming `what` when it is not a number. */
+/** Converts a `U64Like` to a 64-bit bigint; throws a ModelConfigError at path `what` when it is not a number. */
 export function toU64(v: U64Like, what: string): bigint {
   if (typeof v === 'bigint') return u64(v);
   if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) throw new RangeError(`${what}: ${v} is not a safe integer (write it as a string or bigint)`);
+    if (!Number.isSafeInteger(v)) throw new ModelConfigError(what, `${v} is not a safe integer (write it as a string or bigint)`);
     return u64(BigInt(v));
   }
   const n = parseTdxNumber(v);
-  if (n === undefined) throw new RangeError(`${what}: "${v}" is not a number`);
+  if (n === undefined) throw new ModelConfigError(what, `"${v}" is not a number`);
   return u64(n);
 }
 
@@ -98,6 +109,11 @@ export interface RegisterRole {
   role: string;
   /** Set when the reference marks this *unverified* or *fork-only*, or it comes from outside it. */
   caveat?: string;
+  /**
+   * For a TDG.VP.VMCALL output defined only in some answers: `read` when the direction input
+   * (R13) is 0 (a read), `not-success` when R10 is not TDVMCALL_STATUS_SUCCESS.
+   */
+  when?: 'read' | 'not-success';
 }
 
 /** Where a catalogue entry's facts come from (public names as the references give them). */

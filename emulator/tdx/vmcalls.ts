@@ -1,8 +1,44 @@
 // Catalogue of TDG.VP.VMCALL sub-functions (R11 on TDCALL leaf 0): number, kernel and GHCI names,
-// and the registers each takes and returns. Source: tdx-abi.md §5.3. Instruction-emulation
+// and the registers each takes and returns. Source: GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c. Instruction-emulation
 // sub-functions are the VMX exit reasons (`hcall_func(exit_reason)` is the identity).
 
+import type { HeaderDefinition } from './generation';
 import type { GprName, Provenance, RegisterRole } from './types';
+
+/** One VMX exit reason (SDM Vol. 3C Appendix C; Linux arch/x86/include/uapi/asm/vmx.h). */
+export interface VmxExitReason {
+  name: string;
+  value: number;
+  headers: HeaderDefinition[];
+}
+
+const VMX_H: HeaderDefinition[] = [{ header: 'uapi/asm/vmx.h' }];
+
+/**
+ * VMX exit reasons that TDX code meets (Linux 6.12 uapi/asm/vmx.h; SEAMCALL and TDCALL from the
+ * KVM TDX series, not tied to a release, so not in the built-in header).
+ */
+export const VMX_EXIT_REASON_LIST: readonly VmxExitReason[] = Object.freeze([
+  { name: 'EXIT_REASON_CPUID', value: 10, headers: VMX_H },
+  { name: 'EXIT_REASON_HLT', value: 12, headers: VMX_H },
+  { name: 'EXIT_REASON_VMCALL', value: 18, headers: VMX_H },
+  { name: 'EXIT_REASON_IO_INSTRUCTION', value: 30, headers: VMX_H },
+  { name: 'EXIT_REASON_MSR_READ', value: 31, headers: VMX_H },
+  { name: 'EXIT_REASON_MSR_WRITE', value: 32, headers: VMX_H },
+  { name: 'EXIT_REASON_EPT_VIOLATION', value: 48, headers: VMX_H },
+  { name: 'EXIT_REASON_SEAMCALL', value: 76, headers: [] },
+  { name: 'EXIT_REASON_TDCALL', value: 77, headers: [] },
+].map((e) => Object.freeze(e)));
+
+/** Exit reason by name, e.g. `VMX_EXIT_REASONS.EXIT_REASON_CPUID === 10`. */
+export const VMX_EXIT_REASONS: Readonly<Record<string, number>> = Object.freeze(Object.fromEntries(VMX_EXIT_REASON_LIST.map((e) => [e.name, e.value])));
+
+/** The sub-function number of an instruction-emulation TDVMCALL: its VMX exit reason. */
+function exitReason(name: string): bigint {
+  const v = VMX_EXIT_REASONS[name];
+  if (v === undefined) throw new Error(`vmcalls: ${name} is not a catalogued exit reason`);
+  return BigInt(v);
+}
 
 /** One TDG.VP.VMCALL sub-function. */
 export interface TdvmcallSubfunction extends Provenance {
@@ -23,70 +59,77 @@ export interface TdvmcallSubfunction extends Provenance {
   outputs: RegisterRole[];
   /** One line for hovers and call cards. */
   summary: string;
+  /**
+   * The kernel headers and generations that define the sub-function's number (the
+   * instruction-emulation ones are VMX exit reasons, defined in <uapi/asm/vmx.h>).
+   */
+  headers?: HeaderDefinition[];
+  /** TDVMCALL statuses particular to this sub-function, besides INVALID_OPERAND and SUBFUNC_UNSUPPORTED. */
+  returns?: readonly string[];
 }
 
-function r(reg: GprName, role: string): RegisterRole {
-  return Object.freeze({ reg, role });
+function r(reg: GprName, role: string, when?: RegisterRole['when']): RegisterRole {
+  return Object.freeze({ reg, role, ...(when ? { when } : {}) });
 }
 
 const KERNEL = 'Linux 6.1, 6.12';
 const GHCI_NAME_NOTE = 'GHCI names are given for display; the reference names the kernel macros';
 
 /**
- * TDG.VP.VMCALL sub-functions. Source table: tdx-abi.md §5.3 "sub-function (R11)".
+ * TDG.VP.VMCALL sub-functions. Source table: GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c "sub-function (R11)".
  * The ReportFatalError message registers are in GHCI order: R14, R15, RBX, RDI, RSI, R8, R9, RDX.
  */
 export const TDVMCALL_SUBFUNCTIONS: readonly TdvmcallSubfunction[] = Object.freeze([
   {
-    name: 'EXIT_REASON_CPUID', ghciName: 'Instruction.CPUID', shortNames: ['CPUID'], value: 10n, source: KERNEL,
+    name: 'EXIT_REASON_CPUID', ghciName: 'Instruction.CPUID', shortNames: ['CPUID'], value: exitReason('EXIT_REASON_CPUID'), source: KERNEL,
     summary: 'Emulate CPUID. The guest forwards only leaves 0x40000000–0x4FFFFFFF; the rest read as zeros.',
     inputs: [r('R12', 'EAX (leaf)'), r('R13', 'ECX (sub-leaf)')],
     outputs: [r('R12', 'EAX'), r('R13', 'EBX'), r('R14', 'ECX'), r('R15', 'EDX')],
   },
   {
-    name: 'EXIT_REASON_HLT', ghciName: 'Instruction.HLT', shortNames: ['HLT'], value: 12n, source: KERNEL,
+    name: 'EXIT_REASON_HLT', ghciName: 'Instruction.HLT', shortNames: ['HLT'], value: exitReason('EXIT_REASON_HLT'), source: KERNEL,
     summary: 'Halt the vCPU until an interrupt arrives.',
     inputs: [r('R12', 'interrupts-disabled flag')], outputs: [],
   },
   {
-    name: 'EXIT_REASON_IO_INSTRUCTION', ghciName: 'Instruction.IO', shortNames: ['IO', 'IO_INSTRUCTION'], value: 30n, source: KERNEL,
+    name: 'EXIT_REASON_IO_INSTRUCTION', ghciName: 'Instruction.IO', shortNames: ['IO', 'IO_INSTRUCTION'], value: exitReason('EXIT_REASON_IO_INSTRUCTION'), source: KERNEL,
     summary: 'Emulate IN/OUT.',
     inputs: [r('R12', 'size in bytes (1, 2, 4)'), r('R13', 'direction: PORT_READ 0, PORT_WRITE 1'), r('R14', 'port'), r('R15', 'value (OUT)')],
-    outputs: [r('R11', 'if direction is PORT_READ: value read (IN)')],
+    outputs: [r('R11', 'if direction is PORT_READ: value read (IN)', 'read')],
   },
   {
-    name: 'EXIT_REASON_MSR_READ', ghciName: 'Instruction.RDMSR', shortNames: ['RDMSR', 'MSR_READ'], value: 31n, source: KERNEL,
+    name: 'EXIT_REASON_MSR_READ', ghciName: 'Instruction.RDMSR', shortNames: ['RDMSR', 'MSR_READ'], value: exitReason('EXIT_REASON_MSR_READ'), source: KERNEL,
     summary: 'Emulate RDMSR.', inputs: [r('R12', 'MSR index')], outputs: [r('R11', 'value (EDX:EAX)')],
   },
   {
-    name: 'EXIT_REASON_MSR_WRITE', ghciName: 'Instruction.WRMSR', shortNames: ['WRMSR', 'MSR_WRITE'], value: 32n, source: KERNEL,
+    name: 'EXIT_REASON_MSR_WRITE', ghciName: 'Instruction.WRMSR', shortNames: ['WRMSR', 'MSR_WRITE'], value: exitReason('EXIT_REASON_MSR_WRITE'), source: KERNEL,
     summary: 'Emulate WRMSR.', inputs: [r('R12', 'MSR index'), r('R13', 'value (EDX << 32) | EAX')], outputs: [],
   },
   {
-    name: 'EXIT_REASON_EPT_VIOLATION', ghciName: '#VE.RequestMMIO', shortNames: ['MMIO', 'EPT_VIOLATION', 'RequestMMIO'], value: 48n, source: KERNEL,
+    name: 'EXIT_REASON_EPT_VIOLATION', ghciName: '#VE.RequestMMIO', shortNames: ['MMIO', 'EPT_VIOLATION', 'RequestMMIO'], value: exitReason('EXIT_REASON_EPT_VIOLATION'), source: KERNEL,
     summary: 'Emulate an MMIO access (after an EPT-violation #VE on shared memory).',
     inputs: [r('R12', 'size in bytes'), r('R13', 'direction: EPT_READ 0, EPT_WRITE 1'), r('R14', 'GPA'), r('R15', 'value (write)')],
-    outputs: [r('R11', 'if direction is EPT_READ: value read')],
+    outputs: [r('R11', 'if direction is EPT_READ: value read', 'read')],
   },
   {
-    name: 'TDVMCALL_GET_TD_VM_CALL_INFO', ghciName: 'GetTdVmCallInfo', shortNames: ['GetTdVmCallInfo', 'GET_TD_VM_CALL_INFO'], value: 0x10000n,
+    name: 'TDVMCALL_GET_TD_VM_CALL_INFO', headers: [{ header: 'asm/shared/tdx.h', from: 'G5', format: 'hex' }], ghciName: 'GetTdVmCallInfo', shortNames: ['GetTdVmCallInfo', 'GET_TD_VM_CALL_INFO'], value: 0x10000n,
     source: 'analogdevicesinc; KVM patches', summary: 'Ask which TDVMCALL sub-functions the VMM supports.',
     inputs: [r('R12', 'leaf, must be 0')],
     outputs: [r('R11', 'result (0 in KVM)'), r('R12', 'result (0 in KVM)'), r('R13', 'result (0 in KVM)'), r('R14', 'result (0 in KVM)')],
   },
   {
-    name: 'TDVMCALL_MAP_GPA', ghciName: 'MapGPA', shortNames: ['MapGPA', 'MAP_GPA'], value: 0x10001n, source: KERNEL,
+    name: 'TDVMCALL_MAP_GPA', returns: ['TDVMCALL_STATUS_RETRY', 'TDVMCALL_STATUS_ALIGN_ERROR'], headers: [{ header: 'asm/shared/tdx.h', format: 'hex' }], ghciName: 'MapGPA', shortNames: ['MapGPA', 'MAP_GPA'], value: 0x10001n, source: KERNEL,
     summary: 'Convert a GPA range between private and shared (shared bit set in R12 = to shared).',
     inputs: [r('R12', 'start GPA (shared bit set when converting to shared)'), r('R13', 'size in bytes')],
-    outputs: [r('R11', 'if R10 = TDVMCALL_STATUS_RETRY: GPA to resume from (6.12 gives up after 3 retries without progress)')],
+    outputs: [r('R11', 'if R10 = TDVMCALL_STATUS_RETRY: GPA to resume from (6.12 gives up after 3 retries without progress)', 'not-success')],
   },
   {
-    name: 'TDVMCALL_GET_QUOTE', ghciName: 'GetQuote', shortNames: ['GetQuote', 'GET_QUOTE'], value: 0x10002n, source: 'Linux 6.12',
+    name: 'TDVMCALL_GET_QUOTE', headers: [{ header: 'asm/shared/tdx.h', from: 'G4', format: 'hex' }], ghciName: 'GetQuote', shortNames: ['GetQuote', 'GET_QUOTE'], value: 0x10002n, source: 'Linux 6.12',
     summary: 'Ask the VMM\'s quoting service to turn a TDREPORT in a shared buffer into a quote.',
     inputs: [r('R12', 'shared GPA of the buffer'), r('R13', 'buffer size')], outputs: [],
   },
   {
-    name: 'TDVMCALL_REPORT_FATAL_ERROR', ghciName: 'ReportFatalError', shortNames: ['ReportFatalError', 'REPORT_FATAL_ERROR'], value: 0x10003n,
+    name: 'TDVMCALL_REPORT_FATAL_ERROR', headers: [{ header: 'asm/shared/tdx.h', from: 'G4', format: 'hex' }], ghciName: 'ReportFatalError', shortNames: ['ReportFatalError', 'REPORT_FATAL_ERROR'], value: 0x10003n,
     source: 'Linux 6.12 tdx_panic', summary: 'Report a fatal guest error with a 64-byte message; never returns (issued in a loop).',
     inputs: [
       r('R12', 'error code (0 = panic)'),
@@ -96,34 +139,17 @@ export const TDVMCALL_SUBFUNCTIONS: readonly TdvmcallSubfunction[] = Object.free
     outputs: [],
   },
   {
-    name: 'TDVMCALL_SETUP_EVENT_NOTIFY_INTERRUPT', ghciName: 'SetupEventNotifyInterrupt', shortNames: ['SetupEventNotifyInterrupt', 'SETUP_EVENT_NOTIFY_INTERRUPT'], value: 0x10004n,
+    name: 'TDVMCALL_SETUP_EVENT_NOTIFY_INTERRUPT', headers: [{ header: 'asm/shared/tdx.h', from: 'G5', format: 'hex' }], ghciName: 'SetupEventNotifyInterrupt', shortNames: ['SetupEventNotifyInterrupt', 'SETUP_EVENT_NOTIFY_INTERRUPT'], value: 0x10004n,
     source: 'analogdevicesinc; KVM tree', summary: 'Register the interrupt vector the VMM uses for event notification.',
     inputs: [r('R12', 'vector (KVM accepts 32–255)')], outputs: [],
   },
 ].map((f) => Object.freeze({ ...f, note: GHCI_NAME_NOTE } as TdvmcallSubfunction)));
 
-/** The register order of the ReportFatalError message (tdx-abi.md §5.3). */
+/** The register order of the ReportFatalError message (GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c). */
 export const REPORT_FATAL_ERROR_MESSAGE_REGS: readonly GprName[] = Object.freeze(['R14', 'R15', 'RBX', 'RDI', 'RSI', 'R8', 'R9', 'RDX']);
 
-/**
- * VMX exit reasons that TDX code meets (tdx-abi.md §5.3, Linux 6.12 uapi/asm/vmx.h; SEAMCALL and
- * TDCALL from the KVM TDX series, not tied to a release).
- */
-export const VMX_EXIT_REASONS = Object.freeze({
-  EXIT_REASON_CPUID: 10,
-  EXIT_REASON_HLT: 12,
-  EXIT_REASON_VMCALL: 18,
-  EXIT_REASON_IO_INSTRUCTION: 30,
-  EXIT_REASON_MSR_READ: 31,
-  EXIT_REASON_MSR_WRITE: 32,
-  EXIT_REASON_EPT_VIOLATION: 48,
-  EXIT_REASON_SEAMCALL: 76,
-  EXIT_REASON_TDCALL: 77,
-});
-
-/** Guest TDX detection (tdx-abi.md §5.3): CPUID leaf 0x21 sub-leaf 0, "IntelTDX    " in EBX, EDX, ECX. */
-export const TDX_CPUID_LEAF_ID = 0x21;
-export const TDX_CPUID_SIGNATURE = 'IntelTDX    ';
+/** Guest TDX detection: CPUID leaf 0x21 sub-leaf 0, "IntelTDX    " in EBX, EDX, ECX (asm/shared/tdx.h). */
+export { TDX_CPUID_LEAF_ID, TDX_CPUID_SIGNATURE } from './abiConstants';
 
 /** One KVM hypercall: a TDG.VP.VMCALL with R10 ≠ 0 is one under KVM (R10 = nr, R11..R14 = a0..a3). */
 export interface KvmHypercall extends Provenance {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Dap, GUEST, HYPERCALL, BAD, lineOf } from './harness';
 import { fromRoot } from '../support/paths';
 
-test('initialize advertises the capabilities of dap-capabilities.md', async () => {
+test('initialize advertises the capabilities of the DAP specification', async () => {
   const d = await Dap.start();
   const caps = (await d.dc.initializeRequest({ adapterID: 'tdx' })).body!; // a second initialize answers the same
   for (const k of ['supportsConfigurationDoneRequest', 'supportsFunctionBreakpoints', 'supportsConditionalBreakpoints', 'supportsHitConditionalBreakpoints',

@@ -60,7 +60,7 @@ test('the native runner executes every case and faults only where a form expects
 
 test('the comparison notices a wrong register, flag or byte', { skip }, () => {
   const { cases, native } = prepare();
-  const i = cases.findIndex((c, k) => native.results[k].vector < 0);
+  const i = cases.findIndex((_c, k) => native.results[k].vector < 0);
   const c = cases[i];
   const exp = native.results[i];
   const stop = { kind: 'breakpoint' as const, address: exp.rip, message: '' };

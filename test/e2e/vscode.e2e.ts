@@ -141,7 +141,7 @@ describe('TDX Call Debugger in a real VS Code (code-server + Chromium)', { timeo
       });
       await vs.step(`start "${UI.hostConfig}"`, () => vs.startDebugging(UI.hostConfig));
       await vs.step('stopped on seamcall', () => vs.waitForStopped({ file: 'host.S', line: seamcallLine() }));
-      // The fault is held back at the SEAMCALL: RAX still holds the leaf, TDH.SYS.INIT = 33 (tdx-abi.md §5.2).
+      // The fault is held back at the SEAMCALL: RAX still holds the leaf, TDH.SYS.INIT = 33 (Linux arch/x86/virt/vmx/tdx/tdx.h SEAMCALL leaves).
       assert.match(await vs.step('RAX before the fault', rax), /^0x0+21\b/);
       // Step over: the exception table's EX_TYPE_FAULT fixup puts the trap number (#GP = 13) in RAX.
       const fixupLine = vs.lineOf('host.S', /^\s*movq\s+\$TDX_SW_ERROR, %rdi/);

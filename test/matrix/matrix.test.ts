@@ -1,5 +1,5 @@
 // The fault matrix on the bundled examples, checked against what the references say the kernel
-// code does (tdx-abi.md §3, §4, §7, §8; literals below, not emulator output), against the
+// code does (Linux arch/x86/virt/vmx/tdx/tdxcall.S, Linux asm/shared/tdx_errno.h, asm/tdx.h, Linux arch/x86/mm/extable.c, Intel SDM vol. 3; TDX module ABI specification; literals below, not emulator output), against the
 // committed expectation files (the same comparison CI makes with `tdxdbg matrix --expect`),
 // and the ABI checks on deliberately broken variants of the guest wrapper.
 
@@ -25,11 +25,11 @@ test('host __seamcall_ret: #UD/#GP/VMfailInvalid become the kernel\'s software c
   assert.equal(result.sites.length, 1);
   assert.equal(result.sites[0].leaf, 'TDH.SYS.INIT');
   const f = byFault(result);
-  // tdx-abi.md §4 / §7: TDX_SW_ERROR | trap number, and TDX_SEAMCALL_VMFAILINVALID.
+  // Linux asm/shared/tdx_errno.h, asm/tdx.h / Linux arch/x86/mm/extable.c: TDX_SW_ERROR | trap number, and TDX_SEAMCALL_VMFAILINVALID.
   assert.equal(f.get('#UD')?.rax, '0x8000ff0000000006');
   assert.equal(f.get('#GP')?.rax, '0x8000ff000000000d');
   assert.equal(f.get('vmfailinvalid')?.rax, '0x8000ff00ffff0000');
-  // tdx-module-behaviour.md §5: TDX_SYS_INIT_NOT_PENDING, OPERAND_INVALID+RCX.
+  // TDX module tdh_sys_*.c: TDX_SYS_INIT_NOT_PENDING, OPERAND_INVALID+RCX.
   assert.equal(f.get('status:TDX_SYS_INIT_NOT_PENDING')?.rax, '0xc000050000000000');
   assert.equal(f.get('status:TDX_OPERAND_INVALID+RCX')?.rax, '0xc000010000000001');
   for (const x of result.scenarios) assert.equal(x.outcome, 'returned', `${x.fault}: ${x.message}`);
@@ -37,7 +37,7 @@ test('host __seamcall_ret: #UD/#GP/VMfailInvalid become the kernel\'s software c
 
 test('host tdx_sys_init: the errno mapping of sc_retry_prerr() (Linux 6.12)', async () => {
   const f = byFault(runMatrix(await Session.create(SYS_INIT)).result);
-  // tdx-abi.md §3: VMFAILINVALID → -ENODEV, SEAMCALL_GP → -EOPNOTSUPP, SEAMCALL_UD → -EACCES, other → -EIO.
+  // Linux arch/x86/virt/vmx/tdx/tdxcall.S: VMFAILINVALID → -ENODEV, SEAMCALL_GP → -EOPNOTSUPP, SEAMCALL_UD → -EACCES, other → -EIO.
   assert.equal(f.get('#UD')?.meaning, '-EACCES');
   assert.equal(f.get('#GP')?.meaning, '-EOPNOTSUPP');
   assert.equal(f.get('vmfailinvalid')?.meaning, '-ENODEV');
@@ -49,7 +49,7 @@ test('guest tdx_hypercall: a non-zero TDCALL status panics; TDVMCALL statuses ar
   const { result } = runMatrix(await Session.create(HYPERCALL));
   assert.equal(result.sites[0].subfunction, 'MapGPA'); // the GHCI name, as in the trace and the editor
   const f = byFault(result);
-  // tdx-abi.md §8: a nonzero RAX from leaf 0 makes Linux panic.
+  // Intel SDM vol. 3; TDX module ABI specification: a nonzero RAX from leaf 0 makes Linux panic.
   assert.equal(f.get('status:TDX_OPERAND_INVALID')?.outcome, 'panic');
   assert.equal(f.get('status:TDX_OPERAND_INVALID+RCX')?.outcome, 'panic');
   // §4: the VMM's status comes back in R10, and the wrapper returns it.

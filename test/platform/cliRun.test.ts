@@ -164,7 +164,7 @@ test('bad input: a one-line error naming the offending argument, no stack trace,
     [[SEAMCALL, '--entry', 'tdx_sys_init', '--frobnicate'], /unknown option '--frobnicate'/, 2],
     [[SEAMCALL, '--entry', 'tdx_sys_init', '--context', 'cloud'], /--context.*cloud/, 2],
     [[SEAMCALL, '--entry', 'tdx_sys_init', '--struct', 'tdx_module_args:bogus=1'], /bogus/, 2],
-    [['--config', badVmm], /"vmm".*MAYBE/, 2],
+    [['--config', badVmm], /"vmm\.scripts\.MapGPA\[0\]\.status".*MAYBE/, 2],
     [[broken, '--entry', 'f'], /broken\.S:3:\d+/, 1],
   ];
   const outs = await Promise.all(cases.map(([a]) => tdxdbg(...a)));

@@ -30,7 +30,7 @@ test('examples/custom: asm-offsets from our own header equal gcc\'s offsetof, an
   assert.equal(s.calls[0].subfunction, 'GetQuote');
   assert.equal(s.calls[0].before.R12, 0x800000200000n);
   assert.equal(s.calls[0].before.R13, 4096n);
-  // RCX = TDX_R10|TDX_R11|TDX_R12|TDX_R13 (bits 10..13, tdx-abi.md §2.4).
+  // RCX = TDX_R10|TDX_R11|TDX_R12|TDX_R13 (bits 10..13, Linux arch/x86/coco/tdx/tdcall.S, TDX_R* bits of asm/shared/tdx.h).
   assert.equal(s.calls[0].before.RCX, 0x3c00n);
   const a = s.structArgs[0];
   const status = new DataView(s.machine.readBytes(a.address + gcc[3], 16).buffer);

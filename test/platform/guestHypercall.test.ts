@@ -1,5 +1,5 @@
 // The guest hypercall wrappers of every kernel generation (G0–G5) run on the emulated TD:
-// outputs copied when asked, the registers tdx-abi.md §8 lists scrubbed after return,
+// outputs copied when asked, the registers Intel SDM vol. 3; TDX module ABI specification lists scrubbed after return,
 // callee-saved registers restored, and the failure path (non-zero TDCALL status → panic stub,
 // or #UD on G0's ud2). Fixtures: test/fixtures/tdx/hypercall-g*.S, written from §2.5.
 
@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { run, CALLEE_SAVED, hex, type Run } from './harness';
 import type { VmmConfig } from '../../emulator/tdx/vmm';
 
-/** EXIT_REASON_CPUID, the sub-function used throughout (tdx-abi.md §5.3). */
+/** EXIT_REASON_CPUID, the sub-function used throughout (GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c). */
 const CPUID = 10n;
-/** TDVMCALL_STATUS_INVALID_OPERAND (tdx-abi.md §4): a normal hypercall error, returned in R10. */
+/** TDVMCALL_STATUS_INVALID_OPERAND (Linux asm/shared/tdx_errno.h, asm/tdx.h): a normal hypercall error, returned in R10. */
 const VMM_STATUS = 0x8000_0000_0000_0000n;
-/** TDX_OPERAND_INVALID (tdx-module-behaviour.md §1), used as the injected TDCALL failure. */
+/** TDX_OPERAND_INVALID (TDX module tdx_error_codes_defs.h, tdx_api_defs.h), used as the injected TDCALL failure. */
 const TDX_OPERAND_INVALID = 0xC000_0100_0000_0000n;
-/** TDX_HCALL_HAS_OUTPUT / TDX_HCALL_ISSUE_STI (tdx-abi.md §2.3). */
+/** TDX_HCALL_HAS_OUTPUT / TDX_HCALL_ISSUE_STI (Linux 6.1 asm/shared/tdx.h). */
 const HAS_OUTPUT = 1, ISSUE_STI = 2;
 
 /** What the VMM writes into each register (only exposed ones reach the guest). */
@@ -41,7 +41,7 @@ function assertFields(r: Run, want: Record<string, bigint>): void {
 function assertReturned(r: Run): void {
   assert.equal(r.stop.reason, 'returned', r.stop.message);
 }
-/** The one TDCALL: TDG.VP.VMCALL<CPUID> with the exposure mask of the generation (tdx-abi.md §2.4). */
+/** The one TDCALL: TDG.VP.VMCALL<CPUID> with the exposure mask of the generation (Linux arch/x86/coco/tdx/tdcall.S, TDX_R* bits of asm/shared/tdx.h). */
 function assertVmcall(r: Run, mask: bigint): void {
   assert.equal(r.s.calls.length, 1);
   const c = r.s.calls[0];
@@ -114,7 +114,7 @@ test('G1 __tdx_hypercall: a failed TDCALL ends in __tdx_hypercall_failed (panic)
 });
 
 test('G1 __tdx_module_call: fn, rcx, rdx, r8, r9 shuffled into RAX, RCX, RDX, R8, R9; TDG.VP.INFO outputs copied', async () => {
-  // TDG.VP.INFO (tdx-module-behaviour.md §4): RCX = 48 (GPAW clear), RDX = ATTRIBUTES,
+  // TDG.VP.INFO (TDX module tdg_*.c): RCX = 48 (GPAW clear), RDX = ATTRIBUTES,
   // R8 = MAX_VCPUS << 32 | NUM_VCPUS, R9 = VCPU_INDEX, R10 = 1 (TDG.SYS.RD available), R11 = 0.
   const r = await run('hypercall-g1.S', { entry: '__tdx_module_call', generation: 'G1', context: 'guest',
     tdxModule: { attributes: '0x10000001', numVcpus: 4, maxVcpus: 8, vcpuIndex: 3 },
@@ -128,7 +128,7 @@ test('G1 __tdx_module_call: fn, rcx, rdx, r8, r9 shuffled into RAX, RCX, RDX, R8
   assertCalleeSaved(r);
 });
 
-test('G1 __tdx_module_call: the copy to `out` runs even when the TDCALL failed (tdx-abi.md §2.5)', async () => {
+test('G1 __tdx_module_call: the copy to `out` runs even when the TDCALL failed (Linux 6.1 tdcall.S and virt/vmx/tdx/tdxcall.S)', async () => {
   const r = await run('hypercall-g1.S', { entry: '__tdx_module_call', generation: 'G1', context: 'guest',
     faults: ['tdcall:TDG.VP.INFO=status:TDX_OPERAND_INVALID+RCX'],
     args: [1, 0x11, 0x22, 0x33, 0x44, { struct: 'tdx_module_output' }] });
@@ -203,7 +203,7 @@ for (const gen of ['G4', 'G5'] as const) {
     assertVmcall(r, 0xffccn);
     assert.equal(r.s.calls[0].version, 0);
     assert.equal(hex(r.reg('rax')), hex(VMM_STATUS), 'returns args->r10');
-    // RCX comes back as the guest's control value (tdx-module-behaviour.md §2).
+    // RCX comes back as the guest's control value (TDX module tdg_vp_vmcall.c).
     assertFields(r, { rcx: 0xffccn, r8: V(8), r9: V(9), r10: VMM_STATUS, r11: V(11), r12: V(12), r13: V(13), r14: V(14), r15: V(15),
       rdi: V(7), rsi: V(6), rbx: V(3), rdx: V(2) });
     assertZero(r, ['rcx', 'rdx', 'r8', 'r9', 'r10', 'r11', 'rdi']);
@@ -219,7 +219,7 @@ for (const gen of ['G4', 'G5'] as const) {
 }
 
 test('G5: args.version lands in RAX[23:16] — TDG.VP.VMCALL refuses version 1 (OPERAND_INVALID+RAX) and the wrapper panics', async () => {
-  // tdx-module-behaviour.md §3, order 3: version > 0 on a leaf other than TDG.VM.RD → 0xC000010000000000.
+  // TDX module tdx_td_dispatcher.c, order 3: version > 0 on a leaf other than TDG.VM.RD → 0xC000010000000000.
   const r = await run('hypercall-g45.S', { entry: '__tdx_hypercall', generation: 'G5', context: 'guest', vmm,
     args: [{ struct: 'tdx_module_args', init: { ...in12, version: 1 } }] });
   assert.equal(r.stop.reason, 'panic', r.stop.message);
@@ -228,7 +228,7 @@ test('G5: args.version lands in RAX[23:16] — TDG.VP.VMCALL refuses version 1 (
 });
 
 test('G5 vs G4: TDG.VM.RD version 1 through __tdcall_ret walks the metadata; G4 has no version byte', async () => {
-  // tdx-module-behaviour.md §4 TDG.VM.RD/WR: v1 with the null field id (-1) →
+  // TDX module tdg_*.c TDG.VM.RD/WR: v1 with the null field id (-1) →
   // TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT 0x00000C0B00000000 and RDX = the first field id.
   const tdxModule = { tdMetadata: [{ fieldId: '0x9100000000000010', value: '5', name: 'TDCS_NOTIFY_ENABLES' }] };
   const g5 = await run('hypercall-g45.S', { entry: '__tdcall_ret', generation: 'G5', context: 'guest', tdxModule,

@@ -1,19 +1,19 @@
 // The host SEAMCALL wrappers H1–H4 on the emulated VMX-root platform: TDX_SEAMCALL_UD with
 // CR4.VMXE clear, TDX_SEAMCALL_GP with TDX off in the BIOS (or CPL 3), TDX_SEAMCALL_VMFAILINVALID
 // with no module, and whether each host generation copies outputs on those failures
-// (tdx-abi.md §3, §6, §7, §8). Also the wrong-context cases: SEAMCALL in a TD, TDCALL on a host.
+// (Linux arch/x86/virt/vmx/tdx/tdxcall.S, Intel SDM vol. 3, Linux arch/x86/mm/extable.c, Intel SDM vol. 3; TDX module ABI specification). Also the wrong-context cases: SEAMCALL in a TD, TDCALL on a host.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run, CALLEE_SAVED, hex, type Run } from './harness';
 
-/** Kernel-made statuses (tdx-abi.md §4): TDX_SW_ERROR | trap number, and | 0xFFFF0000. */
+/** Kernel-made statuses (Linux asm/shared/tdx_errno.h, asm/tdx.h): TDX_SW_ERROR | trap number, and | 0xFFFF0000. */
 const TDX_SEAMCALL_UD = 0x8000_FF00_0000_0006n;
 const TDX_SEAMCALL_GP = 0x8000_FF00_0000_000Dn;
 const TDX_SEAMCALL_VMFAILINVALID = 0x8000_FF00_FFFF_0000n;
-/** TDX_OPERAND_INVALID with operand RAX (tdx-module-behaviour.md §1, §6 order 2). */
+/** TDX_OPERAND_INVALID with operand RAX (TDX module tdx_error_codes_defs.h, tdx_api_defs.h, TDX module tdx_vmm_dispatcher.c order 2). */
 const OPERAND_INVALID_RAX = 0xC000_0100_0000_0000n;
-/** SEAMCALL leaves (tdx-abi.md §5.2). */
+/** SEAMCALL leaves (Linux arch/x86/virt/vmx/tdx/tdx.h SEAMCALL leaves). */
 const TDH_SYS_INIT = 33, TDH_VP_ENTER = 0;
 
 const IN = (n: number) => 0x2000_0000n + BigInt(n);
@@ -39,7 +39,7 @@ test('H3 __seamcall_ret: TDH.SYS.INIT succeeds and its outputs are copied (RCX, 
     args: [TDH_SYS_INIT, { struct: 'tdx_module_args', init: in6 }] });
   assert.equal(r.stop.reason, 'returned', r.stop.message);
   assert.equal(r.reg('rax'), 0n);
-  assertFields(r, { rcx: 0n, rdx: 0n, r8: 0n, r9: 0n, r10: 0n, r11: IN(11) }); // tdx-module-behaviour.md §5 TDH.SYS.INIT
+  assertFields(r, { rcx: 0n, rdx: 0n, r8: 0n, r9: 0n, r10: 0n, r11: IN(11) }); // TDX module tdh_sys_*.c TDH.SYS.INIT
   assert.equal(r.s.calls[0].leaf, 'TDH.SYS.INIT');
 });
 
@@ -63,7 +63,7 @@ for (const f of FAILURES) {
   }
 }
 
-test('VMfailInvalid at the instruction: CF=1, RAX unchanged, no other register written (tdx-abi.md §8)', async () => {
+test('VMfailInvalid at the instruction: CF=1, RAX unchanged, no other register written (Intel SDM vol. 3; TDX module ABI specification)', async () => {
   const r = await run('seamcall-h34.S', { entry: '__seamcall_ret', generation: 'G4', context: 'host', platform: { module: false },
     args: [TDH_SYS_INIT, { struct: 'tdx_module_args', init: in6 }] });
   const c = r.s.calls[0];
@@ -97,7 +97,7 @@ for (const f of FAILURES) {
   });
 }
 
-test('H4 vs H3: args.version reaches RAX[23:16] — version 1 on TDH.SYS.INIT is refused (tdx-module-behaviour.md §6 order 2)', async () => {
+test('H4 vs H3: args.version reaches RAX[23:16] — version 1 on TDH.SYS.INIT is refused (TDX module tdx_vmm_dispatcher.c order 2)', async () => {
   const init = { ...in6, version: 1 };
   const h4 = await run('seamcall-h34.S', { entry: '__seamcall_ret', generation: 'G5', context: 'host', args: [TDH_SYS_INIT, { struct: 'tdx_module_args', init }] });
   assert.equal(h4.s.calls[0].version, 1);
@@ -109,7 +109,7 @@ test('H4 vs H3: args.version reaches RAX[23:16] — version 1 on TDH.SYS.INIT is
 
 // ---- H1/H2: the copy to `out` runs on failure too -------------------------------------------------
 
-/** __seamcall(fn, rcx, rdx, r8, r9, out): RSI→RCX, RDX stays, RCX→R8, R8→R9 (tdx-abi.md §2.5). */
+/** __seamcall(fn, rcx, rdx, r8, r9, out): RSI→RCX, RDX stays, RCX→R8, R8→R9 (Linux 6.1 tdcall.S and virt/vmx/tdx/tdxcall.S). */
 const h12args = (fn: number) => [fn, 0, 0x22, 0x33, 0x44, { struct: 'tdx_module_output' }] as const;
 
 test('H1 __seamcall: no module → TDX_SEAMCALL_VMFAILINVALID, and `out` is still written (inputs, as nothing ran)', async () => {

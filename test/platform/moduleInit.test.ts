@@ -1,14 +1,14 @@
 // The TDX module's initialisation state machine driven from assembly the way the kernel drives
 // it (test/fixtures/tdx/sysinit.S: SYS.INIT, LP.INIT, SYS.RD, CONFIG, KEY.CONFIG, the
 // TDMR.INIT loop on RDX, all through an sc_retry() loop), the statuses of calls made out of
-// order, and TDX_RND_NO_ENTROPY on request. Values: tdx-module-behaviour.md §1, §5, §6.
+// order, and TDX_RND_NO_ENTROPY on request. Values: TDX module tdx_error_codes_defs.h, tdx_api_defs.h, TDX module tdh_sys_*.c, TDX module tdx_vmm_dispatcher.c.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Session } from '../../emulator/session/session';
 import { run, fixture, readSym, callAgain, setStruct, readField, hex } from './harness';
 
-// tdx-module-behaviour.md §1 / §5 (statuses), tdx-abi.md §5.2 (leaf numbers).
+// TDX module tdx_error_codes_defs.h, tdx_api_defs.h / TDX module tdh_sys_*.c (statuses), Linux arch/x86/virt/vmx/tdx/tdx.h SEAMCALL leaves (leaf numbers).
 const S = {
   SUCCESS: 0n,
   RND_NO_ENTROPY: 0x8000_0203_0000_0000n,

@@ -2,8 +2,8 @@
 // serves itself (VP.INFO, VEINFO.GET, MR.REPORT, MR.RTMR.EXTEND, MEM.PAGE.ACCEPT, VM.RD/WR,
 // unknown leaf), guest detection by CPUID 0x21, MSRs 0x3A/0x87 read as the kernel reads them,
 // and VMXON/VMXOFF with their #UD/#GP/VMfail outcomes. Operands are physical addresses
-// (__pa of the session's direct-map struct area). Values: tdx-module-behaviour.md §3–§4,
-// tdx-abi.md §5.1, §5.3, §6; the SHA-384 extend is computed with node:crypto.
+// (__pa of the session's direct-map struct area). Values: TDX module tdx_td_dispatcher.c–TDX module tdg_*.c,
+// Linux asm/shared/tdx.h TDCALL leaves, GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c, Intel SDM vol. 3; the SHA-384 extend is computed with node:crypto.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { Session, LAYOUT } from '../../emulator/session/session';
 import { fixture, callAgain, setStruct, readField, readSym, hex } from './harness';
 
-const OPERAND_INVALID = 0xC000_0100_0000_0000n; // + operand id (tdx-module-behaviour.md §1)
+const OPERAND_INVALID = 0xC000_0100_0000_0000n; // + operand id (TDX module tdx_error_codes_defs.h, tdx_api_defs.h)
 const RAX = 0n, RCX = 1n, RDX = 2n, R8 = 8n;
 /** The struct area is the direct map at PA 0x100000 (LAYOUT.structs = PAGE_OFFSET + 0x100000). */
 const PA = (off: number) => 0x10_0000n + BigInt(off);
@@ -91,7 +91,7 @@ test('TDG.MEM.PAGE.ACCEPT (6): accept zeroes the page; twice → TDX_PAGE_ALREAD
 });
 
 test('TDG.VM.WR (8) / TDG.VM.RD (7): write under a mask returns the old value; RD reads it; VM index ≠ 0 and WR v1 refused', async () => {
-  const NOTIFY = 0x9100_0000_0000_0010n; // TDCS_NOTIFY_ENABLES (tdx-abi.md §5.1)
+  const NOTIFY = 0x9100_0000_0000_0010n; // TDCS_NOTIFY_ENABLES (Linux asm/shared/tdx.h TDCALL leaves)
   const { leaf, out } = await guest();
   assert.equal(leaf(8n, { rdx: NOTIFY, r8: 0xffn, r9: 1n }), 0n);
   assert.equal(out('r8'), 0n, 'old value');

@@ -1,16 +1,16 @@
 // Every TDG.VP.VMCALL sub-function through the G5 __tdx_hypercall wrapper, the MapGPA retry loop,
 // the RCX exposure rules (forbidden bits refused by the module without reaching the VMM;
 // unexposed registers keep their values), and the hostile VMM against a wrapper that scrubs and
-// one that leaks. Values: tdx-abi.md §2.4, §4, §5.3; tdx-module-behaviour.md §2.
+// one that leaks. Values: Linux arch/x86/coco/tdx/tdcall.S, TDX_R* bits of asm/shared/tdx.h, Linux asm/shared/tdx_errno.h, asm/tdx.h, GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c; TDX module tdg_vp_vmcall.c.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run, callAgain, setStruct, readField, CALLEE_SAVED, hex, type Run } from './harness';
 
-// tdx-abi.md §5.3 sub-function numbers and §4 TDVMCALL statuses (R10).
+// GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c sub-function numbers and Linux asm/shared/tdx_errno.h, asm/tdx.h TDVMCALL statuses (R10).
 const SF = { CPUID: 10n, HLT: 12n, IO: 30n, RDMSR: 31n, WRMSR: 32n, MMIO: 48n, INFO: 0x10000n, MAP_GPA: 0x10001n, QUOTE: 0x10002n, FATAL: 0x10003n, NOTIFY: 0x10004n };
 const ST = { SUCCESS: 0n, RETRY: 1n, INVALID_OPERAND: 0x8000_0000_0000_0000n, SUBFUNC_UNSUPPORTED: 0x8000_0000_0000_0003n };
-/** TDX_OPERAND_INVALID + operand RCX (tdx-module-behaviour.md §2 "Bad bitmap"). */
+/** TDX_OPERAND_INVALID + operand RCX (TDX module tdg_vp_vmcall.c "Bad bitmap"). */
 const OPERAND_INVALID_RCX = 0xC000_0100_0000_0001n;
 
 type Fields = Record<string, bigint>;
@@ -99,7 +99,7 @@ test('an unknown sub-function → TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED in R10 (th
 test('ReportFatalError (0x10003): the run stops as fatal-error with the message from R14, R15, RBX, RDI, RSI, R8, R9, RDX', async () => {
   const text = 'TD panic: the sky is falling, and this message is 60 bytes!!';
   const bytes = Buffer.from(text.padEnd(64, '\0'), 'latin1');
-  const regs = ['r14', 'r15', 'rbx', 'rdi', 'rsi', 'r8', 'r9', 'rdx']; // GHCI order, tdx-abi.md §5.3
+  const regs = ['r14', 'r15', 'rbx', 'rdi', 'rsi', 'r8', 'r9', 'rdx']; // GHCI order, GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c
   const f: Fields = { r11: SF.FATAL, r12: 0n };
   regs.forEach((n, k) => { f[n] = bytes.readBigUInt64LE(8 * k); });
   const r = await hcall(f);
@@ -143,7 +143,7 @@ test('MapGPA under the permissive profile: RETRY without R11 resumes one page on
   assert.deepEqual(r.s.calls.map((c) => hex(c.before.R12)), ['0x200000', '0x201000']);
 });
 
-// ---- exposure rules (tdx-module-behaviour.md §2) ---------------------------------------------------
+// ---- exposure rules (TDX module tdg_vp_vmcall.c) ---------------------------------------------------
 
 /** A raw TDG.VP.VMCALL through __tdcall_ret (fn 0): RCX, RDX, R8–R11 from the struct. */
 function raw(fields: Fields, extra: Record<string, unknown> = {}): Promise<Run> {
@@ -177,7 +177,7 @@ test('only exposed registers come back: RCX = 0x0C00 (R10, R11) under a hostile 
   assert.equal(r.field('rcx'), 0xc00n, 'RCX is set back to the guest control value');
   assert.notEqual(r.field('r11'), SF.HLT, 'R11 exposed, not an HLT output: garbage');
   assert.deepEqual(r.s.calls[0].vmcall?.written, ['R10', 'R11']);
-  // The VMM saw zeros in what was not exposed (tdx-module-behaviour.md §2).
+  // The VMM saw zeros in what was not exposed (TDX module tdg_vp_vmcall.c).
   assert.equal(r.s.calls[0].vmcall?.vmm.regs[8] === 0x88n, false);
 });
 

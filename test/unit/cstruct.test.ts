@@ -118,7 +118,7 @@ test('fixture and preset layouts equal gcc, field by field (offsets, sizes, bit 
   assert.ok(checked > 150, `only ${checked} probes`);
 });
 
-test('the presets hold the reference layouts (tdx-abi.md §2.1)', () => {
+test('the presets hold the reference layouts (Linux asm/shared/tdx.h argument structs)', () => {
   const g5 = structPreset('G5');
   const args = g5.structs.get('tdx_module_args')!;
   assert.equal(args.size, 112);

@@ -1,5 +1,5 @@
 // The TDX catalogue and status decoders against the reference documents. Every expected value is
-// a literal quoted from shared/reference/tdx-abi.md or tdx-module-behaviour.md, never read back
+// a literal quoted from the TDX module source or the TDX module source, never read back
 // from the catalogue under test.
 
 import { test } from 'node:test';
@@ -10,7 +10,7 @@ import {
 } from '../../emulator/tdx/catalog';
 import { decodeSeamldrStatus, decodeTdxStatus, decodeTdvmcallStatus } from '../../emulator/tdx/status';
 
-// tdx-abi.md §4 "Status / error codes" and tdx-module-behaviour.md §1, quoted.
+// Linux asm/shared/tdx_errno.h, asm/tdx.h "Status / error codes" and TDX module tdx_error_codes_defs.h, tdx_api_defs.h, quoted.
 const REFERENCE_STATUSES: [string, bigint][] = [
   ['TDX_SUCCESS', 0x0n],
   ['TDX_SW_ERROR', 0x8000FF0000000000n],
@@ -198,7 +198,7 @@ test('unknown and variant codes are still taken apart', () => {
   assert.equal(f.name, 'TDX_OPERAND_INVALID');
   assert.equal(f.fatal, true);
   assert.equal(f.operandName, 'RCX');
-  // The discrepant non-kernel value still names the code (tdx-abi.md §4 discrepancy note).
+  // The discrepant non-kernel value still names the code (Linux asm/shared/tdx_errno.h, asm/tdx.h discrepancy note).
   assert.equal(decodeTdxStatus(0x6000000200000000n).name, 'TDX_NON_RECOVERABLE_TD');
   assert.equal(decodeTdxStatus(0x0000000000000005n).name, undefined);
   assert.equal(decodeTdxStatus(0n).text, 'TDX_SUCCESS');
@@ -212,7 +212,7 @@ test('old name TDX_SYSCONFIG_NOT_DONE resolves to 0xC000050700000000', () => {
   assert.equal(findStatus('0xC000010000000000')?.name, 'TDX_OPERAND_INVALID');
 });
 
-test('TDVMCALL statuses (tdx-abi.md §4, R10)', () => {
+test('TDVMCALL statuses (Linux asm/shared/tdx_errno.h, asm/tdx.h, R10)', () => {
   const ref: [string, bigint][] = [
     ['TDVMCALL_STATUS_SUCCESS', 0x0n], ['TDVMCALL_STATUS_RETRY', 0x1n],
     ['TDVMCALL_STATUS_INVALID_OPERAND', 0x8000000000000000n], ['TDVMCALL_STATUS_ALIGN_ERROR', 0x8000000000000002n],
@@ -229,7 +229,7 @@ test('TDVMCALL statuses (tdx-abi.md §4, R10)', () => {
   assert.match(decodeTdvmcallStatus(0x8000000000000042n).text, /unknown TDVMCALL status/);
 });
 
-test('TDCALL leaf numbers (tdx-module-behaviour.md §3)', () => {
+test('TDCALL leaf numbers (TDX module tdx_td_dispatcher.c)', () => {
   const ref: [string, number][] = [
     ['TDG.VP.VMCALL', 0], ['TDG.VP.INFO', 1], ['TDG.MR.RTMR.EXTEND', 2], ['TDG.VP.VEINFO.GET', 3], ['TDG.MR.REPORT', 4],
     ['TDG.VP.CPUIDVE.SET', 5], ['TDG.MEM.PAGE.ACCEPT', 6], ['TDG.VM.RD', 7], ['TDG.VM.WR', 8], ['TDG.VP.RD', 9],
@@ -244,7 +244,7 @@ test('TDCALL leaf numbers (tdx-module-behaviour.md §3)', () => {
   }
 });
 
-test('SEAMCALL leaf numbers (tdx-abi.md §5.2, tdx-module-behaviour.md §6)', () => {
+test('SEAMCALL leaf numbers (Linux arch/x86/virt/vmx/tdx/tdx.h SEAMCALL leaves, TDX module tdx_vmm_dispatcher.c)', () => {
   const ref: [string, number][] = [
     ['TDH.VP.ENTER', 0], ['TDH.MNG.ADDCX', 1], ['TDH.MEM.PAGE.ADD', 2], ['TDH.MEM.SEPT.ADD', 3], ['TDH.VP.ADDCX', 4],
     ['TDH.MEM.PAGE.AUG', 6], ['TDH.MEM.RANGE.BLOCK', 7], ['TDH.MNG.KEY.CONFIG', 8], ['TDH.MNG.CREATE', 9],
@@ -266,7 +266,7 @@ test('SEAMCALL leaf numbers (tdx-abi.md §5.2, tdx-module-behaviour.md §6)', ()
   assert.equal(findLeaf('seamcall', 'TDH.SYS.RDALL')?.caveat, 'unverified');
 });
 
-test('P-SEAMLDR leaves: RAX bit 63 (tdx-abi.md §1)', () => {
+test('P-SEAMLDR leaves: RAX bit 63 (Linux asm/tdx.h: RAX leaf and version)', () => {
   // SHUTDOWN = BIT(63)|2 (intel/tdx p-seamldr.c), SEAMINFO = BIT(63)|3 (SEAM loader specification).
   assert.deepEqual(SEAMLDR_LEAVES.map((l) => [l.name, l.rax]), [
     ['SEAMLDR.INFO', 0x8000000000000000n], ['SEAMLDR.INSTALL', 0x8000000000000001n],
@@ -304,7 +304,7 @@ test('register roles as the reference states them', () => {
   assert.deepEqual(findLeaf('seamcall', 'TDH.SYS.TDMR.INIT')!.outputs.map((r) => r.reg), ['RDX']);
 });
 
-test('TDG.VP.VMCALL sub-functions (tdx-abi.md §5.3)', () => {
+test('TDG.VP.VMCALL sub-functions (GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c)', () => {
   const ref: [string, bigint, string][] = [
     ['EXIT_REASON_CPUID', 10n, 'CPUID'], ['EXIT_REASON_HLT', 12n, 'HLT'], ['EXIT_REASON_IO_INSTRUCTION', 30n, 'IO'],
     ['EXIT_REASON_MSR_READ', 31n, 'RDMSR'], ['EXIT_REASON_MSR_WRITE', 32n, 'WRMSR'], ['EXIT_REASON_EPT_VIOLATION', 48n, 'MMIO'],

@@ -1,6 +1,6 @@
 // The TDX module model: TDCALL dispatch and leaves, the TDG.VP.VMCALL exposure rules, and the
 // SEAMCALL initialisation state machine. Expected statuses are literals from
-// tdx-module-behaviour.md (§2–§6) and tdx-abi.md §4; RTMR values from node:crypto directly.
+// the TDX module source (TDX module tdg_vp_vmcall.c–TDX module tdx_vmm_dispatcher.c) and Linux asm/shared/tdx_errno.h, asm/tdx.h; RTMR values from node:crypto directly.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -463,8 +463,8 @@ test('snapshot/restore rewinds the module and the VMM', () => {
 });
 
 test('configuration errors are one line naming the entry', () => {
-  assert.throws(() => new TdxModule({ attributes: 'zz' } as TdxModuleConfig), /^RangeError: tdx.attributes: "zz" is not a number$/);
-  assert.throws(() => new TdxModule({ numLps: 0 }), /tdx.numLps/);
+  assert.throws(() => new TdxModule({ attributes: 'zz' } as TdxModuleConfig), /^RangeError: tdxModule.attributes: "zz" is not a number$/);
+  assert.throws(() => new TdxModule({ numLps: 0 }), /tdxModule.numLps/);
 });
 
 void [RBX, RSP, RBP, RSI, RDI, R13, R14, R15];

@@ -1,4 +1,4 @@
-// The VMM model behind TDG.VP.VMCALL: every sub-function of tdx-abi.md §5.3, tables and ordered
+// The VMM model behind TDG.VP.VMCALL: every sub-function of GHCI; Linux asm/shared/tdx.h, arch/x86/kvm/vmx/tdx.c, tables and ordered
 // scripts, ReportFatalError's message, and the hostile VMM's determinism and reach. Sub-function
 // numbers and statuses are literals from the reference.
 
@@ -134,7 +134,7 @@ test('fixed answers per sub-function, and config errors name the entry', () => {
   const vmm = new VmmModel({ answers: { HLT: { status: 'TDVMCALL_STATUS_INVALID_OPERAND' } } });
   assert.equal(call(vmm, 12n).status, INVALID_OPERAND);
   assert.equal(call(vmm, 12n).source, 'table');
-  assert.throws(() => new VmmModel({ answers: { MapGAP: {} } }), /vmm.answers: unknown TDG.VP.VMCALL sub-function "MapGAP"/);
+  assert.throws(() => new VmmModel({ answers: { MapGAP: {} } }), /vmm.answers.MapGAP: unknown TDG.VP.VMCALL sub-function "MapGAP"/);
   assert.throws(() => new VmmModel({ scripts: { MapGPA: [{ regs: { XMM0: 1 } }] } } as unknown as VmmConfig), /"XMM0" is not a 64-bit GPR/);
 });
 

@@ -47,7 +47,7 @@ class Linker {
   private dotLoc: Loc = { sec: '', frag: 0, off: 0 };
   private visiting = new Set<string>();
 
-  constructor(private readonly a: Assembler, private readonly diags: Diagnostic[]) {}
+  constructor(private readonly a: Assembler, _diags: Diagnostic[]) {}
 
   /** Resolution after layout: labels are locations, `.set` values are (re)evaluated. */
   readonly env: EvalEnv = {

@@ -1,5 +1,5 @@
 // The TDX argument structs of each kernel generation as C declaration text (reference
-// tdx-abi.md §2.1), with the asm-offsets lines that name their fields. The same text feeds
+// Linux asm/shared/tdx.h argument structs), with the asm-offsets lines that name their fields. The same text feeds
 // <asm/shared/tdx.h>, the struct presets (through our C parser) and the gcc layout test.
 
 import { inGenerations, type Generation } from './generation';
