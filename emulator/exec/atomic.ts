@@ -5,7 +5,6 @@ import { Cpu, Fl } from '../cpu/cpu';
 import { FlagOp, materialize } from '../cpu/flags';
 import { CpuFault, Vector } from '../cpu/fault';
 import { Insn, K } from '../decode/insn';
-import type { Handler } from '../decode/insn';
 import { rec, FEATURE, type InsnRecord } from './table';
 import { ea, rd0w, readReg, writeReg, wr0 } from './operands';
 import { core } from './alu';

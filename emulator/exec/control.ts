@@ -5,7 +5,6 @@
 import { Cpu, SHADOW_DEPTH } from '../cpu/cpu';
 import { testCond, getZF, COND_NAMES } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
-import type { Handler } from '../decode/insn';
 import { rd0, push64, jumpTo, addRsp, addrOfStack, popShadow } from './operands';
 import { rec, type Form, type InsnRecord } from './table';
 

@@ -6,7 +6,7 @@ import { testCond, COND_NAMES } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
 import { rec, type Form, type InsnRecord } from './table';
 import { loadSource, regStore, storeSource } from './template';
-import { rd0, rd0w, rd1, wr0, readReg, writeReg, writeMem, readMem, ea } from './operands';
+import { rd0w, rd1, wr0, readReg, writeReg, writeMem, readMem, ea } from './operands';
 import { movCr } from './system';
 
 const TWO32 = 4294967296;

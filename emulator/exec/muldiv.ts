@@ -3,10 +3,8 @@
 // on a quotient that does not fit.
 
 import { Cpu } from '../cpu/cpu';
-import { setArith, parityFlag } from '../cpu/flags';
 import { CpuFault, Vector } from '../cpu/fault';
 import { Insn, K } from '../decode/insn';
-import type { Handler } from '../decode/insn';
 import { rec, type Form, type InsnRecord } from './table';
 import { loadSource } from './template';
 import { rd0, rd1, rd2, readReg, writeReg } from './operands';

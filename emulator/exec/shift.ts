@@ -7,7 +7,7 @@ import { getCF, materialize, parityFlag, setArith } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { rec, type Form, type InsnRecord } from './table';
-import { rd0, readReg, wr0, rd0w } from './operands';
+import { readReg, wr0, rd0w } from './operands';
 
 const enum Op { SHL, SHR, SAR, ROL, ROR, RCL, RCR }
 
@@ -28,7 +28,7 @@ function bit64(lo: number, hi: number, k: number): number {
   return k < 32 ? (lo >>> k) & 1 : (hi >>> (k - 32)) & 1;
 }
 
-function countOf(c: Cpu, i: Insn, k: K, imm: number, reg: number, n: number): number {
+function countOf(c: Cpu, _i: Insn, k: K, imm: number, reg: number, n: number): number {
   const raw = k === K.IMM ? imm : readReg(c, reg, 1);
   return raw & (n === 64 ? 63 : 31);
 }
@@ -194,7 +194,7 @@ const shiftImm: Form = {
   faults: false,
   src(o, i) {
     const op = i.mnemonic === 'shr' ? 'shr' : i.mnemonic === 'sar' ? 'sar' : 'shl';
-    const flags = (lo: string, hi: string, zero: string, sign: string) =>
+    const flags = (lo: string, _hi: string, zero: string, sign: string) =>
       `setArith(c, (cf ? ${Fl.CF} : 0) | (of ? ${Fl.OF} : 0) | (${zero} ? ${Fl.ZF} : 0) | (${sign} ? ${Fl.SF} : 0) | parityFlag(${lo}));`;
     if (i.s0 === 8) {
       let body: string;

@@ -15,7 +15,7 @@ import { ea, readReg, writeReg } from './operands';
 import { SCRATCH, loadSrc, sseCheck, sseRecords } from './sse';
 import type { InsnRecord } from './table';
 import {
-  F32, F64, FE, Fmt, FpEnv, Val, add, compare, convert, denormCheck, div, envOf, fromInt, mul, pack, quiet, roundIntegral,
+  F32, F64, FE, Fmt, FpEnv, Val, add, compare, convert, denormCheck, div, envOf, fromInt, mul,  roundIntegral,
   sqrt, toInt, unpack,
 } from './softfloat';
 

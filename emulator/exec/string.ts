@@ -6,7 +6,7 @@ import { Cpu, Fl } from '../cpu/cpu';
 import { getZF } from '../cpu/flags';
 import { Insn } from '../decode/insn';
 import type { Handler } from '../decode/insn';
-import { rec, FEATURE, type InsnRecord } from './table';
+import { rec, type InsnRecord } from './table';
 import { readMem, writeMem, readReg, writeReg } from './operands';
 import { core } from './alu';
 import { FlagOp } from '../cpu/flags';

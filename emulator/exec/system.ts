@@ -107,7 +107,7 @@ export const records: InsnRecord[] = [
   rec('mfence', nop),
   rec('sfence', nop),
   rec('int3', () => { throw new MachineStop('int3', 'int3 breakpoint instruction', false); }, SOLO),
-  rec('int', (c, i) => {
+  rec('int', (_c, i) => {
     if ((i.immLo & 0xff) === 3) throw new MachineStop('int3', 'int $3 breakpoint instruction', false);
     throw new CpuFault(Vector.GP, ((i.immLo & 0xff) << 3) | 2, `int $${i.immLo & 0xff}: no interrupt descriptor table is modelled`);
   }, SOLO),

@@ -58,7 +58,7 @@ export type StubStopDetail =
 const ARG_REGS = [7, 6, 2, 1, 8, 9]; // RDI RSI RDX RCX R8 R9
 
 /** Returns from a stub to its caller (RAX = value), keeping the shadow call stack right. */
-function stubReturn(c: Cpu, i: Insn, value: bigint | undefined): void {
+function stubReturn(c: Cpu, _i: Insn, value: bigint | undefined): void {
   if (value !== undefined) c.setGpr(0, value);
   const lo = pop64(c), hi = c.th;
   jumpTo(c, lo, hi);
