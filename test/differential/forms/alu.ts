@@ -92,10 +92,12 @@ function binaryForms(op: string): Form[] {
     const r = b.reg(64, { value: BUF_ADDR + BigInt(off), noRsp: true });
     b.emit(`${op} ${r.name}, (${r.name})`);
   });
-  f('r64, r64 (same register)', (b) => {
-    const r = b.reg(64);
-    b.emit(`${op} ${r.name}, ${r.name}`);
-  });
+  for (const w of WIDTHS) {
+    f(`r${w}, r${w} (same register)`, (b) => {
+      const r = b.reg(w);
+      b.emit(`${op} ${r.name}, ${r.name}`);
+    });
+  }
   return out;
 }
 

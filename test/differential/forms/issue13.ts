@@ -6,7 +6,8 @@
 import type { CaseBuilder, Form } from '../builder';
 import { BUF_ADDR, BUF_SIZE, RBP } from '../layout';
 import { hex } from '../rng';
-import { $, form } from './common';
+import { BT_UNDEF, LOGIC_UNDEF, MUL_UNDEF } from '../flagMasks';
+import { $, form, SUFFIX } from './common';
 
 function fault(name: string, build: (b: CaseBuilder) => void, mnemonic: string): Form {
   return form(`fault: ${name}`, (b) => { b.mayFault = true; build(b); }, mnemonic);
@@ -19,6 +20,22 @@ export function issue13Forms(): Form[] {
       const r = b.reg(w, opts);
       b.emit(`xadd ${r.name}, ${r.name}`);
     }, 'xadd'));
+  }
+  // Two-operand forms with one register as both operands in every size (the ALU ops are in alu.ts).
+  for (const w of [8, 16, 32, 64] as const) {
+    const same = (op: string, undef = 0, sizes = true) => out.push(form(`${op} r${w}, same register`, (b) => {
+      const r = b.reg(w);
+      b.emit(`${op}${sizes ? SUFFIX[w] : ''} ${r.name}, ${r.name}`);
+      if (undef) b.undef(undef);
+    }, op));
+    same('test', LOGIC_UNDEF);
+    same('xchg');
+    same('cmpxchg');
+    if (w !== 8) {
+      same('imul', MUL_UNDEF);
+      for (const op of ['bt', 'bts', 'btr', 'btc']) same(op, BT_UNDEF);
+      same('cmovs', 0, false);
+    }
   }
   for (const level of [0, 1, 2, 3]) {
     out.push(form(`enterw imm16, ${level}`, (b) => {
