@@ -2,12 +2,11 @@
 // Vol. 2): SWAPGS, RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE (CR4.FSGSBASE), LGDT/SGDT/LIDT/SIDT
 // (descriptor-table registers; SGDT/SIDT honour CR4.UMIP), VERW (the selector checked against
 // the GDT in memory), INVLPG, WBINVD/INVD, CLFLUSH/CLFLUSHOPT/CLWB (checked like a byte read),
-// XGETBV/XSETBV (#UD while CR4.OSXSAVE is clear, which it stays: XSAVE is not implemented).
+// XGETBV/XSETBV (#UD: XSAVE is not implemented and CPUID says so).
 
 import { Cpu, Fl, MSR } from '../cpu/cpu';
 import { materialize } from '../cpu/flags';
 import { gp, ud } from '../cpu/fault';
-import { MachineStop } from '../cpu/system';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { ea, readReg, writeReg, hiOf, loOf } from './operands';
@@ -95,9 +94,13 @@ const clflush: Handler = (c, i) => {
   c.mem.read8(ea(c, i));
 };
 
+/**
+ * XGETBV/XSETBV: #UD whenever CPUID.01H:ECX.XSAVE[26] = 0 or CR4.OSXSAVE[18] = 0 (SDM Vol. 2,
+ * XGETBV/XSETBV, exceptions). XSAVE is never announced (see UNIMPLEMENTED_FEATURES), so both are
+ * always #UD; MOV to CR4 refuses OSXSAVE for the same reason (exec/system.ts).
+ */
 const xgetbv: Handler = (c, i) => {
-  if (!(c.cr4 & 0x40000n)) throw ud(`${i.mnemonic}: CR4.OSXSAVE is clear (XSAVE is not implemented, so it stays clear)`);
-  throw new MachineStop('not-emulated', `not emulated: ${i.text()} with CR4.OSXSAVE set (XSAVE state components are not modelled; CPUID reports no XSAVE)`, true);
+  throw ud(`${i.mnemonic}: XSAVE is not supported (CPUID.01H:ECX.XSAVE = 0)${c.cr4 & 0x40000n ? '' : ' and CR4.OSXSAVE is clear'}`);
 };
 
 export const records: InsnRecord[] = [

@@ -44,6 +44,9 @@ export function movCr(c: Cpu, i: Insn): void {
       // Bits the SDM reserves (as of CR4.LAM_SUP, bit 28) must be zero; PAE must stay set in long mode.
       if (v & ~0x1ff7fffn) throw gp(`mov to cr4: reserved bits set in 0x${v.toString(16)}`);
       if (!(v & 0x20n)) throw gp('mov to cr4: clearing PAE in long mode');
+      // "If this bit [CPUID.01H:ECX.XSAVE] is 0, the processor will not allow software to set
+      // [CR4.OSXSAVE]" (SDM Vol. 1, 13.2); XSAVE is never announced (UNIMPLEMENTED_FEATURES).
+      if (v & 0x40000n) throw gp('mov to cr4: OSXSAVE (bit 18) cannot be set, the processor has no XSAVE (CPUID.01H:ECX.XSAVE = 0)');
       { const why = c.crFixedCheck?.(4, v); if (why) throw gp(`mov to cr4: ${why}`); }
       c.cr4 = v; return;
     case 8: return;

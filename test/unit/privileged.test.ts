@@ -192,9 +192,9 @@ test('wrmsr FS_BASE takes EDX:EAX; a non-canonical base is #GP(0); both MSR inst
   }
 });
 
-test('mov to CR4 sets bits and reads back; reserved bits or clearing PAE in long mode is #GP(0)', () => {
+test('mov to CR4 sets bits and reads back; reserved bits, OSXSAVE without XSAVE or clearing PAE in long mode is #GP(0)', () => {
   const m = machine([MOV_RAX_CR4, MOV_CR4_RBX]);
-  const want = m.getReg('cr4') | (1n << 18n) | (1n << 16n); // OSXSAVE, FSGSBASE
+  const want = m.getReg('cr4') | (1n << 16n); // FSGSBASE
   m.setReg('rax', want);
   stepOk(m);
   assert.equal(m.getReg('cr4'), want);
@@ -202,7 +202,8 @@ test('mov to CR4 sets bits and reads back; reserved bits or clearing PAE in long
   assert.equal(m.getReg('rbx'), want);
 
   const before = 0x6a0n;
-  for (const value of [before | (1n << 32n), before | (1n << 63n), before & ~0x20n]) {
+  // SDM Vol. 1, 13.2: with CPUID.01H:ECX.XSAVE = 0 "the processor will not allow software to set" CR4.OSXSAVE.
+  for (const value of [before | (1n << 32n), before | (1n << 63n), before & ~0x20n, before | (1n << 18n)]) {
     const f = machine([MOV_RAX_CR4]);
     f.setReg('cr4', before);
     f.setReg('rax', value);
@@ -306,4 +307,21 @@ test('tdcall reaches the platform hook: without a platform it stops there with a
   assert.equal(r.address, at(code, 1));
   assert.match(r.message, /tdcall/);
   assert.equal(m.getReg('rip'), at(code, 1));
+});
+
+test('xgetbv/xsetbv are #UD (CPUID reports neither XSAVE nor OSXSAVE), even with CR4.OSXSAVE forced on', () => {
+  // SDM Vol. 2, XGETBV/XSETBV: #UD "If CPUID.01H:ECX.XSAVE[bit 26] = 0" or "If CR4.OSXSAVE[bit 18] = 0".
+  const id = machine([CPUID]);
+  id.setReg('rax', 1n);
+  id.setReg('rcx', 0n);
+  stepOk(id);
+  assert.equal((id.getReg('rcx') >> 26n) & 3n, 0n, 'CPUID.01H:ECX.XSAVE and OSXSAVE');
+  for (const insn of [[0x0f, 0x01, 0xd0], [0x0f, 0x01, 0xd1]]) {
+    for (const osxsave of [false, true]) {
+      const m = machine([insn]);
+      if (osxsave) m.setReg('cr4', m.getReg('cr4') | (1n << 18n));
+      m.setReg('rcx', 0n);
+      assertFault(m.step(), UD, CODE);
+    }
+  }
 });
