@@ -244,31 +244,45 @@ def('xlatb', { forms: [{ ops: [], code: 'raw:d7' }] });
 
 // ---- stack and control flow ------------------------------------------------------------------
 def('push', {
-  suffixes: 'q',
+  suffixes: 'wq',
   defaultSize: 64,
   forms: [
     { size: 64, ops: ['r64'], code: 'Push_r64' },
+    { size: 16, ops: ['r16'], code: 'Push_r16' },
     { size: 64, ops: ['fs'], code: 'Pushq_FS' },
     { size: 64, ops: ['gs'], code: 'Pushq_GS' },
+    { size: 16, ops: ['fs'], code: 'Pushw_FS' },
+    { size: 16, ops: ['gs'], code: 'Pushw_GS' },
     { size: 64, ops: ['i8s'], code: 'Pushq_imm8' },
     { size: 64, ops: ['i32s'], code: 'Pushq_imm32' },
+    { size: 16, ops: ['i8s'], code: 'Pushw_imm8' },
+    { size: 16, ops: ['i16'], code: 'Push_imm16' },
     { size: 64, ops: ['rm64'], code: 'Push_rm64' },
+    { size: 16, ops: ['rm16'], code: 'Push_rm16' },
   ],
 });
 def('pop', {
-  suffixes: 'q',
+  suffixes: 'wq',
   defaultSize: 64,
   forms: [
     { size: 64, ops: ['r64'], code: 'Pop_r64' },
+    { size: 16, ops: ['r16'], code: 'Pop_r16' },
     { size: 64, ops: ['fs'], code: 'Popq_FS' },
     { size: 64, ops: ['gs'], code: 'Popq_GS' },
+    { size: 16, ops: ['fs'], code: 'Popw_FS' },
+    { size: 16, ops: ['gs'], code: 'Popw_GS' },
     { size: 64, ops: ['rm64'], code: 'Pop_rm64' },
+    { size: 16, ops: ['rm16'], code: 'Pop_rm16' },
   ],
 });
 def(['pushf', 'pushfq'], { forms: [{ ops: [], code: 'Pushfq' }] });
 def(['popf', 'popfq'], { forms: [{ ops: [], code: 'Popfq' }] });
+def('pushfw', { forms: [{ ops: [], code: 'Pushfw' }] });
+def('popfw', { forms: [{ ops: [], code: 'Popfw' }] });
 def(['leave', 'leaveq'], { forms: [{ ops: [], code: 'Leaveq' }] });
+def('leavew', { forms: [{ ops: [], code: 'Leavew' }] });
 def(['enter', 'enterq'], { noReverse: true, forms: [{ ops: ['i16', 'i8'], code: 'Enterq_imm16_imm8' }] });
+def('enterw', { noReverse: true, forms: [{ ops: ['i16', 'i8'], code: 'Enterw_imm16_imm8' }] });
 def('jmp', {
   suffixes: 'q',
   defaultSize: 64,
@@ -319,7 +333,7 @@ const SIMPLE: Record<string, string> = {
 // System, SGX and AVX state instructions without operands.
 Object.assign(SIMPLE, {
   syscall: 'Syscall', sysretq: 'Sysretq', sysretl: 'Sysretd', lretq: 'Retfq', lret: 'Retfd', lretl: 'Retfd',
-  iretl: 'Iretd', iret: 'Iretd', enclu: 'Enclu', encls: 'Encls', enclv: 'Enclv', vzeroupper: 'VEX_Vzeroupper',
+  iretl: 'Iretd', iret: 'Iretd', iretw: 'Iretw', enclu: 'Enclu', encls: 'Encls', enclv: 'Enclv', vzeroupper: 'VEX_Vzeroupper',
   vzeroall: 'VEX_Vzeroall', xgetbv: 'Xgetbv', xsetbv: 'Xsetbv', invd: 'Invd', serialize: 'Serialize',
   rdpkru: 'Rdpkru', wrpkru: 'Wrpkru', emms: 'Emms', rdpmc: 'Rdpmc', vmfunc: 'Vmfunc',
   pushfq: 'Pushfq', popfq: 'Popfq', leave: 'Leaveq', leaveq: 'Leaveq',
@@ -345,8 +359,15 @@ for (const name of ['lsl', 'lar']) {
     ]),
   });
 }
-def('lldt', { forms: [{ ops: ['m'], code: 'Lldt_r32m16' }] });
-def('ltr', { forms: [{ ops: ['m'], code: 'Ltr_r32m16' }] });
+// LTR/LLDT take r16 or m16 (gas encodes the register without 66); STR/SLDT store to m16, r16
+// (with 66), r32, or r64 (gas leaves out REX.W: the result is zero-extended either way).
+for (const [name, store] of [['lldt', false], ['ltr', false], ['str', true], ['sldt', true]] as const) {
+  const N = cap(name);
+  const forms: Form[] = [{ ops: ['m'], code: `${N}_r32m16` }];
+  if (store) forms.push({ size: 16, ops: ['r16'], code: `${N}_rm16` }, { size: 32, ops: ['r32'], code: `${N}_r32m16` }, { size: 64, ops: ['r64'], code: `${N}_r32m16`, regAs32: 0 });
+  else forms.push({ size: 16, ops: ['r16'], code: `${N}_r32m16`, regAs32: 0 });
+  def(name, { suffixes: 'w', forms });
+}
 def('verw', { forms: [{ ops: ['m'], code: 'Verw_r32m16' }] });
 def('movnti', { suffixes: 'lq', forms: [{ size: 32, ops: ['m', 'r32'], code: 'Movnti_m32_r32' }, { size: 64, ops: ['m', 'r64'], code: 'Movnti_m64_r64' }] });
 def('crc32b', { forms: [{ ops: ['r32', 'rm8'], code: 'Crc32_r32_rm8' }, { ops: ['r64', 'rm8'], code: 'Crc32_r64_rm8' }] });
