@@ -101,6 +101,11 @@ export class Cpu {
   gdtrLimit = 0;
   idtrBase = 0n;
   idtrLimit = 0;
+  /**
+   * Segment selectors ES CS SS DS FS GS, TR, LDTR (exec/segment.ts); -1 until the program loads
+   * one (the machine starts without selectors and has no descriptor caches).
+   */
+  readonly sel = new Int32Array([-1, -1, -1, -1, -1, -1, -1, -1]);
   /** MSRs modelled beyond the ones with fields above; reading or writing any other MSR raises #GP(0). */
   readonly msrs = new Map<number, bigint>();
 

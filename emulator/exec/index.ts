@@ -22,9 +22,10 @@ import { records as sse } from './sse';
 import { records as ssefp } from './ssefp';
 import { records as ext } from './ext';
 import { records as sysext } from './sysext';
+import { records as segment, segmentHandler } from './segment';
 
 /** Every family's records. A new family: one import above, one entry here. */
-const FAMILIES: readonly (readonly InsnRecord[])[] = [alu, atomic, bit, control, move, muldiv, shift, stack, string, system, sse, ssefp, ext, sysext];
+const FAMILIES: readonly (readonly InsnRecord[])[] = [alu, atomic, bit, control, move, muldiv, shift, stack, string, system, sse, ssefp, ext, sysext, segment];
 
 /** Every record, in family order. */
 export const RECORDS: readonly InsnRecord[] = FAMILIES.flat();
@@ -71,6 +72,10 @@ export function resolveHandler(i: Insn, generic = false): Handler {
   if (i.mnemonic === '(bad)') return invalidOpcode;
   const r = recordOf(i.mnemonic, i.k0 === K.XMM || i.k1 === K.XMM || i.k2 === K.XMM);
   if (!r) return notEmulated;
+  // MOV/PUSH/POP with a segment register: exec/segment.ts.
+  if (i.k0 === K.SEG || i.k1 === K.SEG) { const h = segmentHandler(i); if (h) return h; }
+  // Far JMP/CALL through memory (m16:16/32/64) are not modelled (no code-segment loads).
+  if ((i.mnemonic === 'jmp' || i.mnemonic === 'call') && /_m16(16|32|64)$/.test(i.codeName)) return notEmulated;
   // Operands we do not model (MMX/YMM, segment or debug registers) mean another instruction form.
   if (i.k0 === K.SEG || i.k1 === K.SEG || i.k2 === K.SEG || i.k0 === K.OTHER || i.k1 === K.OTHER || i.k2 === K.OTHER) return notEmulated;
   if (i.lock && !(r.lockable && i.k0 === K.MEM)) return badLock;

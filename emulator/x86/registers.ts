@@ -113,7 +113,7 @@ export const COND_NAMES: readonly string[] = JCC_CONDITIONS.map(([m]) => m[0].sl
 
 /** Exception vectors by number (SDM vol. 3 §6.3.1), the ones the emulator raises or the kernel names. */
 export const VECTOR_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  0: '#DE', 1: '#DB', 3: '#BP', 6: '#UD', 7: '#NM', 8: '#DF', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC',
+  0: '#DE', 1: '#DB', 3: '#BP', 6: '#UD', 7: '#NM', 8: '#DF', 11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC',
 });
 
 /** `#GP`, or `vector N` for one without a name. */
