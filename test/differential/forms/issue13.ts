@@ -3,7 +3,7 @@
 // cannot write (the #PF error code carries the W bit; CR2 is compared), accesses that start in
 // canonical space and run past 0x7fffffffffff (#GP(0), not #PF).
 
-import type { CaseBuilder, Form } from '../builder';
+import { regName, type CaseBuilder, type Form } from '../builder';
 import { BUF_ADDR, BUF_SIZE, RBP } from '../layout';
 import { hex } from '../rng';
 import { BT_UNDEF, LOGIC_UNDEF, MUL_UNDEF } from '../flagMasks';
@@ -35,6 +35,18 @@ export function issue13Forms(): Form[] {
       same('imul', MUL_UNDEF);
       for (const op of ['bt', 'bts', 'btr', 'btc']) same(op, BT_UNDEF);
       same('cmovs', 0, false);
+    }
+  }
+  // A null selector (RPL 0..3) into DS or ES, read back into a register of every size or memory:
+  // the one selector load user mode can make natively.
+  for (const seg of ['ds', 'es']) {
+    for (const w of [16, 32, 64, 0] as const) {
+      out.push(form(`mov r32 to %${seg} (null selector), mov %${seg} to ${w ? `r${w}` : 'm16'}`, (b) => {
+        const s = b.reg(64, { value: (b.rng.bits(48) << 16n) | BigInt(b.rng.int(4)) });
+        if (w === 0) { const m = b.mem(2); b.emit(`mov ${regName(s.idx, 32)}, %${seg}`, `mov %${seg}, ${m.text}`); return; }
+        const d = b.reg(w as 16 | 32 | 64);
+        b.emit(`mov ${regName(s.idx, 32)}, %${seg}`, `mov %${seg}, ${d.name}`);
+      }, 'mov'));
     }
   }
   for (const level of [0, 1, 2, 3]) {
