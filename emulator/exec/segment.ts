@@ -220,6 +220,6 @@ export const records: InsnRecord[] = [
   rec('sldt', storeSystem(7), { diff: false }),
   rec('ltr', loadSystem(true), { diff: false }),
   rec('lldt', loadSystem(false), { diff: false }),
-  rec('sysret', sysret, { mnemonics: ['sysret', 'sysretq'], endsBlock: true, solo: true, diff: false }),
-  rec('iret', iret, { mnemonics: ['iret', 'iretd', 'iretq'], endsBlock: true, solo: true, diff: false }),
+  rec('sysret', sysret, { mnemonics: ['sysret', 'sysretq'], asm: ['sysretl', 'sysretq'], endsBlock: true, solo: true, diff: false }),
+  rec('iret', iret, { mnemonics: ['iret', 'iretd', 'iretq'], asm: ['iretw', 'iretl', 'iretq'], endsBlock: true, solo: true, diff: false }),
 ];
