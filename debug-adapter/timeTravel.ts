@@ -236,6 +236,8 @@ export class TimeTravel {
         r = op.next(runner.pauseRequested);
       }
     } finally {
+      // The operation's temporary breakpoints are gone: the user's at the same addresses stay.
+      this.target.reassertBreakpoints();
       if (shown) this.progress!.end(`${title}: done`);
     }
   }
