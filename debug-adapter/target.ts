@@ -239,7 +239,6 @@ export class Target {
 
   /** The last call the platform recorded. */
   lastCall(): TdxCallEvent | undefined {
-    const c = this.session.calls;
-    return c[c.length - 1];
+    return this.session.platform.calls.last();
   }
 }
