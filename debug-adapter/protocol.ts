@@ -70,7 +70,11 @@ export interface BranchRecord {
 
 /** Every custom request: its arguments and its response body. */
 export interface TdxRequestMap {
-  'tdx/calls': { args: Record<string, never>; body: { position: number; calls: CallRecord[] } };
+  /**
+   * `calls`: the most recent `limit` calls in full; `total` calls were made, the oldest `dropped`
+   * are counted by title in `droppedByTitle` (most frequent first) but no longer listed.
+   */
+  'tdx/calls': { args: Record<string, never>; body: { position: number; calls: CallRecord[]; total: number; dropped: number; limit: number; droppedByTitle: { title: string; count: number }[] } };
   'tdx/injectFault': { args: { rule: string | FaultRuleObject }; body: { rule: string } };
   'tdx/decodeStatus': {
     args: { value: string | number };

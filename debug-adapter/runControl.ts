@@ -192,12 +192,12 @@ export class Runner {
     const t = this.target;
     if (this.pendingFault) { this.deliverPending(); return null; }
     const site = t.callSites.get(t.rip);
-    const before = t.session.calls.length;
+    const before = t.session.platform.calls.length;
     // The fault of this call was reported before reverse-continue landed here: deliver it as a resume would.
     const passing = this.passFaultAt === t.machine.instructionCount;
     const r = t.session.step();
     if (r) return this.stopOf(r);
-    if (site && !passing && t.session.calls.length > before) {
+    if (site && !passing && t.session.platform.calls.length > before) {
       const ev = t.lastCall()!;
       const filter = this.bps.afterCall(ev);
       if (filter) return this.exceptionStop({ filter, name: ev.fault ?? (filter === 'tdx-error-status' ? `status ${ev.statusName ?? hex(ev.status ?? 0n)}` : 'injected'), message: `${callTitle(ev)} → ${callOutcome(ev)}`, injected: ev.injected, call: ev, breakMode: 'always' });

@@ -192,6 +192,15 @@ export class Target {
     if (n <= 1) { this.bpRefs.delete(address); this.machine.removeBreakpoint(address); } else this.bpRefs.set(address, n - 1);
   }
 
+  /**
+   * Puts back every breakpoint this target holds that the machine lost. A reverse search sets
+   * temporary breakpoints (TDX call sites) and removes them when it ends; one the user set at the
+   * same address meanwhile must survive that.
+   */
+  reassertBreakpoints(): void {
+    for (const a of this.bpRefs.keys()) if (!this.machine.hasBreakpoint(a)) this.machine.addBreakpoint(a);
+  }
+
   // ---- registers and calls --------------------------------------------------------------------
 
   get rip(): bigint {
@@ -230,7 +239,6 @@ export class Target {
 
   /** The last call the platform recorded. */
   lastCall(): TdxCallEvent | undefined {
-    const c = this.session.calls;
-    return c[c.length - 1];
+    return this.session.platform.calls.last();
   }
 }

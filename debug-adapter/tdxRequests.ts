@@ -34,10 +34,14 @@ type StateCommand = 'tdx/calls' | 'tdx/injectFault' | 'tdx/decodeStatus' | 'tdx/
 export const TDX_REQUESTS: { [C in StateCommand]: (ctx: TdxRequestContext, args: WireArgs<C>) => TdxBody<C> } = {
   // `ahead`: the call is on this branch's recorded history but after the present position
   // (the user travelled back); "Go to call" (tdx/goToCall) reaches it.
-  'tdx/calls': ({ target, history }) => ({
-    position: target.machine.instructionCount,
-    calls: (history?.calls ?? target.session.calls).map((c, i) => ({
-      ahead: i >= target.session.calls.length,
+  // Only the most recent `callHistory` calls are listed; the dropped ones are counted by title.
+  'tdx/calls': ({ target, history }) => {
+    const log = history?.calls ?? target.session.platform.calls, now = target.session.platform.calls.length;
+    return {
+      position: target.machine.instructionCount, total: log.length, dropped: log.dropped, limit: log.limit,
+      droppedByTitle: log.droppedCounts().map((d) => ({ title: d.key, count: d.count })),
+      calls: log.map((c) => ({
+      ahead: c.seq > now,
       seq: c.seq, instruction: c.insn, title: callTitle(c), address: hex(c.address), site: c.site,
       leaf: c.leaf, leafNumber: c.leafNumber, version: c.version, subfunction: c.subfunction,
       subfunctionNumber: c.subfunctionNumber !== undefined ? hex(c.subfunctionNumber) : undefined,
@@ -47,8 +51,9 @@ export const TDX_REQUESTS: { [C in StateCommand]: (ctx: TdxRequestContext, args:
       status: c.status !== undefined ? hex(c.status) : undefined, statusName: c.statusName,
       vmcallStatus: c.vmcallStatus !== undefined ? hex(c.vmcallStatus) : undefined, vmcallStatusName: c.vmcallStatusName,
       fault: c.fault, injected: c.injected, rule: c.rule, outcome: callOutcome(c), line: formatCallLine(c), icount: c.icount,
-    })),
-  }),
+      })),
+    };
+  },
 
   'tdx/injectFault': ({ target, log, edited }, args) => {
     const rule = args.rule as string | FaultRuleObject | undefined;

@@ -183,7 +183,7 @@ export class TimeTravel {
 
   /** "Go to call": just before the call with this sequence number ran. */
   async goToCall(seq: number): Promise<Outcome> {
-    const call = this.timeline.calls.find((c) => c.seq === seq);
+    const call = this.timeline.calls.at(seq - 1);
     const r = await this.drive(this.timeline.goToCallOp(seq), `Go to call #${seq}`);
     if (!r) return ABANDONED;
     this.landed();
@@ -236,6 +236,8 @@ export class TimeTravel {
         r = op.next(runner.pauseRequested);
       }
     } finally {
+      // The operation's temporary breakpoints are gone: the user's at the same addresses stay.
+      this.target.reassertBreakpoints();
       if (shown) this.progress!.end(`${title}: done`);
     }
   }

@@ -3,6 +3,7 @@
 // (`tdx/whatIf`, `tdx/branches`, `tdx/switchBranch`), "go to call" (`tdx/goToCall`) and the
 // history's extent and memory (`tdx/history`). Each answers, then reports its stop (or run).
 
+import { callGoneMessage } from '../emulator/timetravel/timeline';
 import { FaultRuleError, parseFaultRuleInput, type FaultRule, type FaultRuleObject } from '../emulator/tdx/faultPlan';
 import { ErrorCode, silentError, userError } from './errors';
 import { canonical, Evaluator } from './expressions';
@@ -57,7 +58,7 @@ export const TRAVEL_REQUESTS: { [C in TravelCommand]: (host: TravelHost, args: W
   'tdx/whatIf': (host, args): BranchBody => {
     const { tt, target } = host.travel();
     if (args.atCall !== undefined) {
-      if (!tt.timeline.calls.some((c) => c.seq === args.atCall)) throw userError(ErrorCode.BadArguments, `no TDX call #${String(args.atCall)} on this branch`);
+      if (!Number.isInteger(args.atCall) || !tt.timeline.calls.at((args.atCall as number) - 1)) throw userError(ErrorCode.BadArguments, callGoneMessage(tt.timeline.calls, args.atCall as number));
       tt.seekToCall(args.atCall as number);
     }
     const faults = parseRules(args.faults);
@@ -93,7 +94,7 @@ export const TRAVEL_REQUESTS: { [C in TravelCommand]: (host: TravelHost, args: W
     const { tt } = host.travel();
     const seq = args.seq;
     if (typeof seq !== 'number' || !Number.isInteger(seq)) throw silentError(ErrorCode.BadArguments, 'tdx/goToCall needs an integer "seq" (from tdx/calls)');
-    if (!tt.timeline.calls.some((c) => c.seq === seq)) throw userError(ErrorCode.BadArguments, `no TDX call #${seq} on this branch`);
+    if (!tt.timeline.calls.at(seq - 1)) throw userError(ErrorCode.BadArguments, callGoneMessage(tt.timeline.calls, seq));
     host.travelRun(() => tt.goToCall(seq));
   },
 

@@ -254,7 +254,9 @@ export class Variables {
     const last = t.lastCall();
     if (pending) out.push(this.card('next call', pending, false));
     if (last) out.push(this.card('last call', last, true));
-    out.push({ name: 'calls', value: `${s.calls.length} so far`, variablesReference: s.calls.length ? this.add({ children: () => s.calls.map((c) => v(`#${c.seq}`, `${callTitle(c)} at ${c.site ?? hex(c.address)} → ${callOutcome(c)}`)) }) : 0 });
+    const log = s.platform.calls;
+    const dropped = log.dropped ? ` (the oldest ${log.dropped.toLocaleString('en-US')} dropped: the ${log.limit.toLocaleString('en-US')} most recent are kept)` : '';
+    out.push({ name: 'calls', value: `${log.length.toLocaleString('en-US')} so far${dropped}`, variablesReference: log.kept ? this.add({ children: () => log.map((c) => v(`#${c.seq}`, `${callTitle(c)} at ${c.site ?? hex(c.address)} → ${callOutcome(c)}`)) }) : 0 });
     return out;
   }
 

@@ -80,6 +80,16 @@ export function parseCalls(body: unknown): CallInfo[] {
   return out;
 }
 
+/** The note on calls the adapter no longer lists (only the most recent `limit` are kept), or undefined. */
+export function droppedNote(body: unknown): string | undefined {
+  const b = body as { dropped?: unknown; limit?: unknown; droppedByTitle?: unknown } | undefined;
+  if (typeof b?.dropped !== 'number' || b.dropped <= 0) return undefined;
+  const by = Array.isArray(b.droppedByTitle)
+    ? b.droppedByTitle.filter((d): d is { title: string; count: number } => typeof d?.title === 'string' && typeof d?.count === 'number').slice(0, 3).map((d) => `${d.count.toLocaleString('en-US')} × ${d.title}`)
+    : [];
+  return `${b.dropped.toLocaleString('en-US')} older calls dropped${typeof b.limit === 'number' ? ` (the ${b.limit.toLocaleString('en-US')} most recent are kept; "callHistory" keeps more)` : ''}${by.length ? `: ${by.join(', ')}` : ''}.`;
+}
+
 /** Row label: `#2 SEAMCALL TDH.SYS.INIT`. */
 export function callLabel(c: CallInfo): string {
   return `#${c.seq} ${c.title}`;

@@ -5,7 +5,7 @@
 
 import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { callCard, callDescription, callLabel, parseCalls, pendingCall, type CallInfo } from './callModel';
+import { callCard, callDescription, callLabel, droppedNote, parseCalls, pendingCall, type CallInfo } from './callModel';
 import { tdxRequest } from './tdxClient';
 import { parseRegisterValue } from './registerModel';
 import { Cmd, Ctx, View } from './ids';
@@ -61,7 +61,7 @@ export class CallsView implements vscode.TreeDataProvider<Node>, vscode.Disposab
       if (gen !== this.generation) return;
       this.session = session;
       this.calls = next ? [...calls, next] : calls;
-      this.view.message = this.calls.length ? undefined : 'No TDX call yet in this run.';
+      this.view.message = this.calls.length ? droppedNote(body) : 'No TDX call yet in this run.';
     } catch (e) {
       if (gen !== this.generation) return;
       this.view.message = `The adapter did not list the calls: ${e instanceof Error ? e.message : String(e)}`;

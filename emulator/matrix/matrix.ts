@@ -196,7 +196,7 @@ export function runMatrix(s: Session, opts: MatrixOptions = {}): { result: Matri
         const cp = store.capture();
         const before = s.platform.calls.length;
         stop = s.step();
-        const ev = s.platform.calls[before];
+        const ev = s.platform.calls.at(before);
         if (ev && !at.has(siteKey(ev))) at.set(siteKey(ev), { cp, ev }); else store.release(cp);
         if (stop) break;
         continue;

@@ -20,6 +20,8 @@ import { vmcallName } from './format';
 import { GPR_NAMES, type TdxCpuAccess } from '../tdx/types';
 import type { ExecContext, PlatformState } from './config';
 import type { PlatformEvent, TdxCallEvent } from './events';
+import { callTitle } from './format';
+import { DEFAULT_RECENT, RecentLog } from './recentLog';
 import { CR4_BITS, bitOf } from '../x86/registers';
 
 /** CR4.VMXE (SDM vol. 3 §2.5). */
@@ -51,6 +53,8 @@ export interface PlatformSetup {
   seed?: bigint;
   /** Names an address for events and fault-rule call sites (`__tdx_hypercall+0x2c`). */
   symbolize?: (address: bigint) => { name: string; offset: bigint } | undefined;
+  /** TDX calls kept in full (the most recent; older ones are counted by title). Default DEFAULT_RECENT. */
+  callHistory?: number;
   /** The logical processor running now (the module's per-LP state, e.g. TDH.SYS.LP.INIT, follows it); default 0. */
   currentLp?: () => number;
 }
@@ -59,13 +63,15 @@ export class Platform {
   readonly module: TdxModule;
   readonly vmm: VmmModel;
   readonly injector: FaultInjector;
-  readonly calls: TdxCallEvent[] = [];
+  /** The call timeline: the most recent `callHistory` calls in full, the older ones counted. */
+  readonly calls: RecentLog<TdxCallEvent>;
   readonly state: PlatformState;
   private readonly listeners: ((e: PlatformEvent) => void)[] = [];
   private readonly access: TdxCpuAccess;
 
   constructor(readonly machine: Machine, private readonly setup: PlatformSetup) {
     const s = setup.state;
+    this.calls = new RecentLog<TdxCallEvent>(setup.callHistory ?? DEFAULT_RECENT, callTitle, (c) => c.address);
     this.state = { ...s };
     this.vmm = new VmmModel(setup.vmm ?? {}, {
       ...(setup.module?.gpaw !== undefined ? { gpaw: setup.module.gpaw } : {}),

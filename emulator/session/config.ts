@@ -66,6 +66,11 @@ export interface LaunchConfig {
   maxInstructions?: number;
   /** Memory for reverse-execution history, in MiB (default 256); beyond it the oldest history goes ("history begins here"). */
   historyBudgetMb?: number;
+  /**
+   * TDX calls (and platform notes) kept in full for the TDX Calls view and time travel (default
+   * 10,000): older ones are dropped and counted by title, so a guest looping TDCALL stays bounded.
+   */
+  callHistory?: number;
   /** Disassembly syntax. Default `att` (GAS). */
   disassemblyFlavor?: 'att' | 'intel';
   /** Seed of the hostile VMM's values. Default 0. */
@@ -85,7 +90,7 @@ export interface LaunchConfig {
 /** Every attribute the launch configuration accepts (the package.json schema test compares with this). */
 export const LAUNCH_ATTRIBUTES = [
   'program', 'entry', 'before', 'context', 'generation', 'args', 'includePaths', 'headers', 'asmOffsets', 'defines',
-  'stopOnEntry', 'stopOnCall', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'data', 'cpus', 'maxInstructions', 'historyBudgetMb', 'disassemblyFlavor', 'seed',
+  'stopOnEntry', 'stopOnCall', 'platform', 'vmm', 'tdxModule', 'faults', 'stubs', 'data', 'cpus', 'maxInstructions', 'historyBudgetMb', 'callHistory', 'disassemblyFlavor', 'seed',
   'toolchain', 'objects', 'kernelSource', 'kernelBuild', 'linkTree',
 ] as const satisfies readonly (keyof LaunchConfig)[];
 
@@ -190,6 +195,9 @@ export function validateConfig(raw: unknown): ValidConfig {
   }
   if (c.historyBudgetMb !== undefined && !(typeof c.historyBudgetMb === 'number' && Number.isFinite(c.historyBudgetMb) && c.historyBudgetMb > 0)) {
     throw new ConfigError('historyBudgetMb', 'must be a positive number of MiB (default 256; e.g. 0.5 for a tiny history)');
+  }
+  if (c.callHistory !== undefined && !(Number.isInteger(c.callHistory) && (c.callHistory as number) >= 1 && (c.callHistory as number) <= 10_000_000)) {
+    throw new ConfigError('callHistory', 'must be an integer from 1 to 10,000,000 (TDX calls kept in full; default 10,000)');
   }
   if (c.disassemblyFlavor !== undefined && c.disassemblyFlavor !== 'att' && c.disassemblyFlavor !== 'intel') {
     throw new ConfigError('disassemblyFlavor', 'must be "att" or "intel"');

@@ -5,6 +5,7 @@
 // Size (over 450 lines): construction and the runtime API the CLI and the adapter read are one
 // object's; its vocabulary (layout, stop records, options) is in sessionTypes.ts.
 
+import { DEFAULT_RECENT, RecentLog, type RecentLogSnapshot } from '../platform/recentLog';
 import { readFileSync, existsSync } from 'node:fs';
 import { MAX_SOURCE_BYTES, notRegularFile } from '../loader/files';
 import { resolve, isAbsolute } from 'node:path';
@@ -44,7 +45,8 @@ export class Session {
   readonly platform: Platform;
   readonly extable: ExceptionTable;
   readonly structArgs: StructArg[] = [];
-  readonly notes: PlatformNote[] = [];
+  /** Fixups, stub calls and log lines: the most recent `callHistory` in full (as the calls). */
+  readonly notes: RecentLog<PlatformNote>;
   readonly entry: { name: string; address: bigint };
   /** RSP when the entry function is entered (its return address on top), also when `before` functions run first. */
   readonly entrySp = LAYOUT.stackTop - 8n;
@@ -122,6 +124,7 @@ export class Session {
     // RDRAND/RDSEED draw from a generator seeded by the launch `seed` (same seed, same values).
     m.cpu.rngState = BigInt.asUintN(64, (BigInt(config.seed ?? 0) + 1n) * 0x9e3779b97f4a7c15n) || 1n;
     // Platform, exception table, stubs.
+    this.notes = new RecentLog<PlatformNote>(config.callHistory ?? DEFAULT_RECENT, (n) => n.kind);
     const note = (n: PlatformNote) => { this.notes.push(n); this.emit(n); };
     try {
       this.platform = new Platform(m, {
@@ -131,6 +134,7 @@ export class Session {
         vmm: config.vmm, faults: config.faultRules, seed: BigInt(config.seed ?? 0),
         symbolize: (a) => this.symbolize(a),
         currentLp: () => this.currentCpu(),
+        callHistory: config.callHistory,
       });
     } catch (e) {
       // The VMM and module models name the bad entry by its launch-configuration path.
@@ -236,8 +240,9 @@ export class Session {
     for (const l of this.listeners) l(e);
   }
 
+  /** The calls kept in full, oldest first (`platform.calls` is the log: it counts every call made and the dropped ones). */
   get calls(): readonly TdxCallEvent[] {
-    return this.platform.calls;
+    return this.platform.calls.toArray();
   }
 
   // ---- setup helpers ------------------------------------------------------------------------
@@ -423,7 +428,7 @@ export class Session {
   reset(): void {
     this.machine.restore(this.initial);
     this.restorePlatform(this.initialPlatform);
-    this.notes.length = 0;
+    this.notes.clear();
   }
 
   /**
@@ -438,10 +443,10 @@ export class Session {
     (this.platform as { injector: FaultInjector }).injector = next;
   }
 
-  platformSnapshot(): { module: unknown; vmm: unknown; injector: unknown; calls: number; state: Platform['state']; heap: unknown; stubs: unknown } {
+  platformSnapshot(): { module: unknown; vmm: unknown; injector: unknown; calls: RecentLogSnapshot; state: Platform['state']; heap: unknown; stubs: unknown } {
     const p = this.platform;
     return {
-      module: p.module.snapshot(), vmm: p.vmm.snapshot(), injector: p.injector.snapshot(), calls: p.calls.length, state: { ...p.state },
+      module: p.module.snapshot(), vmm: p.vmm.snapshot(), injector: p.injector.snapshot(), calls: p.calls.snapshot(), state: { ...p.state },
       heap: this.heap.snapshot(), stubs: this.stubCalls.snapshot(),
     };
   }
@@ -451,7 +456,7 @@ export class Session {
     p.module.restore(s.module as ReturnType<typeof p.module.snapshot>);
     p.vmm.restore(s.vmm as ReturnType<typeof p.vmm.snapshot>);
     p.injector.restore(s.injector as ReturnType<typeof p.injector.snapshot>);
-    p.calls.length = s.calls;
+    p.calls.truncate(s.calls.length, s.calls);
     Object.assign(p.state, s.state);
     this.heap.restore(s.heap as ReturnType<KernelHeap['snapshot']>);
     this.stubCalls.restore(s.stubs as ReturnType<StubCalls['snapshot']>);

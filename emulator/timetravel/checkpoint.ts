@@ -9,6 +9,7 @@ import type { CpuState } from '../machine';
 import type { Session } from '../session/session';
 import type { FaultRule } from '../tdx/faultPlan';
 import type { PlatformNote, TdxCallEvent } from '../platform/events';
+import type { RecentLog } from '../platform/recentLog';
 
 /** One page as a checkpoint holds it; shared by every later checkpoint in which it is unchanged. */
 export interface PageCopy {
@@ -82,7 +83,7 @@ export class CheckpointStore {
    * Puts the session back in the checkpoint's state. Calls and notes are truncated to the
    * checkpoint's counts, or rebuilt from `history` (a branch's own lists) when it is given.
    */
-  restore(cp: Checkpoint, history?: { calls: readonly TdxCallEvent[]; notes: readonly PlatformNote[] }): void {
+  restore(cp: Checkpoint, history?: { calls: RecentLog<TdxCallEvent>; notes: RecentLog<PlatformNote> }): void {
     const s = this.session, m = s.machine, mem = m.mem;
     let structural = false, created = false;
     for (const [k, copy] of cp.pages) {
@@ -135,8 +136,7 @@ export class CheckpointStore {
 }
 
 /** Makes `list` the first `n` entries of `source` (or of itself when no source is given). */
-function copyPrefix<T>(list: T[], source: readonly T[] | undefined, n: number): void {
-  if (!source || source === list) { list.length = Math.min(list.length, n); return; }
-  list.length = 0;
-  for (let i = 0; i < n && i < source.length; i++) list.push(source[i]);
+function copyPrefix<T>(list: RecentLog<T>, source: RecentLog<T> | undefined, n: number): void {
+  if (!source || source === list) list.truncate(n);
+  else list.copyFrom(source, n);
 }

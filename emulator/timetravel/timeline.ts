@@ -17,6 +17,7 @@ import type { Session, SessionStop, RunRecorder } from '../session/session';
 import type { FaultRule } from '../tdx/faultPlan';
 import type { PlatformNote, TdxCallEvent } from '../platform/events';
 import { CheckpointStore, type Checkpoint } from './checkpoint';
+import type { RecentLog } from '../platform/recentLog';
 
 /** Options of a Timeline. */
 export interface TimelineOptions {
@@ -41,9 +42,9 @@ export interface Branch {
   readonly label: string;
   /** Ascending by position; the ones before `forkedAt` are shared with the parent. */
   checkpoints: Checkpoint[];
-  /** Every TDX call of this branch up to its frontier, in order (the TDX Calls view). */
-  calls: TdxCallEvent[];
-  notes: PlatformNote[];
+  /** The TDX calls of this branch up to its frontier, in order (the TDX Calls view): the most recent in full. */
+  calls: RecentLog<TdxCallEvent>;
+  notes: RecentLog<PlatformNote>;
   /** The furthest position executed on this branch. */
   frontier: number;
   /** The stop that ended the run at the frontier (returned, panic, …), once it happened. */
@@ -155,7 +156,7 @@ export class Timeline implements RunRecorder {
     const cp = this.store.capture();
     this.all.length = 0;
     this.nextBranchId = 1;
-    this.cur = { id: 0, forkedAt: cp.position, label: 'launch', checkpoints: [cp], calls: [...s.platform.calls], notes: [...s.notes], frontier: cp.position };
+    this.cur = { id: 0, forkedAt: cp.position, label: 'launch', checkpoints: [cp], calls: s.platform.calls.clone(), notes: s.notes.clone(), frontier: cp.position };
     this.all.push(this.cur);
   }
 
@@ -203,7 +204,7 @@ export class Timeline implements RunRecorder {
   }
 
   /** The current branch's TDX calls up to its frontier; `icount` is the position just before each. */
-  get calls(): readonly TdxCallEvent[] {
+  get calls(): RecentLog<TdxCallEvent> {
     this.sync();
     return this.cur.calls;
   }
@@ -238,9 +239,8 @@ export class Timeline implements RunRecorder {
     const b = this.cur, s = this.session, pos = this.position;
     if (pos < b.frontier || this.replaying) return;
     b.frontier = pos;
-    const calls = s.platform.calls, notes = s.notes;
-    for (let k = b.calls.length; k < calls.length; k++) b.calls.push(calls[k]);
-    for (let k = b.notes.length; k < notes.length; k++) b.notes.push(notes[k]);
+    b.calls.extendFrom(s.platform.calls);
+    b.notes.extendFrom(s.notes);
   }
 
   /**
@@ -380,9 +380,8 @@ export class Timeline implements RunRecorder {
   /** After a replay the platform made fresh event objects: use the branch's originals. */
   private adoptEvents(): void {
     const s = this.session, b = this.cur;
-    const calls = s.platform.calls, notes = s.notes;
-    for (let k = 0; k < calls.length && k < b.calls.length; k++) calls[k] = b.calls[k];
-    for (let k = 0; k < notes.length && k < b.notes.length; k++) notes[k] = b.notes[k];
+    adopt(s.platform.calls, b.calls);
+    adopt(s.notes, b.notes);
   }
 
   private result(reason: TravelResult['reason'], message: string, event?: HistoryEvent): TravelResult {
@@ -509,7 +508,8 @@ export class Timeline implements RunRecorder {
   private *findLastOp(extra: bigint[], accept: (e: HistoryEvent) => boolean, calls = true): Generator<TravelProgress, { event?: HistoryEvent } | { paused: TravelResult }, boolean | undefined> {
     const m = this.session.machine, pos = this.position;
     const cps = this.cur.checkpoints;
-    const sites = new Set(calls ? this.cur.calls.filter((cl) => cl.icount < pos).map((cl) => cl.address) : []);
+    // Every address a call was made from on this branch (dropped calls included): a superset is harmless.
+    const sites = new Set(calls ? this.cur.calls.sites() : []);
     const temp = new Set(extra);
     const added = [...new Set([...extra, ...sites])].filter((a) => !m.hasBreakpoint(a));
     for (const a of added) m.addBreakpoint(a);
@@ -586,7 +586,7 @@ export class Timeline implements RunRecorder {
               // Step the call so its event exists: a forward run judges it after the call.
               const before = s.platform.calls.length;
               const r2 = m.run(1);
-              const call = s.platform.calls.length > before ? s.platform.calls[s.platform.calls.length - 1] : undefined;
+              const call = s.platform.calls.length > before ? s.platform.calls.last() : undefined;
               if (call && !call.fault) consider({ kind: 'call', position: c.icount, address: at, call });
               if (r2.kind === 'budget' || r2.kind === 'watch' || r2.kind === 'breakpoint') continue;
               consider({ kind: 'end', position: c.icount, address: r2.address, stop: this.cur.end });
@@ -610,8 +610,7 @@ export class Timeline implements RunRecorder {
 
   /** The call event recorded at a position and address (a faulting call is recorded before delivery). */
   private callAt(position: number, address: bigint): TdxCallEvent | undefined {
-    const calls = this.session.platform.calls;
-    const last = calls[calls.length - 1];
+    const last = this.session.platform.calls.last();
     return last && last.icount === position && last.address === address ? last : undefined;
   }
 
@@ -638,7 +637,7 @@ export class Timeline implements RunRecorder {
     const s = this.session;
     const nb: Branch = {
       id: this.nextBranchId++, parent: b.id, forkedAt: pos, label, checkpoints: [...keep, cp],
-      calls: s.platform.calls.slice(), notes: s.notes.slice(), frontier: pos,
+      calls: s.platform.calls.clone(), notes: s.notes.clone(), frontier: pos,
     };
     this.all.push(nb);
     this.cur = nb;
@@ -682,8 +681,8 @@ export class Timeline implements RunRecorder {
   }
 
   *goToCallOp(seq: number): TravelOp {
-    const call = this.calls.find((c) => c.seq === seq);
-    if (!call) throw new Error(`no TDX call #${seq} on this branch (it has ${this.cur.calls.length})`);
+    const calls = this.calls, call = calls.at(seq - 1);
+    if (!call) throw new Error(callGoneMessage(calls, seq));
     return yield* this.seekOp(call.icount);
   }
 
@@ -741,6 +740,19 @@ class LineScan {
     if (this.runKey === undefined) return undefined;
     return this.hadBefore || windowAtHistoryStart ? this.runStart : undefined;
   }
+}
+
+/** Why call #seq cannot be reached: never made, or no longer kept (older than the `callHistory` most recent). */
+export function callGoneMessage(calls: RecentLog<TdxCallEvent>, seq: number): string {
+  if (Number.isInteger(seq) && seq >= 1 && seq <= calls.dropped) {
+    return `TDX call #${seq} is no longer kept: only the ${calls.limit.toLocaleString('en-US')} most recent calls are (calls #1–#${calls.dropped.toLocaleString('en-US')} were dropped and counted); raise "callHistory" to keep more`;
+  }
+  return `no TDX call #${seq} on this branch (it has ${calls.length.toLocaleString('en-US')})`;
+}
+
+/** Puts the branch's original event objects in place of a replay's fresh ones. */
+function adopt<T>(live: RecentLog<T>, orig: RecentLog<T>): void {
+  for (let k = Math.max(live.first, orig.first); k < live.length && k < orig.length; k++) live.replace(k, orig.at(k) as T);
 }
 
 function isTerminal(s: SessionStop): boolean {

@@ -5,7 +5,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Dap, GUEST, HOST, SEAMCALL, HYPERCALL, lineOf } from './harness';
+import { join } from 'node:path';
+import { Dap, GUEST, HOST, SEAMCALL, HYPERCALL, ROOT, lineOf } from './harness';
 
 const SEAMCALL_LINE = lineOf(SEAMCALL, /^\tseamcall\s*$/);
 const FAIL = 'tdcall:TDG.VP.VMCALL@1=status:TDX_OPERAND_INVALID';
@@ -149,4 +150,31 @@ test('tdx/decodeStatus and tdx/structLayout', async () => {
   assert.match(await d.fails(d.dc.customRequest('tdx/structLayout', { name: 'nope' })), /no struct named "nope"/);
   await d.close();
   void HYPERCALL;
+});
+
+test('tdx/calls keeps the most recent "callHistory" calls and counts the dropped ones; Go to Call on a dropped one says why', async () => {
+  const LOOP = join(ROOT, 'test/dap/fixtures/callloop.S');
+  const d = await Dap.start();
+  // The loop makes 300 TDG.VP.INFO calls (its first argument); 50 are kept.
+  await d.launch({ type: 'tdx', request: 'launch', program: LOOP, entry: 'call_loop', context: 'guest', args: [300], callHistory: 50 }, async (x) => {
+    await x.dc.setExceptionBreakpointsRequest({ filters: [] });
+    await x.dc.setBreakpointsRequest({ source: { path: LOOP }, breakpoints: [{ line: lineOf(LOOP, 'movl\t$42') }] });
+  });
+  await d.stopped();
+  const body = (await d.dc.customRequest('tdx/calls')).body as { calls: { seq: number }[]; total: number; dropped: number; limit: number; droppedByTitle: { title: string; count: number }[] };
+  assert.equal(body.total, 300);
+  assert.equal(body.limit, 50);
+  assert.equal(body.dropped, 250);
+  assert.deepEqual(body.calls.map((c) => c.seq), Array.from({ length: 50 }, (_, k) => 251 + k));
+  assert.deepEqual(body.droppedByTitle, [{ title: 'TDCALL TDG.VP.INFO', count: 250 }]);
+  const msg = await d.fails(d.dc.customRequest('tdx/goToCall', { seq: 3 }));
+  assert.match(msg, /TDX call #3 is no longer kept: only the 50 most recent calls are \(calls #1–#250 were dropped and counted\); raise "callHistory"/);
+  await d.dc.customRequest('tdx/goToCall', { seq: 260 });
+  const s = await d.stopped();
+  assert.equal(s.body.reason, 'goto');
+  assert.equal(await d.eval('rsi'), '0x' + (300 - 259).toString(16), 'before call #260 the loop counter (RSI) is 300 − 259');
+  await d.close();
+  const e = await Dap.start();
+  assert.match(await e.fails(e.dc.launchRequest({ type: 'tdx', request: 'launch', program: LOOP, entry: 'call_loop', callHistory: 0 } as never)), /callHistory/);
+  await e.close();
 });

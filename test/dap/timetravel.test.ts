@@ -298,3 +298,29 @@ test('a history budget far below the run: bytes stay within it, positions beyond
   assert.match(s.body.text ?? '', /dropped to keep history within historyBudgetMb \(256 KiB\); raise "historyBudgetMb"/);
   await d.close();
 });
+
+test('a breakpoint set where a reverse search holds a temporary one (reverse step out: the function entry) survives the search', async () => {
+  const CALLSPIN = join(ROOT, 'test/dap/fixtures/callspin.S');
+  const ENTRY = lineOf(CALLSPIN, 'movq\t%rdi, %rcx'), RET = lineOf(CALLSPIN, /^\tRET$/, 2), CALL = lineOf(CALLSPIN, 'call\tspin_inner');
+  const d = await Dap.start({ supportsProgressReporting: true });
+  d.dc.on('progressStart', (ev: DebugProtocol.Event) => d.events.push(ev));
+  await d.launch({ type: 'tdx', request: 'launch', program: CALLSPIN, entry: 'call_spin', context: 'guest', args: [30_000_000], maxInstructions: 100_000_000 }, async (x) => {
+    await x.dc.setExceptionBreakpointsRequest({ filters: [] });
+    await x.dc.setBreakpointsRequest({ source: { path: CALLSPIN }, breakpoints: [{ line: RET }] });
+  });
+  await d.stopped();
+  assert.equal(await line(d), RET);
+  await d.dc.customRequest('tdx/reverseStepOut', { threadId: 1 });
+  // The search has started (it reports progress): spin_inner's entry holds its temporary breakpoint now.
+  await d.next('progressStart', 30_000);
+  await d.dc.setBreakpointsRequest({ source: { path: CALLSPIN }, breakpoints: [{ line: ENTRY }, { line: RET }] });
+  const s = await d.stopped();
+  const order = d.order.filter((o) => o === 'response setBreakpoints' || o === 'event stopped');
+  assert.deepEqual(order.slice(-2), ['response setBreakpoints', 'event stopped'], 'the breakpoint was set while the search ran');
+  assert.equal(await line(d), CALL, `${s.body.description}: ${s.body.text}`);
+  await d.dc.continueRequest({ threadId: 1 });
+  const s2 = await d.stopped();
+  assert.equal(s2.body.reason, 'breakpoint', `${s2.body.description}: ${s2.body.text}`);
+  assert.equal(await line(d), ENTRY, 'the user\'s breakpoint at the function entry is still set');
+  await d.close();
+});

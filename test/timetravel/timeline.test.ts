@@ -129,14 +129,14 @@ test('what-if: from just before the TDCALL, a TDX status injected on a new branc
   const tl = new Timeline(s, { interval: 16 });
   assert.equal(s.run().reason, 'returned');
   const endHash = stateHash(s);
-  const call = tl.calls[0];
+  const call = tl.calls.at(0)!;
   tl.goToCall(call.seq);
   assert.equal(s.machine.getReg('rip'), call.address);
   const b = tl.whatIf({ faults: [parseFaultRule('tdcall=status:TDX_OPERAND_INVALID')] });
   assert.equal(b.id, 1);
   const stop = s.run();
   assert.equal(stop.reason, 'panic');
-  assert.equal(tl.branch.calls[0].status, 0xc000010000000000n);
+  assert.equal(tl.branch.calls.at(0)!.status, 0xc000010000000000n);
   // Back on the launch branch, the end state is the one recorded before.
   tl.switchBranch(0);
   assert.equal(stateHash(s), endHash);
