@@ -22,7 +22,7 @@ export const RUN_USAGE = `usage: tdxdbg run FILE --entry SYMBOL [--context guest
           [-I DIR]... [-D NAME[=VALUE]]... [--header FILE]... [--asm-offsets FILE]
           [--arg VALUE | --struct NAME:field=value,...]... [--platform key=value]...
           [--buffer SIZE[@ALIGN]]... [--object FILE]... [--before FUNCTION]...
-          [--vmm OPTION]... [--fault RULE]... [--stub NAME=VALUE|NAME=JSON]... [--max-instructions N]
+          [--vmm OPTION]... [--fault RULE]... [--stub NAME=VALUE|NAME=JSON]... [--max-instructions N] [--call-history N]
           [--data NAME[@CPUS]=VALUE|NAME.field=VALUE|NAME=JSON]... [--cpus N]
           [--config launch.json[#name]] [--json]`;
 
@@ -138,6 +138,12 @@ export function parseRunArgs(argv: string[], command = 'run'): { config: LaunchC
         cfg.maxInstructions = Number(v);
         break;
       }
+      case '--call-history': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`--call-history needs a positive integer (got '${v}')`);
+        cfg.callHistory = Number(v);
+        break;
+      }
       case '--seed': {
         const v = value();
         if (!/^\d+$/.test(v)) throw new UsageError(`--seed needs an integer (got '${v}')`);
@@ -250,6 +256,7 @@ export function runJson(s: Session, stop: SessionStop): unknown {
       inputs: callInputs(c).map((r) => ({ reg: r.reg, role: r.role, value: hex(r.value) })),
       outputs: callOutputs(c).map((r) => ({ reg: r.reg, role: r.role, value: hex(r.value) })),
     })),
+    ...(s.platform.calls.dropped ? { callsDropped: { count: s.platform.calls.dropped, byTitle: Object.fromEntries(s.platform.calls.droppedCounts().map((d) => [d.key, d.count])) } } : {}),
     output: s.notes.filter((n) => n.kind === 'log' || n.kind === 'fixup' || n.kind === 'stub').map((n) => (n.kind === 'fixup' ? n.message : n.kind === 'log' ? `[${n.level}] ${n.text}` : `${n.name}: ${n.text}`)),
     instructions: s.machine.instructionCount,
   };
@@ -259,6 +266,8 @@ export function runJson(s: Session, stop: SessionStop): unknown {
 export function runText(s: Session, stop: SessionStop): string {
   const lines: string[] = [];
   lines.push(`${s.context} context, entry ${s.describe(s.entry.address)}`);
+  const dropped = s.platform.calls.dropped;
+  if (dropped) lines.push(`  ${dropped} older calls dropped (the ${s.calls.length} most recent are kept; --call-history keeps more): ${s.platform.calls.droppedCounts().map((d) => `${d.count} × ${d.key}`).join(', ')}`);
   for (const c of s.calls) lines.push('  ' + formatCallLine(c));
   for (const n of s.notes) {
     if (n.kind === 'fixup') lines.push(`  ${n.message}`);

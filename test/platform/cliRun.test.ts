@@ -192,3 +192,18 @@ test('exit 1 for every stop other than returned (exception, fatal-error), with v
   assert.equal(fatal.json.stop.reason, 'fatal-error');
   assert.match(fatal.json.stop.message, /villain/);
 });
+
+test('--call-history N keeps the N most recent calls and says how many older ones were dropped (text and --json)', async () => {
+  const LOOP = fromRoot('test/dap/fixtures/callloop.S');
+  const args = [LOOP, '--entry', 'call_loop', '--context', 'guest', '--arg', '300', '--call-history', '50'];
+  const [text, json, bad] = await Promise.all([tdxdbg(...args), tdxdbg(...args, '--json'), tdxdbg(LOOP, '--entry', 'call_loop', '--call-history', '0')]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /250 older calls dropped \(the 50 most recent are kept; --call-history keeps more\): 250 × TDCALL TDG\.VP\.INFO/);
+  assert.match(text.stdout, /#251 TDCALL TDG\.VP\.INFO/);
+  assert.doesNotMatch(text.stdout, /#250 TDCALL/);
+  assert.equal(json.json.calls.length, 50);
+  assert.equal(json.json.calls[0].seq, 251);
+  assert.deepEqual(json.json.callsDropped, { count: 250, byTitle: { 'TDCALL TDG.VP.INFO': 250 } });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--call-history needs a positive integer \(got '0'\)/);
+});
