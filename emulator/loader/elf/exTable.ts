@@ -1,6 +1,7 @@
-// Decoding of the kernel's `__ex_table` after relocation (reference tdx-abi.md §7): 12-byte
-// entries of three signed 32-bit fields; `insn` and `fixup` are relative to the address of the
-// field itself, `data` packs the EX_TYPE_* type, register, flags and immediate.
+// Decoding of the kernel's `__ex_table` after relocation (Linux arch/x86/include/asm/extable.h,
+// arch/x86/mm/extable.c): 12-byte entries of three signed 32-bit fields; `insn` and `fixup`
+// are relative to the address of the field itself, `data` packs the EX_TYPE_* type, register,
+// flags and immediate (arch/x86/include/asm/extable_fixup_types.h).
 
 import { ExTableEntry } from '../image';
 import { fail } from './errors';

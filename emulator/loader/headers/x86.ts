@@ -1,5 +1,5 @@
 // Built-in <asm/*.h> headers for x86-64 (everything but TDX): alignment and RET, frame
-// pointer, exception-table entries in the kernel's 12-byte format (reference §7), objtool
+// pointer, exception-table entries in the kernel's 12-byte format (arch/x86/include/asm/extable.h), objtool
 // hints that emit nothing, trap numbers and the VMX/platform MSRs of reference §6.
 
 /** <asm/linkage.h>: function alignment and RET (CONFIG_* options choose the return sequence). */
@@ -51,7 +51,7 @@ export const FRAME_H = `#ifndef _TDXDBG_ASM_FRAME_H
 #endif
 `;
 
-/** <asm/extable_fixup_types.h>: EX_TYPE_* and the data-word packing (reference §7). */
+/** <asm/extable_fixup_types.h>: EX_TYPE_* and the data-word packing. */
 export const EXTABLE_TYPES_H = `#ifndef _TDXDBG_ASM_EXTABLE_FIXUP_TYPES_H
 #define _TDXDBG_ASM_EXTABLE_FIXUP_TYPES_H
 #define EX_DATA_TYPE_MASK 0x000000FF
