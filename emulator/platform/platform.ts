@@ -14,7 +14,7 @@ import { TdxModule, type TdxCallResult } from '../tdx/module';
 import { VmmModel, type VmmConfig } from '../tdx/vmm';
 import type { TdxModuleConfig } from '../tdx/moduleConfig';
 import { FaultInjector, vmmOverrideFor, formatFaultRule, type FaultRule, type FaultHit } from '../tdx/faultPlan';
-import { decodeSeamldrStatus, decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/status';
+import { decodeSeamldrStatus, decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/statusDecoder';
 import { findLeaf, KVM_HYPERCALL_ERRNO } from '../tdx/catalog';
 import { vmcallName } from './format';
 import { GPR_NAMES, type TdxCpuAccess } from '../tdx/types';
