@@ -247,7 +247,7 @@ export class Machine implements SystemHooks {
     for (;;) {
       // The instruction being executed; undefined while fetching (a fetch fault has no instruction).
       let inflight: Insn | undefined;
-      // The block being executed: an exception inside it names its instruction through c.bk.
+      // The block being executed: an exception inside it names its instruction through c.blockIndex.
       let inBlock: Block | undefined;
       try {
         let ins = this.code.lookup(c.rip);
@@ -289,7 +289,7 @@ export class Machine implements SystemHooks {
         }
         return this.stop('budget', `instruction budget of ${budget} exhausted`);
       } catch (e) {
-        if (inBlock) { inflight = inBlock.insns[c.bk]; c.icount += c.bk; inBlock = undefined; }
+        if (inBlock) { inflight = inBlock.insns[c.blockIndex]; c.icount += c.blockIndex; inBlock = undefined; }
         // A fault while fetching has no instruction of its own: RIP is already the fetch address.
         const at = inflight ? inflight.addr : c.rip;
         if (e instanceof CpuFault) {

@@ -364,7 +364,7 @@ export class Platform {
     if (!(fc & FEAT_CTL_LOCKED) || !(fc & FEAT_CTL_VMX_OUTSIDE_SMX)) {
       throw new CpuFault(Vector.GP, 0, `vmxon: IA32_FEATURE_CONTROL is 0x${fc.toString(16)} (needs locked and VMX outside SMX)`);
     }
-    const lo = readMem(c, ea(c, i), 8), region = (BigInt(c.th >>> 0) << 32n) | BigInt(lo >>> 0);
+    const lo = readMem(c, ea(c, i), 8), region = (BigInt(c.readHigh >>> 0) << 32n) | BigInt(lo >>> 0);
     if (this.state.vmxon) { setArith(c, VM_FAIL_INVALID); return; } // already in VMX root, no current VMCS
     if (region & 0xfffn || region >> 46n) { setArith(c, VM_FAIL_INVALID); return; }
     let rev: bigint;
