@@ -16,12 +16,13 @@ import { logicalLines, tokenize } from './pp/lexer';
 import { ExprError, type PPValue } from './pp/expr';
 import {
   alignOf, INT_TYPES, KNOWN_TYPEDEFS, LayoutError, layoutRecord, sizeOf, toStructLayout,
-  type CType, type Member, type RecordType,
+  type CScope, type CType, type Member, type RecordType,
 } from './cstructLayout';
 import { evaluateC } from './cstructExpr';
 import { CTokenCursor, ParseError, type CTok } from './cstructTokens';
 
 export type { CTok } from './cstructTokens';
+export type { CScope } from './cstructLayout';
 export { parseDesignator } from './cstructExpr';
 
 /** The body of a function definition, kept for asm-offsets (OFFSET/DEFINE calls live there). */
@@ -40,14 +41,6 @@ export interface CDeclarations {
   diagnostics: Diagnostic[];
   /** The type model, for offsetof/sizeof queries (asmOffsets.ts). */
   scope: CScope;
-}
-
-/** Names in scope after parsing. */
-export interface CScope {
-  typedefs: Map<string, CType>;
-  tags: Map<string, RecordType>;
-  enumTags: Map<string, CType>;
-  enumConstants: Map<string, bigint>;
 }
 
 /** Parse preprocessed lines (run the preprocessor with `language: 'c'` first). */

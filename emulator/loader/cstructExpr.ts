@@ -3,8 +3,7 @@
 
 import { evaluate, ExprError, type PPValue } from './pp/expr';
 import type { Tok } from './pp/lexer';
-import { alignOf, memberOffset, sizeOf, type CType, type DesignatorStep, type Where } from './cstructLayout';
-import type { CScope } from './cstruct';
+import { alignOf, memberOffset, sizeOf, type CScope, type CType, type DesignatorStep, type Where } from './cstructLayout';
 import type { CTok } from './cstructTokens';
 
 /**
