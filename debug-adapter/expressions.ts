@@ -4,6 +4,8 @@
 // sub-functions, statuses), arithmetic and comparisons, memory (`[rdi+8]`, `byte [x]`,
 // `qword [rsi+TDX_MODULE_r10]`), struct fields (`args.r12`, `(tdx_module_args)rsi.r10`) and
 // assignment (`rax = 0`). Values are unsigned 64-bit; comparisons give 1 or 0.
+// Size (just over 450 lines): one recursive-descent parser and evaluator of that language;
+// its productions (primary, memory operand, field access, cast, binary levels) call one another.
 
 import type { FieldLayout, StructLayout } from '../emulator/loader/image';
 import { findLeafByName, findStatus, findSubfunction, findTdvmcallStatus } from '../emulator/tdx/catalog';

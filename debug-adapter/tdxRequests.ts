@@ -8,7 +8,7 @@ import type { FieldLayout } from '../emulator/loader/image';
 import { callInputs, callOutcome, callOutputs, callTitle, formatCallLine } from '../emulator/platform/format';
 import { FaultRuleError, parseFaultRuleInput, type FaultRuleObject } from '../emulator/tdx/faultPlan';
 import { parseTdxNumber } from '../emulator/tdx/catalog';
-import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/status';
+import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/statusDecoder';
 import { ErrorCode, silentError, userError } from './errors';
 import { Evaluator } from './expressions';
 import { hex } from './format';

@@ -9,7 +9,7 @@ import type { FieldLayout } from '../emulator/loader/image';
 import type { TdxCallEvent } from '../emulator/platform/events';
 import { callInputs, callOutcome, callTitle } from '../emulator/platform/format';
 import { findLeaf, findSubfunction } from '../emulator/tdx/catalog';
-import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/status';
+import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/statusDecoder';
 import { ErrorCode, silentError } from './errors';
 import { Evaluator, valueText, type Value } from './expressions';
 import { CR0_BITS, CR4_BITS, EFER_BITS, FLAG_BITS, JCC_CONDITIONS, MXCSR_BITS, SUB_REGISTERS, XMM_REGISTERS, msrName, subRegisterBytes, type BitTable } from '../emulator/x86/registers';

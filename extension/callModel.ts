@@ -2,7 +2,7 @@
 // read defensively (a malformed entry is skipped, never a crash of the view), the row text
 // (leaf, status, fault, injected mark), the call card lines, and the exported JSON trace.
 
-import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/status';
+import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/statusDecoder';
 import { findLeaf, findSubfunction } from '../emulator/tdx/catalog';
 
 /** One call as `tdx/calls` returns it (debug-adapter/tdxRequests.ts); numbers are `0x…` strings. */

@@ -24,7 +24,7 @@ import { GENERATIONS } from '../emulator/loader/headers/generation';
 import { structPreset } from '../emulator/loader/structPresets';
 import { findStatus, findTdvmcallStatus, parseTdxNumber } from '../emulator/tdx/catalog';
 import { hex64 } from '../emulator/tdx/types';
-import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/status';
+import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/statusDecoder';
 
 /** Read-only documents of "Show Struct Layout" (scheme `tdx-struct`). */
 class LayoutDocuments implements vscode.TextDocumentContentProvider {

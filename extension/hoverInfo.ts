@@ -6,7 +6,7 @@
 import {
   findLeafByName, findStatus, findSubfunction, findTdvmcallStatus, parseTdxNumber, type TdxLeaf, type TdvmcallSubfunction,
 } from '../emulator/tdx/catalog';
-import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/status';
+import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/statusDecoder';
 import type { RegisterRole } from '../emulator/tdx/types';
 import type { FieldLayout, StructLayout } from '../emulator/loader/image';
 

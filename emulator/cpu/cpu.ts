@@ -48,7 +48,7 @@ export class Cpu {
   sys!: SystemHooks;
 
   /** Scratch: high half returned by 64-bit operand reads, and the effective address of the memory operand. */
-  th = 0;
+  readHigh = 0;
   ea = 0;
 
   /** FS and GS segment bases as signed canonical addresses (MSRs 0xC0000100/0xC0000101). */
@@ -68,7 +68,7 @@ export class Cpu {
   /** Instructions retired; also the source of the deterministic TSC. */
   icount = 0;
   /** Index of the instruction in flight within the executing block. */
-  bk = 0;
+  blockIndex = 0;
   /** Something needs the run loop's attention after this instruction (a watch hit). */
   attention = false;
   /** Set by a REP string instruction that re-executes (so a breakpoint on it does not fire mid-way). */

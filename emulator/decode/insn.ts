@@ -6,6 +6,16 @@ import type { Cpu } from '../cpu/cpu';
 /** Executes one decoded instruction. RIP already points at the next instruction when it runs. */
 export type Handler = (c: Cpu, i: Insn) => void;
 
+/** A straight-line run of decoded instructions executed without the per-instruction checks. */
+export interface Block {
+  insns: Insn[];
+  n: number;
+  /** Set when code, permissions or breakpoints of a page it spans change: it is rebuilt. */
+  dead: boolean;
+  /** Runs the block; returns how many instructions completed (fewer when one raised attention). */
+  run: (c: Cpu) => number;
+}
+
 /** Operand kinds. */
 export const enum K {
   NONE = 0,
@@ -72,7 +82,7 @@ export class Insn {
   /** Its code was rewritten, unmapped or re-permissioned: links to it must not be followed. */
   dead = false;
   /** The block that starts here (see Machine), how often this ran as a block head, and its block role. */
-  block: import('../machine').Block | null = null;
+  block: Block | null = null;
   heat = 0;
   endsBlock = false;
   solo = false;

@@ -47,8 +47,8 @@ function setLazy(c: Cpu, op: FlagOp, sz: number, aLo: number, aHi: number, bLo: 
 function arith(op: FlagOp, sub: boolean, carry: boolean, write: boolean): Handler {
   return (c: Cpu, i: Insn) => {
     const sz = i.s0;
-    const aLo = write ? rd0w(c, i) : rd0(c, i), aHi = c.th;
-    const bLo = rd1(c, i), bHi = c.th;
+    const aLo = write ? rd0w(c, i) : rd0(c, i), aHi = c.readHigh;
+    const bLo = rd1(c, i), bHi = c.readHigh;
     const cin = carry ? getCF(c) : 0;
     const lo = sub ? subCore(sz, aLo, aHi, bLo, bHi, cin) : addCore(sz, aLo, aHi, bLo, bHi, cin);
     const hi = rHi;
@@ -62,8 +62,8 @@ const enum L { AND, OR, XOR }
 function logic(kind: L, write: boolean): Handler {
   return (c: Cpu, i: Insn) => {
     const sz = i.s0;
-    const aLo = write ? rd0w(c, i) : rd0(c, i), aHi = c.th;
-    const bLo = rd1(c, i), bHi = c.th;
+    const aLo = write ? rd0w(c, i) : rd0(c, i), aHi = c.readHigh;
+    const bLo = rd1(c, i), bHi = c.readHigh;
     let lo: number, hi: number;
     if (kind === L.AND) { lo = aLo & bLo; hi = aHi & bHi; }
     else if (kind === L.OR) { lo = aLo | bLo; hi = aHi | bHi; }
@@ -76,14 +76,14 @@ function logic(kind: L, write: boolean): Handler {
 
 function not(c: Cpu, i: Insn): void {
   const sz = i.s0;
-  const lo = rd0w(c, i), hi = c.th;
+  const lo = rd0w(c, i), hi = c.readHigh;
   if (sz === 8) wr0(c, i, ~lo, ~hi, true);
   else wr0(c, i, sz === 4 ? ~lo : ~lo & (sz === 1 ? 0xff : 0xffff), 0, true);
 }
 
 function neg(c: Cpu, i: Insn): void {
   const sz = i.s0;
-  const bLo = rd0w(c, i), bHi = c.th;
+  const bLo = rd0w(c, i), bHi = c.readHigh;
   const lo = subCore(sz, 0, 0, bLo, bHi, 0), hi = rHi;
   wr0(c, i, lo, hi, true);
   setLazy(c, FlagOp.SUB, sz, 0, 0, bLo, bHi, lo, hi, 0);
@@ -92,7 +92,7 @@ function neg(c: Cpu, i: Insn): void {
 function incdec(dec: boolean): Handler {
   return (c: Cpu, i: Insn) => {
     const sz = i.s0;
-    const aLo = rd0w(c, i), aHi = c.th;
+    const aLo = rd0w(c, i), aHi = c.readHigh;
     const lo = dec ? subCore(sz, aLo, aHi, 1, 0, 0) : addCore(sz, aLo, aHi, 1, 0, 0), hi = rHi;
     const cf = getCF(c);
     wr0(c, i, lo, hi, true);

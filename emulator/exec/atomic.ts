@@ -11,8 +11,8 @@ import { core } from './alu';
 
 function xadd(c: Cpu, i: Insn): void {
   const sz = i.s0;
-  const aLo = rd0w(c, i), aHi = c.th;
-  const bLo = readReg(c, i.r1, sz), bHi = c.th;
+  const aLo = rd0w(c, i), aHi = c.readHigh;
+  const bLo = readReg(c, i.r1, sz), bHi = c.readHigh;
   const [lo, hi] = core.add(sz, aLo, aHi, bLo, bHi);
   // SRC = DEST, then DEST = sum: with one register as both, it ends with the sum. A memory
   // destination is written first so that a fault leaves the register untouched.
@@ -24,12 +24,12 @@ function xadd(c: Cpu, i: Insn): void {
 /** CMPXCHG: the destination is always written (with its own value when the compare fails), as the SDM specifies. */
 function cmpxchg(c: Cpu, i: Insn): void {
   const sz = i.s0;
-  const dLo = rd0w(c, i), dHi = c.th;
-  const aLo = readReg(c, 0, sz), aHi = c.th;
+  const dLo = rd0w(c, i), dHi = c.readHigh;
+  const aLo = readReg(c, 0, sz), aHi = c.readHigh;
   const [lo, hi] = core.sub(sz, aLo, aHi, dLo, dHi);
   const equal = aLo === dLo && aHi === dHi;
   if (equal) {
-    const sLo = readReg(c, i.r1, sz), sHi = c.th;
+    const sLo = readReg(c, i.r1, sz), sHi = c.readHigh;
     wr0(c, i, sLo, sHi, true);
   } else {
     if (i.k0 === K.MEM) wr0(c, i, dLo, dHi, true);

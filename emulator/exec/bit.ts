@@ -14,11 +14,11 @@ function bitTest(op: B): Handler {
   return (c: Cpu, i: Insn) => {
     const n = i.s0 * 8;
     let offLo: number, offHi: number;
-    if (i.k1 === K.IMM) { offLo = i.immLo & (n - 1); offHi = 0; } else { offLo = readReg(c, i.r1, i.s1); offHi = c.th; }
+    if (i.k1 === K.IMM) { offLo = i.immLo & (n - 1); offHi = 0; } else { offLo = readReg(c, i.r1, i.s1); offHi = c.readHigh; }
     let lo: number, hi: number, a = 0, bit: number;
     if (i.k0 === K.REG) {
       bit = offLo & (n - 1);
-      lo = readReg(c, i.r0, i.s0); hi = c.th;
+      lo = readReg(c, i.r0, i.s0); hi = c.readHigh;
     } else {
       // Memory form: the signed bit offset selects an operand-sized unit relative to the address.
       a = ea(c, i);
@@ -32,7 +32,7 @@ function bitTest(op: B): Handler {
         bit = off - unit * n;
       } else bit = offLo;
       if (op !== B.T) c.mem.probeWrite(a, i.s0); // BTS/BTR/BTC read for writing: a #PF carries the W bit
-      lo = readMem(c, a, i.s0); hi = c.th;
+      lo = readMem(c, a, i.s0); hi = c.readHigh;
     }
     const word = bit >= 32 ? hi : lo, b = bit & 31;
     const cf = (word >>> b) & 1;
@@ -62,7 +62,7 @@ function scan(lo: number, hi: number, n: number, forward: boolean): number {
 /** BSF/BSR: zero source sets ZF and leaves the destination unchanged (as hardware does). */
 function bsx(forward: boolean): Handler {
   return (c: Cpu, i: Insn) => {
-    const lo = rd1(c, i), hi = c.th;
+    const lo = rd1(c, i), hi = c.readHigh;
     const idx = scan(lo, hi, i.s1 * 8, forward);
     if (idx < 0) { setArith(c, Fl.ZF | parityFlag(0)); return; }
     writeReg(c, i.r0, i.s0, idx, 0);
@@ -74,7 +74,7 @@ function bsx(forward: boolean): Handler {
 function cnt(trailing: boolean): Handler {
   return (c: Cpu, i: Insn) => {
     const n = i.s1 * 8;
-    const lo = rd1(c, i), hi = c.th;
+    const lo = rd1(c, i), hi = c.readHigh;
     const idx = scan(lo, hi, n, trailing);
     const r = idx < 0 ? n : trailing ? idx : n - 1 - idx;
     writeReg(c, i.r0, i.s0, r, 0);
@@ -83,7 +83,7 @@ function cnt(trailing: boolean): Handler {
 }
 
 function popcnt(c: Cpu, i: Insn): void {
-  let lo = rd1(c, i), hi = c.th;
+  let lo = rd1(c, i), hi = c.readHigh;
   if (i.s1 === 2) lo &= 0xffff;
   if (i.s1 < 8) hi = 0;
   const pc = (x: number) => { x = x - ((x >>> 1) & 0x55555555); x = (x & 0x33333333) + ((x >>> 2) & 0x33333333); return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24; };

@@ -13,7 +13,7 @@ const TWO32 = 4294967296;
 function jmp(c: Cpu, i: Insn): void {
   if (i.k0 === K.IMM) { c.rip = i.target; return; }
   const lo = rd0(c, i);
-  jumpTo(c, lo, i.s0 === 8 ? c.th : 0);
+  jumpTo(c, lo, i.s0 === 8 ? c.readHigh : 0);
 }
 
 function jcc(c: Cpu, i: Insn): void {
@@ -47,7 +47,7 @@ function call(c: Cpu, i: Insn): void {
   if (i.k0 === K.IMM) target = i.target;
   else {
     // The target is read before the return address is pushed (a fault leaves RSP intact).
-    const lo = rd0(c, i), hi = c.th;
+    const lo = rd0(c, i), hi = c.readHigh;
     if ((hi >> 15) !== 0 && (hi >> 15) !== -1) { jumpTo(c, lo, hi); return; }
     target = hi * TWO32 + (lo >>> 0);
   }

@@ -25,7 +25,7 @@ function mask(bits: number): bigint {
 function src(c: Cpu, i: Insn, k: 1 | 2): bigint {
   const lo = k === 1 ? rd1(c, i) : rd2(c, i);
   const s = k === 1 ? i.s1 : i.s2;
-  return big(lo, c.th) & mask(8 * s);
+  return big(lo, c.readHigh) & mask(8 * s);
 }
 
 function put(c: Cpu, r: number, size: number, v: bigint): void {
@@ -102,7 +102,7 @@ const rorx: Handler = (c, i) => {
 /** MULX hi, lo, r/m: RDX/EDX × source; the low half is written first, so one register gets the high half. */
 const mulx: Handler = (c, i) => {
   const n = i.s0 * 8;
-  const a = big(readReg(c, 2, i.s0), c.th) & mask(n), b = src(c, i, 2);
+  const a = big(readReg(c, 2, i.s0), c.readHigh) & mask(n), b = src(c, i, 2);
   const p = a * b;
   put(c, i.r1, i.s0, p & mask(n));
   put(c, i.r0, i.s0, p >> BigInt(n));
@@ -116,7 +116,7 @@ function adx(flag: number): Handler {
     const n = i.s0 * 8;
     materialize(c);
     const cin = c.flags & flag ? 1n : 0n;
-    const s = big(readReg(c, i.r0, i.s0), c.th) + src(c, i, 1) + cin;
+    const s = big(readReg(c, i.r0, i.s0), c.readHigh) + src(c, i, 1) + cin;
     put(c, i.r0, i.s0, s & mask(n));
     c.flags = (c.flags & ~flag) | (s >> BigInt(n) ? flag : 0);
   };
@@ -142,8 +142,8 @@ function bswap(v: bigint, bytes: number): bigint {
 }
 
 const movbe: Handler = (c, i) => {
-  if (i.k0 === K.REG) { put(c, i.r0, i.s0, bswap(big(readMem(c, ea(c, i), i.s1), c.th), i.s1)); return; }
-  const v = bswap(big(readReg(c, i.r1, i.s1), c.th) & mask(8 * i.s1), i.s1);
+  if (i.k0 === K.REG) { put(c, i.r0, i.s0, bswap(big(readMem(c, ea(c, i), i.s1), c.readHigh), i.s1)); return; }
+  const v = bswap(big(readReg(c, i.r1, i.s1), c.readHigh) & mask(8 * i.s1), i.s1);
   writeMem(c, ea(c, i), i.s1, Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
 };
 

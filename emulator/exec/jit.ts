@@ -53,7 +53,7 @@ export function compileBlock(insns: Insn[]): (c: Cpu) => number {
       names.push(`h${k + 1}`, `x${k + 1}`);
       values.push(j.exec, j);
       const branch = `c.rip = ${fused} ? ${j.target} : ${j.next};`;
-      if (f!.faults) body += `c.rip = ${x.next}; c.bk = ${k};\n`;
+      if (f!.faults) body += `c.rip = ${x.next}; c.blockIndex = ${k};\n`;
       body += '{ ' + f!.src(blockOps(x, `x${k}`), x, f!.faults ? `if (c.attention) return ${k + 1}; ${branch}` : branch) + ' }\n';
       break;
     }
@@ -63,7 +63,7 @@ export function compileBlock(insns: Insn[]): (c: Cpu) => number {
       body += '{ ' + f.src(blockOps(x, `x${k}`), x) + ' }\n';
       continue;
     }
-    body += `c.rip = ${x.next}; c.bk = ${k};\n`;
+    body += `c.rip = ${x.next}; c.blockIndex = ${k};\n`;
     body += f !== null ? '{ ' + f.src(blockOps(x, `x${k}`), x) + ' }\n' : `h${k}(c, x${k});\n`;
     if (!last) body += `if (c.attention) return ${k + 1};\n`;
   }

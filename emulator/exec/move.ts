@@ -14,7 +14,7 @@ const TWO32 = 4294967296;
 function mov(c: Cpu, i: Insn): void {
   if (i.k0 === K.CR || i.k1 === K.CR) { movCr(c, i); return; }
   const lo = rd1(c, i);
-  wr0(c, i, lo, c.th, false);
+  wr0(c, i, lo, c.readHigh, false);
 }
 
 function movzx(c: Cpu, i: Insn): void {
@@ -49,14 +49,14 @@ function xchg(c: Cpu, i: Insn): void {
     // Memory first so that a fault leaves the register untouched.
     const a = ea(c, i);
     c.mem.probeWrite(a, i.s1); // read for writing: a #PF carries the W bit
-    const mLo = readMem(c, a, i.s1), mHi = c.th;
-    const rLo = readReg(c, i.r0, i.s0), rHi = c.th;
+    const mLo = readMem(c, a, i.s1), mHi = c.readHigh;
+    const rLo = readReg(c, i.r0, i.s0), rHi = c.readHigh;
     writeMem(c, a, i.s1, rLo, rHi);
     writeReg(c, i.r0, i.s0, mLo, mHi);
     return;
   }
-  const aLo = rd0w(c, i), aHi = c.th;
-  const bLo = readReg(c, i.r1, i.s1), bHi = c.th;
+  const aLo = rd0w(c, i), aHi = c.readHigh;
+  const bLo = readReg(c, i.r1, i.s1), bHi = c.readHigh;
   wr0(c, i, bLo, bHi, true);
   writeReg(c, i.r1, i.s1, aLo, aHi);
 }
@@ -66,7 +66,7 @@ function bswap32(v: number): number {
 }
 
 function bswap(c: Cpu, i: Insn): void {
-  const lo = readReg(c, i.r0, i.s0), hi = c.th;
+  const lo = readReg(c, i.r0, i.s0), hi = c.readHigh;
   if (i.s0 === 8) writeReg(c, i.r0, 8, bswap32(hi), bswap32(lo));
   else if (i.s0 === 4) writeReg(c, i.r0, 4, bswap32(lo), 0);
   else writeReg(c, i.r0, 2, 0, 0); // BSWAP of a 16-bit register: undefined by the SDM; hardware gives zero
@@ -74,7 +74,7 @@ function bswap(c: Cpu, i: Insn): void {
 
 /** CMOVcc reads its source whatever the condition (it may fault), and a 32-bit form always zero-extends. */
 function cmov(c: Cpu, i: Insn): void {
-  const lo = rd1(c, i), hi = c.th;
+  const lo = rd1(c, i), hi = c.readHigh;
   if (testCond(c, i.cc)) writeReg(c, i.r0, i.s0, lo, hi);
   else if (i.s0 === 4) c.r[2 * i.r0 + 1] = 0;
 }

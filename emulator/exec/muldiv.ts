@@ -38,8 +38,8 @@ function sext(v: number, size: number): number {
 /** MUL: unsigned AX = AL*src, DX:AX, EDX:EAX or RDX:RAX = accumulator * src; CF = OF = upper half non-zero. */
 function mul(c: Cpu, i: Insn): void {
   const size = i.s0;
-  const sLo = rd0(c, i), sHi = c.th;
-  const aLo = readReg(c, AX, size), aHi = c.th;
+  const sLo = rd0(c, i), sHi = c.readHigh;
+  const aLo = readReg(c, AX, size), aHi = c.readHigh;
   if (size === 8) {
     mulU64(aLo, aHi, sLo, sHi);
     const w0 = W[0], w1 = W[1], w2 = W[2], w3 = W[3];
@@ -64,16 +64,16 @@ function imul(c: Cpu, i: Insn): void {
   const size = i.s0;
   let aLo: number, aHi: number, bLo: number, bHi: number, dst: number;
   if (i.nops === 1) {
-    bLo = rd0(c, i); bHi = c.th;
-    aLo = readReg(c, AX, size); aHi = c.th;
+    bLo = rd0(c, i); bHi = c.readHigh;
+    aLo = readReg(c, AX, size); aHi = c.readHigh;
     dst = -1;
   } else if (i.nops === 2) {
-    aLo = readReg(c, i.r0, size); aHi = c.th;
-    bLo = rd1(c, i); bHi = c.th;
+    aLo = readReg(c, i.r0, size); aHi = c.readHigh;
+    bLo = rd1(c, i); bHi = c.readHigh;
     dst = i.r0;
   } else {
-    aLo = rd1(c, i); aHi = c.th;
-    bLo = rd2(c, i); bHi = c.th;
+    aLo = rd1(c, i); aHi = c.readHigh;
+    bLo = rd2(c, i); bHi = c.readHigh;
     dst = i.r0;
   }
   if (size === 8 && aHi === aLo >> 31 && bHi === bLo >> 31) {
@@ -135,7 +135,7 @@ function divideSmall(c: Cpu, i: Insn, signed: boolean, dLo: number, dHi: number)
   let n: number;
   if (size === 1) n = exact(readReg(c, AX, 2), 0, 2, signed);
   else {
-    const aLo = readReg(c, AX, size), aHi = c.th, xLo = readReg(c, DX, size), xHi = c.th;
+    const aLo = readReg(c, AX, size), aHi = c.readHigh, xLo = readReg(c, DX, size), xHi = c.readHigh;
     // The high half must be the extension of the low one (zero, or the sign).
     const low = exact(aLo, aHi, size, signed);
     if (low !== low) return false;
@@ -160,14 +160,14 @@ function divideSmall(c: Cpu, i: Insn, signed: boolean, dLo: number, dHi: number)
 
 function divide(c: Cpu, i: Insn, signed: boolean): void {
   const size = i.s0;
-  const dLo = rd0(c, i), dHi = c.th;
+  const dLo = rd0(c, i), dHi = c.readHigh;
   if (divideSmall(c, i, signed, dLo, dHi)) return;
   const bits = BigInt(size * 8);
   const d = signed ? sbig(dLo, dHi, size) : big(dLo, dHi, size);
   if (d === 0n) throw new CpuFault(Vector.DE, undefined, `divide error: ${i.mnemonic} by zero`);
   let n: bigint;
   if (size === 1) n = big(readReg(c, AX, 2), 0, 2);
-  else n = (big(readReg(c, DX, size), c.th, size) << bits) | big(readReg(c, AX, size), c.th, size);
+  else n = (big(readReg(c, DX, size), c.readHigh, size) << bits) | big(readReg(c, AX, size), c.readHigh, size);
   if (signed) n = BigInt.asIntN(size * 16, n);
   const q = n / d, r = n % d; // BigInt division truncates toward zero, as IDIV does
   const fits = signed ? q >= -(1n << (bits - 1n)) && q < 1n << (bits - 1n) : q < 1n << bits;

@@ -1,6 +1,6 @@
 // Operand access shared by every instruction family: effective addresses, and reads and
 // writes of register/memory/immediate operands at any width. A read returns the low 32 bits
-// and leaves the high half in `c.th`; values narrower than 32 bits are zero-extended.
+// and leaves the high half in `c.readHigh`; values narrower than 32 bits are zero-extended.
 
 import { Cpu, SHADOW_DEPTH } from '../cpu/cpu';
 import { CpuFault, Vector } from '../cpu/fault';
@@ -63,11 +63,11 @@ export function hiOf(a: number): number {
 export function readReg(c: Cpu, r: number, size: number): number {
   const R = c.r;
   switch (size) {
-    case 8: c.th = R[2 * r + 1]; return R[2 * r];
-    case 4: c.th = 0; return R[2 * r];
-    case 2: c.th = 0; return R[2 * r] & 0xffff;
+    case 8: c.readHigh = R[2 * r + 1]; return R[2 * r];
+    case 4: c.readHigh = 0; return R[2 * r];
+    case 2: c.readHigh = 0; return R[2 * r] & 0xffff;
     default:
-      c.th = 0;
+      c.readHigh = 0;
       return r >= 16 ? (R[2 * (r - 16)] >> 8) & 0xff : R[2 * r] & 0xff;
   }
 }
@@ -87,10 +87,10 @@ export function writeReg(c: Cpu, r: number, size: number, lo: number, hi: number
 export function readMem(c: Cpu, a: number, size: number): number {
   const m = c.mem;
   switch (size) {
-    case 8: { const lo = m.read64(a); c.th = m.hi; return lo; }
-    case 4: c.th = 0; return m.read32(a);
-    case 2: c.th = 0; return m.read16(a);
-    default: c.th = 0; return m.read8(a);
+    case 8: { const lo = m.read64(a); c.readHigh = m.hi; return lo; }
+    case 4: c.readHigh = 0; return m.read32(a);
+    case 2: c.readHigh = 0; return m.read16(a);
+    default: c.readHigh = 0; return m.read8(a);
   }
 }
 
@@ -134,7 +134,7 @@ export function wr0(c: Cpu, i: Insn, lo: number, hi: number, haveEa: boolean): v
 export function rd1(c: Cpu, i: Insn): number {
   switch (i.k1) {
     case K.REG: return readReg(c, i.r1, i.s1);
-    case K.IMM: c.th = i.immHi; return i.immLo;
+    case K.IMM: c.readHigh = i.immHi; return i.immLo;
     default: return readMem(c, ea(c, i), i.s1);
   }
 }
@@ -143,7 +143,7 @@ export function rd1(c: Cpu, i: Insn): number {
 export function rd2(c: Cpu, i: Insn): number {
   switch (i.k2) {
     case K.REG: return readReg(c, i.r2, i.s2);
-    case K.IMM: c.th = i.immHi; return i.immLo;
+    case K.IMM: c.readHigh = i.immHi; return i.immLo;
     default: return readMem(c, ea(c, i), i.s2);
   }
 }
@@ -181,7 +181,7 @@ export function pop64(c: Cpu): number {
   const R = c.r;
   const a = addrOfStack(R[8], R[9]);
   const lo = c.mem.read64(a);
-  c.th = c.mem.hi;
+  c.readHigh = c.mem.hi;
   let sLo = (R[8] >>> 0) + 8, sHi = R[9];
   if (sLo >= TWO32) { sLo -= TWO32; sHi = (sHi + 1) | 0; }
   R[8] = sLo | 0; R[9] = sHi;

@@ -42,7 +42,7 @@ function zeroExtendOnly(c: Cpu, i: Insn): void {
 function plainShift(op: Op): Handler {
   return (c: Cpu, i: Insn) => {
     const n = i.s0 * 8;
-    let lo = rd0w(c, i), hi = c.th;
+    let lo = rd0w(c, i), hi = c.readHigh;
     const cnt = countOf(c, i, i.k1, i.immLo, i.r1, n);
     if (cnt === 0) { zeroExtendOnly(c, i); return; }
     let rl: number, rh = 0, cf: number, of: number;
@@ -97,7 +97,7 @@ function maskN(n: number): number { return n >= 32 ? -1 : (1 << n) - 1; }
 function rotate(op: Op): Handler {
   return (c: Cpu, i: Insn) => {
     const n = i.s0 * 8;
-    let lo = rd0w(c, i), hi = n === 64 ? c.th : 0;
+    let lo = rd0w(c, i), hi = n === 64 ? c.readHigh : 0;
     const cnt = countOf(c, i, i.k1, i.immLo, i.r1, n);
     if (cnt === 0) { zeroExtendOnly(c, i); return; }
     const m = maskN(n);
@@ -149,10 +149,10 @@ function rotate(op: Op): Handler {
 function doubleShift(left: boolean): Handler {
   return (c: Cpu, i: Insn) => {
     const n = i.s0 * 8, m = maskN(n);
-    let dl = rd0w(c, i), dh = n === 64 ? c.th : 0;
+    let dl = rd0w(c, i), dh = n === 64 ? c.readHigh : 0;
     const cnt = countOf(c, i, i.k2, i.immLo, i.r2, n);
     if (cnt === 0) { zeroExtendOnly(c, i); return; }
-    let sl = readReg(c, i.r1, i.s1), sh = n === 64 ? c.th : 0;
+    let sl = readReg(c, i.r1, i.s1), sh = n === 64 ? c.readHigh : 0;
     dl &= m; sl &= m;
     let rl: number, rh: number, cf: number;
     if (left) {

@@ -132,7 +132,7 @@ const movdq: Handler = (c, i) => {
   if (i.k0 === K.XMM) {
     if (i.k1 === K.REG) {
       const lo = readReg(c, i.r1, size);
-      setXmmHalves(c, i.r0, lo, size === 8 ? c.th : 0, 0, 0);
+      setXmmHalves(c, i.r0, lo, size === 8 ? c.readHigh : 0, 0, 0);
     } else {
       loadSrc(c, i, 1);
       setXmmHalves(c, i.r0, T32[0], size === 8 ? T32[1] : 0, 0, 0);
@@ -199,7 +199,7 @@ function movdup(odd: number): Handler {
 /** MOVNTI: a non-temporal GPR store (an ordinary store here). */
 const movnti: Handler = (c, i) => {
   const lo = readReg(c, i.r1, i.s1);
-  if (i.s1 === 8) c.mem.write64(ea(c, i), lo, c.th); else c.mem.write32(ea(c, i), lo);
+  if (i.s1 === 8) c.mem.write64(ea(c, i), lo, c.readHigh); else c.mem.write32(ea(c, i), lo);
 };
 
 // ---- packed integer lane operations -----------------------------------------------------------
@@ -472,7 +472,7 @@ function pinsr(bytes: 1 | 2 | 4 | 8): Handler {
   return (c, i) => {
     sseCheck(c, i);
     let lo: number, hi = 0;
-    if (i.k1 === K.REG) { lo = readReg(c, i.r1, bytes === 8 ? 8 : 4); hi = c.th; }
+    if (i.k1 === K.REG) { lo = readReg(c, i.r1, bytes === 8 ? 8 : 4); hi = c.readHigh; }
     else { readInto(c, ea(c, i), bytes, T32); lo = T32[0]; hi = T32[1]; }
     const lanesN = 16 / bytes, k = i.immLo & (lanesN - 1);
     if (bytes === 1) c.x8[16 * i.r0 + k] = lo;

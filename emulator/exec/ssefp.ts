@@ -162,7 +162,7 @@ function cvtsi2(f: Fmt): Handler {
   return (c, i) => {
     sseCheck(c, i);
     let lo: number, hi: number;
-    if (i.k1 === K.REG) { lo = readReg(c, i.r1, i.s1); hi = c.th; }
+    if (i.k1 === K.REG) { lo = readReg(c, i.r1, i.s1); hi = c.readHigh; }
     else { const a = ea(c, i); if (i.s1 === 8) { lo = c.mem.read64(a); hi = c.mem.hi; } else { lo = c.mem.read32(a); hi = 0; } }
     const v = i.s1 === 8 ? BigInt.asIntN(64, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) : BigInt(lo | 0);
     const env = envOf(c.mxcsr);

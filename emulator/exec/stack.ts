@@ -10,17 +10,17 @@ import { push64, pop64, push16, pop16, rd0, wr0, addRsp, addrOfStack, writeReg }
 
 function push(c: Cpu, i: Insn): void {
   let lo: number, hi: number;
-  if (i.k0 === K.IMM) { lo = i.immLo; hi = i.immHi; } else { lo = rd0(c, i); hi = c.th; }
+  if (i.k0 === K.IMM) { lo = i.immLo; hi = i.immHi; } else { lo = rd0(c, i); hi = c.readHigh; }
   if (i.s0 === 2) push16(c, lo);
   else push64(c, lo, hi);
 }
 
 function pop(c: Cpu, i: Insn): void {
   if (i.s0 === 2) { wr0(c, i, pop16(c), 0, false); return; }
-  if (i.k0 === K.REG) { const lo = pop64(c); writeReg(c, i.r0, 8, lo, c.th); return; }
+  if (i.k0 === K.REG) { const lo = pop64(c); writeReg(c, i.r0, 8, lo, c.readHigh); return; }
   // POP to memory: the address is computed after RSP is incremented; undo that if the write faults.
   const sLo = c.r[8], sHi = c.r[9];
-  const lo = pop64(c), hi = c.th;
+  const lo = pop64(c), hi = c.readHigh;
   try { wr0(c, i, lo, hi, false); } catch (e) { c.r[8] = sLo; c.r[9] = sHi; throw e; }
 }
 

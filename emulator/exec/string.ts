@@ -43,34 +43,34 @@ function once(c: Cpu, i: Insn, op: S, sz: number, delta: number): void {
   const a32 = i.mA32;
   switch (op) {
     case S.MOVS: {
-      const lo = readMem(c, regAddr(c, 6, a32) + segBase(c, i), sz), hi = c.th;
+      const lo = readMem(c, regAddr(c, 6, a32) + segBase(c, i), sz), hi = c.readHigh;
       writeMem(c, regAddr(c, 7, a32), sz, lo, hi);
       advance(c, 6, delta, a32); advance(c, 7, delta, a32);
       return;
     }
     case S.STOS: {
-      const lo = readReg(c, 0, sz), hi = c.th;
+      const lo = readReg(c, 0, sz), hi = c.readHigh;
       writeMem(c, regAddr(c, 7, a32), sz, lo, hi);
       advance(c, 7, delta, a32);
       return;
     }
     case S.LODS: {
-      const lo = readMem(c, regAddr(c, 6, a32) + segBase(c, i), sz), hi = c.th;
+      const lo = readMem(c, regAddr(c, 6, a32) + segBase(c, i), sz), hi = c.readHigh;
       writeReg(c, 0, sz, lo, hi);
       advance(c, 6, delta, a32);
       return;
     }
     case S.CMPS: {
-      const aLo = readMem(c, regAddr(c, 6, a32) + segBase(c, i), sz), aHi = c.th;
-      const bLo = readMem(c, regAddr(c, 7, a32), sz), bHi = c.th;
+      const aLo = readMem(c, regAddr(c, 6, a32) + segBase(c, i), sz), aHi = c.readHigh;
+      const bLo = readMem(c, regAddr(c, 7, a32), sz), bHi = c.readHigh;
       const [lo, hi] = core.sub(sz, aLo, aHi, bLo, bHi);
       core.setLazy(c, FlagOp.SUB, sz, aLo, aHi, bLo, bHi, lo, hi, 0);
       advance(c, 6, delta, a32); advance(c, 7, delta, a32);
       return;
     }
     case S.SCAS: {
-      const aLo = readReg(c, 0, sz), aHi = c.th;
-      const bLo = readMem(c, regAddr(c, 7, a32), sz), bHi = c.th;
+      const aLo = readReg(c, 0, sz), aHi = c.readHigh;
+      const bLo = readMem(c, regAddr(c, 7, a32), sz), bHi = c.readHigh;
       const [lo, hi] = core.sub(sz, aLo, aHi, bLo, bHi);
       core.setLazy(c, FlagOp.SUB, sz, aLo, aHi, bLo, bHi, lo, hi, 0);
       advance(c, 7, delta, a32);

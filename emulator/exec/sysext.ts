@@ -35,7 +35,7 @@ function fsgs(write: boolean, gs: boolean): Handler {
       writeReg(c, i.r0, i.s0, loOf(b), i.s0 === 8 ? hiOf(b) : 0);
       return;
     }
-    const lo = readReg(c, i.r0, i.s0), hi = i.s0 === 8 ? c.th : 0;
+    const lo = readReg(c, i.r0, i.s0), hi = i.s0 === 8 ? c.readHigh : 0;
     if ((hi >> 15) !== 0 && (hi >> 15) !== -1) throw gp(`${i.mnemonic}: non-canonical base 0x${((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)).toString(16)}`);
     const a = hi * TWO32 + (lo >>> 0);
     if (gs) c.gsBase = a; else c.fsBase = a;

@@ -30,7 +30,7 @@ export function movCr(c: Cpu, i: Insn): void {
     writeReg(c, i.r0, 8, Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
     return;
   }
-  const lo = readReg(c, i.r1, 8), hi = c.th;
+  const lo = readReg(c, i.r1, 8), hi = c.readHigh;
   const v = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
   switch (i.r0) {
     case 0:

@@ -2,21 +2,28 @@
 // attributes, bit-fields, arrays) and lays records out with cstructLayout.ts. Anything else a
 // real header holds (prototypes, inline functions, variables, unknown macros) is skipped to
 // its `;` or `}`; errors inside a struct, union or enum body are reported with their place.
+//
+// Why this file is long: CParser is one recursive-descent parser of C declarations; its
+// methods (specifiers, attributes, struct/union/enum bodies, declarators, type names) call one
+// another along the grammar, so they stay together. What has its own seam lives beside it: the
+// token cursor and error recovery (cstructTokens.ts), constant expressions (cstructExpr.ts)
+// and record layout (cstructLayout.ts).
 
 import type { Diagnostic } from './diagnostics';
 import type { StructLayout } from './image';
 import type { PreprocessedLine } from './preprocess';
-import { logicalLines, tokenize, type Tok } from './pp/lexer';
-import { evaluate, ExprError, type PPValue } from './pp/expr';
+import { logicalLines, tokenize } from './pp/lexer';
+import { ExprError, type PPValue } from './pp/expr';
 import {
-  alignOf, INT_TYPES, KNOWN_TYPEDEFS, LayoutError, layoutRecord, memberOffset, sizeOf, toStructLayout,
-  type CType, type DesignatorStep, type Member, type RecordType, type Where,
+  alignOf, INT_TYPES, KNOWN_TYPEDEFS, LayoutError, layoutRecord, sizeOf, toStructLayout,
+  type CScope, type CType, type Member, type RecordType,
 } from './cstructLayout';
+import { evaluateC } from './cstructExpr';
+import { CTokenCursor, ParseError, type CTok } from './cstructTokens';
 
-/** A token with the file it came from. */
-export interface CTok extends Tok {
-  file: string;
-}
+export type { CTok } from './cstructTokens';
+export type { CScope } from './cstructLayout';
+export { parseDesignator } from './cstructExpr';
 
 /** The body of a function definition, kept for asm-offsets (OFFSET/DEFINE calls live there). */
 export interface FunctionBody {
@@ -36,14 +43,6 @@ export interface CDeclarations {
   scope: CScope;
 }
 
-/** Names in scope after parsing. */
-export interface CScope {
-  typedefs: Map<string, CType>;
-  tags: Map<string, RecordType>;
-  enumTags: Map<string, CType>;
-  enumConstants: Map<string, bigint>;
-}
-
 /** Parse preprocessed lines (run the preprocessor with `language: 'c'` first). */
 export function parseCDeclarations(lines: PreprocessedLine[]): CDeclarations {
   const toks: CTok[] = [];
@@ -58,17 +57,6 @@ export function parseCDeclarations(lines: PreprocessedLine[]): CDeclarations {
 /** Parse C text that needs no preprocessing (the built-in presets). */
 export function parseCText(text: string, file = '<text>'): CDeclarations {
   return parseCDeclarations(text.split('\n').map((t, i) => ({ text: t, file, line: i + 1 })));
-}
-
-/** A parse error; `reportable` when inside a record or enum body (elsewhere we skip quietly). */
-class ParseError extends Error {
-  constructor(
-    readonly tok: CTok | undefined,
-    message: string,
-    readonly reportable: boolean,
-  ) {
-    super(message);
-  }
 }
 
 interface Attrs {
@@ -92,17 +80,13 @@ interface Declarator {
 const QUALIFIERS = new Set(['const', 'volatile', 'restrict', '__restrict', '__restrict__', 'inline', '__inline', '__inline__', '_Noreturn', '__extension__', '__const', '__volatile__', '__volatile', '_Atomic', 'extern', 'static', 'auto', 'register', '_Thread_local', '__thread', 'noinline', 'notrace', 'noinstr', '__init', '__iomem', '__user', '__rcu', '__percpu', '__force', '__bitwise', '__must_check', '__maybe_unused', '__used', '__visible', '__always_inline', '__noreturn', '__read_mostly', '__ro_after_init', 'asmlinkage', '__cold', '__weak']);
 const INT_WORDS = new Set(['void', 'char', 'short', 'int', 'long', 'signed', 'unsigned', '__signed__', '__signed', 'float', 'double', '_Bool', '__int128']);
 
-class CParser {
-  private pos = 0;
+class CParser extends CTokenCursor {
   private readonly scope: CScope;
   private readonly bodies: FunctionBody[] = [];
   private readonly diagnostics: Diagnostic[] = [];
-  private recordDepth = 0;
 
-  constructor(
-    private toks: CTok[],
-    scope?: CScope,
-  ) {
+  constructor(toks: CTok[], scope?: CScope) {
+    super(toks);
     this.scope = scope ?? { typedefs: new Map(), tags: new Map(), enumTags: new Map(), enumConstants: new Map() };
   }
 
@@ -143,62 +127,6 @@ class CParser {
     return out;
   }
 
-  // ---- token helpers ----
-  private peek(k = 0): CTok | undefined {
-    return this.toks[this.pos + k];
-  }
-  private is(text: string, k = 0): boolean {
-    return this.toks[this.pos + k]?.text === text;
-  }
-  private fail(message: string, tok = this.peek() ?? this.toks[this.toks.length - 1]): never {
-    throw new ParseError(tok, message, this.recordDepth > 0);
-  }
-  private expect(text: string, context: string): CTok {
-    const t = this.peek();
-    if (t?.text !== text) this.fail(`expected '${text}' ${context}, found ${t ? `'${t.text}'` : 'end of input'}`);
-    this.pos++;
-    return t;
-  }
-  private where(t: CTok | undefined): Where {
-    return t ? { file: t.file, line: t.line, col: t.col } : { file: '<input>', line: 0, col: 0 };
-  }
-  /** Index just past the bracket group that opens at `i`. */
-  private skipGroup(i: number): number {
-    const open = this.toks[i].text;
-    const close = open === '(' ? ')' : open === '[' ? ']' : '}';
-    let depth = 0;
-    for (let k = i; k < this.toks.length; k++) {
-      const x = this.toks[k].text;
-      if (x === open) depth++;
-      else if (x === close && --depth === 0) return k + 1;
-    }
-    this.pos = i;
-    this.fail(`unbalanced '${open}': no matching '${close}'`);
-  }
-  /** Recovery: skip to the end of the declaration that started at `start` (its `;`, or a function body's `}`). */
-  private skipDeclaration(start: number): void {
-    let depth = 0;
-    let braceOpenedAfterParen = false;
-    for (let k = start; k < this.toks.length; k++) {
-      const x = this.toks[k].text;
-      if (x === '(' || x === '[' || x === '{') {
-        if (depth === 0 && x === '{') braceOpenedAfterParen = this.toks[k - 1]?.text === ')';
-        depth++;
-      } else if (x === ')' || x === ']' || x === '}') {
-        depth = Math.max(0, depth - 1);
-        if (depth === 0 && x === '}' && braceOpenedAfterParen) {
-          this.pos = k + 1;
-          return;
-        }
-      } else if (x === ';' && depth === 0) {
-        this.pos = k + 1;
-        return;
-      }
-    }
-    this.pos = this.toks.length;
-  }
-
-  // ---- declarations ----
   private externalDeclaration(): void {
     const t = this.peek()!;
     if (t.text === ';') return void this.pos++;
@@ -558,19 +486,6 @@ class CParser {
     }
   }
 
-  /** Index of the first of `stops` at bracket depth 0 from the cursor. */
-  private exprEnd(stops: string[]): number {
-    let depth = 0;
-    for (let k = this.pos; k < this.toks.length; k++) {
-      const x = this.toks[k].text;
-      if (x === '(' || x === '[') depth++;
-      else if (x === ')' || x === ']') depth--;
-      else if (depth === 0 && stops.includes(x)) return k;
-      if (x === '}' && depth === 0) return k;
-    }
-    return this.toks.length;
-  }
-
   private constant(toks: CTok[], at: CTok): number {
     const v = this.constantValue(toks, at);
     return Number(v.value);
@@ -619,82 +534,3 @@ const fits = (min: bigint, max: bigint, size: number) => {
   const bits = BigInt(size * 8);
   return (min >= -(1n << (bits - 1n)) && max < 1n << (bits - 1n)) || (min >= 0n && max < 1n << bits);
 };
-
-/**
- * Evaluate a C constant expression over `toks`: sizeof/_Alignof of a type name, offsetof /
- * __builtin_offsetof, casts to integer types, enumeration constants.
- */
-export function evaluateC(toks: Tok[], scope: CScope, typeAt: (pos: number) => { type: CType; next: number } | undefined): PPValue {
-  const close = (pos: number, what: string): number => {
-    if (toks[pos]?.text !== ')') throw new ExprError(toks[pos] ?? toks[toks.length - 1], `expected ')' after ${what}`);
-    return pos + 1;
-  };
-  return evaluate(toks, {
-    primary: (ts, pos, _ev, unary) => {
-      const t = ts[pos];
-      if (t.text === '(') {
-        const cast = typeAt(pos + 1);
-        if (!cast) return undefined;
-        const after = close(cast.next, 'the type in a cast');
-        const operand = unary(after);
-        return { v: castTo(cast.type, operand.v), next: operand.next };
-      }
-      if (t.text === 'sizeof' || /^(_Alignof|__alignof__|__alignof|alignof)$/.test(t.text)) {
-        if (ts[pos + 1]?.text !== '(') throw new ExprError(t, `${t.text} of an expression is not supported; write ${t.text}(type)`);
-        const ty = typeAt(pos + 2);
-        if (!ty) throw new ExprError(ts[pos + 2] ?? t, `${t.text} needs a type name here`);
-        const v = t.text === 'sizeof' ? sizeOf(ty.type) : alignOf(ty.type);
-        return { v: { value: BigInt(v), unsigned: true }, next: close(ty.next, t.text) };
-      }
-      if (t.text === '__builtin_offsetof' || t.text === 'offsetof') {
-        if (ts[pos + 1]?.text !== '(') throw new ExprError(t, `expected '(' after ${t.text}`);
-        const ty = typeAt(pos + 2);
-        if (!ty) throw new ExprError(ts[pos + 2] ?? t, `${t.text} needs a type name`);
-        if (ts[ty.next]?.text !== ',') throw new ExprError(ts[ty.next] ?? t, `expected ',' after the type in ${t.text}`);
-        const d = parseDesignator(ts, ty.next + 1);
-        const r = memberOffset(ty.type, d.steps);
-        return { v: { value: BigInt(r.offset), unsigned: true }, next: close(d.next, `the member in ${t.text}`) };
-      }
-      if (t.kind === 'id' && scope.enumConstants.has(t.text)) return { v: { value: scope.enumConstants.get(t.text)!, unsigned: false }, next: pos + 1 };
-      return undefined;
-    },
-  });
-}
-
-function castTo(t: CType, v: PPValue): PPValue {
-  if (t.kind === 'ptr') return { value: BigInt.asUintN(64, v.value), unsigned: true };
-  if (t.kind !== 'int' && t.kind !== 'enum') return v;
-  const bits = t.size * 8;
-  if (t.kind === 'int' && t.name === '_Bool') return { value: v.value !== 0n ? 1n : 0n, unsigned: false };
-  const value = t.signed ? BigInt.asIntN(bits, v.value) : BigInt.asUintN(bits, v.value);
-  return { value, unsigned: !t.signed && bits >= 64 };
-}
-
-/** A member designator `a.b[2].c` at `pos`, up to a closing `)` or `,`. */
-export function parseDesignator(toks: Tok[], pos: number): { steps: DesignatorStep[]; next: number } {
-  const steps: DesignatorStep[] = [];
-  const where = (t: Tok): Where => ({ file: (t as CTok).file ?? '<input>', line: t.line, col: t.col });
-  let expectName = true;
-  let k = pos;
-  for (; k < toks.length; k++) {
-    const t = toks[k];
-    if (expectName) {
-      if (t.kind !== 'id') throw new ExprError(t, `expected a member name, found '${t.text}'`);
-      steps.push({ member: t.text, where: where(t) });
-      expectName = false;
-    } else if (t.text === '.') expectName = true;
-    else if (t.text === '[') {
-      let depth = 0;
-      let j = k;
-      for (; j < toks.length; j++) {
-        if (toks[j].text === '[') depth++;
-        else if (toks[j].text === ']' && --depth === 0) break;
-      }
-      const v = evaluate(toks.slice(k + 1, j));
-      steps.push({ index: Number(v.value), where: where(t) });
-      k = j;
-    } else break;
-  }
-  if (expectName) throw new ExprError(toks[k] ?? toks[toks.length - 1], 'expected a member name');
-  return { steps, next: k };
-}

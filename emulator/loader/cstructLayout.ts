@@ -263,3 +263,11 @@ function findMember(rec: RecordType, name: string): { offset: number; type: CTyp
   }
   return undefined;
 }
+
+/** Names in scope after parsing declarations (cstruct.ts). */
+export interface CScope {
+  typedefs: Map<string, CType>;
+  tags: Map<string, RecordType>;
+  enumTags: Map<string, CType>;
+  enumConstants: Map<string, bigint>;
+}

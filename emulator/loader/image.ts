@@ -42,7 +42,7 @@ export interface LineEntry {
   expansion?: SourcePosition[];
 }
 
-/** A kernel exception-table entry after relocation (reference §7). */
+/** A kernel exception-table entry after relocation (Linux arch/x86/include/asm/extable.h). */
 export interface ExTableEntry {
   /** Address of the instruction that may fault. */
   insn: bigint;

@@ -8,7 +8,7 @@ import type { Session, SessionStop } from '../session/session';
 import type { TdxCallEvent } from '../platform/events';
 import { parseFaultRuleInput, type FaultRule } from '../tdx/faultPlan';
 import { findSubfunction } from '../tdx/catalog';
-import { decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/status';
+import { decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/statusDecoder';
 import { ASM_ERRNO_H } from '../loader/headers/linux';
 import { CheckpointStore, type Checkpoint } from '../timetravel/checkpoint';
 import { applicableFaults } from './applicable';

@@ -1,17 +1,15 @@
-// Exception delivery through the Image's kernel exception table (Linux arch/x86/mm/extable.c): a DEFAULT
+// Exception delivery through the Image's kernel exception table (Linux arch/x86/mm/extable.c);
+// the entries' format and the EX_TYPE_*/EX_FLAG_* values live in loader/elf/exTable.ts. A DEFAULT
 // entry resumes at the fixup (clearing AX/DX when its flags say so); a FAULT entry first puts
 // the trap number in RAX — how the kernel turns #GP/#UD on SEAMCALL into TDX_SEAMCALL_GP/UD.
 // With no entry the fault stays unhandled and the run stops (the kernel would oops).
 
 import { addrToBig } from '../cpu/cpu';
 import { CpuFault, VECTOR_NAMES } from '../cpu/fault';
+import { EX_FLAG_CLEAR_AX, EX_FLAG_CLEAR_DX, EX_TYPE_DEFAULT, EX_TYPE_FAULT, exTypeAndFlags } from '../loader/elf/exTable';
 import type { ExTableEntry } from '../loader/image';
 import type { Machine } from '../machine';
 import type { PlatformNote } from './events';
-
-export const EX_TYPE_DEFAULT = 1;
-export const EX_TYPE_FAULT = 2;
-const EX_FLAG_CLEAR_AX = 1, EX_FLAG_CLEAR_DX = 2;
 
 /** What the last fixup did, or why a fault stayed unhandled. */
 export interface FixupRecord {
@@ -43,7 +41,7 @@ export class ExceptionTable {
     const e = this.byInsn.get(at);
     this.last = { vector: fault.vector, from: at };
     if (!e) return false;
-    const type = e.type & 0xff, flags = (e.type >> 12) & 0xf;
+    const { type, flags } = exTypeAndFlags(e.type);
     if (type !== EX_TYPE_DEFAULT && type !== EX_TYPE_FAULT) return false;
     const c = m.cpu;
     if (type === EX_TYPE_FAULT) c.setGpr(0, BigInt(fault.vector));

@@ -3,7 +3,7 @@
 
 import { findKvmHypercall, findLeaf, findSubfunction } from '../tdx/catalog';
 import type { RegisterRole } from '../tdx/types';
-import { decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/status';
+import { decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/statusDecoder';
 import type { TdxCallEvent } from './events';
 
 const h = (v: bigint) => '0x' + BigInt.asUintN(64, v).toString(16);

@@ -14,7 +14,7 @@ import { TdxModule, type TdxCallResult } from '../tdx/module';
 import { VmmModel, type VmmConfig } from '../tdx/vmm';
 import type { TdxModuleConfig } from '../tdx/moduleConfig';
 import { FaultInjector, vmmOverrideFor, formatFaultRule, type FaultRule, type FaultHit } from '../tdx/faultPlan';
-import { decodeSeamldrStatus, decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/status';
+import { decodeSeamldrStatus, decodeTdxStatus, decodeTdvmcallStatus } from '../tdx/statusDecoder';
 import { findLeaf, KVM_HYPERCALL_ERRNO } from '../tdx/catalog';
 import { vmcallName } from './format';
 import { GPR_NAMES, type TdxCpuAccess } from '../tdx/types';
@@ -370,7 +370,7 @@ export class Platform {
     if (!(fc & FEAT_CTL_LOCKED) || !(fc & FEAT_CTL_VMX_OUTSIDE_SMX)) {
       throw new CpuFault(Vector.GP, 0, `vmxon: IA32_FEATURE_CONTROL is 0x${fc.toString(16)} (needs locked and VMX outside SMX)`);
     }
-    const lo = readMem(c, ea(c, i), 8), region = (BigInt(c.th >>> 0) << 32n) | BigInt(lo >>> 0);
+    const lo = readMem(c, ea(c, i), 8), region = (BigInt(c.readHigh >>> 0) << 32n) | BigInt(lo >>> 0);
     if (this.state.vmxon) { setArith(c, VM_FAIL_INVALID); return; } // already in VMX root, no current VMCS
     if (region & 0xfffn || region >> 46n) { setArith(c, VM_FAIL_INVALID); return; }
     let rev: bigint;

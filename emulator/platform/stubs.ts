@@ -60,7 +60,7 @@ const ARG_REGS = [7, 6, 2, 1, 8, 9]; // RDI RSI RDX RCX R8 R9
 /** Returns from a stub to its caller (RAX = value), keeping the shadow call stack right. */
 function stubReturn(c: Cpu, _i: Insn, value: bigint | undefined): void {
   if (value !== undefined) c.setGpr(0, value);
-  const lo = pop64(c), hi = c.th;
+  const lo = pop64(c), hi = c.readHigh;
   jumpTo(c, lo, hi);
   popShadow(c, c.rip);
 }
@@ -319,7 +319,7 @@ function stubHandler(m: Machine, name: string, spec: StubSpec | undefined, note:
     // Retpoline thunk: an indirect jump through the named register.
     const reg = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi'].indexOf(thunk[1]);
     const num = reg >= 0 ? reg : Number(thunk[1].slice(1));
-    return (c) => { const lo = readReg(c, num, 8); jumpTo(c, lo, c.th); };
+    return (c) => { const lo = readReg(c, num, 8); jumpTo(c, lo, c.readHigh); };
   }
   switch (name) {
     case '__x86_return_thunk':

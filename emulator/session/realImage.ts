@@ -197,7 +197,7 @@ export function runRoots(config: ValidConfig): string[] {
   return [...new Set(names)];
 }
 
-/** The generation of a kernel version (tdx-abi.md §0: 6.1 is G1; 6.7 to 6.12 are G4). */
+/** The generation of a kernel version (docs/kernel-generations.md: 6.1 is G1; 6.7 to 6.12 are G4). */
 function generationOfVersion(v: number, p: number): Generation | undefined {
   if (v === 6 && p <= 2) return 'G1';
   if (v === 6 && p >= 7) return 'G4';
@@ -226,7 +226,7 @@ export function generationOfSymbols(image: Image): Generation | undefined {
   return undefined;
 }
 
-/** The kernel generation of a tree by its version (tdx-abi.md §0: 6.1 is G1; 6.7 to 6.12 are G4). */
+/** The kernel generation of a tree by its version (docs/kernel-generations.md: 6.1 is G1; 6.7 to 6.12 are G4). */
 export function generationOfTree(source: string): Generation | undefined {
   let text: string;
   try { text = readFileSync(join(source, 'Makefile'), 'utf8').slice(0, 2000); } catch { return undefined; }

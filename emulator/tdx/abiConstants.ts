@@ -5,7 +5,7 @@
 // LKML/vendor trees each generation names (emulator/tdx/generation.ts).
 
 import { DEFAULT_TD_METADATA } from './moduleConfig';
-import { TDX_STATUS_CONSTANTS } from './statuses';
+import { TDX_STATUS_CONSTANTS } from './statusCatalog';
 import { GPR_NAMES, toU64, type GprName } from './types';
 import type { HeaderDefinition } from './generation';
 

@@ -3,14 +3,14 @@
 // mean" suggestions. The adapter, hovers, the fault menu, the CLI and the models all read this.
 
 import { SEAMCALL_LEAVES, SEAMLDR_LEAVES, TDCALL_LEAVES, type TdxInstruction, type TdxLeaf } from './leaves';
-import { TDVMCALL_STATUS_CODES, TDX_OPERAND_IDS, TDX_STATUS_CODES, type TdvmcallStatusCode, type TdxStatusCode } from './statuses';
+import { TDVMCALL_STATUS_CODES, TDX_OPERAND_IDS, TDX_STATUS_CODES, type TdvmcallStatusCode, type TdxStatusCode } from './statusCatalog';
 import { TDVMCALL_SUBFUNCTIONS, type TdvmcallSubfunction } from './vmcalls';
 import { parseTdxNumber, u64 } from './types';
 
 export { parseTdxNumber } from './types';
 
 export * from './leaves';
-export * from './statuses';
+export * from './statusCatalog';
 export * from './vmcalls';
 
 /**

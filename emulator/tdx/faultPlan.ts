@@ -4,7 +4,7 @@
 // TDVMCALL-side actions `vmmOverrideFor` gives what to pass to the module.
 
 import { catalogNames, closestName, findLeaf, findOperandId, findStatus, findSubfunction, findTdvmcallStatus, parseTdxNumber } from './catalog';
-import { decodeTdxStatus, withOperand } from './status';
+import { decodeTdxStatus, withOperand } from './statusDecoder';
 import type { VmmOverride } from './vmm';
 import { GPR, GPR_NAMES, gprIndex, hex64, u64, type GprName } from './types';
 

@@ -2,10 +2,10 @@
 // cites (TDX module tdg_vp_vmcall.c and TDX module tdg_*.c). The dispatcher (module.ts) has already checked the
 // RAX reserved bits, the version and the leaf number; a handler returns what the guest sees.
 
-import { TDX_STATUS } from './moduleStatus';
+import { TDX_STATUS } from './modelStatuses';
 import { VMX_EXIT_REASONS } from './vmcalls';
 import { buildTdReport, rtmrExtend } from './tdreport';
-import { withOperand } from './status';
+import { withOperand } from './statusDecoder';
 import { GPR, GPR_NAMES, type GprName, u64 } from './types';
 import type { LeafContext, LeafOutcome, VmcallRecord } from './module';
 

@@ -5,7 +5,7 @@
 import { TDX_ABI_CONSTANTS } from './abiConstants';
 import { definedIn, formatHeaderValue, type Generation, type HeaderDefinition, type KernelHeader } from './generation';
 import { SEAMCALL_LEAVES, SEAMLDR_LEAVES, TDCALL_LEAVES } from './leaves';
-import { TDVMCALL_STATUS_CODES, TDX_STATUS_CODES } from './statuses';
+import { TDVMCALL_STATUS_CODES, TDX_STATUS_CODES } from './statusCatalog';
 import { TDVMCALL_SUBFUNCTIONS, VMX_EXIT_REASON_LIST } from './vmcalls';
 
 /** A tagged catalogue entry: its kernel symbol, value(s) and header tags. */

@@ -2,8 +2,8 @@
 // kernel drives (TDX module tdh_sys_*.c) and the state-free leaves. The dispatcher
 // (module.ts) has already applied the §6 order (reserved bits, version, shutdown, not ready).
 
-import { TDX_STATUS } from './moduleStatus';
-import { withOperand } from './status';
+import { TDX_STATUS } from './modelStatuses';
+import { withOperand } from './statusDecoder';
 import { GPR } from './types';
 import type { LeafContext, LeafOutcome } from './module';
 

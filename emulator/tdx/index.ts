@@ -4,7 +4,7 @@
 
 export * from './types';
 export * from './catalog';
-export * from './status';
+export * from './statusDecoder';
 export { TdxModule, type TdxCallResult, type TdxCallOptions, type LeafOutcome, type VmcallRecord } from './module';
 export { DEFAULT_TD_METADATA, type TdxModuleConfig, type TdxModuleState, type VeInfo, type TdMetadataField, type SysInitState, type TdmrState } from './moduleConfig';
 export { VmmModel, decodeFatalErrorMessage, definedOutputs, type VmmConfig, type VmmExit, type VmmOverride, type VmmResult, type VmmState, type TdvmcallAnswer, type HostileVmmConfig } from './vmm';

@@ -9,7 +9,7 @@ import { tdgMemPageAccept, tdgMrReport, tdgMrRtmrExtend, tdgVmRdWr, tdgVpInfo, t
 import { configuredSuccess, tdhSysConfig, tdhSysInfoOrRdall, tdhSysInit, tdhSysKeyConfig, tdhSysLpInit, tdhSysRd, tdhSysShutdown, tdhSysTdmrInit, tdhSysUpdate } from './hostLeaves';
 import type { TdxInstruction, TdxLeaf } from './leaves';
 import { initialModuleState, resolveModuleConfig, type ResolvedModuleConfig, type TdxModuleConfig, type TdxModuleState, type VeInfo } from './moduleConfig';
-import { TDX_STATUS } from './moduleStatus';
+import { TDX_STATUS } from './modelStatuses';
 import { seamldrCall } from './seamldr';
 import { VmmModel, type VmmOverride, type VmmResult } from './vmm';
 import { GPR, ModelConfigError, toU64, u64, type GprName, type TdxCpuAccess } from './types';

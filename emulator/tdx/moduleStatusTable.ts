@@ -1,6 +1,6 @@
 // Every status the TDX module defines, by name and value: the facts of intel/tdx-module
 // (branch tdx_1.5, "TDX 1.5.01") include/auto_gen/tdx_error_codes_defs.h. Only names and numbers
-// are carried over. statuses.ts gives these codes their catalogue entries; the ones it describes
+// are carried over. statusCatalog.ts gives these codes their catalogue entries; the ones it describes
 // in more detail keep their own summary and detail kind.
 
 /** `[name, value]` of each module status (low 32 bits zero: the base an operand id is added to). */

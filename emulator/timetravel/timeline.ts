@@ -11,6 +11,8 @@
 // methods run an operation to its end. History stays within `memoryBudget` by construction:
 // checkpoints are thinned (at most MAX_SPACING intervals apart) and then the oldest evicted,
 // on every branch; a line step back holds O(1) state, not a trace.
+// Size (over 450 lines): the Timeline is one state machine (checkpoints, branches, the
+// replay cursor) that every operation above reads and advances; its logic is left as is here.
 
 import { addrToBig } from '../cpu/cpu';
 import type { Session, SessionStop, RunRecorder } from '../session/session';

@@ -212,7 +212,7 @@ function peakRss(d: Dap): number {
   const pid = (d.dc as unknown as { _adapterProcess?: { pid?: number } })._adapterProcess?.pid;
   assert.ok(pid, 'the adapter runs as a child process');
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(m, 'VmHWM in /proc/PID/status');
+  assert.ok(m, 'VmHWM in /proc/PID/statusDecoder');
   return Number(m[1]) * 1024;
 }
 

@@ -20,7 +20,7 @@ import { builtinHeaders } from '../../emulator/loader/headers';
 const ROOT = join(__dirname, '..', '..', '..');
 /** The catalogue's files: the only ones allowed to write TDX numbers. */
 const CATALOGUE = new Set([
-  'emulator/tdx/leaves.ts', 'emulator/tdx/statuses.ts', 'emulator/tdx/vmcalls.ts', 'emulator/tdx/moduleStatusTable.ts',
+  'emulator/tdx/leaves.ts', 'emulator/tdx/statusCatalog.ts', 'emulator/tdx/vmcalls.ts', 'emulator/tdx/moduleStatusTable.ts',
   'emulator/tdx/abiConstants.ts', 'emulator/tdx/moduleConfig.ts',
 ]);
 

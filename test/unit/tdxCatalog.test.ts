@@ -8,7 +8,7 @@ import {
   TDX_STATUS_CODES, TDVMCALL_STATUS_CODES, TDCALL_LEAVES, SEAMCALL_LEAVES, SEAMLDR_LEAVES, TDVMCALL_SUBFUNCTIONS,
   findLeaf, findLeafByName, findStatus, findSubfunction, findTdvmcallStatus, splitRax, closestName, findOperandId,
 } from '../../emulator/tdx/catalog';
-import { decodeSeamldrStatus, decodeTdxStatus, decodeTdvmcallStatus } from '../../emulator/tdx/status';
+import { decodeSeamldrStatus, decodeTdxStatus, decodeTdvmcallStatus } from '../../emulator/tdx/statusDecoder';
 
 // Linux asm/shared/tdx_errno.h, asm/tdx.h "Status / error codes" and TDX module tdx_error_codes_defs.h, tdx_api_defs.h, quoted.
 const REFERENCE_STATUSES: [string, bigint][] = [

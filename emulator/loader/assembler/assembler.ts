@@ -3,6 +3,10 @@
 // fragments (model.ts). Directives live in directives.ts; layout, relaxation and the Image
 // in layout.ts. Errors are collected with file:line:column and the run goes on, so one
 // pass reports as many problems as it can.
+// Size (over 450 lines): the Assembler is the first pass's state (sections, symbols, the
+// conditional and macro stacks) shared by every statement kind; directives, layout and
+// expressions already live in their own modules, and what is left here is the statement loop
+// and the macro machinery that reads and writes that state.
 
 import { Diagnostic, SourceLocation } from '../diagnostics';
 import { SourcePosition } from '../image';

@@ -5,15 +5,13 @@
 // .debug_* sections the DWARF reader needs. Executables keep their own addresses.
 
 import { ExTableEntry, ImageSection, ImageSymbol, type UndefinedDataSymbol } from '../image';
-import { hex } from './bytes';
 import { ElfPlace, ErrorList, fail } from './errors';
 import {
   ElfFile, ElfSection, ElfSymbol, ET_DYN, ET_REL, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHN_COMMON, SHN_UNDEF,
   SHT_NOBITS, SHT_RELA, SHT_REL, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FILE, STT_FUNC, STT_OBJECT, STT_SECTION,
 } from './elfFile';
-import { applyRelocation, relocName, SUPPORTED_RELOCATIONS } from './relocations';
+import { relocateObject, undefinedUses, type Globals, type Obj } from './linkRelocations';
 import { decodeExTable } from './exTable';
-import { decodeOne } from '../../decode/decoder';
 
 /** Distance between two stubs: room for the platform to put a recognisable instruction there. */
 export const STUB_SIZE = 16n;
@@ -101,15 +99,6 @@ function group(s: ElfSection): number {
   return 4;
 }
 
-interface Obj {
-  elf: ElfFile;
-  /** Load address of each placed section, by section index. */
-  addr: Map<number, bigint>;
-  /** Contents being relocated, by section index (allocated and debug sections). */
-  data: Map<number, Uint8Array>;
-  /** Addresses of SHN_COMMON symbols, by symbol index. */
-  common: Map<number, bigint>;
-}
 
 /** Links `files` (already parsed) into placed sections, symbols and relocated debug sections. */
 export function linkElf(files: ElfFile[], opts: LinkOptions = {}): LinkResult {
@@ -149,15 +138,48 @@ function debugInput(f: ElfFile, bias: bigint, data?: Map<number, Uint8Array>): D
   return { file: f.path, sections, bias };
 }
 
-function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
-  const objs: Obj[] = files.map((elf) => ({ elf, addr: new Map(), data: new Map(), common: new Map() }));
-  const placements: Placement[] = [];
-  const sections: ImageSection[] = [];
-  let next = opts.base ?? 0n;
-  let pcpu = BigInt(PERCPU_HEAD); // the per-CPU template's cursor (zero-based, as the kernel links .data..percpu)
+/** A relocatable link in progress: the objects, what has been placed, and the two cursors. */
+interface LinkState {
+  objs: Obj[];
+  placements: Placement[];
+  sections: ImageSection[];
+  /** Next free address of the image. */
+  next: bigint;
+  /** The per-CPU template's cursor (zero-based, as the kernel links .data..percpu). */
+  pcpu: bigint;
+}
 
-  // 1. Layout, as a linker lays out segments: the code of every object first, then read-only
-  // data, data and .bss on pages of their own, so a write to data never lands on a code page.
+
+/** What no object defines, placed: stubs for code, storage for data. */
+interface Undefined {
+  stubs: Map<string, bigint>;
+  undefinedData: UndefinedDataSymbol[];
+}
+
+function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
+  const st: LinkState = {
+    objs: files.map((elf) => ({ elf, addr: new Map(), data: new Map(), common: new Map() })),
+    placements: [], sections: [], next: opts.base ?? 0n, pcpu: BigInt(PERCPU_HEAD),
+  };
+  layoutSections(st);
+  const errors = new ErrorList();
+  const globals = resolveGlobals(st.objs, errors);
+  const undef = placeUndefined(st, globals, opts, errors);
+  const got = relocateAll(st, globals, undef.stubs, errors);
+  return {
+    sections: st.sections, symbols: collectSymbols(st.objs, globals, undef), undefinedSymbols: [...undef.stubs.keys()],
+    exTable: collectExTable(st.objs), placements: st.placements, got, stubs: undef.stubs, undefinedData: undef.undefinedData,
+    debug: st.objs.map((o) => debugInput(o.elf, 0n, o.data)),
+  };
+}
+
+/**
+ * 1. Layout, as a linker lays out segments: the code of every object first, then read-only
+ * data, data and .bss on pages of their own, so a write to data never lands on a code page;
+ * then common symbols, and the debug sections' contents kept for relocation.
+ */
+function layoutSections(st: LinkState): void {
+  const { objs, placements, sections } = st;
   const bssOf = new Map<Obj, number>(); // memory-only bytes of each object, capped as a whole
   const claim = (o: Obj, n: number, place: ElfPlace, what: string) => {
     const bss = (bssOf.get(o) ?? 0) + n;
@@ -165,7 +187,7 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
     if (bss > o.elf.maxBssSize) fail(place, `${what} brings the object's zero-initialised memory to ${bss} bytes, more than its size can justify`);
   };
   for (const g of [0, 1, 2, 3, 4]) {
-    if (g === 1) next = alignUp(next, PAGE);
+    if (g === 1) st.next = alignUp(st.next, PAGE);
     for (const o of objs) {
       const f = o.elf;
       const alloc = f.sections.filter((s) => s.flags & SHF_ALLOC && s.type !== SHT_RELA && s.type !== SHT_REL && group(s) === g);
@@ -174,22 +196,22 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
         if (s.type === SHT_NOBITS) claim(o, size, { file: f.path, section: 'section headers', offset: f.shoff + s.index * 64 }, s.name);
         if (isPerCpuSection(s.name)) {
           // Zero-based, as the kernel links .data..percpu: the session copies it to each CPU's GS base.
-          pcpu = alignUp(pcpu, s.addralign);
-          o.addr.set(s.index, pcpu);
+          st.pcpu = alignUp(st.pcpu, s.addralign);
+          o.addr.set(s.index, st.pcpu);
           const bytes = s.type === SHT_NOBITS ? new Uint8Array(size) : f.data(s);
           o.data.set(s.index, bytes);
-          placements.push({ file: f.path, index: s.index, section: s.name, address: pcpu, size });
-          if (size > 0) sections.push({ ...imageSection(s, pcpu, bytes), perCpu: true });
-          pcpu += BigInt(size);
+          placements.push({ file: f.path, index: s.index, section: s.name, address: st.pcpu, size });
+          if (size > 0) sections.push({ ...imageSection(s, st.pcpu, bytes), perCpu: true });
+          st.pcpu += BigInt(size);
           continue;
         }
-        next = alignUp(next, s.addralign);
-        o.addr.set(s.index, next);
+        st.next = alignUp(st.next, s.addralign);
+        o.addr.set(s.index, st.next);
         const bytes = s.type === SHT_NOBITS ? new Uint8Array(size) : f.data(s);
         o.data.set(s.index, bytes);
-        placements.push({ file: f.path, index: s.index, section: s.name, address: next, size });
-        if (size > 0) sections.push(imageSection(s, next, bytes));
-        next += BigInt(size);
+        placements.push({ file: f.path, index: s.index, section: s.name, address: st.next, size });
+        if (size > 0) sections.push(imageSection(s, st.next, bytes));
+        st.next += BigInt(size);
       }
     }
   }
@@ -198,30 +220,33 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
     // Tentative definitions (-fcommon) get storage after the sections.
     const commons = f.symbols.filter((y) => y.shndx === SHN_COMMON);
     if (commons.length) {
-      const start = next;
+      const start = st.next;
       for (const y of commons) {
         const place = { file: f.path, section: symtabName(f), offset: y.index * 24 };
         if (y.size > BigInt(f.maxBssSize)) fail(place, `common symbol '${y.name}' claims ${y.size} bytes`);
         claim(o, Number(y.size), place, `common symbol '${y.name}'`);
-        next = alignUp(next, Math.max(1, Math.min(Number(y.value), 4096)));
-        o.common.set(y.index, next);
-        next += y.size;
+        st.next = alignUp(st.next, Math.max(1, Math.min(Number(y.value), 4096)));
+        o.common.set(y.index, st.next);
+        st.next += y.size;
       }
-      const size = Number(next - start);
+      const size = Number(st.next - start);
       sections.push({ name: 'COMMON', address: start, bytes: new Uint8Array(size), alloc: true, write: true, exec: false });
     }
     for (const s of f.sections) if (!o.data.has(s.index) && f.canonicalName(s).startsWith('.debug_') && s.type !== SHT_NOBITS) o.data.set(s.index, f.data(s));
   }
+}
 
-  // 2. Global symbols: one strong definition wins over weak ones; two strong ones are an error.
-  const errors = new ErrorList();
-  const globals = new Map<string, { value: bigint; size: bigint; weak: boolean; file: string }>();
-  const symValue = (o: Obj, y: ElfSymbol): bigint | undefined => {
-    if (y.shndx === SHN_UNDEF) return undefined;
-    if (y.shndx === SHN_ABS) return y.value;
-    if (y.shndx === SHN_COMMON) return o.common.get(y.index);
-    return (o.addr.get(y.shndx) ?? 0n) + y.value; // non-allocated sections (debug) sit at 0
-  };
+/** The value of a defined symbol at its placed address (undefined for an undefined one). */
+function symValue(o: Obj, y: ElfSymbol): bigint | undefined {
+  if (y.shndx === SHN_UNDEF) return undefined;
+  if (y.shndx === SHN_ABS) return y.value;
+  if (y.shndx === SHN_COMMON) return o.common.get(y.index);
+  return (o.addr.get(y.shndx) ?? 0n) + y.value; // non-allocated sections (debug) sit at 0
+}
+
+/** 2. Global symbols: one strong definition wins over weak ones; two strong ones are an error. */
+function resolveGlobals(objs: Obj[], errors: ErrorList): Globals {
+  const globals: Globals = new Map();
   for (const o of objs) {
     for (const y of o.elf.symbols) {
       if (y.bind === STB_LOCAL || y.shndx === SHN_UNDEF || y.name === '') continue;
@@ -236,10 +261,62 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
     }
   }
   errors.check();
+  return globals;
+}
 
-  // 3. What no object defines: code gets a stub, data its own zero-filled storage. The
-  //    object's DWARF declaration decides which (and the size); without one, a branch
-  //    relocation (call/jmp) means code and anything else data.
+/**
+ * 3. What no object defines: code gets a stub, data its own zero-filled storage. The
+ * object's DWARF declaration decides which (and the size); without one, a branch
+ * relocation (call/jmp) means code and anything else data.
+ */
+function placeUndefined(st: LinkState, globals: Globals, opts: LinkOptions, errors: ErrorList): Undefined {
+  const { objs, sections } = st;
+  const { stubs, dataNames, decls, uses } = classifyUndefined(objs, globals, opts, errors);
+  // Stubs are code: on a page of their own after the data.
+  st.next = alignUp(st.next, PAGE);
+  for (const name of stubs.keys()) {
+    stubs.set(name, st.next);
+    st.next += STUB_SIZE;
+  }
+  // Data storage on pages of its own (never executable), after the stubs; per-CPU data in the per-CPU template.
+  const undefinedData: UndefinedDataSymbol[] = [];
+  if (dataNames.length) st.next = alignUp(st.next, PAGE);
+  const dataStart = st.next;
+  const aliases: string[] = [];
+  for (const name of dataNames) {
+    if (KERNEL_ALIASES[name] && (dataNames.includes(KERNEL_ALIASES[name]) || globals.has(KERNEL_ALIASES[name]))) { aliases.push(name); continue; }
+    const d = decls.get(name);
+    const perCpu = uses.get(name)?.firstGs !== undefined || KNOWN_PERCPU.has(name);
+    const sized = d?.size !== undefined && d.size > 0;
+    const size = sized ? d!.size! : DEFAULT_UNDEFINED_DATA_SIZE;
+    const align = Math.max(8, Math.min(4096, d?.align ?? 8));
+    let address: bigint;
+    if (perCpu) { st.pcpu = alignUp(st.pcpu, align); address = st.pcpu; st.pcpu += BigInt(size); } else { st.next = alignUp(st.next, align); address = st.next; st.next += BigInt(size); }
+    undefinedData.push({ name, address, size, sizedBy: sized ? 'dwarf' : 'default', type: d?.type, perCpu });
+    globals.set(name, { value: address, size: BigInt(size), weak: false, file: '' });
+  }
+  for (const name of aliases) {
+    // The same storage as the symbol it aliases (one per-CPU variable read through two names).
+    const target = KERNEL_ALIASES[name], t = undefinedData.find((u) => u.name === target), g = globals.get(target)!;
+    const d = decls.get(name);
+    if (t) undefinedData.push({ ...t, name, type: d?.type ?? t.type });
+    globals.set(name, { value: t ? t.address : g.value, size: t ? BigInt(t.size) : g.size, weak: false, file: '' });
+  }
+  if (st.next > dataStart) {
+    st.next = alignUp(st.next, PAGE);
+    sections.push({ name: 'undefined data', address: dataStart, bytes: new Uint8Array(Number(st.next - dataStart)), alloc: true, write: true, exec: false });
+  }
+  const pcpuData = undefinedData.filter((u) => u.perCpu);
+  if (pcpuData.length) {
+    const start = pcpuData.reduce((a, u) => (u.address < a ? u.address : a), pcpuData[0].address);
+    const end = pcpuData.reduce((a, u) => (u.address + BigInt(u.size) > a ? u.address + BigInt(u.size) : a), 0n);
+    sections.push({ name: 'undefined per-CPU data', address: start, bytes: new Uint8Array(Number(end - start)), alloc: true, write: true, exec: false, perCpu: true });
+  }
+  return { stubs, undefinedData };
+}
+
+/** Which undefined symbols are code (a stub each) and which are data, from their DWARF declarations and their uses. */
+function classifyUndefined(objs: Obj[], globals: Globals, opts: LinkOptions, errors: ErrorList) {
   const undefinedNames: string[] = [];
   const undefinedSeen = new Set<string>();
   for (const o of objs) {
@@ -273,53 +350,17 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
     const isData = d ? d.kind === 'variable' : !u?.firstBranch && (u?.firstData !== undefined);
     if (isData) dataNames.push(name); else stubs.set(name, 0n);
   }
-  // Stubs are code: on a page of their own after the data.
-  next = alignUp(next, PAGE);
-  for (const name of stubs.keys()) {
-    stubs.set(name, next);
-    next += STUB_SIZE;
-  }
-  // Data storage on pages of its own (never executable), after the stubs; per-CPU data in the per-CPU template.
-  const undefinedData: UndefinedDataSymbol[] = [];
-  if (dataNames.length) next = alignUp(next, PAGE);
-  const dataStart = next;
-  const aliases: string[] = [];
-  for (const name of dataNames) {
-    if (KERNEL_ALIASES[name] && (dataNames.includes(KERNEL_ALIASES[name]) || globals.has(KERNEL_ALIASES[name]))) { aliases.push(name); continue; }
-    const d = decls.get(name);
-    const perCpu = uses.get(name)?.firstGs !== undefined || KNOWN_PERCPU.has(name);
-    const sized = d?.size !== undefined && d.size > 0;
-    const size = sized ? d!.size! : DEFAULT_UNDEFINED_DATA_SIZE;
-    const align = Math.max(8, Math.min(4096, d?.align ?? 8));
-    let address: bigint;
-    if (perCpu) { pcpu = alignUp(pcpu, align); address = pcpu; pcpu += BigInt(size); } else { next = alignUp(next, align); address = next; next += BigInt(size); }
-    undefinedData.push({ name, address, size, sizedBy: sized ? 'dwarf' : 'default', type: d?.type, perCpu });
-    globals.set(name, { value: address, size: BigInt(size), weak: false, file: '' });
-  }
-  for (const name of aliases) {
-    // The same storage as the symbol it aliases (one per-CPU variable read through two names).
-    const target = KERNEL_ALIASES[name], t = undefinedData.find((u) => u.name === target), g = globals.get(target)!;
-    const d = decls.get(name);
-    if (t) undefinedData.push({ ...t, name, type: d?.type ?? t.type });
-    globals.set(name, { value: t ? t.address : g.value, size: t ? BigInt(t.size) : g.size, weak: false, file: '' });
-  }
-  if (next > dataStart) {
-    next = alignUp(next, PAGE);
-    sections.push({ name: 'undefined data', address: dataStart, bytes: new Uint8Array(Number(next - dataStart)), alloc: true, write: true, exec: false });
-  }
-  const pcpuData = undefinedData.filter((u) => u.perCpu);
-  if (pcpuData.length) {
-    const start = pcpuData.reduce((a, u) => (u.address < a ? u.address : a), pcpuData[0].address);
-    const end = pcpuData.reduce((a, u) => (u.address + BigInt(u.size) > a ? u.address + BigInt(u.size) : a), 0n);
-    sections.push({ name: 'undefined per-CPU data', address: start, bytes: new Uint8Array(Number(end - start)), alloc: true, write: true, exec: false, perCpu: true });
-  }
+  return { stubs, dataNames, decls, uses };
+}
+
+/** 4. Relocations, in allocated and debug sections, with the GOT they need; returns where the GOT went. */
+function relocateAll(st: LinkState, globals: Globals, stubs: Map<string, bigint>, errors: ErrorList): LinkResult['got'] {
+  const { objs, sections } = st;
   // The GOT (data) on a page of its own after the stubs.
-  const gotBase = alignUp(next, stubs.size ? PAGE : 8);
+  const gotBase = alignUp(st.next, stubs.size ? PAGE : 8);
   // The linker defines the GOT's own symbol (gas references it for any @GOTPCREL use).
   if (!globals.has(GOT_SYMBOL)) globals.set(GOT_SYMBOL, { value: gotBase, size: 0n, weak: false, file: '' });
   const gotSlots = new Map<string, { index: number; value: bigint }>();
-
-  // 4. Relocations, in allocated and debug sections.
   for (const [oi, o] of objs.entries()) {
     relocateObject(o, oi, () => true, (y) => {
       const g = globals.get(y.name);
@@ -340,8 +381,11 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
     sections.push({ name: '.got', address: gotBase, bytes, alloc: true, write: true, exec: false });
     got = { address: gotBase, size: bytes.length };
   }
+  return got;
+}
 
-  // 5. Symbols, exception tables, debug sections.
+/** 5. The image's symbols: the objects' own (overridden weak ones left out), stubs and undefined data. */
+function collectSymbols(objs: Obj[], globals: Globals, undef: Undefined): ImageSymbol[] {
   const symbols: ImageSymbol[] = [];
   for (const o of objs) {
     for (const y of o.elf.symbols) {
@@ -352,8 +396,13 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
       symbols.push(imageSymbol(y, BigInt.asUintN(64, symValue(o, y)!), y.shndx === SHN_COMMON ? 'COMMON' : sec?.name));
     }
   }
-  for (const [name, address] of stubs) symbols.push({ name, address, type: 'func', binding: 'global' });
-  for (const u of undefinedData) symbols.push({ name: u.name, address: u.address, size: u.size, type: 'object', binding: 'global', section: u.perCpu ? '.data..percpu' : 'undefined data' });
+  for (const [name, address] of undef.stubs) symbols.push({ name, address, type: 'func', binding: 'global' });
+  for (const u of undef.undefinedData) symbols.push({ name: u.name, address: u.address, size: u.size, type: 'object', binding: 'global', section: u.perCpu ? '.data..percpu' : 'undefined data' });
+  return sortSymbols(symbols);
+}
+
+/** The exception tables of every object at their placed addresses. */
+function collectExTable(objs: Obj[]): ExTableEntry[] {
   const exTable: ExTableEntry[] = [];
   for (const o of objs) {
     for (const s of o.elf.sections) {
@@ -361,10 +410,7 @@ function linkRelocatable(files: ElfFile[], opts: LinkOptions): LinkResult {
       exTable.push(...decodeExTable(o.data.get(s.index)!, o.addr.get(s.index)!, o.elf.path));
     }
   }
-  return {
-    sections, symbols: sortSymbols(symbols), undefinedSymbols: [...stubs.keys()], exTable, placements, got, stubs, undefinedData,
-    debug: objs.map((o) => debugInput(o.elf, 0n, o.data)),
-  };
+  return exTable;
 }
 
 function symtabName(f: ElfFile): string {
@@ -394,110 +440,4 @@ function imageSymbol(y: ElfSymbol, address: bigint, section: string | undefined)
 
 function sortSymbols(s: ImageSymbol[]): ImageSymbol[] {
   return s.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : x.name.localeCompare(y.name)));
-}
-
-
-type Globals = Map<string, { value: bigint; size: bigint; weak: boolean; file: string }>;
-
-/** Applies the relocations of `o`'s sections that `which` selects (into `o.data`). */
-function relocateObject(
-  o: Obj, oi: number, which: (target: ElfSection) => boolean, undefinedValue: (y: ElfSymbol) => bigint, errors: ErrorList,
-  gotSlot: (key: string, S: bigint) => bigint = () => 0n, globals?: Globals,
-): void {
-  const f = o.elf;
-  for (const rs of f.sections) {
-    if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
-    const target = f.sections[rs.info];
-    const bytes = o.data.get(rs.info);
-    if (!target || !bytes || !which(target)) continue; // relocations of sections we do not load (.comment, notes)
-    if (target.type === SHT_NOBITS) {
-      errors.add({ file: f.path, section: rs.name, offset: 0 }, `relocations for ${target.name}, which has no contents (SHT_NOBITS)`);
-      continue;
-    }
-    const base = o.addr.get(rs.info) ?? 0n;
-    for (const r of f.relocations(rs)) {
-      const place = { file: f.path, section: rs.name, offset: r.offset > 0xffffffffffffn ? Number.MAX_SAFE_INTEGER : Number(r.offset) };
-      if (!SUPPORTED_RELOCATIONS.has(r.type)) {
-        errors.add(place, `unsupported relocation ${relocName(r.type)}`);
-        continue;
-      }
-      if (r.offset >= BigInt(bytes.length)) {
-        errors.add(place, `${relocName(r.type)} offset is beyond the end of ${target.name} (${hex(bytes.length)} bytes)`);
-        continue;
-      }
-      const y = f.symbols[r.sym];
-      let S: bigint;
-      let Z = y.size;
-      let key: string;
-      if (r.sym === 0) {
-        S = 0n;
-        key = '';
-      } else if (y.bind === STB_LOCAL || y.type === STT_SECTION) {
-        const v = y.shndx === SHN_UNDEF ? undefined : y.shndx === SHN_ABS ? y.value : y.shndx === SHN_COMMON ? o.common.get(y.index) : (o.addr.get(y.shndx) ?? 0n) + y.value;
-        S = v ?? 0n;
-        key = `${oi}:${y.index}`;
-      } else {
-        const g = globals?.get(y.name);
-        S = g ? g.value : undefinedValue(y);
-        if (g) Z = g.size;
-        key = y.name;
-      }
-      const msg = applyRelocation({
-        type: r.type, bytes, offset: Number(r.offset), place: base + r.offset, symbol: S, symbolSize: Z, addend: r.addend,
-        gotSlot: () => gotSlot(key, S),
-      });
-      if (msg) errors.add(place, `${msg}${r.sym ? ` (symbol '${y.name || f.sections[y.shndx]?.name || r.sym}')` : ''}`);
-    }
-  }
-}
-
-interface Uses { firstBranch?: ElfPlace; firstData?: ElfPlace; firstGs?: ElfPlace }
-
-const R_PC32 = 2, R_PLT32 = 4, R_32 = 10, R_32S = 11;
-
-/**
- * How each undefined symbol is referenced from the allocated sections: as a branch target
- * (PLT32, or PC32 after a call/jmp/jcc opcode), through a %gs segment override (per-CPU data),
- * or otherwise (an address or a data access).
- */
-function undefinedUses(objs: Obj[], names: Set<string>): Map<string, Uses> {
-  const out = new Map<string, Uses>();
-  for (const o of objs) {
-    const f = o.elf;
-    for (const rs of f.sections) {
-      if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
-      const target = f.sections[rs.info];
-      const bytes = o.data.get(rs.info);
-      if (!target || !bytes || !(target.flags & SHF_ALLOC)) continue;
-      const exec = (target.flags & SHF_EXECINSTR) !== 0n;
-      for (const r of f.relocations(rs)) {
-        const y = f.symbols[r.sym];
-        if (!y || y.shndx !== SHN_UNDEF || !names.has(y.name) || y.bind === STB_LOCAL) continue;
-        const at = Number(r.offset);
-        const place: ElfPlace = { file: f.path, section: target.name, offset: at };
-        const u = out.get(y.name) ?? {};
-        out.set(y.name, u);
-        const branch = exec && (r.type === R_PLT32 || (r.type === R_PC32 && at >= 1 && (bytes[at - 1] === 0xe8 || bytes[at - 1] === 0xe9 || (at >= 2 && bytes[at - 2] === 0x0f && (bytes[at - 1] & 0xf0) === 0x80))));
-        if (branch) { u.firstBranch ??= place; continue; }
-        if (!exec) continue; // an address in data (a pointer table): says nothing of what it is
-        const gs = gsAccessAt(bytes, at);
-        if (gs) u.firstGs ??= place;
-        // A memory operand's displacement (rip-relative, or absolute/indexed disp32) is a data access; an immediate or a GOT load is only an address.
-        const rip = r.type === R_PC32 && at >= 2 && (bytes[at - 1] & 0xc7) === 0x05 && bytes[at - 2] !== 0x8d; // lea takes the address only
-        const disp = (r.type === R_32S || r.type === R_32) && at >= 2 && ((bytes[at - 1] & 0x07) === 0x05 && (bytes[at - 2] & 0xc7) === 0x04 || (bytes[at - 1] & 0xc0) === 0x80);
-        if (gs || rip || disp) u.firstData ??= place;
-      }
-    }
-  }
-  return out;
-}
-
-/** Whether the instruction holding the displacement at `at` uses a %gs segment override. */
-function gsAccessAt(bytes: Uint8Array, at: number): boolean {
-  for (let s = Math.max(0, at - 8); s <= at - 2; s++) {
-    if (bytes[s] !== 0x65) continue;
-    const d = decodeOne(bytes.subarray(s, Math.min(bytes.length, s + 15)), 0);
-    if ('insn' in d && d.insn.mSeg === 2 && s + d.insn.len >= at + 4) return true;
-  }
-  return false;
 }

@@ -1,6 +1,6 @@
 // Built-in <asm/*.h> headers for x86-64 (everything but TDX): alignment and RET, frame
-// pointer, exception-table entries in the kernel's 12-byte format (reference §7), objtool
-// hints that emit nothing, trap numbers and the VMX/platform MSRs of reference §6.
+// pointer, exception-table entries in the kernel's 12-byte format (arch/x86/include/asm/extable.h), objtool
+// hints that emit nothing, trap numbers and the VMX/platform MSRs (SDM vol. 4).
 
 /** <asm/linkage.h>: function alignment and RET (CONFIG_* options choose the return sequence). */
 export const ASM_LINKAGE_H = `#ifndef _TDXDBG_ASM_LINKAGE_H
@@ -51,7 +51,7 @@ export const FRAME_H = `#ifndef _TDXDBG_ASM_FRAME_H
 #endif
 `;
 
-/** <asm/extable_fixup_types.h>: EX_TYPE_* and the data-word packing (reference §7). */
+/** <asm/extable_fixup_types.h>: EX_TYPE_* and the data-word packing. */
 export const EXTABLE_TYPES_H = `#ifndef _TDXDBG_ASM_EXTABLE_FIXUP_TYPES_H
 #define _TDXDBG_ASM_EXTABLE_FIXUP_TYPES_H
 #define EX_DATA_TYPE_MASK 0x000000FF
@@ -158,7 +158,7 @@ export const NOSPEC_H = `#ifndef _TDXDBG_ASM_NOSPEC_BRANCH_H
 #endif
 `;
 
-/** <asm/trapnr.h>: the vectors reference §6 lists. */
+/** <asm/trapnr.h>: the exception vectors (SDM vol. 3 §6.3). */
 export const TRAPNR_H = `#ifndef _TDXDBG_ASM_TRAPNR_H
 #define _TDXDBG_ASM_TRAPNR_H
 #define X86_TRAP_DE 0
@@ -177,7 +177,7 @@ export const PROCESSOR_FLAGS_H = `#ifndef _TDXDBG_ASM_PROCESSOR_FLAGS_H
 #endif
 `;
 
-/** <asm/msr-index.h>: the VMX/TDX platform MSRs of reference §6. */
+/** <asm/msr-index.h>: the VMX/TDX platform MSRs (SDM vol. 4). */
 export const MSR_INDEX_H = `#ifndef _TDXDBG_ASM_MSR_INDEX_H
 #define _TDXDBG_ASM_MSR_INDEX_H
 #include <linux/bits.h>

@@ -2,7 +2,7 @@
 // (TDX module tdx_error_codes_defs.h, tdx_api_defs.h layout), and any R10 after TDG.VP.VMCALL into its TDVMCALL status.
 // Unknown values are still split into their parts, so hovers and call cards never show bare hex.
 
-import { TDVMCALL_STATUS_CODES, TDX_OPERAND_IDS, TDX_STATUS_BITS, TDX_STATUS_CLASS_LABELS, TDX_STATUS_CODES, X86_TRAP_NAMES, type TdvmcallStatusCode, type TdxStatusCode } from './statuses';
+import { TDVMCALL_STATUS_CODES, TDX_OPERAND_IDS, TDX_STATUS_BITS, TDX_STATUS_CLASS_LABELS, TDX_STATUS_CODES, X86_TRAP_NAMES, type TdvmcallStatusCode, type TdxStatusCode } from './statusCatalog';
 import { hex64, u64 } from './types';
 
 /** A TDX completion status taken apart. */

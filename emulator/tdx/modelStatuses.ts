@@ -16,6 +16,6 @@ const NAMES = [
 /** Catalogued values of the statuses the model produces. */
 export const TDX_STATUS = Object.freeze(Object.fromEntries(NAMES.map((n) => {
   const c = findStatus(n);
-  if (!c) throw new Error(`moduleStatus: ${n} is not in the catalogue`);
+  if (!c) throw new Error(`modelStatuses: ${n} is not in the catalogue`);
   return [n, c.value];
 })) as Record<(typeof NAMES)[number], bigint>);
