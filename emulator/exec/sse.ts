@@ -4,7 +4,7 @@
 // operand of a legacy-SSE instruction must be 16-byte aligned (#GP(0)) except for the explicitly
 // unaligned forms (MOVDQU, MOVUPS, MOVUPD, LDDQU, PCMPxSTRx).
 //
-// Why one file of this size: it is the table of one family — about 150 integer SSE mnemonics, each
+// Why one file of this size: it is the table of one family — every integer SSE mnemonic, each
 // a record of a few lines over the same lane helpers at the top. Split by extension (SSE2, SSSE3,
 // SSE4.1 …) the helpers would have to be shared or repeated, and a reader looking up one mnemonic
 // would have to know which extension introduced it.
