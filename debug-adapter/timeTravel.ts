@@ -17,6 +17,7 @@ import type { Breakpoints } from './breakpoints';
 import { hex } from './format';
 import type { Outcome, Runner, StopInfo } from './runControl';
 import { positionKey, type Target } from './target';
+import type { BranchRecord } from './protocol';
 
 /** How a reverse step moves (DAP stepBack is `over`, or `instruction` at instruction granularity). */
 export type ReverseStep = 'instruction' | 'over' | 'line' | 'out';
@@ -34,18 +35,8 @@ export interface ProgressSink {
   end(message: string): void;
 }
 
-/** A branch as `tdx/branches` returns it. */
-export interface BranchInfo {
-  id: number;
-  parent?: number;
-  label: string;
-  forkedAt: number;
-  frontier: number;
-  calls: number;
-  current: boolean;
-  /** How the branch's run ended (`returned 0x0`, a panic), once it did. */
-  end?: string;
-}
+/** A branch as `tdx/branches` returns it (one definition: the protocol's). */
+export type BranchInfo = BranchRecord;
 
 export class TimeTravel {
   readonly timeline: Timeline;

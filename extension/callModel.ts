@@ -4,36 +4,18 @@
 
 import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/statusDecoder';
 import { findLeaf, findSubfunction } from '../emulator/tdx/catalog';
+import type { CallRecord } from '../debug-adapter/protocol';
 
-/** One call as `tdx/calls` returns it (debug-adapter/tdxRequests.ts); numbers are `0x…` strings. */
-export interface CallInfo {
-  seq: number;
-  instruction: 'tdcall' | 'seamcall';
-  /** `TDCALL TDG.VP.VMCALL<MapGPA>`. */
-  title: string;
-  address: string;
-  site?: string;
-  leaf?: string;
-  leafNumber?: number;
-  version?: number;
-  subfunction?: string;
-  subfunctionNumber?: string;
-  inputs: { reg: string; role: string; value: string }[];
-  status?: string;
-  statusName?: string;
-  vmcallStatus?: string;
-  vmcallStatusName?: string;
-  fault?: string;
-  injected: boolean;
-  rule?: string;
-  outcome?: string;
-  line?: string;
-  icount?: number;
-  /** Not a call of the timeline yet: the TDCALL/SEAMCALL the session is stopped at, about to run. */
-  pending?: boolean;
-  /** Recorded history after the present (the user travelled back): "Go to Call" reaches it. */
-  ahead?: boolean;
-}
+/**
+ * One call as `tdx/calls` returns it (the protocol's CallRecord), read defensively: what the view
+ * can do without is optional, and a call the session is stopped at (not yet run) is `pending`.
+ */
+export type CallInfo =
+  Pick<CallRecord, 'seq' | 'instruction' | 'title' | 'address' | 'inputs' | 'injected'> &
+  Partial<Omit<CallRecord, 'seq' | 'instruction' | 'title' | 'address' | 'inputs' | 'injected' | 'outputs'>> & {
+    /** Not a call of the timeline yet: the TDCALL/SEAMCALL the session is stopped at, about to run. */
+    pending?: boolean;
+  };
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
 
