@@ -28,18 +28,25 @@ export const RUN_USAGE = `usage: tdxdbg run FILE --entry SYMBOL [--context guest
 
 export class UsageError extends Error {}
 
+/** What the repeatable `run` options collect before they are merged over `--config`. */
+interface RunArgLists {
+  args: ArgSpec[];
+  includePaths: string[]; headers: string[]; faults: string[]; objects: string[]; before: string[];
+  defines: Record<string, string>;
+  platform: PlatformKnobs;
+  vmm: VmmConfig;
+  stubs: Record<string, StubSpec>;
+  data: Record<string, DataSpec>;
+}
+
 /** Parses `run`-style arguments into a launch configuration (CLI flags override `--config`). */
 export function parseRunArgs(argv: string[], command = 'run'): { config: LaunchConfig; json: boolean; extra: Map<string, string> } {
   let base: Partial<LaunchConfig> = {};
   const cfg: Partial<LaunchConfig> = {};
-  const args: ArgSpec[] = [];
-  const includePaths: string[] = [], headers: string[] = [], faults: string[] = [];
-  const defines: Record<string, string> = {};
-  const platform: PlatformKnobs = {};
-  const vmm: VmmConfig = {};
-  const stubs: Record<string, StubSpec> = {};
-  const data: Record<string, DataSpec> = {};
-  const objects: string[] = [], before: string[] = [];
+  const lists: RunArgLists = {
+    args: [], includePaths: [], headers: [], faults: [], objects: [], before: [],
+    defines: {}, platform: {}, vmm: {}, stubs: {}, data: {},
+  };
   const extra = new Map<string, string>();
   let json = false, file: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -56,111 +63,126 @@ export function parseRunArgs(argv: string[], command = 'run'): { config: LaunchC
     const name = /^-[ID]./.test(flag) ? flag.slice(0, 2) : flag;
     switch (name) {
       case '--json': json = true; break;
-      case '--entry': cfg.entry = value(); break;
-      case '--context': {
-        const v = value();
-        if (!['guest', 'host', 'none'].includes(v)) throw new UsageError(`--context must be guest, host or none (got '${v}')`);
-        cfg.context = v as LaunchConfig['context'];
-        break;
-      }
-      case '--generation': {
-        const v = value().toUpperCase();
-        if (!(GENERATIONS as readonly string[]).includes(v)) throw new UsageError(`--generation must be one of ${GENERATIONS.join(', ')} (got '${v}')`);
-        cfg.generation = v as Generation;
-        break;
-      }
-      case '-I': includePaths.push(value()); break;
-      case '-D': {
-        const v = value();
-        const k = v.indexOf('=');
-        const key = k < 0 ? v : v.slice(0, k);
-        if (!/^[A-Za-z_]\w*$/.test(key)) throw new UsageError(`-D '${v}': '${key}' is not a macro name`);
-        defines[key] = k < 0 ? '1' : v.slice(k + 1);
-        break;
-      }
-      case '--header': headers.push(value()); break;
-      case '--asm-offsets': cfg.asmOffsets = value(); break;
-      case '--arg': {
-        const v = value();
-        args.push(/^-?\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : v);
-        break;
-      }
-      case '--struct': args.push(parseStructArg(value())); break;
-      case '--platform': {
-        try { parsePlatformKnob(value(), platform); } catch (e) { throw new UsageError((e as Error).message); }
-        break;
-      }
-      case '--vmm': {
-        try { parseVmmOption(value(), vmm); } catch (e) { throw new UsageError((e as Error).message); }
-        break;
-      }
-      case '--fault': faults.push(value()); break;
-      case '--stub': {
-        const v = value();
-        const k = v.indexOf('=');
-        if (k <= 0) throw new UsageError(`--stub '${v}': expected NAME=VALUE`);
-        const body = v.slice(k + 1);
-        stubs[v.slice(0, k)] = /^\s*\{/.test(body) ? parseJson(body, `--stub ${v.slice(0, k)}`) as StubSpec : body;
-        break;
-      }
-      case '--data': {
-        const v = value();
-        const k = v.indexOf('=');
-        if (k <= 0) throw new UsageError(`--data '${v}': expected NAME=VALUE, NAME.field=VALUE or NAME=JSON`);
-        const key = v.slice(0, k), body = v.slice(k + 1);
-        const dot = key.indexOf('.');
-        if (dot > 0) {
-          const sym = key.slice(0, dot);
-          const prev = data[sym];
-          const init = typeof prev === 'object' && !Array.isArray(prev) ? prev : {};
-          data[sym] = { ...init, [key.slice(dot + 1)]: body };
-        } else data[key] = /^\s*[[{]/.test(body) ? parseJson(body, `--data ${key}`) as DataSpec : body;
-        break;
-      }
-      case '--cpus': {
-        const v = value();
-        if (!/^\d+$/.test(v)) throw new UsageError(`--cpus needs a positive integer (got '${v}')`);
-        cfg.cpus = Number(v);
-        break;
-      }
-      case '--object': objects.push(value()); break;
-      case '--before': before.push(value()); break;
-      case '--buffer': {
-        const v = value();
-        const m = /^(\d+|0x[0-9a-f]+)(?:@(\d+|0x[0-9a-f]+))?$/i.exec(v);
-        if (!m) throw new UsageError(`--buffer '${v}': expected SIZE or SIZE@ALIGN (e.g. 1024@1024)`);
-        args.push({ buffer: Number(m[1]), ...(m[2] ? { align: Number(m[2]) } : {}) });
-        break;
-      }
-      case '--max-instructions': {
-        const v = value();
-        if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`--max-instructions needs a positive integer (got '${v}')`);
-        cfg.maxInstructions = Number(v);
-        break;
-      }
-      case '--call-history': {
-        const v = value();
-        if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`--call-history needs a positive integer (got '${v}')`);
-        cfg.callHistory = Number(v);
-        break;
-      }
-      case '--seed': {
-        const v = value();
-        if (!/^\d+$/.test(v)) throw new UsageError(`--seed needs an integer (got '${v}')`);
-        cfg.seed = Number(v);
-        break;
-      }
       case '--config': base = readConfig(value()); break;
       case '--budget': case '--expect': extra.set(name, value()); break;
       case '--progress': case '--no-progress': extra.set(name, '1'); break;
       default:
+        if (applyRunOption(name, value, cfg, lists)) break;
         if (a.startsWith('-')) throw new UsageError(`unknown option '${a}' (see 'tdxdbg ${command} --help')`);
         if (file) throw new UsageError(`one FILE only: got '${file}' and '${a}'`);
         file = a;
     }
   }
+  return { config: mergeRunConfig(base, cfg, lists, file), json, extra };
+}
+
+/** Applies one launch-configuration option to `cfg` or `lists`; false when `name` is not one. */
+function applyRunOption(name: string, value: () => string, cfg: Partial<LaunchConfig>, lists: RunArgLists): boolean {
+  switch (name) {
+    case '--entry': cfg.entry = value(); break;
+    case '--context': cfg.context = parseContextOption(value()); break;
+    case '--generation': cfg.generation = parseGenerationOption(value()); break;
+    case '-I': lists.includePaths.push(value()); break;
+    case '-D': parseDefineOption(value(), lists.defines); break;
+    case '--header': lists.headers.push(value()); break;
+    case '--asm-offsets': cfg.asmOffsets = value(); break;
+    case '--arg': {
+      const v = value();
+      lists.args.push(/^-?\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : v);
+      break;
+    }
+    case '--struct': lists.args.push(parseStructArg(value())); break;
+    case '--platform': {
+      try { parsePlatformKnob(value(), lists.platform); } catch (e) { throw new UsageError((e as Error).message); }
+      break;
+    }
+    case '--vmm': {
+      try { parseVmmOption(value(), lists.vmm); } catch (e) { throw new UsageError((e as Error).message); }
+      break;
+    }
+    case '--fault': lists.faults.push(value()); break;
+    case '--stub': parseStubOption(value(), lists.stubs); break;
+    case '--data': parseDataOption(value(), lists.data); break;
+    case '--cpus': {
+      const v = value();
+      if (!/^\d+$/.test(v)) throw new UsageError(`--cpus needs a positive integer (got '${v}')`);
+      cfg.cpus = Number(v);
+      break;
+    }
+    case '--object': lists.objects.push(value()); break;
+    case '--before': lists.before.push(value()); break;
+    case '--buffer': lists.args.push(parseBufferOption(value())); break;
+    case '--max-instructions': cfg.maxInstructions = positiveCount('--max-instructions', value()); break;
+    case '--call-history': cfg.callHistory = positiveCount('--call-history', value()); break;
+    case '--seed': {
+      const v = value();
+      if (!/^\d+$/.test(v)) throw new UsageError(`--seed needs an integer (got '${v}')`);
+      cfg.seed = Number(v);
+      break;
+    }
+    default: return false;
+  }
+  return true;
+}
+
+function parseContextOption(v: string): LaunchConfig['context'] {
+  if (!['guest', 'host', 'none'].includes(v)) throw new UsageError(`--context must be guest, host or none (got '${v}')`);
+  return v as LaunchConfig['context'];
+}
+
+function parseGenerationOption(value: string): Generation {
+  const v = value.toUpperCase();
+  if (!(GENERATIONS as readonly string[]).includes(v)) throw new UsageError(`--generation must be one of ${GENERATIONS.join(', ')} (got '${v}')`);
+  return v as Generation;
+}
+
+/** `-D NAME[=VALUE]` into `defines` (a bare NAME is 1). */
+function parseDefineOption(v: string, defines: Record<string, string>): void {
+  const k = v.indexOf('=');
+  const key = k < 0 ? v : v.slice(0, k);
+  if (!/^[A-Za-z_]\w*$/.test(key)) throw new UsageError(`-D '${v}': '${key}' is not a macro name`);
+  defines[key] = k < 0 ? '1' : v.slice(k + 1);
+}
+
+/** `--stub NAME=VALUE|NAME=JSON` into `stubs`. */
+function parseStubOption(v: string, stubs: Record<string, StubSpec>): void {
+  const k = v.indexOf('=');
+  if (k <= 0) throw new UsageError(`--stub '${v}': expected NAME=VALUE`);
+  const body = v.slice(k + 1);
+  stubs[v.slice(0, k)] = /^\s*\{/.test(body) ? parseJson(body, `--stub ${v.slice(0, k)}`) as StubSpec : body;
+}
+
+/** `--data NAME=VALUE|NAME.field=VALUE|NAME=JSON` into `data` (fields of one NAME accumulate). */
+function parseDataOption(v: string, data: Record<string, DataSpec>): void {
+  const k = v.indexOf('=');
+  if (k <= 0) throw new UsageError(`--data '${v}': expected NAME=VALUE, NAME.field=VALUE or NAME=JSON`);
+  const key = v.slice(0, k), body = v.slice(k + 1);
+  const dot = key.indexOf('.');
+  if (dot > 0) {
+    const sym = key.slice(0, dot);
+    const prev = data[sym];
+    const init = typeof prev === 'object' && !Array.isArray(prev) ? prev : {};
+    data[sym] = { ...init, [key.slice(dot + 1)]: body };
+  } else data[key] = /^\s*[[{]/.test(body) ? parseJson(body, `--data ${key}`) as DataSpec : body;
+}
+
+/** `--buffer SIZE[@ALIGN]` → a buffer argument. */
+function parseBufferOption(v: string): ArgSpec {
+  const m = /^(\d+|0x[0-9a-f]+)(?:@(\d+|0x[0-9a-f]+))?$/i.exec(v);
+  if (!m) throw new UsageError(`--buffer '${v}': expected SIZE or SIZE@ALIGN (e.g. 1024@1024)`);
+  return { buffer: Number(m[1]), ...(m[2] ? { align: Number(m[2]) } : {}) };
+}
+
+function positiveCount(flag: string, v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`${flag} needs a positive integer (got '${v}')`);
+  return Number(v);
+}
+
+/** The command line over `--config`: scalars replace, lists append, maps merge key by key. */
+function mergeRunConfig(base: Partial<LaunchConfig>, cfg: Partial<LaunchConfig>, lists: RunArgLists, file: string | undefined): LaunchConfig {
   const config: LaunchConfig = { ...base, ...cfg, program: file ?? base.program ?? '' } as LaunchConfig;
   if (!config.program) throw new UsageError('no FILE given');
+  const { args, includePaths, headers, faults, defines, platform, vmm, stubs, data, objects, before } = lists;
   if (args.length) config.args = args;
   if (includePaths.length) config.includePaths = [...(base.includePaths ?? []), ...includePaths];
   if (headers.length) config.headers = [...(base.headers ?? []), ...headers];
@@ -172,7 +194,7 @@ export function parseRunArgs(argv: string[], command = 'run'): { config: LaunchC
   if (Object.keys(data).length) config.data = { ...(base.data ?? {}), ...data };
   if (objects.length) config.objects = [...(base.objects ?? []), ...objects];
   if (before.length) config.before = [...(base.before ?? []), ...before];
-  return { config, json, extra };
+  return config;
 }
 
 function parseJson(text: string, what: string): unknown {
