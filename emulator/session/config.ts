@@ -123,11 +123,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 export function validateConfig(raw: unknown): ValidConfig {
   if (!isObj(raw)) throw new ConfigError('(root)', 'must be an object');
   const c = raw as Record<string, unknown>;
-  const known = new Set<string>([...LAUNCH_ATTRIBUTES, 'type', 'request', 'name', 'cwd', '__sessionId', '__configurationTarget', '__workspaceTrusted',
-    'noDebug', 'internalConsoleOptions', 'preLaunchTask', 'postDebugTask', 'presentation', 'debugServer', '__restart']);
-  for (const k of Object.keys(c)) {
-    if (!known.has(k)) throw new ConfigError(k, `is not a launch attribute (known: ${LAUNCH_ATTRIBUTES.join(', ')})`);
-  }
+  checkKnownAttributes(c);
   const str = (k: string, optional = true): void => {
     if (c[k] === undefined && optional) return;
     if (typeof c[k] !== 'string' || (c[k] as string).length === 0) throw new ConfigError(k, 'must be a non-empty string');
@@ -148,45 +144,74 @@ export function validateConfig(raw: unknown): ValidConfig {
   strArray('includePaths');
   strArray('headers');
   str('asmOffsets');
-  if (c.defines !== undefined) {
-    if (!isObj(c.defines)) throw new ConfigError('defines', 'must be an object of NAME: value');
-    for (const [k, v] of Object.entries(c.defines)) {
-      if (!/^[A-Za-z_]\w*$/.test(k)) throw new ConfigError(`defines.${k}`, 'is not a valid macro name');
-      if (!['string', 'number', 'boolean'].includes(typeof v)) throw new ConfigError(`defines.${k}`, 'must be a string, number or boolean');
-    }
-  }
+  validateDefines(c.defines);
   if (c.stopOnEntry !== undefined && typeof c.stopOnEntry !== 'boolean') throw new ConfigError('stopOnEntry', 'must be true or false');
   if (c.stopOnCall !== undefined && typeof c.stopOnCall !== 'boolean') throw new ConfigError('stopOnCall', 'must be true or false');
-  if (c.platform !== undefined) {
-    if (!isObj(c.platform)) throw new ConfigError('platform', `must be an object with keys ${Object.keys(PLATFORM_FIELDS).join(', ')}`);
-    for (const [k, v] of Object.entries(c.platform)) {
-      const kind = PLATFORM_FIELDS[k];
-      if (!kind) throw new ConfigError(`platform.${k}`, `is not a platform key (known: ${Object.keys(PLATFORM_FIELDS).join(', ')})`);
-      if (kind === 'bool' && typeof v !== 'boolean' && v !== 0 && v !== 1) throw new ConfigError(`platform.${k}`, 'must be true/false (or 1/0)');
-      if (kind === 'seamldr' && !(SEAMLDR_KNOBS as readonly unknown[]).includes(v)) throw new ConfigError('platform.seamldr', `must be one of ${SEAMLDR_KNOBS.map((x) => `"${x}"`).join(', ')}`);
-      if (kind === 'cpl' && !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 3)) throw new ConfigError('platform.cpl', 'must be 0, 1, 2 or 3');
-      if (kind === 'u64' && !(typeof v === 'bigint' || typeof v === 'number' || (typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v)))) throw new ConfigError(`platform.${k}`, 'must be a number or a numeric string');
-    }
-  }
+  validatePlatform(c.platform);
   if (c.vmm !== undefined && !isObj(c.vmm)) throw new ConfigError('vmm', 'must be an object (the VMM model configuration)');
   if (c.tdxModule !== undefined && !isObj(c.tdxModule)) throw new ConfigError('tdxModule', 'must be an object (the TDX module model configuration)');
-  if (c.stubs !== undefined) {
-    if (!isObj(c.stubs)) throw new ConfigError('stubs', 'must be an object of symbol: return value');
-    for (const [k, v] of Object.entries(c.stubs)) {
-      const ok = typeof v === 'number' || (typeof v === 'string' && v.trim().length > 0) || isObj(v);
-      if (!ok) throw new ConfigError(`stubs.${k}`, 'must be a number, an expression of arg0..arg5 ("arg1 * 2"), or { "return": …, "write": [...], "call": …, "sequence": [...], "log": …, "stop": … }');
-      if (isObj(v) && v.sequence !== undefined && !(Array.isArray(v.sequence) && v.sequence.every(isObj))) throw new ConfigError(`stubs.${k}.sequence`, 'must be an array of { "return": …, "write": [...], "call": …, "stop": … } for successive calls');
-    }
+  validateStubs(c.stubs);
+  validateData(c.data);
+  validateLimits(c);
+  validateRealObjects(c, str, strArray);
+  validateArgs(c.args);
+  return { ...(c as unknown as LaunchConfig), faultRules: parseFaultsAttribute(c.faults) };
+}
+
+/** Every key is a launch attribute or one VS Code adds itself. */
+function checkKnownAttributes(c: Record<string, unknown>): void {
+  const known = new Set<string>([...LAUNCH_ATTRIBUTES, 'type', 'request', 'name', 'cwd', '__sessionId', '__configurationTarget', '__workspaceTrusted',
+    'noDebug', 'internalConsoleOptions', 'preLaunchTask', 'postDebugTask', 'presentation', 'debugServer', '__restart']);
+  for (const k of Object.keys(c)) {
+    if (!known.has(k)) throw new ConfigError(k, `is not a launch attribute (known: ${LAUNCH_ATTRIBUTES.join(', ')})`);
   }
-  if (c.data !== undefined) {
-    if (!isObj(c.data)) throw new ConfigError('data', 'must be an object of symbol: value (a number, an array of bytes, or { field: value })');
-    for (const [k, v] of Object.entries(c.data)) {
-      const ok = typeof v === 'number' || (typeof v === 'string' && v.trim().length > 0)
-        || (Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))
-        || (isObj(v) && Object.values(v).every((x) => typeof x === 'number' || typeof x === 'string'));
-      if (!ok) throw new ConfigError(`data.${k}`, 'must be a number, a numeric string or constant name, an array of bytes (0-255), or { "field": value }');
-    }
+}
+
+function validateDefines(defines: unknown): void {
+  if (defines === undefined) return;
+  if (!isObj(defines)) throw new ConfigError('defines', 'must be an object of NAME: value');
+  for (const [k, v] of Object.entries(defines)) {
+    if (!/^[A-Za-z_]\w*$/.test(k)) throw new ConfigError(`defines.${k}`, 'is not a valid macro name');
+    if (!['string', 'number', 'boolean'].includes(typeof v)) throw new ConfigError(`defines.${k}`, 'must be a string, number or boolean');
   }
+}
+
+function validatePlatform(platform: unknown): void {
+  if (platform === undefined) return;
+  if (!isObj(platform)) throw new ConfigError('platform', `must be an object with keys ${Object.keys(PLATFORM_FIELDS).join(', ')}`);
+  for (const [k, v] of Object.entries(platform)) {
+    const kind = PLATFORM_FIELDS[k];
+    if (!kind) throw new ConfigError(`platform.${k}`, `is not a platform key (known: ${Object.keys(PLATFORM_FIELDS).join(', ')})`);
+    if (kind === 'bool' && typeof v !== 'boolean' && v !== 0 && v !== 1) throw new ConfigError(`platform.${k}`, 'must be true/false (or 1/0)');
+    if (kind === 'seamldr' && !(SEAMLDR_KNOBS as readonly unknown[]).includes(v)) throw new ConfigError('platform.seamldr', `must be one of ${SEAMLDR_KNOBS.map((x) => `"${x}"`).join(', ')}`);
+    if (kind === 'cpl' && !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 3)) throw new ConfigError('platform.cpl', 'must be 0, 1, 2 or 3');
+    if (kind === 'u64' && !(typeof v === 'bigint' || typeof v === 'number' || (typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v)))) throw new ConfigError(`platform.${k}`, 'must be a number or a numeric string');
+  }
+}
+
+function validateStubs(stubs: unknown): void {
+  if (stubs === undefined) return;
+  if (!isObj(stubs)) throw new ConfigError('stubs', 'must be an object of symbol: return value');
+  for (const [k, v] of Object.entries(stubs)) {
+    const ok = typeof v === 'number' || (typeof v === 'string' && v.trim().length > 0) || isObj(v);
+    if (!ok) throw new ConfigError(`stubs.${k}`, 'must be a number, an expression of arg0..arg5 ("arg1 * 2"), or { "return": …, "write": [...], "call": …, "sequence": [...], "log": …, "stop": … }');
+    if (isObj(v) && v.sequence !== undefined && !(Array.isArray(v.sequence) && v.sequence.every(isObj))) throw new ConfigError(`stubs.${k}.sequence`, 'must be an array of { "return": …, "write": [...], "call": …, "stop": … } for successive calls');
+  }
+}
+
+function validateData(data: unknown): void {
+  if (data === undefined) return;
+  if (!isObj(data)) throw new ConfigError('data', 'must be an object of symbol: value (a number, an array of bytes, or { field: value })');
+  for (const [k, v] of Object.entries(data)) {
+    const ok = typeof v === 'number' || (typeof v === 'string' && v.trim().length > 0)
+      || (Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))
+      || (isObj(v) && Object.values(v).every((x) => typeof x === 'number' || typeof x === 'string'));
+    if (!ok) throw new ConfigError(`data.${k}`, 'must be a number, a numeric string or constant name, an array of bytes (0-255), or { "field": value }');
+  }
+}
+
+/** `cpus`, `maxInstructions`, `historyBudgetMb`, `callHistory`, `disassemblyFlavor`, `seed`. */
+function validateLimits(c: Record<string, unknown>): void {
   if (c.cpus !== undefined && !(Number.isInteger(c.cpus) && (c.cpus as number) >= 1 && (c.cpus as number) <= 64)) {
     throw new ConfigError('cpus', 'must be an integer from 1 to 64');
   }
@@ -203,33 +228,36 @@ export function validateConfig(raw: unknown): ValidConfig {
     throw new ConfigError('disassemblyFlavor', 'must be "att" or "intel"');
   }
   if (c.seed !== undefined && !Number.isInteger(c.seed)) throw new ConfigError('seed', 'must be an integer');
-  validateRealObjects(c, str, strArray);
-  if (c.args !== undefined) {
-    if (!Array.isArray(c.args)) throw new ConfigError('args', 'must be an array (one entry per SysV argument)');
-    if ((c.args as unknown[]).length > 6) throw new ConfigError('args', 'takes at most 6 entries (RDI, RSI, RDX, RCX, R8, R9)');
-    (c.args as unknown[]).forEach((a, k) => {
-      if (typeof a === 'number' || typeof a === 'string') return;
-      if (isObj(a) && a.buffer !== undefined) {
-        if (!(Number.isInteger(a.buffer) && (a.buffer as number) > 0 && (a.buffer as number) <= 1 << 24)) throw new ConfigError(`args[${k}].buffer`, 'must be the buffer size in bytes (1 to 16 MiB)');
-        if (a.align !== undefined && !(Number.isInteger(a.align) && (a.align as number) > 0 && ((a.align as number) & ((a.align as number) - 1)) === 0)) throw new ConfigError(`args[${k}].align`, 'must be a power of two');
-        if (a.init !== undefined && !(Array.isArray(a.init) && a.init.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))) throw new ConfigError(`args[${k}].init`, 'must be an array of bytes (0-255)');
-        return;
-      }
-      if (!isObj(a) || typeof a.struct !== 'string') throw new ConfigError(`args[${k}]`, 'must be a number, a constant name, or { "struct": NAME, "init": { field: value } }');
-      if (a.init !== undefined && !isObj(a.init)) throw new ConfigError(`args[${k}].init`, 'must be an object of field: value');
-    });
-  }
-  let faultRules: FaultRule[] = [];
-  if (c.faults !== undefined) {
-    if (!Array.isArray(c.faults)) throw new ConfigError('faults', 'must be an array of rules ("WHERE=ACTION" strings or objects)');
-    try {
-      faultRules = parseFaultPlan(c.faults as (string | FaultRuleObject)[]);
-    } catch (e) {
-      if (e instanceof FaultRuleError) throw new ConfigError('faults', e.message);
-      throw e;
+}
+
+/** `args`: up to six SysV arguments (numbers, constant names, buffers, structs). */
+function validateArgs(args: unknown): void {
+  if (args === undefined) return;
+  if (!Array.isArray(args)) throw new ConfigError('args', 'must be an array (one entry per SysV argument)');
+  if ((args as unknown[]).length > 6) throw new ConfigError('args', 'takes at most 6 entries (RDI, RSI, RDX, RCX, R8, R9)');
+  (args as unknown[]).forEach((a, k) => {
+    if (typeof a === 'number' || typeof a === 'string') return;
+    if (isObj(a) && a.buffer !== undefined) {
+      if (!(Number.isInteger(a.buffer) && (a.buffer as number) > 0 && (a.buffer as number) <= 1 << 24)) throw new ConfigError(`args[${k}].buffer`, 'must be the buffer size in bytes (1 to 16 MiB)');
+      if (a.align !== undefined && !(Number.isInteger(a.align) && (a.align as number) > 0 && ((a.align as number) & ((a.align as number) - 1)) === 0)) throw new ConfigError(`args[${k}].align`, 'must be a power of two');
+      if (a.init !== undefined && !(Array.isArray(a.init) && a.init.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))) throw new ConfigError(`args[${k}].init`, 'must be an array of bytes (0-255)');
+      return;
     }
+    if (!isObj(a) || typeof a.struct !== 'string') throw new ConfigError(`args[${k}]`, 'must be a number, a constant name, or { "struct": NAME, "init": { field: value } }');
+    if (a.init !== undefined && !isObj(a.init)) throw new ConfigError(`args[${k}].init`, 'must be an object of field: value');
+  });
+}
+
+/** `faults` → parsed fault rules (none when absent). */
+function parseFaultsAttribute(faults: unknown): FaultRule[] {
+  if (faults === undefined) return [];
+  if (!Array.isArray(faults)) throw new ConfigError('faults', 'must be an array of rules ("WHERE=ACTION" strings or objects)');
+  try {
+    return parseFaultPlan(faults as (string | FaultRuleObject)[]);
+  } catch (e) {
+    if (e instanceof FaultRuleError) throw new ConfigError('faults', e.message);
+    throw e;
   }
-  return { ...(c as unknown as LaunchConfig), faultRules };
 }
 
 /** `toolchain`, `objects`, `kernelSource`, `kernelBuild` (issue 7: real objects). */
