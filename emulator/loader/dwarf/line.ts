@@ -44,7 +44,44 @@ export function readLinePrograms(r: ByteReader, strs: StringSections, compDirs: 
   return rows;
 }
 
+/** The fields of a line-program header that the state machine reads. */
+interface LineHeader {
+  version: number;
+  addressSize: number;
+  programStart: number;
+  minInst: number;
+  maxOps: number;
+  defaultIsStmt: boolean;
+  lineBase: number;
+  lineRange: number;
+  opcodeBase: number;
+  stdLengths: number[];
+}
+
+/** The directory and file tables, and how a (name, directory index) pair becomes a path. */
+interface FileTables {
+  dirs: string[];
+  files: string[];
+  fileName(name: string, dirIndex: number): string;
+}
+
+/** The state machine's registers (only those the rows use). */
+interface LineState {
+  address: bigint;
+  opIndex: number;
+  file: number;
+  line: number;
+  isStmt: boolean;
+}
+
 function readProgram(r: ByteReader, start: number, offsetSize: number, strs: StringSections, compDir: string, rows: LineRow[]): void {
+  const h = readLineHeader(r, offsetSize);
+  const tables = readFileTables(r, h, { version: h.version, offsetSize, addressSize: h.addressSize, unitOffset: start }, strs, compDir);
+  r.seek(h.programStart);
+  runLineProgram(r, h, tables, rows);
+}
+
+function readLineHeader(r: ByteReader, offsetSize: number): LineHeader {
   const version = r.u16();
   if (version < 2 || version > 5) r.fail(`unsupported line table version ${version}`, r.pos - 2);
   let addressSize = 8;
@@ -65,39 +102,21 @@ function readProgram(r: ByteReader, start: number, offsetSize: number, strs: Str
   const opcodeBase = r.u8();
   const stdLengths = [0];
   for (let i = 1; i < opcodeBase; i++) stdLengths.push(r.u8());
+  return { version, addressSize, programStart, minInst, maxOps, defaultIsStmt, lineBase, lineRange, opcodeBase, stdLengths };
+}
 
+function readFileTables(r: ByteReader, h: LineHeader, shape: UnitShape, strs: StringSections, compDir: string): FileTables {
   const dirs: string[] = [];
   const files: string[] = [];
-  const shape: UnitShape = { version, offsetSize, addressSize, unitOffset: start };
   const abs = (dir: string): string => (dir.startsWith('/') || !compDir ? dir : posix.join(compDir, dir));
   const fileName = (name: string, dirIndex: number): string => {
     if (name.startsWith('/')) return posix.normalize(name);
     const d = dirs[dirIndex];
     return posix.normalize(d === undefined ? name : posix.join(d, name));
   };
-  if (version >= 5) {
-    const table = (what: string): { path?: string; dir: number }[] => {
-      const fmtCount = r.u8();
-      const fmt: [number, number][] = [];
-      for (let i = 0; i < fmtCount; i++) fmt.push([r.ulebNum('content type', 0xffff), r.ulebNum('form', 0xffff)]);
-      const count = r.ulebNum(`${what} count`, r.remaining);
-      const out: { path?: string; dir: number }[] = [];
-      for (let i = 0; i < count; i++) {
-        const e: { path?: string; dir: number } = { dir: 0 };
-        for (const [ct, form] of fmt) {
-          const at = r.pos;
-          const v = readForm(r, form, shape, strs, 0n);
-          if (ct === DW_LNCT_path) {
-            if (v.k !== 'str') r.fail(`${what} path has form ${hex(form)}, not a string form`, at);
-            e.path = v.v;
-          } else if (ct === DW_LNCT_directory_index && v.k === 'u') e.dir = Number(v.v);
-        }
-        out.push(e);
-      }
-      return out;
-    };
-    for (const d of table('directory')) dirs.push(abs(d.path ?? ''));
-    for (const f of table('file name')) files.push(fileName(f.path ?? '', f.dir));
+  if (h.version >= 5) {
+    for (const d of readEntryTable(r, 'directory', shape, strs)) dirs.push(abs(d.path ?? ''));
+    for (const f of readEntryTable(r, 'file name', shape, strs)) files.push(fileName(f.path ?? '', f.dir));
   } else {
     dirs.push(compDir);
     for (;;) {
@@ -114,31 +133,48 @@ function readProgram(r: ByteReader, start: number, offsetSize: number, strs: Str
       files.push(fileName(name, dir));
     }
   }
+  return { dirs, files, fileName };
+}
+
+/** A DWARF 5 directory or file-name table: its entry formats, then its entries. */
+function readEntryTable(r: ByteReader, what: string, shape: UnitShape, strs: StringSections): { path?: string; dir: number }[] {
+  const fmtCount = r.u8();
+  const fmt: [number, number][] = [];
+  for (let i = 0; i < fmtCount; i++) fmt.push([r.ulebNum('content type', 0xffff), r.ulebNum('form', 0xffff)]);
+  const count = r.ulebNum(`${what} count`, r.remaining);
+  const out: { path?: string; dir: number }[] = [];
+  for (let i = 0; i < count; i++) {
+    const e: { path?: string; dir: number } = { dir: 0 };
+    for (const [ct, form] of fmt) {
+      const at = r.pos;
+      const v = readForm(r, form, shape, strs, 0n);
+      if (ct === DW_LNCT_path) {
+        if (v.k !== 'str') r.fail(`${what} path has form ${hex(form)}, not a string form`, at);
+        e.path = v.v;
+      } else if (ct === DW_LNCT_directory_index && v.k === 'u') e.dir = Number(v.v);
+    }
+    out.push(e);
+  }
+  return out;
+}
+
+/** The line-number state machine, from the program's first opcode to the end of its bytes. */
+function runLineProgram(r: ByteReader, h: LineHeader, tables: FileTables, rows: LineRow[]): void {
+  const { version, minInst, maxOps, defaultIsStmt, lineBase, lineRange, opcodeBase, stdLengths } = h;
+  const { files } = tables;
   // Before DWARF 5 files count from 1.
   const fileAt = (i: number): string => files[version >= 5 ? i : i - 1] ?? `<file ${i}>`;
-
-  r.seek(programStart);
-  let address = 0n;
-  let opIndex = 0;
-  let file = 1;
-  let line = 1;
-  let isStmt = defaultIsStmt;
-  const reset = () => {
-    address = 0n;
-    opIndex = 0;
-    file = 1;
-    line = 1;
-    isStmt = defaultIsStmt;
-  };
-  const emit = (endSequence: boolean) => rows.push({ address, file: fileAt(file), line, isStmt, endSequence });
+  const initial = (): LineState => ({ address: 0n, opIndex: 0, file: 1, line: 1, isStmt: defaultIsStmt });
+  let s = initial();
+  const emit = (endSequence: boolean) => rows.push({ address: s.address, file: fileAt(s.file), line: s.line, isStmt: s.isStmt, endSequence });
   const advance = (opAdvance: bigint) => {
     if (maxOps === 1) {
-      address = BigInt.asUintN(64, address + BigInt(minInst) * opAdvance);
+      s.address = BigInt.asUintN(64, s.address + BigInt(minInst) * opAdvance);
       return;
     }
-    const t = BigInt(opIndex) + opAdvance;
-    address = BigInt.asUintN(64, address + BigInt(minInst) * (t / BigInt(maxOps)));
-    opIndex = Number(t % BigInt(maxOps));
+    const t = BigInt(s.opIndex) + opAdvance;
+    s.address = BigInt.asUintN(64, s.address + BigInt(minInst) * (t / BigInt(maxOps)));
+    s.opIndex = Number(t % BigInt(maxOps));
   };
   while (r.remaining > 0) {
     const at = r.pos;
@@ -146,46 +182,54 @@ function readProgram(r: ByteReader, start: number, offsetSize: number, strs: Str
     if (op >= opcodeBase) {
       const adj = op - opcodeBase;
       advance(BigInt(Math.floor(adj / lineRange)));
-      line += lineBase + (adj % lineRange);
+      s.line += lineBase + (adj % lineRange);
       emit(false);
       continue;
     }
     switch (op) {
-      case 0: {
-        const len = r.ulebNum('extended opcode length', r.remaining);
-        if (len === 0) r.fail('extended opcode of length 0', at);
-        const next = r.pos + len;
-        const sub = r.u8();
-        if (sub === 1) {
+      case 0:
+        if (runExtendedOpcode(r, at, version, s, tables)) {
           emit(true);
-          reset();
-        } else if (sub === 2) {
-          if (len - 1 !== 4 && len - 1 !== 8) r.fail(`DW_LNE_set_address with a ${len - 1}-byte operand`, at);
-          address = r.uN(len - 1);
-          opIndex = 0;
-        } else if (sub === 3 && version < 5) {
-          const name = r.cstr();
-          const dir = r.ulebNum('directory index', 0xffffffff);
-          files.push(fileName(name, dir));
+          s = initial();
         }
-        r.seek(next); // unknown extended opcodes (DW_LNE_set_discriminator, vendor ones) are skipped
         break;
-      }
       case 1: emit(false); break; // copy
       case 2: advance(r.uleb()); break;
-      case 3: line += Number(BigInt.asIntN(32, r.sleb())); break;
-      case 4: file = r.ulebNum('file index', 0xffffffff); break;
+      case 3: s.line += Number(BigInt.asIntN(32, r.sleb())); break;
+      case 4: s.file = r.ulebNum('file index', 0xffffffff); break;
       case 5: r.uleb(); break; // column
-      case 6: isStmt = !isStmt; break;
+      case 6: s.isStmt = !s.isStmt; break;
       case 7: break; // basic_block
       case 8: advance(BigInt(Math.floor((255 - opcodeBase) / lineRange))); break; // const_add_pc
-      case 9: address = BigInt.asUintN(64, address + BigInt(r.u16())); opIndex = 0; break;
+      case 9: s.address = BigInt.asUintN(64, s.address + BigInt(r.u16())); s.opIndex = 0; break;
       case 10: case 11: break; // prologue_end, epilogue_begin
       case 12: r.uleb(); break; // isa
       default:
         for (let i = 0; i < stdLengths[op]; i++) r.uleb(); // unknown standard opcode: its operands are counted in the header
     }
   }
+}
+
+/** One extended opcode (after its 0 byte); true for DW_LNE_end_sequence, which the caller emits. */
+function runExtendedOpcode(r: ByteReader, at: number, version: number, s: LineState, tables: FileTables): boolean {
+  const len = r.ulebNum('extended opcode length', r.remaining);
+  if (len === 0) r.fail('extended opcode of length 0', at);
+  const next = r.pos + len;
+  const sub = r.u8();
+  let endSequence = false;
+  if (sub === 1) {
+    endSequence = true;
+  } else if (sub === 2) {
+    if (len - 1 !== 4 && len - 1 !== 8) r.fail(`DW_LNE_set_address with a ${len - 1}-byte operand`, at);
+    s.address = r.uN(len - 1);
+    s.opIndex = 0;
+  } else if (sub === 3 && version < 5) {
+    const name = r.cstr();
+    const dir = r.ulebNum('directory index', 0xffffffff);
+    tables.files.push(tables.fileName(name, dir));
+  }
+  r.seek(next); // unknown extended opcodes (DW_LNE_set_discriminator, vendor ones) are skipped
+  return endSequence;
 }
 
 /**
