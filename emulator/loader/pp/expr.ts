@@ -92,159 +92,176 @@ const BINARY: Record<string, number> = {
 
 /** Evaluate `toks` as one constant expression; throws ExprError with the offending token. */
 export function evaluate(toks: Tok[], hooks: ExprHooks = {}): PPValue {
-  let pos = 0;
-  const peek = () => toks[pos];
-  const describe = (t: Tok | undefined) => (t ? `"${t.text}"` : 'end of expression');
-  const expect = (text: string, what: string) => {
-    const t = peek();
-    if (!t || t.text !== text) throw new ExprError(t ?? toks[toks.length - 1], `expected '${text}' ${what}, found ${describe(t)}`);
-    pos++;
-  };
+  if (toks.length === 0) throw new ExprError(undefined, 'expected an expression');
+  const parser = new ExprParser(toks, hooks);
+  const v = parser.comma(true);
+  if (parser.pos < toks.length) {
+    const t = toks[parser.pos];
+    throw new ExprError(t, t.text === ')' ? "missing '(' for this ')'" : `missing binary operator before token "${t.text}"`);
+  }
+  return v;
+}
 
-  const unary = (ev: boolean): PPValue => {
-    const t = peek();
-    if (!t) throw new ExprError(toks[toks.length - 1], 'expected an operand at the end of the expression');
+const describe = (t: Tok | undefined) => (t ? `"${t.text}"` : 'end of expression');
+
+/** Recursive descent over `toks` by C precedence; `ev` false means the operand is not evaluated. */
+class ExprParser {
+  pos = 0;
+
+  constructor(private readonly toks: Tok[], private readonly hooks: ExprHooks) {}
+
+  private peek(): Tok | undefined {
+    return this.toks[this.pos];
+  }
+
+  private expect(text: string, what: string): void {
+    const t = this.peek();
+    if (!t || t.text !== text) throw new ExprError(t ?? this.toks[this.toks.length - 1], `expected '${text}' ${what}, found ${describe(t)}`);
+    this.pos++;
+  }
+
+  private unary(ev: boolean): PPValue {
+    const t = this.peek();
+    if (!t) throw new ExprError(this.toks[this.toks.length - 1], 'expected an operand at the end of the expression');
     if (t.kind === 'punct' && ['+', '-', '~', '!'].includes(t.text)) {
-      pos++;
-      const v = unary(ev);
-      switch (t.text) {
-        case '+': return v;
-        case '-': return wrap(-v.value, v.unsigned);
-        case '~': return wrap(~v.value, v.unsigned);
-        default: return { value: v.value === 0n ? 1n : 0n, unsigned: false };
-      }
+      this.pos++;
+      return applyUnary(t.text, this.unary(ev));
     }
-    if ((t.kind === 'id' || t.text === '(') && hooks.primary) {
+    if ((t.kind === 'id' || t.text === '(') && this.hooks.primary) {
       const sub = (p: number) => {
-        const save = pos;
-        pos = p;
-        const v = unary(ev);
-        const next = pos;
-        pos = save;
+        const save = this.pos;
+        this.pos = p;
+        const v = this.unary(ev);
+        const next = this.pos;
+        this.pos = save;
         return { v, next };
       };
-      const r = hooks.primary(toks, pos, ev, sub);
+      const r = this.hooks.primary(this.toks, this.pos, ev, sub);
       if (r) {
-        pos = r.next;
+        this.pos = r.next;
         return r.v;
       }
     }
     if (t.text === '(') {
-      pos++;
-      const v = ternary(ev);
-      expect(')', 'to close the parenthesis');
+      this.pos++;
+      const v = this.ternary(ev);
+      this.expect(')', 'to close the parenthesis');
       return v;
     }
     if (t.kind === 'num') {
-      pos++;
+      this.pos++;
       return parseIntLiteral(t);
     }
     if (t.kind === 'chr') {
-      pos++;
+      this.pos++;
       return parseCharLiteral(t);
     }
     if (t.kind === 'id') {
-      if (!hooks.identifiersAreZero) throw new ExprError(t, `'${t.text}' is not a constant`);
-      pos++;
+      if (!this.hooks.identifiersAreZero) throw new ExprError(t, `'${t.text}' is not a constant`);
+      this.pos++;
       return { value: 0n, unsigned: false };
     }
     throw new ExprError(t, `token ${describe(t)} is not valid in an integer constant expression`);
-  };
+  }
 
-  const binop = (op: string, a: PPValue, b: PPValue, ev: boolean, t: Tok): PPValue => {
-    const u = a.unsigned || b.unsigned;
-    const x = u ? BigInt.asUintN(64, a.value) : a.value;
-    const y = u ? BigInt.asUintN(64, b.value) : b.value;
-    const bool = (c: boolean): PPValue => ({ value: c ? 1n : 0n, unsigned: false });
-    switch (op) {
-      case '*': return wrap(x * y, u);
-      case '/':
-      case '%':
-        if (y === 0n) {
-          if (ev) throw new ExprError(t, 'division by zero in constant expression');
-          return { value: 0n, unsigned: u };
-        }
-        return wrap(op === '/' ? x / y : x % y, u);
-      case '+': return wrap(x + y, u);
-      case '-': return wrap(x - y, u);
-      case '<<':
-      case '>>': {
-        // The left operand's type decides; a negative count shifts the other way (as cpp does).
-        let n = b.unsigned ? BigInt.asUintN(64, b.value) : b.value;
-        let left = op === '<<';
-        if (n < 0n) {
-          n = -n;
-          left = !left;
-        }
-        const lv = a.unsigned ? BigInt.asUintN(64, a.value) : a.value;
-        if (left) return n >= 64n ? { value: 0n, unsigned: a.unsigned } : wrap(lv << n, a.unsigned);
-        if (n >= 64n) return { value: lv < 0n ? -1n : 0n, unsigned: a.unsigned };
-        return wrap(lv >> n, a.unsigned);
-      }
-      case '<': return bool(x < y);
-      case '>': return bool(x > y);
-      case '<=': return bool(x <= y);
-      case '>=': return bool(x >= y);
-      case '==': return bool(x === y);
-      case '!=': return bool(x !== y);
-      case '&': return wrap(x & y, u);
-      case '^': return wrap(x ^ y, u);
-      case '|': return wrap(x | y, u);
-    }
-    throw new ExprError(t, `unknown operator ${op}`);
-  };
-
-  const binary = (minPrec: number, ev: boolean): PPValue => {
-    let lhs = unary(ev);
+  private binary(minPrec: number, ev: boolean): PPValue {
+    let lhs = this.unary(ev);
     for (;;) {
-      const t = peek();
+      const t = this.peek();
       if (!t || t.kind !== 'punct') break;
       const prec = BINARY[t.text];
       if (prec === undefined || prec < minPrec) break;
-      pos++;
+      this.pos++;
       if (t.text === '&&' || t.text === '||') {
         const lTrue = lhs.value !== 0n;
         const rhsEv = ev && (t.text === '&&' ? lTrue : !lTrue);
-        const rhs = binary(prec + 1, rhsEv);
+        const rhs = this.binary(prec + 1, rhsEv);
         const r = t.text === '&&' ? lTrue && rhs.value !== 0n : lTrue || rhs.value !== 0n;
         lhs = { value: r ? 1n : 0n, unsigned: false };
       } else {
-        const rhs = binary(prec + 1, ev);
-        lhs = binop(t.text, lhs, rhs, ev, t);
+        const rhs = this.binary(prec + 1, ev);
+        lhs = applyBinary(t.text, lhs, rhs, ev, t);
       }
     }
     return lhs;
-  };
+  }
 
-  const ternary = (ev: boolean): PPValue => {
-    const c = binary(1, ev);
-    const t = peek();
+  private ternary(ev: boolean): PPValue {
+    const c = this.binary(1, ev);
+    const t = this.peek();
     if (!t || t.text !== '?') return c;
-    pos++;
+    this.pos++;
     const cond = c.value !== 0n;
-    const a = ternary(ev && cond);
-    expect(':', "in the '?:' expression");
-    const b = ternary(ev && !cond);
+    const a = this.ternary(ev && cond);
+    this.expect(':', "in the '?:' expression");
+    const b = this.ternary(ev && !cond);
     const u = a.unsigned || b.unsigned;
     return wrap(cond ? a.value : b.value, u);
-  };
+  }
 
-  const comma = (ev: boolean): PPValue => {
-    let v = ternary(ev);
-    while (peek()?.text === ',') {
-      pos++;
-      v = ternary(ev);
+  comma(ev: boolean): PPValue {
+    let v = this.ternary(ev);
+    while (this.peek()?.text === ',') {
+      this.pos++;
+      v = this.ternary(ev);
     }
     return v;
-  };
-
-  if (toks.length === 0) throw new ExprError(undefined, 'expected an expression');
-  const v = comma(true);
-  if (pos < toks.length) {
-    const t = toks[pos];
-    throw new ExprError(t, t.text === ')' ? "missing '(' for this ')'" : `missing binary operator before token "${t.text}"`);
   }
-  return v;
+}
+
+/** `+`, `-`, `~` or `!` applied to `v`. */
+function applyUnary(op: string, v: PPValue): PPValue {
+  switch (op) {
+    case '+': return v;
+    case '-': return wrap(-v.value, v.unsigned);
+    case '~': return wrap(~v.value, v.unsigned);
+    default: return { value: v.value === 0n ? 1n : 0n, unsigned: false };
+  }
+}
+
+/** A binary operator other than `&&`/`||` under the usual conversions; `t` is its token. */
+function applyBinary(op: string, a: PPValue, b: PPValue, ev: boolean, t: Tok): PPValue {
+  const u = a.unsigned || b.unsigned;
+  const x = u ? BigInt.asUintN(64, a.value) : a.value;
+  const y = u ? BigInt.asUintN(64, b.value) : b.value;
+  const bool = (c: boolean): PPValue => ({ value: c ? 1n : 0n, unsigned: false });
+  switch (op) {
+    case '*': return wrap(x * y, u);
+    case '/':
+    case '%':
+      if (y === 0n) {
+        if (ev) throw new ExprError(t, 'division by zero in constant expression');
+        return { value: 0n, unsigned: u };
+      }
+      return wrap(op === '/' ? x / y : x % y, u);
+    case '+': return wrap(x + y, u);
+    case '-': return wrap(x - y, u);
+    case '<<':
+    case '>>': return applyShift(op === '<<', a, b);
+    case '<': return bool(x < y);
+    case '>': return bool(x > y);
+    case '<=': return bool(x <= y);
+    case '>=': return bool(x >= y);
+    case '==': return bool(x === y);
+    case '!=': return bool(x !== y);
+    case '&': return wrap(x & y, u);
+    case '^': return wrap(x ^ y, u);
+    case '|': return wrap(x | y, u);
+  }
+  throw new ExprError(t, `unknown operator ${op}`);
+}
+
+/** The left operand's type decides; a negative count shifts the other way (as cpp does). */
+function applyShift(left: boolean, a: PPValue, b: PPValue): PPValue {
+  let n = b.unsigned ? BigInt.asUintN(64, b.value) : b.value;
+  if (n < 0n) {
+    n = -n;
+    left = !left;
+  }
+  const lv = a.unsigned ? BigInt.asUintN(64, a.value) : a.value;
+  if (left) return n >= 64n ? { value: 0n, unsigned: a.unsigned } : wrap(lv << n, a.unsigned);
+  if (n >= 64n) return { value: lv < 0n ? -1n : 0n, unsigned: a.unsigned };
+  return wrap(lv >> n, a.unsigned);
 }
 
 /** Index of the first `stops` token at nesting depth 0 from `pos`, or of an unbalanced closer, or the end. */
