@@ -228,15 +228,52 @@ function position(st: Stmt): { file: string; line: number; expansion?: { file: s
 export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listing: ListingRow[] } {
   const diags = a.diags;
   const L = new Linker(a, diags);
-  const undefinedSyms: string[] = [];
-  // As in gas, a name no label defines but a section has (`.long 1f - __ex_table`) is that
-  // section's symbol: its start.
+  defineSectionSymbols(a);
+  const undefinedSyms = checkUndefinedSymbols(a, opts);
+  relaxSections(a, L);
+  const placed = placeSections(a, opts, L, undefinedSyms);
+  if (diags.some((d) => d.severity === 'error')) return { listing: [] };
+
+  const { sections, lines, listing } = encodeSections(a, L, placed);
+  if (diags.some((d) => d.severity === 'error')) return { listing };
+
+  const { symbols, constants } = imageSymbols(a, L);
+  lines.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : 0));
+  const exTable = decodeExTable(sections);
+  const labelled = new Set<string>();
+  for (const y of a.syms.values()) if (y.def?.kind === 'label') labelled.add(y.def.loc.sec);
+  const image: Image = {
+    // An empty section stays when a label is in it: data may point there (an ALTERNATIVE with
+    // an empty replacement still records where its replacement would be).
+    sections: sections.filter((s) => s.bytes.length || labelled.has(s.name)),
+    symbols,
+    lines,
+    exTable,
+    constants,
+    structs: new Map(),
+    sources: new Map(),
+    undefinedSymbols: undefinedSyms,
+  };
+  return { image, listing };
+}
+
+/**
+ * As in gas, a name no label defines but a section has (`.long 1f - __ex_table`) is that
+ * section's symbol: its start.
+ */
+function defineSectionSymbols(a: Assembler): void {
   for (const s of a.syms.values()) {
     if (!s.def && s.uses.length && a.sections.has(s.name) && !a.predefined.has(s.name)) {
       s.def = { kind: 'label', loc: { sec: s.name, frag: 0, off: 0 } };
       s.internal = true;
     }
   }
+}
+
+/** Undefined symbols: the names that get stubs, and errors for those used as values. */
+function checkUndefinedSymbols(a: Assembler, opts: LayoutOptions): string[] {
+  const diags = a.diags;
+  const undefinedSyms: string[] = [];
   for (const s of a.syms.values()) {
     if (s.def || a.predefined.has(s.name) || !s.uses.length) continue;
     if (!s.name.includes('\u0002') && (opts.objectMode || !s.uses.some((u) => u.kind === 'value'))) {
@@ -263,8 +300,15 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
       related: others.map((u) => ({ message: 'also used here', location: where(u) })),
     });
   }
-  // Sections are relaxed in turn until nothing moves: a `.skip` in one section may be sized by
-  // labels of another (ALTERNATIVE padding measures .altinstr_replacement).
+  return undefinedSyms;
+}
+
+/**
+ * Sections are relaxed in turn until nothing moves: a `.skip` in one section may be sized by
+ * labels of another (ALTERNATIVE padding measures .altinstr_replacement).
+ */
+function relaxSections(a: Assembler, L: Linker): void {
+  const diags = a.diags;
   for (let round = 0; round < 50; round++) {
     let moved = false;
     for (const sec of a.order) moved = L.relax(sec) || moved;
@@ -277,10 +321,14 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
       if (msg) diags.push({ severity: 'error', message: msg, location: a.location(f.tail.at) });
     }
   }
+}
 
-  // Placement: .text at the base, the other code sections; then the data sections from the
-  // next page on (a write to data never lands on a page holding code), and the stubs (code)
-  // on a page of their own after them.
+/**
+ * Placement: .text at the base, the other code sections; then the data sections from the
+ * next page on (a write to data never lands on a page holding code), and the stubs (code)
+ * on a page of their own after them. Returns the sections in address order.
+ */
+function placeSections(a: Assembler, opts: LayoutOptions, L: Linker, undefinedSyms: string[]): Section[] {
   const alloc = [...a.order].filter((s) => s.alloc);
   const code = alloc.filter((s) => s.exec).sort((x, y) => (x.name === '.text' ? -1 : y.name === '.text' ? 1 : 0));
   const data = alloc.filter((s) => !s.exec);
@@ -298,8 +346,12 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
     L.stubs.set(name, next);
     next += STUB_SIZE;
   }
-  if (diags.some((d) => d.severity === 'error')) return { listing: [] };
+  return placed;
+}
 
+/** Final encoding with every address known: the sections' bytes, line entries and listing. */
+function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections: ImageSection[]; lines: LineEntry[]; listing: ListingRow[] } {
+  const diags = a.diags;
   const sections: ImageSection[] = [];
   const lines: LineEntry[] = [];
   const listing: ListingRow[] = [];
@@ -362,8 +414,11 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
     }
     sections.push({ name: sec.name, address: sec.address, bytes: sec.nobits ? new Uint8Array(sec.size) : out, alloc: true, write: sec.write, exec: sec.exec });
   }
-  if (diags.some((d) => d.severity === 'error')) return { listing };
+  return { sections, lines, listing };
+}
 
+/** The Image's symbols (stubs included, by address) and constants (`.set`/`.equ` values). */
+function imageSymbols(a: Assembler, L: Linker): { symbols: ImageSymbol[]; constants: Map<string, bigint> } {
   const symbols: ImageSymbol[] = [];
   const constants = new Map<string, bigint>(a.predefined);
   for (const s of a.syms.values()) {
@@ -391,8 +446,11 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
   }
   for (const [name, address] of L.stubs) symbols.push({ name, address, type: 'func', binding: 'global' });
   symbols.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : x.name.localeCompare(y.name)));
-  lines.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : 0));
+  return { symbols, constants };
+}
 
+/** `__ex_table` entries (insn, fixup, type), as the kernel lays them out: 12 bytes each. */
+function decodeExTable(sections: ImageSection[]): ExTableEntry[] {
   const exTable: ExTableEntry[] = [];
   const ex = sections.find((s) => s.name === '__ex_table');
   if (ex) {
@@ -406,19 +464,5 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
       });
     }
   }
-  const labelled = new Set<string>();
-  for (const y of a.syms.values()) if (y.def?.kind === 'label') labelled.add(y.def.loc.sec);
-  const image: Image = {
-    // An empty section stays when a label is in it: data may point there (an ALTERNATIVE with
-    // an empty replacement still records where its replacement would be).
-    sections: sections.filter((s) => s.bytes.length || labelled.has(s.name)),
-    symbols,
-    lines,
-    exTable,
-    constants,
-    structs: new Map(),
-    sources: new Map(),
-    undefinedSymbols: undefinedSyms,
-  };
-  return { image, listing };
+  return exTable;
 }
