@@ -37,12 +37,14 @@ export function issue13Forms(): Form[] {
       same('cmovs', 0, false);
     }
   }
-  // A null selector (RPL 0..3) into DS or ES, read back into a register of every size or memory:
-  // the one selector load user mode can make natively.
+  // A null selector into DS or ES, read back into a register of every size or memory: the one
+  // selector load user mode can make natively. RPL 0 only: the host does not keep a non-zero RPL
+  // of a null selector across an interrupt or task switch taken between the two instructions (the
+  // return to user mode left 0 in one case of 128,000), so with RPL 1..3 its answer hangs on timing.
   for (const seg of ['ds', 'es']) {
     for (const w of [16, 32, 64, 0] as const) {
       out.push(form(`mov r32 to %${seg} (null selector), mov %${seg} to ${w ? `r${w}` : 'm16'}`, (b) => {
-        const s = b.reg(64, { value: (b.rng.bits(48) << 16n) | BigInt(b.rng.int(4)) });
+        const s = b.reg(64, { value: b.rng.bits(48) << 16n });
         if (w === 0) { const m = b.mem(2); b.emit(`mov ${regName(s.idx, 32)}, %${seg}`, `mov %${seg}, ${m.text}`); return; }
         const d = b.reg(w as 16 | 32 | 64);
         b.emit(`mov ${regName(s.idx, 32)}, %${seg}`, `mov %${seg}, ${d.name}`);
