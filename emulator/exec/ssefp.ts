@@ -72,32 +72,37 @@ function commit(c: Cpu, r: number): void {
 
 type Bin = (a: Val, b: Val, f: Fmt, env: FpEnv) => bigint;
 
-/** Scalar (lane 0) or packed binary arithmetic: dst = op(dst, src). */
-function arith(op: Bin, f: Fmt, packed: boolean): Handler {
-  const step = f.w / 32, n = packed ? 4 / step : 1;
+/**
+ * The frame of an instruction that computes into the staged destination: checks, source loaded,
+ * destination staged; `body` fills OUT; then the flags are raised (an unmasked exception faults
+ * with the destination unchanged) and OUT is committed.
+ */
+function staged(body: (c: Cpu, i: Insn, env: FpEnv) => void): Handler {
   return (c, i) => {
     sseCheck(c, i);
     loadSrc(c, i, 1);
     const env = envOf(c.mxcsr);
     stage(c, i.r0);
-    for (let k = 0; k < n * step; k += step) put(OUT, k, f, op(unpack(get(OUT, k, f), f, env), unpack(get(T, k, f), f, env), f, env));
+    body(c, i, env);
     raise(c, i, env);
     commit(c, i.r0);
   };
 }
 
+/** Scalar (lane 0) or packed binary arithmetic: dst = op(dst, src). */
+function arith(op: Bin, f: Fmt, packed: boolean): Handler {
+  const step = f.w / 32, n = packed ? 4 / step : 1;
+  return staged((_c, _i, env) => {
+    for (let k = 0; k < n * step; k += step) put(OUT, k, f, op(unpack(get(OUT, k, f), f, env), unpack(get(T, k, f), f, env), f, env));
+  });
+}
+
 /** Unary on the source (SQRT, ROUND, conversions): dst lane k = op(src lane k). */
 function unary(op: (a: Val, f: Fmt, env: FpEnv, c: Cpu, i: Insn) => bigint, f: Fmt, packed: boolean): Handler {
   const step = f.w / 32, n = packed ? 4 / step : 1;
-  return (c, i) => {
-    sseCheck(c, i);
-    loadSrc(c, i, 1);
-    const env = envOf(c.mxcsr);
-    stage(c, i.r0);
+  return staged((c, i, env) => {
     for (let k = 0; k < n * step; k += step) put(OUT, k, f, op(unpack(get(T, k, f), f, env), f, env, c, i));
-    raise(c, i, env);
-    commit(c, i.r0);
-  };
+  });
 }
 
 const addOp: Bin = (a, b, f, e) => add(a, b, false, f, e);
@@ -188,11 +193,7 @@ function cvt2si(f: Fmt, truncate: boolean): Handler {
 
 /** Packed and scalar conversions between formats and to/from 32-bit integers. */
 function cvtPacked(kind: 'dq2ps' | 'dq2pd' | 'ps2pd' | 'pd2ps' | 'ps2dq' | 'tps2dq' | 'pd2dq' | 'tpd2dq' | 'ss2sd' | 'sd2ss'): Handler {
-  return (c, i) => {
-    sseCheck(c, i);
-    loadSrc(c, i, 1);
-    const env = envOf(c.mxcsr);
-    stage(c, i.r0);
+  return staged((_c, _i, env) => {
     switch (kind) {
       case 'dq2ps': for (let k = 0; k < 4; k++) put(OUT, k, F32, fromInt(BigInt(T[k]), F32, env)); break;
       case 'dq2pd': { const a = T[0], b = T[1]; put(OUT, 0, F64, fromInt(BigInt(a), F64, env)); put(OUT, 2, F64, fromInt(BigInt(b), F64, env)); break; }
@@ -203,9 +204,7 @@ function cvtPacked(kind: 'dq2ps' | 'dq2pd' | 'ps2pd' | 'pd2ps' | 'ps2dq' | 'tps2
       case 'ss2sd': put(OUT, 0, F64, convert(unpack(get(T, 0, F32), F32, env), F32, F64, env)); break;
       case 'sd2ss': put(OUT, 0, F32, convert(unpack(get(T, 0, F64), F64, env), F64, F32, env)); break;
     }
-    raise(c, i, env);
-    commit(c, i.r0);
-  };
+  });
 }
 
 /** ROUNDSS/SD/PS/PD: imm8[1:0] the mode unless imm8[2] (MXCSR.RC); imm8[3] suppresses PE. */
@@ -220,33 +219,21 @@ function round(f: Fmt, packed: boolean): Handler {
 /** HADDPS/HSUBPS/HADDPD/HSUBPD: pairs of the destination, then pairs of the source. */
 function horizontal(f: Fmt, sub: boolean): Handler {
   const step = f.w / 32, n = 4 / step;
-  return (c, i) => {
-    sseCheck(c, i);
-    loadSrc(c, i, 1);
-    const env = envOf(c.mxcsr);
-    stage(c, i.r0);
+  return staged((_c, _i, env) => {
     const D = Int32Array.from(OUT), res: bigint[] = [];
     for (const src of [D, T]) {
       for (let k = 0; k < n; k += 2) res.push(add(unpack(get(src, k * step, f), f, env), unpack(get(src, (k + 1) * step, f), f, env), sub, f, env));
     }
     res.forEach((v, k) => put(OUT, k * step, f, v));
-    raise(c, i, env);
-    commit(c, i.r0);
-  };
+  });
 }
 
 /** ADDSUBPS/ADDSUBPD: even lanes subtract, odd lanes add. */
 function addsub(f: Fmt): Handler {
   const step = f.w / 32, n = 4 / step;
-  return (c, i) => {
-    sseCheck(c, i);
-    loadSrc(c, i, 1);
-    const env = envOf(c.mxcsr);
-    stage(c, i.r0);
+  return staged((_c, _i, env) => {
     for (let k = 0; k < n; k++) put(OUT, k * step, f, add(unpack(get(OUT, k * step, f), f, env), unpack(get(T, k * step, f), f, env), k % 2 === 0, f, env));
-    raise(c, i, env);
-    commit(c, i.r0);
-  };
+  });
 }
 
 /** DPPS/DPPD: products of the lanes imm8[7:4] selects, summed pairwise (each step rounded), broadcast to imm8[3:0]. */
