@@ -38,8 +38,14 @@ function outputRoles(ev: TdxCallEvent): readonly RegisterRole[] {
   const leaf = findLeaf(ev.insn, ev.before.RAX);
   if (ev.subfunctionNumber !== undefined || ev.hypercallNr !== undefined) {
     // TDG.VP.VMCALL: R10 carries the VMM's answer only when the VMM was reached; the sub-function's results.
+    // The results the VMM wrote in this answer: none when it was not reached, the conditional
+    // ones in their case (`read`: R13 = 0; `not-success`: R10 ≠ 0), the others on success only
+    // (KVM writes them on its success paths alone).
+    if (ev.vmcallStatus === undefined) return [];
     const sub = ev.hypercallNr === undefined && ev.subfunctionNumber !== undefined ? findSubfunction(ev.subfunctionNumber) : undefined;
-    return [...(ev.vmcallStatus !== undefined ? [{ reg: 'R10' as const, role: ev.hypercallNr !== undefined ? 'KVM hypercall result' : 'TDVMCALL status' }] : []), ...(sub?.outputs ?? [])];
+    const ok = ev.vmcallStatus === 0n;
+    const results = (sub?.outputs ?? []).filter((o) => (o.when === 'not-success' ? !ok : ok && (o.when !== 'read' || ev.before.R13 === 0n)));
+    return [{ reg: 'R10' as const, role: ev.hypercallNr !== undefined ? 'KVM hypercall result' : 'TDVMCALL status' }, ...results];
   }
   return leaf?.outputs ?? [];
 }

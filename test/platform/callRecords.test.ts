@@ -62,3 +62,26 @@ test('a vendor call (R10 = 10) is named KVM_HC_SEND_IPI with its nr, result name
   assert.equal(unknown.s.calls[0].vmcallStatusName, '-KVM_ENOSYS');
   assert.equal(unknown.s.calls[0].subfunction, 'KVM hypercall nr 77');
 });
+
+/** Through __tdcall_saved_ret, which loads R12–R15 from the struct too (__tdcall_ret stops at R11). */
+const saved = (fields: Record<string, bigint>) =>
+  run('vmcalls.S', { entry: '__tdcall_saved_ret', generation: 'G5', context: 'guest',
+    args: [0, { struct: 'tdx_module_args', init: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, hex(v)])) }] });
+
+test('outputs are what the VMM wrote in this answer: MapGPA R11 only on an error or RETRY (tdx_map_gpa: R11 = the GPA), none when the module rejected the call', async () => {
+  const MAP_GPA = 0x10001n;
+  const ok = await saved({ rcx: 0xfc00n, r10: 0n, r11: MAP_GPA, r12: 0x100000n, r13: 0x2000n });
+  assert.deepEqual(callOutputs(ok.s.calls[0]).map((o) => o.reg), ["RAX", "R10"]);
+  // 0x7ffffffff000 + 0x2000 crosses the shared bit (47, GPAW 0): INVALID_OPERAND with R11 = the start.
+  const bad = await saved({ rcx: 0xfc00n, r10: 0n, r11: MAP_GPA, r12: 0x7ffffffff000n, r13: 0x2000n });
+  const outs = callOutputs(bad.s.calls[0]);
+  assert.deepEqual(outs.map((o) => o.reg), ['RAX', 'R10', 'R11']);
+  assert.equal(outs[1].value, 1n << 63n);
+  assert.equal(outs[2].value, 0x7ffffffff000n);
+  const rejected = await saved({ rcx: 0xffcdn, r10: 0n, r11: MAP_GPA });
+  assert.deepEqual(callOutputs(rejected.s.calls[0]).map((o) => o.reg), ['RAX']);
+  // An unknown MSR (RDMSR: INVALID_OPERAND from KVM's failed kvm_emulate_rdmsr) leaves R11 unwritten.
+  const msr = await saved({ rcx: 0xfc00n, r10: 0n, r11: 31n, r12: 0x12345n });
+  assert.equal(msr.s.calls[0].vmcallStatus, 1n << 63n);
+  assert.deepEqual(callOutputs(msr.s.calls[0]).map((o) => o.reg), ['RAX', 'R10']);
+});
