@@ -90,7 +90,9 @@ export function callOutcome(ev: TdxCallEvent): string {
   if (ev.fault) return `${ev.fault}${ev.injected ? ' (injected)' : ''}${ev.faultDetail ? `: ${ev.faultDetail}` : ''}`;
   if (ev.stopped) return `${ev.stopped}: ${ev.detail ?? ''}`;
   const parts: string[] = [];
-  if (ev.status !== undefined) parts.push(`RAX=${h(ev.status)} (${ev.statusName ?? decodeTdxStatus(ev.status).name ?? 'unknown status'})`);
+  // An error status carries the model's reason (which operand, which check) as the status name's gloss.
+  const why = ev.status !== undefined && ev.status >> 63n && ev.detail ? ` — ${ev.detail}` : '';
+  if (ev.status !== undefined) parts.push(`RAX=${h(ev.status)} (${ev.statusName ?? decodeTdxStatus(ev.status).name ?? 'unknown status'}${why})`);
   if (ev.vmcallStatus !== undefined) {
     parts.push(ev.hypercallNr !== undefined ? `R10=${h(ev.vmcallStatus)} (KVM hypercall result ${BigInt.asIntN(64, ev.vmcallStatus)})`
       : `R10=${h(ev.vmcallStatus)} (${decodeTdvmcallStatus(ev.vmcallStatus).name ?? 'unknown'})`);
