@@ -85,3 +85,13 @@ test('outputs are what the VMM wrote in this answer: MapGPA R11 only on an error
   assert.equal(msr.s.calls[0].vmcallStatus, 1n << 63n);
   assert.deepEqual(callOutputs(msr.s.calls[0]).map((o) => o.reg), ['RAX', 'R10']);
 });
+
+test('host leaves that blame RCX show it: TDH.SYS.CONFIG (RCX TDMR list PA, RDX count, R8 HKID) and TDH.SYS.TDMR.INIT (RCX TDMR base)', async () => {
+  const host = (leaf: number) => run('seamcall-h34.S', { entry: '__seamcall_ret', generation: 'G4', context: 'host',
+    args: [leaf, { struct: 'tdx_module_args', init: { rcx: '0x1234', rdx: '0x5' } }] });
+  // Leaf numbers: TDH.SYS.CONFIG 45, TDH.SYS.TDMR.INIT 36 (Linux 6.12 arch/x86/virt/vmx/tdx/tdx.h).
+  const config = await host(45);
+  assert.match(formatCallLine(config.s.calls[0]), /TDH\.SYS\.CONFIG .*: RCX=0x1234 RDX=0x5 R8=0x0 →/);
+  const init = await host(36);
+  assert.match(formatCallLine(init.s.calls[0]), /TDH\.SYS\.TDMR\.INIT .*: RCX=0x1234 →/);
+});
