@@ -77,8 +77,8 @@ export function findLeaf(instruction: TdxInstruction, key: string | number | big
 
 /**
  * The number a kernel spelling names, as the catalogue knows it whatever a generation's headers
- * define: a sub-function (`TDVMCALL_MAP_GPA` = 0x10001, `EXIT_REASON_HLT` = 12), a leaf's RAX
- * (`TDG_VP_INFO`, `TDX_GET_INFO` = 1, `TDH_SYS_INIT` = 33), a status (`TDX_OPERAND_INVALID`,
+ * define: a sub-function's R11 (`TDVMCALL_MAP_GPA`, `EXIT_REASON_HLT`), a leaf's RAX
+ * (`TDG_VP_INFO`, `TDX_GET_INFO`, `TDH_SYS_INIT`), a status (`TDX_OPERAND_INVALID`,
  * `TDVMCALL_STATUS_RETRY`). Exact upper-case spellings only; undefined otherwise.
  */
 export function catalogueConstant(name: string): bigint | undefined {
