@@ -272,6 +272,7 @@ export function runJson(s: Session, stop: SessionStop): unknown {
       ...(c.status !== undefined ? { status: hex(c.status), statusName: c.statusName ?? null } : {}),
       ...(c.vmcallStatus !== undefined ? { r10: hex(c.vmcallStatus), r10Name: c.vmcallStatusName ?? null } : {}),
       ...(c.fault ? { fault: c.fault } : {}),
+      ...(c.faultDetail ?? c.detail ? { detail: c.faultDetail ?? c.detail } : {}),
       injected: c.injected,
       ...(c.hypercallNr !== undefined ? { hypercallNr: hex(c.hypercallNr) } : {}),
       ...(c.vmmAdded ? { vmmAdded: { gpa: hex(c.vmmAdded.gpa), size: c.vmmAdded.size } } : {}),

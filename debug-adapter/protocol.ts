@@ -37,6 +37,8 @@ export interface CallRecord {
   vmcallStatus?: string;
   vmcallStatusName?: string;
   fault?: string;
+  /** Why the call faulted, or what the module, the P-SEAMLDR or the VMM said about it (the reason for an error status). */
+  detail?: string;
   injected: boolean;
   rule?: string;
   outcome: string;

@@ -50,7 +50,7 @@ export const TDX_REQUESTS: { [C in StateCommand]: (ctx: TdxRequestContext, args:
       hypercallNr: c.hypercallNr !== undefined ? hex(c.hypercallNr) : undefined,
       status: c.status !== undefined ? hex(c.status) : undefined, statusName: c.statusName,
       vmcallStatus: c.vmcallStatus !== undefined ? hex(c.vmcallStatus) : undefined, vmcallStatusName: c.vmcallStatusName,
-      fault: c.fault, injected: c.injected, rule: c.rule, outcome: callOutcome(c), line: formatCallLine(c), icount: c.icount,
+      fault: c.fault, detail: c.faultDetail ?? c.detail, injected: c.injected, rule: c.rule, outcome: callOutcome(c), line: formatCallLine(c), icount: c.icount,
       })),
     };
   },

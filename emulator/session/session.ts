@@ -24,6 +24,7 @@ import { ExceptionTable } from '../platform/extable';
 import { installStubs, StubConfigError, type StubCalls, type StubStopDetail } from '../platform/stubs';
 import { KernelHeap } from '../platform/kernelStubs';
 import type { PlatformEvent, PlatformNote, TdxCallEvent } from '../platform/events';
+import { catalogueConstant } from '../tdx/catalog';
 import { FaultInjector, type FaultRule } from '../tdx/faultPlan';
 import { ModelConfigError } from '../tdx/types';
 import { ConfigError, DEFAULT_MAX_INSTRUCTIONS, validateConfig, type ArgSpec, type ValidConfig } from './config';
@@ -305,6 +306,9 @@ export class Session {
     if (c !== undefined) return BigInt.asUintN(64, c);
     const s = this.image.symbols.find((x) => x.name === t);
     if (s) return s.address;
+    // A TDX name every generation means the same number by (an early kernel kept TDVMCALL_MAP_GPA in a .c file).
+    const k = catalogueConstant(t);
+    if (k !== undefined) return k;
     throw new ConfigError(attribute, `"${t}" is neither a number nor a constant or symbol of the program`);
   }
 

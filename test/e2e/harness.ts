@@ -360,9 +360,18 @@ export class VSCodeSession {
     for (let page = 0; page < 40; page++) {
       const at = await position();
       if (at.scrolled + at.view >= at.total - 1) break; // everything has been in sight
-      await this.page.mouse.wheel(0, Math.max(100, at.view - 40));
-      const moved = await this.page.waitForFunction(([el, t]) => (el as any).querySelector('.monaco-list-rows')?.style.top !== t,
-        [await list.elementHandle(), at.top] as const, { timeout: T.ui }).then(() => true, () => false);
+      // A value hover VS Code opened under the pointer takes the wheel: close it and point at the
+      // list's left edge (indentation, no value under it), then wheel again.
+      let moved = false;
+      for (let attempt = 0; attempt < 3 && !moved; attempt++) {
+        if (attempt) {
+          await this.page.keyboard.press('Escape');
+          await list.hover({ position: { x: 4, y: 4 } });
+        }
+        await this.page.mouse.wheel(0, Math.max(100, at.view - 40));
+        moved = await this.page.waitForFunction(([el, t]) => (el as any).querySelector('.monaco-list-rows')?.style.top !== t,
+          [await list.elementHandle(), at.top] as const, { timeout: T.ui }).then(() => true, () => false);
+      }
       if (!moved) throw new Error(`the list did not scroll (at ${at.scrolled} of ${at.total} px)`);
       await grab();
     }
