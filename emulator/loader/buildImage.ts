@@ -9,6 +9,7 @@ import { preprocess, constantsFromDefines, type Generation } from './preprocess'
 import { loadAsmOffsets, loadCDeclarations } from './cheaders';
 import { structPreset } from './structPresets';
 import { assemble, ListingRow } from './assembler';
+import type { KbuildFlags } from './kbuildFlags';
 
 /** Inputs of one build (the CLI's `tdxdbg asm` flags and the launch configuration). */
 export interface BuildOptions {
@@ -28,6 +29,11 @@ export interface BuildOptions {
   text?: string;
   /** File access override (tests, virtual workspaces). */
   readFile?: (path: string) => string | undefined;
+  /**
+   * Kernel-tree mode (kbuildFlags.ts): the tree's flags for this file. Its headers replace the
+   * built-in ones for the entry file; `includePaths` and `defines` still come first.
+   */
+  kernelTree?: Pick<KbuildFlags, 'includePaths' | 'defines' | 'undefines' | 'includes'>;
 }
 
 /** What a build produced: `image` only when there was no error. */
@@ -65,7 +71,10 @@ export async function buildImage(entryFile: string, opts: BuildOptions = {}): Pr
     for (const [k, v] of d.sources) sources.set(k, v);
   }
 
-  const pp = preprocess(entryFile, { ...common, asmOffsets, text: opts.text });
+  const kt = opts.kernelTree;
+  const pp = kt
+    ? preprocess(entryFile, { ...common, includePaths: [...common.includePaths, ...kt.includePaths], defines: { ...kt.defines, ...opts.defines }, undefines: kt.undefines, includes: kt.includes, builtinHeaders: false, text: opts.text })
+    : preprocess(entryFile, { ...common, asmOffsets, text: opts.text });
   diagnostics.push(...pp.diagnostics);
   for (const [k, v] of pp.sources) sources.set(k, v);
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics, listing: [] };
