@@ -55,6 +55,7 @@ for (const c of CASES) {
     needSetup();
     const r = await buildImage(join(src, c.file), { generation: c.generation });
     assert.ok(r.image, r.diagnostics.map((d) => `${d.location?.file}:${d.location?.line}: ${d.message}`).join('\n'));
+    assert.deepEqual(r.diagnostics.map((d) => `${d.severity} ${d.location?.file}:${d.location?.line}: ${d.message}`), [], 'gcc -E and GNU as have nothing to say about these files: neither do we');
     const cmp = await compareWithObject({ name: `${c.version} ${c.file} (shims)`, image: r.image!, listing: r.listing }, object, `${stem}-shims`, { symbols: true });
     assert.deepEqual(cmp.problems, []);
   });
