@@ -9,7 +9,8 @@ import { preprocess, constantsFromDefines, type Generation } from './preprocess'
 import { loadAsmOffsets, loadCDeclarations } from './cheaders';
 import { structPreset } from './structPresets';
 import { assemble, ListingRow } from './assembler';
-import type { KbuildFlags } from './kbuildFlags';
+import { findKernelTree, generationOfTree, kernelTreeFlags, type KbuildFlags } from './kbuildFlags';
+import type { KernelTree } from './kernelTree';
 
 /** Inputs of one build (the CLI's `tdxdbg asm` flags and the launch configuration). */
 export interface BuildOptions {
@@ -34,18 +35,28 @@ export interface BuildOptions {
    * built-in ones for the entry file; `includePaths` and `defines` still come first.
    */
   kernelTree?: Pick<KbuildFlags, 'includePaths' | 'defines' | 'undefines' | 'includes'>;
+  /**
+   * Where kernel-tree mode takes its flags when `kernelTree` is not given: a named tree (its
+   * flags for the file must exist: an error otherwise), or 'discover' (walk up from the file;
+   * a tree with no flags for the file is a warning, and the built-in headers are used).
+   */
+  kernelTreeFrom?: KernelTree | 'discover';
 }
 
 /** What a build produced: `image` only when there was no error. */
 export interface BuildResult {
   image?: Image;
+  /** Kernel-tree mode: the tree and the kbuild command file the flags came from. */
+  kernelTree?: { source: string; build: string; cmdFile: string; sibling?: string };
   diagnostics: Diagnostic[];
   listing: ListingRow[];
 }
 
 /** Builds the Image of a kernel-style assembly file. Never throws for bad input. */
 export async function buildImage(entryFile: string, opts: BuildOptions = {}): Promise<BuildResult> {
-  const generation = opts.generation ?? 'G5';
+  // A kernel tree's own version names the generation when none is given.
+  const treeOf = opts.kernelTreeFrom === 'discover' ? findKernelTree(entryFile) : opts.kernelTreeFrom;
+  const generation = opts.generation ?? (treeOf ? generationOfTree(treeOf.source) : undefined) ?? 'G5';
   const common = { includePaths: opts.includePaths ?? [], defines: opts.defines, generation, readFile: opts.readFile };
   const diagnostics: Diagnostic[] = [];
   const structs = new Map<string, StructLayout>();
@@ -71,17 +82,32 @@ export async function buildImage(entryFile: string, opts: BuildOptions = {}): Pr
     for (const [k, v] of d.sources) sources.set(k, v);
   }
 
-  const kt = opts.kernelTree;
+  let kt = opts.kernelTree;
+  let treeUsed: BuildResult['kernelTree'];
+  if (!kt && opts.kernelTreeFrom) {
+    const named = opts.kernelTreeFrom !== 'discover';
+    const tree = treeOf;
+    if (tree) {
+      try {
+        const f = kernelTreeFlags(entryFile, tree);
+        kt = f;
+        treeUsed = { source: tree.source, build: tree.build, cmdFile: f.cmdFile, ...(f.sibling ? { sibling: f.sibling } : {}) };
+      } catch (e) {
+        diagnostics.push({ severity: named ? 'error' : 'warning', location: { file: entryFile, line: 1, column: 1 },
+          message: `kernel tree ${tree.source} (build ${tree.build}): ${(e as Error).message}${named ? '' : '; assembling with the built-in headers instead'}` });
+      }
+    }
+  }
   const pp = kt
     ? preprocess(entryFile, { ...common, includePaths: [...common.includePaths, ...kt.includePaths], defines: { ...kt.defines, ...opts.defines }, undefines: kt.undefines, includes: kt.includes, builtinHeaders: false, text: opts.text })
     : preprocess(entryFile, { ...common, asmOffsets, text: opts.text });
   diagnostics.push(...pp.diagnostics);
   for (const [k, v] of pp.sources) sources.set(k, v);
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics, listing: [] };
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics, listing: [], kernelTree: treeUsed };
 
   const r = assemble(pp.lines, { base: opts.base });
   diagnostics.push(...r.diagnostics);
-  if (!r.image || diagnostics.some((d) => d.severity === 'error')) return { diagnostics, listing: r.listing };
+  if (!r.image || diagnostics.some((d) => d.severity === 'error')) return { diagnostics, listing: r.listing, kernelTree: treeUsed };
 
   const image = r.image;
   // #defines with integer values (TDX leaves, statuses, asm-offsets) are named constants too;
@@ -89,7 +115,7 @@ export async function buildImage(entryFile: string, opts: BuildOptions = {}): Pr
   const constants = new Map(constantsFromDefines(pp.defines));
   for (const [k, v] of asmOffsets) if (!constants.has(k)) constants.set(k, v);
   for (const [k, v] of image.constants) constants.set(k, v);
-  return { image: { ...image, constants, structs, sources }, diagnostics, listing: r.listing };
+  return { image: { ...image, constants, structs, sources }, diagnostics, listing: r.listing, kernelTree: treeUsed };
 }
 
 /**

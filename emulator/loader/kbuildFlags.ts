@@ -10,6 +10,7 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { KernelTree } from './kernelTree';
+import type { Generation } from './headers/generation';
 
 /** What the discovery and the flag reader need from the file system. */
 export interface TreeFiles {
@@ -207,4 +208,20 @@ export function findKernelTree(file: string, fs: TreeFiles = nodeTreeFiles): Ker
     }
     if (dirname(d) === d) return undefined;
   }
+}
+
+/** The generation of a kernel version (docs/kernel-generations.md: 6.1 is G1; 6.7 to 6.12 are G4). */
+export function generationOfVersion(v: number, p: number): Generation | undefined {
+  if (v === 6 && p <= 2) return 'G1';
+  if (v === 6 && p >= 7) return 'G4';
+  return undefined;
+}
+
+/** The kernel generation of a tree by its version (its Makefile's VERSION and PATCHLEVEL). */
+export function generationOfTree(source: string, fs: TreeFiles = nodeTreeFiles): Generation | undefined {
+  const text = fs.read(join(source, 'Makefile'))?.slice(0, 2000);
+  if (text === undefined) return undefined;
+  const v = Number(/^VERSION\s*=\s*(\d+)/m.exec(text)?.[1]), p = Number(/^PATCHLEVEL\s*=\s*(\d+)/m.exec(text)?.[1]);
+  if (!Number.isFinite(v) || !Number.isFinite(p)) return undefined;
+  return generationOfVersion(v, p);
 }
