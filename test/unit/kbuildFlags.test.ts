@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { findKernelTree, generationOfTree, kernelTreeFlags, parseKbuildCmd, shellSplit } from '../../emulator/loader/kbuildFlags';
 import { buildImage } from '../../emulator/loader/buildImage';
 import { compareWithObject } from './assemblerOracle';
+import { Session } from '../../emulator/session/session';
 
 const root = mkdtempSync(join(tmpdir(), 'tdx-ktree-'));
 const SRC = join(root, 'linux');
@@ -110,4 +111,14 @@ test('a .S of the fake tree built with its kbuild flags: the bytes gcc -c gives 
   // Discovery off: the built-in headers know nothing of the tree's <asm/demo.h>.
   const off = await buildImage(join(SRC, 'arch/demo/lib/one.S'), {});
   assert.ok(off.diagnostics.some((d) => d.severity === 'error' && /asm\/demo\.h: no such file/.test(d.message)));
+});
+
+test('launches: a .S of the tree found by walking up runs with the tree\'s flags; kernelSource/kernelBuild in an untrusted workspace assemble a never-built object\'s .S instead of asking for make', async () => {
+  const progress: string[] = [];
+  const s = await Session.create({ program: join(SRC, 'arch/demo/lib/one.S'), entry: 'one', context: 'none' }, { onProgress: (l) => progress.push(l) });
+  assert.ok(progress.some((l) => /kernel tree .*\.one\.o\.cmd/.test(l)), progress.join('\n'));
+  assert.equal(s.config.generation, 'G4', 'the tree is 6.12: G4');
+  const u = await Session.create({ program: 'arch/demo/lib/two.S', kernelSource: SRC, kernelBuild: BUILD, entry: 'two', context: 'none' }, { trusted: false, cwd: root });
+  assert.equal(u.programPath, join(SRC, 'arch/demo/lib/two.S'));
+  assert.ok(u.image.symbols.some((x) => x.name === 'two'));
 });
