@@ -91,6 +91,7 @@ export async function buildImage(entryFile: string, opts: BuildOptions = {}): Pr
       try {
         const f = kernelTreeFlags(entryFile, tree);
         kt = f;
+        diagnostics.push(...unmodelledFlags(f, entryFile));
         treeUsed = { source: tree.source, build: tree.build, cmdFile: f.cmdFile, ...(f.sibling ? { sibling: f.sibling } : {}) };
       } catch (e) {
         diagnostics.push({ severity: named ? 'error' : 'warning', location: { file: entryFile, line: 1, column: 1 },
@@ -144,4 +145,18 @@ function withAsmOffsetsNames(layout: StructLayout, before: StructLayout | undefi
     return out;
   });
   return { ...layout, fields: copy(layout.fields, '') };
+}
+
+/** GNU as options kbuild passes (`-Wa,…`) that change no byte of the object. */
+const HARMLESS_AS_FLAGS = /^(--noexecstack|-W|--fatal-warnings|--64|-g.*|--g.*|-mx86-used-note=.*|-mrelax-relocations=.*|-mtune=.*|--compress-debug-sections.*)$/;
+
+/** What of a kbuild command the built-in assembler does not do: named, never silently dropped. */
+function unmodelledFlags(f: KbuildFlags, file: string): Diagnostic[] {
+  const at = { file, line: 1, column: 1 };
+  const out: Diagnostic[] = [];
+  if (f.machine && f.machine !== '-m64') out.push({ severity: 'error', location: at, message: `kbuild builds this file with ${f.machine} (${f.cmdFile}): the built-in assembler makes 64-bit code only` });
+  for (const a of f.assemblerFlags) {
+    if (!HARMLESS_AS_FLAGS.test(a)) out.push({ severity: 'warning', location: at, message: `kbuild passes the assembler option ${a} (${f.cmdFile}), which the built-in assembler does not model: the bytes may differ from the kernel's object` });
+  }
+  return out;
 }

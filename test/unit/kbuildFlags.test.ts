@@ -122,3 +122,13 @@ test('launches: a .S of the tree found by walking up runs with the tree\'s flags
   assert.equal(u.programPath, join(SRC, 'arch/demo/lib/two.S'));
   assert.ok(u.image.symbols.some((x) => x.name === 'two'));
 });
+
+test('what the built-in assembler does not do of a kbuild command is named: -m32 is an error, an unknown -Wa option a warning', async () => {
+  put(join(SRC, 'arch/demo/boot/b.S'), 'nop\n');
+  put(join(BUILD, 'arch/demo/boot/.b.o.cmd'), `cmd_arch/demo/boot/b.o := gcc -m32 -Wa,-mfoo,--noexecstack -c -o arch/demo/boot/b.o ${SRC}/arch/demo/boot/b.S\n`);
+  const r = await buildImage(join(SRC, 'arch/demo/boot/b.S'), { kernelTreeFrom: 'discover' });
+  assert.equal(r.image, undefined);
+  assert.ok(r.diagnostics.some((d) => d.severity === 'error' && /with -m32 .*64-bit code only/.test(d.message)), r.diagnostics.map((d) => d.message).join('\n'));
+  assert.ok(r.diagnostics.some((d) => d.severity === 'warning' && /assembler option -mfoo/.test(d.message)));
+  assert.ok(!r.diagnostics.some((d) => /--noexecstack/.test(d.message)));
+});
