@@ -20,6 +20,9 @@ import type { ExecContext } from '../platform/config';
 import { ConfigError, type ValidConfig } from './config';
 import { linkReachable, treeCandidates, foldersOf } from '../loader/elf/treeLink';
 import { splitDataKey } from './kernelData';
+import { generationOfTree, generationOfVersion } from '../loader/kbuildFlags';
+
+export { generationOfTree } from '../loader/kbuildFlags';
 
 /** What the Session needs to know from its caller for these paths. */
 export interface RealImageOptions {
@@ -197,13 +200,6 @@ export function runRoots(config: ValidConfig): string[] {
   return [...new Set(names)];
 }
 
-/** The generation of a kernel version (docs/kernel-generations.md: 6.1 is G1; 6.7 to 6.12 are G4). */
-function generationOfVersion(v: number, p: number): Generation | undefined {
-  if (v === 6 && p <= 2) return 'G1';
-  if (v === 6 && p >= 7) return 'G4';
-  return undefined;
-}
-
 /** The generation of the kernel build tree the objects were built in (its include/config/kernel.release). */
 export function generationOfObjects(objects: string[]): Generation | undefined {
   for (const o of objects) {
@@ -224,15 +220,6 @@ export function generationOfSymbols(image: Image): Generation | undefined {
   if (['__tdcall_ret', '__tdcall_saved_ret', '__seamcall_ret', '__seamcall_saved_ret'].some((n) => names.has(n))) return 'G4';
   if (names.has('__tdx_module_call')) return 'G1';
   return undefined;
-}
-
-/** The kernel generation of a tree by its version (docs/kernel-generations.md: 6.1 is G1; 6.7 to 6.12 are G4). */
-export function generationOfTree(source: string): Generation | undefined {
-  let text: string;
-  try { text = readFileSync(join(source, 'Makefile'), 'utf8').slice(0, 2000); } catch { return undefined; }
-  const v = Number(/^VERSION\s*=\s*(\d+)/m.exec(text)?.[1]), p = Number(/^PATCHLEVEL\s*=\s*(\d+)/m.exec(text)?.[1]);
-  if (!Number.isFinite(v) || !Number.isFinite(p)) return undefined;
-  return generationOfVersion(v, p);
 }
 
 /** TD guest when the code holds TDCALL, VMX-root host when it holds SEAMCALL (at instruction starts or not: a guess). */
