@@ -101,6 +101,9 @@ export class Cpu {
   gdtrLimit = 0;
   idtrBase = 0n;
   idtrLimit = 0;
+  /** The hidden part of LDTR (LLDT): the LDT's base and byte-granular limit. */
+  ldtrBase = 0n;
+  ldtrLimit = 0;
   /**
    * Segment selectors ES CS SS DS FS GS, TR, LDTR (exec/segment.ts); -1 until the program loads
    * one (the machine starts without selectors and has no descriptor caches).

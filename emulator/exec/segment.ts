@@ -7,9 +7,8 @@
 // What the machine knows: the selectors a program has loaded and the hidden part of each
 // (Cpu.segAttr: the descriptor's attributes; FS/GS bases in fsBase/gsBase). It starts without
 // any, so reading a selector that was never loaded stops as "not emulated" with its name rather
-// than inventing a value. Also stopped, by name: selectors that refer to the LDT (TI = 1) while
-// LDTR is not a loaded null selector (LDT descriptors are not read), a null selector loaded into
-// FS or GS (whether the hidden base is kept or zeroed differs between processors, and the SDM
+// than inventing a value (LDTR too: a TI = 1 selector reads the LDT that LLDT loaded). Also
+// stopped, by name: a null selector loaded into FS or GS (whether the hidden base is kept or zeroed differs between processors, and the SDM
 // leaves it open), transfers to compatibility mode (SYSRETL, a code segment with L = 0) and
 // through call gates, and SYSCALL/SYSRET while IA32_STAR/LSTAR/FMASK still hold their undefined
 // power-up values (SDM Vol. 3A Table 10-1: "all other MSRs: undefined").
@@ -78,20 +77,26 @@ function decode(lo: number, hi: number, at: number): Desc {
   return { lo, hi, at, type, s, dpl: (hi >> 13) & 3, present: ((hi >> 15) & 1) === 1, code, conforming: code && (type & 4) !== 0, attr: (hi >>> 8) & 0xf0ff };
 }
 
-/** Stops with its name when a selector refers to the LDT (TI = 1): LDT descriptors are not read. */
-function noLdt(i: Insn, sel: number): void {
-  if (sel & 4) throw notEmulated(i, `selector ${hex(sel)} refers to the LDT, whose descriptors are not modelled`);
+/**
+ * The descriptor table a selector refers to (TI = 0: the GDT; TI = 1: the LDT that LLDT loaded),
+ * with its limit (-1: a null LDTR, which has no entries); a "not emulated" stop when TI = 1 and
+ * LDTR was never loaded.
+ */
+function tableOf(c: Cpu, i: Insn, sel: number): { base: bigint; limit: number; name: string } {
+  if (!(sel & 4)) return { base: c.gdtrBase, limit: c.gdtrLimit, name: 'GDT' };
+  if (c.sel[7] < 0) throw notEmulated(i, `selector ${hex(sel)} refers to the LDT, and the value of LDTR is not known (the machine starts without one; it knows the LDT the program loads with LLDT)`);
+  return { base: c.ldtrBase, limit: (c.sel[7] & 0xfffc) === 0 ? -1 : c.ldtrLimit, name: 'LDT' };
 }
 
 /**
- * The GDT descriptor a non-null selector names, or #GP(selector) when it lies beyond the GDTR
- * limit; `wide` for the 16-byte system descriptors.
+ * The descriptor a non-null selector names, or #GP(selector) when it lies beyond the limit of
+ * its table; `wide` for the 16-byte system descriptors.
  */
 function gdtEntry(c: Cpu, i: Insn, sel: number, wide = false): Desc {
-  noLdt(i, sel);
+  const t = tableOf(c, i, sel);
   const index = sel >> 3;
-  if (index * 8 + (wide ? 15 : 7) > c.gdtrLimit) throw gp(`${i.mnemonic}: selector ${hex(sel)} is beyond the GDT limit ${hex(c.gdtrLimit)}`, sel & 0xfffc);
-  const at = Number(BigInt.asIntN(64, c.gdtrBase + BigInt(index * 8)));
+  if (index * 8 + (wide ? 15 : 7) > t.limit) throw gp(`${i.mnemonic}: selector ${hex(sel)} is beyond the ${t.name} limit${t.limit < 0 ? ' (LDTR is null)' : ` ${hex(t.limit)}`}`, sel & 0xfffc);
+  const at = Number(BigInt.asIntN(64, t.base + BigInt(index * 8)));
   const [lo, hi] = sysRead64(c, at);
   return decode(lo, hi, at);
 }
@@ -120,7 +125,7 @@ function loadSeg(c: Cpu, i: Insn, n: number, sel: number, shadow = true): void {
       // 64-bit mode: a null SS is allowed below CPL 3 when RPL = CPL.
       if (c.cpl === 3 || rpl !== c.cpl) throw gp(`${i.mnemonic}: null selector into SS at CPL ${c.cpl} with RPL ${rpl}`);
     } else if (n === FS || n === GS) {
-      throw notEmulated(i, `a null selector into %${SEG_NAMES[n]}: whether the hidden base is kept or zeroed differs between processors (the SDM does not specify it)`);
+      throw notEmulated(i, `a null selector into %${SEG_NAMES[n]}: whether the hidden base is kept or zeroed differs between processors (the SDM does not specify it; AMD reports it in CPUID 8000_0021H:EAX[6], NullSelectorClearsBase)`);
     }
     c.sel[n] = sel;
     c.segAttr[n] = 0;
@@ -205,13 +210,19 @@ function loadSystem(tr: boolean): Handler {
     if (sel & 4) throw gp(`${i.mnemonic}: selector 0x${sel.toString(16)} refers to the LDT`, sel & 0xfffc);
     const d = gdtEntry(c, i, sel, true);
     const type = (d.hi >> 8) & 0xf, s = (d.hi >> 12) & 1, present = (d.hi >> 15) & 1;
-    const [, upper] = sysRead64(c, d.at + 8);
+    const [upper, upperHi] = sysRead64(c, d.at + 8);
     const want = tr ? 9 : 2;
-    if (s !== 0 || type !== want || ((upper >> 8) & 0x1f) !== 0) {
+    if (s !== 0 || type !== want || ((upperHi >> 8) & 0x1f) !== 0) {
       throw gp(`${i.mnemonic}: selector 0x${sel.toString(16)} is not ${tr ? 'an available 64-bit TSS' : 'an LDT'} descriptor (type ${type}, S ${s})`, sel & 0xfffc);
     }
     if (!present) throw new CpuFault(NP, sel & 0xfffc, `${i.mnemonic}: descriptor 0x${sel.toString(16)} is not present`);
     if (tr) setTypeBit(c, d.at, d.hi, 0x200); // busy
+    else {
+      // The LDT's base (bits 63:32 in the descriptor's third dword) and limit, scaled by G (SDM Vol. 3A 7.2.3 layout).
+      const raw = (d.hi & 0xf0000) | (d.lo & 0xffff);
+      c.ldtrLimit = d.hi & 0x800000 ? ((raw << 12) | 0xfff) >>> 0 : raw;
+      c.ldtrBase = BigInt.asUintN(64, (BigInt(upper >>> 0) << 32n) | BigInt(baseOf(d)));
+    }
     c.sel[tr ? 6 : 7] = sel;
   };
 }
@@ -453,18 +464,14 @@ function loadFar(n: number): Handler {
 
 /**
  * The descriptor LAR/LSL/VERR/VERW examine, or undefined when ZF must be cleared outright: a
- * null selector, an index beyond the GDT limit, or TI = 1 while LDTR holds a null selector. A
- * TI = 1 selector with any other LDTR stops by name (LDT descriptors are not read).
+ * null selector, or an index beyond the limit of its table (a null LDTR has no entries).
  */
 function probe(c: Cpu, i: Insn, sel: number): Desc | undefined {
   if ((sel & 0xfffc) === 0) return undefined;
-  if (sel & 4) {
-    if (c.sel[7] >= 0 && (c.sel[7] & 0xfffc) === 0) return undefined;
-    noLdt(i, sel);
-  }
+  const t = tableOf(c, i, sel);
   const index = sel >> 3;
-  if (index * 8 + 7 > c.gdtrLimit) return undefined;
-  const at = Number(BigInt.asIntN(64, c.gdtrBase + BigInt(index * 8)));
+  if (index * 8 + 7 > t.limit) return undefined;
+  const at = Number(BigInt.asIntN(64, t.base + BigInt(index * 8)));
   const [lo, hi] = sysRead64(c, at);
   return decode(lo, hi, at);
 }

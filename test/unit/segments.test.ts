@@ -538,3 +538,30 @@ test('WRMSR of IA32_LSTAR needs a canonical address and IA32_FMASK bits 63:32 ze
   assert.equal(s?.kind, 'not-emulated');
   assert.match(s!.message, /IA32_LSTAR.*undefined/);
 });
+
+test('LDT selectors (TI = 1) read the LDT that LLDT loaded (base and limit from its 16-byte descriptor); beyond its limit or with a null LDTR #GP(selector)', () => {
+  const LDT = 0x500800n; // inside the GDT page machine() maps
+  const ldtDesc = (() => {
+    const lo = ((Number(LDT) & 0xffff) << 16) | 0x0f; // limit 0x0f: two entries
+    const hi = (Number(LDT) >>> 24 << 24) | (1 << 15) | (2 << 8) | ((Number(LDT) >>> 16) & 0xff);
+    return [(BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0), 0n];
+  })();
+  const entries = [...FAR.slice(0, 16), ...ldtDesc];
+  const LLDT_CX = [0x0f, 0x00, 0xd1];
+  const m = machine([...LLDT_CX, ...MOV_AX_DS, 0x0f, 0x02, 0xf0], 0, entries); // lldt %cx; mov %eax,%ds; lar %eax,%esi
+  m.writeBytes(LDT + 8n, (() => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, cd(0x3, 3, { base: 0x123456 }), true); return b; })());
+  m.setReg('rcx', 0x80n);
+  ok(m);
+  m.setReg('rax', 0x0fn); // LDT index 1, RPL 3
+  ok(m);
+  assert.equal(selAt(m, 3), 0x0f);
+  ok(m);
+  assert.equal(m.getReg('rsi'), 0x8ff300n, 'LAR of the LDT entry (G, limit 19:16, P, DPL 3, S, type 3)');
+  for (const [ldtr, sel, code] of [[0x80, 0x17, 0x14], [0, 0x0f, 0x0c]] as const) {
+    const f = machine([...LLDT_CX, ...MOV_AX_DS], 0, entries);
+    f.setReg('rcx', BigInt(ldtr));
+    ok(f);
+    f.setReg('rax', BigInt(sel));
+    fault(f.step(), GP, code);
+  }
+});
