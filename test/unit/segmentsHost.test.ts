@@ -68,8 +68,11 @@ function gdtImage(p: Probe): Uint8Array {
   return bytes;
 }
 
-function runEmulator(code: Uint8Array, entry: Map<string, bigint>, gdt: Uint8Array, p: Probe, c: Case): Outcome {
-  const m = new Machine({});
+/** The three execution paths: the interpreter, the records' generic handlers, compiled blocks. */
+const PATHS = [{ name: 'interpreter', opts: { blockThreshold: Infinity } }, { name: 'generic', opts: { blockThreshold: Infinity, genericHandlers: true } }, { name: 'blocks', opts: { blockThreshold: 0 } }];
+
+function runEmulator(code: Uint8Array, entry: Map<string, bigint>, gdt: Uint8Array, p: Probe, c: Case, opts: object): Outcome {
+  const m = new Machine(opts);
   m.map(CODE, (code.length + 0xfff) & ~0xfff, 'rx', 'snippets');
   m.writeBytes(CODE, code);
   m.map(RET_STUB, 0x1000, 'rx', 'return');
@@ -160,13 +163,15 @@ test('segment instructions at CPL 3 agree with the host CPU (IRETQ/IRETL, LRET, 
   const entry = symbols(obj);
   const gdt = gdtImage(probe);
   const bad: string[] = [];
-  list.forEach((c, k) => {
-    const want = outcomes[k];
-    const got = runEmulator(code, entry, gdt, probe, c);
-    if (got.vector !== want.vector || got.error !== want.error || got.out.some((v, j) => v !== want.out[j])) {
-      const h = (xs: bigint[]) => xs.map((v) => v.toString(16)).join(' ');
-      bad.push(`${c.name} ${h(c.inputs)}\n  host:     ${h(want.out)} vector ${want.vector} error ${want.error.toString(16)}\n  emulator: ${h(got.out)} vector ${got.vector} error ${got.error.toString(16)}`);
-    }
-  });
-  assert.equal(bad.length, 0, `${bad.length} of ${list.length} cases differ:\n${bad.slice(0, 12).join('\n')}`);
+  for (const path of PATHS) {
+    list.forEach((c, k) => {
+      const want = outcomes[k];
+      const got = runEmulator(code, entry, gdt, probe, c, path.opts);
+      if (got.vector !== want.vector || got.error !== want.error || got.out.some((v, j) => v !== want.out[j])) {
+        const h = (xs: bigint[]) => xs.map((v) => v.toString(16)).join(' ');
+        bad.push(`${path.name}: ${c.name} ${h(c.inputs)}\n  host:     ${h(want.out)} vector ${want.vector} error ${want.error.toString(16)}\n  emulator: ${h(got.out)} vector ${got.vector} error ${got.error.toString(16)}`);
+      }
+    });
+  }
+  assert.equal(bad.length, 0, `${bad.length} of ${list.length} × ${PATHS.length} runs differ:\n${bad.slice(0, 12).join('\n')}`);
 });

@@ -9,14 +9,15 @@
  * `m`: memory of any size; `acc*`: the accumulator; `i8s`: constant fitting a sign-extended
  * byte; `iN`: N-bit immediate (`i32s`: sign-extended to 64); `one`: the constant 1;
  * `rel`: direct branch target; `ind`: `*reg`/`*mem` (or a bare register/memory) branch;
- * `mfar`: `*mem`, a far pointer (ljmp/lcall); `xlat`/`xlat32`: XLAT's explicit table operand,
- * `(%rbx)` or `%ds:(%rbx)` / `(%ebx)` (the encoding has no operand bytes).
+ * `mfar`: `*mem`, a far pointer (ljmp/lcall); `xlat`/`xlat32`/`xlatfs`/`xlatgs`: XLAT's explicit
+ * table operand, `(%rbx)` or `%ds:(%rbx)` / `(%ebx)` / `%fs:(%rbx)` / `%gs:(%rbx)` (the encoding
+ * has no operand bytes).
  */
 export type Pat =
   | 'r8' | 'r16' | 'r32' | 'r64' | 'rm8' | 'rm16' | 'rm32' | 'rm64' | 'm' | 'm64' | 'm128'
   | 'al' | 'ax' | 'eax' | 'rax' | 'cl' | 'cr' | 'fs' | 'gs' | 'sreg'
   | 'i8' | 'i8s' | 'i16' | 'i32' | 'i32s' | 'i64' | 'one'
-  | 'rel' | 'ind' | 'ind32' | 'moffs' | 'mfar' | 'xlat' | 'xlat32';
+  | 'rel' | 'ind' | 'ind32' | 'moffs' | 'mfar' | 'xlat' | 'xlat32' | 'xlatfs' | 'xlatgs';
 
 /** One encodable form of a mnemonic. */
 export interface Form {
@@ -241,7 +242,12 @@ def('movbe', {
 for (const name of ['ud0', 'ud1']) {
   def(name, { suffixes: 'wlq', forms: ([16, 32, 64] as Size[]).map((s) => ({ size: s, ops: [r(s), rm(s)], code: `${cap(name)}_r${s}_rm${s}` })) });
 }
-def(['xlat', 'xlatb'], { forms: [{ ops: [], code: 'raw:d7' }, { ops: ['xlat'], code: 'raw:d7' }, { ops: ['xlat32'], code: 'raw:67d7' }] });
+def(['xlat', 'xlatb'], {
+  forms: [
+    { ops: [], code: 'raw:d7' }, { ops: ['xlat'], code: 'raw:d7' }, { ops: ['xlat32'], code: 'raw:67d7' },
+    { ops: ['xlatfs'], code: 'raw:64d7' }, { ops: ['xlatgs'], code: 'raw:65d7' },
+  ],
+});
 
 // ---- stack and control flow ------------------------------------------------------------------
 def('push', {
