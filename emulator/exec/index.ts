@@ -74,8 +74,8 @@ export function resolveHandler(i: Insn, generic = false): Handler {
   if (!r) return notEmulated;
   // MOV/PUSH/POP with a segment register: exec/segment.ts.
   if (i.k0 === K.SEG || i.k1 === K.SEG) { const h = segmentHandler(i); if (h) return h; }
-  // Far JMP/CALL through memory (m16:16/32/64) are not modelled (no code-segment loads).
-  if ((i.mnemonic === 'jmp' || i.mnemonic === 'call') && /_m16(16|32|64)$/.test(i.codeName)) return notEmulated;
+  // Far JMP/CALL through memory (m16:16/32/64): exec/segment.ts.
+  if ((i.mnemonic === 'jmp' || i.mnemonic === 'call') && /_m16(16|32|64)$/.test(i.codeName)) return segmentHandler(i)!;
   // Operands we do not model (MMX/YMM, segment or debug registers) mean another instruction form.
   if (i.k0 === K.SEG || i.k1 === K.SEG || i.k2 === K.SEG || i.k0 === K.OTHER || i.k1 === K.OTHER || i.k2 === K.OTHER) return notEmulated;
   if (i.lock && !(r.lockable && i.k0 === K.MEM)) return badLock;

@@ -10,6 +10,7 @@ import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { rec, type InsnRecord } from './table';
 import { readReg, writeReg } from './operands';
+import { UNDEFINED_AT_RESET, msrName } from '../x86/registers';
 
 function flagOp(fn: (c: Cpu) => void): Handler {
   return (c) => fn(c);
@@ -63,6 +64,9 @@ function rdmsr(c: Cpu, i: Insn): void {
   requireCpl0(c, i);
   const msr = c.r[2] >>> 0;
   const v = c.sys.rdmsr(c, msr);
+  if (v === undefined && UNDEFINED_AT_RESET.includes(msr)) {
+    throw new MachineStop('not-emulated', `not emulated: rdmsr of ${msrName(msr)}: the program has not written it and its value after power-up or reset is undefined (SDM Vol. 3A Table 10-1, "all other MSRs")`, true);
+  }
   if (v === undefined) throw gp(`rdmsr: MSR 0x${msr.toString(16)} is not modelled by this machine`);
   writeReg(c, 0, 4, Number(v & 0xffffffffn) | 0, 0);
   writeReg(c, 2, 4, Number((v >> 32n) & 0xffffffffn) | 0, 0);
