@@ -249,47 +249,75 @@ export class Machine implements SystemHooks {
       let inflight: Insn | undefined;
       // The block being executed: an exception inside it names its instruction through c.blockIndex.
       let inBlock: Block | undefined;
+      // Whether RIP is where a block may begin (see below); not known at the start of a run.
+      let atHead = false;
       try {
         let ins = this.code.lookup(c.rip);
         while (c.icount < end) {
           if (ins.bp && !first && !c.repPending) return this.stop('breakpoint', `breakpoint at ${hex(c.rip)}`);
           first = false;
-          let last: Insn;
           let b = ins.block;
-          if ((b === null || b.dead) && !ins.solo && ins.heat++ >= this.blockThreshold && c.icount >= this.warmUp) b = this.code.buildBlock(ins, this.returnAddress);
+          // Heat is counted where blocks begin: at the target of a control transfer (or after an
+          // instruction that runs alone), never in the middle of straight-line code, where a
+          // block would overlap the one already covering it.
+          if ((b === null || b.dead) && atHead && !ins.solo && !ins.noBlock && ins.heat++ >= this.blockThreshold && c.icount >= this.warmUp) b = this.code.buildBlock(ins, this.returnAddress);
           if (b !== null && !b.dead && end - c.icount >= b.n && !mem.logging) {
-            // A straight-line block: no breakpoint inside, no instruction that reads the
-            // instruction count; stops early only when something needs attention.
-            inBlock = b;
-            const done = b.run(c);
-            inBlock = undefined;
-            c.icount += done;
-            last = b.insns[done - 1];
-          } else {
-            if (mem.logging) mem.logN = 0;
-            c.rip = ins.next;
-            inflight = ins;
-            ins.exec(c, ins);
-            inflight = undefined;
-            c.icount++;
-            last = ins;
+            let blk: Block = b;
+            // Straight-line blocks, one after another while each is followed by a live block
+            // (no breakpoint inside or at its head, no instruction that reads the instruction
+            // count); leaves when something needs attention or the budget is short of a block.
+            for (;;) {
+              inBlock = blk;
+              const done = blk.run(c, end);
+              inBlock = undefined;
+              c.icount += done;
+              if (c.attention) break;
+              const rip = c.rip;
+              let nb: Block | null = blk.next1;
+              if (nb === null || nb.dead || nb.insns[0].addr !== rip) {
+                nb = blk.next2;
+                if (nb === null || nb.dead || nb.insns[0].addr !== rip) {
+                  const nx = this.code.lookup(rip);
+                  nb = nx.block;
+                  if (nb === null || nb.dead) { ins = nx; nb = null; break; }
+                  if (blk.next1 === null || blk.next1.dead) blk.next1 = nb; else blk.next2 = nb;
+                }
+              }
+              if (nb.insns[0].bp || end - c.icount < nb.n) { ins = nb.insns[0]; nb = null; break; }
+              blk = nb;
+            }
+            atHead = true;
+            if (c.attention) {
+              c.attention = false;
+              if (mem.watchHits.length !== 0) return this.watchStop();
+              ins = this.code.lookup(c.rip);
+              atHead = false; // stopped inside the block
+            }
+            continue;
           }
+          if (mem.logging) mem.logN = 0;
+          c.rip = ins.next;
+          inflight = ins;
+          ins.exec(c, ins);
+          inflight = undefined;
+          c.icount++;
+          atHead = ins.endsBlock || ins.solo;
           if (c.attention) { c.attention = false; if (mem.watchHits.length !== 0) return this.watchStop(); }
           // Follow the cached successor when it is still valid; else look the target up.
           const rip = c.rip;
-          let nx = last.succ;
+          let nx = ins.succ;
           if (nx === null || nx.addr !== rip || nx.dead) {
-            nx = last.succ2;
+            nx = ins.succ2;
             if (nx === null || nx.addr !== rip || nx.dead) {
               nx = this.code.lookup(rip);
-              if (last.succ === null || last.succ.dead) last.succ = nx; else last.succ2 = nx;
+              if (ins.succ === null || ins.succ.dead) ins.succ = nx; else ins.succ2 = nx;
             }
           }
           ins = nx;
         }
         return this.stop('budget', `instruction budget of ${budget} exhausted`);
       } catch (e) {
-        if (inBlock) { inflight = inBlock.insns[c.blockIndex]; c.icount += c.blockIndex; inBlock = undefined; }
+        if (inBlock) { inflight = inBlock.insns[c.blockIndex]; c.icount += c.blockIndex; c.rip = inflight.next; inBlock = undefined; }
         // A fault while fetching has no instruction of its own: RIP is already the fetch address.
         const at = inflight ? inflight.addr : c.rip;
         if (e instanceof CpuFault) {

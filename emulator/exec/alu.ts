@@ -166,6 +166,13 @@ const aluForm: Form = {
 const aluRegForm: Form = { ...aluForm, match: (i) => aluForm.match(i) && i.k0 === K.REG && i.k1 !== K.MEM };
 const aluMemForm: Form = { ...aluForm, faults: true };
 
+/** NOT of a 32/64-bit register (no flags). */
+const notForm: Form = {
+  match: (i) => (i.s0 === 8 || i.s0 === 4) && i.k0 === K.REG && i.r0 < 16 && !i.lock && !i.rep,
+  faults: false,
+  src: (o, i) => `R[${o.d}] = ~R[${o.d}]; R[${o.d} + 1] = ${i.s0 === 8 ? `~R[${o.d} + 1]` : '0'};`,
+};
+
 /** Flags of ADD SUB CMP NEG INC DEC are all defined; the logic ops leave AF undefined. */
 const AF = 0x10;
 const ARITH = { lockable: true, forms: [aluRegForm, aluMemForm] } as const;
@@ -180,7 +187,7 @@ export const records: InsnRecord[] = [
   rec('or', logic(L.OR, true), { ...ARITH, undefinedFlags: AF }),
   rec('xor', logic(L.XOR, true), { ...ARITH, undefinedFlags: AF }),
   rec('test', logic(L.AND, false), { forms: ARITH.forms, undefinedFlags: AF }),
-  rec('not', not, { lockable: true }),
+  rec('not', not, { lockable: true, forms: [notForm] }),
   rec('neg', neg, { lockable: true }),
   rec('inc', incdec(false), { lockable: true }),
   rec('dec', incdec(true), { lockable: true }),

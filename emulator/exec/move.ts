@@ -133,6 +133,13 @@ const leaForm: Form = {
     R[${o.d}] = lo | 0; R[${o.d} + 1] = (${o.addrHi} + carry) | 0; }`,
 };
 
+/** LEA into a 32-bit register: the low half of the sum, whatever the address size (no segment base, no check). */
+const lea32Form: Form = {
+  match: (i) => plain(i) && i.s0 === 4 && gpr(i.k0, i.r0),
+  faults: false,
+  src: (o) => `R[${o.d}] = ${o.addrLo} | 0; R[${o.d} + 1] = 0;`,
+};
+
 /** CMOVcc r32/r64 from a register or memory (the source is read whatever the condition). */
 const cmovForm: Form = {
   match: (i) => plain(i) && (i.s0 === 8 || i.s0 === 4) && gpr(i.k0, i.r0) && (gpr(i.k1, i.r1) || i.k1 === K.MEM),
@@ -165,7 +172,7 @@ export const records: InsnRecord[] = [
   rec('movzx', movzx, { forms: [extReg, extMem] }),
   rec('movsx', movsx, { forms: [extReg, extMem] }),
   rec('movsxd', movsx, { forms: [extReg, extMem] }),
-  rec('lea', lea, { forms: [leaForm] }),
+  rec('lea', lea, { forms: [leaForm, lea32Form] }),
   rec('xchg', xchg, { lockable: true }),
   rec('bswap', bswap),
   rec('cmovcc', cmov, { mnemonics: cc('cmov'), forms: [cmovReg, cmovMem] }),

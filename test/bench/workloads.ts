@@ -56,18 +56,19 @@ function load(exe: string, blockThreshold?: number, warmUp?: number): Loaded {
 }
 
 /** One emulated call work(kind, n) on a fresh machine: instructions, seconds, result. */
-export function emulate(exe: string, kind: number, n: number, blockThreshold?: number, warmUp?: number): { insns: number; s: number; rax: bigint } {
+export function emulate(exe: string, kind: number, n: number, blockThreshold?: number, warmUp?: number): { insns: number; s: number; cpuS: number; rax: bigint } {
   const { m, work } = load(exe, blockThreshold, warmUp);
   const sp = STACK - 8n;
   m.writeBytes(sp, new Uint8Array(new BigUint64Array([TRAP]).buffer));
   m.setReg('rsp', sp); m.setReg('rdi', BigInt(kind)); m.setReg('rsi', BigInt(n)); m.setReg('rip', work);
-  const t0 = process.hrtime.bigint();
+  const t0 = process.hrtime.bigint(), u0 = process.cpuUsage();
   for (;;) {
     const r = m.run(1_000_000); // the budget slices a debug session runs in
     if (r.kind === 'returned') break;
     if (r.kind !== 'budget') throw new Error(`workload ${KINDS[kind]} stopped: ${r.message}`);
   }
-  return { insns: m.instructionCount, s: Number(process.hrtime.bigint() - t0) / 1e9, rax: m.getReg('rax') };
+  const u = process.cpuUsage(u0);
+  return { insns: m.instructionCount, s: Number(process.hrtime.bigint() - t0) / 1e9, cpuS: (u.user + u.system) / 1e6, rax: m.getReg('rax') };
 }
 
 function timed(cmd: string, args: string[]): { s: number; status: number | null } {
