@@ -7,6 +7,7 @@ import { CpuFault, VECTOR_NAMES } from './cpu/fault';
 import { MachineStop, PlatformInsn, SystemHooks } from './cpu/system';
 import type { Block, Insn } from './decode/insn';
 import { resolveHandler, recordOf, isaCpuid } from './exec/index';
+import type { CpuidFeature } from './exec/table';
 import { Memory, PAGE_SIZE, Access } from './memory/memory';
 import { Cpuid, cpuidKey, defaultCpuid, lookupCpuid, parseKey } from './machine/cpuid';
 import { DecodeCache } from './machine/decodeCache';
@@ -209,7 +210,7 @@ export class Machine implements SystemHooks {
     } else if (address === this.returnAddress) {
       ins.exec = () => { throw new MachineStop('returned', 'the entry function returned', true); };
     } else {
-      ins.exec = resolveHandler(ins, this.generic);
+      ins.exec = resolveHandler(ins, this.generic, this.hasFeature);
     }
     ins.bp = this.breakpoints.has(address);
     classify(ins, hook !== undefined || address === this.returnAddress);
@@ -376,7 +377,15 @@ export class Machine implements SystemHooks {
   /** Sets a CPUID answer (the platform uses this for leaf 0x21 in a TD guest). */
   setCpuid(leaf: number, subleaf: number | undefined, value: Cpuid): void {
     this.cpuidTable.set(cpuidKey(leaf, subleaf), value);
+    // Instructions whose feature bit changed resolve to other handlers (see resolveHandler).
+    this.code.dropAll();
   }
+
+  /** Whether CPUID announces an instruction-set feature. */
+  private readonly hasFeature = (f: CpuidFeature): boolean => {
+    const v = lookupCpuid(this.cpuidTable, f.leaf, f.subleaf ?? 0);
+    return ((v[{ eax: 0, ebx: 1, ecx: 2, edx: 3 }[f.reg]] >>> f.bit) & 1) === 1;
+  };
 
   rdmsr(c: Cpu, msr: number): bigint | undefined {
     return readMsr(c, msr);

@@ -278,3 +278,24 @@ test('compiled blocks: a loop run inside its own block function keeps the budget
     assert.equal(p.m.readBytes(BigInt(DATA), 4)[0], Number(p.m.getReg('eax') & 0xffn), what);
   }
 });
+
+test('an instruction whose CPUID feature a user-given CPUID clears: #UD where the SDM lists it, LZCNT executes as BSR', () => {
+  // SDM Vol. 2B POPCNT, "Protected Mode Exceptions": #UD If CPUID.01H:ECX.POPCNT [Bit 23] = 0.
+  let p = load('mov $0xf0, %eax\n p: popcnt %eax, %ecx\n ret', { machine: { cpuid: { '1': [0, 0, 0, 0] } } });
+  let r = p.m.run(10);
+  assert.equal(r.kind, 'fault');
+  assert.equal(r.vector, 6);
+  assert.equal(p.m.getReg('rip'), p.sym('p'));
+  assert.match(r.message, /POPCNT.*bit 23\] = 0/);
+  // Announced (the default CPUID): it runs.
+  p = load('mov $0xf0, %eax\n popcnt %eax, %ecx\n ret');
+  assert.equal(p.m.run(10).kind, 'returned');
+  assert.equal(p.m.getReg('ecx'), 4n);
+  // SDM Vol. 2A LZCNT: "On processors that do not support LZCNT, the instruction byte encoding
+  // is executed as BSR" — the index of the highest set bit instead of the leading-zero count.
+  for (const [cpuid, want] of [[undefined, 27n], [{ '80000001': [0, 0, 0, 0] as [number, number, number, number] }, 4n]] as const) {
+    p = load('mov $0x10, %eax\n lzcnt %eax, %ecx\n ret', { machine: cpuid ? { cpuid } : {} });
+    assert.equal(p.m.run(10).kind, 'returned');
+    assert.equal(p.m.getReg('ecx'), want);
+  }
+});
