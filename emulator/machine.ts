@@ -64,9 +64,10 @@ export interface MachineOptions {
  * same run): compiling blocks during a run of ~1M instructions always lost (a 1.3M qsort: 48 ms
  * interpreted, 590 ms with blocks after 500k — the engine's compilation of the block functions
  * dominates), so short runs stay interpreted. After that, 5000 visits was level with or ahead
- * of 50 and 1000 on qsort, sha256 and crc32 at 10-15M instructions; against the interpreter the
- * block tier wins clearly only on crc32 (×2.5), and on qsort and sha256 it measured slower in
- * some runs (single samples on a loaded 2-core machine: not yet explained, see the bench).
+ * of 50 and 1000 on qsort, sha256 and crc32 at 10-15M instructions. Heat is counted only where
+ * blocks begin (after a control transfer): counting it at every instruction made blocks start
+ * in the middle of loops whenever a budget ran out inside one, dozens of overlapping block
+ * functions for one loop (sha256: 73 blocks, 9 now).
  */
 export const HOT_BLOCK = 5000;
 export const WARM_UP = 2_000_000;
