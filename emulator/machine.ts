@@ -92,6 +92,8 @@ export class Machine implements SystemHooks {
   private readonly breakpoints = new Set<number>();
   private readonly code = new DecodeCache(this.mem, (ins) => this.finish(ins));
   private nextWatchId = 1;
+  /** Where the last run's budget ran out inside straight-line code (no block begins there), else NaN. */
+  private midBlockRip = NaN;
 
   constructor(opts: MachineOptions = {}) {
     this.cpu.mem = this.mem;
@@ -251,8 +253,10 @@ export class Machine implements SystemHooks {
       let inflight: Insn | undefined;
       // The block being executed: an exception inside it names its instruction through c.blockIndex.
       let inBlock: Block | undefined;
-      // Whether RIP is where a block may begin (see below); not known at the start of a run.
-      let atHead = false;
+      // Whether RIP is where a block may begin (see below): at the start of a run, unless the
+      // last run's budget ran out in the middle of straight-line code and this one resumes there.
+      let atHead = c.rip !== this.midBlockRip;
+      this.midBlockRip = NaN;
       try {
         let ins = this.code.lookup(c.rip);
         while (c.icount < end) {
@@ -317,6 +321,7 @@ export class Machine implements SystemHooks {
           }
           ins = nx;
         }
+        if (!atHead) this.midBlockRip = c.rip;
         return this.stop('budget', `instruction budget of ${budget} exhausted`);
       } catch (e) {
         if (inBlock) { inflight = inBlock.insns[c.blockIndex]; c.icount += c.blockIndex; c.rip = inflight.next; inBlock = undefined; }

@@ -255,6 +255,11 @@ test('compiled blocks: a loop run inside its own block function keeps the budget
     assert.equal(p.m.getReg('rip'), p.sym('s'), what);
     assert.equal(p.m.getReg('eax'), 33n, what);
     assert.equal(p.m.getReg('ecx'), 990n, what);
+    if (blockThreshold === 0) {
+      // Compiled from the first visit: the run's start and the loop's head begin blocks.
+      assert.notEqual(p.m.insnAt(Number(CODE)).block, null, 'a block at the starting RIP');
+      assert.notEqual(p.m.insnAt(Number(p.sym('h'))).block, null, 'a block at the loop head');
+    }
     r = p.m.run(1e6);
     assert.equal(r.kind, 'returned', what);
     assert.equal(p.m.getReg('eax'), 3000n, what);
