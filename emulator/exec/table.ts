@@ -161,6 +161,13 @@ export interface InsnRecord {
   undefinedFlags?: number | 'count';
   /** The CPUID feature that announces the instruction (absent: baseline x86-64). */
   cpuid?: CpuidFeature;
+  /**
+   * What the instruction does when its `cpuid` feature is clear (a user-given CPUID can clear
+   * it): by default #UD, as the SDM's exception lists say ("#UD If CPUID...[bit n] = 0");
+   * `{ as: mnemonic }` when the SDM says the encoding executes as another instruction on such
+   * processors (LZCNT as BSR, TZCNT as BSF); 'runs' when the SDM lists no such #UD (CMPXCHG8B).
+   */
+  withoutFeature?: { as: string } | 'runs';
   /** GNU as base mnemonics (without size suffixes) that assemble to it, when they differ from `mnemonics`. */
   asm?: readonly string[];
   /**
