@@ -113,13 +113,13 @@ export const records: InsnRecord[] = [
   rec('lfence', nop),
   rec('mfence', nop),
   rec('sfence', nop),
-  rec('int3', () => { throw new MachineStop('int3', 'int3 breakpoint instruction', false); }, SOLO),
+  rec('int3', () => { throw new MachineStop('int3', 'int3 breakpoint instruction', false); }, { ...SOLO, noFallThrough: true }),
   rec('int', (_c, i) => {
     if ((i.immLo & 0xff) === 3) throw new MachineStop('int3', 'int $3 breakpoint instruction', false);
     throw new CpuFault(Vector.GP, ((i.immLo & 0xff) << 3) | 2, `int $${i.immLo & 0xff}: no interrupt descriptor table is modelled`);
   }, SOLO),
-  rec('ud2', () => { throw new CpuFault(Vector.UD, undefined, 'ud2: invalid opcode'); }, SOLO),
-  rec('hlt', (c, i) => { requireCpl0(c, i); throw new MachineStop('halt', 'hlt: processor halted', false); }, SOLO),
+  rec('ud2', () => { throw new CpuFault(Vector.UD, undefined, 'ud2: invalid opcode'); }, { ...SOLO, noFallThrough: true }),
+  rec('hlt', (c, i) => { requireCpl0(c, i); throw new MachineStop('halt', 'hlt: processor halted', false); }, { ...SOLO, noFallThrough: true }),
   rec('cpuid', cpuid, SYS), // answers come from the machine's CPUID table, not the host's
   rec('rdmsr', rdmsr, SOLO),
   rec('wrmsr', wrmsr, SOLO),

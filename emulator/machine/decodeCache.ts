@@ -4,6 +4,7 @@
 
 import { decodeRun } from '../decode/decoder';
 import type { Block, Insn } from '../decode/insn';
+import { RECORDS } from '../exec/index';
 import { compileBlock } from '../exec/jit';
 import { Memory, PAGE_SIZE, Page, Perm } from '../memory/memory';
 
@@ -12,8 +13,8 @@ const RUN_MAX = 64;
 const RUN_WINDOW = 512;
 /** Instructions in a block at most (a loop body up to this long becomes one looping block). */
 const BLOCK_MAX = 64;
-/** Decoding ahead stops after these (what follows them is not reached by falling through). */
-const RUN_ENDS = new Set(['jmp', 'ret', 'retf', 'iret', 'iretd', 'iretq', 'hlt', 'ud2', 'int3', '(bad)', 'sysret', 'sysretq']);
+/** Decoding ahead stops after these: the records that never fall through, and undecodable bytes. */
+const RUN_ENDS = new Set(['(bad)', ...RECORDS.filter((r) => r.noFallThrough).flatMap((r) => r.mnemonics)]);
 
 /** Decoded code of one page: its instructions by offset and the blocks that run through it. */
 interface CodePage {
