@@ -6,7 +6,6 @@
 // the handlers share; each request family's logic lives in its own module.
 
 import { timingSafeEqual } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
 import { ContinuedEvent, DebugSession, Event, InitializedEvent, OutputEvent, ProgressEndEvent, ProgressStartEvent, ProgressUpdateEvent, Response, StoppedEvent, TerminatedEvent, ExitedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -16,7 +15,6 @@ import { Breakpoints, EXCEPTION_FILTERS } from './breakpoints';
 import { disassembleRequest } from './disassembly';
 import { AdapterError, ErrorCode, need, silentError, userError } from './errors';
 import { Evaluator } from './expressions';
-import { FrameReader, type FrameIssue } from './framing';
 import { validateArguments } from './validate';
 import { hex, parseAddress } from './format';
 import { createTarget } from './launch';
@@ -110,8 +108,6 @@ export class TdxDebugSession extends DebugSession {
   private authenticated = false;
   /** Called to drop the connection (server mode: a wrong token ends it). */
   private hangUp?: () => void;
-  /** The client went away: nothing more runs for it. */
-  private gone = false;
   /** The progress a long travel reports now (cancel with its id pauses the travel). */
   private progressId?: string;
   private progressCount = 0;
@@ -193,7 +189,6 @@ export class TdxDebugSession extends DebugSession {
       if (!handler) throw silentError(ErrorCode.Unsupported, `unrecognized request "${String(request.command).slice(0, 80)}"`);
       const args = request.arguments;
       if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) throw silentError(ErrorCode.BadArguments, `"arguments" of ${request.command} must be an object`);
-      if (this.gone) throw silentError(ErrorCode.NotRunning, 'the session has ended (its client disconnected)');
       this.authenticate(request.command, (args ?? {}) as Args);
       validateArguments(request.command, (args ?? {}) as Args);
       result = handler(withoutToken((args ?? {}) as Args), request);
@@ -223,42 +218,6 @@ export class TdxDebugSession extends DebugSession {
   requireToken(token: string, hangUp: () => void): void {
     this.token = token;
     this.hangUp = hangUp;
-  }
-
-  /**
-   * The client is gone (its connection closed): the running debuggee stops for good and its
-   * memory goes, so a vanished client leaves nothing running.
-   */
-  clientGone(): void {
-    if (this.gone) return;
-    this.gone = true;
-    if (this.runner) { this.runner.aborted = true; this.runner.pauseRequested = true; }
-    this.state = 'ended';
-    this.after = [];
-    this.t = undefined; this.bps = undefined; this.runner = undefined; this.vars = undefined; this.tt = undefined;
-    this.frames.clear();
-    this.gotoTargets.clear();
-  }
-
-  /**
-   * Reads the wire with a reader that resynchronises after a malformed frame (the library's
-   * stays deaf for good) and reports what it skipped; the library keeps the writing side.
-   */
-  override start(inStream: NodeJS.ReadableStream, outStream: NodeJS.WritableStream): void {
-    const idle = Object.assign(new EventEmitter(), { resume() { /* the real stream is read below */ } });
-    super.start(idle as unknown as NodeJS.ReadableStream, outStream);
-    const reader = new FrameReader((m) => this.handleMessage(m as unknown as DebugProtocol.ProtocolMessage), (i) => this.badFrame(i));
-    inStream.on('data', (d: Buffer | string) => reader.push(typeof d === 'string' ? Buffer.from(d) : d));
-    inStream.on('close', () => { this.clientGone(); this.emit('close'); });
-    inStream.on('end', () => this.clientGone());
-    inStream.on('error', (e: Error) => this.emit('error', { body: `input stream error: ${e.message}` }));
-    inStream.resume();
-  }
-
-  private badFrame(i: FrameIssue): void {
-    const text = `tdx debug adapter: malformed DAP frame at byte ${i.offset} (${i.reason}): skipped ${i.skipped} bytes and resynchronised at the next Content-Length header`;
-    process.stderr.write(text + '\n');
-    this.log(text + '\n', 'stderr');
   }
 
   override handleMessage(msg: DebugProtocol.ProtocolMessage): void {
