@@ -75,12 +75,18 @@ export class AdapterBridge {
       if (this.build) this.duringBuild(m as Request); else this.afterEnd(m as Request);
       return;
     }
+    try {
+      this.worker!.postMessage(message);
+    } catch (e) {
+      // Not cloneable (nested deeper than the clone's stack): answered here, never passed on.
+      if (m.type === 'request') this.error(m as Request, ErrorCode.BadArguments, `the request cannot be handled: ${(e as Error).message}`);
+      return;
+    }
     if (wellFormed) {
       const r = m as Request;
       if (r.command === 'launch' || r.command === 'restart') this.startBuild(r);
       this.pending.set(r.seq, r.command);
     }
-    this.worker!.postMessage(message);
   }
 
   /** A part of the input stream the frame reader skipped. */
