@@ -13,7 +13,7 @@ import type { PlatformEvent } from '../emulator/platform/events';
 import { formatCallLine } from '../emulator/platform/format';
 import { Breakpoints, EXCEPTION_FILTERS } from './breakpoints';
 import { disassembleRequest } from './disassembly';
-import { AdapterError, ErrorCode, need, silentError, userError } from './errors';
+import { needs, staleReference, programEnded, notConfigured, ErrorCode, silentError, userError, AdapterError, need } from './errors';
 import { Evaluator } from './expressions';
 import { validateArguments } from './validate';
 import { hex, parseAddress } from './format';
@@ -261,11 +261,16 @@ export class TdxDebugSession extends DebugSession {
     return x;
   }
 
+  /** A run (forward or back) needs a debuggee that has not ended and is configured. */
+  private mayRun(): void {
+    if (this.state === 'ended') throw programEnded();
+    if (this.state === 'configuring') throw notConfigured();
+  }
+
   /** The stopped debuggee's time travel: reverse requests need a stop to travel from. */
   private travel(): { tt: TimeTravel; target: Target } {
     const { t } = this.stopped();
-    if (this.state === 'ended') throw silentError(ErrorCode.NotRunning, 'the program has ended (restart to run it again)');
-    if (this.state === 'configuring') throw silentError(ErrorCode.NotStopped, 'configuration is not done yet');
+    this.mayRun();
     this.frames.clear();
     return { tt: this.tt!, target: t };
   }
@@ -334,8 +339,7 @@ export class TdxDebugSession extends DebugSession {
   private resume(seq: number, work: () => Promise<Outcome>): DebugProtocol.ContinueResponse['body'] | undefined {
     this.need();
     if (this.state === 'running') throw silentError(ErrorCode.NotStopped, 'the program is already running');
-    if (this.state === 'ended') throw silentError(ErrorCode.NotRunning, 'the program has ended (restart to run it again)');
-    if (this.state === 'configuring') throw silentError(ErrorCode.NotStopped, 'configuration is not done yet');
+    this.mayRun();
     this.startRun(seq, work);
     return { allThreadsContinued: true };
   }
@@ -446,7 +450,7 @@ export class TdxDebugSession extends DebugSession {
   private scopes(args: DebugProtocol.ScopesArguments): DebugProtocol.ScopesResponse['body'] {
     const { vars } = this.stopped();
     need(args.frameId, 'frameId');
-    if (this.frames.size && !this.frames.has(args.frameId)) throw silentError(ErrorCode.StaleReference, `frame ${args.frameId} is not valid (any more)`);
+    if (this.frames.size && !this.frames.has(args.frameId)) throw staleReference(`frame ${args.frameId}`);
     return { scopes: vars.scopes() };
   }
 
@@ -461,7 +465,7 @@ export class TdxDebugSession extends DebugSession {
 
   private setVariable(args: DebugProtocol.SetVariableArguments): DebugProtocol.SetVariableResponse['body'] {
     const { vars } = this.stopped();
-    if (typeof args.name !== 'string' || typeof args.value !== 'string') throw silentError(ErrorCode.BadArguments, 'setVariable needs "name" and "value"');
+    if (typeof args.name !== 'string' || typeof args.value !== 'string') throw needs('setVariable', '"name" and "value"');
     const c = vars.container(need(args.variablesReference, 'variablesReference'));
     if (!c.set) throw userError(ErrorCode.BadArguments, `${args.name} cannot be changed`);
     return this.afterWrite(c.set(args.name, args.value), `${args.name} = ${args.value}`);
@@ -486,7 +490,7 @@ export class TdxDebugSession extends DebugSession {
 
   private dataBreakpointInfo(args: DebugProtocol.DataBreakpointInfoArguments): DebugProtocol.DataBreakpointInfoResponse['body'] {
     const { t, vars } = this.stopped();
-    if (typeof args.name !== 'string') throw silentError(ErrorCode.BadArguments, 'dataBreakpointInfo needs a "name"');
+    if (typeof args.name !== 'string') throw needs('dataBreakpointInfo', 'a "name"');
     const none = { dataId: null, description: `no memory behind "${args.name}"` };
     if (args.asAddress) {
       const a = parseAddress(args.name) ?? (() => { try { return new Evaluator(t).evaluateInt(args.name); } catch { return undefined; } })();
@@ -541,7 +545,7 @@ export class TdxDebugSession extends DebugSession {
   private gotoTargetsList(args: DebugProtocol.GotoTargetsArguments): DebugProtocol.GotoTargetsResponse['body'] {
     const { t } = this.stopped();
     const file = t.fileOf(args.source);
-    if (!file || !Number.isInteger(args.line)) throw silentError(ErrorCode.BadArguments, 'gotoTargets needs "source" and "line"');
+    if (!file || !Number.isInteger(args.line)) throw needs('gotoTargets', '"source" and "line"');
     this.gotoTargets.clear();
     const addrs = t.linesOf(file).get(args.line) ?? [];
     return {
