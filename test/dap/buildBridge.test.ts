@@ -3,7 +3,8 @@
 // builds, `threads` and `pause` are answered before the launch is, `disconnect` or `terminate`
 // end the build (the launch is answered with an error saying so, nothing is launched), and the
 // process exits or the server goes on serving with nothing left behind. Progress events frame
-// the build. Assertions are on the order of the answers, never on elapsed time.
+// the build; in the extension's inline mode (the bridge in-process) cancelling that progress
+// ends the build. Assertions are on the order of the answers, never on elapsed time.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { ADAPTER, GUEST } from './harness';
+import { ADAPTER, GUEST, ROOT } from './harness';
+import { AdapterBridge } from '../../debug-adapter/bridge';
 
 const dir = mkdtempSync(join(tmpdir(), 'tdx-slow-build-'));
 const SLOW = join(dir, 'slow.S');
@@ -138,4 +140,38 @@ test('--server adapter: during a long build terminate ends it, the server serves
       await dc.disconnectRequest({});
     });
   } finally { srv.kill(); }
+});
+
+test('the bridge in this process (the extension\'s inline mode): cancelling the build\'s progress ends the build and the session', async () => {
+  const seen: DebugProtocol.ProtocolMessage[] = [];
+  let closed = false;
+  const bridge = new AdapterBridge({ script: join(ROOT, 'dist/debugAdapterWorker.js'), send: (m) => seen.push(m), close: () => { closed = true; } });
+  const until = async (pred: (m: DebugProtocol.ProtocolMessage) => boolean): Promise<DebugProtocol.ProtocolMessage> => {
+    for (let i = 0; i < 20_000; i++) {
+      const m = seen.find(pred);
+      if (m) return m;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    throw new Error(`not seen: ${JSON.stringify(seen.map((m) => m.type))}`);
+  };
+  const answer = (seq: number) => until((m) => m.type === 'response' && (m as DebugProtocol.Response).request_seq === seq) as Promise<DebugProtocol.Response>;
+  try {
+    bridge.handle({ type: 'request', seq: 1, command: 'initialize', arguments: INIT });
+    assert.equal((await answer(1)).success, true);
+    bridge.handle({ type: 'request', seq: 2, command: 'launch', arguments: SLOW_LAUNCH });
+    const start = await until((m) => m.type === 'event' && (m as DebugProtocol.Event).event === 'progressStart') as DebugProtocol.ProgressStartEvent;
+    assert.equal(start.body.cancellable, true);
+    bridge.handle({ type: 'request', seq: 3, command: 'cancel', arguments: { progressId: start.body.progressId } });
+    const launch = await answer(2);
+    assert.equal(launch.success, false);
+    assert.match(launch.message!, /the build was stopped by cancel: nothing was launched/);
+    assert.equal((await answer(3)).success, true);
+    await until((m) => m.type === 'event' && (m as DebugProtocol.Event).event === 'terminated');
+    bridge.handle({ type: 'request', seq: 4, command: 'disconnect', arguments: {} });
+    assert.equal((await answer(4)).success, true);
+    assert.equal(closed, true, 'the session is over');
+    // One sequence of numbers for the worker's messages and the bridge's own.
+    const seqs = seen.map((m) => m.seq);
+    assert.deepEqual(seqs, seqs.map((_, i) => i + 1));
+  } finally { bridge.clientGone(); }
 });
