@@ -5,7 +5,7 @@
 // generation's struct presets and TDX constants fill what the object's DWARF does not carry.
 
 import { existsSync, readFileSync, openSync, readSync, closeSync, constants } from 'node:fs';
-import { MAX_OBJECT_BYTES, MAX_SOURCE_BYTES, notRegularFile, readRegularFile } from '../loader/files';
+import { MAX_OBJECT_BYTES, MAX_SOURCE_BYTES, fileNotFound, notRegularFile, readRegularFile } from '../loader/files';
 import { isAbsolute, resolve, join, sep, dirname } from 'node:path';
 import { loadElfObjects, type ElfInput } from '../loader/loadElf';
 import type { Image, StructLayout, FieldLayout } from '../loader/image';
@@ -75,7 +75,7 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
   if (config.kernelSource !== undefined && config.kernelBuild !== undefined) {
     tree = { source: abs(config.kernelSource), build: abs(config.kernelBuild) };
     if (!existsSync(join(tree.source, 'Makefile'))) throw new ConfigError('kernelSource', `is not a kernel source tree (no Makefile in ${tree.source})`);
-    if (!existsSync(tree.build)) throw new ConfigError('kernelBuild', `names a folder that does not exist: ${tree.build} (run the kernel's configuration there first, e.g. make O=… defconfig)`);
+    if (!existsSync(tree.build)) throw new ConfigError('kernelBuild', `${fileNotFound(tree.build, 'a folder')} (run the kernel's configuration there first, e.g. make O=… defconfig)`);
     generation ??= generationOfTree(tree.source);
     const inTree = (p: string, attribute: string): string => {
       const file = isAbsolute(p) ? p : existsSync(abs(p)) ? abs(p) : p;
@@ -173,7 +173,7 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
   for (const [k, v] of Object.entries(config.defines ?? {})) defines[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
   for (const [i, h] of (config.headers ?? []).entries()) {
     const file = abs(h);
-    if (!existsSync(file)) throw new ConfigError(`headers[${i}]`, `names a file that does not exist: ${file}`);
+    if (!existsSync(file)) throw new ConfigError(`headers[${i}]`, fileNotFound(file));
     const d = loadCDeclarations(file, { includePaths: (config.includePaths ?? []).map(abs), defines, generation: generation ?? 'G5' });
     diagnostics.push(...d.diagnostics);
     if (d.diagnostics.some((x) => x.severity === 'error')) throw new LoadError(d.diagnostics);

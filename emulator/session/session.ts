@@ -7,7 +7,7 @@
 
 import { DEFAULT_RECENT, RecentLog, type RecentLogSnapshot } from '../platform/recentLog';
 import { readFileSync, existsSync } from 'node:fs';
-import { MAX_SOURCE_BYTES, notRegularFile } from '../loader/files';
+import { MAX_SOURCE_BYTES, fileNotFound, notRegularFile } from '../loader/files';
 import { resolve, isAbsolute, join } from 'node:path';
 import { Machine, type StopReason, type MachineSnapshot, type FaultHandler } from '../machine';
 import { VECTOR_NAMES, type CpuFault } from '../cpu/fault';
@@ -218,9 +218,9 @@ export class Session {
     const programFile = treeAsm && namedTree && !existsSync(program) ? join(namedTree.source, config.program) : program;
     if (opts.text === undefined) { const why = notRegularFile(programFile, MAX_SOURCE_BYTES); if (why) throw new ConfigError('program', why); }
     for (const [k, list] of [['includePaths', config.includePaths], ['headers', config.headers]] as const) {
-      (list ?? []).forEach((p, i) => { if (!existsSync(abs(p))) throw new ConfigError(`${k}[${i}]`, `names a path that does not exist: ${abs(p)}`); });
+      (list ?? []).forEach((p, i) => { if (!existsSync(abs(p))) throw new ConfigError(`${k}[${i}]`, fileNotFound(abs(p), 'a path')); });
     }
-    if (config.asmOffsets && !existsSync(abs(config.asmOffsets))) throw new ConfigError('asmOffsets', `names a file that does not exist: ${abs(config.asmOffsets)}`);
+    if (config.asmOffsets && !existsSync(abs(config.asmOffsets))) throw new ConfigError('asmOffsets', fileNotFound(abs(config.asmOffsets)));
     const defines: Record<string, string> = {};
     for (const [k, v] of Object.entries(config.defines ?? {})) defines[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
     const r = await buildImage(programFile, {

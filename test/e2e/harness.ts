@@ -3,6 +3,8 @@
 // playwright-core, and offers the few UI operations the e2e test needs. Every wait is bounded;
 // every failing step saves a screenshot and says which step failed; code-server and the
 // browser are always stopped (close(), and a process-exit hook for hard failures).
+// Size (over 450 lines): setup, teardown and the UI operations share one page and its
+// waiting rules; the e2e test reads as a script of these operations.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
