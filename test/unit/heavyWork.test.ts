@@ -6,7 +6,8 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../support/paths';
 import { HeavyWork, JobCancelled, inProcess } from '../../extension/heavyWork';
@@ -65,10 +66,24 @@ test('builds on the worker: the same diagnostics and hover facts as in-process',
 });
 
 test('cancelling the matrix on the worker stops it between scenarios', async () => {
+  // Scenarios fork at the call: each spins 3M instructions after it returns, so the cancel sent
+  // at the first progress report reaches the worker long before the last scenario ends, however
+  // slowly this thread is scheduled.
+  const dir = mkdtempSync(join(tmpdir(), 'heavy-'));
+  const slow = join(dir, 'seamcall.S');
+  const spin = '\tpushq %rax\n\tmovl $1500000, %eax\n.Lspin:\tdecl %eax\n\tjnz .Lspin\n\tpopq %rax\n';
+  const source = readFileSync(SEAMCALL, 'utf8');
+  assert.ok(source.includes('\tcall\t__seamcall_ret\n\tmovq\t%rax, %rbx\n'), 'the example still calls __seamcall_ret from tdx_sys_init');
+  writeFileSync(slow, source.replace('\tcall\t__seamcall_ret\n\tmovq\t%rax, %rbx\n', `\tcall\t__seamcall_ret\n${spin}\tmovq\t%rax, %rbx\n`));
+  const config = { ...configurationFor(slow, readFileSync(slow, 'utf8'), 'host', 'tdx_sys_init'), stopOnEntry: false, includePaths: [join(ROOT, 'examples')] } as Record<string, unknown>;
   let cancel = false, reports = 0;
   const token = { get isCancellationRequested() { return cancel; }, onCancellationRequested: (f: () => void) => { hooks.push(f); } };
   const hooks: (() => void)[] = [];
-  await assert.rejects(work.matrix(matrixConfig(), ROOT, undefined, { token, onProgress: () => { if (++reports === 1) { cancel = true; hooks.forEach((f) => f()); } } }), JobCancelled);
+  try {
+    await assert.rejects(work.matrix(config, dir, undefined, { token, onProgress: () => { if (++reports === 1) { cancel = true; hooks.forEach((f) => f()); } } }), JobCancelled);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   // The worker is free again: the next job runs.
   assert.ok((await work.build(SEAMCALL, {})).facts);
 });
