@@ -357,8 +357,14 @@ export function fastEncode(req: EncRequest): Uint8Array | undefined {
   if (modrm >= 0) out.push(modrm);
   if (sib >= 0) out.push(sib);
   const dispAt = out.length;
-  for (let i = 0; i < dispBytes; i++) out.push(Number((BigInt.asUintN(64, disp) >> BigInt(8 * i)) & 0xffn));
-  if (immIdx >= 0) for (let i = 0; i < s.imm; i++) out.push(Number((BigInt.asUintN(64, imm) >> BigInt(8 * i)) & 0xffn));
+  if (dispBytes) pushLe(out, Number(disp), dispBytes);
+  if (immIdx >= 0) {
+    if (s.imm === 8) {
+      const u = BigInt.asUintN(64, imm);
+      pushLe(out, Number(u & 0xffffffffn), 4);
+      pushLe(out, Number(u >> 32n), 4);
+    } else pushLe(out, Number(imm), s.imm);
+  }
 
   if (s.f === F.J) {
     const o = ops[0];
@@ -366,14 +372,20 @@ export function fastEncode(req: EncRequest): Uint8Array | undefined {
     const end = req.ip + BigInt(out.length + s.imm);
     const rel = BigInt.asIntN(64, o.target - end);
     if (s.imm === 1 ? rel < I8_MIN || rel > I8_MAX : rel < I32_MIN || rel > I32_MAX) return undefined;
-    for (let i = 0; i < s.imm; i++) out.push(Number((BigInt.asUintN(64, rel) >> BigInt(8 * i)) & 0xffn));
+    pushLe(out, Number(rel), s.imm);
   } else if (ripTarget !== undefined) {
     const end = req.ip + BigInt(out.length);
     const rel = BigInt.asIntN(64, ripTarget - end);
     if (rel < I32_MIN || rel > I32_MAX) return undefined;
-    for (let i = 0; i < 4; i++) out[dispAt + i] = Number((BigInt.asUintN(64, rel) >> BigInt(8 * i)) & 0xffn);
+    const r = Number(rel);
+    for (let i = 0; i < 4; i++) out[dispAt + i] = (r >> (8 * i)) & 0xff;
   }
   return Uint8Array.from(out);
+}
+
+/** Appends the low `n` (1, 2 or 4) bytes of a value within ±2^32, little-endian. */
+function pushLe(out: number[], v: number, n: number): void {
+  for (let i = 0; i < n; i++) out.push((v >> (8 * i)) & 0xff);
 }
 
 const SEG: Record<string, number> = { es: 0x26, cs: 0x2e, ss: 0x36, ds: 0x3e, fs: 0x64, gs: 0x65 };
