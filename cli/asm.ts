@@ -9,9 +9,14 @@ import { formatDiagnostic } from '../emulator/loader/diagnostics';
 import { formatListing } from '../emulator/loader/assembler';
 import { GENERATIONS, type Generation } from '../emulator/loader/headers';
 import { Image } from '../emulator/loader/image';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 const USAGE = `usage: tdxdbg asm FILE [-I DIR]... [-D NAME[=VALUE]]... [--header FILE]... [--asm-offsets FILE]
-                  [--generation ${GENERATIONS[0]}..${GENERATIONS[GENERATIONS.length - 1]}] [--base ADDRESS] [--listing] [--json]`;
+                  [--generation ${GENERATIONS[0]}..${GENERATIONS[GENERATIONS.length - 1]}] [--base ADDRESS] [--listing] [--json]
+                  [--kernel-source DIR --kernel-build DIR | --no-kernel-tree]
+  A FILE inside a configured kernel tree (found by walking up, or named by --kernel-source and
+  --kernel-build, the O= folder) is assembled with the tree's headers and kbuild's flags for it.`;
 
 interface AsmArgs {
   file: string;
@@ -25,6 +30,7 @@ function parseArgs(argv: string[]): AsmArgs | string {
   let file: string | undefined;
   let listing = false;
   let json = false;
+  let source: string | undefined, buildDir: string | undefined, noTree = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (flag: string): string | undefined => {
@@ -32,6 +38,14 @@ function parseArgs(argv: string[]): AsmArgs | string {
       return argv[++i];
     };
     if (a === '--listing') listing = true;
+    else if (a === '--no-kernel-tree') noTree = true;
+    else if (a.startsWith('--kernel-source')) {
+      source = value('--kernel-source');
+      if (!source) return '--kernel-source needs the kernel source folder';
+    } else if (a.startsWith('--kernel-build')) {
+      buildDir = value('--kernel-build');
+      if (!buildDir) return '--kernel-build needs the build folder (O=; the source folder for an in-tree build)';
+    }
     else if (a === '--json') json = true;
     else if (a.startsWith('-I')) {
       const d = value('-I');
@@ -63,6 +77,15 @@ function parseArgs(argv: string[]): AsmArgs | string {
     else file = a;
   }
   if (!file) return 'missing FILE';
+  if ((source === undefined) !== (buildDir === undefined)) return '--kernel-source and --kernel-build go together (give the source folder as both for an in-tree build)';
+  if (noTree && source !== undefined) return '--no-kernel-tree contradicts --kernel-source/--kernel-build';
+  if (source !== undefined && buildDir !== undefined) {
+    if (!existsSync(join(source, 'Makefile'))) return `--kernel-source ${source} is not a kernel source tree (no Makefile there)`;
+    if (!existsSync(buildDir)) return `--kernel-build ${buildDir} does not exist (configure the kernel there first: make O=… defconfig)`;
+    build.kernelTreeFrom = { source: resolve(source), build: resolve(buildDir) };
+    // A path relative to the tree names a file of the tree.
+    if (!existsSync(file) && existsSync(join(source, file))) file = join(source, file);
+  } else if (!noTree) build.kernelTreeFrom = 'discover';
   return { file, build, listing, json };
 }
 
@@ -120,6 +143,10 @@ export async function asmCommand(argv: string[]): Promise<number> {
     // A bug of ours, not the user's input: say so plainly, without a stack trace.
     process.stderr.write(`${args.file}: internal error: ${(e as Error).message}\n`);
     return 1;
+  }
+  if (result.kernelTree) {
+    const k = result.kernelTree;
+    process.stderr.write(`${args.file}: note: kernel tree ${k.source} (build ${k.build}): the tree's headers and the flags of ${k.sibling ? `${k.sibling} (a sibling: this file's object has no .cmd yet)` : k.cmdFile}\n`);
   }
   for (const d of result.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
   const errors = result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);

@@ -24,7 +24,7 @@ export const RUN_USAGE = `usage: tdxdbg run FILE --entry SYMBOL [--context guest
           [--buffer SIZE[@ALIGN]]... [--object FILE]... [--before FUNCTION]...
           [--vmm OPTION]... [--fault RULE]... [--stub NAME=VALUE|NAME=JSON]... [--max-instructions N] [--call-history N]
           [--data NAME[@CPUS]=VALUE|NAME.field=VALUE|NAME=JSON]... [--cpus N]
-          [--config launch.json[#name]] [--json]`;
+          [--kernel-source DIR --kernel-build DIR] [--config launch.json[#name]] [--json]`;
 
 export class UsageError extends Error {}
 
@@ -86,6 +86,8 @@ function applyRunOption(name: string, value: () => string, cfg: Partial<LaunchCo
     case '-D': parseDefineOption(value(), lists.defines); break;
     case '--header': lists.headers.push(value()); break;
     case '--asm-offsets': cfg.asmOffsets = value(); break;
+    case '--kernel-source': cfg.kernelSource = value(); break;
+    case '--kernel-build': cfg.kernelBuild = value(); break;
     case '--arg': {
       const v = value();
       lists.args.push(/^-?\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : v);
@@ -272,6 +274,7 @@ export function runJson(s: Session, stop: SessionStop): unknown {
       ...(c.status !== undefined ? { status: hex(c.status), statusName: c.statusName ?? null } : {}),
       ...(c.vmcallStatus !== undefined ? { r10: hex(c.vmcallStatus), r10Name: c.vmcallStatusName ?? null } : {}),
       ...(c.fault ? { fault: c.fault } : {}),
+      ...(c.faultDetail ?? c.detail ? { detail: c.faultDetail ?? c.detail } : {}),
       injected: c.injected,
       ...(c.hypercallNr !== undefined ? { hypercallNr: hex(c.hypercallNr) } : {}),
       ...(c.vmmAdded ? { vmmAdded: { gpa: hex(c.vmmAdded.gpa), size: c.vmmAdded.size } } : {}),

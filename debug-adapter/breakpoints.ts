@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { TdxCallEvent } from '../emulator/platform/events';
 import { catalogNames, closestName, findLeaf, findSubfunction } from '../emulator/tdx/catalog';
-import { ErrorCode, asList, silentError } from './errors';
+import { needs, asList } from './errors';
 import { Evaluator, interpolate, type Pseudo } from './expressions';
 import { hex, parseAddress } from './format';
 import type { Target } from './target';
@@ -122,11 +122,11 @@ export class Breakpoints {
 
   setSource(args: DebugProtocol.SetBreakpointsArguments): DebugProtocol.Breakpoint[] {
     const file = this.target.fileOf(args.source);
-    if (!file) throw silentError(ErrorCode.BadArguments, 'setBreakpoints needs "source" with a path or a sourceReference');
+    if (!file) throw needs('setBreakpoints', '"source" with a path or a sourceReference');
     this.drop(this.source.get(file) ?? []);
     const list: UserBp[] = [];
     const results = (args.breakpoints !== undefined ? asList(args.breakpoints, 'breakpoints') : asList(args.lines, 'lines').map((line) => ({ line }) as DebugProtocol.SourceBreakpoint)).map((sb) => {
-      if (!sb || !Number.isInteger(sb.line)) throw silentError(ErrorCode.BadArguments, 'each source breakpoint needs an integer "line"');
+      if (!sb || !Number.isInteger(sb.line)) throw needs('each source breakpoint', 'an integer "line"');
       const { bp, result } = this.make('source', `${basename(file)}:${sb.line}`, sb, (b, t) => {
         const lines = t.linesOf(file);
         const addrs = lines.get(sb.line);
@@ -148,7 +148,7 @@ export class Breakpoints {
     this.drop(this.functions);
     this.functions = [];
     return asList(args.breakpoints, 'breakpoints').map((fb) => {
-      if (!fb || typeof fb.name !== 'string') throw silentError(ErrorCode.BadArguments, 'each function breakpoint needs a "name"');
+      if (!fb || typeof fb.name !== 'string') throw needs('each function breakpoint', 'a "name"');
       const { bp, result } = this.make('function', fb.name, fb, (b, t) => this.resolveFunction(b, t, fb.name.trim()));
       this.functions.push(bp);
       return result;
@@ -197,7 +197,7 @@ export class Breakpoints {
     this.drop(this.instructions);
     this.instructions = [];
     return asList(args.breakpoints, 'breakpoints').map((ib) => {
-      if (!ib || typeof ib.instructionReference !== 'string') throw silentError(ErrorCode.BadArguments, 'each instruction breakpoint needs an "instructionReference"');
+      if (!ib || typeof ib.instructionReference !== 'string') throw needs('each instruction breakpoint', 'an "instructionReference"');
       const base = parseAddress(ib.instructionReference);
       const { bp, result } = this.make('instruction', ib.instructionReference, ib, (b) => {
         if (base === undefined) return { verified: false, message: `"${ib.instructionReference}" is not an address` };
@@ -214,7 +214,7 @@ export class Breakpoints {
     this.drop(this.data);
     this.data = [];
     return asList(args.breakpoints, 'breakpoints').map((db) => {
-      if (!db || typeof db.dataId !== 'string') throw silentError(ErrorCode.BadArguments, 'each data breakpoint needs a "dataId"');
+      if (!db || typeof db.dataId !== 'string') throw needs('each data breakpoint', 'a "dataId"');
       const parsed = parseDataId(db.dataId);
       const access = db.accessType ?? 'write';
       const { bp, result } = this.make('data', parsed?.label ?? db.dataId, db, (b, t) => {
@@ -250,7 +250,7 @@ export class Breakpoints {
   /** Lines with code in [line, endLine]. */
   locations(args: DebugProtocol.BreakpointLocationsArguments): DebugProtocol.BreakpointLocation[] {
     const file = this.target.fileOf(args.source);
-    if (!file || !Number.isInteger(args.line)) throw silentError(ErrorCode.BadArguments, 'breakpointLocations needs "source" and "line"');
+    if (!file || !Number.isInteger(args.line)) throw needs('breakpointLocations', '"source" and "line"');
     const end = Number.isInteger(args.endLine) ? args.endLine! : args.line;
     return [...this.target.linesOf(file).keys()].filter((l) => l >= args.line && l <= end).sort((a, b) => a - b).map((line) => ({ line }));
   }

@@ -6,7 +6,7 @@
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { disassemble, type Flavor } from '../emulator/decode/decoder';
-import { ErrorCode, silentError } from './errors';
+import { notAnAddress, ErrorCode, silentError } from './errors';
 import { fromNumberAddress, hex, parseAddress, toNumberAddress } from './format';
 import type { ImageInsn, Target } from './target';
 
@@ -18,7 +18,7 @@ type Args = DebugProtocol.DisassembleArguments & { flavor?: Flavor };
 
 export function disassembleRequest(t: Target, args: Args): DebugProtocol.DisassembleResponse['body'] {
   const base = parseAddress(args.memoryReference);
-  if (base === undefined) throw silentError(ErrorCode.BadArguments, `memoryReference "${args.memoryReference}" is not an address`);
+  if (base === undefined) throw notAnAddress(args.memoryReference);
   const count = args.instructionCount;
   if (!Number.isInteger(count) || count < 0 || count > 100_000) throw silentError(ErrorCode.BadArguments, 'instructionCount must be an integer from 0 to 100000');
   const flavor: Flavor = args.flavor === 'intel' || args.flavor === 'att' ? args.flavor : t.flavor;

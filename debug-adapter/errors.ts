@@ -55,6 +55,33 @@ export function silentError(code: ErrorCode, message: string): AdapterError {
   return new AdapterError(code, message, false);
 }
 
+// ---- the recurring kinds, named (their messages are part of what clients see: keep them) ----
+
+/** A request without what it needs: `COMMAND needs WHAT` (`setVariable needs "name" and "value"`). */
+export function needs(command: string, what: string): AdapterError {
+  return silentError(ErrorCode.BadArguments, `${command} needs ${what}`);
+}
+
+/** A `memoryReference` that does not parse as an address. */
+export function notAnAddress(reference: unknown): AdapterError {
+  return silentError(ErrorCode.BadArguments, `memoryReference "${reference}" is not an address`);
+}
+
+/** A reference handed out at an earlier stop (`frame 3`, `variablesReference 12`). */
+export function staleReference(what: string): AdapterError {
+  return silentError(ErrorCode.StaleReference, `${what} is not valid (any more)`);
+}
+
+/** The debuggee has ended: only restart runs it again. */
+export function programEnded(): AdapterError {
+  return silentError(ErrorCode.NotRunning, 'the program has ended (restart to run it again)');
+}
+
+/** Launched, but the client has not sent configurationDone yet. */
+export function notConfigured(): AdapterError {
+  return silentError(ErrorCode.NotStopped, 'configuration is not done yet');
+}
+
 /** Shorthand for argument checks: `need(args.source, 'source')`. */
 export function need<T>(value: T | undefined | null, what: string): T {
   if (value === undefined || value === null) throw silentError(ErrorCode.BadArguments, `missing argument "${what}"`);

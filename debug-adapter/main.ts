@@ -1,10 +1,11 @@
 // Entry point of the debug adapter process: DAP over stdio by default, or `--server=PORT` to
 // accept DAP connections on 127.0.0.1 only (one session per connection, each authenticated by
-// the token printed at start) for debugging the adapter itself. The extension host can also run
-// TdxDebugSession inline.
+// the token printed at start) for debugging the adapter itself. Either way the session runs on
+// a worker thread behind an AdapterBridge (bridge.ts), which answers while a launch builds.
 
-import { TdxDebugSession } from './session';
-import { newToken, parseServerPort, serveDap, tokenFromEnv, TOKEN_ENV } from './server';
+import { AdapterBridge } from './bridge';
+import { FrameReader, frame } from './framing';
+import { newToken, parseServerPort, serveDap, tokenFromEnv, TOKEN_ENV, WORKER_SCRIPT } from './server';
 
 const USAGE = 'usage: debugAdapter.js [--server=PORT]   (DAP over stdio; --server: on 127.0.0.1:PORT, 0 picks a free port)';
 
@@ -39,11 +40,20 @@ function main(argv: string[]): void {
     });
     return;
   }
-  const s = new TdxDebugSession(false);
-  process.on('SIGTERM', () => s.shutdown());
   // Nothing may reach stdout but the protocol: console.log from a bug would corrupt the stream.
   console.log = (...a: unknown[]) => process.stderr.write(a.map(String).join(' ') + '\n');
-  s.start(process.stdin, process.stdout);
+  const bridge = new AdapterBridge({
+    script: WORKER_SCRIPT,
+    send: (m) => process.stdout.write(frame(m)),
+    // A moment for the last answers (and for a client that says disconnect twice).
+    close: () => setTimeout(() => process.exit(0), 100),
+    log: (line) => process.stderr.write(line + '\n'),
+  });
+  const reader = new FrameReader((m) => bridge.handle(m), (i) => bridge.badFrame(i));
+  process.stdin.on('data', (d: Buffer) => reader.push(d));
+  process.stdin.on('end', () => bridge.clientGone());
+  process.stdin.on('error', () => bridge.clientGone());
+  process.on('SIGTERM', () => bridge.clientGone());
 }
 
 main(process.argv.slice(2));

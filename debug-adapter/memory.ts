@@ -3,7 +3,7 @@
 // permissions, as a debugger's do, and tell the client what changed.
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { ErrorCode, silentError, userError } from './errors';
+import { needs, notAnAddress, ErrorCode, silentError, userError } from './errors';
 import { hex, parseAddress, toBase64 } from './format';
 import type { Target } from './target';
 
@@ -11,7 +11,7 @@ const MAX_READ = 1 << 20;
 
 export function readMemory(t: Target, args: DebugProtocol.ReadMemoryArguments): DebugProtocol.ReadMemoryResponse['body'] {
   const base = parseAddress(args.memoryReference);
-  if (base === undefined) throw silentError(ErrorCode.BadArguments, `memoryReference "${args.memoryReference}" is not an address`);
+  if (base === undefined) throw notAnAddress(args.memoryReference);
   if (!Number.isInteger(args.count) || args.count < 0 || args.count > MAX_READ) throw silentError(ErrorCode.BadArguments, `count must be an integer from 0 to ${MAX_READ}`);
   const a = BigInt.asUintN(64, base + BigInt(Number.isInteger(args.offset) ? args.offset! : 0));
   const readable = t.session.mappedLength(a, args.count);
@@ -22,8 +22,8 @@ export function readMemory(t: Target, args: DebugProtocol.ReadMemoryArguments): 
 /** Writes and returns the range written (for the `memory` event). */
 export function writeMemory(t: Target, args: DebugProtocol.WriteMemoryArguments): { body: DebugProtocol.WriteMemoryResponse['body']; address: bigint; length: number } {
   const base = parseAddress(args.memoryReference);
-  if (base === undefined) throw silentError(ErrorCode.BadArguments, `memoryReference "${args.memoryReference}" is not an address`);
-  if (typeof args.data !== 'string') throw silentError(ErrorCode.BadArguments, 'writeMemory needs base64 "data"');
+  if (base === undefined) throw notAnAddress(args.memoryReference);
+  if (typeof args.data !== 'string') throw needs('writeMemory', 'base64 "data"');
   const bytes = new Uint8Array(Buffer.from(args.data, 'base64'));
   const a = BigInt.asUintN(64, base + BigInt(Number.isInteger(args.offset) ? args.offset! : 0));
   const mapped = t.session.mappedLength(a, bytes.length);

@@ -37,6 +37,8 @@ export interface CallRecord {
   vmcallStatus?: string;
   vmcallStatusName?: string;
   fault?: string;
+  /** Why the call faulted, or what the module, the P-SEAMLDR or the VMM said about it (the reason for an error status). */
+  detail?: string;
   injected: boolean;
   rule?: string;
   outcome: string;
@@ -68,14 +70,21 @@ export interface BranchRecord {
   end?: string;
 }
 
+/** A request with arguments `A`, answered with body `B`. */
+type Req<A, B> = { args: A; body: B };
+/** A request without arguments. */
+type NoArgs<B> = Req<Record<string, never>, B>;
+/** A reverse step (in, over): instruction or line. */
+type ReverseStep = Req<{ granularity?: 'instruction' | 'line' }, void>;
+
 /** Every custom request: its arguments and its response body. */
 export interface TdxRequestMap {
   /**
    * `calls`: the most recent `limit` calls in full; `total` calls were made, the oldest `dropped`
    * are counted by title in `droppedByTitle` (most frequent first) but no longer listed.
    */
-  'tdx/calls': { args: Record<string, never>; body: { position: number; calls: CallRecord[]; total: number; dropped: number; limit: number; droppedByTitle: { title: string; count: number }[] } };
-  'tdx/injectFault': { args: { rule: string | FaultRuleObject }; body: { rule: string } };
+  'tdx/calls': NoArgs<{ position: number; calls: CallRecord[]; total: number; dropped: number; limit: number; droppedByTitle: { title: string; count: number }[] }>;
+  'tdx/injectFault': Req<{ rule: string | FaultRuleObject }, { rule: string }>;
   'tdx/decodeStatus': {
     args: { value: string | number };
     body: {
@@ -88,19 +97,19 @@ export interface TdxRequestMap {
     args: { name?: string };
     body: { structs: string[] } | { name: string; kind: string; size: number; align: number; fields: LayoutField[]; text: string };
   };
-  'tdx/setDisassemblyFlavor': { args: { flavor: 'att' | 'intel' }; body: { flavor: 'att' | 'intel' } };
-  'tdx/registerDiff': { args: Record<string, never>; body: { changed: { name: string; before: string; after: string }[] } };
-  'tdx/reverseStepIn': { args: { granularity?: 'instruction' | 'line' }; body: void };
-  'tdx/reverseStepOut': { args: Record<string, never>; body: void };
-  'tdx/reverseNext': { args: { granularity?: 'instruction' | 'line' }; body: void };
+  'tdx/setDisassemblyFlavor': Req<{ flavor: 'att' | 'intel' }, { flavor: 'att' | 'intel' }>;
+  'tdx/registerDiff': NoArgs<{ changed: { name: string; before: string; after: string }[] }>;
+  'tdx/reverseStepIn': ReverseStep;
+  'tdx/reverseStepOut': NoArgs<void>;
+  'tdx/reverseNext': ReverseStep;
   'tdx/whatIf': {
     args: { faults?: (string | FaultRuleObject)[]; replaceFaults?: boolean; registers?: Record<string, string | number>; label?: string; run?: boolean; atCall?: number };
     body: { branch: BranchRecord };
   };
-  'tdx/branches': { args: Record<string, never>; body: { branches: BranchRecord[] } };
-  'tdx/switchBranch': { args: { id: number; position?: number }; body: { branch: BranchRecord } };
-  'tdx/goToCall': { args: { seq: number }; body: void };
-  'tdx/history': { args: Record<string, never>; body: { bytes: number; budget: number; historyStart: number; position: number; frontier: number; branch: number } };
+  'tdx/branches': NoArgs<{ branches: BranchRecord[] }>;
+  'tdx/switchBranch': Req<{ id: number; position?: number }, { branch: BranchRecord }>;
+  'tdx/goToCall': Req<{ seq: number }, void>;
+  'tdx/history': NoArgs<{ bytes: number; budget: number; historyStart: number; position: number; frontier: number; branch: number }>;
 }
 
 export type TdxCommand = keyof TdxRequestMap;

@@ -5,7 +5,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { catalogNames } from '../emulator/tdx/catalog';
 import { pseudoOf } from './breakpoints';
-import { ErrorCode, silentError } from './errors';
+import { needs } from './errors';
 import { Evaluator, findField, REGISTER_NAMES, valueText, type Value } from './expressions';
 import { hex } from './format';
 import type { Target } from './target';
@@ -16,7 +16,7 @@ function evaluator(t: Target): Evaluator {
 }
 
 export function evaluate(t: Target, vars: Variables, args: DebugProtocol.EvaluateArguments): DebugProtocol.EvaluateResponse['body'] {
-  if (typeof args.expression !== 'string') throw silentError(ErrorCode.BadArguments, 'evaluate needs an "expression"');
+  if (typeof args.expression !== 'string') throw needs('evaluate', 'an "expression"');
   const ev = evaluator(t);
   const v = ev.evaluate(args.expression);
   return present(t, vars, ev, v, args.expression, args.context, args.format?.hex);
@@ -39,7 +39,7 @@ function present(t: Target, vars: Variables, ev: Evaluator, v: Value, expr: stri
 }
 
 export function setExpression(t: Target, vars: Variables, args: DebugProtocol.SetExpressionArguments): DebugProtocol.SetExpressionResponse['body'] {
-  if (typeof args.expression !== 'string' || typeof args.value !== 'string') throw silentError(ErrorCode.BadArguments, 'setExpression needs "expression" and "value"');
+  if (typeof args.expression !== 'string' || typeof args.value !== 'string') throw needs('setExpression', '"expression" and "value"');
   const ev = evaluator(t);
   const v = ev.assign(args.expression, args.value);
   const p = present(t, vars, ev, v, args.expression, 'watch', args.format?.hex);
@@ -48,7 +48,7 @@ export function setExpression(t: Target, vars: Variables, args: DebugProtocol.Se
 
 /** Completions: registers (also after `$` and `[`), struct fields after `.`, constants, symbols, catalog names. */
 export function completions(t: Target, args: DebugProtocol.CompletionsArguments, columnsStartAt1: boolean): DebugProtocol.CompletionsResponse['body'] {
-  if (typeof args.text !== 'string' || !Number.isInteger(args.column)) throw silentError(ErrorCode.BadArguments, 'completions needs "text" and "column"');
+  if (typeof args.text !== 'string' || !Number.isInteger(args.column)) throw needs('completions', '"text" and "column"');
   const upto = args.text.slice(0, Math.max(0, args.column - (columnsStartAt1 ? 1 : 0)));
   const m = /([$%]?[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*\.?|[$%]?)$/.exec(upto)!;
   const word = m[1];

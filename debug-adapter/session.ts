@@ -6,7 +6,6 @@
 // the handlers share; each request family's logic lives in its own module.
 
 import { timingSafeEqual } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { basename } from 'node:path';
 import { ContinuedEvent, DebugSession, Event, InitializedEvent, OutputEvent, ProgressEndEvent, ProgressStartEvent, ProgressUpdateEvent, Response, StoppedEvent, TerminatedEvent, ExitedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -14,9 +13,8 @@ import type { PlatformEvent } from '../emulator/platform/events';
 import { formatCallLine } from '../emulator/platform/format';
 import { Breakpoints, EXCEPTION_FILTERS } from './breakpoints';
 import { disassembleRequest } from './disassembly';
-import { AdapterError, ErrorCode, need, silentError, userError } from './errors';
+import { needs, staleReference, programEnded, notConfigured, ErrorCode, silentError, userError, AdapterError, need } from './errors';
 import { Evaluator } from './expressions';
-import { FrameReader, type FrameIssue } from './framing';
 import { validateArguments } from './validate';
 import { hex, parseAddress } from './format';
 import { createTarget } from './launch';
@@ -110,8 +108,6 @@ export class TdxDebugSession extends DebugSession {
   private authenticated = false;
   /** Called to drop the connection (server mode: a wrong token ends it). */
   private hangUp?: () => void;
-  /** The client went away: nothing more runs for it. */
-  private gone = false;
   /** The progress a long travel reports now (cancel with its id pauses the travel). */
   private progressId?: string;
   private progressCount = 0;
@@ -193,7 +189,6 @@ export class TdxDebugSession extends DebugSession {
       if (!handler) throw silentError(ErrorCode.Unsupported, `unrecognized request "${String(request.command).slice(0, 80)}"`);
       const args = request.arguments;
       if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) throw silentError(ErrorCode.BadArguments, `"arguments" of ${request.command} must be an object`);
-      if (this.gone) throw silentError(ErrorCode.NotRunning, 'the session has ended (its client disconnected)');
       this.authenticate(request.command, (args ?? {}) as Args);
       validateArguments(request.command, (args ?? {}) as Args);
       result = handler(withoutToken((args ?? {}) as Args), request);
@@ -223,42 +218,6 @@ export class TdxDebugSession extends DebugSession {
   requireToken(token: string, hangUp: () => void): void {
     this.token = token;
     this.hangUp = hangUp;
-  }
-
-  /**
-   * The client is gone (its connection closed): the running debuggee stops for good and its
-   * memory goes, so a vanished client leaves nothing running.
-   */
-  clientGone(): void {
-    if (this.gone) return;
-    this.gone = true;
-    if (this.runner) { this.runner.aborted = true; this.runner.pauseRequested = true; }
-    this.state = 'ended';
-    this.after = [];
-    this.t = undefined; this.bps = undefined; this.runner = undefined; this.vars = undefined; this.tt = undefined;
-    this.frames.clear();
-    this.gotoTargets.clear();
-  }
-
-  /**
-   * Reads the wire with a reader that resynchronises after a malformed frame (the library's
-   * stays deaf for good) and reports what it skipped; the library keeps the writing side.
-   */
-  override start(inStream: NodeJS.ReadableStream, outStream: NodeJS.WritableStream): void {
-    const idle = Object.assign(new EventEmitter(), { resume() { /* the real stream is read below */ } });
-    super.start(idle as unknown as NodeJS.ReadableStream, outStream);
-    const reader = new FrameReader((m) => this.handleMessage(m as unknown as DebugProtocol.ProtocolMessage), (i) => this.badFrame(i));
-    inStream.on('data', (d: Buffer | string) => reader.push(typeof d === 'string' ? Buffer.from(d) : d));
-    inStream.on('close', () => { this.clientGone(); this.emit('close'); });
-    inStream.on('end', () => this.clientGone());
-    inStream.on('error', (e: Error) => this.emit('error', { body: `input stream error: ${e.message}` }));
-    inStream.resume();
-  }
-
-  private badFrame(i: FrameIssue): void {
-    const text = `tdx debug adapter: malformed DAP frame at byte ${i.offset} (${i.reason}): skipped ${i.skipped} bytes and resynchronised at the next Content-Length header`;
-    process.stderr.write(text + '\n');
-    this.log(text + '\n', 'stderr');
   }
 
   override handleMessage(msg: DebugProtocol.ProtocolMessage): void {
@@ -302,11 +261,16 @@ export class TdxDebugSession extends DebugSession {
     return x;
   }
 
+  /** A run (forward or back) needs a debuggee that has not ended and is configured. */
+  private mayRun(): void {
+    if (this.state === 'ended') throw programEnded();
+    if (this.state === 'configuring') throw notConfigured();
+  }
+
   /** The stopped debuggee's time travel: reverse requests need a stop to travel from. */
   private travel(): { tt: TimeTravel; target: Target } {
     const { t } = this.stopped();
-    if (this.state === 'ended') throw silentError(ErrorCode.NotRunning, 'the program has ended (restart to run it again)');
-    if (this.state === 'configuring') throw silentError(ErrorCode.NotStopped, 'configuration is not done yet');
+    this.mayRun();
     this.frames.clear();
     return { tt: this.tt!, target: t };
   }
@@ -375,8 +339,7 @@ export class TdxDebugSession extends DebugSession {
   private resume(seq: number, work: () => Promise<Outcome>): DebugProtocol.ContinueResponse['body'] | undefined {
     this.need();
     if (this.state === 'running') throw silentError(ErrorCode.NotStopped, 'the program is already running');
-    if (this.state === 'ended') throw silentError(ErrorCode.NotRunning, 'the program has ended (restart to run it again)');
-    if (this.state === 'configuring') throw silentError(ErrorCode.NotStopped, 'configuration is not done yet');
+    this.mayRun();
     this.startRun(seq, work);
     return { allThreadsContinued: true };
   }
@@ -487,7 +450,7 @@ export class TdxDebugSession extends DebugSession {
   private scopes(args: DebugProtocol.ScopesArguments): DebugProtocol.ScopesResponse['body'] {
     const { vars } = this.stopped();
     need(args.frameId, 'frameId');
-    if (this.frames.size && !this.frames.has(args.frameId)) throw silentError(ErrorCode.StaleReference, `frame ${args.frameId} is not valid (any more)`);
+    if (this.frames.size && !this.frames.has(args.frameId)) throw staleReference(`frame ${args.frameId}`);
     return { scopes: vars.scopes() };
   }
 
@@ -502,7 +465,7 @@ export class TdxDebugSession extends DebugSession {
 
   private setVariable(args: DebugProtocol.SetVariableArguments): DebugProtocol.SetVariableResponse['body'] {
     const { vars } = this.stopped();
-    if (typeof args.name !== 'string' || typeof args.value !== 'string') throw silentError(ErrorCode.BadArguments, 'setVariable needs "name" and "value"');
+    if (typeof args.name !== 'string' || typeof args.value !== 'string') throw needs('setVariable', '"name" and "value"');
     const c = vars.container(need(args.variablesReference, 'variablesReference'));
     if (!c.set) throw userError(ErrorCode.BadArguments, `${args.name} cannot be changed`);
     return this.afterWrite(c.set(args.name, args.value), `${args.name} = ${args.value}`);
@@ -527,7 +490,7 @@ export class TdxDebugSession extends DebugSession {
 
   private dataBreakpointInfo(args: DebugProtocol.DataBreakpointInfoArguments): DebugProtocol.DataBreakpointInfoResponse['body'] {
     const { t, vars } = this.stopped();
-    if (typeof args.name !== 'string') throw silentError(ErrorCode.BadArguments, 'dataBreakpointInfo needs a "name"');
+    if (typeof args.name !== 'string') throw needs('dataBreakpointInfo', 'a "name"');
     const none = { dataId: null, description: `no memory behind "${args.name}"` };
     if (args.asAddress) {
       const a = parseAddress(args.name) ?? (() => { try { return new Evaluator(t).evaluateInt(args.name); } catch { return undefined; } })();
@@ -582,7 +545,7 @@ export class TdxDebugSession extends DebugSession {
   private gotoTargetsList(args: DebugProtocol.GotoTargetsArguments): DebugProtocol.GotoTargetsResponse['body'] {
     const { t } = this.stopped();
     const file = t.fileOf(args.source);
-    if (!file || !Number.isInteger(args.line)) throw silentError(ErrorCode.BadArguments, 'gotoTargets needs "source" and "line"');
+    if (!file || !Number.isInteger(args.line)) throw needs('gotoTargets', '"source" and "line"');
     this.gotoTargets.clear();
     const addrs = t.linesOf(file).get(args.line) ?? [];
     return {

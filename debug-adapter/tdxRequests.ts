@@ -9,7 +9,7 @@ import { callInputs, callOutcome, callOutputs, callTitle, formatCallLine } from 
 import { FaultRuleError, parseFaultRuleInput, type FaultRuleObject } from '../emulator/tdx/faultPlan';
 import { parseTdxNumber } from '../emulator/tdx/catalog';
 import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/statusDecoder';
-import { ErrorCode, silentError, userError } from './errors';
+import { needs, ErrorCode, silentError, userError } from './errors';
 import { Evaluator } from './expressions';
 import { hex } from './format';
 import type { Target } from './target';
@@ -50,7 +50,7 @@ export const TDX_REQUESTS: { [C in StateCommand]: (ctx: TdxRequestContext, args:
       hypercallNr: c.hypercallNr !== undefined ? hex(c.hypercallNr) : undefined,
       status: c.status !== undefined ? hex(c.status) : undefined, statusName: c.statusName,
       vmcallStatus: c.vmcallStatus !== undefined ? hex(c.vmcallStatus) : undefined, vmcallStatusName: c.vmcallStatusName,
-      fault: c.fault, injected: c.injected, rule: c.rule, outcome: callOutcome(c), line: formatCallLine(c), icount: c.icount,
+      fault: c.fault, detail: c.faultDetail ?? c.detail, injected: c.injected, rule: c.rule, outcome: callOutcome(c), line: formatCallLine(c), icount: c.icount,
       })),
     };
   },
@@ -58,7 +58,7 @@ export const TDX_REQUESTS: { [C in StateCommand]: (ctx: TdxRequestContext, args:
   'tdx/injectFault': ({ target, log, edited }, args) => {
     const rule = args.rule as string | FaultRuleObject | undefined;
     if (rule === undefined || (typeof rule !== 'string' && (typeof rule !== 'object' || rule === null))) {
-      throw silentError(ErrorCode.BadArguments, 'tdx/injectFault needs "rule": a "WHERE[:LEAF][@N]=ACTION" string or a rule object');
+      throw needs('tdx/injectFault', '"rule": a "WHERE[:LEAF][@N]=ACTION" string or a rule object');
     }
     try {
       const parsed = parseFaultRuleInput(rule);
@@ -77,7 +77,7 @@ export const TDX_REQUESTS: { [C in StateCommand]: (ctx: TdxRequestContext, args:
     let v: bigint | undefined;
     if (typeof raw === 'number' && Number.isSafeInteger(raw)) v = BigInt.asUintN(64, BigInt(raw));
     else if (typeof raw === 'string') v = parseTdxNumber(raw) ?? tryEval(target, raw);
-    if (v === undefined) throw silentError(ErrorCode.BadArguments, 'tdx/decodeStatus needs "value": a number, a 0x… string or an expression such as "rax"');
+    if (v === undefined) throw needs('tdx/decodeStatus', '"value": a number, a 0x… string or an expression such as "rax"');
     const d = decodeTdxStatus(v), r10 = decodeTdvmcallStatus(v);
     return {
       value: hex(v), name: d.name, text: d.text, error: d.error, warning: d.warning, nonRecoverable: d.nonRecoverable,
@@ -104,7 +104,7 @@ export const TDX_REQUESTS: { [C in StateCommand]: (ctx: TdxRequestContext, args:
   // The Disassembly view's syntax for the rest of the session (TDX: Toggle Disassembly Flavor).
   'tdx/setDisassemblyFlavor': ({ target }, args) => {
     const f = args.flavor;
-    if (f !== 'att' && f !== 'intel') throw silentError(ErrorCode.BadArguments, 'tdx/setDisassemblyFlavor needs "flavor": "att" or "intel"');
+    if (f !== 'att' && f !== 'intel') throw needs('tdx/setDisassemblyFlavor', '"flavor": "att" or "intel"');
     target.flavor = f;
     return { flavor: f };
   },

@@ -5,7 +5,7 @@
 
 import { callGoneMessage } from '../emulator/timetravel/timeline';
 import { FaultRuleError, parseFaultRuleInput, type FaultRule, type FaultRuleObject } from '../emulator/tdx/faultPlan';
-import { ErrorCode, silentError, userError } from './errors';
+import { needs, ErrorCode, silentError, userError } from './errors';
 import { canonical, Evaluator } from './expressions';
 import type { Outcome } from './runControl';
 import type { Target } from './target';
@@ -64,7 +64,7 @@ export const TRAVEL_REQUESTS: { [C in TravelCommand]: (host: TravelHost, args: W
     const faults = parseRules(args.faults);
     const registers = parseRegisters(target, args.registers);
     if (!faults?.length && !registers && !args.replaceFaults) {
-      throw silentError(ErrorCode.BadArguments, 'tdx/whatIf needs "faults" (rules) and/or "registers" ({ "rax": "0x1" })');
+      throw needs('tdx/whatIf', '"faults" (rules) and/or "registers" ({ "rax": "0x1" })');
     }
     const label = typeof args.label === 'string' && args.label.trim() ? args.label.trim() : undefined;
     const b = tt.whatIf({ faults, replaceFaults: args.replaceFaults === true, registers, label });
@@ -81,7 +81,7 @@ export const TRAVEL_REQUESTS: { [C in TravelCommand]: (host: TravelHost, args: W
   'tdx/switchBranch': (host, args): BranchBody => {
     const { tt } = host.travel();
     const id = args.id;
-    if (typeof id !== 'number' || !Number.isInteger(id)) throw silentError(ErrorCode.BadArguments, 'tdx/switchBranch needs an integer "id" (see tdx/branches)');
+    if (typeof id !== 'number' || !Number.isInteger(id)) throw needs('tdx/switchBranch', 'an integer "id" (see tdx/branches)');
     const position = typeof args.position === 'number' && Number.isInteger(args.position) ? args.position : undefined;
     const known = tt.branches();
     if (!known.some((b) => b.id === id)) throw userError(ErrorCode.BadArguments, `no branch ${id} (branches: ${known.map((b) => b.id).join(', ')})`);
@@ -93,7 +93,7 @@ export const TRAVEL_REQUESTS: { [C in TravelCommand]: (host: TravelHost, args: W
   'tdx/goToCall': (host, args) => {
     const { tt } = host.travel();
     const seq = args.seq;
-    if (typeof seq !== 'number' || !Number.isInteger(seq)) throw silentError(ErrorCode.BadArguments, 'tdx/goToCall needs an integer "seq" (from tdx/calls)');
+    if (typeof seq !== 'number' || !Number.isInteger(seq)) throw needs('tdx/goToCall', 'an integer "seq" (from tdx/calls)');
     if (!tt.timeline.calls.at(seq - 1)) throw userError(ErrorCode.BadArguments, callGoneMessage(tt.timeline.calls, seq));
     host.travelRun(() => tt.goToCall(seq));
   },

@@ -3,7 +3,7 @@
 // error response naming the argument (`breakpoints[2].condition must be a string`), never a
 // TypeError deep inside a handler. Fields may be absent; `null` counts as absent.
 
-import { AdapterError, ErrorCode } from './errors';
+import { ErrorCode, AdapterError } from './errors';
 
 /** Longest expression, condition, log message or name accepted (characters). */
 export const MAX_TEXT = 8192;

@@ -10,7 +10,7 @@ import type { TdxCallEvent } from '../emulator/platform/events';
 import { callInputs, callOutcome, callTitle } from '../emulator/platform/format';
 import { findLeaf, findSubfunction } from '../emulator/tdx/catalog';
 import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/statusDecoder';
-import { ErrorCode, silentError } from './errors';
+import { staleReference, ErrorCode, silentError } from './errors';
 import { Evaluator, valueText, type Value } from './expressions';
 import { CR0_BITS, CR4_BITS, EFER_BITS, FLAG_BITS, JCC_CONDITIONS, MXCSR_BITS, SUB_REGISTERS, XMM_REGISTERS, msrName, subRegisterBytes, type BitTable } from '../emulator/x86/registers';
 import { hex, hex16, hexWidth } from './format';
@@ -107,7 +107,7 @@ export class Variables {
 
   container(ref: number): Container {
     const c = this.refs.get(ref);
-    if (!c) throw silentError(ErrorCode.StaleReference, `variablesReference ${ref} is not valid (any more)`);
+    if (!c) throw staleReference(`variablesReference ${ref}`);
     return c;
   }
 

@@ -1,15 +1,21 @@
-// The debug adapter on a worker thread (the extension's default "inline" mode): the session
-// runs beside the extension host, not on its thread, so a long build, load or run never stalls
-// the editor; DAP messages cross as structured clones of the protocol's JSON. The extension
-// side is WorkerAdapter (extension/adapterFactory.ts).
+// The debug adapter's session on a worker thread. Every mode runs it here (the stdio process
+// and each `--server` connection through AdapterBridge, bridge.ts; the extension's inline mode
+// through its WorkerAdapter): the front thread stays free to answer while a launch builds, and
+// ending the worker ends whatever the session was doing. DAP messages cross as structured
+// clones of the protocol's JSON.
 
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { TdxDebugSession } from './session';
+import { HANG_UP, type WorkerOptions } from './bridge';
 
 const port = parentPort;
 if (port) {
+  const opts = (workerData ?? {}) as WorkerOptions;
+  // Nothing may reach stdout but the protocol (a worker's stdout is the process's).
+  console.log = (...a: unknown[]) => process.stderr.write(a.map(String).join(' ') + '\n');
   const session = new TdxDebugSession();
+  if (typeof opts.token === 'string') session.requireToken(opts.token, () => port.postMessage({ type: HANG_UP }));
   session.onDidSendMessage((m) => port.postMessage(m));
   port.on('message', (m: DebugProtocol.ProtocolMessage) => session.handleMessage(m));
 }

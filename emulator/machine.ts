@@ -7,6 +7,7 @@ import { CpuFault, VECTOR_NAMES } from './cpu/fault';
 import { MachineStop, PlatformInsn, SystemHooks } from './cpu/system';
 import type { Block, Insn } from './decode/insn';
 import { resolveHandler, recordOf, isaCpuid } from './exec/index';
+import type { CpuidFeature } from './exec/table';
 import { Memory, PAGE_SIZE, Access } from './memory/memory';
 import { Cpuid, cpuidKey, defaultCpuid, lookupCpuid, parseKey } from './machine/cpuid';
 import { DecodeCache } from './machine/decodeCache';
@@ -63,9 +64,10 @@ export interface MachineOptions {
  * same run): compiling blocks during a run of ~1M instructions always lost (a 1.3M qsort: 48 ms
  * interpreted, 590 ms with blocks after 500k — the engine's compilation of the block functions
  * dominates), so short runs stay interpreted. After that, 5000 visits was level with or ahead
- * of 50 and 1000 on qsort, sha256 and crc32 at 10-15M instructions; against the interpreter the
- * block tier wins clearly only on crc32 (×2.5), and on qsort and sha256 it measured slower in
- * some runs (single samples on a loaded 2-core machine: not yet explained, see the bench).
+ * of 50 and 1000 on qsort, sha256 and crc32 at 10-15M instructions. Heat is counted only where
+ * blocks begin (after a control transfer): counting it at every instruction made blocks start
+ * in the middle of loops whenever a budget ran out inside one, dozens of overlapping block
+ * functions for one loop (sha256: 73 blocks, 9 now).
  */
 export const HOT_BLOCK = 5000;
 export const WARM_UP = 2_000_000;
@@ -90,6 +92,8 @@ export class Machine implements SystemHooks {
   private readonly breakpoints = new Set<number>();
   private readonly code = new DecodeCache(this.mem, (ins) => this.finish(ins));
   private nextWatchId = 1;
+  /** Where the last run's budget ran out inside straight-line code (no block begins there), else NaN. */
+  private midBlockRip = NaN;
 
   constructor(opts: MachineOptions = {}) {
     this.cpu.mem = this.mem;
@@ -209,7 +213,7 @@ export class Machine implements SystemHooks {
     } else if (address === this.returnAddress) {
       ins.exec = () => { throw new MachineStop('returned', 'the entry function returned', true); };
     } else {
-      ins.exec = resolveHandler(ins, this.generic);
+      ins.exec = resolveHandler(ins, this.generic, this.hasFeature);
     }
     ins.bp = this.breakpoints.has(address);
     classify(ins, hook !== undefined || address === this.returnAddress);
@@ -249,47 +253,78 @@ export class Machine implements SystemHooks {
       let inflight: Insn | undefined;
       // The block being executed: an exception inside it names its instruction through c.blockIndex.
       let inBlock: Block | undefined;
+      // Whether RIP is where a block may begin (see below): at the start of a run, unless the
+      // last run's budget ran out in the middle of straight-line code and this one resumes there.
+      let atHead = c.rip !== this.midBlockRip;
+      this.midBlockRip = NaN;
       try {
         let ins = this.code.lookup(c.rip);
         while (c.icount < end) {
           if (ins.bp && !first && !c.repPending) return this.stop('breakpoint', `breakpoint at ${hex(c.rip)}`);
           first = false;
-          let last: Insn;
           let b = ins.block;
-          if ((b === null || b.dead) && !ins.solo && ins.heat++ >= this.blockThreshold && c.icount >= this.warmUp) b = this.code.buildBlock(ins, this.returnAddress);
+          // Heat is counted where blocks begin: at the target of a control transfer (or after an
+          // instruction that runs alone), never in the middle of straight-line code, where a
+          // block would overlap the one already covering it.
+          if ((b === null || b.dead) && atHead && !ins.solo && !ins.noBlock && ins.heat++ >= this.blockThreshold && c.icount >= this.warmUp) b = this.code.buildBlock(ins, this.returnAddress);
           if (b !== null && !b.dead && end - c.icount >= b.n && !mem.logging) {
-            // A straight-line block: no breakpoint inside, no instruction that reads the
-            // instruction count; stops early only when something needs attention.
-            inBlock = b;
-            const done = b.run(c);
-            inBlock = undefined;
-            c.icount += done;
-            last = b.insns[done - 1];
-          } else {
-            if (mem.logging) mem.logN = 0;
-            c.rip = ins.next;
-            inflight = ins;
-            ins.exec(c, ins);
-            inflight = undefined;
-            c.icount++;
-            last = ins;
+            let blk: Block = b;
+            // Straight-line blocks, one after another while each is followed by a live block
+            // (no breakpoint inside or at its head, no instruction that reads the instruction
+            // count); leaves when something needs attention or the budget is short of a block.
+            for (;;) {
+              inBlock = blk;
+              const done = blk.run(c, end);
+              inBlock = undefined;
+              c.icount += done;
+              if (c.attention) break;
+              const rip = c.rip;
+              let nb: Block | null = blk.next1;
+              if (nb === null || nb.dead || nb.insns[0].addr !== rip) {
+                nb = blk.next2;
+                if (nb === null || nb.dead || nb.insns[0].addr !== rip) {
+                  const nx = this.code.lookup(rip);
+                  nb = nx.block;
+                  if (nb === null || nb.dead) { ins = nx; nb = null; break; }
+                  if (blk.next1 === null || blk.next1.dead) blk.next1 = nb; else blk.next2 = nb;
+                }
+              }
+              if (nb.insns[0].bp || end - c.icount < nb.n) { ins = nb.insns[0]; nb = null; break; }
+              blk = nb;
+            }
+            atHead = true;
+            if (c.attention) {
+              c.attention = false;
+              if (mem.watchHits.length !== 0) return this.watchStop();
+              ins = this.code.lookup(c.rip);
+              atHead = false; // stopped inside the block
+            }
+            continue;
           }
+          if (mem.logging) mem.logN = 0;
+          c.rip = ins.next;
+          inflight = ins;
+          ins.exec(c, ins);
+          inflight = undefined;
+          c.icount++;
+          atHead = ins.endsBlock || ins.solo;
           if (c.attention) { c.attention = false; if (mem.watchHits.length !== 0) return this.watchStop(); }
           // Follow the cached successor when it is still valid; else look the target up.
           const rip = c.rip;
-          let nx = last.succ;
+          let nx = ins.succ;
           if (nx === null || nx.addr !== rip || nx.dead) {
-            nx = last.succ2;
+            nx = ins.succ2;
             if (nx === null || nx.addr !== rip || nx.dead) {
               nx = this.code.lookup(rip);
-              if (last.succ === null || last.succ.dead) last.succ = nx; else last.succ2 = nx;
+              if (ins.succ === null || ins.succ.dead) ins.succ = nx; else ins.succ2 = nx;
             }
           }
           ins = nx;
         }
+        if (!atHead) this.midBlockRip = c.rip;
         return this.stop('budget', `instruction budget of ${budget} exhausted`);
       } catch (e) {
-        if (inBlock) { inflight = inBlock.insns[c.blockIndex]; c.icount += c.blockIndex; inBlock = undefined; }
+        if (inBlock) { inflight = inBlock.insns[c.blockIndex]; c.icount += c.blockIndex; c.rip = inflight.next; inBlock = undefined; }
         // A fault while fetching has no instruction of its own: RIP is already the fetch address.
         const at = inflight ? inflight.addr : c.rip;
         if (e instanceof CpuFault) {
@@ -348,7 +383,15 @@ export class Machine implements SystemHooks {
   /** Sets a CPUID answer (the platform uses this for leaf 0x21 in a TD guest). */
   setCpuid(leaf: number, subleaf: number | undefined, value: Cpuid): void {
     this.cpuidTable.set(cpuidKey(leaf, subleaf), value);
+    // Instructions whose feature bit changed resolve to other handlers (see resolveHandler).
+    this.code.dropAll();
   }
+
+  /** Whether CPUID announces an instruction-set feature. */
+  private readonly hasFeature = (f: CpuidFeature): boolean => {
+    const v = lookupCpuid(this.cpuidTable, f.leaf, f.subleaf ?? 0);
+    return ((v[{ eax: 0, ebx: 1, ecx: 2, edx: 3 }[f.reg]] >>> f.bit) & 1) === 1;
+  };
 
   rdmsr(c: Cpu, msr: number): bigint | undefined {
     return readMsr(c, msr);

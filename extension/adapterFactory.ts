@@ -6,8 +6,8 @@
 
 import * as vscode from 'vscode';
 import { connect, type Server } from 'node:net';
-import { Worker } from 'node:worker_threads';
 import { Setting } from './ids';
+import { AdapterBridge } from '../debug-adapter/bridge';
 import { FrameReader, frame } from '../debug-adapter/framing';
 import { TOKEN_ENV, newToken, serveDap, tokenFromEnv } from '../debug-adapter/server';
 
@@ -121,39 +121,30 @@ class SocketRelay implements vscode.DebugAdapter {
 const ADAPTER_HEAP_MB = 4096;
 
 /**
- * A debug adapter on a worker thread: VS Code's messages go to the worker, the session's come
- * back. If the thread dies (out of memory, a crash), the session ends with the reason in the
- * Debug Console instead of leaving VS Code waiting.
+ * A debug adapter on a worker thread: VS Code's messages go to the worker through an
+ * AdapterBridge (which answers while a launch builds, and ends the worker on disconnect or
+ * terminate), the session's come back. If the thread dies (out of memory, a crash), the session
+ * ends with the reason in the Debug Console instead of leaving VS Code waiting.
  */
 export class WorkerAdapter implements vscode.DebugAdapter {
   private readonly emitter = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
   readonly onDidSendMessage = this.emitter.event;
-  private readonly worker: Worker;
-  private ended = false;
+  private readonly bridge: AdapterBridge;
 
   constructor(script: string) {
-    this.worker = new Worker(script, { resourceLimits: { maxOldGenerationSizeMb: ADAPTER_HEAP_MB } });
-    this.worker.on('message', (m: vscode.DebugProtocolMessage) => this.emitter.fire(m));
-    this.worker.on('error', (e: Error & { code?: string }) => this.end(e.code === 'ERR_WORKER_OUT_OF_MEMORY'
-      ? `the debug adapter needed more than ${ADAPTER_HEAP_MB} MiB and was stopped (the editor is unaffected); lower "historyBudgetMb" or "maxInstructions"`
-      : `the debug adapter failed: ${e.message}`));
-    this.worker.on('exit', (code) => this.end(code === 0 ? undefined : `the debug adapter thread exited (code ${code})`));
+    this.bridge = new AdapterBridge({
+      script, heapMb: ADAPTER_HEAP_MB,
+      send: (m) => this.emitter.fire(m as vscode.DebugProtocolMessage),
+      close: () => { /* VS Code disposes the adapter after the disconnect response */ },
+    });
   }
 
   handleMessage(message: vscode.DebugProtocolMessage): void {
-    if (!this.ended) this.worker.postMessage(message);
-  }
-
-  private end(why: string | undefined): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (why) this.emitter.fire({ type: 'event', seq: 0, event: 'output', body: { category: 'stderr', output: `TDX: ${why}\n` } } as vscode.DebugProtocolMessage);
-    this.emitter.fire({ type: 'event', seq: 0, event: 'terminated', body: {} } as vscode.DebugProtocolMessage);
+    this.bridge.handle(message as Record<string, unknown>);
   }
 
   dispose(): void {
-    this.ended = true;
-    void this.worker.terminate();
+    this.bridge.clientGone();
     this.emitter.dispose();
   }
 }

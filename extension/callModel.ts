@@ -2,7 +2,7 @@
 // read defensively (a malformed entry is skipped, never a crash of the view), the row text
 // (leaf, status, fault, injected mark), the call card lines, and the exported JSON trace.
 
-import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/statusDecoder';
+import { decodeSeamldrStatus, decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/statusDecoder';
 import { findLeaf, findSubfunction } from '../emulator/tdx/catalog';
 import type { CallRecord } from '../debug-adapter/protocol';
 
@@ -12,12 +12,20 @@ import type { CallRecord } from '../debug-adapter/protocol';
  */
 export type CallInfo =
   Pick<CallRecord, 'seq' | 'instruction' | 'title' | 'address' | 'inputs' | 'injected'> &
-  Partial<Omit<CallRecord, 'seq' | 'instruction' | 'title' | 'address' | 'inputs' | 'injected' | 'outputs'>> & {
+  Partial<Omit<CallRecord, 'seq' | 'instruction' | 'title' | 'address' | 'inputs' | 'injected'>> & {
     /** Not a call of the timeline yet: the TDCALL/SEAMCALL the session is stopped at, about to run. */
     pending?: boolean;
   };
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+
+/** The register list of a call record (inputs or outputs); malformed entries are skipped. */
+function registersOf(v: unknown): CallRecord['inputs'] {
+  return Array.isArray(v)
+    ? v.filter((i): i is Record<string, unknown> => typeof i === 'object' && i !== null)
+      .map((i) => ({ reg: str(i.reg) ?? '?', role: str(i.role) ?? '', value: str(i.value) ?? '?' }))
+    : [];
+}
 
 /** Reads a `tdx/calls` response body; entries without a sequence number or instruction are dropped. */
 export function parseCalls(body: unknown): CallInfo[] {
@@ -42,15 +50,15 @@ export function parseCalls(body: unknown): CallInfo[] {
       version: typeof c.version === 'number' ? c.version : undefined,
       subfunction: sub,
       subfunctionNumber: str(c.subfunctionNumber),
-      inputs: Array.isArray(c.inputs)
-        ? c.inputs.filter((i): i is Record<string, unknown> => typeof i === 'object' && i !== null)
-          .map((i) => ({ reg: str(i.reg) ?? '?', role: str(i.role) ?? '', value: str(i.value) ?? '?' }))
-        : [],
+      inputs: registersOf(c.inputs),
+      outputs: registersOf(c.outputs),
+      hypercallNr: str(c.hypercallNr),
       status: str(c.status),
       statusName: str(c.statusName),
       vmcallStatus: str(c.vmcallStatus),
       vmcallStatusName: str(c.vmcallStatusName),
       fault: str(c.fault),
+      detail: str(c.detail),
       injected: c.injected === true,
       rule: str(c.rule),
       outcome: str(c.outcome),
@@ -111,9 +119,14 @@ export function callCard(c: CallInfo): { name: string; value: string }[] {
   if (c.fault) out.push({ name: 'fault', value: `${c.fault}${c.injected ? ' (injected)' : ''}` });
   if (c.status !== undefined) {
     let text = c.statusName ?? c.status;
-    try { text = `${c.status} ${decodeTdxStatus(BigInt(c.status)).text}`; } catch { /* keep the name */ }
+    // RAX bit 63 on SEAMCALL: the P-SEAMLDR answered, with its own status codes.
+    const loader = c.instruction === 'seamcall' && c.leaf?.startsWith('SEAMLDR.');
+    try { text = `${c.status} ${(loader ? decodeSeamldrStatus : decodeTdxStatus)(BigInt(c.status)).text}`; } catch { /* keep the name */ }
     out.push({ name: 'status (RAX)', value: text });
   }
+  // The results besides the statuses (RAX, R10 have their rows).
+  for (const o of c.outputs ?? []) if (o.reg !== 'RAX' && !(o.reg === 'R10' && c.vmcallStatus !== undefined)) out.push({ name: `→ ${o.reg}`, value: `${o.value}  ${o.role}` });
+  if (c.detail) out.push({ name: 'detail', value: c.detail });
   if (c.vmcallStatus !== undefined) {
     let text = c.vmcallStatusName ?? c.vmcallStatus;
     try { text = `${c.vmcallStatus} ${decodeTdvmcallStatus(BigInt(c.vmcallStatus)).text}`; } catch { /* keep the name */ }

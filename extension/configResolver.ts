@@ -15,6 +15,7 @@ import type { StructLayout } from '../emulator/loader/image';
 import type { Diagnostic } from '../emulator/loader/diagnostics';
 import { absolutizePaths, findCompanions, inferGeneration, substituteVariables, type FileAccess, type GenerationGuess } from '../emulator/session/resolveConfig';
 import { findFunctions, functionAt } from './asmScan';
+import { findKernelTree, generationOfTree } from '../emulator/loader/kbuildFlags';
 import { DEBUG_TYPE } from './ids';
 import { inProcess, type Builder } from './heavyWork';
 import { configurationFor, type TdxDebugConfiguration } from './launchDefaults';
@@ -139,8 +140,14 @@ export async function completeConfig(input: Record<string, unknown>, opts: Compl
   let config: Record<string, unknown> = input;
   config = absolutizePaths(config, folder, fs);
 
+  // A .S of a configured kernel tree (found by walking up; on disk only): the built-in assembler
+  // takes the tree's headers and kbuild's flags, and the tree's version names the generation.
+  const tree = !opts.fs && isBuiltIn(config) ? findKernelTree(req.program) : undefined;
+  if (tree) notes.push(`kernel tree: ${tree.source} (build ${tree.build}): the tree's headers and kbuild's flags for the file`);
+  const treeGeneration = tree ? generationOfTree(tree.source) : undefined;
+
   // Companions beside the file (never in kernel-tree mode: the kernel's build has its own).
-  if (config.kernelSource === undefined && config.toolchain === undefined) {
+  if (config.kernelSource === undefined && config.toolchain === undefined && !tree) {
     const comp = findCompanions(req.program, req.text, fs, opts.folder);
     if (config.asmOffsets === undefined && comp.asmOffsets) {
       config.asmOffsets = comp.asmOffsets;
@@ -158,7 +165,11 @@ export async function completeConfig(input: Record<string, unknown>, opts: Compl
   let generationFrom: ResolvedLaunch['generationFrom'];
   if (config.generation !== undefined) generationFrom = 'launch.json';
   else if (req.settingGeneration !== undefined) { config.generation = req.settingGeneration; generationFrom = 'setting'; }
-  else {
+  else if (treeGeneration) {
+    config.generation = treeGeneration;
+    generationFrom = 'inferred';
+    notes.push(`generation: ${treeGeneration} (the kernel tree's version, docs/kernel-generations.md)`);
+  } else {
     config.generation = guess.generation;
     generationFrom = 'inferred';
     if (req.verify !== false && isBuiltIn(config)) {
@@ -186,6 +197,7 @@ export function isBuiltIn(config: Record<string, unknown>): boolean {
 /** The build options of a configuration (the launch attributes the built-in assembler reads). */
 export function buildOptionsOf(cfg: object, text?: string): {
   includePaths?: string[]; headers?: string[]; asmOffsets?: string; generation?: Generation; defines?: Record<string, string>; text?: string;
+  kernelTreeFrom?: 'discover';
 } {
   const config = cfg as Record<string, unknown>;
   const d = config.defines as Record<string, unknown> | undefined;
@@ -196,6 +208,8 @@ export function buildOptionsOf(cfg: object, text?: string): {
     generation: config.generation as Generation | undefined,
     defines: d ? Object.fromEntries(Object.entries(d).map(([k, v]) => [k, v === true ? '1' : v === false ? '0' : String(v)])) : undefined,
     text,
+    // As a launch builds it: a file of a configured kernel tree with the tree's flags.
+    kernelTreeFrom: 'discover',
   };
 }
 

@@ -101,11 +101,20 @@ export class Cpu {
   gdtrLimit = 0;
   idtrBase = 0n;
   idtrLimit = 0;
+  /** The hidden part of LDTR (LLDT): the LDT's base and byte-granular limit. */
+  ldtrBase = 0n;
+  ldtrLimit = 0;
   /**
    * Segment selectors ES CS SS DS FS GS, TR, LDTR (exec/segment.ts); -1 until the program loads
    * one (the machine starts without selectors and has no descriptor caches).
    */
   readonly sel = new Int32Array([-1, -1, -1, -1, -1, -1, -1, -1]);
+  /**
+   * The hidden part of ES CS SS DS FS GS that the machine keeps: bits 15:8 and 23:20 of the
+   * loaded descriptor's high dword (type, S, DPL, P; AVL, L, D/B, G) shifted down 8, 0 for a
+   * null selector (unusable), -1 while unknown (exec/segment.ts). FS/GS bases are fsBase/gsBase.
+   */
+  readonly segAttr = new Int32Array([-1, -1, -1, -1, -1, -1]);
   /** MSRs modelled beyond the ones with fields above; reading or writing any other MSR raises #GP(0). */
   readonly msrs = new Map<number, bigint>();
 

@@ -12,8 +12,15 @@ export interface Block {
   n: number;
   /** Set when code, permissions or breakpoints of a page it spans change: it is rebuilt. */
   dead: boolean;
-  /** Runs the block; returns how many instructions completed (fewer when one raised attention). */
-  run: (c: Cpu) => number;
+  /**
+   * Runs the block (see exec/jit.ts compileBlock): returns how many instructions of its last
+   * pass completed (fewer than `n` when one raised attention); a loop block adds its earlier
+   * passes to `c.icount` itself and stops before a pass would take `c.icount` past `end`.
+   */
+  run: (c: Cpu, end: number) => number;
+  /** The blocks last run after this one (followed while alive, headed at RIP and without a breakpoint). */
+  next1: Block | null;
+  next2: Block | null;
 }
 
 /** Operand kinds. */
@@ -86,6 +93,8 @@ export class Insn {
   heat = 0;
   endsBlock = false;
   solo = false;
+  /** No block starts here (the straight-line run from here is a single instruction). */
+  noBlock = false;
   /** Which memory operand index (0/1/2) is the memory one, -1 if none. */
   memOp = -1;
   /** Lazily formatted text (GAS/AT&T). */

@@ -166,9 +166,63 @@ const aluForm: Form = {
 const aluRegForm: Form = { ...aluForm, match: (i) => aluForm.match(i) && i.k0 === K.REG && i.k1 !== K.MEM };
 const aluMemForm: Form = { ...aluForm, faults: true };
 
+/**
+ * The 8- and 16-bit forms (no LOCK; byte registers AL..R15B, not AH..BH): operands are the
+ * zero-extended low byte or word (immediates come decoded at that width), the result is masked
+ * and merged into the register's low bits; the lazy flags are those of exec at that width.
+ */
+const alu816Form: Form = {
+  match: (i) => (i.s0 === 1 || i.s0 === 2) && !i.lock && !i.rep
+    && ((i.k0 === K.REG && i.r0 < 16 && ((i.k1 === K.REG && i.r1 < 16) || i.k1 === K.IMM || i.k1 === K.MEM))
+      || (i.k0 === K.MEM && ((i.k1 === K.REG && i.r1 < 16) || i.k1 === K.IMM))),
+  faults: false, // refined below
+  src(o, i) {
+    const op = i.mnemonic, sz = i.s0, mask = sz === 1 ? 0xff : 0xffff, write = op !== 'cmp' && op !== 'test';
+    let code = '', aLo: string, store: string;
+    if (i.k0 === K.REG) {
+      aLo = `(R[${o.d}] & ${mask})`;
+      store = `R[${o.d}] = (R[${o.d}] & ${~mask}) | lo;`;
+    } else {
+      code += `const a = ${o.ea}; ${write ? `M.probeWrite(a, ${sz}); ` : ''}${loadSource(sz, 'a', 'mLo', 'mHi')} `;
+      aLo = 'mLo';
+      store = storeSource(sz, 'a', 'lo', '0');
+    }
+    let bLo: string;
+    if (i.k1 === K.REG) bLo = `(R[${o.s}] & ${mask})`;
+    else if (i.k1 === K.IMM) bLo = o.immLo;
+    else { code += `const a = ${o.ea}; ${loadSource(sz, 'a', 'nLo', 'nHi')} `; bLo = 'nLo'; }
+    code += `const aLo = ${aLo}, bLo = ${bLo}; let lo;\n`;
+    let fop: FlagOp;
+    if (op === 'add') { fop = FlagOp.ADD; code += `lo = (aLo + bLo) & ${mask};`; }
+    else if (op === 'sub' || op === 'cmp') { fop = FlagOp.SUB; code += `lo = (aLo - bLo) & ${mask};`; }
+    else { fop = FlagOp.LOGIC; code += `lo = aLo ${LOGIC_OPS[op]} bLo;`; }
+    if (write) code += ' ' + store;
+    return `{ ${code} ${lazyFlags(fop, sz * 8, 'aLo', '0', 'bLo', '0', 'lo', '0')} }`;
+  },
+};
+const alu816Reg: Form = { ...alu816Form, match: (i) => alu816Form.match(i) && i.k0 === K.REG && i.k1 !== K.MEM };
+const alu816Mem: Form = { ...alu816Form, faults: true };
+
+/** NEG of a 32/64-bit register: SUB from zero. */
+const negForm: Form = {
+  match: (i) => (i.s0 === 8 || i.s0 === 4) && i.k0 === K.REG && i.r0 < 16 && !i.lock && !i.rep,
+  faults: false,
+  src: (o, i) => i.s0 === 8
+    ? `{ const bLo = R[${o.d}], bHi = R[${o.d} + 1], t = -(bLo >>> 0), lo = t | 0, hi = (-bHi - (t < 0 ? 1 : 0)) | 0;
+      R[${o.d}] = lo; R[${o.d} + 1] = hi; ${lazyFlags(FlagOp.SUB, 64, '0', '0', 'bLo', 'bHi', 'lo', 'hi')} }`
+    : `{ const bLo = R[${o.d}], lo = (0 - bLo) | 0; R[${o.d}] = lo; R[${o.d} + 1] = 0; ${lazyFlags(FlagOp.SUB, 32, '0', '0', 'bLo', '0', 'lo', '0')} }`,
+};
+
+/** NOT of a 32/64-bit register (no flags). */
+const notForm: Form = {
+  match: (i) => (i.s0 === 8 || i.s0 === 4) && i.k0 === K.REG && i.r0 < 16 && !i.lock && !i.rep,
+  faults: false,
+  src: (o, i) => `R[${o.d}] = ~R[${o.d}]; R[${o.d} + 1] = ${i.s0 === 8 ? `~R[${o.d} + 1]` : '0'};`,
+};
+
 /** Flags of ADD SUB CMP NEG INC DEC are all defined; the logic ops leave AF undefined. */
 const AF = 0x10;
-const ARITH = { lockable: true, forms: [aluRegForm, aluMemForm] } as const;
+const ARITH = { lockable: true, forms: [aluRegForm, aluMemForm, alu816Reg, alu816Mem] } as const;
 
 export const records: InsnRecord[] = [
   rec('add', arith(FlagOp.ADD, false, false, true), ARITH),
@@ -180,8 +234,8 @@ export const records: InsnRecord[] = [
   rec('or', logic(L.OR, true), { ...ARITH, undefinedFlags: AF }),
   rec('xor', logic(L.XOR, true), { ...ARITH, undefinedFlags: AF }),
   rec('test', logic(L.AND, false), { forms: ARITH.forms, undefinedFlags: AF }),
-  rec('not', not, { lockable: true }),
-  rec('neg', neg, { lockable: true }),
+  rec('not', not, { lockable: true, forms: [notForm] }),
+  rec('neg', neg, { lockable: true, forms: [negForm] }),
   rec('inc', incdec(false), { lockable: true }),
   rec('dec', incdec(true), { lockable: true }),
 ];

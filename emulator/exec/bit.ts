@@ -106,7 +106,7 @@ export const records: InsnRecord[] = [
   rec('btc', bitTest(B.C), { undefinedFlags: BT_UNDEF, lockable: true }),
   rec('bsf', bsx(true), { undefinedFlags: BSF_UNDEF }),
   rec('bsr', bsx(false), { undefinedFlags: BSF_UNDEF }),
-  rec('tzcnt', cnt(true), { undefinedFlags: CNT_UNDEF, cpuid: FEATURE.BMI1 }),
-  rec('lzcnt', cnt(false), { undefinedFlags: CNT_UNDEF, cpuid: FEATURE.LZCNT }),
+  rec('tzcnt', cnt(true), { undefinedFlags: CNT_UNDEF, cpuid: FEATURE.BMI1, withoutFeature: { as: 'bsf' } }),
+  rec('lzcnt', cnt(false), { undefinedFlags: CNT_UNDEF, cpuid: FEATURE.LZCNT, withoutFeature: { as: 'bsr' } }),
   rec('popcnt', popcnt, { cpuid: FEATURE.POPCNT }),
 ];

@@ -109,10 +109,10 @@ const retForm: Form = {
 const END = { endsBlock: true } as const;
 
 export const records: InsnRecord[] = [
-  rec('jmp', jmp, { ...END, forms: [jmpForm] }),
+  rec('jmp', jmp, { ...END, noFallThrough: true, forms: [jmpForm] }),
   rec('jcc', jcc, { ...END, mnemonics: COND_NAMES.map((cc) => 'j' + cc), forms: [jccForm] }),
   rec('jrcxz', jrcxz, { ...END, mnemonics: ['jrcxz', 'jecxz'] }),
   rec('loop', loop, { ...END, mnemonics: ['loop', 'loope', 'loopne'] }),
   rec('call', call, { ...END, forms: [callForm] }),
-  rec('ret', ret, { ...END, forms: [retForm] }),
+  rec('ret', ret, { ...END, noFallThrough: true, forms: [retForm] }),
 ];

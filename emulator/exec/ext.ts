@@ -231,7 +231,7 @@ export const records: InsnRecord[] = [
   rec('lahf', lahf, { cpuid: FEATURE.LAHF }),
   rec('sahf', sahf, { cpuid: FEATURE.LAHF }),
   rec('movbe', movbe, { cpuid: FEATURE.MOVBE }),
-  rec('cmpxchg8b', cmpxchg8b, { cpuid: FEATURE.CX8, lockable: true }),
+  rec('cmpxchg8b', cmpxchg8b, { cpuid: FEATURE.CX8, lockable: true, withoutFeature: 'runs' }),
   rec('xlat', xlat, { mnemonics: ['xlatb'], asm: ['xlat'] }),
   rec('crc32', crc32, { cpuid: FEATURE.SSE42 }),
   // Values from a generator, not the host's entropy: the suite checks them by unit tests.

@@ -62,23 +62,38 @@ const badLock: Handler = (_c, i) => {
   throw new CpuFault(Vector.UD, undefined, `lock prefix not allowed on '${i.text()}'`);
 };
 
+function featureAbsent(f: CpuidFeature): Handler {
+  const leaf = `${f.leaf.toString(16).toUpperCase()}H${f.subleaf !== undefined ? `, ECX=${f.subleaf}` : ''}`;
+  return (_c, i) => {
+    throw new CpuFault(Vector.UD, undefined, `invalid opcode: '${i.text()}' at ${hexAddr(i.addr)} needs ${f.name}, which CPUID clears (CPUID.${leaf}:${f.reg.toUpperCase()}.${f.name}[bit ${f.bit}] = 0)`);
+  };
+}
+
 /**
  * Chooses the handler for a decoded instruction and records its specialised form in `i.form`
  * (what the block compiler inlines): the form's handler when one matches, unless `generic`
- * (the differential suite runs the records' generic handlers that way too).
+ * (the differential suite runs the records' generic handlers that way too). `hasFeature`
+ * answers whether CPUID announces a feature; a record whose feature is clear then behaves as
+ * its `withoutFeature` says (#UD by default).
  */
-export function resolveHandler(i: Insn, generic = false): Handler {
+export function resolveHandler(i: Insn, generic = false, hasFeature?: (f: CpuidFeature) => boolean): Handler {
   i.form = null;
   if (i.mnemonic === '(bad)') return invalidOpcode;
   const r = recordOf(i.mnemonic, i.k0 === K.XMM || i.k1 === K.XMM || i.k2 === K.XMM);
   if (!r) return notEmulated;
   // MOV/PUSH/POP with a segment register: exec/segment.ts.
   if (i.k0 === K.SEG || i.k1 === K.SEG) { const h = segmentHandler(i); if (h) return h; }
-  // Far JMP/CALL through memory (m16:16/32/64) are not modelled (no code-segment loads).
-  if ((i.mnemonic === 'jmp' || i.mnemonic === 'call') && /_m16(16|32|64)$/.test(i.codeName)) return notEmulated;
+  // Far JMP/CALL through memory (m16:16/32/64): exec/segment.ts.
+  if ((i.mnemonic === 'jmp' || i.mnemonic === 'call') && /_m16(16|32|64)$/.test(i.codeName)) return segmentHandler(i)!;
   // Operands we do not model (MMX/YMM, segment or debug registers) mean another instruction form.
   if (i.k0 === K.SEG || i.k1 === K.SEG || i.k2 === K.SEG || i.k0 === K.OTHER || i.k1 === K.OTHER || i.k2 === K.OTHER) return notEmulated;
   if (i.lock && !(r.lockable && i.k0 === K.MEM)) return badLock;
+  if (r.cpuid !== undefined && hasFeature !== undefined && r.withoutFeature !== 'runs' && !hasFeature(r.cpuid)) {
+    if (r.withoutFeature === undefined) return featureAbsent(r.cpuid);
+    const alt = recordOf(r.withoutFeature.as);
+    if (alt === undefined) throw new Error(`instruction table: ${r.name} executes as unknown '${r.withoutFeature.as}'`);
+    return alt.exec;
+  }
   if (generic || !r.forms) return r.exec;
   for (const f of r.forms) {
     if (f.match(i)) { i.form = f; return formHandler(f, i); }

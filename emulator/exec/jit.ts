@@ -8,7 +8,7 @@
 // watches need; every other instruction keeps it, so behaviour is exactly the interpreter's.
 
 import type { Cpu } from '../cpu/cpu';
-import type { Handler, Insn } from '../decode/insn';
+import { K, type Handler, type Insn } from '../decode/insn';
 import type { Form } from './table';
 import { RUNTIME, INTERPRETER_OPS, blockOps } from './template';
 import { jccForm } from './control';
@@ -31,20 +31,28 @@ export function formHandler(f: Form, i: Insn): Handler {
 }
 
 /**
- * Compiles a block. The function returns how many instructions completed: all of them, or
- * fewer when one raised `c.attention` (a watch hit, a write to code).
+ * Compiles a block: `run(c, end)` executes it and returns how many instructions of its last
+ * pass completed — all of them, or fewer when one raised `c.attention` (a watch hit, a write
+ * to code; RIP is then the next instruction's). A block whose closing branch goes back to its
+ * own head is a loop: it repeats while the branch is taken and the budget (`end`, against
+ * `c.icount`, which it advances by one pass each time round) allows another whole pass, so a
+ * hot loop never goes back to the run loop. During a block, `c.blockIndex` names the
+ * instruction in flight for a fault (RIP is put right by the run loop from it).
  */
-export function compileBlock(insns: Insn[]): (c: Cpu) => number {
+export function compileBlock(insns: Insn[]): (c: Cpu, end: number) => number {
   const names: string[] = [...RT_NAMES];
   const values: unknown[] = [...RT_VALUES];
-  let body = 'const R = c.r, M = c.mem;\n';
+  let body = '';
   const n = insns.length;
+  const head = insns[0].addr, tailInsn = insns[n - 1];
+  const loops = tailInsn.endsBlock && tailInsn.form !== null && tailInsn.k0 === K.IMM && tailInsn.target === head;
   for (let k = 0; k < n; k++) {
     const x = insns[k];
     names.push(`h${k}`, `x${k}`);
     values.push(x.exec, x);
     const last = k === n - 1;
     const f = x.form;
+    const attention = `if (c.attention) { c.rip = ${x.next}; return ${k + 1}; }\n`;
     // A flag-setting form right before the block's closing Jcc: the branch is decided from the
     // form's own operands (the lazy flags are still written for whoever reads them later).
     const j = insns[k + 1];
@@ -53,21 +61,27 @@ export function compileBlock(insns: Insn[]): (c: Cpu) => number {
       names.push(`h${k + 1}`, `x${k + 1}`);
       values.push(j.exec, j);
       const branch = `c.rip = ${fused} ? ${j.target} : ${j.next};`;
-      if (f!.faults) body += `c.rip = ${x.next}; c.blockIndex = ${k};\n`;
-      body += '{ ' + f!.src(blockOps(x, `x${k}`), x, f!.faults ? `if (c.attention) return ${k + 1}; ${branch}` : branch) + ' }\n';
+      if (f!.faults) body += `c.blockIndex = ${k};\n`;
+      body += '{ ' + f!.src(blockOps(x, `x${k}`), x, f!.faults ? `if (c.attention) { c.rip = ${x.next}; return ${k + 1}; } ${branch}` : branch) + ' }\n';
       break;
     }
-    if (f !== null && !f.faults) {
-      // RIP is only observable after the block (or at a fault of a later instruction, which sets its own).
+    if (f !== null) {
+      // Inline: RIP is only observable after the block, at a fault (the run loop sets it from
+      // c.blockIndex) or at a watch hit (set on the way out).
       if (last) body += `c.rip = ${x.next};\n`;
+      if (f.faults) body += `c.blockIndex = ${k};\n`;
       body += '{ ' + f.src(blockOps(x, `x${k}`), x) + ' }\n';
+      if (f.faults && !last) body += attention;
       continue;
     }
+    // A handler may read RIP (and sets it when it transfers control).
     body += `c.rip = ${x.next}; c.blockIndex = ${k};\n`;
-    body += f !== null ? '{ ' + f.src(blockOps(x, `x${k}`), x) + ' }\n' : `h${k}(c, x${k});\n`;
-    if (!last) body += `if (c.attention) return ${k + 1};\n`;
+    body += `h${k}(c, x${k});\n`;
+    if (!last) body += attention;
   }
-  body += `return ${n};`;
-  const factory = new Function(...names, `'use strict'; return function block(c) {\n${body}\n};`) as (...a: unknown[]) => (c: Cpu) => number;
+  const src = loops
+    ? `const R = c.r, M = c.mem;\nfor (;;) {\n${body}if (c.rip !== ${head}) return ${n};\nc.icount += ${n};\nif (end - c.icount < ${n}) return 0;\n}`
+    : `const R = c.r, M = c.mem;\n${body}return ${n};`;
+  const factory = new Function(...names, `'use strict'; return function block(c, end) {\n${src}\n};`) as (...a: unknown[]) => (c: Cpu, end: number) => number;
   return factory(...values);
 }

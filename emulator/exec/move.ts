@@ -109,6 +109,25 @@ const movForm: Form = {
 const movPure: Form = { ...movForm, match: (i) => movForm.match(i) && i.k0 === K.REG && i.k1 !== K.MEM };
 const movMem: Form = { ...movForm, faults: true };
 
+/** MOV at 8/16 bits (byte registers AL..R15B, not AH..BH): a register keeps its other bits. */
+const mov816Form: Form = {
+  match: (i) => plain(i) && (i.s0 === 1 || i.s0 === 2)
+    && ((gpr(i.k0, i.r0) && (gpr(i.k1, i.r1) || i.k1 === K.IMM || i.k1 === K.MEM))
+      || (i.k0 === K.MEM && (gpr(i.k1, i.r1) || i.k1 === K.IMM))),
+  faults: false,
+  src(o, i) {
+    const sz = i.s0, mask = sz === 1 ? 0xff : 0xffff;
+    let v: string, pre = '';
+    if (i.k1 === K.REG) v = `(R[${o.s}] & ${mask})`;
+    else if (i.k1 === K.IMM) v = o.immLo;
+    else { pre = `const a = ${o.ea}; ${loadSource(sz, 'a', 'u', 'uh')} `; v = 'u'; }
+    if (i.k0 === K.REG) return `{ ${pre}R[${o.d}] = (R[${o.d}] & ${~mask}) | ${v}; }`;
+    return `{ const a = ${o.ea}; ${storeSource(sz, 'a', v, '0')} }`;
+  },
+};
+const mov816Pure: Form = { ...mov816Form, match: (i) => mov816Form.match(i) && i.k0 === K.REG && i.k1 !== K.MEM };
+const mov816Mem: Form = { ...mov816Form, faults: true };
+
 /** MOVZX MOVSX MOVSXD into a 32/64-bit register from a register or memory. */
 const extForm: Form = {
   match: (i) => plain(i) && (i.s0 === 8 || i.s0 === 4) && gpr(i.k0, i.r0) && (gpr(i.k1, i.r1) || i.k1 === K.MEM),
@@ -131,6 +150,13 @@ const leaForm: Form = {
   faults: false,
   src: (o) => `{ let lo = ${o.addrLo}; const carry = Math.floor(lo / ${TWO32}); lo -= carry * ${TWO32};
     R[${o.d}] = lo | 0; R[${o.d} + 1] = (${o.addrHi} + carry) | 0; }`,
+};
+
+/** LEA into a 32-bit register: the low half of the sum, whatever the address size (no segment base, no check). */
+const lea32Form: Form = {
+  match: (i) => plain(i) && i.s0 === 4 && gpr(i.k0, i.r0),
+  faults: false,
+  src: (o) => `R[${o.d}] = ${o.addrLo} | 0; R[${o.d} + 1] = 0;`,
 };
 
 /** CMOVcc r32/r64 from a register or memory (the source is read whatever the condition). */
@@ -161,11 +187,11 @@ const cc = (prefix: string) => COND_NAMES.map((n) => prefix + n);
 
 export const records: InsnRecord[] = [
   // MOV to and from control registers is system.ts's movCr, reached through this record.
-  rec('mov', mov, { forms: [movPure, movMem], diff: ['mov', 'movabs'] }),
+  rec('mov', mov, { forms: [movPure, movMem, mov816Pure, mov816Mem], diff: ['mov', 'movabs'] }),
   rec('movzx', movzx, { forms: [extReg, extMem] }),
   rec('movsx', movsx, { forms: [extReg, extMem] }),
   rec('movsxd', movsx, { forms: [extReg, extMem] }),
-  rec('lea', lea, { forms: [leaForm] }),
+  rec('lea', lea, { forms: [leaForm, lea32Form] }),
   rec('xchg', xchg, { lockable: true }),
   rec('bswap', bswap),
   rec('cmovcc', cmov, { mnemonics: cc('cmov'), forms: [cmovReg, cmovMem] }),

@@ -6,7 +6,7 @@ import { Cpu, Fl } from '../cpu/cpu';
 import { getCF, materialize, parityFlag, setArith } from '../cpu/flags';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
-import { rec, type Form, type InsnRecord } from './table';
+import { rec, type Form, type InsnRecord, type TemplateOps } from './table';
 import { readReg, wr0, rd0w } from './operands';
 
 const enum Op { SHL, SHR, SAR, ROL, ROR, RCL, RCR }
@@ -184,13 +184,20 @@ function doubleShift(left: boolean): Handler {
   };
 }
 
+/** A 32/64-bit register shifted or rotated by an immediate (a constant in a block) or by CL. */
+const regByImmOrCl = (i: Insn) => (i.s0 === 8 || i.s0 === 4) && i.k0 === K.REG && i.r0 < 16 && !i.lock && !i.rep
+  && (i.k1 === K.IMM || (i.k1 === K.REG && i.r1 === 1 && i.s1 === 1));
+
+/** The raw count of a shift or rotate as template code: the immediate, or CL (masked by the caller). */
+const rawCount = (o: TemplateOps, i: Insn) => (i.k1 === K.IMM ? o.immLo : 'R[2]');
+
 /**
- * SHL SHR SAR of a 32/64-bit register by an immediate, the forms compiled code uses: the same
- * computation as plainShift (the differential suite runs both on every case), with the count
- * a constant in a block.
+ * SHL SHR SAR of a 32/64-bit register by an immediate or CL, the forms compiled code uses: the
+ * same computation as plainShift (the differential suite runs both on every case), with an
+ * immediate count a constant in a block.
  */
 const shiftImm: Form = {
-  match: (i) => (i.s0 === 8 || i.s0 === 4) && i.k0 === K.REG && i.r0 < 16 && i.k1 === K.IMM && !i.lock && !i.rep,
+  match: regByImmOrCl,
   faults: false,
   src(o, i) {
     const op = i.mnemonic === 'shr' ? 'shr' : i.mnemonic === 'sar' ? 'sar' : 'shl';
@@ -210,7 +217,7 @@ const shiftImm: Form = {
         else if (n === 32) { rl = hi; rh = hi >> 31; cf = lo >>> 31; }
         else { rl = hi >> (n - 32); rh = hi >> 31; cf = (hi >>> (n - 33)) & 1; }
         of = 0;`;
-      return `{ const n = ${o.immLo} & 63;
+      return `{ const n = ${rawCount(o, i)} & 63;
         if (n !== 0) { const lo = R[${o.d}], hi = R[${o.d} + 1]; let rl, rh, cf, of;
         ${body}
         rl |= 0; rh |= 0; R[${o.d}] = rl; R[${o.d} + 1] = rh; ${flags('rl', 'rh', '(rl | rh) === 0', 'rh < 0')} } }`;
@@ -219,11 +226,41 @@ const shiftImm: Form = {
     if (op === 'shl') body = 'rl = n >= 32 ? 0 : lo << n; cf = (lo >>> (32 - n)) & 1; of = (rl >>> 31) ^ cf;';
     else if (op === 'shr') body = 'rl = lo >>> n; cf = (lo >>> (n - 1)) & 1; of = lo >>> 31;';
     else body = 'rl = lo >> n; cf = (lo >> (n - 1)) & 1; of = 0;';
-    return `{ const n = ${o.immLo} & 31;
+    return `{ const n = ${rawCount(o, i)} & 31;
       if (n === 0) R[${o.d} + 1] = 0;
       else { const lo = R[${o.d}] | 0; let rl, cf, of;
       ${body}
       rl |= 0; R[${o.d}] = rl; R[${o.d} + 1] = 0; ${flags('rl', '0', 'rl === 0', 'rl < 0')} } }`;
+  },
+};
+
+/**
+ * ROL ROR of a 32/64-bit register by an immediate or CL: rotate's computation on halves. Only
+ * CF and OF change (the other status flags are first made concrete); a count that masks to
+ * zero changes nothing but the zero-extension of a 32-bit register.
+ */
+const rotateForm: Form = {
+  match: regByImmOrCl,
+  faults: false,
+  src(o, i) {
+    const rol = i.mnemonic === 'rol';
+    const setFlags = `materialize(c); c.flags = (c.flags & ~${Fl.CF | Fl.OF}) | (cf ? ${Fl.CF} : 0) | (of ? ${Fl.OF} : 0);`;
+    if (i.s0 === 4) {
+      const body = rol
+        ? 'const rl = (lo << n) | (lo >>> (32 - n)), cf = rl & 1, of = (rl >>> 31) ^ cf;'
+        : 'const rl = (lo >>> n) | (lo << (32 - n)), cf = rl >>> 31, of = cf ^ ((rl >>> 30) & 1);';
+      return `{ const n = ${rawCount(o, i)} & 31;
+        if (n === 0) R[${o.d} + 1] = 0;
+        else { const lo = R[${o.d}]; ${body} R[${o.d}] = rl; R[${o.d} + 1] = 0; ${setFlags} } }`;
+    }
+    // A right rotate by n is a left rotate by 64 - n.
+    const flags = rol ? 'const cf = rl & 1, of = (rh >>> 31) ^ cf;' : 'const cf = rh >>> 31, of = cf ^ ((rh >>> 30) & 1);';
+    return `{ const n = ${rawCount(o, i)} & 63;
+      if (n !== 0) { const l = ${rol ? 'n' : '64 - n'}, lo = R[${o.d}], hi = R[${o.d} + 1]; let rl, rh;
+      if (l < 32) { rh = (hi << l) | (lo >>> (32 - l)); rl = (lo << l) | (hi >>> (32 - l)); }
+      else if (l === 32) { rh = lo; rl = hi; }
+      else { const m = l - 32; rh = (lo << m) | (hi >>> (32 - m)); rl = (hi << m) | (lo >>> (32 - m)); }
+      ${flags} R[${o.d}] = rl | 0; R[${o.d} + 1] = rh | 0; ${setFlags} } }`;
   },
 };
 
@@ -234,8 +271,8 @@ export const records: InsnRecord[] = [
   rec('shl', plainShift(Op.SHL), { ...COUNT, mnemonics: ['shl', 'sal'], forms: [shiftImm] }),
   rec('shr', plainShift(Op.SHR), { ...COUNT, forms: [shiftImm] }),
   rec('sar', plainShift(Op.SAR), { ...COUNT, forms: [shiftImm] }),
-  rec('rol', rotate(Op.ROL), COUNT),
-  rec('ror', rotate(Op.ROR), COUNT),
+  rec('rol', rotate(Op.ROL), { ...COUNT, forms: [rotateForm] }),
+  rec('ror', rotate(Op.ROR), { ...COUNT, forms: [rotateForm] }),
   rec('rcl', rotate(Op.RCL), COUNT),
   rec('rcr', rotate(Op.RCR), COUNT),
   rec('shld', doubleShift(true), COUNT),

@@ -1,13 +1,11 @@
 // System instructions kernel code executes, with their privilege and mode checks (Intel SDM
 // Vol. 2): SWAPGS, RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE (CR4.FSGSBASE), LGDT/SGDT/LIDT/SIDT
-// (descriptor-table registers; SGDT/SIDT honour CR4.UMIP), VERW (the selector checked against
-// the GDT in memory), INVLPG, WBINVD/INVD, CLFLUSH/CLFLUSHOPT/CLWB (checked like a byte read),
-// XGETBV/XSETBV (#UD: XSAVE is not implemented and CPUID says so).
+// (descriptor-table registers; SGDT/SIDT honour CR4.UMIP), INVLPG, WBINVD/INVD,
+// CLFLUSH/CLFLUSHOPT/CLWB (checked like a byte read), XGETBV/XSETBV (#UD: XSAVE is not implemented and CPUID says so).
 
-import { Cpu, Fl, MSR } from '../cpu/cpu';
-import { materialize } from '../cpu/flags';
+import { Cpu, MSR } from '../cpu/cpu';
 import { gp, ud } from '../cpu/fault';
-import { Insn, K } from '../decode/insn';
+import { Insn } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { ea, readReg, writeReg, hiOf, loOf } from './operands';
 import { FEATURE, InsnRecord, rec } from './table';
@@ -61,25 +59,6 @@ function dtr(load: boolean, idt: boolean): Handler {
   };
 }
 
-/**
- * VERW r/m16: ZF=1 when the selector names a writable data segment the current privilege may
- * access. The LDT is not modelled (a TI=1 selector counts as not accessible, as with a null LDTR).
- */
-const verw: Handler = (c, i) => {
-  const sel = i.k0 === K.REG ? readReg(c, i.r0, 2) : c.mem.read16(ea(c, i));
-  let ok = false;
-  const index = sel >> 3;
-  if (index !== 0 && !(sel & 4) && index * 8 + 7 <= c.gdtrLimit) {
-    const at = Number(BigInt.asIntN(64, c.gdtrBase + BigInt(index * 8)));
-    c.mem.read64(at);
-    const hi = c.mem.hi;
-    const type = (hi >> 8) & 0xf, s = (hi >> 12) & 1, dpl = (hi >> 13) & 3;
-    ok = s === 1 && (type & 8) === 0 && (type & 2) !== 0 && dpl >= c.cpl && dpl >= (sel & 3);
-  }
-  materialize(c);
-  c.flags = (c.flags & ~Fl.ZF) | (ok ? Fl.ZF : 0);
-};
-
 /** INVLPG m: CPL 0; drops cached translations (the machine's TLBs). */
 const invlpg: Handler = (c, i) => {
   cpl0(c, i);
@@ -114,7 +93,6 @@ export const records: InsnRecord[] = [
   rec('lidt', dtr(true, true), { diff: false }),
   rec('sgdt', dtr(false, false), { diff: false }),
   rec('sidt', dtr(false, true), { diff: false }),
-  rec('verw', verw, { diff: false }),
   rec('invlpg', invlpg, { diff: false }),
   rec('wbinvd', wbinvd, { diff: false }),
   rec('invd', wbinvd, { diff: false }),

@@ -10,6 +10,7 @@ import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { rec, type InsnRecord } from './table';
 import { readReg, writeReg } from './operands';
+import { UNDEFINED_AT_RESET, msrName } from '../x86/registers';
 
 function flagOp(fn: (c: Cpu) => void): Handler {
   return (c) => fn(c);
@@ -63,6 +64,9 @@ function rdmsr(c: Cpu, i: Insn): void {
   requireCpl0(c, i);
   const msr = c.r[2] >>> 0;
   const v = c.sys.rdmsr(c, msr);
+  if (v === undefined && UNDEFINED_AT_RESET.includes(msr)) {
+    throw new MachineStop('not-emulated', `not emulated: rdmsr of ${msrName(msr)}: the program has not written it and its value after power-up or reset is undefined (SDM Vol. 3A Table 10-1, "all other MSRs")`, true);
+  }
   if (v === undefined) throw gp(`rdmsr: MSR 0x${msr.toString(16)} is not modelled by this machine`);
   writeReg(c, 0, 4, Number(v & 0xffffffffn) | 0, 0);
   writeReg(c, 2, 4, Number((v >> 32n) & 0xffffffffn) | 0, 0);
@@ -109,13 +113,13 @@ export const records: InsnRecord[] = [
   rec('lfence', nop),
   rec('mfence', nop),
   rec('sfence', nop),
-  rec('int3', () => { throw new MachineStop('int3', 'int3 breakpoint instruction', false); }, SOLO),
+  rec('int3', () => { throw new MachineStop('int3', 'int3 breakpoint instruction', false); }, { ...SOLO, noFallThrough: true }),
   rec('int', (_c, i) => {
     if ((i.immLo & 0xff) === 3) throw new MachineStop('int3', 'int $3 breakpoint instruction', false);
     throw new CpuFault(Vector.GP, ((i.immLo & 0xff) << 3) | 2, `int $${i.immLo & 0xff}: no interrupt descriptor table is modelled`);
   }, SOLO),
-  rec('ud2', () => { throw new CpuFault(Vector.UD, undefined, 'ud2: invalid opcode'); }, SOLO),
-  rec('hlt', (c, i) => { requireCpl0(c, i); throw new MachineStop('halt', 'hlt: processor halted', false); }, SOLO),
+  rec('ud2', () => { throw new CpuFault(Vector.UD, undefined, 'ud2: invalid opcode'); }, { ...SOLO, noFallThrough: true }),
+  rec('hlt', (c, i) => { requireCpl0(c, i); throw new MachineStop('halt', 'hlt: processor halted', false); }, { ...SOLO, noFallThrough: true }),
   rec('cpuid', cpuid, SYS), // answers come from the machine's CPUID table, not the host's
   rec('rdmsr', rdmsr, SOLO),
   rec('wrmsr', wrmsr, SOLO),

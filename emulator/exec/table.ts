@@ -13,6 +13,7 @@
 //    (lowercase) when one record covers several (`jcc` covers je, jne, ...; `movs` covers
 //    movsb..movsq). Set the facts that apply: `lockable`, `endsBlock` (a control transfer),
 //    `solo` (reads the instruction count, leaves for the platform, or stops the run),
+//    `noFallThrough` (never continues at the next instruction: decoding ahead stops after it),
 //    `undefinedFlags` (RFLAGS bits the SDM's "Flags Affected" leaves undefined; 'count' when it
 //    depends on the count, see the differential suite's flagMasks.ts), `cpuid`, `asm`.
 // 2. A new family: create exec/<family>.ts exporting `records: InsnRecord[]` and add it to
@@ -153,6 +154,11 @@ export interface InsnRecord {
   lockable?: boolean;
   /** A control transfer: a block ends after it. */
   endsBlock?: boolean;
+  /**
+   * Execution never falls through to the next instruction (or does so only after the run has
+   * stopped): decoding ahead stops after it, since what follows may be data.
+   */
+  noFallThrough?: boolean;
   /** Runs alone (outside blocks): reads the instruction count, leaves for the platform, or stops the run. */
   solo?: boolean;
   /** Runs alone when it has a REP prefix (string instructions re-execute themselves). */
@@ -161,6 +167,13 @@ export interface InsnRecord {
   undefinedFlags?: number | 'count';
   /** The CPUID feature that announces the instruction (absent: baseline x86-64). */
   cpuid?: CpuidFeature;
+  /**
+   * What the instruction does when its `cpuid` feature is clear (a user-given CPUID can clear
+   * it): by default #UD, as the SDM's exception lists say ("#UD If CPUID...[bit n] = 0");
+   * `{ as: mnemonic }` when the SDM says the encoding executes as another instruction on such
+   * processors (LZCNT as BSR, TZCNT as BSF); 'runs' when the SDM lists no such #UD (CMPXCHG8B).
+   */
+  withoutFeature?: { as: string } | 'runs';
   /** GNU as base mnemonics (without size suffixes) that assemble to it, when they differ from `mnemonics`. */
   asm?: readonly string[];
   /**

@@ -4,7 +4,7 @@
 // scope, so a template means the same thing in either.
 
 import { SHADOW_DEPTH, type Cpu } from '../cpu/cpu';
-import { FlagOp, testCond, setArith, parityFlag } from '../cpu/flags';
+import { FlagOp, testCond, setArith, parityFlag, materialize } from '../cpu/flags';
 import type { Insn } from '../decode/insn';
 import type { TemplateOps } from './table';
 import { ea, addrOfStack, jumpTo, popShadow } from './operands';
@@ -55,7 +55,7 @@ export function lin(c: Cpu, x: Insn, lo: number, hi: number): number {
 }
 
 /** Helpers generated code may call, by name. */
-export const RUNTIME: Record<string, unknown> = { ea, cond, lin, addrLo, addrHi, addrOfStack, jumpTo, popShadow, setArith, parityFlag, mulhiS, mulS64, W, mulFlagsN, SHADOW_DEPTH };
+export const RUNTIME: Record<string, unknown> = { ea, cond, lin, addrLo, addrHi, addrOfStack, jumpTo, popShadow, setArith, parityFlag, materialize, mulhiS, mulS64, W, mulFlagsN, SHADOW_DEPTH };
 
 /** Sum of the low halves of base + index × scale + displacement (interpreter templates). */
 export function addrLo(c: Cpu, x: Insn): number {

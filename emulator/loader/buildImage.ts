@@ -9,6 +9,8 @@ import { preprocess, constantsFromDefines, type Generation } from './preprocess'
 import { loadAsmOffsets, loadCDeclarations } from './cheaders';
 import { structPreset } from './structPresets';
 import { assemble, ListingRow } from './assembler';
+import { findKernelTree, generationOfTree, kernelTreeFlags, type KbuildFlags } from './kbuildFlags';
+import type { KernelTree } from './kernelTree';
 
 /** Inputs of one build (the CLI's `tdxdbg asm` flags and the launch configuration). */
 export interface BuildOptions {
@@ -28,18 +30,33 @@ export interface BuildOptions {
   text?: string;
   /** File access override (tests, virtual workspaces). */
   readFile?: (path: string) => string | undefined;
+  /**
+   * Kernel-tree mode (kbuildFlags.ts): the tree's flags for this file. Its headers replace the
+   * built-in ones for the entry file; `includePaths` and `defines` still come first.
+   */
+  kernelTree?: Pick<KbuildFlags, 'includePaths' | 'defines' | 'undefines' | 'includes'>;
+  /**
+   * Where kernel-tree mode takes its flags when `kernelTree` is not given: a named tree (its
+   * flags for the file must exist: an error otherwise), or 'discover' (walk up from the file;
+   * a tree with no flags for the file is a warning, and the built-in headers are used).
+   */
+  kernelTreeFrom?: KernelTree | 'discover';
 }
 
 /** What a build produced: `image` only when there was no error. */
 export interface BuildResult {
   image?: Image;
+  /** Kernel-tree mode: the tree and the kbuild command file the flags came from. */
+  kernelTree?: { source: string; build: string; cmdFile: string; sibling?: string };
   diagnostics: Diagnostic[];
   listing: ListingRow[];
 }
 
 /** Builds the Image of a kernel-style assembly file. Never throws for bad input. */
 export async function buildImage(entryFile: string, opts: BuildOptions = {}): Promise<BuildResult> {
-  const generation = opts.generation ?? 'G5';
+  // A kernel tree's own version names the generation when none is given.
+  const treeOf = opts.kernelTreeFrom === 'discover' ? findKernelTree(entryFile) : opts.kernelTreeFrom;
+  const generation = opts.generation ?? (treeOf ? generationOfTree(treeOf.source) : undefined) ?? 'G5';
   const common = { includePaths: opts.includePaths ?? [], defines: opts.defines, generation, readFile: opts.readFile };
   const diagnostics: Diagnostic[] = [];
   const structs = new Map<string, StructLayout>();
@@ -65,14 +82,33 @@ export async function buildImage(entryFile: string, opts: BuildOptions = {}): Pr
     for (const [k, v] of d.sources) sources.set(k, v);
   }
 
-  const pp = preprocess(entryFile, { ...common, asmOffsets, text: opts.text });
+  let kt = opts.kernelTree;
+  let treeUsed: BuildResult['kernelTree'];
+  if (!kt && opts.kernelTreeFrom) {
+    const named = opts.kernelTreeFrom !== 'discover';
+    const tree = treeOf;
+    if (tree) {
+      try {
+        const f = kernelTreeFlags(entryFile, tree);
+        kt = f;
+        diagnostics.push(...unmodelledFlags(f, entryFile));
+        treeUsed = { source: tree.source, build: tree.build, cmdFile: f.cmdFile, ...(f.sibling ? { sibling: f.sibling } : {}) };
+      } catch (e) {
+        diagnostics.push({ severity: named ? 'error' : 'warning', location: { file: entryFile, line: 1, column: 1 },
+          message: `kernel tree ${tree.source} (build ${tree.build}): ${(e as Error).message}${named ? '' : '; assembling with the built-in headers instead'}` });
+      }
+    }
+  }
+  const pp = kt
+    ? preprocess(entryFile, { ...common, includePaths: [...common.includePaths, ...kt.includePaths], defines: { ...kt.defines, ...opts.defines }, undefines: kt.undefines, includes: kt.includes, builtinHeaders: false, text: opts.text })
+    : preprocess(entryFile, { ...common, asmOffsets, text: opts.text });
   diagnostics.push(...pp.diagnostics);
   for (const [k, v] of pp.sources) sources.set(k, v);
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics, listing: [] };
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics, listing: [], kernelTree: treeUsed };
 
   const r = assemble(pp.lines, { base: opts.base });
   diagnostics.push(...r.diagnostics);
-  if (!r.image || diagnostics.some((d) => d.severity === 'error')) return { diagnostics, listing: r.listing };
+  if (!r.image || diagnostics.some((d) => d.severity === 'error')) return { diagnostics, listing: r.listing, kernelTree: treeUsed };
 
   const image = r.image;
   // #defines with integer values (TDX leaves, statuses, asm-offsets) are named constants too;
@@ -80,7 +116,7 @@ export async function buildImage(entryFile: string, opts: BuildOptions = {}): Pr
   const constants = new Map(constantsFromDefines(pp.defines));
   for (const [k, v] of asmOffsets) if (!constants.has(k)) constants.set(k, v);
   for (const [k, v] of image.constants) constants.set(k, v);
-  return { image: { ...image, constants, structs, sources }, diagnostics, listing: r.listing };
+  return { image: { ...image, constants, structs, sources }, diagnostics, listing: r.listing, kernelTree: treeUsed };
 }
 
 /**
@@ -109,4 +145,18 @@ function withAsmOffsetsNames(layout: StructLayout, before: StructLayout | undefi
     return out;
   });
   return { ...layout, fields: copy(layout.fields, '') };
+}
+
+/** GNU as options kbuild passes (`-Wa,…`) that change no byte of the object. */
+const HARMLESS_AS_FLAGS = /^(--noexecstack|-W|--fatal-warnings|--64|-g.*|--g.*|-mx86-used-note=.*|-mrelax-relocations=.*|-mtune=.*|--compress-debug-sections.*)$/;
+
+/** What of a kbuild command the built-in assembler does not do: named, never silently dropped. */
+function unmodelledFlags(f: KbuildFlags, file: string): Diagnostic[] {
+  const at = { file, line: 1, column: 1 };
+  const out: Diagnostic[] = [];
+  if (f.machine && f.machine !== '-m64') out.push({ severity: 'error', location: at, message: `kbuild builds this file with ${f.machine} (${f.cmdFile}): the built-in assembler makes 64-bit code only` });
+  for (const a of f.assemblerFlags) {
+    if (!HARMLESS_AS_FLAGS.test(a)) out.push({ severity: 'warning', location: at, message: `kbuild passes the assembler option ${a} (${f.cmdFile}), which the built-in assembler does not model: the bytes may differ from the kernel's object` });
+  }
+  return out;
 }

@@ -10,6 +10,24 @@ export const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 /** Largest source file read (assembly, C, headers). */
 export const MAX_SOURCE_BYTES = 16 * 1024 * 1024;
 
+// The recurring refusals, worded once: each completes a sentence that names its subject
+// (`"program" names a file that does not exist: …`, `headers[0] names …`).
+
+/** `path` is not there; `what`: a file, a folder, a path. */
+export function fileNotFound(path: string, what = 'a file'): string {
+  return `names ${what} that does not exist: ${path}`;
+}
+
+/** `path` is something other than a regular file (`kind`: a directory, a FIFO (named pipe), …). */
+export function notARegularFile(path: string, kind: string): string {
+  return `names ${kind}, not a regular file: ${path}`;
+}
+
+/** `path` is over the size cap, as found before reading it. */
+export function tooLarge(path: string, size: number, limit: number): string {
+  return `names a file of ${size.toLocaleString('en-US')} bytes, over the limit of ${limit.toLocaleString('en-US')}: ${path}`;
+}
+
 /** Why `path` is not a readable regular file (undefined: it is one). */
 export function notRegularFile(path: string, maxBytes?: number): string | undefined {
   let fd: number | undefined;
@@ -19,11 +37,11 @@ export function notRegularFile(path: string, maxBytes?: number): string | undefi
     const st = fstatSync(fd);
     const kind = kindProblem(st, path);
     if (kind) return kind;
-    if (maxBytes !== undefined && st.size > maxBytes) return `names a file of ${st.size.toLocaleString('en-US')} bytes, over the limit of ${maxBytes.toLocaleString('en-US')}: ${path}`;
+    if (maxBytes !== undefined && st.size > maxBytes) return tooLarge(path, st.size, maxBytes);
     return undefined;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return `names a file that does not exist: ${path}`;
+    if (code === 'ENOENT') return fileNotFound(path);
     if (code === 'EISDIR') return `names a directory, not a file: ${path}`;
     if (code === 'EACCES') return `names a file that cannot be read (permission denied): ${path}`;
     return `cannot be opened: ${(e as Error).message}`;
@@ -35,7 +53,7 @@ export function notRegularFile(path: string, maxBytes?: number): string | undefi
 function kindProblem(st: Stats, path: string): string | undefined {
   if (st.isFile()) return undefined;
   const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
-  return `names ${kind}, not a regular file: ${path}`;
+  return notARegularFile(path, kind);
 }
 
 /** A file read whole after the type and size checks; throws an Error with the reason. */

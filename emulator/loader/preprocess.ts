@@ -33,6 +33,10 @@ export interface PreprocessOptions {
   language?: 'asm' | 'c';
   /** Text to preprocess instead of reading `entryFile` (the name is still used for messages). */
   text?: string;
+  /** `-include FILE`: files read before the entry file, in order (kbuild's kconfig.h, compiler-version.h). */
+  includes?: string[];
+  /** `-U NAME`: macros removed after the predefined ones and `defines`. */
+  undefines?: string[];
 }
 
 /** One output line; `file`/`line` name where its first token came from. */
@@ -124,6 +128,7 @@ class Preprocessor {
       this.macros.set(d, { name: d, variadic: false, body: [], file: '<built-in>', line: 0, col: 0, dynamic: d });
     }
     for (const [k, v] of Object.entries(this.opts.defines ?? {})) this.defineOption(k, v, '<command-line>');
+    for (const u of this.opts.undefines ?? []) this.macros.delete(u);
   }
 
   private defineOption(key: string, value: string, file: string): void {
@@ -143,6 +148,15 @@ class Preprocessor {
       this.diagnostics.push({ severity: 'error', message: why ? `cannot read the file: it ${why}` : `cannot read ${entryFile}: no such file`, location: { file: entryFile, line: 1, column: 1 } });
     } else {
       if (this.builtins.has('linux/kconfig.h')) this.includeFile(BUILTIN_PREFIX + 'linux/kconfig.h', this.builtins.get('linux/kconfig.h')!, 1, this.searchDirs.length);
+      for (const f of this.opts.includes ?? []) {
+        const t = this.read(f);
+        if (t === undefined) {
+          const why = unreadable(f);
+          this.diagnostics.push({ severity: 'error', message: `-include ${f}: ${why ? `cannot read it: it ${why}` : 'no such file'}`, location: { file: '<command-line>', line: 1, column: 1 } });
+          continue;
+        }
+        if (!this.once.has(f)) this.includeFile(f, t, 1, -1);
+      }
       this.includeFile(entryFile, text, 0, -1);
     }
     return { lines: this.lines, defines: this.macros, sources: this.sources, diagnostics: this.diagnostics };

@@ -4,14 +4,17 @@
 
 import { decodeRun } from '../decode/decoder';
 import type { Block, Insn } from '../decode/insn';
+import { RECORDS } from '../exec/index';
 import { compileBlock } from '../exec/jit';
 import { Memory, PAGE_SIZE, Page, Perm } from '../memory/memory';
 
 /** Instructions decoded ahead in one go at most, and the bytes given to the decoder for them. */
 const RUN_MAX = 64;
 const RUN_WINDOW = 512;
-/** Decoding ahead stops after these (what follows them is not reached by falling through). */
-const RUN_ENDS = new Set(['jmp', 'ret', 'retf', 'iret', 'iretd', 'iretq', 'hlt', 'ud2', 'int3', '(bad)', 'sysret', 'sysretq']);
+/** Instructions in a block at most (a loop body up to this long becomes one looping block). */
+const BLOCK_MAX = 64;
+/** Decoding ahead stops after these: the records that never fall through, and undecodable bytes. */
+const RUN_ENDS = new Set(['(bad)', ...RECORDS.filter((r) => r.noFallThrough).flatMap((r) => r.mnemonics)]);
 
 /** Decoded code of one page: its instructions by offset and the blocks that run through it. */
 interface CodePage {
@@ -96,25 +99,29 @@ export class DecodeCache {
     if (cp === undefined) return;
     for (const b of cp.blocks) b.dead = true;
     cp.blocks = [];
+    // A block cut short by a breakpoint may now be longer.
+    for (const ins of cp.code) if (ins !== undefined) ins.noBlock = false;
   }
 
   /**
    * Links the straight-line run of instructions starting at `head` into a block: it ends after
    * a control transfer, before a breakpoint, an instruction that must run alone or
-   * `returnAddress`, or after 32.
+   * `returnAddress`, or after BLOCK_MAX.
    */
   buildBlock(head: Insn, returnAddress: number | undefined): Block | null {
+    // A breakpoint at the head: the block would run past it when it loops or is chained to.
+    if (head.bp) return null;
     const insns: Insn[] = [head];
     let x = head;
-    while (!x.endsBlock && insns.length < 32) {
+    while (!x.endsBlock && insns.length < BLOCK_MAX) {
       let nx: Insn;
       try { nx = this.insnAt(x.next); } catch { break; } // the fetch faults only when it is reached
       if (nx.bp || nx.solo || nx.addr === returnAddress) break;
       insns.push(nx);
       x = nx;
     }
-    if (insns.length < 2) { head.solo = true; return null; }
-    const b: Block = { insns, n: insns.length, dead: false, run: compileBlock(insns) };
+    if (insns.length < 2) { head.noBlock = true; return null; }
+    const b: Block = { insns, n: insns.length, dead: false, run: compileBlock(insns), next1: null, next2: null };
     // Registered with every page it spans: a change there kills it.
     const k0 = Math.floor(head.addr / PAGE_SIZE), k1 = Math.floor((x.next - 1) / PAGE_SIZE);
     for (let k = k0; k <= k1; k++) this.codePages.get(k)?.blocks.push(b);

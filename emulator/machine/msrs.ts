@@ -27,6 +27,10 @@ export function writeMsr(c: Cpu, msr: number, value: bigint): boolean {
       return true;
     }
     case MSR.IA32_TSC: c.msrs.set(MSR.IA32_TSC, value - BigInt(c.icount) * 4n); return true;
+    // The SYSCALL/SYSRET MSRs (SDM Vol. 4 Table 2-2): any STAR; a canonical LSTAR; FMASK bits 63:32 reserved.
+    case MSR.IA32_STAR: c.msrs.set(msr, value); return true;
+    case MSR.IA32_LSTAR: if (bigToAddr(value) === undefined) return false; c.msrs.set(msr, value); return true;
+    case MSR.IA32_FMASK: if (value >> 32n) return false; c.msrs.set(msr, value); return true;
   }
   if (!c.msrs.has(msr)) return false;
   c.msrs.set(msr, value);

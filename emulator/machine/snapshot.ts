@@ -7,7 +7,7 @@ import { Memory, Page } from '../memory/memory';
 export interface MachineSnapshot {
   r: Int32Array; rip: number; flags: number; fop: number; fsz: number; lazy: number[];
   fsBase: number; gsBase: number; cr: bigint[]; cpl: number; icount: number; stiShadowUntil: number;
-  repPending: boolean; xmm: Uint8Array; mxcsr: number; rngState: bigint; dtr: bigint[]; sel: Int32Array; msrs: Map<number, bigint>; shadow: Float64Array[]; ssN: number;
+  repPending: boolean; xmm: Uint8Array; mxcsr: number; rngState: bigint; dtr: bigint[]; sel: Int32Array; segAttr: Int32Array; msrs: Map<number, bigint>; shadow: Float64Array[]; ssN: number;
   pages: Map<number, { data: Uint8Array; perms: number; region: string }>;
 }
 
@@ -22,7 +22,7 @@ export function captureCpu(c: Cpu): CpuState {
     lazy: [c.faLo, c.faHi, c.fbLo, c.fbHi, c.frLo, c.frHi, c.fcf],
     fsBase: c.fsBase, gsBase: c.gsBase, cr: [c.cr0, c.cr2, c.cr3, c.cr4, c.efer], cpl: c.cpl,
     icount: c.icount, stiShadowUntil: c.stiShadowUntil, repPending: c.repPending,
-    xmm: c.x8.slice(), mxcsr: c.mxcsr, rngState: c.rngState, dtr: [c.gdtrBase, BigInt(c.gdtrLimit), c.idtrBase, BigInt(c.idtrLimit)], sel: c.sel.slice(),
+    xmm: c.x8.slice(), mxcsr: c.mxcsr, rngState: c.rngState, dtr: [c.gdtrBase, BigInt(c.gdtrLimit), c.idtrBase, BigInt(c.idtrLimit), c.ldtrBase, BigInt(c.ldtrLimit)], sel: c.sel.slice(), segAttr: c.segAttr.slice(),
     msrs: new Map(c.msrs), shadow: [c.ssRet.slice(0, n), c.ssTarget.slice(0, n), c.ssSp.slice(0, n)], ssN: c.ssN,
   };
 }
@@ -36,8 +36,8 @@ export function restoreCpu(c: Cpu, mem: Memory, s: CpuState): void {
   c.cpl = s.cpl; mem.user = c.cpl === 3;
   c.icount = s.icount; c.stiShadowUntil = s.stiShadowUntil; c.repPending = s.repPending;
   c.x8.set(s.xmm); c.mxcsr = s.mxcsr; c.rngState = s.rngState;
-  c.gdtrBase = s.dtr[0]; c.gdtrLimit = Number(s.dtr[1]); c.idtrBase = s.dtr[2]; c.idtrLimit = Number(s.dtr[3]);
-  c.sel.set(s.sel);
+  c.gdtrBase = s.dtr[0]; c.gdtrLimit = Number(s.dtr[1]); c.idtrBase = s.dtr[2]; c.idtrLimit = Number(s.dtr[3]); c.ldtrBase = s.dtr[4]; c.ldtrLimit = Number(s.dtr[5]);
+  c.sel.set(s.sel); c.segAttr.set(s.segAttr);
   c.msrs.clear(); for (const [k, v] of s.msrs) c.msrs.set(k, v);
   c.ssRet.set(s.shadow[0]); c.ssTarget.set(s.shadow[1]); c.ssSp.set(s.shadow[2]); c.ssN = s.ssN;
   c.attention = false;

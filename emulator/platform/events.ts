@@ -51,6 +51,7 @@ export interface TdxCallEvent {
   vmmAdded?: { gpa: bigint; size: number; reason: string };
   /** The module stopped the TD (ReportFatalError, EPT violation TD exit). */
   stopped?: 'fatal-error' | 'td-exit';
+  /** What the module, the P-SEAMLDR or the VMM said about the call: why an error status, what a stop or a success did. */
   detail?: string;
   /** Instructions retired before the call. */
   icount: number;

@@ -38,8 +38,14 @@ function outputRoles(ev: TdxCallEvent): readonly RegisterRole[] {
   const leaf = findLeaf(ev.insn, ev.before.RAX);
   if (ev.subfunctionNumber !== undefined || ev.hypercallNr !== undefined) {
     // TDG.VP.VMCALL: R10 carries the VMM's answer only when the VMM was reached; the sub-function's results.
+    // The results the VMM wrote in this answer: none when it was not reached, the conditional
+    // ones in their case (`read`: R13 = 0; `not-success`: R10 ≠ 0), the others on success only
+    // (KVM writes them on its success paths alone).
+    if (ev.vmcallStatus === undefined) return [];
     const sub = ev.hypercallNr === undefined && ev.subfunctionNumber !== undefined ? findSubfunction(ev.subfunctionNumber) : undefined;
-    return [...(ev.vmcallStatus !== undefined ? [{ reg: 'R10' as const, role: ev.hypercallNr !== undefined ? 'KVM hypercall result' : 'TDVMCALL status' }] : []), ...(sub?.outputs ?? [])];
+    const ok = ev.vmcallStatus === 0n;
+    const results = (sub?.outputs ?? []).filter((o) => (o.when === 'not-success' ? !ok : ok && (o.when !== 'read' || ev.before.R13 === 0n)));
+    return [{ reg: 'R10' as const, role: ev.hypercallNr !== undefined ? 'KVM hypercall result' : 'TDVMCALL status' }, ...results];
   }
   return leaf?.outputs ?? [];
 }
@@ -84,7 +90,9 @@ export function callOutcome(ev: TdxCallEvent): string {
   if (ev.fault) return `${ev.fault}${ev.injected ? ' (injected)' : ''}${ev.faultDetail ? `: ${ev.faultDetail}` : ''}`;
   if (ev.stopped) return `${ev.stopped}: ${ev.detail ?? ''}`;
   const parts: string[] = [];
-  if (ev.status !== undefined) parts.push(`RAX=${h(ev.status)} (${ev.statusName ?? decodeTdxStatus(ev.status).name ?? 'unknown status'})`);
+  // An error status carries the model's reason (which operand, which check) as the status name's gloss.
+  const why = ev.status !== undefined && ev.status >> 63n && ev.detail ? ` — ${ev.detail}` : '';
+  if (ev.status !== undefined) parts.push(`RAX=${h(ev.status)} (${ev.statusName ?? decodeTdxStatus(ev.status).name ?? 'unknown status'}${why})`);
   if (ev.vmcallStatus !== undefined) {
     parts.push(ev.hypercallNr !== undefined ? `R10=${h(ev.vmcallStatus)} (KVM hypercall result ${BigInt.asIntN(64, ev.vmcallStatus)})`
       : `R10=${h(ev.vmcallStatus)} (${decodeTdvmcallStatus(ev.vmcallStatus).name ?? 'unknown'})`);

@@ -5,7 +5,7 @@
 // generation's struct presets and TDX constants fill what the object's DWARF does not carry.
 
 import { existsSync, readFileSync, openSync, readSync, closeSync, constants } from 'node:fs';
-import { MAX_OBJECT_BYTES, MAX_SOURCE_BYTES, notRegularFile, readRegularFile } from '../loader/files';
+import { MAX_OBJECT_BYTES, MAX_SOURCE_BYTES, fileNotFound, notRegularFile, readRegularFile } from '../loader/files';
 import { isAbsolute, resolve, join, sep, dirname } from 'node:path';
 import { loadElfObjects, type ElfInput } from '../loader/loadElf';
 import type { Image, StructLayout, FieldLayout } from '../loader/image';
@@ -20,6 +20,9 @@ import type { ExecContext } from '../platform/config';
 import { ConfigError, type ValidConfig } from './config';
 import { linkReachable, treeCandidates, foldersOf } from '../loader/elf/treeLink';
 import { splitDataKey } from './kernelData';
+import { generationOfTree, generationOfVersion } from '../loader/kbuildFlags';
+
+export { generationOfTree } from '../loader/kbuildFlags';
 
 /** What the Session needs to know from its caller for these paths. */
 export interface RealImageOptions {
@@ -72,7 +75,7 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
   if (config.kernelSource !== undefined && config.kernelBuild !== undefined) {
     tree = { source: abs(config.kernelSource), build: abs(config.kernelBuild) };
     if (!existsSync(join(tree.source, 'Makefile'))) throw new ConfigError('kernelSource', `is not a kernel source tree (no Makefile in ${tree.source})`);
-    if (!existsSync(tree.build)) throw new ConfigError('kernelBuild', `names a folder that does not exist: ${tree.build} (run the kernel's configuration there first, e.g. make O=… defconfig)`);
+    if (!existsSync(tree.build)) throw new ConfigError('kernelBuild', `${fileNotFound(tree.build, 'a folder')} (run the kernel's configuration there first, e.g. make O=… defconfig)`);
     generation ??= generationOfTree(tree.source);
     const inTree = (p: string, attribute: string): string => {
       const file = isAbsolute(p) ? p : existsSync(abs(p)) ? abs(p) : p;
@@ -170,7 +173,7 @@ export async function buildRealImage(config: ValidConfig, programArg: string, op
   for (const [k, v] of Object.entries(config.defines ?? {})) defines[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
   for (const [i, h] of (config.headers ?? []).entries()) {
     const file = abs(h);
-    if (!existsSync(file)) throw new ConfigError(`headers[${i}]`, `names a file that does not exist: ${file}`);
+    if (!existsSync(file)) throw new ConfigError(`headers[${i}]`, fileNotFound(file));
     const d = loadCDeclarations(file, { includePaths: (config.includePaths ?? []).map(abs), defines, generation: generation ?? 'G5' });
     diagnostics.push(...d.diagnostics);
     if (d.diagnostics.some((x) => x.severity === 'error')) throw new LoadError(d.diagnostics);
@@ -197,13 +200,6 @@ export function runRoots(config: ValidConfig): string[] {
   return [...new Set(names)];
 }
 
-/** The generation of a kernel version (docs/kernel-generations.md: 6.1 is G1; 6.7 to 6.12 are G4). */
-function generationOfVersion(v: number, p: number): Generation | undefined {
-  if (v === 6 && p <= 2) return 'G1';
-  if (v === 6 && p >= 7) return 'G4';
-  return undefined;
-}
-
 /** The generation of the kernel build tree the objects were built in (its include/config/kernel.release). */
 export function generationOfObjects(objects: string[]): Generation | undefined {
   for (const o of objects) {
@@ -224,15 +220,6 @@ export function generationOfSymbols(image: Image): Generation | undefined {
   if (['__tdcall_ret', '__tdcall_saved_ret', '__seamcall_ret', '__seamcall_saved_ret'].some((n) => names.has(n))) return 'G4';
   if (names.has('__tdx_module_call')) return 'G1';
   return undefined;
-}
-
-/** The kernel generation of a tree by its version (docs/kernel-generations.md: 6.1 is G1; 6.7 to 6.12 are G4). */
-export function generationOfTree(source: string): Generation | undefined {
-  let text: string;
-  try { text = readFileSync(join(source, 'Makefile'), 'utf8').slice(0, 2000); } catch { return undefined; }
-  const v = Number(/^VERSION\s*=\s*(\d+)/m.exec(text)?.[1]), p = Number(/^PATCHLEVEL\s*=\s*(\d+)/m.exec(text)?.[1]);
-  if (!Number.isFinite(v) || !Number.isFinite(p)) return undefined;
-  return generationOfVersion(v, p);
 }
 
 /** TD guest when the code holds TDCALL, VMX-root host when it holds SEAMCALL (at instruction starts or not: a guess). */

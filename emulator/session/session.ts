@@ -7,8 +7,8 @@
 
 import { DEFAULT_RECENT, RecentLog, type RecentLogSnapshot } from '../platform/recentLog';
 import { readFileSync, existsSync } from 'node:fs';
-import { MAX_SOURCE_BYTES, notRegularFile } from '../loader/files';
-import { resolve, isAbsolute } from 'node:path';
+import { MAX_SOURCE_BYTES, fileNotFound, notRegularFile } from '../loader/files';
+import { resolve, isAbsolute, join } from 'node:path';
 import { Machine, type StopReason, type MachineSnapshot, type FaultHandler } from '../machine';
 import { VECTOR_NAMES, type CpuFault } from '../cpu/fault';
 import { addrToBig } from '../cpu/cpu';
@@ -24,10 +24,12 @@ import { ExceptionTable } from '../platform/extable';
 import { installStubs, StubConfigError, type StubCalls, type StubStopDetail } from '../platform/stubs';
 import { KernelHeap } from '../platform/kernelStubs';
 import type { PlatformEvent, PlatformNote, TdxCallEvent } from '../platform/events';
+import { catalogueConstant } from '../tdx/catalog';
 import { FaultInjector, type FaultRule } from '../tdx/faultPlan';
 import { ModelConfigError } from '../tdx/types';
 import { ConfigError, DEFAULT_MAX_INSTRUCTIONS, validateConfig, type ArgSpec, type ValidConfig } from './config';
-import { buildRealImage, wantsRealImage } from './realImage';
+import { buildRealImage, generationOfTree, wantsRealImage } from './realImage';
+import { kernelObjectFor, kernelObjectStaleness, type KernelTree } from '../loader/kernelTree';
 import { installBugTable } from '../platform/bugTable';
 import { initialiseData, perCpuTemplateSize, setUpPerCpu, KERNEL_MAP, type PerCpuLayout } from './kernelData';
 
@@ -202,28 +204,37 @@ export class Session {
     const cwd = opts.cwd ?? process.cwd();
     const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
     const program = abs(config.program);
-    if (wantsRealImage(config, program)) {
+    // kernelSource/kernelBuild name the tree of a .S whose object is stale in an untrusted
+    // workspace (no make may run): the built-in assembler takes the tree's headers and flags.
+    const namedTree = config.kernelSource !== undefined && config.kernelBuild !== undefined ? { source: abs(config.kernelSource), build: abs(config.kernelBuild) } : undefined;
+    const treeAsm = namedTree && opts.trusted === false && /\.S$/.test(config.program) && !(config.objects?.length) && untrustedStale(config.program, namedTree, abs);
+    if (wantsRealImage(config, program) && !treeAsm) {
       // ELF object or executable, the user's toolchain, or a kernel tree (emulator/session/realImage.ts).
       const r = await buildRealImage(config, config.program, { cwd, base: LAYOUT.text, trusted: opts.trusted !== false, onProgress: opts.onProgress });
       const s = new Session(r.config, r.image, r.programPath);
       s.buildDiagnostics.push(...r.diagnostics);
       return s;
     }
-    if (opts.text === undefined) { const why = notRegularFile(program, MAX_SOURCE_BYTES); if (why) throw new ConfigError('program', why); }
+    const programFile = treeAsm && namedTree && !existsSync(program) ? join(namedTree.source, config.program) : program;
+    if (opts.text === undefined) { const why = notRegularFile(programFile, MAX_SOURCE_BYTES); if (why) throw new ConfigError('program', why); }
     for (const [k, list] of [['includePaths', config.includePaths], ['headers', config.headers]] as const) {
-      (list ?? []).forEach((p, i) => { if (!existsSync(abs(p))) throw new ConfigError(`${k}[${i}]`, `names a path that does not exist: ${abs(p)}`); });
+      (list ?? []).forEach((p, i) => { if (!existsSync(abs(p))) throw new ConfigError(`${k}[${i}]`, fileNotFound(abs(p), 'a path')); });
     }
-    if (config.asmOffsets && !existsSync(abs(config.asmOffsets))) throw new ConfigError('asmOffsets', `names a file that does not exist: ${abs(config.asmOffsets)}`);
+    if (config.asmOffsets && !existsSync(abs(config.asmOffsets))) throw new ConfigError('asmOffsets', fileNotFound(abs(config.asmOffsets)));
     const defines: Record<string, string> = {};
     for (const [k, v] of Object.entries(config.defines ?? {})) defines[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
-    const r = await buildImage(program, {
+    const r = await buildImage(programFile, {
       includePaths: (config.includePaths ?? []).map(abs), headers: (config.headers ?? []).map(abs),
       asmOffsets: config.asmOffsets ? abs(config.asmOffsets) : undefined, defines, generation: config.generation,
       base: LAYOUT.text, text: opts.text,
+      // A .S of a configured kernel tree: the tree's headers and kbuild's flags (no make runs).
+      kernelTreeFrom: treeAsm && namedTree ? namedTree : 'discover',
     });
+    if (r.kernelTree) opts.onProgress?.(`kernel tree ${r.kernelTree.source} (build ${r.kernelTree.build}): the tree's headers and the flags of ${r.kernelTree.sibling ? `${r.kernelTree.sibling} (a sibling: this file's object has no .cmd yet)` : r.kernelTree.cmdFile}`);
     if (!r.image) throw new LoadError(r.diagnostics.length ? r.diagnostics : [{ severity: 'error', message: `${program}: the assembler produced no image` }]);
-    if (!r.image.sources.has(program)) r.image.sources.set(program, opts.text ?? readFileSync(program, 'utf8'));
-    return new Session(config, r.image, program);
+    if (!r.image.sources.has(programFile)) r.image.sources.set(programFile, opts.text ?? readFileSync(programFile, 'utf8'));
+    const generation = config.generation ?? (r.kernelTree ? generationOfTree(r.kernelTree.source) : undefined);
+    return new Session(generation && !config.generation ? { ...config, generation } : config, r.image, programFile);
   }
 
   /** Warnings of the build (kept for the Problems view). */
@@ -305,6 +316,9 @@ export class Session {
     if (c !== undefined) return BigInt.asUintN(64, c);
     const s = this.image.symbols.find((x) => x.name === t);
     if (s) return s.address;
+    // A TDX name every generation means the same number by (an early kernel kept TDVMCALL_MAP_GPA in a .c file).
+    const k = catalogueConstant(t);
+    if (k !== undefined) return k;
     throw new ConfigError(attribute, `"${t}" is neither a number nor a constant or symbol of the program`);
   }
 
@@ -566,3 +580,13 @@ function hex(v: bigint): string {
   return '0x' + BigInt.asUintN(64, v).toString(16);
 }
 
+
+/** Whether the object of a tree's `.S` needs the kernel's make (missing or older than what kbuild recorded). */
+function untrustedStale(program: string, tree: KernelTree, abs: (p: string) => string): boolean {
+  try {
+    const file = isAbsolute(program) ? program : existsSync(abs(program)) ? abs(program) : program;
+    return kernelObjectStaleness(kernelObjectFor(file, tree), tree) !== undefined;
+  } catch {
+    return false;
+  }
+}

@@ -56,7 +56,8 @@ export const TDX_ABI_CONSTANTS: readonly TdxAbiConstant[] = Object.freeze([
   { name: 'TDX_HCALL_ISSUE_STI', value: 1n << 1n, headers: [{ ...SHARED, from: 'G1', to: 'G2', format: 'bit' }] },
   ...EXPOSURE_MACRO_REGS.map((reg) => ({ name: `TDX_${reg}`, value: 1n << BigInt(GPR_NAMES.indexOf(reg)), headers: [{ ...SHARED, format: 'bit' as const }] })),
   // The registers TDG.VP.VMCALL exposes: R10–R15 up to G1, then RDX, RBX, RSI, RDI, R8–R15.
-  { name: 'TDVMCALL_EXPOSE_REGS_MASK', value: regMask(['R10', 'R11', 'R12', 'R13', 'R14', 'R15']), headers: [{ ...SHARED, to: 'G1', format: 'hex' }] },
+  // Spelled as Linux 6.1's tdcall.S spells it (there the file defines it again: the same tokens, no redefinition).
+  { name: 'TDVMCALL_EXPOSE_REGS_MASK', value: regMask(['R10', 'R11', 'R12', 'R13', 'R14', 'R15']), headers: [{ ...SHARED, to: 'G1', expr: '( TDX_R10 | TDX_R11 | TDX_R12 | TDX_R13 | TDX_R14 | TDX_R15 )' }] },
   { name: 'TDVMCALL_EXPOSE_REGS_MASK', value: regMask(EXPOSURE_MACRO_REGS), headers: [{ ...SHARED, from: 'G2', format: 'hex' }] },
   { name: 'TDCS_CONFIG_FLAGS', value: metadata('TDCS_CONFIG_FLAGS'), headers: [{ ...SHARED, from: 'G4', format: 'ull' }] },
   { name: 'TDCS_TD_CTLS', value: metadata('TDCS_TD_CTLS'), headers: [{ ...SHARED, from: 'G4', format: 'ull' }] },

@@ -75,6 +75,21 @@ export function findLeaf(instruction: TdxInstruction, key: string | number | big
   return (f.seamldr ? SEAMLDR_LEAVES : SEAMCALL_LEAVES).find((l) => l.leaf === f.leaf);
 }
 
+/**
+ * The number a kernel spelling names, as the catalogue knows it whatever a generation's headers
+ * define: a sub-function's R11 (`TDVMCALL_MAP_GPA`, `EXIT_REASON_HLT`), a leaf's RAX
+ * (`TDG_VP_INFO`, `TDX_GET_INFO`, `TDH_SYS_INIT`), a status (`TDX_OPERAND_INVALID`,
+ * `TDVMCALL_STATUS_RETRY`). Exact upper-case spellings only; undefined otherwise.
+ */
+export function catalogueConstant(name: string): bigint | undefined {
+  if (!/^[A-Z][A-Z0-9_]*$/.test(name)) return undefined;
+  const sf = TDVMCALL_SUBFUNCTIONS.find((f) => f.name === name);
+  if (sf) return sf.value;
+  const leaf = [...TDCALL_LEAVES, ...SEAMCALL_LEAVES, ...SEAMLDR_LEAVES].find((l) => l.symbol === name || l.kernelNames?.includes(name));
+  if (leaf) return leaf.rax;
+  return TDX_STATUS_CODES.find((c) => c.name === name)?.value ?? TDVMCALL_STATUS_CODES.find((c) => c.name === name)?.value;
+}
+
 /** Finds a leaf by name on either instruction (TDG.* and TDH.* names never collide). */
 export function findLeafByName(name: string): TdxLeaf | undefined {
   const k = normalizeTdxName(name);

@@ -121,7 +121,7 @@ export const TDVMCALL_SUBFUNCTIONS: readonly TdvmcallSubfunction[] = Object.free
     name: 'TDVMCALL_MAP_GPA', returns: ['TDVMCALL_STATUS_RETRY', 'TDVMCALL_STATUS_ALIGN_ERROR'], headers: [{ header: 'asm/shared/tdx.h', format: 'hex' }], ghciName: 'MapGPA', shortNames: ['MapGPA', 'MAP_GPA'], value: 0x10001n, source: KERNEL,
     summary: 'Convert a GPA range between private and shared (shared bit set in R12 = to shared).',
     inputs: [r('R12', 'start GPA (shared bit set when converting to shared)'), r('R13', 'size in bytes')],
-    outputs: [r('R11', 'if R10 = TDVMCALL_STATUS_RETRY: GPA to resume from (6.12 gives up after 3 retries without progress)', 'not-success')],
+    outputs: [r('R11', 'if R10 ≠ TDVMCALL_STATUS_SUCCESS: GPA to resume from (RETRY; 6.12 gives up after 3 retries without progress) or where the error stopped (KVM)', 'not-success')],
   },
   {
     name: 'TDVMCALL_GET_QUOTE', headers: [{ header: 'asm/shared/tdx.h', from: 'G4', format: 'hex' }], ghciName: 'GetQuote', shortNames: ['GetQuote', 'GET_QUOTE'], value: 0x10002n, source: 'Linux 6.12',

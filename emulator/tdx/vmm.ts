@@ -308,10 +308,8 @@ export class VmmModel {
  */
 export function definedOutputs(res: Pick<VmmResult, 'subfunctionValue' | 'vendor' | 'status'> & { inRegs: readonly bigint[] }): Set<GprIndex> {
   const out = new Set<GprIndex>([GPR.R10]);
-  if (res.vendor) {
-    out.add(GPR.R11); // KVM: "writes the status to R10 and the value to R11"
-    return out;
-  }
+  // A KVM hypercall's result is R10 alone (tdx_emulate_vmcall → complete_hypercall_exit).
+  if (res.vendor) return out;
   const sub = findSubfunction(res.subfunctionValue);
   for (const o of sub?.outputs ?? []) {
     const applies = o.when === undefined || (o.when === 'read' ? res.inRegs[GPR.R13] === 0n : res.status !== TDVMCALL_STATUS_SUCCESS);

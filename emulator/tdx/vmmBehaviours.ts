@@ -101,9 +101,9 @@ const STANDARD: Readonly<Record<string, Behaviour>> = {
   EXIT_REASON_HLT: (_w, c) => ok(`HLT (interrupts ${args(c)[0] ? 'disabled' : 'enabled'})`),
   EXIT_REASON_IO_INSTRUCTION(w, c) {
     const [size, dir, port, value] = args(c);
-    // KVM (tdx_emulate_io) checks size and direction; the port is a u16 there.
+    // KVM (tdx_emulate_io) checks size and direction only; the port reaches its PIO emulation as
+    // a u16. It writes no register but R10 (and R11 for a read): R14 comes back as the guest sent it.
     if (![1n, 2n, 4n].includes(size) || dir > 1n || (!w.kvm && port > 0xffffn)) return fail(INVALID_OPERAND, `IO with bad size/direction/port`);
-    if (w.kvm) c.regs[GPR.R14] = port & 0xffffn;
     const mask = (1n << (size * 8n)) - 1n;
     const bytes = `(${size} byte${size > 1n ? 's' : ''})`;
     if (dir === 0n) {
@@ -179,9 +179,12 @@ const STANDARD: Readonly<Record<string, Behaviour>> = {
     const [gpa, size] = args(c);
     const { shared, isPrivate } = gpaShape(w);
     const buffer = `GetQuote buffer ${hexShort(gpa)}`;
-    // KVM (tdx_get_quote): the buffer must be shared, then GPA and size 4K aligned.
+    // KVM (tdx_get_quote) refuses a private buffer and hands the rest to the user-space VMM;
+    // QEMU (target/i386/kvm/tdx.c tdx_handle_get_quote) then wants GPA and size 4K aligned
+    // (ALIGN_ERROR) and a non-empty buffer (INVALID_OPERAND).
     if (w.kvm && isPrivate(gpa)) return fail(INVALID_OPERAND, `${buffer}: private GPA (the shared bit ${hexShort(shared)} is clear)`);
     if (w.kvm && ((gpa & 0xfffn) !== 0n || (size & 0xfffn) !== 0n)) return fail(ALIGN_ERROR, `${buffer} size ${hexShort(size)}: not 4K aligned`);
+    if (w.kvm && size === 0n) return fail(INVALID_OPERAND, `${buffer}: size 0`);
     const q = w.cfg.quoteResponse;
     if (q && c.mem && size > 0n) c.mem.writeMemory(gpa, q.subarray(0, Number(size < BigInt(q.length) ? size : BigInt(q.length))));
     return ok(`${buffer} size ${hexShort(size)}${q ? '' : ' (no quote configured)'}`);

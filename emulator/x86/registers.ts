@@ -85,10 +85,14 @@ export const MSR = {
   IA32_EFER: 0xc0000080,
   IA32_STAR: 0xc0000081,
   IA32_LSTAR: 0xc0000082,
+  IA32_FMASK: 0xc0000084,
   IA32_FS_BASE: 0xc0000100,
   IA32_GS_BASE: 0xc0000101,
   IA32_KERNEL_GS_BASE: 0xc0000102,
 } as const;
+
+/** MSRs the machine models whose power-up value is undefined (SDM Vol. 3A Table 10-1): RDMSR stops until the program writes them. */
+export const UNDEFINED_AT_RESET: readonly number[] = [MSR.IA32_STAR, MSR.IA32_LSTAR, MSR.IA32_FMASK];
 
 /** MSRs held in CPU fields rather than the MSR table: always present. */
 export const ARCHITECTURAL_MSRS: readonly number[] = [MSR.IA32_EFER, MSR.IA32_FS_BASE, MSR.IA32_GS_BASE];

@@ -14,7 +14,7 @@ const INSNS_PER_ITERATION = 16;
 export interface LoopResult { emulatorMips: number; nativeMips: number; qemuSingleStepMips: number | null }
 
 /** Runs bench_loop(iterations) in the emulator; returns instructions executed, seconds and RAX. */
-export function runInEmulator(iterations: number): { instructions: number; seconds: number; rax: bigint } {
+export function runInEmulator(iterations: number): { instructions: number; seconds: number; cpuSeconds: number; rax: bigint } {
   const obj = assembleWithGcc(SOURCE);
   const text = sectionBytes(obj);
   const entry = symbols(obj).get('bench_loop') ?? 0n;
@@ -36,15 +36,15 @@ export function runInEmulator(iterations: number): { instructions: number; secon
   m.setReg('rdi', BigInt(iterations));
   m.setReg('rsi', BUF);
   m.setReg('rip', CODE + entry);
-  const start = process.hrtime.bigint();
+  const start = process.hrtime.bigint(), u0 = process.cpuUsage();
   const before = m.instructionCount;
   for (;;) {
     const r = m.run(1_000_000); // the budget slices a debug session uses to stay responsive
     if (r.kind === 'returned') break;
     if (r.kind !== 'budget') throw new Error(`benchmark loop stopped unexpectedly: ${r.message}`);
   }
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return { instructions: m.instructionCount - before, seconds, rax: m.getReg('rax') };
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9, u = process.cpuUsage(u0);
+  return { instructions: m.instructionCount - before, seconds, cpuSeconds: (u.user + u.system) / 1e6, rax: m.getReg('rax') };
 }
 
 function timeProcess(cmd: string, args: string[]): { seconds: number; status: number | null } {

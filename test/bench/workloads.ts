@@ -56,18 +56,19 @@ function load(exe: string, blockThreshold?: number, warmUp?: number): Loaded {
 }
 
 /** One emulated call work(kind, n) on a fresh machine: instructions, seconds, result. */
-export function emulate(exe: string, kind: number, n: number, blockThreshold?: number, warmUp?: number): { insns: number; s: number; rax: bigint } {
+export function emulate(exe: string, kind: number, n: number, blockThreshold?: number, warmUp?: number): { insns: number; s: number; cpuS: number; rax: bigint } {
   const { m, work } = load(exe, blockThreshold, warmUp);
   const sp = STACK - 8n;
   m.writeBytes(sp, new Uint8Array(new BigUint64Array([TRAP]).buffer));
   m.setReg('rsp', sp); m.setReg('rdi', BigInt(kind)); m.setReg('rsi', BigInt(n)); m.setReg('rip', work);
-  const t0 = process.hrtime.bigint();
+  const t0 = process.hrtime.bigint(), u0 = process.cpuUsage();
   for (;;) {
     const r = m.run(1_000_000); // the budget slices a debug session runs in
     if (r.kind === 'returned') break;
     if (r.kind !== 'budget') throw new Error(`workload ${KINDS[kind]} stopped: ${r.message}`);
   }
-  return { insns: m.instructionCount, s: Number(process.hrtime.bigint() - t0) / 1e9, rax: m.getReg('rax') };
+  const u = process.cpuUsage(u0);
+  return { insns: m.instructionCount, s: Number(process.hrtime.bigint() - t0) / 1e9, cpuS: (u.user + u.system) / 1e6, rax: m.getReg('rax') };
 }
 
 function timed(cmd: string, args: string[]): { s: number; status: number | null } {
@@ -97,11 +98,12 @@ export function benchWorkloads(quick: boolean, log: (s: string) => void): Worklo
       let n = Math.max(UNIT[kind], Math.round((n0 * target) / cal.insns / UNIT[kind]) * UNIT[kind]);
       n = Math.min(n, MAX_N[kind]);
       const reps = target <= 2e6 ? 5 : 1;
-      const def: number[] = [], interp: number[] = [];
+      const def: number[] = [], interp: number[] = [], defCpu: number[] = [], interpCpu: number[] = [];
       let run = emulate(elf, kind, n);
       for (let r = 0; r < reps; r++) {
-        run = emulate(elf, kind, n); def.push(run.s);
-        interp.push(emulate(elf, kind, n, Infinity).s);
+        run = emulate(elf, kind, n); def.push(run.s); defCpu.push(run.cpuS);
+        const ir = emulate(elf, kind, n, Infinity);
+        interp.push(ir.s); interpCpu.push(ir.cpuS);
       }
       const exe = build(kind, n, true);
       const nat = timed(exe, []);
@@ -109,7 +111,10 @@ export function benchWorkloads(quick: boolean, log: (s: string) => void): Worklo
       const q1 = qemu ? timed('qemu-x86_64', ['-singlestep', exe]) : null;
       const q2 = qemu ? timed('qemu-x86_64', [exe]) : null;
       const ms: Record<string, number | null> = {
-        default: median(def) * 1e3, interpreter: median(interp) * 1e3, native: nat.s * 1e3,
+        default: median(def) * 1e3, interpreter: median(interp) * 1e3,
+        // Process CPU time of the same runs (includes the engine's background compilation of
+        // block functions; less disturbed than wall time by other load on the machine).
+        'default CPU': median(defCpu) * 1e3, 'interpreter CPU': median(interpCpu) * 1e3, native: nat.s * 1e3,
         'qemu -singlestep': q1 ? q1.s * 1e3 : null, qemu: q2 ? q2.s * 1e3 : null,
       };
       const mips: Record<string, number | null> = {};

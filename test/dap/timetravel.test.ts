@@ -219,10 +219,11 @@ function peakRss(d: Dap): number {
 test('a long reverse-continue runs in slices: progress is reported, other requests are answered meanwhile, pause stops it where it had searched to', async () => {
   const N = 30_000_000;
   const d = await Dap.start({ supportsProgressReporting: true });
-  for (const e of ['progressStart', 'progressUpdate', 'progressEnd']) d.dc.on(e, (ev: DebugProtocol.Event) => d.events.push(ev));
   await d.launch(spin(N), async (x) => {
     await x.dc.setBreakpointsRequest({ source: { path: SPIN }, breakpoints: [{ line: SPIN_DONE }] });
   });
+  // From here on (the launch's build reports a progress of its own before it is answered).
+  for (const e of ['progressStart', 'progressUpdate', 'progressEnd']) d.dc.on(e, (ev: DebugProtocol.Event) => d.events.push(ev));
   await d.stopped();
   assert.equal(await d.eval('rcx'), '0x0');
   await d.dc.reverseContinueRequest({ threadId: 1 });
@@ -303,11 +304,12 @@ test('a breakpoint set where a reverse search holds a temporary one (reverse ste
   const CALLSPIN = join(ROOT, 'test/dap/fixtures/callspin.S');
   const ENTRY = lineOf(CALLSPIN, 'movq\t%rdi, %rcx'), RET = lineOf(CALLSPIN, /^\tRET$/, 2), CALL = lineOf(CALLSPIN, 'call\tspin_inner');
   const d = await Dap.start({ supportsProgressReporting: true });
-  d.dc.on('progressStart', (ev: DebugProtocol.Event) => d.events.push(ev));
   await d.launch({ type: 'tdx', request: 'launch', program: CALLSPIN, entry: 'call_spin', context: 'guest', args: [30_000_000], maxInstructions: 100_000_000 }, async (x) => {
     await x.dc.setExceptionBreakpointsRequest({ filters: [] });
     await x.dc.setBreakpointsRequest({ source: { path: CALLSPIN }, breakpoints: [{ line: RET }] });
   });
+  // After the launch's own build progress.
+  d.dc.on('progressStart', (ev: DebugProtocol.Event) => d.events.push(ev));
   await d.stopped();
   assert.equal(await line(d), RET);
   await d.dc.customRequest('tdx/reverseStepOut', { threadId: 1 });

@@ -3,6 +3,8 @@
 // playwright-core, and offers the few UI operations the e2e test needs. Every wait is bounded;
 // every failing step saves a screenshot and says which step failed; code-server and the
 // browser are always stopped (close(), and a process-exit hook for hard failures).
+// Size (over 450 lines): setup, teardown and the UI operations share one page and its
+// waiting rules; the e2e test reads as a script of these operations.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -360,9 +362,18 @@ export class VSCodeSession {
     for (let page = 0; page < 40; page++) {
       const at = await position();
       if (at.scrolled + at.view >= at.total - 1) break; // everything has been in sight
-      await this.page.mouse.wheel(0, Math.max(100, at.view - 40));
-      const moved = await this.page.waitForFunction(([el, t]) => (el as any).querySelector('.monaco-list-rows')?.style.top !== t,
-        [await list.elementHandle(), at.top] as const, { timeout: T.ui }).then(() => true, () => false);
+      // A value hover VS Code opened under the pointer takes the wheel: close it and point at the
+      // list's left edge (indentation, no value under it), then wheel again.
+      let moved = false;
+      for (let attempt = 0; attempt < 3 && !moved; attempt++) {
+        if (attempt) {
+          await this.page.keyboard.press('Escape');
+          await list.hover({ position: { x: 4, y: 4 } });
+        }
+        await this.page.mouse.wheel(0, Math.max(100, at.view - 40));
+        moved = await this.page.waitForFunction(([el, t]) => (el as any).querySelector('.monaco-list-rows')?.style.top !== t,
+          [await list.elementHandle(), at.top] as const, { timeout: T.ui }).then(() => true, () => false);
+      }
       if (!moved) throw new Error(`the list did not scroll (at ${at.scrolled} of ${at.total} px)`);
       await grab();
     }

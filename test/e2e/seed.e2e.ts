@@ -2,7 +2,8 @@
 // workspace (test/e2e/seed: a `__tdx_hypercall` using TDX_HYPERCALL_r10…r15 and
 // TDX_HCALL_HAS_OUTPUT, its tdx.h, its asm-offsets.c) with no launch.json. F5 stops on the
 // tdcall with the tdx_hypercall_args overlay and its asm-offsets names; hovers; Problems after a
-// syntax error and after the fix; Show Struct Layout; then a launch.json with relative paths,
+// syntax error and after the fix; Problems after a failed F5, gone once the text is restored
+// without a save; Show Struct Layout; then a launch.json with relative paths,
 // and the Fault matrix CodeLens honouring it with its results in the Test Explorer.
 // Screenshots: test/e2e/artifacts/seed-*.png.
 import { describe, test, before, after } from 'node:test';
@@ -121,6 +122,52 @@ describe('the reviewer\'s first minute on a G0 file (code-server + Chromium)', {
     });
     assert.ok(!good.some((r) => /tdx-as|nosuchreg/i.test(r)), JSON.stringify(good));
     await vs.screenshot('problems-after-fix');
+  });
+
+  test('Problems after a failed F5 go as soon as the file is restored, without a save', async () => {
+    const problems = async () => {
+      await vs.runCommand('Problems: Focus on Problems View');
+      const rows = vs.page.locator('.markers-panel .monaco-list-row');
+      await vs.page.waitForTimeout(300);
+      return (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    };
+    const until = async (want: (rows: string[]) => boolean) => {
+      for (let k = 0; k < 40; k++) {
+        const rows = await problems();
+        if (want(rows)) return rows;
+        await vs.page.waitForTimeout(300);
+      }
+      return problems();
+    };
+    const broken = (rows: string[]) => rows.some((r) => /nosuchreg/i.test(r));
+    const line = vs.lineOf('tdcall.S', /movq\s+TDX_HYPERCALL_r13\(%rdi\)/, WS);
+    await vs.escape();
+    await vs.step('open tdcall.S', () => open('tdcall.S'));
+    await vs.step('break a line, unsaved', async () => {
+      await vs.goToLine(line);
+      await vs.page.keyboard.press('End');
+      await vs.page.keyboard.type(', %nosuchreg');
+    });
+    // F5 builds the editor's text: the launch is refused and its errors are published.
+    await vs.step('F5 is refused', async () => {
+      await vs.page.locator('.monaco-editor textarea').first().focus();
+      await vs.page.keyboard.press('F5');
+      await vs.waitForNotification(/tdcall\.S does not assemble/);
+    });
+    const bad = await vs.step('Problems lists the launch\'s error', () => until(broken));
+    assert.ok(broken(bad), JSON.stringify(bad));
+    await vs.step('restore the line, no save', async () => {
+      await open('tdcall.S');
+      await vs.goToLine(line);
+      await vs.page.keyboard.press('End');
+      for (let k = 0; k < ', %nosuchreg'.length; k++) await vs.page.keyboard.press('Backspace');
+    });
+    const good = await vs.step('Problems is empty again', () => until((rows) => !broken(rows)));
+    assert.ok(!broken(good), JSON.stringify(good));
+    await vs.step('save the restored file', async () => {
+      await open('tdcall.S');
+      await vs.runCommand('File: Save');
+    });
   });
 
   test('Show Struct Layout shows the file\'s tdx_hypercall_args with its asm-offsets names', async () => {

@@ -62,3 +62,36 @@ test('a vendor call (R10 = 10) is named KVM_HC_SEND_IPI with its nr, result name
   assert.equal(unknown.s.calls[0].vmcallStatusName, '-KVM_ENOSYS');
   assert.equal(unknown.s.calls[0].subfunction, 'KVM hypercall nr 77');
 });
+
+/** Through __tdcall_saved_ret, which loads R12–R15 from the struct too (__tdcall_ret stops at R11). */
+const saved = (fields: Record<string, bigint>) =>
+  run('vmcalls.S', { entry: '__tdcall_saved_ret', generation: 'G5', context: 'guest',
+    args: [0, { struct: 'tdx_module_args', init: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, hex(v)])) }] });
+
+test('outputs are what the VMM wrote in this answer: MapGPA R11 only on an error or RETRY (tdx_map_gpa: R11 = the GPA), none when the module rejected the call', async () => {
+  const MAP_GPA = 0x10001n;
+  const ok = await saved({ rcx: 0xfc00n, r10: 0n, r11: MAP_GPA, r12: 0x100000n, r13: 0x2000n });
+  assert.deepEqual(callOutputs(ok.s.calls[0]).map((o) => o.reg), ["RAX", "R10"]);
+  // 0x7ffffffff000 + 0x2000 crosses the shared bit (47, GPAW 0): INVALID_OPERAND with R11 = the start.
+  const bad = await saved({ rcx: 0xfc00n, r10: 0n, r11: MAP_GPA, r12: 0x7ffffffff000n, r13: 0x2000n });
+  const outs = callOutputs(bad.s.calls[0]);
+  assert.deepEqual(outs.map((o) => o.reg), ['RAX', 'R10', 'R11']);
+  assert.equal(outs[1].value, 1n << 63n);
+  assert.equal(outs[2].value, 0x7ffffffff000n);
+  const rejected = await saved({ rcx: 0xffcdn, r10: 0n, r11: MAP_GPA });
+  assert.deepEqual(callOutputs(rejected.s.calls[0]).map((o) => o.reg), ['RAX']);
+  // An unknown MSR (RDMSR: INVALID_OPERAND from KVM's failed kvm_emulate_rdmsr) leaves R11 unwritten.
+  const msr = await saved({ rcx: 0xfc00n, r10: 0n, r11: 31n, r12: 0x12345n });
+  assert.equal(msr.s.calls[0].vmcallStatus, 1n << 63n);
+  assert.deepEqual(callOutputs(msr.s.calls[0]).map((o) => o.reg), ['RAX', 'R10']);
+});
+
+test('host leaves that blame RCX show it: TDH.SYS.CONFIG (RCX TDMR list PA, RDX count, R8 HKID) and TDH.SYS.TDMR.INIT (RCX TDMR base)', async () => {
+  const host = (leaf: number) => run('seamcall-h34.S', { entry: '__seamcall_ret', generation: 'G4', context: 'host',
+    args: [leaf, { struct: 'tdx_module_args', init: { rcx: '0x1234', rdx: '0x5' } }] });
+  // Leaf numbers: TDH.SYS.CONFIG 45, TDH.SYS.TDMR.INIT 36 (Linux 6.12 arch/x86/virt/vmx/tdx/tdx.h).
+  const config = await host(45);
+  assert.match(formatCallLine(config.s.calls[0]), /TDH\.SYS\.CONFIG .*: RCX=0x1234 RDX=0x5 R8=0x0 →/);
+  const init = await host(36);
+  assert.match(formatCallLine(init.s.calls[0]), /TDH\.SYS\.TDMR\.INIT .*: RCX=0x1234 →/);
+});

@@ -12,6 +12,8 @@ import assert from 'node:assert/strict';
 import { run, hex } from './harness';
 import { Session } from '../../emulator/session/session';
 import { fixture } from './harness';
+import { formatCallLine } from '../../emulator/platform/format';
+import { runJson } from '../../cli/run';
 
 const SEAMLDR_INFO = '0x8000000000000000', SEAMLDR_INSTALL = '0x8000000000000001', SEAMLDR_SHUTDOWN = '0x8000000000000002';
 const P_SEAMLDR_EBADPARAM = 0x8000_0000_0000_0000n, P_SEAMLDR_EBADCALL = 0x8000_0000_0000_0003n;
@@ -67,6 +69,10 @@ test('SEAMLDR.INFO with a misaligned RCX: P_SEAMLDR_EBADPARAM; an unknown loader
   const bad = await call(SEAMLDR_INFO, '0x1010');
   assert.equal(hex(bad.reg('rax')), hex(P_SEAMLDR_EBADPARAM));
   assert.equal(bad.s.calls[0].statusName, 'P_SEAMLDR_EBADPARAM');
+  // The reason is said: in the trace line and as the JSON record's detail.
+  assert.match(formatCallLine(bad.s.calls[0]), /P_SEAMLDR_EBADPARAM — SEAMLDR_INFO: 0x0+1010 is not 256-byte aligned/);
+  const json = runJson(bad.s, bad.stop) as { calls: { detail?: string }[] };
+  assert.match(json.calls[0].detail ?? '', /not 256-byte aligned/);
   const unknown = await call('0x8000000000000007', '0');
   assert.equal(hex(unknown.reg('rax')), hex(P_SEAMLDR_EBADCALL));
   assert.equal(unknown.s.calls[0].statusName, 'P_SEAMLDR_EBADCALL');

@@ -130,6 +130,11 @@ export function coverageControl(): string {
   l.push('endbr64', 'pause', 'lfence', 'mfence', 'sfence', 'int3', 'int $3', 'int $0x80', 'ud2', 'hlt');
   l.push('cpuid', 'rdmsr', 'wrmsr', 'rdtsc', 'rdtscp', 'tdcall', 'seamcall', 'vmcall', 'vmxon (%rdi)', 'vmxon 8(%rsp)', 'vmxoff', 'vmlaunch', 'vmresume');
   l.push('.byte 0x66,0x0f,0x01,0xcc', '.byte 0x66,0x0f,0x01,0xcf', 'wbinvd', 'swapgs', 'lahf', 'sahf', 'clac', 'stac');
+  // Segment and far-transfer instructions, and XLAT with its explicit table operand.
+  l.push('lret', 'lretw', 'lretl', 'lretq', 'lret $8', 'lretw $2', 'lretl $0x10', 'lretq $0x18', 'iretw', 'iretl', 'iretq', 'syscall', 'sysretq', 'sysretl');
+  for (const m of pick(MEMS, 8, 3)) l.push(`ljmp *${m}`, `lcall *${m}`, `ljmpw *${m}`, `lcallw *${m}`, `ljmpl *${m}`, `lss ${m}, %ecx`, `lfs ${m}, %r9w`, `lgs ${m}, %r12d`, `verr ${m}`, `verw ${m}`);
+  l.push('rex64 ljmp *(%rax)', 'rex64 lss (%rax), %ecx', 'rex64 lcall *8(%rbx)', 'rex64 lgs (%rsi), %edx', 'verr %ax', 'verw %r9w', 'lar %eax, %ecx', 'lsl (%rax), %rdx');
+  l.push('xlat', 'xlatb', 'xlat (%rbx)', 'xlatb (%rbx)', 'xlat %ds:(%rbx)', 'xlat (%ebx)', 'xlat %fs:(%rbx)', 'xlatb %gs:(%rbx)');
   l.push('.skip 200, 0x90', 'far_label: ret', '.data', 'data: .quad 0', 'ext_ptr: .quad 0');
   return l.join('\n') + '\n';
 }

@@ -154,6 +154,29 @@ test('tdx/calls bodies: rows with the fault and injected mark, card lines, malfo
   assert.equal(doc.calls.length, 2);
 });
 
+test('call records keep their outputs and detail through the editor: the card shows the results, the exported trace carries them', () => {
+  const body = { calls: [
+    { seq: 1, instruction: 'tdcall', title: 'TDCALL TDG.VP.VMCALL<MapGPA>', address: '0x401000', leaf: 'TDG.VP.VMCALL', leafNumber: 0, subfunction: 'MapGPA', subfunctionNumber: '0x10001',
+      inputs: [{ reg: 'R12', role: 'start GPA', value: '0x7ffffffff000' }],
+      outputs: [{ reg: 'RAX', role: 'TDX status', value: '0x0' }, { reg: 'R10', role: 'TDVMCALL status', value: '0x8000000000000000' }, { reg: 'R11', role: 'GPA to resume from', value: '0x7ffffffff000' }],
+      status: '0x0', statusName: 'TDX_SUCCESS', vmcallStatus: '0x8000000000000000', vmcallStatusName: 'TDVMCALL_STATUS_INVALID_OPERAND', injected: false },
+    { seq: 2, instruction: 'seamcall', title: 'SEAMCALL SEAMLDR.INFO', address: '0x401010', leaf: 'SEAMLDR.INFO', leafNumber: 0, inputs: [],
+      outputs: [{ reg: 'RAX', role: 'P-SEAMLDR status', value: '0x8000000000000000' }], status: '0x8000000000000000', statusName: 'P_SEAMLDR_EBADPARAM',
+      detail: 'SEAMLDR_INFO: 0x1000 is not backed by memory', injected: false },
+  ] };
+  const calls = parseCalls(body);
+  const card = callCard(calls[0]);
+  assert.ok(card.some((l) => l.name === '→ R11' && l.value.startsWith('0x7ffffffff000')), JSON.stringify(card));
+  assert.ok(!card.some((l) => l.name === '→ R10' || l.name === '→ RAX'), 'statuses have their own rows');
+  const loader = callCard(calls[1]);
+  // P_SEAMLDR_EBADPARAM is 0x8000000000000000 (intel/tdx p-seamldr.h), not a module status.
+  assert.match(loader.find((l) => l.name === 'status (RAX)')!.value, /P_SEAMLDR_EBADPARAM/);
+  assert.equal(loader.find((l) => l.name === 'detail')?.value, 'SEAMLDR_INFO: 0x1000 is not backed by memory');
+  const doc = JSON.parse(traceDocument(calls, {}));
+  assert.deepEqual(doc.calls[0].outputs.map((o: { reg: string }) => o.reg), ['RAX', 'R10', 'R11']);
+  assert.equal(doc.calls[1].detail, 'SEAMLDR_INFO: 0x1000 is not backed by memory');
+});
+
 test('Restricted Mode: what would run the user\'s toolchain is named; the built-in path is not', () => {
   assert.equal(toolchainUse({ program: 'a.S' }), undefined);
   assert.equal(toolchainUse({ program: 'a.S', objects: ['b.o'] }), undefined);

@@ -242,3 +242,65 @@ test('a write beside decoded code keeps it; a write onto it drops it, and only i
   assert.notEqual(m.insnAt(p), before, 'a write onto an instruction drops it');
   assert.equal(m.insnAt(p).text(), 'mov $7,%al');
 });
+
+test('compiled blocks: a loop run inside its own block function keeps the budget exact, meets a later breakpoint at its head and stops after a watched write', () => {
+  const src = `mov $0, %eax\n mov $1000, %ecx\n mov $${DATA}, %rdi\n h: add $3, %eax\n mov %eax, (%rdi)\n s: sub $1, %ecx\n jne h\n ret`;
+  for (const blockThreshold of [Infinity, 0]) {
+    const what = blockThreshold === 0 ? 'compiled' : 'interpreted';
+    // Budget: 3 set-up instructions, 10 whole passes, then ADD and MOV of the 11th.
+    let p = load(src, { machine: { blockThreshold } });
+    let r = p.m.run(3 + 4 * 10 + 2);
+    assert.equal(r.kind, 'budget', what);
+    assert.equal(p.m.instructionCount, 45, what);
+    assert.equal(p.m.getReg('rip'), p.sym('s'), what);
+    assert.equal(p.m.getReg('eax'), 33n, what);
+    assert.equal(p.m.getReg('ecx'), 990n, what);
+    if (blockThreshold === 0) {
+      // Compiled from the first visit: the run's start and the loop's head begin blocks.
+      assert.notEqual(p.m.insnAt(Number(CODE)).block, null, 'a block at the starting RIP');
+      assert.notEqual(p.m.insnAt(Number(p.sym('h'))).block, null, 'a block at the loop head');
+    }
+    r = p.m.run(1e6);
+    assert.equal(r.kind, 'returned', what);
+    assert.equal(p.m.getReg('eax'), 3000n, what);
+    assert.equal(p.m.instructionCount, 3 + 4000 + 1, what);
+    // A breakpoint at the loop's head set while the loop runs as one block.
+    p = load(src, { machine: { blockThreshold } });
+    p.m.run(100);
+    p.m.addBreakpoint(p.sym('h'));
+    r = p.m.run(1e6);
+    assert.equal(r.kind, 'breakpoint', what);
+    assert.equal(r.address, p.sym('h'), what);
+    assert.equal(p.m.getReg('eax') / 3n + p.m.getReg('ecx'), 1000n, what);
+    p.m.removeBreakpoint(p.sym('h'));
+    // A watch on the word the loop writes: the stop is right after the MOV.
+    p.m.addWatch(BigInt(DATA), 4, 'write');
+    const before = p.m.instructionCount;
+    r = p.m.run(1e6);
+    assert.equal(r.kind, 'watch', what);
+    assert.equal(p.m.getReg('rip'), p.sym('s'), what);
+    assert.equal(p.m.instructionCount, before + 2, what);
+    assert.equal(p.m.readBytes(BigInt(DATA), 4)[0], Number(p.m.getReg('eax') & 0xffn), what);
+  }
+});
+
+test('an instruction whose CPUID feature a user-given CPUID clears: #UD where the SDM lists it, LZCNT executes as BSR', () => {
+  // SDM Vol. 2B POPCNT, "Protected Mode Exceptions": #UD If CPUID.01H:ECX.POPCNT [Bit 23] = 0.
+  let p = load('mov $0xf0, %eax\n p: popcnt %eax, %ecx\n ret', { machine: { cpuid: { '1': [0, 0, 0, 0] } } });
+  let r = p.m.run(10);
+  assert.equal(r.kind, 'fault');
+  assert.equal(r.vector, 6);
+  assert.equal(p.m.getReg('rip'), p.sym('p'));
+  assert.match(r.message, /POPCNT.*bit 23\] = 0/);
+  // Announced (the default CPUID): it runs.
+  p = load('mov $0xf0, %eax\n popcnt %eax, %ecx\n ret');
+  assert.equal(p.m.run(10).kind, 'returned');
+  assert.equal(p.m.getReg('ecx'), 4n);
+  // SDM Vol. 2A LZCNT: "On processors that do not support LZCNT, the instruction byte encoding
+  // is executed as BSR" — the index of the highest set bit instead of the leading-zero count.
+  for (const [cpuid, want] of [[undefined, 27n], [{ '80000001': [0, 0, 0, 0] as [number, number, number, number] }, 4n]] as const) {
+    p = load('mov $0x10, %eax\n lzcnt %eax, %ecx\n ret', { machine: cpuid ? { cpuid } : {} });
+    assert.equal(p.m.run(10).kind, 'returned');
+    assert.equal(p.m.getReg('ecx'), want);
+  }
+});

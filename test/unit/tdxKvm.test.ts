@@ -58,11 +58,25 @@ test('MapGPA RETRY (tdx_complete_vmcall_map_gpa): R11 = the next 2 MiB chunk (TD
   assert.equal(e.regs[R11], 0x1000_0000n, 'error: R11 = the GPA to resume from');
 });
 
-test('GetQuote (tdx_get_quote): private GPA → INVALID_OPERAND; unaligned → ALIGN_ERROR; shared → SUCCESS', () => {
+test('GetQuote (KVM tdx_get_quote, then QEMU tdx_handle_get_quote): private GPA → INVALID_OPERAND; unaligned → ALIGN_ERROR; size 0 → INVALID_OPERAND; shared → SUCCESS', () => {
   const vmm = new VmmModel();
   assert.equal(call(vmm, GET_QUOTE, { [R12]: 0x20_0000n, [R13]: 0x1000n }).status, INVALID_OPERAND);
   assert.equal(call(vmm, GET_QUOTE, { [R12]: SHARED47 | 0x20_0800n, [R13]: 0x1000n }).status, ALIGN_ERROR);
+  assert.equal(call(vmm, GET_QUOTE, { [R12]: SHARED47 | 0x20_0000n, [R13]: 0x800n }).status, ALIGN_ERROR);
+  assert.equal(call(vmm, GET_QUOTE, { [R12]: SHARED47 | 0x20_0000n, [R13]: 0n }).status, INVALID_OPERAND, 'an empty buffer');
   assert.equal(call(vmm, GET_QUOTE, { [R12]: SHARED47 | 0x20_0000n, [R13]: 0x1000n }).status, SUCCESS);
+});
+
+test('IO (tdx_emulate_io): bad size or direction → INVALID_OPERAND; R14 (the port) is not written back', () => {
+  const IO = 30n;
+  const vmm = new VmmModel({ ioPorts: [{ port: 0x70, value: 0x12 }] });
+  assert.equal(call(vmm, IO, { [R12]: 3n, [R13]: 0n, [R14]: 0x70n }).status, INVALID_OPERAND, 'size 3');
+  assert.equal(call(vmm, IO, { [R12]: 1n, [R13]: 2n, [R14]: 0x70n }).status, INVALID_OPERAND, 'direction 2');
+  // KVM reads the port from R14 into a local (a u16 by the time it reaches the PIO emulation).
+  const r = call(vmm, IO, { [R12]: 1n, [R13]: 0n, [R14]: 0x1_0070n });
+  assert.equal(r.status, SUCCESS);
+  assert.equal(r.regs[R11], 0x12n);
+  assert.equal(r.regs[R14], 0x1_0070n);
 });
 
 test('MMIO (tdx_emulate_mmio): a private GPA → INVALID_OPERAND; shared GPAs are looked up without the shared bit', () => {
@@ -95,4 +109,11 @@ test('vendor calls (R10 ≠ 0) are KVM hypercalls (tdx_emulate_vmcall → __kvm_
   assert.equal(call(vmm, 0b1111_1111n, { [R10]: 10n, [R11]: 0b1111_1111n, [R12]: 0n, [R13]: 0n }).status, 4n);
   assert.equal(call(vmm, 0n, { [R10]: 12n, [R11]: 0x1234n, [R12]: 1n }).status, neg(22n), 'MAP_GPA_RANGE unaligned: -KVM_EINVAL');
   assert.equal(call(vmm, 0n, { [R10]: 12n, [R11]: 0x1000n, [R12]: 1n }).status, 0n);
+  // complete_hypercall_exit writes R10 only: a hostile VMM may fill R11 (not an output of a KVM hypercall).
+  const hostile = new VmmModel({ hostile: { seed: 1 } }, { numVcpus: 1 });
+  const regs = new Array<bigint>(16).fill(0n);
+  regs[R10] = 1n; regs[R11] = 0x5a5an;
+  const h = hostile.handle({ regs, exposed: 0xFFCC });
+  assert.ok(h.hostileRegs.includes('R11'), h.hostileRegs.join(','));
+  assert.ok(!h.hostileRegs.includes('R10'));
 });

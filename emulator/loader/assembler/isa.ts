@@ -8,13 +8,16 @@
  * Operand patterns, Intel order. `rN`/`rmN`/`mN`: register/register-or-memory/memory of N bits;
  * `m`: memory of any size; `acc*`: the accumulator; `i8s`: constant fitting a sign-extended
  * byte; `iN`: N-bit immediate (`i32s`: sign-extended to 64); `one`: the constant 1;
- * `rel`: direct branch target; `ind`: `*reg`/`*mem` (or a bare register/memory) branch.
+ * `rel`: direct branch target; `ind`: `*reg`/`*mem` (or a bare register/memory) branch;
+ * `mfar`: `*mem`, a far pointer (ljmp/lcall); `xlat`/`xlat32`/`xlatfs`/`xlatgs`: XLAT's explicit
+ * table operand, `(%rbx)` or `%ds:(%rbx)` / `(%ebx)` / `%fs:(%rbx)` / `%gs:(%rbx)` (the encoding
+ * has no operand bytes).
  */
 export type Pat =
   | 'r8' | 'r16' | 'r32' | 'r64' | 'rm8' | 'rm16' | 'rm32' | 'rm64' | 'm' | 'm64' | 'm128'
   | 'al' | 'ax' | 'eax' | 'rax' | 'cl' | 'cr' | 'fs' | 'gs' | 'sreg'
   | 'i8' | 'i8s' | 'i16' | 'i32' | 'i32s' | 'i64' | 'one'
-  | 'rel' | 'ind' | 'ind32' | 'moffs';
+  | 'rel' | 'ind' | 'ind32' | 'moffs' | 'mfar' | 'xlat' | 'xlat32' | 'xlatfs' | 'xlatgs';
 
 /** One encodable form of a mnemonic. */
 export interface Form {
@@ -239,8 +242,12 @@ def('movbe', {
 for (const name of ['ud0', 'ud1']) {
   def(name, { suffixes: 'wlq', forms: ([16, 32, 64] as Size[]).map((s) => ({ size: s, ops: [r(s), rm(s)], code: `${cap(name)}_r${s}_rm${s}` })) });
 }
-def('xlat', { forms: [{ ops: [], code: 'raw:d7' }] });
-def('xlatb', { forms: [{ ops: [], code: 'raw:d7' }] });
+def(['xlat', 'xlatb'], {
+  forms: [
+    { ops: [], code: 'raw:d7' }, { ops: ['xlat'], code: 'raw:d7' }, { ops: ['xlat32'], code: 'raw:67d7' },
+    { ops: ['xlatfs'], code: 'raw:64d7' }, { ops: ['xlatgs'], code: 'raw:65d7' },
+  ],
+});
 
 // ---- stack and control flow ------------------------------------------------------------------
 def('push', {
@@ -332,13 +339,27 @@ const SIMPLE: Record<string, string> = {
 };
 // System, SGX and AVX state instructions without operands.
 Object.assign(SIMPLE, {
-  syscall: 'Syscall', sysretq: 'Sysretq', sysretl: 'Sysretd', lretq: 'Retfq', lret: 'Retfd', lretl: 'Retfd',
+  syscall: 'Syscall', sysretq: 'Sysretq', sysretl: 'Sysretd', lretq: 'Retfq', lret: 'Retfd', lretl: 'Retfd', lretw: 'Retfw',
   iretl: 'Iretd', iret: 'Iretd', iretw: 'Iretw', enclu: 'Enclu', encls: 'Encls', enclv: 'Enclv', vzeroupper: 'VEX_Vzeroupper',
   vzeroall: 'VEX_Vzeroall', xgetbv: 'Xgetbv', xsetbv: 'Xsetbv', invd: 'Invd', serialize: 'Serialize',
   rdpkru: 'Rdpkru', wrpkru: 'Wrpkru', emms: 'Emms', rdpmc: 'Rdpmc', vmfunc: 'Vmfunc',
   pushfq: 'Pushfq', popfq: 'Popfq', leave: 'Leaveq', leaveq: 'Leaveq',
 });
 for (const [n, c] of Object.entries(SIMPLE)) if (!TABLE.has(n)) def(n, { forms: [{ ops: [], code: c }] });
+// Far returns with an immediate (bytes to release), far branches through a memory far pointer
+// (gas: `ljmp *mem` is m16:32, `ljmpw` m16:16; m16:64 only with an explicit rex.W prefix).
+for (const [n, code] of [['lret', 'Retfd'], ['lretl', 'Retfd'], ['lretw', 'Retfw'], ['lretq', 'Retfq']]) {
+  TABLE.get(n)!.forms.push({ ops: ['i16'], code: `${code}_imm16` });
+}
+for (const n of ['ljmp', 'lcall']) {
+  const N = n === 'ljmp' ? 'Jmp' : 'Call';
+  def(n, { suffixes: 'wl', forms: [{ size: 32, ops: ['mfar'], code: `${N}_m1632` }, { size: 16, ops: ['mfar'], code: `${N}_m1616` }] });
+}
+// LSS/LFS/LGS r16/r32, m16:16/m16:32 (gas takes no r64 form: rex.W spells that).
+for (const n of ['lss', 'lfs', 'lgs']) {
+  const N = cap(n);
+  def(n, { suffixes: 'wl', forms: [{ size: 32, ops: ['r32', 'm'], code: `${N}_r32_m1632` }, { size: 16, ops: ['r16', 'm'], code: `${N}_r16_m1616` }] });
+}
 // Descriptor tables, cache lines, prefetches: one memory operand.
 const MEM1: Record<string, string> = {
   lgdt: 'Lgdt_m1664', lidt: 'Lidt_m1664', sgdt: 'Sgdt_m1664', sidt: 'Sidt_m1664', invlpg: 'Invlpg_m',
@@ -368,7 +389,7 @@ for (const [name, store] of [['lldt', false], ['ltr', false], ['str', true], ['s
   else forms.push({ size: 16, ops: ['r16'], code: `${N}_r32m16`, regAs32: 0 });
   def(name, { suffixes: 'w', forms });
 }
-def('verw', { forms: [{ ops: ['m'], code: 'Verw_r32m16' }] });
+for (const n of ['verr', 'verw']) def(n, { forms: [{ ops: ['m'], code: `${cap(n)}_r32m16` }, { ops: ['r16'], code: `${cap(n)}_r32m16`, regAs32: 0 }] });
 def('movnti', { suffixes: 'lq', forms: [{ size: 32, ops: ['m', 'r32'], code: 'Movnti_m32_r32' }, { size: 64, ops: ['m', 'r64'], code: 'Movnti_m64_r64' }] });
 def('crc32b', { forms: [{ ops: ['r32', 'rm8'], code: 'Crc32_r32_rm8' }, { ops: ['r64', 'rm8'], code: 'Crc32_r64_rm8' }] });
 def('crc32w', { forms: [{ ops: ['r32', 'rm16'], code: 'Crc32_r32_rm16' }] });

@@ -2,6 +2,8 @@
 // is in range — gas's rule, so the encodings match), section placement, the stub area for
 // undefined branch targets, final encoding with every address known, and the Image with its
 // line table and decoded `__ex_table`.
+// Size (over 450 lines): the link is one sequence of named steps over the same sections and
+// symbols (relaxation needs placement, encoding needs both); each step is its own function.
 
 import { Diagnostic } from '../diagnostics';
 import { ExTableEntry, Image, ImageSection, ImageSymbol, LineEntry } from '../image';

@@ -101,6 +101,13 @@ function matchPat(p: Pat, op: Operand, ev: Early | undefined, size: number | und
       return (op.k === 'reg' && op.reg.kind === 'gpr' && op.reg.size === 64) || (op.k === 'mem' && (op.star || !!op.base || !!op.index));
     case 'moffs':
       return op.k === 'mem' && !op.star && !op.base && !op.index;
+    case 'mfar':
+      return op.k === 'mem' && op.star;
+    case 'xlat': case 'xlat32': case 'xlatfs': case 'xlatgs': {
+      if (op.k !== 'mem' || op.star || op.index || op.disp !== undefined || op.base?.name !== (p === 'xlat32' ? 'ebx' : 'rbx')) return false;
+      const seg = op.seg?.name ?? 'ds';
+      return p === 'xlatfs' ? seg === 'fs' : p === 'xlatgs' ? seg === 'gs' : seg === 'ds';
+    }
     case 'ind32':
       return (op.k === 'reg' && op.reg.kind === 'gpr' && op.reg.size === 32) || (op.k === 'mem' && (op.star || !!op.base || !!op.index));
   }
@@ -129,7 +136,7 @@ function immBits(p: Pat, code: string): 8 | 16 | 32 | 64 {
 
 /** Renders a form in AT&T order for "valid forms" hints. */
 function describeForm(m: string, f: Form, entry: Entry): string {
-  const names: Record<string, string> = { i8s: '$imm8', i8: '$imm8', i16: '$imm16', i32: '$imm32', i32s: '$imm32', i64: '$imm64', one: '$1', rel: 'label', ind: '*r64/m64', m: 'mem', cr: '%crN' };
+  const names: Record<string, string> = { i8s: '$imm8', i8: '$imm8', i16: '$imm16', i32: '$imm32', i32s: '$imm32', i64: '$imm64', one: '$1', rel: 'label', ind: '*r64/m64', m: 'mem', cr: '%crN', mfar: '*mem', xlat: '(%rbx)', xlat32: '(%ebx)', xlatfs: '%fs:(%rbx)', xlatgs: '%gs:(%rbx)' };
   const ops = f.ops.map((p) => names[p] ?? (/^(al|ax|eax|rax|cl|fs|gs)$/.test(p) ? `%${p}` : p));
   if (!entry.noReverse) ops.reverse();
   const sfx = f.size && entry.suffixes && TABLE.get(m) === entry ? ({ 8: 'b', 16: 'w', 32: 'l', 64: 'q' } as const)[f.size] : '';

@@ -2,10 +2,11 @@
 // generation: searched after the user's include paths. `asm/asm-offsets.h` carries the
 // asm-offsets symbols (by default the generation's TDX struct preset).
 
-import { ASM_ERRNO_H, BITS_H, COMPILER_H, CONST_H, EXPORT_H, INIT_H, KBUILD_H, KCONFIG_H, LINKAGE_H, LINUX_ERRNO_H, OBJTOOL_H, STDDEF_H, TYPES_H } from './linux';
+import { ASM_ERRNO_H, BITS_H, COMPILER_H, CONST_H, EXPORT_H, INIT_H, KBUILD_H, KCONFIG_H, LINKAGE_H, LINUX_ERRNO_H, STDDEF_H, TYPES_H } from './linux';
 import { ASM_H, ASM_LINKAGE_H, EXTABLE_TYPES_H, FRAME_H, IBT_H, MSR_INDEX_H, NOSPEC_H, PROCESSOR_FLAGS_H, TRAPNR_H, UNWIND_HINTS_H } from './x86';
 import { asmTdxH, sharedTdxH, tdxErrnoH, VMX_H } from './tdx';
 import type { Generation } from './generation';
+import { autoconfH, objtoolH } from './kernelConfig';
 import { presetAsmOffsets } from '../structPresets';
 
 export type { Generation } from './generation';
@@ -27,6 +28,7 @@ export function builtinHeaders(generation: Generation, asmOffsets?: Map<string, 
   const offsets = asmOffsetsHeader(asmOffsets ?? presetAsmOffsets(generation));
   const h = new Map<string, string>([
     ['linux/kconfig.h', KCONFIG_H],
+    ['generated/autoconf.h', autoconfH(generation)],
     ['linux/const.h', CONST_H],
     ['uapi/linux/const.h', CONST_H],
     ['vdso/const.h', CONST_H],
@@ -43,7 +45,7 @@ export function builtinHeaders(generation: Generation, asmOffsets?: Map<string, 
     ['linux/export.h', EXPORT_H],
     ['asm/export.h', EXPORT_H],
     ['linux/init.h', INIT_H],
-    ['linux/objtool.h', OBJTOOL_H],
+    ['linux/objtool.h', objtoolH(generation)],
     ['linux/linkage.h', LINKAGE_H],
     ['linux/kbuild.h', KBUILD_H],
     ['asm/linkage.h', ASM_LINKAGE_H],

@@ -19,6 +19,7 @@ export const KCONFIG_H = `#ifndef _TDXDBG_LINUX_KCONFIG_H
 #define IS_MODULE(option) __cfg_one(option##_MODULE)
 #define IS_ENABLED(option) __cfg_or(IS_BUILTIN(option), IS_MODULE(option))
 #define IS_REACHABLE(option) IS_ENABLED(option)
+#include <generated/autoconf.h>
 #endif
 `;
 
@@ -224,29 +225,12 @@ export const INIT_H = `#ifndef _TDXDBG_LINUX_INIT_H
 #endif
 `;
 
-/** <linux/objtool.h>: objtool annotations; none of them emits code or data here. */
-export const OBJTOOL_H = `#ifndef _TDXDBG_LINUX_OBJTOOL_H
-#define _TDXDBG_LINUX_OBJTOOL_H
-#define ANNOTATE_NOENDBR
-#define ANNOTATE_RETPOLINE_SAFE
-#define ANNOTATE_UNRET_SAFE
-#define ANNOTATE_INTRA_FUNCTION_CALL
-#define ANNOTATE_NOCFI_SYM(sym)
-#define ANNOTATE_REACHABLE
-#define ANNOTATE_NORETURN
-#define ANNOTATE_UNRET_BEGIN
-#define VALIDATE_UNRET_BEGIN
-#define VALIDATE_UNRET_END
-#define STACK_FRAME_NON_STANDARD(func)
-#define STACK_FRAME_NON_STANDARD_FP(func)
-#endif
-`;
-
 /** <linux/linkage.h>: symbol start/end macros; statements joined with \`;\` as GAS allows. */
 export const LINKAGE_H = `#ifndef _TDXDBG_LINUX_LINKAGE_H
 #define _TDXDBG_LINUX_LINKAGE_H
 #include <linux/compiler.h>
 #include <asm/linkage.h>
+#include <asm/ibt.h>
 #ifdef __ASSEMBLY__
 #define ASM_NL ;
 #define SYM_L_GLOBAL(name) .globl name
@@ -261,12 +245,13 @@ export const LINKAGE_H = `#ifndef _TDXDBG_LINUX_LINKAGE_H
 #define SYM_ENTRY(name, linkage, align...) linkage(name) ASM_NL align ASM_NL name:
 #define SYM_START(name, linkage, align...) SYM_ENTRY(name, linkage, align)
 #define SYM_END(name, sym_type) .type name, sym_type ASM_NL .set .L__size_of_##name, .-name ASM_NL .size name, .L__size_of_##name
-#define SYM_FUNC_START(name) SYM_START(name, SYM_L_GLOBAL, SYM_A_ALIGN)
-#define SYM_FUNC_START_NOALIGN(name) SYM_START(name, SYM_L_GLOBAL, SYM_A_NONE)
-#define SYM_FUNC_START_LOCAL(name) SYM_START(name, SYM_L_LOCAL, SYM_A_ALIGN)
-#define SYM_FUNC_START_LOCAL_NOALIGN(name) SYM_START(name, SYM_L_LOCAL, SYM_A_NONE)
-#define SYM_FUNC_START_WEAK(name) SYM_START(name, SYM_L_WEAK, SYM_A_ALIGN)
-#define SYM_FUNC_START_WEAK_NOALIGN(name) SYM_START(name, SYM_L_WEAK, SYM_A_NONE)
+/* x86 functions: aligned with the call padding (SYM_F_ALIGN), an IBT landing pad right after the label. */
+#define SYM_FUNC_START(name) SYM_START(name, SYM_L_GLOBAL, SYM_F_ALIGN) ENDBR
+#define SYM_FUNC_START_NOALIGN(name) SYM_START(name, SYM_L_GLOBAL, SYM_A_NONE) ENDBR
+#define SYM_FUNC_START_LOCAL(name) SYM_START(name, SYM_L_LOCAL, SYM_F_ALIGN) ENDBR
+#define SYM_FUNC_START_LOCAL_NOALIGN(name) SYM_START(name, SYM_L_LOCAL, SYM_A_NONE) ENDBR
+#define SYM_FUNC_START_WEAK(name) SYM_START(name, SYM_L_WEAK, SYM_F_ALIGN) ENDBR
+#define SYM_FUNC_START_WEAK_NOALIGN(name) SYM_START(name, SYM_L_WEAK, SYM_A_NONE) ENDBR
 #define SYM_TYPED_FUNC_START(name) SYM_FUNC_START(name)
 #define SYM_FUNC_END(name) SYM_END(name, @function)
 #define SYM_FUNC_ALIAS(alias, name) SYM_L_GLOBAL(alias) ASM_NL .set alias, name ASM_NL .type alias, @function ASM_NL .size alias, .L__size_of_##name

@@ -6,8 +6,23 @@
 export const ASM_LINKAGE_H = `#ifndef _TDXDBG_ASM_LINKAGE_H
 #define _TDXDBG_ASM_LINKAGE_H
 #ifdef __ASSEMBLY__
+#ifdef CONFIG_FUNCTION_ALIGNMENT
+#define __ALIGN .balign CONFIG_FUNCTION_ALIGNMENT, 0x90;
+#else
 #define __ALIGN .p2align 4, 0x90
-#define __ALIGN_STR ".p2align 4, 0x90"
+#endif
+#define __ALIGN_STR __stringify(__ALIGN)
+#ifndef __stringify
+#define __stringify_1(x...) #x
+#define __stringify(x...) __stringify_1(x)
+#endif
+/* Functions: with CONFIG_CALL_PADDING, CONFIG_FUNCTION_PADDING_BYTES of nops before the label. */
+#if IS_ENABLED(CONFIG_CALL_PADDING)
+#define __FUNC_ALIGN __ALIGN; .skip CONFIG_FUNCTION_PADDING_BYTES, 0x90;
+#else
+#define __FUNC_ALIGN __ALIGN
+#endif
+#define SYM_F_ALIGN __FUNC_ALIGN
 #define ALIGN __ALIGN
 #define ALIGN_STR __ALIGN_STR
 #if IS_ENABLED(CONFIG_MITIGATION_RETHUNK) || IS_ENABLED(CONFIG_RETHUNK)
