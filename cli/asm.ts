@@ -2,6 +2,8 @@
 // Image — a summary, a GNU-style listing (`--listing`) or JSON (`--json`). Diagnostics go to
 // stderr as `file:line:col: error: …`; any error means exit code 1 and no Image output.
 
+import { statSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { buildImage, BuildOptions } from '../emulator/loader/buildImage';
 import { formatDiagnostic } from '../emulator/loader/diagnostics';
 import { formatListing } from '../emulator/loader/assembler';
@@ -107,6 +109,24 @@ function summary(image: Image): string {
   return out.join('\n') + '\n';
 }
 
+/** Entry files up to this size are assembled without V8's optimising compiler (see below). */
+const NO_OPT_MAX_BYTES = 1 << 20;
+
+/**
+ * `tdxdbg asm` assembles one file and exits: for a file of kernel size (a few thousand lines,
+ * up to ~50,000) the assembler's code runs a few thousand times, and optimising it costs more
+ * CPU than it saves — measured by `npm run bench` (the `tdxdbg asm` figure), the one-shot run
+ * takes about half the time without it, and a 50,000-line file the same. Bigger inputs keep
+ * the optimiser. Only this process is affected.
+ */
+function oneShotTiering(file: string): void {
+  try {
+    if (statSync(file).size <= NO_OPT_MAX_BYTES) setFlagsFromString('--no-opt');
+  } catch {
+    /* unreadable: buildImage reports it */
+  }
+}
+
 /** Runs `tdxdbg asm` with the arguments after `asm`; resolves to the exit code. */
 export async function asmCommand(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(USAGE + '\n'); return 0; }
@@ -115,6 +135,7 @@ export async function asmCommand(argv: string[]): Promise<number> {
     process.stderr.write(`tdxdbg asm: ${args}\n${USAGE}\n`);
     return 2;
   }
+  oneShotTiering(args.file);
   let result;
   try {
     result = await buildImage(args.file, args.build);

@@ -5,10 +5,7 @@
 //   tdxdbg asm FILE [...]                  assemble with the built-in assembler
 //   tdxdbg demo                            a guided run of the bundled examples
 
-import { asmCommand } from './asm';
-import { runCommand } from './run';
-import { demoCommand } from './demo';
-import { matrixCommand } from './matrix';
+// Each command is loaded when it runs: `tdxdbg asm` starts without evaluating the emulator.
 
 const USAGE = `usage: tdxdbg <command> [options]
 
@@ -24,10 +21,10 @@ commands:
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
-    case 'run': return runCommand(rest);
-    case 'asm': return asmCommand(rest);
-    case 'demo': return demoCommand(rest);
-    case 'matrix': return matrixCommand(rest);
+    case 'run': return (await import('./run')).runCommand(rest);
+    case 'asm': return (await import('./asm')).asmCommand(rest);
+    case 'demo': return (await import('./demo')).demoCommand(rest);
+    case 'matrix': return (await import('./matrix')).matrixCommand(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE + '\n');
       return cmd === undefined ? 2 : 0;

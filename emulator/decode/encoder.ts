@@ -3,7 +3,18 @@
 // *name* chosen by the assembler's selection table, and operands — and get bytes back.
 // Every WASM object created here is freed here, also when encoding throws.
 
-import { Code, Encoder, Instruction, MemoryOperand, Register, RoundingControl } from 'iced-x86';
+import type { Code, Encoder, Instruction, MemoryOperand, Register } from 'iced-x86';
+import { fastEncode } from './fastEncode';
+
+// iced-x86 is a megabyte of JavaScript plus its WebAssembly: it is loaded on the first form the
+// assembler's own legacy table (fastEncode.ts) does not cover, not when this module loads, so a
+// file of ordinary instructions never pays for it.
+type Iced = typeof import('iced-x86');
+let icedModule: Iced | undefined;
+function iced(): Iced {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (icedModule ??= require('iced-x86') as Iced);
+}
 
 /** A register by its GNU as name without `%` (`rax`, `r8d`, `sil`, `cr3`, `gs`). */
 export type RegName = string;
@@ -56,18 +67,18 @@ let encoder32: Encoder | undefined;
 
 /** Every iced-x86 Code name, in the enum's (opcode) order: the assembler derives its SIMD forms from them. */
 export function allCodeNames(): string[] {
-  return Object.keys(Code).filter((k) => Number.isNaN(Number(k)));
+  return Object.keys(iced().Code).filter((k) => Number.isNaN(Number(k)));
 }
 
 /** True when iced-x86 knows a Code of that name (used by the selection table's self-check). */
 export function isKnownCode(name: string): boolean {
-  return (Code as unknown as Record<string, number | undefined>)[name] !== undefined;
+  return (iced().Code as unknown as Record<string, number | undefined>)[name] !== undefined;
 }
 
 function code(name: string): Code {
   let c = codeCache.get(name);
   if (c === undefined) {
-    const v = (Code as unknown as Record<string, number | undefined>)[name];
+    const v = (iced().Code as unknown as Record<string, number | undefined>)[name];
     if (v === undefined) throw new EncodeError(`unknown iced Code ${name}`);
     c = v as Code;
     codeCache.set(name, c);
@@ -76,12 +87,12 @@ function code(name: string): Code {
 }
 
 function reg(name: RegName | undefined): Register {
-  if (name === undefined) return Register.None;
+  if (name === undefined) return iced().Register.None;
   let r = regCache.get(name);
   if (r === undefined) {
     // GNU as spells the low byte of r8..r15 `r8b`; iced calls it R8L.
-    const iced = /^r\d+b$/.test(name) ? name.slice(0, -1).toUpperCase() + 'L' : name.toUpperCase();
-    const v = (Register as unknown as Record<string, number | undefined>)[iced];
+    const icedName = /^r\d+b$/.test(name) ? name.slice(0, -1).toUpperCase() + 'L' : name.toUpperCase();
+    const v = (iced().Register as unknown as Record<string, number | undefined>)[icedName];
     if (v === undefined) throw new EncodeError(`unknown register ${name}`);
     r = v as Register;
     regCache.set(name, r);
@@ -96,7 +107,7 @@ function memOperand(m: EncMem, bitness: 32 | 64): MemoryOperand {
   let size: number = m.dispSize === 4 ? (a32 ? 4 : 8) : m.dispSize;
   if (size === 0 && m.disp !== 0n) size = 1;
   const disp = m.base === 'rip' ? m.disp : BigInt.asUintN(64, m.disp);
-  return MemoryOperand.new64(reg(m.base), reg(m.index), m.scale, disp, size, m.broadcast ?? false, reg(m.seg));
+  return iced().MemoryOperand.new64(reg(m.base), reg(m.index), m.scale, disp, size, m.broadcast ?? false, reg(m.seg));
 }
 
 function immI32(v: bigint): number {
@@ -105,6 +116,7 @@ function immI32(v: bigint): number {
 
 /** Builds the iced Instruction for a request; the caller frees it. */
 function build(req: EncRequest): Instruction {
+  const { Instruction } = iced();
   const c = code(req.code);
   const ops = req.ops;
   const shape = ops.map((o) => o.kind[0]).join(''); // r, i, m, b
@@ -151,7 +163,12 @@ function build(req: EncRequest): Instruction {
 
 /** Encodes one instruction; throws EncodeError when iced rejects the form or a value. */
 export function encodeInstruction(req: EncRequest): Uint8Array {
-  const encoder = req.bitness === 32 ? (encoder32 ??= new Encoder(32)) : (module64());
+  return fastEncode(req) ?? encodeWithIced(req);
+}
+
+/** Encodes one instruction with iced-x86 alone (the reference the fast table is tested against). */
+export function encodeWithIced(req: EncRequest): Uint8Array {
+  const encoder = req.bitness === 32 ? (encoder32 ??= new (iced().Encoder)(32)) : (module64());
   let insn: Instruction | undefined;
   try {
     insn = build(req);
@@ -162,7 +179,10 @@ export function encodeInstruction(req: EncRequest): Uint8Array {
     if (x) {
       if (x.mask) insn.opMask = reg(x.mask);
       if (x.zeroing) insn.zeroingMasking = true;
-      if (x.rounding) insn.roundingControl = { rn: RoundingControl.RoundToNearest, rd: RoundingControl.RoundDown, ru: RoundingControl.RoundUp, rz: RoundingControl.RoundTowardZero }[x.rounding];
+      if (x.rounding) {
+        const { RoundingControl } = iced();
+        insn.roundingControl = { rn: RoundingControl.RoundToNearest, rd: RoundingControl.RoundDown, ru: RoundingControl.RoundUp, rz: RoundingControl.RoundTowardZero }[x.rounding];
+      }
       if (x.sae) insn.suppressAllExceptions = true;
     }
     encoder.encode(insn, req.ip);
@@ -185,5 +205,5 @@ export function disposeEncoder(): void {
 }
 
 function module64(): Encoder {
-  return (encoder ??= new Encoder(64));
+  return (encoder ??= new (iced().Encoder)(64));
 }

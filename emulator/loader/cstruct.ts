@@ -48,7 +48,7 @@ export function parseCDeclarations(lines: PreprocessedLine[]): CDeclarations {
   const toks: CTok[] = [];
   for (const l of lines) {
     for (const ll of logicalLines(l.text)) {
-      for (const t of tokenize({ ...ll, lines: ll.lines.map(() => l.line), line: l.line }, { asm: false })) toks.push({ ...t, file: l.file });
+      for (const t of tokenize({ ...ll, lines: undefined, line: l.line }, { asm: false })) toks.push({ ...t, file: l.file });
     }
   }
   return new CParser(toks).run();

@@ -8,4 +8,5 @@ export const MAX_LAYOUT_FIELDS = 20_000;
 /** Field nodes all layouts of one object may expand to together. */
 export const MAX_TOTAL_LAYOUT_FIELDS = 1_000_000;
 /** Appended to the type of a record member left unexpanded. */
-export const NOT_EXPANDED = ` (members not expanded: the layout exceeds ${MAX_LAYOUT_FIELDS.toLocaleString('en-US')} fields)`;
+// Grouped by hand: `toLocaleString` here would load ICU's locale data as the module loads.
+export const NOT_EXPANDED = ` (members not expanded: the layout exceeds ${String(MAX_LAYOUT_FIELDS).replace(/\B(?=(\d{3})+$)/g, ',')} fields)`;

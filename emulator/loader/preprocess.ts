@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { MAX_SOURCE_BYTES, notRegularFile } from './files';
 import type { Diagnostic } from './diagnostics';
 import { builtinHeaders, BUILTIN_PREFIX, type Generation } from './headers';
-import { logicalLines, spell, tokenize, type LogicalLine, type Tok } from './pp/lexer';
+import { logicalLines, scanLine, spell, tokenize, type LogicalLine, type Tok } from './pp/lexer';
 import { evaluate, ExprError } from './pp/expr';
 import { expand, macroFromOption, parseDefine, sameDefinition, type ExpandContext, type Macro, type MacroProblem } from './pp/macros';
 
@@ -189,9 +189,16 @@ class Preprocessor {
     const lls = logicalLines(text, (line, col, msg) => this.error(path, { line, col }, msg));
     const conds: Cond[] = [];
     const active = () => conds.length === 0 || conds[conds.length - 1].active;
+    const isMacro = (name: string) => this.macros.has(name);
     for (let k = 0; k < lls.length; k++) {
+      // Most lines are neither directives nor use a macro: they pass through without tokens.
+      const kind = scanLine(lls[k].text, this.asm, isMacro);
+      if (kind === -1) continue;
+      if (kind === 0) {
+        if (active()) this.plainLine(lls[k], path);
+        continue;
+      }
       const toks = tokenize(lls[k], { asm: this.asm });
-      if (toks.length === 0) continue;
       if (toks[0].text === '#' && toks[0].kind === 'punct') {
         const passThrough = this.directive(toks, path, depth, dirIndex, conds, active());
         if (!passThrough) continue;
@@ -201,12 +208,17 @@ class Preprocessor {
     for (const c of conds) this.error(path, c.tok, `unterminated #${c.directive}${c.sawElse ? ' (in its #else)' : ''}: no matching #endif in this file`);
   }
 
+  /** Emit a text line that names no macro, as written. */
+  private plainLine(ll: LogicalLine, path: string): void {
+    const text = ll.text.trimEnd();
+    if (text.trim()) this.lines.push({ text, file: path, line: ll.line });
+  }
+
   /** Expand and emit a text line; returns the index of the last logical line consumed. */
   private textLine(lls: LogicalLine[], k: number, toks: Tok[], path: string, depth: number): number {
     const ll = lls[k];
     if (!toks.some((t) => t.kind === 'id' && this.macros.has(t.text))) {
-      const text = ll.text.trimEnd();
-      if (text.trim()) this.lines.push({ text, file: path, line: ll.line });
+      this.plainLine(ll, path);
       return k;
     }
     let last = k;

@@ -2,9 +2,9 @@
 // built-in assembler (best of a few runs) and with `gcc -c` in the same run, for the ratio.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { assembleText } from '../../emulator/loader/assembler';
 
@@ -49,11 +49,85 @@ function timeOurs(src: string, name: string, runs: number, objectMode = false): 
   return { ms: Math.round(ms * 10) / 10, coldMs: Math.round(coldMs * 10) / 10 };
 }
 
+const kernelCache = () => process.env.TDX_KERNEL_CACHE ?? join(__dirname, '..', '..', '..', '.cache/kernel');
+
 /** A real kernel file, preprocessed by kbuild, when a prepared tree is at hand (scripts/kernel-tree.sh). */
 function kernelFile(): string | undefined {
-  const cache = process.env.TDX_KERNEL_CACHE ?? join(__dirname, '..', '..', '..', '.cache/kernel');
-  const f = join(cache, 'build-6.12/arch/x86/crypto/des3_ede-asm_64.s');
+  const f = join(kernelCache(), 'build-6.12/arch/x86/crypto/des3_ede-asm_64.s');
   return existsSync(f) ? f : undefined;
+}
+
+/** One corpus tree's comparison: files where ours (in-process) beat GNU as (process), and the slowest ratios. */
+export interface CorpusSpeed {
+  tree: string;
+  files: number;
+  faster: number;
+  /** Sums over the tree, ms. */
+  oursMs: number;
+  asMs: number;
+  /** The files with the highest ours/as ratio. */
+  slowest: { file: string; ms: number; asMs: number }[];
+}
+
+/** kbuild's `.s` of the 64-bit arch/x86 `.S` files (the corpus of scripts/kernel-corpus.ts) in a prepared build folder. */
+function corpusFiles(build: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (n.endsWith('.s')) out.push(p);
+    }
+  };
+  walk(join(build, 'arch/x86'));
+  return out
+    .filter((f) => !/\/arch\/x86\/(boot|realmode)\//.test(f))
+    .filter((f) => !/_32\.s$|\/vdso32\/|\/entry\/vdso\/vdso-note|efi_stub_32|wakeup_32|head_32|relocate_kernel_32|\/um\//.test(f))
+    .filter((f) => existsSync(join(build, '..', `linux-source-${build.split('build-')[1]}`, relative(build, f).replace(/\.s$/, '.S'))))
+    .sort();
+}
+
+/**
+ * Issue 14's per-file figure: every corpus file of each prepared tree, the built-in assembler
+ * in-process (best of 3 after a first run, as the 5,000-line figure) beside GNU as on the
+ * same file (best of 3, process start included). Files GNU as rejects are not in the corpus.
+ */
+export function benchCorpus(log: (s: string) => void): CorpusSpeed[] {
+  const out: CorpusSpeed[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'tdxdbg-bench-'));
+  for (const v of ['6.12', '6.1']) {
+    const build = join(kernelCache(), `build-${v}`);
+    if (!existsSync(join(build, '.tdx-prepared'))) continue;
+    const row: CorpusSpeed = { tree: v, files: 0, faster: 0, oursMs: 0, asMs: 0, slowest: [] };
+    const all: { file: string; ms: number; asMs: number }[] = [];
+    for (const f of corpusFiles(build)) {
+      let asMs: number;
+      try {
+        asMs = timeCommand('as', ['--64', f, '-o', join(dir, 'k.o')], 3);
+      } catch {
+        continue; // GNU as rejects it: not part of the corpus
+      }
+      const text = readFileSync(f, 'latin1');
+      let ms: number;
+      try {
+        timeOurs(text, f, 1, true); // the first run: JIT warm-up, as for the other in-process figures
+        ms = timeOurs(text, f, 3, true).ms;
+      } catch {
+        continue; // rejected: the corpus test reports that
+      }
+      row.files++;
+      if (ms < asMs) row.faster++;
+      row.oursMs += ms;
+      row.asMs += asMs;
+      all.push({ file: relative(build, f), ms, asMs });
+    }
+    row.oursMs = Math.round(row.oursMs);
+    row.asMs = Math.round(row.asMs);
+    row.slowest = all.sort((a, b) => b.ms / b.asMs - a.ms / a.asMs).slice(0, 5);
+    log(`assemble: corpus ${v}: ours faster than GNU as on ${row.faster} of ${row.files} files (in-process, best of 3, vs as process); sums ${row.oursMs} ms vs ${row.asMs} ms; slowest ratios ${row.slowest.map((s) => `${s.file} ${s.ms}/${s.asMs} ms`).join(', ')}`);
+    out.push(row);
+  }
+  return out;
 }
 
 /**
@@ -62,7 +136,7 @@ function kernelFile(): string | undefined {
  * kernel file (des3_ede-asm_64, kbuild's `.s`) in-process beside `as`, when a tree is prepared.
  */
 export async function benchAssemble(): Promise<{
-  ms: number; coldMs: number; gccMs: number; asMs: number; cliMs?: number;
+  ms: number; coldMs: number; gccMs: number; asMs: number; cliMs?: number; nodeMs: number;
   kernel?: { file: string; lines: number; ms: number; coldMs: number; asMs: number };
 }> {
   const src = generateSource();
@@ -74,6 +148,8 @@ export async function benchAssemble(): Promise<{
   const asMs = timeCommand('as', ['--64', file, '-o', join(dir, 'bench-as.o')], 3);
   const cli = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
   const cliMs = existsSync(cli) ? timeCommand(process.execPath, [cli, 'asm', file], 3) : undefined;
+  // Node's own start, for reading the figure above: what is left is ours.
+  const nodeMs = timeCommand(process.execPath, ['-e', '0'], 3);
   let kernel;
   const kf = kernelFile();
   if (kf) {
@@ -81,5 +157,5 @@ export async function benchAssemble(): Promise<{
     const k = timeOurs(text, kf, 5, true);
     kernel = { file: 'arch/x86/crypto/des3_ede-asm_64.s (6.12)', lines: text.split('\n').length, ...k, asMs: timeCommand('as', ['--64', kf, '-o', join(dir, 'k.o')], 3) };
   }
-  return { ...ours, gccMs, asMs, cliMs, kernel };
+  return { ...ours, gccMs, asMs, cliMs, nodeMs, kernel };
 }

@@ -3,6 +3,7 @@
 // emits `lock` before `0x66`, gas after, and the bytes must be gas's.
 
 import { EncOperand, EncRequest, encodeInstruction } from '../../decode/encoder';
+import { fastEncode } from '../../decode/fastEncode';
 import { Expr } from './expr';
 import { Selected } from './select';
 
@@ -60,6 +61,11 @@ export function encodeSelected(sel: Selected, prefix: number[], ip: bigint, valu
     }
   });
   const req: EncRequest = { code, ops, ip: ip + BigInt(prefix.length), evex: sel.evex, bitness: sel.bits };
+  if (ripConst === undefined && !sel.alts) {
+    // The common legacy forms: encoded by table, cheaper than the cache key below.
+    const fast = fastEncode(req);
+    if (fast) return prefix.length ? orderPrefixes(Uint8Array.from([...prefix, ...fast])) : orderPrefixes(fast);
+  }
   // Bytes that do not depend on where the instruction is (no branch, no RIP-relative operand)
   // are the same for the same request: kernel code repeats itself (macros), and a WASM round
   // trip per instruction is most of the encoding time.

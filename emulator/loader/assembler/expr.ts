@@ -64,8 +64,12 @@ export function parseExpr(s: Scanner, numLabel: NumLabelRef): Expr {
   return parseBin(s, numLabel, 0);
 }
 
+/** First characters of the binary operators: most calls see `,` `)` or the end and stop here. */
+const BIN_OP_START = new Set(BIN_OPS.map((op) => op[0]));
+
 function peekBinOp(s: Scanner): string | undefined {
   s.skipWs();
+  if (!BIN_OP_START.has(s.src[s.pos])) return undefined;
   for (const op of BIN_OPS) {
     if (s.src.startsWith(op, s.pos)) {
       // `!` followed by `=` is `!=`; a lone `!` is gas's or-not. Do not eat `(`-less garbage.
@@ -129,18 +133,21 @@ function parsePrimary(s: Scanner, nl: NumLabelRef): Expr {
     if (s.peek() === "'") s.pos++;
     return { t: 'num', v: BigInt(c.charCodeAt(0)) };
   }
-  if (/[0-9]/.test(ch)) {
-    const m = /^([0-9]+)([bf])(?![0-9A-Za-z_$.])/.exec(s.src.slice(s.pos));
+  if (ch >= '0' && ch <= '9') {
+    NUM_LABEL.lastIndex = s.pos;
+    const m = NUM_LABEL.exec(s.src);
     if (m && !(m[1] === '0' && m[2] === 'b' && /[01]/.test(s.src[s.pos + 2] ?? ''))) {
       s.pos += m[0].length;
       return { t: 'sym', name: nl(m[1], m[2] as 'b' | 'f', col), col };
     }
-    const num = /^(0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]+)/.exec(s.src.slice(s.pos));
+    NUMBER.lastIndex = s.pos;
+    const num = NUMBER.exec(s.src);
     if (!num) throw new ExprError('bad number', col);
     s.pos += num[0].length;
     if (isSymChar(s.peek())) throw new ExprError(`bad number '${num[0]}${s.peek()}'`, col);
     const t = num[0];
     let v: bigint;
+    if (t.length === 1) return { t: 'num', v: SMALL[t.charCodeAt(0) - 48] };
     if (/^0[bB]/.test(t)) v = BigInt(t);
     else if (/^0[xX]/.test(t)) v = BigInt(t);
     else if (t.length > 1 && t[0] === '0') {
@@ -160,6 +167,11 @@ function parsePrimary(s: Scanner, nl: NumLabelRef): Expr {
   if (name !== undefined) return { t: 'sym', name, col };
   throw new ExprError(`expected an expression, found '${ch}'`, col);
 }
+
+/** A numeric label reference (`1b`, `2f`) and a number, read where the scanner stands (sticky: no copy of the rest). */
+const NUM_LABEL = /([0-9]+)([bf])(?![0-9A-Za-z_$.])/y;
+const NUMBER = /(0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]+)/y;
+const SMALL = [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n];
 
 // ---- evaluation ----------------------------------------------------------------------
 

@@ -68,13 +68,16 @@ function fits(v: bigint, lo: bigint, hi: bigint): boolean {
 
 /** gas's optimize_imm: a value that fits the operand size unsigned is read as signed. */
 function normalize(v: bigint, size: number | undefined): bigint {
-  if (size === 16 && (v & ~0xffffn) === 0n) return BigInt.asIntN(16, v);
-  if (size === 32 && (v & ~0xffffffffn) === 0n) return BigInt.asIntN(32, v);
+  if (size === 16 && (v & U16_MASK) === 0n) return BigInt.asIntN(16, v);
+  if (size === 32 && (v & U32_MASK) === 0n) return BigInt.asIntN(32, v);
   // gas (optimize_imm) also folds a negative 64-bit value into a 32-bit operation's immediate
   // when only ones stand above bit 31 of its low half: `andl $(~0xFF000000), %ecx`.
-  if (size === 32 && v < 0n && v >= -(1n << 32n)) return BigInt.asIntN(32, v);
+  if (size === 32 && v < 0n && v >= U32_SPAN) return BigInt.asIntN(32, v);
   return v;
 }
+
+const I32_MIN = -(1n << 31n), I32_MAX = (1n << 31n) - 1n, U32_MAX = (1n << 32n) - 1n;
+const U16_MASK = ~0xffffn, U32_MASK = ~0xffffffffn, U32_SPAN = -(1n << 32n);
 
 const SIZED_REG: Record<string, number> = { r8: 8, r16: 16, r32: 32, r64: 64, rm8: 8, rm16: 16, rm32: 32, rm64: 64 };
 
@@ -116,8 +119,8 @@ function matchPat(p: Pat, op: Operand, ev: Early | undefined, size: number | und
     case 'i8s': return fits(normalize(v, size), -128n, 127n);
     case 'i8': return fits(v, -128n, 255n);
     case 'i16': return fits(v, -32768n, 65535n);
-    case 'i32': return fits(normalize(v, size), -(1n << 31n), (1n << 32n) - 1n);
-    case 'i32s': return fits(v, -(1n << 31n), (1n << 31n) - 1n);
+    case 'i32': return fits(normalize(v, size), I32_MIN, U32_MAX);
+    case 'i32s': return fits(v, I32_MIN, I32_MAX);
     case 'i64': return true;
   }
   return false;

@@ -25,9 +25,12 @@ export interface Tok {
 /** A logical line: text after continuation joining and comment removal. */
 export interface LogicalLine {
   text: string;
-  /** Physical line and column of each character of `text`. */
-  lines: number[];
-  cols: number[];
+  /**
+   * Physical line and column of each character of `text`; absent for a line that is one
+   * physical line as written (character k is then on `line`, column k + 1).
+   */
+  lines?: number[];
+  cols?: number[];
   /** First physical line of this logical line. */
   line: number;
 }
@@ -84,6 +87,20 @@ export function logicalLines(src: string, onError?: (line: number, col: number, 
     return false;
   };
   while (i < n) {
+    if (text.length === 0 && lines.length === 0) {
+      // Most lines hold no comment, quote, backslash or CR: take them whole.
+      SPECIAL.lastIndex = i;
+      const sp = SPECIAL.exec(src);
+      const eol = sp ? sp.index : n;
+      if (eol === n || src.charCodeAt(eol) === 10) {
+        if (eol < n || eol > i) out.push({ text: src.slice(i, eol), line });
+        if (eol === n) break;
+        i = eol + 1;
+        line++;
+        startLine = line;
+        continue;
+      }
+    }
     if (continuation()) continue;
     const ch = src[i];
     if (ch === '\n' || (ch === '\r' && src[i + 1] === '\n')) {
@@ -161,62 +178,114 @@ export function logicalLines(src: string, onError?: (line: number, col: number, 
   return out;
 }
 
+/** The characters that need the character-by-character path of {@link logicalLines} (and the newline that ends a simple line). */
+const SPECIAL = /[\n\\/"'\r]/g;
+
 const PUNCTS3 = ['<<=', '>>=', '...'];
 const PUNCTS2 = ['->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '*=', '/=', '%=', '+=', '-=', '&=', '^=', '|=', '##'];
 const PUNCT1 = new Set('[](){}.&*+-~!/%<>^|?:;=,#');
 
-const isIdStart = (c: string, asm: boolean) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || (!asm && c === '$');
-const isIdChar = (c: string, asm: boolean) => isIdStart(c, asm) || (c >= '0' && c <= '9');
-const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
 
 /** Tokenize one logical line (or a part of it starting at `from`). */
 export function tokenize(ll: LogicalLine, opts: LexOptions = {}, from = 0): Tok[] {
   const asm = opts.asm ?? true;
   const s = ll.text;
   const toks: Tok[] = [];
+  const lines = ll.lines;
+  const cols = ll.cols;
   let i = from;
   while (i < s.length) {
     const ws0 = i;
-    while (i < s.length && (s[i] === ' ' || s[i] === '\t' || s[i] === '\f' || s[i] === '\v' || s[i] === '\r')) i++;
+    while (i < s.length && isBlank(s.charCodeAt(i))) i++;
     if (i >= s.length) break;
-    const ws = s.slice(ws0, i);
+    const ws = i === ws0 ? '' : i === ws0 + 1 && s.charCodeAt(ws0) === 32 ? ' ' : s.slice(ws0, i);
     const start = i;
-    const len = lexOne(s, i, asm);
-    const text = s.slice(start, start + len.len);
-    i = start + len.len;
-    toks.push({ kind: len.kind, text, ws, line: ll.lines[start] ?? ll.line, col: ll.cols[start] ?? 1 });
+    const len = lexLen(s, i, asm);
+    const text = s.slice(start, start + len);
+    i = start + len;
+    toks.push({ kind: lexKind, text, ws, line: lines ? lines[start] ?? ll.line : ll.line, col: cols ? cols[start] ?? 1 : start + 1 });
   }
   return toks;
 }
 
-/** Length and kind of the token starting at s[i]. */
-export function lexOne(s: string, i: number, asm: boolean): { len: number; kind: TokKind } {
-  const c = s[i];
-  if (isIdStart(c, asm)) {
+/** Space, tab, form feed, vertical tab, carriage return: blanks between tokens. */
+const isBlank = (c: number) => c === 32 || c === 9 || c === 12 || c === 11 || c === 13;
+const isIdStartCode = (c: number, asm: boolean) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (!asm && c === 36);
+const isIdCode = (c: number, asm: boolean) => isIdStartCode(c, asm) || (c >= 48 && c <= 57);
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+
+/** The kind of the token {@link lexLen} measured last (kept out of its result: no object per token). */
+let lexKind: TokKind = 'other';
+
+/** Length of the token starting at s[i]; its kind is left in `lexKind`. */
+function lexLen(s: string, i: number, asm: boolean): number {
+  const c = s.charCodeAt(i);
+  const n = s.length;
+  if (isIdStartCode(c, asm)) {
     let j = i + 1;
-    while (j < s.length && isIdChar(s[j], asm)) j++;
-    return { len: j - i, kind: 'id' };
+    while (j < n && isIdCode(s.charCodeAt(j), asm)) j++;
+    lexKind = 'id';
+    return j - i;
   }
-  if (isDigit(c) || (c === '.' && isDigit(s[i + 1]))) {
+  if (isDigitCode(c) || (c === 46 && isDigitCode(s.charCodeAt(i + 1)))) {
     let j = i + 1;
-    while (j < s.length) {
-      const d = s[j];
-      if ((d === '+' || d === '-') && 'eEpP'.includes(s[j - 1])) j++;
-      else if (isIdChar(d, asm) || d === '.') j++;
+    while (j < n) {
+      const d = s.charCodeAt(j);
+      const p = s.charCodeAt(j - 1);
+      if ((d === 43 || d === 45) && (p === 101 || p === 69 || p === 112 || p === 80)) j++;
+      else if (isIdCode(d, asm) || d === 46) j++;
       else break;
     }
-    return { len: j - i, kind: 'num' };
+    lexKind = 'num';
+    return j - i;
   }
-  if (c === '"' || c === "'") {
+  if (c === 34 || c === 39) {
     let j = i + 1;
-    while (j < s.length && s[j] !== c) j += s[j] === '\\' ? 2 : 1;
-    if (j < s.length) return { len: j + 1 - i, kind: c === '"' ? 'str' : 'chr' };
-    return { len: 1, kind: 'other' };
+    while (j < n && s.charCodeAt(j) !== c) j += s.charCodeAt(j) === 92 ? 2 : 1;
+    if (j < n) {
+      lexKind = c === 34 ? 'str' : 'chr';
+      return j + 1 - i;
+    }
+    lexKind = 'other';
+    return 1;
   }
-  for (const p of PUNCTS3) if (s.startsWith(p, i)) return { len: 3, kind: 'punct' };
-  for (const p of PUNCTS2) if (s.startsWith(p, i)) return { len: 2, kind: 'punct' };
-  if (PUNCT1.has(c)) return { len: 1, kind: 'punct' };
-  return { len: 1, kind: 'other' };
+  const ch = s[i];
+  if (PUNCT_START.has(ch)) {
+    for (const p of PUNCTS3) if (s.startsWith(p, i)) { lexKind = 'punct'; return 3; }
+    for (const p of PUNCTS2) if (s.startsWith(p, i)) { lexKind = 'punct'; return 2; }
+  }
+  lexKind = PUNCT1.has(ch) ? 'punct' : 'other';
+  return 1;
+}
+
+/** First characters of the two- and three-character punctuators. */
+const PUNCT_START = new Set([...PUNCTS3, ...PUNCTS2].map((p) => p[0]));
+
+/** Length and kind of the token starting at s[i]. */
+export function lexOne(s: string, i: number, asm: boolean): { len: number; kind: TokKind } {
+  const len = lexLen(s, i, asm);
+  return { len, kind: lexKind };
+}
+
+/**
+ * What {@link tokenize} would say of a logical line, without making its tokens: 1 when its first
+ * token is `#` (a directive, or assembly's `#` comment), 2 when some identifier names a macro
+ * (`isMacro`), 0 otherwise; -1 for a line with no token at all.
+ */
+export function scanLine(s: string, asm: boolean, isMacro: (name: string) => boolean): -1 | 0 | 1 | 2 {
+  let i = 0;
+  let first = true;
+  while (i < s.length) {
+    if (isBlank(s.charCodeAt(i))) { i++; continue; }
+    const len = lexLen(s, i, asm);
+    if (first) {
+      if (lexKind === 'punct' && len === 1 && s.charCodeAt(i) === 35) return 1;
+      first = false;
+    }
+    if (lexKind === 'id' && isMacro(s.slice(i, i + len))) return 2;
+    i += len;
+  }
+  return first ? -1 : 0;
 }
 
 /** Would `a` immediately followed by `b` lex differently (cpp's avoid_paste)? */
@@ -242,10 +311,7 @@ export function spell(toks: Tok[], asm: boolean): string {
 
 /** Lex a standalone string (for pasting and for `defines` option values). */
 export function tokenizeText(text: string, line: number, col: number, asm: boolean): Tok[] {
-  const ll: LogicalLine = { text, lines: [], cols: [], line };
-  for (let k = 0; k < text.length; k++) {
-    ll.lines.push(line);
-    ll.cols.push(col);
-  }
-  return tokenize(ll, { asm });
+  const cols: number[] = [];
+  for (let k = 0; k < text.length; k++) cols.push(col);
+  return tokenize({ text, cols, line }, { asm });
 }

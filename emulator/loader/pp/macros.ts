@@ -346,9 +346,17 @@ function substitute(m: Macro, inv: Tok, args: Tok[][], hs: ReadonlySet<string>, 
     out.push({ ...t, line: inv.line, col: inv.col });
   }
   const result: Tok[] = [];
+  // Hide sets are never changed once made: tokens that came in with the same one share the
+  // result (most of a body shares one), instead of a new set per token.
+  const hides = new Map<ReadonlySet<string> | undefined, ReadonlySet<string>>();
   for (const x of out) {
     if (x.kind === 'pm') continue;
-    result.push({ ...x, hide: union(x.hide, hs, m.name), fromMacro: true });
+    let hide = hides.get(x.hide);
+    if (!hide) {
+      hide = union(x.hide, hs, m.name);
+      hides.set(x.hide, hide);
+    }
+    result.push({ ...x, hide, fromMacro: true });
   }
   if (result.length) result[0].ws = inv.ws;
   return result;
