@@ -113,7 +113,7 @@ export const TDVMCALL_SUBFUNCTIONS: readonly TdvmcallSubfunction[] = Object.free
   },
   {
     name: 'TDVMCALL_GET_TD_VM_CALL_INFO', headers: [{ header: 'asm/shared/tdx.h', from: 'G5', format: 'hex' }], ghciName: 'GetTdVmCallInfo', shortNames: ['GetTdVmCallInfo', 'GET_TD_VM_CALL_INFO'], value: 0x10000n,
-    source: 'analogdevicesinc; KVM patches', summary: 'Ask which TDVMCALL sub-functions the VMM supports.',
+    source: 'GHCI 1.5; Linux arch/x86/kvm/vmx/tdx.c (tdx_get_td_vm_call_info)', summary: 'Ask which TDVMCALL sub-functions the VMM supports.',
     inputs: [r('R12', 'leaf, must be 0')],
     outputs: [r('R11', 'result (0 in KVM)'), r('R12', 'result (0 in KVM)'), r('R13', 'result (0 in KVM)'), r('R14', 'result (0 in KVM)')],
   },
@@ -140,7 +140,7 @@ export const TDVMCALL_SUBFUNCTIONS: readonly TdvmcallSubfunction[] = Object.free
   },
   {
     name: 'TDVMCALL_SETUP_EVENT_NOTIFY_INTERRUPT', headers: [{ header: 'asm/shared/tdx.h', from: 'G5', format: 'hex' }], ghciName: 'SetupEventNotifyInterrupt', shortNames: ['SetupEventNotifyInterrupt', 'SETUP_EVENT_NOTIFY_INTERRUPT'], value: 0x10004n,
-    source: 'analogdevicesinc; KVM tree', summary: 'Register the interrupt vector the VMM uses for event notification.',
+    source: 'GHCI 1.5; Linux arch/x86/kvm/vmx/tdx.c (tdx_setup_event_notify)', summary: 'Register the interrupt vector the VMM uses for event notification.',
     inputs: [r('R12', 'vector (KVM accepts 32–255)')], outputs: [],
   },
 ].map((f) => Object.freeze({ ...f, note: GHCI_NAME_NOTE } as TdvmcallSubfunction)));
