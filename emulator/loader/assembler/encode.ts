@@ -27,8 +27,37 @@ export function orderPrefixes(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Encodes `sel` at `ip` (the address of its first prefix byte); `code` overrides the form (relaxation). */
+/** The byte the `rex64` prefix mnemonic stands for (REX.W). */
+const REX_W = 0x48;
+
+/**
+ * Encodes `sel` at `ip` (the address of its first prefix byte); `code` overrides the form (relaxation).
+ * A `rex64` prefix is merged as gas merges it: into the instruction's own REX byte when it has
+ * one (`rex64 movl %eax,%r8d` is 49 89 c0, one REX), else as a REX.W placed after the legacy
+ * prefixes (a REX anywhere but right before the opcode is ignored by the CPU).
+ */
 export function encodeSelected(sel: Selected, prefix: number[], ip: bigint, value: Resolver, code = sel.code): Uint8Array {
+  if (!prefix.includes(REX_W)) return encodePrefixed(sel, prefix, ip, value, code);
+  const rest = prefix.filter((b) => b !== REX_W);
+  const own = encodePrefixed(sel, rest, ip, value, code);
+  let p = 0;
+  while (p < own.length && PREFIX_RANK[own[p]] !== undefined) p++;
+  if (p < own.length && (own[p] & 0xf0) === 0x40) {
+    const out = own.slice();
+    out[p] |= 0x08;
+    return out;
+  }
+  // One byte more before the opcode: encoded one byte later, so that what is relative to the
+  // instruction's end (branches, RIP-relative operands) still is.
+  const later = encodePrefixed(sel, rest, ip + 1n, value, code);
+  const out = new Uint8Array(later.length + 1);
+  out.set(later.subarray(0, p));
+  out[p] = REX_W;
+  out.set(later.subarray(p), p + 1);
+  return out;
+}
+
+function encodePrefixed(sel: Selected, prefix: number[], ip: bigint, value: Resolver, code: string): Uint8Array {
   if (code.startsWith('raw:')) {
     const raw = Buffer.from(code.slice(4), 'hex');
     return orderPrefixes(Uint8Array.from([...prefix, ...raw]));
