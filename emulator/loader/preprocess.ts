@@ -9,6 +9,7 @@ import { MAX_SOURCE_BYTES, notRegularFile } from './files';
 import type { Diagnostic } from './diagnostics';
 import { builtinHeaders, BUILTIN_PREFIX, type Generation } from './headers';
 import { logicalLines, scanLine, spell, tokenize, type LogicalLine, type Tok } from './pp/lexer';
+import { gasLines } from './pp/gasText';
 import { evaluate, ExprError } from './pp/expr';
 import { expand, macroFromOption, parseDefine, sameDefinition, type ExpandContext, type Macro, type MacroProblem } from './pp/macros';
 
@@ -146,6 +147,12 @@ class Preprocessor {
     if (text === undefined) {
       const why = this.opts.text === undefined ? unreadable(entryFile) : undefined;
       this.diagnostics.push({ severity: 'error', message: why ? `cannot read the file: it ${why}` : `cannot read ${entryFile}: no such file`, location: { file: entryFile, line: 1, column: 1 } });
+    } else if (/\.s$/.test(entryFile)) {
+      // A lowercase .s is not run through the C preprocessor (as gcc and kbuild give it to as).
+      this.sources.set(entryFile, text);
+      for (const l of gasLines(text, (line, col, message) => this.error(entryFile, { line, col }, message, 'warning'))) {
+        this.lines.push({ text: l.text, file: entryFile, line: l.line });
+      }
     } else {
       if (this.builtins.has('linux/kconfig.h')) this.includeFile(BUILTIN_PREFIX + 'linux/kconfig.h', this.builtins.get('linux/kconfig.h')!, 1, this.searchDirs.length);
       for (const f of this.opts.includes ?? []) {

@@ -52,7 +52,13 @@ async function fixtureCases(): Promise<OracleCase[]> {
   for (const f of readdirSync(FIXTURES).sort()) {
     const path = join(FIXTURES, f);
     const source = readFileSync(path, 'utf8');
-    if (f.endsWith('.s')) out.push(plainCase(f, source));
+    if (f.endsWith('.s')) {
+      // As a user's .s is built: no C preprocessor, gas's comment rules.
+      const r = await buildImage(path, {});
+      const errors = r.diagnostics.filter((d) => d.severity === 'error');
+      assert.equal(errors.length, 0, `${f}: buildImage failed:\n${errors.map(formatDiagnostic).join('\n')}`);
+      out.push({ name: f, ext: '.s', source, image: r.image!, listing: r.listing });
+    }
     else if (f.endsWith('.S')) {
       // The kernel generation is in the name: tdx-guest-g1.S, tdx-module-call-g5.S.
       const generation = (/-g(\d(?:\.5)?)\./i.exec(f)?.[1] ? `G${/-g(\d(?:\.5)?)\./i.exec(f)![1]}` : 'G5') as Generation;
