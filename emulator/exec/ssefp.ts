@@ -8,7 +8,7 @@
 import { Cpu, Fl } from '../cpu/cpu';
 import { setArith } from '../cpu/flags';
 import { CpuFault, Vector, gp } from '../cpu/fault';
-import { MachineStop } from '../cpu/system';
+import { notEmulated } from '../cpu/system';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { ea, readReg, writeReg } from './operands';
@@ -278,7 +278,7 @@ function dp(f: Fmt): Handler {
 }
 
 const approximate: Handler = (_c, i) => {
-  throw new MachineStop('not-emulated', `not emulated: ${i.text()} (its result is a model-specific approximation no specification fixes)`, true);
+  throw notEmulated(`${i.text()} (its result is a model-specific approximation no specification fixes)`);
 };
 
 // ---- MXCSR and FXSAVE/FXRSTOR ------------------------------------------------------------------
@@ -329,7 +329,7 @@ const fxrstor: Handler = (c, i) => {
   const mx = m.read32(a + 24) >>> 0;
   if (mx & ~MXCSR_MASK) throw gp(`${i.mnemonic}: reserved MXCSR bits set in 0x${mx.toString(16)}`);
   if (fcw !== 0x37f || fsw !== 0 || ftw !== 0) {
-    throw new MachineStop('not-emulated', `not emulated: ${i.text()} restores an x87 state (FCW 0x${fcw.toString(16)}, FSW 0x${fsw.toString(16)}, FTW 0x${ftw.toString(16)}) other than the initial one; x87 is not modelled`, true);
+    throw notEmulated(`${i.text()} restores an x87 state (FCW 0x${fcw.toString(16)}, FSW 0x${fsw.toString(16)}, FTW 0x${ftw.toString(16)}) other than the initial one; x87 is not modelled`);
   }
   const xs = new Int32Array(64);
   if (c.cr4 & 0x200n) for (let k = 0; k < 64; k += 2) { xs[k] = m.read64(a + 160 + 4 * k); xs[k + 1] = m.hi; }
