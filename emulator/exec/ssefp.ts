@@ -298,14 +298,20 @@ const stmxcsr: Handler = (c, i) => {
   c.mem.write32(ea(c, i), c.mxcsr);
 };
 
+/** The FXSAVE/FXRSTOR area's address: #UD with CR0.EM, #NM with CR0.TS, #GP unless 16-byte aligned. */
+function fxArea(c: Cpu, i: Insn): number {
+  if (c.cr0 & 0xcn) throw new CpuFault(c.cr0 & 4n ? Vector.UD : Vector.NM, undefined, `${i.mnemonic}: CR0.${c.cr0 & 4n ? 'EM' : 'TS'} is set`);
+  const a = ea(c, i);
+  if (a % 16 !== 0) throw gp(`${i.mnemonic}: the save area at 0x${BigInt.asUintN(64, BigInt(a)).toString(16)} is not 16-byte aligned`);
+  return a;
+}
+
 /**
  * FXSAVE: the 512-byte legacy area (SDM Vol. 1 Table 10-2). The x87 state is not modelled (no x87
  * instruction executes here), so its part is the state after FNINIT: FCW 0x37F, all else zero.
  */
 const fxsave: Handler = (c, i) => {
-  if (c.cr0 & 0xcn) throw new CpuFault(c.cr0 & 4n ? Vector.UD : Vector.NM, undefined, `${i.mnemonic}: CR0.${c.cr0 & 4n ? 'EM' : 'TS'} is set`);
-  const a = ea(c, i);
-  if (a % 16 !== 0) throw gp(`${i.mnemonic}: the save area at 0x${BigInt.asUintN(64, BigInt(a)).toString(16)} is not 16-byte aligned`);
+  const a = fxArea(c, i);
   const m = c.mem;
   m.probeWrite(a, 416);
   m.write16(a, 0x37f);
@@ -321,9 +327,7 @@ const fxsave: Handler = (c, i) => {
 };
 
 const fxrstor: Handler = (c, i) => {
-  if (c.cr0 & 0xcn) throw new CpuFault(c.cr0 & 4n ? Vector.UD : Vector.NM, undefined, `${i.mnemonic}: CR0.${c.cr0 & 4n ? 'EM' : 'TS'} is set`);
-  const a = ea(c, i);
-  if (a % 16 !== 0) throw gp(`${i.mnemonic}: the save area at 0x${BigInt.asUintN(64, BigInt(a)).toString(16)} is not 16-byte aligned`);
+  const a = fxArea(c, i);
   const m = c.mem;
   const fcw = m.read16(a), fsw = m.read16(a + 2), ftw = m.read8(a + 4);
   const mx = m.read32(a + 24) >>> 0;
