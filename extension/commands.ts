@@ -25,29 +25,7 @@ import { structPreset } from '../emulator/loader/structPresets';
 import { findStatus, findTdvmcallStatus, parseTdxNumber } from '../emulator/tdx/catalog';
 import { hex64 } from '../emulator/tdx/types';
 import { decodeTdxStatus, decodeTdvmcallStatus } from '../emulator/tdx/statusDecoder';
-
-/** Read-only documents of "Show Struct Layout" (scheme `tdx-struct`). */
-class LayoutDocuments implements vscode.TextDocumentContentProvider {
-  static readonly scheme = 'tdx-struct';
-  private readonly texts = new Map<string, string>();
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.emitter.event;
-
-  show(name: string, origin: string, text: string): vscode.Uri {
-    const uri = vscode.Uri.from({ scheme: LayoutDocuments.scheme, path: `/${origin}/${name}.h` });
-    this.texts.set(uri.toString(), text);
-    this.emitter.fire(uri);
-    return uri;
-  }
-
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.texts.get(uri.toString()) ?? '/* layout no longer available: run "TDX: Show Struct Layout" again */\n';
-  }
-
-  dispose(): void {
-    this.emitter.dispose();
-  }
-}
+import { ReadOnlyDocuments } from './readOnlyDocuments';
 
 export interface CommandDeps {
   state: ExtensionState;
@@ -67,11 +45,12 @@ export function guarded<A extends unknown[]>(what: string, fn: (...a: A) => Prom
 }
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable {
-  const layouts = new LayoutDocuments();
+  /** Read-only documents of "Show Struct Layout". */
+  const layouts = new ReadOnlyDocuments('tdx-struct', '/* layout no longer available: run "TDX: Show Struct Layout" again */\n');
   const reg = (id: Cmd, what: string, fn: (...a: any[]) => unknown) => vscode.commands.registerCommand(id, guarded(what, fn));
   return vscode.Disposable.from(
     layouts,
-    vscode.workspace.registerTextDocumentContentProvider(LayoutDocuments.scheme, layouts),
+    layouts.register(),
     reg(Cmd.DebugFunctionAtCursor, 'Debug Function at Cursor', () => debugAtCursor()),
     reg(Cmd.DebugFunction, 'Debug Function', (uri?: vscode.Uri, name?: string) => debugFunction(uri, name)),
     reg(Cmd.InjectFault, 'Inject Fault at Next Call', () => injectFault(deps.state)),
@@ -194,7 +173,7 @@ function fromAdapter(body: unknown): StructLayout {
   return { name: b.name, kind: b.kind ?? 'struct', size: b.size, align: b.align, fields: b.fields };
 }
 
-async function showStructLayout(layouts: LayoutDocuments, diagnostics: AsmDiagnostics): Promise<void> {
+async function showStructLayout(layouts: ReadOnlyDocuments, diagnostics: AsmDiagnostics): Promise<void> {
   const picks: StructPick[] = [];
   const session = currentTdxSession();
   if (session) {
@@ -221,7 +200,7 @@ async function showStructLayout(layouts: LayoutDocuments, diagnostics: AsmDiagno
   const pick = await vscode.window.showQuickPick(picks, { title: 'TDX: Show Struct Layout', placeHolder: 'Struct (offsets, sizes, holes, asm-offsets names)', matchOnDescription: true });
   if (!pick) return;
   const layout = await pick.load();
-  const uri = layouts.show(layout.name, pick.origin, renderLayout(layout, `${pick.description}; x86-64 SysV layout`));
+  const uri = layouts.show(`/${pick.origin}/${layout.name}.h`, renderLayout(layout, `${pick.description}; x86-64 SysV layout`));
   const doc = await vscode.workspace.openTextDocument(uri);
   await vscode.languages.setTextDocumentLanguage(doc, 'c');
   await vscode.window.showTextDocument(doc, { preview: true });

@@ -12,30 +12,11 @@ import { describeResolved } from './configResolver';
 import { expectationPaths, matrixDocument, parseExpectation, scenarioVerdicts } from './matrixModel';
 import { JobCancelled, type HeavyWork } from './heavyWork';
 import type { MatrixResult } from '../emulator/matrix/matrix';
-
-/** Read-only matrix tables (scheme `tdx-matrix`). */
-class MatrixDocuments implements vscode.TextDocumentContentProvider {
-  static readonly scheme = 'tdx-matrix';
-  private readonly texts = new Map<string, string>();
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.emitter.event;
-
-  show(file: string, entry: string, text: string): vscode.Uri {
-    const uri = vscode.Uri.from({ scheme: MatrixDocuments.scheme, path: `/${basename(file)}/${entry}.matrix.txt` });
-    this.texts.set(uri.toString(), text);
-    this.emitter.fire(uri);
-    return uri;
-  }
-
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.texts.get(uri.toString()) ?? 'Run "TDX: Run Fault Matrix for Function" again.\n';
-  }
-
-  dispose(): void { this.emitter.dispose(); }
-}
+import { ReadOnlyDocuments } from './readOnlyDocuments';
 
 export class FaultMatrix implements vscode.Disposable {
-  private readonly docs = new MatrixDocuments();
+  /** Read-only matrix tables. */
+  private readonly docs = new ReadOnlyDocuments('tdx-matrix', 'Run "TDX: Run Fault Matrix for Function" again.\n');
   private readonly tests = vscode.tests.createTestController('tdx.faultMatrix', 'TDX Fault Matrix');
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -44,7 +25,7 @@ export class FaultMatrix implements vscode.Disposable {
     this.tests.createRunProfile('Run fault matrix', vscode.TestRunProfileKind.Run, (req, token) => this.rerun(req, token), true);
     this.subscriptions.push(
       this.docs, this.tests,
-      vscode.workspace.registerTextDocumentContentProvider(MatrixDocuments.scheme, this.docs),
+      this.docs.register(),
       vscode.commands.registerCommand(Cmd.FaultMatrix, (uri?: vscode.Uri, name?: string) => this.command(uri, name)),
     );
   }
@@ -96,7 +77,7 @@ export class FaultMatrix implements vscode.Disposable {
     });
     if (!outcome) { void vscode.window.showInformationMessage(`TDX: fault matrix of ${entry} cancelled.`); return; }
     const expectation = await readExpectation(uri.fsPath, entry);
-    const uriDoc = this.docs.show(uri.fsPath, entry, matrixDocument({ program: vscode.workspace.asRelativePath(uri), entry, result: outcome.result, stats: outcome.stats, expectation, configuration: describeResolved(resolved) }));
+    const uriDoc = this.docs.show(`/${basename(uri.fsPath)}/${entry}.matrix.txt`, matrixDocument({ program: vscode.workspace.asRelativePath(uri), entry, result: outcome.result, stats: outcome.stats, expectation, configuration: describeResolved(resolved) }));
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uriDoc), { preview: true, viewColumn: vscode.ViewColumn.Beside });
     this.publish(uri, entry, outcome.result, expectation?.result);
   }

@@ -30,3 +30,15 @@ export class MachineStop {
     readonly detail?: unknown,
   ) {}
 }
+
+/**
+ * The one shape of a "not emulated" stop: `not emulated: <what>`, RIP rewound to the instruction.
+ * With an instruction, <what> is its text and address, then `: <why>` when a reason is given.
+ */
+export function notEmulated(what: string): MachineStop;
+export function notEmulated(i: Insn, why?: string): MachineStop;
+export function notEmulated(what: string | Insn, why?: string): MachineStop {
+  const text = typeof what === 'string' ? what
+    : `${what.text()} at 0x${BigInt.asUintN(64, BigInt(what.addr)).toString(16)}${why === undefined ? '' : `: ${why}`}`;
+  return new MachineStop('not-emulated', `not emulated: ${text}`, true);
+}

@@ -3,7 +3,7 @@
 // emulate; anything else stops with "not emulated".
 
 import { CpuFault, Vector } from '../cpu/fault';
-import { MachineStop } from '../cpu/system';
+import { notEmulated } from '../cpu/system';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { FEATURE, UNIMPLEMENTED_FEATURES, type CpuidFeature, type InsnRecord } from './table';
@@ -50,8 +50,8 @@ function hexAddr(a: number): string {
   return '0x' + BigInt.asUintN(64, BigInt(a)).toString(16);
 }
 
-const notEmulated: Handler = (_c, i) => {
-  throw new MachineStop('not-emulated', `not emulated: ${i.text()} at ${hexAddr(i.addr)}`, true);
+const notEmulatedHandler: Handler = (_c, i) => {
+  throw notEmulated(i);
 };
 
 const invalidOpcode: Handler = (_c, i) => {
@@ -80,13 +80,13 @@ export function resolveHandler(i: Insn, generic = false, hasFeature?: (f: CpuidF
   i.form = null;
   if (i.mnemonic === '(bad)') return invalidOpcode;
   const r = recordOf(i.mnemonic, i.k0 === K.XMM || i.k1 === K.XMM || i.k2 === K.XMM);
-  if (!r) return notEmulated;
+  if (!r) return notEmulatedHandler;
   // MOV/PUSH/POP with a segment register: exec/segment.ts.
   if (i.k0 === K.SEG || i.k1 === K.SEG) { const h = segmentHandler(i); if (h) return h; }
   // Far JMP/CALL through memory (m16:16/32/64): exec/segment.ts.
   if ((i.mnemonic === 'jmp' || i.mnemonic === 'call') && /_m16(16|32|64)$/.test(i.codeName)) return segmentHandler(i)!;
   // Operands we do not model (MMX/YMM, segment or debug registers) mean another instruction form.
-  if (i.k0 === K.SEG || i.k1 === K.SEG || i.k2 === K.SEG || i.k0 === K.OTHER || i.k1 === K.OTHER || i.k2 === K.OTHER) return notEmulated;
+  if (i.k0 === K.SEG || i.k1 === K.SEG || i.k2 === K.SEG || i.k0 === K.OTHER || i.k1 === K.OTHER || i.k2 === K.OTHER) return notEmulatedHandler;
   if (i.lock && !(r.lockable && i.k0 === K.MEM)) return badLock;
   if (r.cpuid !== undefined && hasFeature !== undefined && r.withoutFeature !== 'runs' && !hasFeature(r.cpuid)) {
     if (r.withoutFeature === undefined) return featureAbsent(r.cpuid);

@@ -89,12 +89,14 @@ const R = { AX: 0, DX: 2 };
 
 const plain = (i: Insn) => !i.lock && !i.rep;
 const gpr = (k: K, r: number) => k === K.REG && r < 16;
+/** The MOV operand pairs the compiled forms take: a GPR from a GPR, an immediate or memory; memory from a GPR or an immediate. */
+const movOperands = (i: Insn) => (gpr(i.k0, i.r0) && (gpr(i.k1, i.r1) || i.k1 === K.IMM || i.k1 === K.MEM))
+  || (i.k0 === K.MEM && (gpr(i.k1, i.r1) || i.k1 === K.IMM));
 
 /** MOV at 32/64 bits between registers, immediates and memory. */
 const movForm: Form = {
   match: (i) => plain(i) && (i.s0 === 8 || i.s0 === 4)
-    && ((gpr(i.k0, i.r0) && (gpr(i.k1, i.r1) || i.k1 === K.IMM || i.k1 === K.MEM))
-      || (i.k0 === K.MEM && (gpr(i.k1, i.r1) || i.k1 === K.IMM))),
+    && movOperands(i),
   faults: false,
   src(o, i) {
     const sz = i.s0 as 8 | 4;
@@ -112,8 +114,7 @@ const movMem: Form = { ...movForm, faults: true };
 /** MOV at 8/16 bits (byte registers AL..R15B, not AH..BH): a register keeps its other bits. */
 const mov816Form: Form = {
   match: (i) => plain(i) && (i.s0 === 1 || i.s0 === 2)
-    && ((gpr(i.k0, i.r0) && (gpr(i.k1, i.r1) || i.k1 === K.IMM || i.k1 === K.MEM))
-      || (i.k0 === K.MEM && (gpr(i.k1, i.r1) || i.k1 === K.IMM))),
+    && movOperands(i),
   faults: false,
   src(o, i) {
     const sz = i.s0, mask = sz === 1 ? 0xff : 0xffff;

@@ -16,7 +16,7 @@
 import { Cpu, Fl, MSR } from '../cpu/cpu';
 import { getRflags, materialize, setArith } from '../cpu/flags';
 import { CpuFault, gp, ud } from '../cpu/fault';
-import { MachineStop } from '../cpu/system';
+import { notEmulated } from '../cpu/system';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { ea, readReg, writeReg, push16, push64, pop16, pop64, addrOfStack } from './operands';
@@ -28,10 +28,6 @@ const NP = 11, SSF = 12;
 const TWO32 = 4294967296;
 /** Cpu.sel value of a null selector whose RPL a return to an outer level may have cleared (see nullOuter). */
 const SEL_RPL_UNKNOWN = -2;
-
-function notEmulated(i: Insn, why: string): MachineStop {
-  return new MachineStop('not-emulated', `not emulated: ${i.text()} at 0x${BigInt.asUintN(64, BigInt(i.addr)).toString(16)}: ${why}`, true);
-}
 
 const hex = (v: number): string => `0x${v.toString(16)}`;
 

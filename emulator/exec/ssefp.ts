@@ -8,7 +8,7 @@
 import { Cpu, Fl } from '../cpu/cpu';
 import { setArith } from '../cpu/flags';
 import { CpuFault, Vector, gp } from '../cpu/fault';
-import { MachineStop } from '../cpu/system';
+import { notEmulated } from '../cpu/system';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { ea, readReg, writeReg } from './operands';
@@ -278,7 +278,7 @@ function dp(f: Fmt): Handler {
 }
 
 const approximate: Handler = (_c, i) => {
-  throw new MachineStop('not-emulated', `not emulated: ${i.text()} (its result is a model-specific approximation no specification fixes)`, true);
+  throw notEmulated(`${i.text()} (its result is a model-specific approximation no specification fixes)`);
 };
 
 // ---- MXCSR and FXSAVE/FXRSTOR ------------------------------------------------------------------
@@ -298,14 +298,20 @@ const stmxcsr: Handler = (c, i) => {
   c.mem.write32(ea(c, i), c.mxcsr);
 };
 
+/** The FXSAVE/FXRSTOR area's address: #UD with CR0.EM, #NM with CR0.TS, #GP unless 16-byte aligned. */
+function fxArea(c: Cpu, i: Insn): number {
+  if (c.cr0 & 0xcn) throw new CpuFault(c.cr0 & 4n ? Vector.UD : Vector.NM, undefined, `${i.mnemonic}: CR0.${c.cr0 & 4n ? 'EM' : 'TS'} is set`);
+  const a = ea(c, i);
+  if (a % 16 !== 0) throw gp(`${i.mnemonic}: the save area at 0x${BigInt.asUintN(64, BigInt(a)).toString(16)} is not 16-byte aligned`);
+  return a;
+}
+
 /**
  * FXSAVE: the 512-byte legacy area (SDM Vol. 1 Table 10-2). The x87 state is not modelled (no x87
  * instruction executes here), so its part is the state after FNINIT: FCW 0x37F, all else zero.
  */
 const fxsave: Handler = (c, i) => {
-  if (c.cr0 & 0xcn) throw new CpuFault(c.cr0 & 4n ? Vector.UD : Vector.NM, undefined, `${i.mnemonic}: CR0.${c.cr0 & 4n ? 'EM' : 'TS'} is set`);
-  const a = ea(c, i);
-  if (a % 16 !== 0) throw gp(`${i.mnemonic}: the save area at 0x${BigInt.asUintN(64, BigInt(a)).toString(16)} is not 16-byte aligned`);
+  const a = fxArea(c, i);
   const m = c.mem;
   m.probeWrite(a, 416);
   m.write16(a, 0x37f);
@@ -321,15 +327,13 @@ const fxsave: Handler = (c, i) => {
 };
 
 const fxrstor: Handler = (c, i) => {
-  if (c.cr0 & 0xcn) throw new CpuFault(c.cr0 & 4n ? Vector.UD : Vector.NM, undefined, `${i.mnemonic}: CR0.${c.cr0 & 4n ? 'EM' : 'TS'} is set`);
-  const a = ea(c, i);
-  if (a % 16 !== 0) throw gp(`${i.mnemonic}: the save area at 0x${BigInt.asUintN(64, BigInt(a)).toString(16)} is not 16-byte aligned`);
+  const a = fxArea(c, i);
   const m = c.mem;
   const fcw = m.read16(a), fsw = m.read16(a + 2), ftw = m.read8(a + 4);
   const mx = m.read32(a + 24) >>> 0;
   if (mx & ~MXCSR_MASK) throw gp(`${i.mnemonic}: reserved MXCSR bits set in 0x${mx.toString(16)}`);
   if (fcw !== 0x37f || fsw !== 0 || ftw !== 0) {
-    throw new MachineStop('not-emulated', `not emulated: ${i.text()} restores an x87 state (FCW 0x${fcw.toString(16)}, FSW 0x${fsw.toString(16)}, FTW 0x${ftw.toString(16)}) other than the initial one; x87 is not modelled`, true);
+    throw notEmulated(`${i.text()} restores an x87 state (FCW 0x${fcw.toString(16)}, FSW 0x${fsw.toString(16)}, FTW 0x${ftw.toString(16)}) other than the initial one; x87 is not modelled`);
   }
   const xs = new Int32Array(64);
   if (c.cr4 & 0x200n) for (let k = 0; k < 64; k += 2) { xs[k] = m.read64(a + 160 + 4 * k); xs[k + 1] = m.hi; }

@@ -47,81 +47,56 @@ function popf(c: Cpu, i: Insn): void {
   c.flags = (nv & ~0x30000) | Fl.FIXED;
 }
 
+/**
+ * LEAVE: RSP = RBP, then the frame pointer is popped. LEAVEW (66 C9) pops 16 bits into BP; the
+ * upper bits of RBP stay.
+ */
 function leave(c: Cpu, i: Insn): void {
-  const R = c.r;
-  if (i.os === 2) {
-    // LEAVEW: SP = BP, then BP = 16-bit pop; the upper bits of RBP stay.
-    const bpLo = R[10], bpHi = R[11];
-    const v = c.mem.read16(addrOfStack(bpLo, bpHi));
-    R[8] = bpLo; R[9] = bpHi;
-    addRsp(c, 2);
-    R[10] = (R[10] & ~0xffff) | v;
-    return;
-  }
-  const bpLo = R[10], bpHi = R[11];
-  const lo = c.mem.read64(addrOfStack(bpLo, bpHi)), hi = c.mem.hi;
+  const R = c.r, bpLo = R[10], bpHi = R[11];
+  const a = addrOfStack(bpLo, bpHi);
+  const w = i.os === 2 ? 2 : 8;
+  let lo: number, hi: number;
+  if (w === 2) { lo = (bpLo & ~0xffff) | c.mem.read16(a); hi = bpHi; }
+  else { lo = c.mem.read64(a); hi = c.mem.hi; }
   R[8] = bpLo; R[9] = bpHi;
-  addRsp(c, 8);
+  addRsp(c, w);
   R[10] = lo; R[11] = hi;
 }
 
-/** ENTER size, level: push RBP, copy level-1 outer frame pointers, push the new frame pointer, reserve size. */
 /**
- * ENTERW (66 C8): 16-bit pushes — BP, the outer frames' words read at RBP-2, -4, ... (through a
- * temporary: RBP itself is not stepped), then the frame's SP — and only BP (bits 15:0 of RBP)
- * becomes the frame pointer; RSP stays a 64-bit stack pointer.
+ * ENTER size, level: push RBP, copy level-1 outer frame pointers (read at RBP-w, -2w, ... through a
+ * temporary: RBP itself is not stepped), push the new frame pointer, reserve size. ENTERW (66 C8)
+ * makes w = 2: 16-bit pushes, and only BP (bits 15:0 of RBP) becomes the frame pointer; RSP stays a
+ * 64-bit stack pointer. A fault anywhere leaves RSP and RBP as they were.
  */
-function enterw(c: Cpu, i: Insn): void {
-  const size = i.immLo & 0xffff, level = i.imm2 & 31;
-  const R = c.r;
-  const saveSp = [R[8], R[9]], saveBp = [R[10], R[11]];
-  try {
-    push16(c, R[10] & 0xffff);
-    const frame = R[8] & 0xffff;
-    if (level > 0) {
-      let bLo = saveBp[0], bHi = saveBp[1];
-      for (let n = 1; n < level; n++) {
-        let l = (bLo >>> 0) - 2, h = bHi;
-        if (l < 0) { l += 4294967296; h = (h - 1) | 0; }
-        bLo = l | 0; bHi = h;
-        push16(c, c.mem.read16(addrOfStack(bLo, bHi)));
-      }
-      push16(c, frame);
-    }
-    addRsp(c, -size);
-    if (size > 0) c.mem.probeWrite(addrOfStack(R[8], R[9]), 1);
-    R[10] = (R[10] & ~0xffff) | frame;
-  } catch (e) {
-    R[8] = saveSp[0]; R[9] = saveSp[1]; R[10] = saveBp[0]; R[11] = saveBp[1];
-    throw e;
-  }
-}
-
 function enter(c: Cpu, i: Insn): void {
-  if (i.codeName.startsWith('Enterw')) { enterw(c, i); return; }
+  const w = i.codeName.startsWith('Enterw') ? 2 : 8;
   const size = i.immLo & 0xffff, level = i.imm2 & 31;
   const R = c.r;
-  const saveSp = [R[8], R[9]], saveBp = [R[10], R[11]];
+  const spLo = R[8], spHi = R[9], bpLo = R[10], bpHi = R[11];
+  const push = (lo: number, hi: number): void => { if (w === 2) push16(c, lo & 0xffff); else push64(c, lo, hi); };
   try {
-    push64(c, R[10], R[11]);
+    push(bpLo, bpHi);
     const fLo = R[8], fHi = R[9];
     if (level > 0) {
-      let bLo = saveBp[0], bHi = saveBp[1];
+      let tLo = bpLo, tHi = bpHi;
       for (let n = 1; n < level; n++) {
-        let l = (bLo >>> 0) - 8, h = bHi;
+        let l = (tLo >>> 0) - w, h = tHi;
         if (l < 0) { l += 4294967296; h = (h - 1) | 0; }
-        bLo = l | 0; bHi = h;
-        const v = c.mem.read64(addrOfStack(bLo, bHi)), vh = c.mem.hi;
-        push64(c, v, vh);
+        tLo = l | 0; tHi = h;
+        const a = addrOfStack(tLo, tHi);
+        if (w === 2) push(c.mem.read16(a), 0);
+        else { const v = c.mem.read64(a); push(v, c.mem.hi); }
       }
-      push64(c, fLo, fHi);
+      push(fLo, fHi);
     }
     // The reserved area is probed like a write to its lowest byte would be.
     addRsp(c, -size);
     if (size > 0) c.mem.probeWrite(addrOfStack(R[8], R[9]), 1);
-    R[10] = fLo; R[11] = fHi;
+    if (w === 2) R[10] = (bpLo & ~0xffff) | (fLo & 0xffff);
+    else { R[10] = fLo; R[11] = fHi; }
   } catch (e) {
-    R[8] = saveSp[0]; R[9] = saveSp[1]; R[10] = saveBp[0]; R[11] = saveBp[1];
+    R[8] = spLo; R[9] = spHi; R[10] = bpLo; R[11] = bpHi;
     throw e;
   }
 }

@@ -5,7 +5,7 @@
 import { Cpu, Fl } from '../cpu/cpu';
 import { getCF, materialize } from '../cpu/flags';
 import { CpuFault, Vector, gp } from '../cpu/fault';
-import { MachineStop, PlatformInsn } from '../cpu/system';
+import { MachineStop, PlatformInsn, notEmulated } from '../cpu/system';
 import { Insn, K } from '../decode/insn';
 import type { Handler } from '../decode/insn';
 import { rec, type InsnRecord } from './table';
@@ -65,7 +65,7 @@ function rdmsr(c: Cpu, i: Insn): void {
   const msr = c.r[2] >>> 0;
   const v = c.sys.rdmsr(c, msr);
   if (v === undefined && UNDEFINED_AT_RESET.includes(msr)) {
-    throw new MachineStop('not-emulated', `not emulated: rdmsr of ${msrName(msr)}: the program has not written it and its value after power-up or reset is undefined (SDM Vol. 3A Table 10-1, "all other MSRs")`, true);
+    throw notEmulated(`rdmsr of ${msrName(msr)}: the program has not written it and its value after power-up or reset is undefined (SDM Vol. 3A Table 10-1, "all other MSRs")`);
   }
   if (v === undefined) throw gp(`rdmsr: MSR 0x${msr.toString(16)} is not modelled by this machine`);
   writeReg(c, 0, 4, Number(v & 0xffffffffn) | 0, 0);

@@ -94,24 +94,16 @@ export const KNOWN_TYPEDEFS = new Map<string, string>([
 const roundUp = (v: number, a: number) => Math.ceil(v / a) * a;
 
 export function sizeOf(t: CType, where?: Where): number {
-  switch (t.kind) {
-    case 'int':
-    case 'float':
-    case 'enum':
-      return t.size;
-    case 'ptr':
-      return 8;
-    case 'array':
-      return (t.count ?? 0) * sizeOf(t.of, where);
-    case 'record':
-      return layoutRecord(t.rec, where).size;
-    default:
-      throw new LayoutError(`${t.kind === 'void' ? 'void' : 'a function type'} has no size`, where);
-  }
+  return measure(t, 'size', where);
 }
 
 export function alignOf(t: CType, where?: Where): number {
-  if (t.alignAttr) return t.alignAttr;
+  return measure(t, 'align', where);
+}
+
+/** A type's size or alignment (an `aligned` attribute sets the alignment only). */
+function measure(t: CType, what: 'size' | 'align', where?: Where): number {
+  if (what === 'align' && t.alignAttr) return t.alignAttr;
   switch (t.kind) {
     case 'int':
     case 'float':
@@ -120,11 +112,11 @@ export function alignOf(t: CType, where?: Where): number {
     case 'ptr':
       return 8;
     case 'array':
-      return alignOf(t.of, where);
+      return what === 'size' ? (t.count ?? 0) * measure(t.of, 'size', where) : measure(t.of, 'align', where);
     case 'record':
-      return layoutRecord(t.rec, where).align;
+      return layoutRecord(t.rec, where)[what];
     default:
-      throw new LayoutError(`${t.kind === 'void' ? 'void' : 'a function type'} has no alignment`, where);
+      throw new LayoutError(`${t.kind === 'void' ? 'void' : 'a function type'} has no ${what === 'size' ? 'size' : 'alignment'}`, where);
   }
 }
 

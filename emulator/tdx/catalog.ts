@@ -124,6 +124,20 @@ export function findTdvmcallStatus(key: string | bigint): TdvmcallStatusCode | u
   return n !== undefined ? findTdvmcallStatus(n) : tdvmStatusByName.get(normalizeTdxName(key));
 }
 
+/**
+ * The catalogued values of `names`, looked up once with `find` (findStatus, findTdvmcallStatus): a
+ * typo fails at load time, naming `who`, rather than giving a wrong number at run time.
+ */
+export function catalogValues<N extends string>(
+  who: string, names: readonly N[], find: (name: string) => { readonly value: bigint } | undefined,
+): Readonly<Record<N, bigint>> {
+  return Object.freeze(Object.fromEntries(names.map((n) => {
+    const c = find(n);
+    if (!c) throw new Error(`${who}: ${n} is not in the catalogue`);
+    return [n, c.value];
+  })) as Record<N, bigint>);
+}
+
 const operandByName = new Map([...TDX_OPERAND_IDS].map(([id, name]) => [name, id]));
 
 /** Operand id by name (`rcx` → 1, `TDR` → 128; TDX module tdx_error_codes_defs.h, tdx_api_defs.h) or number. */

@@ -1,7 +1,7 @@
 // The statuses the module model returns, by ABI name, looked up once from the catalogue so a
 // typo fails at load time rather than producing a wrong number at run time.
 
-import { findStatus } from './catalog';
+import { catalogValues, findStatus } from './catalog';
 
 const NAMES = [
   'TDX_SUCCESS', 'TDX_OPERAND_INVALID', 'TDX_RND_NO_ENTROPY', 'TDX_NO_VALID_VE_INFO',
@@ -14,8 +14,4 @@ const NAMES = [
 ] as const;
 
 /** Catalogued values of the statuses the model produces. */
-export const TDX_STATUS = Object.freeze(Object.fromEntries(NAMES.map((n) => {
-  const c = findStatus(n);
-  if (!c) throw new Error(`modelStatuses: ${n} is not in the catalogue`);
-  return [n, c.value];
-})) as Record<(typeof NAMES)[number], bigint>);
+export const TDX_STATUS = catalogValues('modelStatuses', NAMES, findStatus);

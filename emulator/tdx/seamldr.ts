@@ -7,7 +7,7 @@
 // SHUTDOWN = BIT(63)|2; P_SEAMLDR_EBADPARAM, P_SEAMLDR_EBADCALL, …) and of the loader's
 // interface as Intel's SEAM loader specification gives it (SEAMLDR.SEAMINFO = BIT(63)|3).
 
-import { findStatus } from './catalog';
+import { catalogValues, findStatus } from './catalog';
 import type { TdxLeaf } from './leaves';
 import { GPR, hex64, type TdxCpuAccess } from './types';
 
@@ -29,15 +29,9 @@ export interface SeamldrOutcome {
   freshModule?: boolean;
 }
 
-function status(name: string): bigint {
-  const c = findStatus(name);
-  if (!c) throw new Error(`seamldr: ${name} is not in the catalogue`);
-  return c.value;
-}
-
 const P_SEAMLDR_SUCCESS = 0n;
-const EBADPARAM = status('P_SEAMLDR_EBADPARAM');
-const EBADCALL = status('P_SEAMLDR_EBADCALL');
+const { P_SEAMLDR_EBADPARAM: EBADPARAM, P_SEAMLDR_EBADCALL: EBADCALL } =
+  catalogValues('seamldr', ['P_SEAMLDR_EBADPARAM', 'P_SEAMLDR_EBADCALL'] as const, findStatus);
 
 /** SEAMLDR_INFO: 256 bytes, 256-byte aligned (`P_SEAMLDR_INFO_ALIGNMENT`). */
 const INFO_SIZE = 256, INFO_ALIGN = 256n;

@@ -3,7 +3,7 @@
 // sub-function is one catalogue entry plus one behaviour here. The GHCI-standard behaviours
 // follow mainline KVM (arch/x86/kvm/vmx/tdx.c) under the `kvm` profile.
 
-import { findTdvmcallStatus } from './catalog';
+import { catalogValues, findTdvmcallStatus } from './catalog';
 import { KVM_HYPERCALL_ERRNO, REPORT_FATAL_ERROR_MESSAGE_REGS, TDVMCALL_SUBFUNCTIONS, type KvmHypercall, type TdvmcallSubfunction } from './vmcalls';
 import { GPR, toU64, u64, type U64Like } from './types';
 
@@ -12,11 +12,7 @@ const STATUS_NAMES = [
   'TDVMCALL_STATUS_SUCCESS', 'TDVMCALL_STATUS_RETRY', 'TDVMCALL_STATUS_INVALID_OPERAND',
   'TDVMCALL_STATUS_ALIGN_ERROR', 'TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED',
 ] as const;
-export const TDVMCALL_STATUS = Object.freeze(Object.fromEntries(STATUS_NAMES.map((n) => {
-  const c = findTdvmcallStatus(n);
-  if (!c) throw new Error(`vmmBehaviours: ${n} is not in the catalogue`);
-  return [n, c.value];
-})) as Record<(typeof STATUS_NAMES)[number], bigint>);
+export const TDVMCALL_STATUS = catalogValues('vmmBehaviours', STATUS_NAMES, findTdvmcallStatus);
 
 /** TDX_MAP_GPA_MAX_LEN (arch/x86/kvm/vmx/tdx.c): KVM converts MapGPA ranges 2 MiB at a time. */
 export const KVM_MAP_GPA_CHUNK = 0x20_0000n;

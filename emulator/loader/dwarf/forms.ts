@@ -34,6 +34,23 @@ export interface StringSections {
   strOffsets?: ByteReader;
 }
 
+/**
+ * A unit's initial length (DWARF 5 section 7.4): 32 bits, or 0xffffffff and then 64 bits (the
+ * 64-bit format, whose offsets are 8 bytes); 0xfffffff0..0xfffffffe are reserved. Fails when the
+ * unit (`what`) runs past the section; `end` is where the next unit starts.
+ */
+export function readUnitLength(r: ByteReader, what: string): { offsetSize: 4 | 8; end: number } {
+  const start = r.pos;
+  let len = r.u32();
+  let offsetSize: 4 | 8 = 4;
+  if (len === 0xffffffff) {
+    len = r.u64n('unit length');
+    offsetSize = 8;
+  } else if (len >= 0xfffffff0) r.fail(`reserved unit length ${hex(len)}`, start);
+  r.need(len, r.pos, what);
+  return { offsetSize, end: r.pos + len };
+}
+
 /** The string at `offset` of `sec`, failing at `r`'s position when it is out of range. */
 export function stringAt(r: ByteReader, sec: ByteReader | undefined, offset: bigint, name: string): string {
   if (!sec) return r.fail(`string form refers to ${name}, which the object does not have`);

@@ -4,7 +4,7 @@
 // hostile section costs at most time linear in its size.
 
 import { ByteReader, hex } from '../elf/bytes';
-import { AttrValue, DW_FORM_implicit_const, readForm, resolveStrx, StringSections, UnitShape } from './forms';
+import { AttrValue, DW_FORM_implicit_const, readForm, readUnitLength, resolveStrx, StringSections, UnitShape } from './forms';
 
 export const DW_TAG = {
   array_type: 0x01, class_type: 0x02, enumeration_type: 0x04, member: 0x0d, pointer_type: 0x0f, reference_type: 0x10,
@@ -65,14 +65,7 @@ export function readInfo(info: ByteReader, abbrevSec: ByteReader | undefined, st
   r.seek(0);
   while (r.remaining > 0) {
     const unitOffset = r.pos;
-    let len: number = r.u32();
-    let offsetSize = 4;
-    if (len === 0xffffffff) {
-      len = r.u64n('unit length');
-      offsetSize = 8;
-    } else if (len >= 0xfffffff0) r.fail(`reserved unit length ${hex(len)}`, unitOffset);
-    const end = r.pos + len;
-    r.need(len, r.pos, 'unit');
+    const { offsetSize, end } = readUnitLength(r, 'unit');
     const version = r.u16();
     if (version < 2 || version > 5) r.fail(`unsupported DWARF version ${version}`, unitOffset + (offsetSize === 8 ? 12 : 4));
     let abbrevOffset: bigint;

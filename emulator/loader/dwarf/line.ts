@@ -5,7 +5,7 @@
 import { posix } from 'node:path';
 import { LineEntry } from '../image';
 import { ByteReader, hex } from '../elf/bytes';
-import { readForm, StringSections, UnitShape } from './forms';
+import { readForm, readUnitLength, StringSections, UnitShape } from './forms';
 
 /** One row of the line matrix (only the columns the Image uses). */
 export interface LineRow {
@@ -28,14 +28,7 @@ export function readLinePrograms(r: ByteReader, strs: StringSections, compDirs: 
   r.seek(0);
   while (r.remaining > 0) {
     const start = r.pos;
-    let len: number = r.u32();
-    let offsetSize = 4;
-    if (len === 0xffffffff) {
-      len = r.u64n('unit length');
-      offsetSize = 8;
-    } else if (len >= 0xfffffff0) r.fail(`reserved unit length ${hex(len)}`, start);
-    r.need(len, r.pos, 'line-number program');
-    const end = r.pos + len;
+    const { offsetSize, end } = readUnitLength(r, 'line-number program');
     const unit = new ByteReader(r.bytes.subarray(0, end), r.file, r.section);
     unit.seek(r.pos);
     readProgram(unit, start, offsetSize, strs, compDirs.get(start) ?? '', rows);

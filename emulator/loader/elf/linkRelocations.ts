@@ -24,17 +24,25 @@ export interface Obj {
 /** Global symbols by name: the winning definition's value, size, binding and file. */
 export type Globals = Map<string, { value: bigint; size: bigint; weak: boolean; file: string }>;
 
+/** `o`'s relocation sections (REL and RELA) whose target section has contents to relocate, with that target and its bytes. */
+function* relocationSections(o: Obj): Generator<{ rs: ElfSection; target: ElfSection; bytes: Uint8Array }> {
+  const f = o.elf;
+  for (const rs of f.sections) {
+    if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
+    const target = f.sections[rs.info];
+    const bytes = o.data.get(rs.info);
+    if (target && bytes) yield { rs, target, bytes };
+  }
+}
+
 /** Applies the relocations of `o`'s sections that `which` selects (into `o.data`). */
 export function relocateObject(
   o: Obj, oi: number, which: (target: ElfSection) => boolean, undefinedValue: (y: ElfSymbol) => bigint, errors: ErrorList,
   gotSlot: (key: string, S: bigint) => bigint = () => 0n, globals?: Globals,
 ): void {
   const f = o.elf;
-  for (const rs of f.sections) {
-    if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
-    const target = f.sections[rs.info];
-    const bytes = o.data.get(rs.info);
-    if (!target || !bytes || !which(target)) continue; // relocations of sections we do not load (.comment, notes)
+  for (const { rs, target, bytes } of relocationSections(o)) {
+    if (!which(target)) continue; // relocations of sections we do not load (.comment, notes)
     if (target.type === SHT_NOBITS) {
       errors.add({ file: f.path, section: rs.name, offset: 0 }, `relocations for ${target.name}, which has no contents (SHT_NOBITS)`);
       continue;
@@ -89,11 +97,8 @@ export function undefinedUses(objs: Obj[], names: Set<string>): Map<string, Uses
   const out = new Map<string, Uses>();
   for (const o of objs) {
     const f = o.elf;
-    for (const rs of f.sections) {
-      if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
-      const target = f.sections[rs.info];
-      const bytes = o.data.get(rs.info);
-      if (!target || !bytes || !(target.flags & SHF_ALLOC)) continue;
+    for (const { rs, target, bytes } of relocationSections(o)) {
+      if (!(target.flags & SHF_ALLOC)) continue;
       const exec = (target.flags & SHF_EXECINSTR) !== 0n;
       for (const r of f.relocations(rs)) {
         const y = f.symbols[r.sym];
