@@ -1,6 +1,9 @@
 // Machine: one x86-64 processor and its memory, with step / run-with-budget, typed stop
 // reasons, breakpoints checked in O(1) per instruction, watch ranges, and complete-state
 // snapshots. Usable from a plain Node script: no DAP and no VS Code here.
+// Size (over 450 lines): the run loop, the block tier's entry and exits, breakpoints and watches
+// share the Machine's hot state and stay in one class for speed; decoding, CPUID, MSRs,
+// register access and snapshots already live in machine/.
 
 import { Cpu, addrToBig, bigToAddr } from './cpu/cpu';
 import { CpuFault, VECTOR_NAMES } from './cpu/fault';

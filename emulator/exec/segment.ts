@@ -12,6 +12,10 @@
 // leaves it open), transfers to compatibility mode (SYSRETL, a code segment with L = 0) and
 // through call gates, and SYSCALL/SYSRET while IA32_STAR/LSTAR/FMASK still hold their undefined
 // power-up values (SDM Vol. 3A Table 10-1: "all other MSRs: undefined").
+// Size (over 450 lines): every instruction here goes through the same descriptor fetch and
+// checks (GDT/LDT lookup, type, DPL/RPL/CPL, present, the hidden part kept per register), and the
+// far transfers and returns share the privilege-change steps; split apart they would export
+// those internals to one another.
 
 import { Cpu, Fl, MSR } from '../cpu/cpu';
 import { getRflags, materialize, setArith } from '../cpu/flags';

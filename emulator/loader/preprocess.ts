@@ -2,6 +2,10 @@
 // needs, behaving like `gcc -E -x assembler-with-cpp`: includes over search paths then our
 // built-in kernel headers, object/function-like macros, conditionals with full 64-bit
 // expressions, #error/#warning. Each output line keeps the file and line it came from.
+// Size (over 450 lines): the Preprocessor is one state (macros, the conditional stack, the open
+// files, the include search) that directives, includes and text lines all read and change; the
+// lexer, macro expansion, #if expressions and gas's own comment rules for a lowercase .s live
+// in pp/.
 
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
