@@ -114,6 +114,21 @@ test('unsupported relocations are named with their section and offset', () => {
   assert.match(e.message, /unsupported relocation R_X86_64_GOTOFF64 in \.rela\.text at offset 0xa/); // every bad one is listed
 });
 
+test('a relocation far beyond its section (an undefined symbol\'s, offset 2^64-1) is refused at once, not scanned', { timeout: 20_000 }, () => {
+  // Found by the fuzz suite: scanning how the undefined symbol is used read the bytes before a
+  // huge offset, and a loop over a double that no longer counts never ended.
+  const dir = tempDir();
+  const src = join(dir, 'far.s');
+  writeFileSync(src, '\t.text\n\tmovl %gs:percpu_var(%rip), %eax\n\tret\n');
+  assert.equal(spawnSync('gcc', ['-c', src, '-o', join(dir, 'far.o')]).status, 0);
+  const bytes = new Uint8Array(readFileSync(join(dir, 'far.o')));
+  const f = new ElfFile('far.o', bytes);
+  const rela = f.sections.find((x) => x.name === '.rela.text')!;
+  const at = Number(rela.offset);
+  for (let i = 0; i < 8; i++) bytes[at + i] = 0xff; // r_offset of the first entry
+  rejects([{ path: 'far.o', bytes }], '.rela.text', /offset is beyond the end of \.text/);
+});
+
 test('32-bit relocation overflow is reported, with the kernel-base hint for 32S', () => {
   rejects(real(), '.rela.text', /relocation overflow: R_X86_64_32S .*top 2 GiB/, 0x100000000n);
   const dir = tempDir();

@@ -103,6 +103,9 @@ export function undefinedUses(objs: Obj[], names: Set<string>): Map<string, Uses
       for (const r of f.relocations(rs)) {
         const y = f.symbols[r.sym];
         if (!y || y.shndx !== SHN_UNDEF || !names.has(y.name) || y.bind === STB_LOCAL) continue;
+        // An offset outside the section is refused where relocations are applied (relocateObject);
+        // here it would read past the bytes (and a huge one stalls the scan below).
+        if (r.offset >= BigInt(bytes.length)) continue;
         const at = Number(r.offset);
         const place: ElfPlace = { file: f.path, section: target.name, offset: at };
         const u = out.get(y.name) ?? {};
