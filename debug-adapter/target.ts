@@ -25,6 +25,18 @@ export interface ImageInsn {
   bytes: Uint8Array;
 }
 
+/** Whether the 15 bytes (the longest instruction) at `address` hold 0F 01 CC or 0F 01 CF; true when they cannot be read. */
+function mayBeTdxCall(m: Session['machine'], address: bigint): boolean {
+  let b: Uint8Array;
+  try {
+    b = m.readBytes(address, 15);
+  } catch {
+    return true; // near the end of mapped memory: the decoder decides
+  }
+  for (let i = 0; i + 2 < b.length; i++) if (b[i] === 0x0f && b[i + 1] === 0x01 && (b[i + 2] === 0xcc || b[i + 2] === 0xcf)) return true;
+  return false;
+}
+
 /** Keys a position for comparisons while stepping. */
 export function positionKey(p: SourcePosition): string {
   return `${p.file}:${p.line}`;
@@ -65,10 +77,13 @@ export class Target {
       prev = keys;
       prevEnd = e.address + BigInt(e.length);
     }
-    // Every instruction of the program has a line entry; decoding them (no text formatting)
-    // finds the TDX call sites cheaply, and the decodes are cached for execution anyway.
+    // Every instruction of the program has a line entry: the TDX call sites are found among
+    // them. Only an instruction whose bytes hold 0F 01 CC or 0F 01 CF can be TDCALL or SEAMCALL
+    // (66 0F 01 CC, 66 0F 01 CF), so only those are decoded (a launch decoded them all: tens of
+    // milliseconds of a C program's launch, before the decoder has warmed up).
     for (const e of this.sorted) {
       try {
+        if (!mayBeTdxCall(session.machine, e.address)) continue;
         const m = session.machine.insnAt(toNumberAddress(e.address)).mnemonic;
         if (m === 'tdcall' || m === 'seamcall') this.callSites.set(e.address, m);
       } catch { /* not executable: data described by a line */ }

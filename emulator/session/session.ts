@@ -93,7 +93,7 @@ export class Session {
       }
     }
     for (const [page, set] of pagePerms) m.map(page, 0x1000, [...set].join(''), 'image');
-    for (const sec of image.sections) if (sec.alloc && sec.bytes.length && !sec.perCpu) m.writeBytes(sec.address, sec.bytes);
+    for (const sec of image.sections) if (sec.alloc && sec.bytes.length && !sec.perCpu) writeOnFreshPages(m, sec.address, sec.bytes);
     const stubs = image.undefinedSymbols.map((name) => {
       const s = image.symbols.find((x) => x.name === name);
       if (!s) throw new LoadError([{ severity: 'error', message: `undefined symbol '${name}' has no stub address in the image` }]);
@@ -568,6 +568,20 @@ function findField(fields: FieldLayout[], path: string): FieldLayout | undefined
     if (f.name === '' && f.fields) { const x = findField(f.fields, path); if (x) return x; }
   }
   return undefined;
+}
+
+const ZERO_CHUNK = new Uint8Array(4096);
+
+/**
+ * Writes `bytes` at `address` on pages just mapped (all zero, counted as written, no decoded
+ * code), leaving out the chunks that are all zero: Machine.writeBytes goes byte by byte, and a
+ * C program's 9 MiB .bss took ~190 ms of every launch.
+ */
+function writeOnFreshPages(m: Machine, address: bigint, bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length; off += ZERO_CHUNK.length) {
+    const part = bytes.subarray(off, Math.min(off + ZERO_CHUNK.length, bytes.length));
+    if (!Buffer.from(part.buffer, part.byteOffset, part.length).equals(ZERO_CHUNK.subarray(0, part.length))) m.writeBytes(address + BigInt(off), part);
+  }
 }
 
 function le64(v: bigint): Uint8Array {
