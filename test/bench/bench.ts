@@ -40,10 +40,10 @@ async function main(): Promise<void> {
 
   const dap = await benchDap();
   Object.assign(results, dap);
-  log(`dap: launch → stopped on entry ${dap.dapLaunch.ms} ms (target < 150 ms), adapter RSS ${dap.dapLaunch.rssMb} MB (target < 120 MB); gdb + qemu-x86_64 -g spawn → stopped at entry ${dap.dapLaunch.gdbQemuMs ?? 'n/a'} ms`);
+  log(`dap: launch → stopped on entry ${dap.dapLaunch.ms} ms (adapter CPU ${dap.dapLaunch.cpuMs} ms; target < 150 ms), adapter RSS ${dap.dapLaunch.rssMb} MB (target < 120 MB); gdb + qemu-x86_64 -g spawn → stopped at entry ${dap.dapLaunch.gdbQemuMs ?? 'n/a'} ms`);
   log(`dap: step round trip median ${dap.dapStep.medianMs} ms (target < 0.5 ms); gdb + qemu-x86_64 -g stepi: ${dap.dapStep.gdbQemuMedianMs ?? 'n/a'} ms`);
   log(`dap: continue to a breakpoint 10M instructions away ${dap.dapContinue10M.ms} ms (assembly loop)`);
-  log(`dap: continue to a breakpoint ~10M instructions away in C (qsort64 of 46,000 keys) ${dap.dapContinueC.ms} ms (launch with the gcc build ${dap.dapContinueC.launchMs} ms); gdb + qemu-x86_64 -g on the same line ${dap.dapContinueC.gdbQemuMs ?? 'n/a'} ms`);
+  log(`dap: continue to a breakpoint ~10M instructions away in C (qsort64 of 46,000 keys) ${dap.dapContinueC.ms} ms (adapter CPU ${dap.dapContinueC.cpuMs} ms; launch with the gcc build ${dap.dapContinueC.launchMs} ms); gdb + qemu-x86_64 -g on the same line ${dap.dapContinueC.gdbQemuMs ?? 'n/a'} ms`);
   if (dapOnly) { if (json) console.log(JSON.stringify(results)); return; }
 
   const mx = await benchMatrix(log);

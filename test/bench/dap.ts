@@ -4,7 +4,7 @@
 // the same run with gdb stepping a program under `qemu-x86_64 -g` (stepi + two registers).
 
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
@@ -37,12 +37,25 @@ async function client(): Promise<DebugClient> {
   return dc;
 }
 
+/** CPU time (ms) of every live thread of a process, from /proc (the figure that moves least with the machine's load); NaN without /proc. */
+function cpuMs(pid: number): number {
+  try {
+    let ns = 0;
+    for (const t of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+    return round(ns / 1e6, 1);
+  } catch {
+    return NaN;
+  }
+}
+
+const pidOf = (dc: DebugClient) => (dc as unknown as { _adapterProcess: { pid: number } })._adapterProcess.pid;
+
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? round(Number(m[1]) / 1024, 1) : NaN;
 }
 
-async function launchToEntry(config: Record<string, unknown>, setup?: (dc: DebugClient) => Promise<void>): Promise<{ dc: DebugClient; ms: number }> {
+async function launchToEntry(config: Record<string, unknown>, setup?: (dc: DebugClient) => Promise<void>): Promise<{ dc: DebugClient; ms: number; cpuMs: number }> {
   const t0 = performance.now();
   const dc = await client();
   await dc.initializeRequest({ adapterID: 'tdx', linesStartAt1: true, columnsStartAt1: true });
@@ -53,7 +66,7 @@ async function launchToEntry(config: Record<string, unknown>, setup?: (dc: Debug
   const stop = once(dc, 'stopped');
   await dc.configurationDoneRequest();
   await stop;
-  return { dc, ms: performance.now() - t0 };
+  return { dc, ms: performance.now() - t0, cpuMs: cpuMs(pidOf(dc)) };
 }
 
 /** gdb attached to qemu-user: stepi and two register reads per step, timed inside gdb (Python). */
@@ -148,39 +161,40 @@ function gdbQemuC(): { launchMs: number; continueMs: number } | null {
 }
 
 /** Continue to a breakpoint on the same line of the C workload through DAP (the program built by the toolchain attribute). */
-async function dapContinueC(): Promise<{ ms: number; launchMs: number }> {
+async function dapContinueC(): Promise<{ ms: number; cpuMs: number; launchMs: number }> {
   const { dc, ms: launchMs } = await launchToEntry({
     program: WORKLOAD_C, entry: 'work', args: [1, C_KEYS], toolchain: { args: C_FLAGS }, __workspaceTrusted: true, maxInstructions: 100_000_000,
   }, async (x) => {
     await x.setBreakpointsRequest({ source: { path: WORKLOAD_C }, breakpoints: [{ line: sumLine() }] });
   });
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = cpuMs(pidOf(dc));
   const stop = once(dc, 'stopped');
   await dc.continueRequest({ threadId: 1 });
   const ev = await stop;
-  const ms = performance.now() - t0;
+  const ms = performance.now() - t0, cpu = cpuMs(pidOf(dc)) - c0;
   await dc.stop();
   if (ev.body.reason !== 'breakpoint') throw new Error(`continue in the C workload stopped for ${ev.body.reason}, not at the breakpoint`);
-  return { ms: round(ms, 1), launchMs: round(launchMs, 1) };
+  return { ms: round(ms, 1), cpuMs: round(cpu, 1), launchMs: round(launchMs, 1) };
 }
 
 export interface DapFigures {
-  dapLaunch: { ms: number; rssMb: number; gdbQemuMs: number | null };
+  /** `cpuMs`: the adapter process's CPU time (both threads) from spawn to the stop, median of the runs. */
+  dapLaunch: { ms: number; cpuMs: number; rssMb: number; gdbQemuMs: number | null };
   dapStep: { medianMs: number; gdbQemuMedianMs: number | null };
   dapContinue10M: { ms: number };
   /** Continue to a breakpoint about 10M instructions away in the C workload (qsort64), beside gdb + qemu-x86_64 -g on the same line. */
-  dapContinueC: { ms: number; launchMs: number; gdbQemuMs: number | null };
+  dapContinueC: { ms: number; cpuMs: number; launchMs: number; gdbQemuMs: number | null };
 }
 
 export async function benchDap(): Promise<DapFigures> {
   // Cold launch: a new adapter process (WASM start included) to the entry stop; best of 3.
-  const launches: number[] = [];
+  const launches: number[] = [], cpus: number[] = [];
   let rss = NaN;
   for (let i = 0; i < 3; i++) {
-    const { dc, ms } = await launchToEntry({ program: join(ROOT, 'examples/hypercall.S'), entry: 'tdx_hypercall', args: [{ struct: 'tdx_module_args', init: { r11: 'TDVMCALL_MAP_GPA' } }] });
+    const { dc, ms, cpuMs: cpu } = await launchToEntry({ program: join(ROOT, 'examples/hypercall.S'), entry: 'tdx_hypercall', args: [{ struct: 'tdx_module_args', init: { r11: 'TDVMCALL_MAP_GPA' } }] });
     launches.push(ms);
-    const pid = (dc as unknown as { _adapterProcess: { pid: number } })._adapterProcess.pid;
-    rss = rssMb(pid);
+    cpus.push(cpu);
+    rss = rssMb(pidOf(dc));
     await dc.stop();
   }
 
@@ -215,7 +229,7 @@ export async function benchDap(): Promise<DapFigures> {
   const cont = await dapContinueC();
   const peer = gdbQemuC();
   return {
-    dapLaunch: { ms: round(Math.min(...launches), 1), rssMb: rss, gdbQemuMs: peer?.launchMs ?? null },
+    dapLaunch: { ms: round(Math.min(...launches), 1), cpuMs: round(median(cpus), 1), rssMb: rss, gdbQemuMs: peer?.launchMs ?? null },
     dapStep: { medianMs: round(median(times)), gdbQemuMedianMs: gdbQemuStepMedianMs(300) },
     dapContinue10M: { ms: round(continueMs, 1) },
     dapContinueC: { ...cont, gdbQemuMs: peer?.continueMs ?? null },
