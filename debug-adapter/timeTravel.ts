@@ -56,7 +56,7 @@ export class TimeTravel {
     const mb = target.session.config.historyBudgetMb ?? DEFAULT_HISTORY_BUDGET_MB;
     this.timeline = new Timeline(target.session, {
       memoryBudget: Math.max(1, Math.round(mb * 1024 * 1024)),
-      interval: Math.max(MIN_INTERVAL, PER_PAGE_INTERVAL * target.machine.mem.pages.size),
+      interval: Math.max(MIN_INTERVAL, PER_PAGE_INTERVAL * target.session.mappedPages),
       // Line steps back compare the line in the function (macro bodies step as one line).
       lineOf: (a) => { const p = target.positions(a)[0]; return p ? positionKey(p) : undefined; },
     });

@@ -491,6 +491,11 @@ export class Session {
     return out;
   }
 
+  /** How many 4 KiB pages are mapped (what a checkpoint of the whole state visits). */
+  get mappedPages(): number {
+    return this.machine.mem.pages.size;
+  }
+
   /** How many of `len` bytes from `address` are mapped, from the start (0 when not canonical). */
   mappedLength(address: bigint, len: number): number {
     try {
