@@ -55,6 +55,9 @@ type Collect =
   | { kind: 'macro'; def: MacroDef; depth: number }
   | { kind: 'rept'; depth: number; at: Stmt; body: Stmt[]; expand: (body: Stmt[]) => Stmt[][] };
 
+/** A name that may be a register equate (the substitution below, without its allocations). */
+const EQUATE_CANDIDATE = /(?<![%\w.$])[A-Za-z_.$]/;
+
 /** Which use wins when a symbol's list of uses is full. */
 const USE_RANK: Record<SymUse, number> = { branch: 0, address: 1, value: 2 };
 
@@ -196,6 +199,7 @@ export class Assembler {
     }
   }
   early = (e: Expr): Early => {
+    if (e.t === 'num') return { kind: 'const', v: BigInt.asIntN(64, e.v) };
     const v = this.tryEarly(e);
     return v && v.terms.length === 0 ? { kind: 'const', v: v.c } : { kind: 'reloc' };
   };
@@ -269,7 +273,8 @@ export class Assembler {
   private statement(st: Stmt): void {
     let text = st.text;
     let col = st.column;
-    const head = /^(\.?[A-Za-z_][\w.$]*)/.exec(text)?.[1]?.toLowerCase();
+    // Only directives matter here (conditionals, and the openers and closers of bodies).
+    const head = text.charCodeAt(0) === 46 ? /^(\.?[A-Za-z_][\w.$]*)/.exec(text)?.[1]?.toLowerCase() : undefined;
     if (this.collect) return this.collectBody(st, head);
     if (head && CONDITIONAL_DIRECTIVES.has(head)) return handleConditional(this, head, text.slice(head.length).trim(), st);
     if (!this.active()) return;
@@ -389,7 +394,10 @@ export class Assembler {
     }
     const counter = this.macroCounter++;
     const out: Stmt[] = [];
-    for (const b of def.body) this.resplit({ ...b, text: substitute(b.text, values, counter) }, [b.stack[0], ...st.stack], out);
+    for (const b of def.body) {
+      const stack = [b.stack[0], ...st.stack];
+      for (const x of splitStatements(substitute(b.text, values, counter))) out.push({ text: x.text, column: b.column + x.column - 1, stack });
+    }
     this.pushFrame(out, def.name, st);
   }
 
@@ -447,7 +455,7 @@ export class Assembler {
     if (!m) return this.error(st, col, `expected an instruction or directive, found '${text}'`);
     const mnemonic = m[1].toLowerCase();
     let opsText = text.slice(m[0].length);
-    if (this.regEquates.size) {
+    if (this.regEquates.size && EQUATE_CANDIDATE.test(opsText)) {
       // Same length is not kept, so columns after a substituted equate shift; names stay exact.
       opsText = opsText.replace(/(?<![%\w.$])[A-Za-z_.$][\w.$]*/g, (w) => this.regEquates.get(w) ?? w);
     }

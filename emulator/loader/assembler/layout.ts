@@ -221,11 +221,6 @@ function padding(t: Extract<Tail, { kind: 'align' }>, addr: number): number {
   return t.max !== undefined && pad > t.max ? 0 : pad;
 }
 
-function position(st: Stmt): { file: string; line: number; expansion?: { file: string; line: number }[] } {
-  const outer = st.stack[st.stack.length - 1];
-  return { file: outer.file, line: outer.line, expansion: st.stack.length > 1 ? st.stack.slice(0, -1) : undefined };
-}
-
 /** Lays out, links and encodes; returns the Image (or undefined when errors were found). */
 export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listing: ListingRow[] } {
   const diags = a.diags;
@@ -365,7 +360,9 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
     const record = (addr: number, bytes: Uint8Array, st: Stmt | undefined) => {
       if (!st || !bytes.length) return;
       const address = sec.address + BigInt(addr);
-      lines.push({ address, length: bytes.length, ...position(st) });
+      const stack = st.stack;
+      const outer = stack[stack.length - 1];
+      lines.push({ address, length: bytes.length, file: outer.file, line: outer.line, expansion: stack.length > 1 ? stack.slice(0, -1) : undefined });
       listing.push({ address, section: sec.name, bytes, file: st.stack[0].file, line: st.stack[0].line, text: st.text });
     };
     for (let fi = 0; fi < sec.frags.length; fi++) {
