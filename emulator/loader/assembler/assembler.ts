@@ -247,8 +247,10 @@ export class Assembler {
         while (!pending.length) {
           if (i >= lines.length) return undefined;
           const l = lines[i++];
-          const stack: SourcePosition[] = [...(l.expansion ?? []), { file: l.file, line: l.line }];
-          pending = splitStatements(l.text).map((s) => ({ text: s.text, column: s.column, stack }));
+          const parts = splitStatements(l.text);
+          if (!parts.length) continue; // a blank or comment line: nothing to keep
+          const stack: SourcePosition[] = l.expansion ? [...l.expansion, { file: l.file, line: l.line }] : [{ file: l.file, line: l.line }];
+          pending = parts.map((s) => ({ text: s.text, column: s.column, stack }));
         }
         return pending.shift();
       },
