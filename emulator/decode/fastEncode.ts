@@ -186,6 +186,14 @@ const GPR = new Map<string, Gpr>();
   }
 }
 
+/** Per immediate width in bytes: the signed range (for 8 bytes: -2^63 up to, not including, 2^64). */
+const IMM_RANGE: Record<number, [bigint, bigint]> = {
+  1: [-(1n << 7n), (1n << 7n) - 1n],
+  2: [-(1n << 15n), (1n << 15n) - 1n],
+  4: [-(1n << 31n), (1n << 31n) - 1n],
+  8: [-(1n << 63n), 1n << 64n],
+};
+
 const I8_MIN = -128n, I8_MAX = 127n, I32_MIN = -(1n << 31n), I32_MAX = (1n << 31n) - 1n;
 
 /**
@@ -273,9 +281,8 @@ export function fastEncode(req: EncRequest): Uint8Array | undefined {
     if (!o || o.kind !== 'imm') return undefined;
     imm = o.value;
     // The assembler hands over values already fitted to the field; anything else goes to iced.
-    const bits = BigInt(s.imm * 8);
-    if (s.imm === 8) { if (imm < -(1n << 63n) || imm >= 1n << 64n) return undefined; }
-    else if (imm < -(1n << (bits - 1n)) || imm > (1n << (bits - 1n)) - 1n) return undefined;
+    const [lo, hi] = IMM_RANGE[s.imm];
+    if (imm < lo || (s.imm === 8 ? imm >= hi : imm > hi)) return undefined;
   }
 
   const out: number[] = [];

@@ -475,7 +475,9 @@ export function constantsFromDefines(defines: Map<string, Macro>): Map<string, b
     };
     const nameTok: Tok = { kind: 'id', text: name, ws: '', line: m.line, col: m.col };
     const toks = expand([nameTok], ctx);
-    if (ctx.budget.exhausted) continue;
+    // A name left after expansion is never a constant (evaluate would throw for it): skip the
+    // throw, which costs a stack trace per define of a kernel tree's headers.
+    if (ctx.budget.exhausted || toks.some((t) => t.kind === 'id')) continue;
     try {
       out.set(name, evaluate(toks).value);
     } catch {

@@ -67,6 +67,8 @@ export interface CorpusSpeed {
   asMs: number;
   /** The files with the highest ours/as ratio. */
   slowest: { file: string; ms: number; asMs: number }[];
+  /** Every file where ours was not faster, slowest ratio first. */
+  slower: { file: string; ms: number; asMs: number }[];
 }
 
 /** kbuild's `.s` of the 64-bit arch/x86 `.S` files (the corpus of scripts/kernel-corpus.ts) in a prepared build folder. */
@@ -98,7 +100,7 @@ export function benchCorpus(log: (s: string) => void): CorpusSpeed[] {
   for (const v of ['6.12', '6.1']) {
     const build = join(kernelCache(), `build-${v}`);
     if (!existsSync(join(build, '.tdx-prepared'))) continue;
-    const row: CorpusSpeed = { tree: v, files: 0, faster: 0, oursMs: 0, asMs: 0, slowest: [] };
+    const row: CorpusSpeed = { tree: v, files: 0, faster: 0, oursMs: 0, asMs: 0, slowest: [], slower: [] };
     const all: { file: string; ms: number; asMs: number }[] = [];
     for (const f of corpusFiles(build)) {
       let asMs: number;
@@ -124,7 +126,9 @@ export function benchCorpus(log: (s: string) => void): CorpusSpeed[] {
     row.oursMs = Math.round(row.oursMs);
     row.asMs = Math.round(row.asMs);
     row.slowest = all.sort((a, b) => b.ms / b.asMs - a.ms / a.asMs).slice(0, 5);
+    row.slower = all.filter((x) => x.ms >= x.asMs);
     log(`assemble: corpus ${v}: ours faster than GNU as on ${row.faster} of ${row.files} files (in-process, best of 3, vs as process); sums ${row.oursMs} ms vs ${row.asMs} ms; slowest ratios ${row.slowest.map((s) => `${s.file} ${s.ms}/${s.asMs} ms`).join(', ')}`);
+    if (row.slower.length) log(`assemble: corpus ${v}: not faster (ours/as ms): ${row.slower.map((s) => `${s.file.replace(/^arch\/x86\//, '')} ${s.ms}/${s.asMs}`).join(', ')}`);
     out.push(row);
   }
   return out;

@@ -55,6 +55,19 @@ type Collect =
   | { kind: 'macro'; def: MacroDef; depth: number }
   | { kind: 'rept'; depth: number; at: Stmt; body: Stmt[]; expand: (body: Stmt[]) => Stmt[][] };
 
+/** A name that may be a register equate (the substitution below, without its allocations). */
+const EQUATE_CANDIDATE = /(?<![%\w.$])[A-Za-z_.$]/;
+
+/** True when an expression is made of numbers alone (no symbol, register, local label or `.`). */
+function constant(e: Expr): boolean {
+  switch (e.t) {
+    case 'num': return true;
+    case 'un': return constant(e.a);
+    case 'bin': return constant(e.a) && constant(e.b);
+    default: return false;
+  }
+}
+
 /** Which use wins when a symbol's list of uses is full. */
 const USE_RANK: Record<SymUse, number> = { branch: 0, address: 1, value: 2 };
 
@@ -74,6 +87,8 @@ export class Assembler {
   /** Register equates (`KEY = %rdi`): name to `%reg`. */
   readonly regEquates = new Map<string, string>();
   private readonly numLabels = new Map<string, number>();
+  /** The bytes of instructions whose operands hold no symbol, `.` or local label, by statement text. */
+  private readonly pureInsns = new Map<string, Uint8Array>();
   private readonly frames: Frame[] = [];
   readonly cond: CondState[] = [];
   private collect?: Collect;
@@ -196,6 +211,7 @@ export class Assembler {
     }
   }
   early = (e: Expr): Early => {
+    if (e.t === 'num') return { kind: 'const', v: BigInt.asIntN(64, e.v) };
     const v = this.tryEarly(e);
     return v && v.terms.length === 0 ? { kind: 'const', v: v.c } : { kind: 'reloc' };
   };
@@ -231,8 +247,10 @@ export class Assembler {
         while (!pending.length) {
           if (i >= lines.length) return undefined;
           const l = lines[i++];
-          const stack: SourcePosition[] = [...(l.expansion ?? []), { file: l.file, line: l.line }];
-          pending = splitStatements(l.text).map((s) => ({ text: s.text, column: s.column, stack }));
+          const parts = splitStatements(l.text);
+          if (!parts.length) continue; // a blank or comment line: nothing to keep
+          const stack: SourcePosition[] = l.expansion ? [...l.expansion, { file: l.file, line: l.line }] : [{ file: l.file, line: l.line }];
+          pending = parts.map((s) => ({ text: s.text, column: s.column, stack }));
         }
         return pending.shift();
       },
@@ -269,7 +287,8 @@ export class Assembler {
   private statement(st: Stmt): void {
     let text = st.text;
     let col = st.column;
-    const head = /^(\.?[A-Za-z_][\w.$]*)/.exec(text)?.[1]?.toLowerCase();
+    // Only directives matter here (conditionals, and the openers and closers of bodies).
+    const head = text.charCodeAt(0) === 46 ? /^(\.?[A-Za-z_][\w.$]*)/.exec(text)?.[1]?.toLowerCase() : undefined;
     if (this.collect) return this.collectBody(st, head);
     if (head && CONDITIONAL_DIRECTIVES.has(head)) return handleConditional(this, head, text.slice(head.length).trim(), st);
     if (!this.active()) return;
@@ -389,7 +408,10 @@ export class Assembler {
     }
     const counter = this.macroCounter++;
     const out: Stmt[] = [];
-    for (const b of def.body) this.resplit({ ...b, text: substitute(b.text, values, counter) }, [b.stack[0], ...st.stack], out);
+    for (const b of def.body) {
+      const stack = [b.stack[0], ...st.stack];
+      for (const x of splitStatements(substitute(b.text, values, counter))) out.push({ text: x.text, column: b.column + x.column - 1, stack });
+    }
     this.pushFrame(out, def.name, st);
   }
 
@@ -435,6 +457,12 @@ export class Assembler {
 
   // ---- instructions -------------------------------------------------------------------------
   private instruction(text: string, st: Stmt, col: number): void {
+    // An instruction whose operands name no symbol has the same bytes wherever it stands.
+    const whole = text;
+    if (this.bits === 64) {
+      const known = this.pureInsns.get(whole);
+      if (known) return this.emitBytes(known, st);
+    }
     const prefix: number[] = [];
     let m = /^([A-Za-z][\w]*)\s*/.exec(text);
     while (m && PREFIXES[m[1].toLowerCase()] !== undefined && !isMnemonic(m[1].toLowerCase())) {
@@ -447,7 +475,9 @@ export class Assembler {
     if (!m) return this.error(st, col, `expected an instruction or directive, found '${text}'`);
     const mnemonic = m[1].toLowerCase();
     let opsText = text.slice(m[0].length);
-    if (this.regEquates.size) {
+    const named = EQUATE_CANDIDATE.test(opsText);
+    let pure = this.bits === 64 && !named;
+    if (this.regEquates.size && named) {
       // Same length is not kept, so columns after a substituted equate shift; names stay exact.
       opsText = opsText.replace(/(?<![%\w.$])[A-Za-z_.$][\w.$]*/g, (w) => this.regEquates.get(w) ?? w);
     }
@@ -456,6 +486,7 @@ export class Assembler {
     for (const a of splitArgs(opsText, opsCol)) {
       if (!a.text) return this.error(st, a.column, `empty operand for '${mnemonic}'`);
       const o = parseOperand(a.text, a.column, this.numLabel);
+      if (pure && ((o.k === 'imm' && !constant(o.expr)) || (o.k === 'mem' && o.disp && !constant(o.disp)))) pure = false;
       if (o.k === 'imm') o.expr = this.freeze(o.expr);
       else if (o.k === 'mem' && o.disp) o.disp = this.freeze(o.disp);
       ops.push(o);
@@ -493,7 +524,12 @@ export class Assembler {
     } catch (err) {
       return this.error(st, col, `cannot encode '${text}': ${(err as Error).message}`);
     }
-    this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st }, bytes.length);
+    // Bytes that no layout changes are final now: kept as bytes, without what made them.
+    if (!final) {
+      if (pure && !sel.warning && this.pureInsns.size < 100_000) this.pureInsns.set(whole, bytes);
+      this.emitBytes(bytes, st);
+    }
+    else this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st }, bytes.length);
   }
 
   /** Chooses the displacement size as gas does; returns true when the bytes depend on layout. */

@@ -2,7 +2,7 @@
 // puts legacy prefixes in gas's order (segment, 0x67, 0x66, rep, lock, then REX): iced
 // emits `lock` before `0x66`, gas after, and the bytes must be gas's.
 
-import { EncOperand, EncRequest, encodeInstruction } from '../../decode/encoder';
+import { EncMem, EncOperand, EncRequest, encodeInstruction } from '../../decode/encoder';
 import { fastEncode } from '../../decode/fastEncode';
 import { Expr } from './expr';
 import { Selected } from './select';
@@ -95,6 +95,8 @@ function encodePrefixed(sel: Selected, prefix: number[], ip: bigint, value: Reso
     const fast = fastEncode(req);
     if (fast) return prefix.length ? orderPrefixes(Uint8Array.from([...prefix, ...fast])) : orderPrefixes(fast);
   }
+  const viaTemplate = templated(req, sel.alts, prefix, ripConst);
+  if (viaTemplate) return viaTemplate;
   // Bytes that do not depend on where the instruction is (no branch, no RIP-relative operand)
   // are the same for the same request: kernel code repeats itself (macros), and a WASM round
   // trip per instruction is most of the encoding time.
@@ -136,22 +138,150 @@ function encodePrefixed(sel: Selected, prefix: number[], ip: bigint, value: Reso
 const CACHE = new Map<string, Uint8Array>();
 const CACHE_MAX = 50_000;
 
-function cacheKey(req: EncRequest, alts: string[] | undefined, prefix: number[]): string {
+/** `dispClass` replaces the displacement's value in the key (templates, below). */
+function cacheKey(req: EncRequest, alts: string[] | undefined, prefix: number[], dispClass?: string): string {
   let k = `${req.code}|${req.bitness ?? 64}|${prefix.join(',')}|${alts?.join(',') ?? ''}`;
   const x = req.evex;
   if (x) k += `|${x.mask ?? ''}${x.zeroing ? 'z' : ''}${x.rounding ?? ''}${x.sae ? 's' : ''}`;
   for (const o of req.ops) {
     if (o.kind === 'reg') k += `|r${o.reg}`;
     else if (o.kind === 'imm') k += `|i${o.value}`;
-    else if (o.kind === 'mem') k += `|m${o.seg ?? ''}:${o.base ?? ''},${o.index ?? ''},${o.scale},${o.disp},${o.dispSize}${o.broadcast ? 'b' : ''}`;
+    else if (o.kind === 'mem') k += `|m${o.seg ?? ''}:${o.base ?? ''},${o.index ?? ''},${o.scale},${dispClass ?? o.disp},${o.dispSize}${o.broadcast ? 'b' : ''}`;
   }
   return k;
 }
 
+/**
+ * A form iced encoded once, with the place of its displacement: the same instruction with
+ * another displacement of the same size (or another RIP-relative target) differs only there.
+ * `fromEnd` counts from the end of the bytes, so the caller's prefixes do not move it.
+ */
+interface Template {
+  bytes: Uint8Array;
+  fromEnd: number;
+  width: 1 | 4;
+}
+
+const TEMPLATES = new Map<string, Template | null>();
+
+/**
+ * The displacement kinds a template stands for: `B` a disp8, `D` a disp32, `R` a RIP-relative
+ * rel32. EVEX forms scale a disp8 by the operand size (disp8*N), so only their RIP-relative
+ * operands (always rel32) are templated; a zero displacement is left to the exact cache.
+ */
+function dispClass(req: EncRequest, m: EncMem, ripConst: bigint | undefined): { cls: 'B' | 'D' | 'R'; v: bigint } | undefined {
+  if (m.base === 'rip') return { cls: 'R', v: ripConst ?? 0n };
+  if (req.code.startsWith('EVEX_') || req.bitness === 32 || /^(e..|r\d+d)$/.test(m.base ?? m.index ?? '')) return undefined;
+  const d = BigInt.asIntN(64, m.disp);
+  if (d < -(1n << 31n) || d >= 1n << 31n) return undefined;
+  if (m.dispSize === 4) return { cls: 'D', v: d };
+  if (d === 0n) return undefined;
+  return d >= -128n && d <= 127n ? { cls: 'B', v: d } : { cls: 'D', v: d };
+}
+
+/** Probe displacements: every byte of one differs from the other's. */
+const PROBE: Record<'B' | 'D' | 'R', [bigint, bigint, bigint]> = {
+  B: [0x12n, 0x6dn, -0x5an],
+  D: [0x11223344n, 0x66778899n - (1n << 32n), -0x3c4b5a69n],
+  R: [0x11223344n, 0x66778899n - (1n << 32n), -0x3c4b5a69n],
+};
+
+/**
+ * Encodes a request with one memory operand from a template when it can (see Template): the
+ * template is made from two probes of iced's and checked against a third before it is used,
+ * so a form whose displacement is not a plain field (moffs, disp8*N) never gets one.
+ */
+function templated(req: EncRequest, alts: string[] | undefined, prefix: number[], ripConst: bigint | undefined): Uint8Array | undefined {
+  let m: EncMem | undefined;
+  for (const o of req.ops) {
+    if (o.kind === 'branch') return undefined;
+    if (o.kind === 'mem') {
+      if (m) return undefined;
+      m = o;
+    }
+  }
+  if (!m || alts || req.code.includes('moffs')) return undefined;
+  const dc = dispClass(req, m, ripConst);
+  if (!dc) return undefined;
+  const key = cacheKey(req, alts, prefix, dc.cls);
+  let t = TEMPLATES.get(key);
+  if (t === undefined) {
+    t = makeTemplate(req, m, dc.cls);
+    if (TEMPLATES.size >= CACHE_MAX) TEMPLATES.clear();
+    TEMPLATES.set(key, t);
+  }
+  if (!t) return undefined;
+  let v = dc.v;
+  // req.ip is where iced's bytes start (after the caller's prefixes): the target is relative to their end.
+  if (dc.cls === 'R' && ripConst === undefined) v = BigInt.asIntN(64, m.disp - (req.ip + BigInt(t.bytes.length)));
+  if (dc.cls === 'R' && (v < -(1n << 31n) || v >= 1n << 31n)) return undefined;
+  const out = prefix.length ? orderPrefixes(Uint8Array.from([...prefix, ...t.bytes])) : orderPrefixes(t.bytes.slice());
+  patch(out, out.length - t.fromEnd, t.width, v);
+  return out;
+}
+
+function patch(out: Uint8Array, at: number, width: number, v: bigint): void {
+  const n = Number(BigInt.asIntN(32, v));
+  for (let i = 0; i < width; i++) out[at + i] = (n >> (8 * i)) & 0xff;
+}
+
+/** Encodes `req` with the memory operand's displacement (or RIP-relative displacement) `d`, at address 0. */
+function probe(req: EncRequest, m: EncMem, cls: 'B' | 'D' | 'R', d: bigint, ip = 0n): Uint8Array | undefined {
+  const ops = req.ops.map((o) => (o === m ? { ...m, disp: cls === 'R' ? 0n : d } : o));
+  try {
+    if (cls !== 'R') return encodeInstruction({ ...req, ops, ip: 0n });
+    // RIP-relative: the target is relative to the instruction's end; encode once for the length.
+    const first = encodeInstruction({ ...req, ops, ip });
+    const target = BigInt.asUintN(64, ip + BigInt(first.length) + d);
+    return encodeInstruction({ ...req, ops: req.ops.map((o) => (o === m ? { ...m, disp: target } : o)), ip });
+  } catch {
+    return undefined;
+  }
+}
+
+function makeTemplate(req: EncRequest, m: EncMem, cls: 'B' | 'D' | 'R'): Template | null {
+  const [a, b, c] = PROBE[cls];
+  const width = cls === 'B' ? 1 : 4;
+  const ea = probe(req, m, cls, a);
+  const eb = probe(req, m, cls, b);
+  if (!ea || !eb || ea.length !== eb.length) return null;
+  let first = -1, last = -1;
+  for (let i = 0; i < ea.length; i++) {
+    if (ea[i] !== eb[i]) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  }
+  if (first < 0 || last - first + 1 !== width) return null;
+  const t: Template = { bytes: ea, fromEnd: ea.length - first, width };
+  // The field must hold the displacement itself, and a third value (negative, at another
+  // address) must come out of the template exactly as iced encodes it.
+  const check = ea.slice();
+  patch(check, first, width, a);
+  if (!equal(check, ea)) return null;
+  const ip = 0x7654321n;
+  const ec = probe(req, m, cls, c, ip);
+  if (!ec || ec.length !== ea.length) return null;
+  patch(check, first, width, c);
+  return equal(check, ec) ? t : null;
+}
+
+function equal(x: Uint8Array, y: Uint8Array): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** Per width: the lowest signed and highest unsigned value a field takes. */
+const IMM_RANGE: Record<8 | 16 | 32, [bigint, bigint]> = {
+  8: [-(1n << 7n), (1n << 8n) - 1n],
+  16: [-(1n << 15n), (1n << 16n) - 1n],
+  32: [-(1n << 31n), (1n << 32n) - 1n],
+};
+
 function fitImm(v: bigint, bits: 8 | 16 | 32 | 64): bigint {
   if (bits === 64) return BigInt.asIntN(64, v);
-  const lo = -(1n << BigInt(bits - 1));
-  const hi = (1n << BigInt(bits)) - 1n;
+  const [lo, hi] = IMM_RANGE[bits];
   if (v < lo || v > hi) throw new RangeError_(`value 0x${BigInt.asUintN(64, v).toString(16)} does not fit in ${bits} bits`);
   return BigInt.asIntN(bits, v);
 }

@@ -221,10 +221,8 @@ function padding(t: Extract<Tail, { kind: 'align' }>, addr: number): number {
   return t.max !== undefined && pad > t.max ? 0 : pad;
 }
 
-function position(st: Stmt): { file: string; line: number; expansion?: { file: string; line: number }[] } {
-  const outer = st.stack[st.stack.length - 1];
-  return { file: outer.file, line: outer.line, expansion: st.stack.length > 1 ? st.stack.slice(0, -1) : undefined };
-}
+/** Per data size under 8 bytes: the lowest signed value, and the first unsigned value too large. */
+const DATA_RANGE: Record<number, [bigint, bigint]> = { 1: [-(1n << 7n), 1n << 8n], 2: [-(1n << 15n), 1n << 16n], 4: [-(1n << 31n), 1n << 32n] };
 
 /** Lays out, links and encodes; returns the Image (or undefined when errors were found). */
 export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listing: ListingRow[] } {
@@ -362,10 +360,12 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
   };
   for (const sec of placed) {
     const out = new Uint8Array(sec.size);
-    const record = (addr: number, bytes: Uint8Array, st: Stmt | undefined) => {
+    /** `address` may be given when the caller has it (one BigInt less per instruction). */
+    const record = (addr: number, bytes: Uint8Array, st: Stmt | undefined, address = sec.address + BigInt(addr)) => {
       if (!st || !bytes.length) return;
-      const address = sec.address + BigInt(addr);
-      lines.push({ address, length: bytes.length, ...position(st) });
+      const stack = st.stack;
+      const outer = stack[stack.length - 1];
+      lines.push({ address, length: bytes.length, file: outer.file, line: outer.line, expansion: stack.length > 1 ? stack.slice(0, -1) : undefined });
       listing.push({ address, section: sec.name, bytes, file: st.stack[0].file, line: st.stack[0].line, text: st.text });
     };
     for (let fi = 0; fi < sec.frags.length; fi++) {
@@ -380,8 +380,7 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
             if (bytes.length !== it.size) throw new Error(`internal: '${it.at.text}' changed size from ${it.size} to ${bytes.length} bytes`);
           } else if (it.kind === 'data') {
             const v = L.resolve(it.expr, it.dot);
-            const bits = BigInt(it.size * 8);
-            if (it.size < 8 && (v < -(1n << (bits - 1n)) || v >= 1n << bits)) {
+            if (it.size < 8 && (v < DATA_RANGE[it.size][0] || v >= DATA_RANGE[it.size][1])) {
               throw new Error(`value 0x${BigInt.asUintN(64, v).toString(16)} does not fit in ${it.size} byte${it.size > 1 ? 's' : ''}`);
             }
             bytes = le(v, it.size);
@@ -391,7 +390,7 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
           continue;
         }
         out.set(bytes, pos);
-        if (it.kind !== 'bytes' || it.at) record(pos, bytes, it.at);
+        if (it.kind !== 'bytes' || it.at) record(pos, bytes, it.at, ip);
       }
       const t = f.tail;
       if (!t) continue;

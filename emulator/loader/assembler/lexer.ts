@@ -11,6 +11,14 @@ export interface Statement {
 
 /** Splits a line into statements, dropping a trailing `#` comment. */
 export function splitStatements(line: string): Statement[] {
+  // Most lines hold one statement and no string, comment or separator: no scan needed.
+  if (!HAS_SPECIAL.test(line)) {
+    let a = 0;
+    let b = line.length;
+    while (a < b && isBlank(line.charCodeAt(a))) a++;
+    while (b > a && isBlank(line.charCodeAt(b - 1))) b--;
+    return a === b ? [] : [{ text: a === 0 && b === line.length ? line : line.slice(a, b), column: a + 1 }];
+  }
   const out: Statement[] = [];
   let start = 0;
   let i = 0;
@@ -50,14 +58,31 @@ export function skipString(s: string, i: number): number {
   return i + 1;
 }
 
+const HAS_SPECIAL = /["'#;]/;
+
+/** The characters String.prototype.trim removes that can appear in an assembly line. */
+function isBlank(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || (c >= 0x2000 && (c <= 0x200a || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000)) || c === 0x1680;
+}
+
 /** Characters that may start a symbol name. */
 export function isSymStart(ch: string | undefined): boolean {
-  return ch !== undefined && /[A-Za-z_.$]/.test(ch);
+  return ch !== undefined && ch.length === 1 && isSymStartCode(ch.charCodeAt(0));
 }
 
 /** Characters that may continue a symbol name. */
 export function isSymChar(ch: string | undefined): boolean {
-  return ch !== undefined && /[A-Za-z0-9_.$]/.test(ch);
+  return ch !== undefined && ch.length === 1 && isSymCharCode(ch.charCodeAt(0));
+}
+
+/** [A-Za-z_.$] */
+export function isSymStartCode(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 46 || c === 36;
+}
+
+/** [A-Za-z0-9_.$] */
+export function isSymCharCode(c: number): boolean {
+  return isSymStartCode(c) || (c >= 48 && c <= 57);
 }
 
 /** A tiny cursor over one statement; `col0` maps offsets back to line columns. */
@@ -90,10 +115,11 @@ export class Scanner {
   /** Reads a symbol name, or returns undefined without consuming anything. */
   ident(): string | undefined {
     this.skipWs();
-    if (!isSymStart(this.peek())) return undefined;
+    const src = this.src;
+    if (this.pos >= src.length || !isSymStartCode(src.charCodeAt(this.pos))) return undefined;
     const start = this.pos;
-    while (isSymChar(this.peek())) this.pos++;
-    return this.src.slice(start, this.pos);
+    while (this.pos < src.length && isSymCharCode(src.charCodeAt(this.pos))) this.pos++;
+    return src.slice(start, this.pos);
   }
   rest(): string {
     return this.src.slice(this.pos).trim();

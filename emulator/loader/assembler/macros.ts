@@ -147,37 +147,39 @@ function restAfter(text: string, k: number): string {
 
 /** Substitutes `\name`, `\()` and `\@` in one body line. */
 export function substitute(text: string, values: Map<string, string>, counter: number): string {
-  if (!text.includes('\\')) return text;
+  let i = text.indexOf('\\');
+  if (i < 0) return text;
   let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch !== '\\') {
-      out += ch;
-      continue;
-    }
+  let from = 0; // text[from, i) is copied as written
+  for (; i >= 0; i = text.indexOf('\\', i + 1)) {
     if (text.startsWith('()', i + 1)) {
+      out += text.slice(from, i);
       i += 2;
+      from = i + 1;
       continue;
     }
     if (text[i + 1] === '@') {
-      out += String(counter);
+      out += text.slice(from, i) + String(counter);
       i += 1;
+      from = i + 1;
       continue;
     }
-    const m = /^[A-Za-z_.$][\w.$]*/.exec(text.slice(i + 1));
+    // gas reads a whole identifier after '\\': `\()` is how a name ends inside a word.
+    IDENT.lastIndex = i + 1;
+    const m = IDENT.exec(text);
     if (m) {
-      // gas reads a whole identifier after '\\': `\()` is how a name ends inside a word.
-      const name = m[0];
-      if (values.has(name)) {
-        out += values.get(name);
-        i += name.length;
-        continue;
+      const v = values.get(m[0]);
+      if (v !== undefined) {
+        out += text.slice(from, i) + v;
+        i += m[0].length;
+        from = i + 1;
       }
     }
-    out += ch;
   }
-  return out;
+  return out + text.slice(from);
 }
+
+const IDENT = /[A-Za-z_.$][\w.$]*/y;
 
 /** Directive names that open and close a body, for nesting while a body is collected. */
 export const BODY_OPENERS: Record<string, 'endm' | 'endr'> = {

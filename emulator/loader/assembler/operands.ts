@@ -49,7 +49,7 @@ const REGS = new Map<string, RegInfo>();
 
 /** Looks a register up by name (without `%`), case-insensitively as gas does. */
 export function lookupReg(name: string): RegInfo | undefined {
-  return REGS.get(name.toLowerCase());
+  return REGS.get(name) ?? REGS.get(name.toLowerCase());
 }
 
 /** AVX-512 decorations after an operand: `{%k1}` opmask, `{z}` zeroing, `{1to16}` broadcast. */
@@ -85,8 +85,9 @@ function parseRegAt(s: Scanner): RegInfo {
   if (!s.eat('%')) throw new ExprError("expected a register ('%' name)", col);
   s.skipWs(); // cpp may leave `% rip`
   const start = s.pos;
-  while (/[A-Za-z0-9]/.test(s.peek() ?? '')) s.pos++;
-  const name = s.src.slice(start, s.pos);
+  const src = s.src;
+  for (let c = src.charCodeAt(s.pos); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57); c = src.charCodeAt(s.pos)) s.pos++;
+  const name = src.slice(start, s.pos);
   const r = lookupReg(name);
   if (!r) throw new ExprError(`unknown register '%${name}'`, col);
   return r;

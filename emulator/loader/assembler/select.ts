@@ -189,6 +189,16 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
   if (mnemonic === 'int' && ops.length === 1 && evs[0]?.kind === 'const' && evs[0].v === 3n) {
     return { mnemonic, code: 'Int3', ops: [], entry };
   }
+  // The form depends on the mnemonic and on what matchPat and the forms' `when` read of each
+  // operand: found once per shape, as kernel code repeats a few shapes thousands of times.
+  const key = table === TABLE ? legacyShapeKey(mnemonic, ops, evs) : undefined;
+  const known = key === undefined ? undefined : LEGACY_CHOICES.get(key);
+  if (known) return { mnemonic, code: known.f.code, near: known.f.near, ops: buildOps(known.f, ops, evs), entry, ...(known.warning ? { warning: known.warning } : {}) };
+  const remember = (f: Form, warning?: string) => {
+    if (key === undefined) return;
+    if (LEGACY_CHOICES.size >= 20_000) LEGACY_CHOICES.clear();
+    LEGACY_CHOICES.set(key, { f, warning });
+  };
   const regs = ops.map((o) => (o.k === 'reg' ? o.reg.name : undefined));
   let sizeMismatch: Form | undefined;
   let unsized = false;
@@ -210,6 +220,7 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
         continue;
       }
     }
+    remember(f);
     return { mnemonic, code: f.code, near: f.near, ops: buildOps(f, ops, evs), entry };
   }
   const hint = entry.forms.slice(0, 8).map((f) => describeForm(mnemonic.replace(/[bwlq]$/, (s) => (TABLE.has(mnemonic) ? s : '')), f, entry));
@@ -223,6 +234,7 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
     // GNU as takes the 32-bit form here, with a warning.
     const f = unsized32;
     const warning = `no size suffix and no register operand for '${mnemonic}': assembled as ${mnemonic}l (32-bit), as GNU as does; write ${['b', 'w', 'l', 'q'].filter((x) => entry.suffixes?.includes(x)).map((x) => mnemonic + x).join('/')} to say which`;
+    remember(f, warning);
     return { mnemonic, code: f.code, near: f.near, ops: buildOps(f, ops, evs), entry, warning };
   }
   if (unsized) {
@@ -230,6 +242,33 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
   }
   const got = attOps.map(describeOperand).join(', ');
   throw new SelectError(`invalid operands for '${mnemonic}' (${got || 'none'}); expected one of: ${[...new Set(hint)].join(' | ')}`);
+}
+
+const LEGACY_CHOICES = new Map<string, { f: Form; warning?: string }>();
+
+/**
+ * Everything the form choice reads of the operands: register names (sizes, kinds and the
+ * fixed-register patterns), the parts a memory operand has (base and segment by name: the
+ * xlat patterns read them), and for a known immediate which of matchPat's ranges it fits.
+ */
+function legacyShapeKey(mnemonic: string, ops: Operand[], evs: (Early | undefined)[]): string {
+  let k = mnemonic;
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i];
+    if (o.k === 'reg') k += `|r${o.star ? '*' : ''}${o.reg.name}`;
+    else if (o.k === 'mem') k += `|m${o.star ? '*' : ''}${o.seg?.name ?? ''}:${o.disp ? 'd' : ''}(${o.base?.name ?? ''},${o.index ? 'i' : ''})`;
+    else if (o.k === 'imm') {
+      const ev = evs[i];
+      if (!ev || ev.kind === 'reloc') k += '|iR';
+      else {
+        const v = ev.v;
+        const v16 = normalize(v, 16), v32 = normalize(v, 32);
+        k += `|i${+(v === 1n)}${+fits(v16, -128n, 127n)}${+fits(v32, -128n, 127n)}${+fits(v, -128n, 127n)}${+fits(v, -128n, 255n)}${+fits(v, -32768n, 65535n)}`;
+        k += `${+fits(v16, I32_MIN, U32_MAX)}${+fits(v32, I32_MIN, U32_MAX)}${+fits(v, I32_MIN, U32_MAX)}${+fits(v, I32_MIN, I32_MAX)}`;
+      }
+    } else k += '|c';
+  }
+  return k;
 }
 
 function describeOperand(o: Operand): string {

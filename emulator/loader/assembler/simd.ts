@@ -166,6 +166,66 @@ export function selectSimd(mnemonic: string, attOps: Operand[], early: (e: Expr)
   const rc = attOps.find((o) => o.k === 'rc') as (Operand & { k: 'rc' }) | undefined;
   const ops = attOps.filter((o) => o.k !== 'rc').reverse();
   const evs = ops.map((o) => (o.k === 'imm' ? early(o.expr) : undefined));
+  // The choice depends on the mnemonic and on each operand's shape alone (what matchSpec
+  // reads): kernel files repeat a few shapes thousands of times, so it is made once per shape.
+  const key = shapeKey(mnemonic, ops, evs, rc);
+  let choice = CHOICES.get(key);
+  if (!choice) {
+    choice = choose(list, ops, evs, rc, sfx);
+    if (!choice) {
+      const shapes = [...new Set(list.map((x) => x.code.replace(/^(VEX|EVEX)_[^_]+_?/, '').replace(/_/g, ', ')))].slice(0, 8);
+      const got = attOps.map((o) => (o.k === 'reg' ? `%${o.reg.name}` : o.k === 'imm' ? '$imm' : o.k === 'rc' ? `{${o.mode}}` : 'mem')).join(', ');
+      throw new SelectError(`invalid operands for '${mnemonic}' (${got || 'none'}); its forms (Intel order) are: ${shapes.join(' | ')}`);
+    }
+    if (CHOICES.size >= 20_000) CHOICES.clear();
+    CHOICES.set(key, choice);
+  }
+  const sel: Selected = { mnemonic, code: choice.code, ops: ops.map((o, i) => selOp(o, evs[i])), entry: DUMMY_ENTRY };
+  let deco: { mask?: RegInfo; zero?: boolean } | undefined;
+  for (const o of ops) if ((o.k === 'reg' || o.k === 'mem') && o.deco?.mask) deco = o.deco;
+  if (deco || rc) {
+    sel.evex = { mask: deco?.mask?.name, zeroing: deco?.zero, rounding: rc && rc.mode !== 'sae' ? rc.mode : undefined, sae: rc?.mode === 'sae' || undefined };
+  }
+  if (choice.alts) sel.alts = choice.alts;
+  return sel;
+}
+
+/** The form chosen for one operand shape, and gas's register-swap alternatives. */
+interface Choice {
+  code: string;
+  alts?: string[];
+}
+
+const CHOICES = new Map<string, Choice>();
+
+/**
+ * Everything `choose` reads of the operands, as a string: register names, memory shape (indirection, VSIB index class and whether it is above 15,
+ * decorations), immediates as "fits imm8 or not known yet" vs "known and out of range", and
+ * the rounding operand.
+ */
+function shapeKey(mnemonic: string, ops: Operand[], evs: (Early | undefined)[], rc: (Operand & { k: 'rc' }) | undefined): string {
+  let k = mnemonic;
+  if (rc) k += `|rc${rc.mode}`;
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i];
+    if (o.k === 'imm') {
+      const ev = evs[i];
+      k += ev?.kind === 'const' && (ev.v < -128n || ev.v > 255n) ? '|I' : '|i';
+      continue;
+    }
+    if (o.k === 'rc') continue;
+    if (o.k === 'reg') k += `|r${o.star ? '*' : ''}${o.reg.name}`;
+    else {
+      const x = o.index && isVec(o.index) ? `${o.index.kind}${o.index.num >= 16 ? '+' : ''}` : '';
+      k += `|m${o.star ? '*' : ''}${x}`;
+    }
+    const d = o.deco;
+    if (d) k += `{${d.mask?.name ?? ''}${d.zero ? 'z' : ''}${d.bcst ?? ''}}`;
+  }
+  return k;
+}
+
+function choose(list: SimdForm[], ops: Operand[], evs: (Early | undefined)[], rc: (Operand & { k: 'rc' }) | undefined, sfx: string): Choice | undefined {
   const matching = list.filter((f) => {
     if (f.specs.length !== ops.length) return false;
     if (rc && !(rc.mode === 'sae' ? f.sae || f.rounding : f.rounding)) return false;
@@ -175,25 +235,15 @@ export function selectSimd(mnemonic: string, attOps: Operand[], early: (e: Expr)
   // vector one (gas lists `movq m64, %xmm` as f3 0f 7e before 66 REX.W 0f 6e).
   const gprMem = (x: SimdForm) => x.specs.some((s, i) => ops[i].k === 'mem' && s.reg === 'gpr');
   const f = matching.find((x) => !gprMem(x) && x.enc === matching[0]?.enc) ?? matching[0];
-  if (!f) {
-    const shapes = [...new Set(list.map((x) => x.code.replace(/^(VEX|EVEX)_[^_]+_?/, '').replace(/_/g, ', ')))].slice(0, 8);
-    const got = attOps.map((o) => (o.k === 'reg' ? `%${o.reg.name}` : o.k === 'imm' ? '$imm' : o.k === 'rc' ? `{${o.mode}}` : 'mem')).join(', ');
-    throw new SelectError(`invalid operands for '${mnemonic}' (${got || 'none'}); its forms (Intel order) are: ${shapes.join(' | ')}`);
-  }
-  const sel: Selected = { mnemonic, code: f.code, ops: ops.map((o, i) => selOp(o, evs[i])), entry: DUMMY_ENTRY };
-  let deco: { mask?: RegInfo; zero?: boolean } | undefined;
-  for (const o of ops) if ((o.k === 'reg' || o.k === 'mem') && o.deco?.mask) deco = o.deco;
-  if (deco || rc) {
-    sel.evex = { mask: deco?.mask?.name, zeroing: deco?.zero, rounding: rc && rc.mode !== 'sae' ? rc.mode : undefined, sae: rc?.mode === 'sae' || undefined };
-  }
+  if (!f) return undefined;
   // gas swaps the operands of a register-to-register load/store pair when that allows the
   // two-byte VEX prefix: every other form in the same group that fits is an alternative,
   // and the encoder keeps the shortest.
   if (f.enc === 1 && ops.every((o) => o.k === 'reg')) {
     const alts = matching.filter((x) => x !== f && x.enc === 1).map((x) => x.code);
-    if (alts.length) sel.alts = alts;
+    if (alts.length) return { code: f.code, alts };
   }
-  return sel;
+  return { code: f.code };
 }
 
 function selOp(o: Operand, ev: Early | undefined): SelOp {

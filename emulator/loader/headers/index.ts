@@ -4,7 +4,7 @@
 
 import { ASM_ERRNO_H, BITS_H, COMPILER_H, CONST_H, EXPORT_H, INIT_H, KBUILD_H, KCONFIG_H, LINKAGE_H, LINUX_ERRNO_H, STDDEF_H, TYPES_H } from './linux';
 import { ASM_H, ASM_LINKAGE_H, EXTABLE_TYPES_H, FRAME_H, IBT_H, MSR_INDEX_H, NOSPEC_H, PROCESSOR_FLAGS_H, TRAPNR_H, UNWIND_HINTS_H } from './x86';
-import { asmTdxH, sharedTdxH, tdxErrnoH, VMX_H } from './tdx';
+import { asmTdxH, sharedTdxH, tdxErrnoH, vmxH } from './tdx';
 import type { Generation } from './generation';
 import { autoconfH, objtoolH } from './kernelConfig';
 import { presetAsmOffsets } from '../structPresets';
@@ -62,8 +62,8 @@ export function builtinHeaders(generation: Generation, asmOffsets?: Map<string, 
     ['asm/tdx.h', asmTdxH(generation)],
     ['asm/shared/tdx.h', sharedTdxH(generation)],
     ['asm/shared/tdx_errno.h', tdxErrnoH()],
-    ['asm/vmx.h', VMX_H],
-    ['uapi/asm/vmx.h', VMX_H],
+    ['asm/vmx.h', vmxH()],
+    ['uapi/asm/vmx.h', vmxH()],
     ['asm/asm-offsets.h', '#include <generated/asm-offsets.h>\n'],
     ['generated/asm-offsets.h', offsets],
   ]);

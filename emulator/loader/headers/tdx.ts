@@ -33,5 +33,9 @@ export function asmTdxH(g: Generation): string {
   return guard('_TDXDBG_ASM_TDX_H', b);
 }
 
-/** <uapi/asm/vmx.h> (and <asm/vmx.h>): the VMX exit reasons TDVMCALL reuses. */
-export const VMX_H = guard('_TDXDBG_UAPI_ASM_VMX_H', defs(kernelHeaderDefines('uapi/asm/vmx.h', 'G5')));
+let vmx: string | undefined;
+
+/** <uapi/asm/vmx.h> (and <asm/vmx.h>): the VMX exit reasons TDVMCALL reuses (made on first use, not at load). */
+export function vmxH(): string {
+  return (vmx ??= guard('_TDXDBG_UAPI_ASM_VMX_H', defs(kernelHeaderDefines('uapi/asm/vmx.h', 'G5'))));
+}

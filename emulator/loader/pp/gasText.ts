@@ -11,6 +11,10 @@ export interface GasLine {
   line: number;
 }
 
+/** The characters the loop below treats specially: `\n` `\r` `#` `/` `"` `'`. */
+const SPECIAL: boolean[] = [];
+for (const c of '\n\r#/"\'') SPECIAL[c.charCodeAt(0)] = true;
+
 /** The lines gas assembles from `src` (blank ones left out); `warn` hears of a comment left open. */
 export function gasLines(src: string, warn: (line: number, col: number, message: string) => void): GasLine[] {
   const out: GasLine[] = [];
@@ -70,8 +74,11 @@ export function gasLines(src: string, warn: (line: number, col: number, message:
       i += len;
       continue;
     }
-    text += ch;
-    i++;
+    // A run of ordinary characters is copied at once (one string, not one per character).
+    let j = i + 1;
+    while (j < n && !SPECIAL[src.charCodeAt(j)]) j++;
+    text += j === i + 1 ? ch : src.slice(i, j);
+    i = j;
   }
   flush();
   return out;
