@@ -343,6 +343,7 @@ export class Machine implements SystemHooks {
           ins = nx;
         }
         if (!atHead) this.midBlockRip = c.rip;
+        if (heated !== null) heated.heat += c.icount - heatFrom;
         return this.stop('budget', `instruction budget of ${budget} exhausted`);
       } catch (e) {
         if (inBlock) { inflight = inBlock.insns[c.blockIndex]; c.icount += c.blockIndex; c.rip = inflight.next; inBlock = undefined; }
