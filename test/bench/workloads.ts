@@ -3,8 +3,9 @@
 // mode, and interpreter only), natively, under `qemu-x86_64 -singlestep` and `qemu-x86_64`,
 // all in the same run. MIPS of every column use the emulator's instruction count. The ~1M
 // runs are also timed as the first run of a fresh process (what a new debug session's first
-// run costs: the engine has not optimised the interpreter yet), and every emulated run reports
-// the CPU time the engine spent on other threads (optimising generated functions, GC).
+// run costs: the engine has not optimised the interpreter yet). `--tiers` runs each
+// configuration in a fresh process and reports, of its process CPU time, what the engine's
+// other threads took (optimising generated functions, GC).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
@@ -121,8 +122,6 @@ export interface WorkloadRow {
   workload: string; instructions: number;
   /** Milliseconds of the run, and MIPS, per column (null: tool missing). */
   ms: Record<string, number | null>; mips: Record<string, number | null>;
-  /** Median CPU milliseconds on threads other than the main one, default and interpreter runs (null: not on Linux). */
-  otherCpuMs: { default: number; interpreter: number } | null;
 }
 
 export function benchWorkloads(quick: boolean, log: (s: string) => void): WorkloadRow[] {
@@ -138,7 +137,7 @@ export function benchWorkloads(quick: boolean, log: (s: string) => void): Worklo
       let n = Math.max(UNIT[kind], Math.round((n0 * target) / cal.insns / UNIT[kind]) * UNIT[kind]);
       n = Math.min(n, MAX_N[kind]);
       const reps = target <= 2e6 ? 5 : 1;
-      const def: number[] = [], interp: number[] = [], defCpu: number[] = [], interpCpu: number[] = [], defOther: number[] = [], interpOther: number[] = [];
+      const def: number[] = [], interp: number[] = [], defCpu: number[] = [], interpCpu: number[] = [];
       let run = emulate(elf, kind, n);
       for (let r = 0; r < reps; r++) {
         // Alternate which goes first: the engine may still be optimising the last run's code.
@@ -146,7 +145,6 @@ export function benchWorkloads(quick: boolean, log: (s: string) => void): Worklo
           const x = interpreted ? emulate(elf, kind, n, Infinity) : emulate(elf, kind, n);
           if (!interpreted) run = x;
           (interpreted ? interp : def).push(x.s); (interpreted ? interpCpu : defCpu).push(x.cpuS);
-          if (x.otherCpuS !== null) (interpreted ? interpOther : defOther).push(x.otherCpuS);
         }
       }
       // A fresh process's first run, at the size of a debugging session's run.
@@ -172,14 +170,10 @@ export function benchWorkloads(quick: boolean, log: (s: string) => void): Worklo
       const mips: Record<string, number | null> = {};
       for (const [k, v] of Object.entries(ms)) mips[k] = v === null ? null : Math.round((run.insns / (v / 1e3) / 1e6) * 10) / 10;
       for (const k of Object.keys(ms)) ms[k] = ms[k] === null ? null : Math.round(ms[k]! * 10) / 10;
-      // Of the CPU time, what went to other threads (the engine optimising generated code, GC).
-      const otherCpuMs = defOther.length && interpOther.length
-        ? { default: Math.round(median(defOther) * 1e3), interpreter: Math.round(median(interpOther) * 1e3) } : null;
-      const row = { workload: `${KINDS[kind]} (n=${n})`, instructions: run.insns, ms, mips, otherCpuMs };
+      const row = { workload: `${KINDS[kind]} (n=${n})`, instructions: run.insns, ms, mips };
       rows.push(row);
       log(`workload ${row.workload.padEnd(22)} ${(run.insns / 1e6).toFixed(1).padStart(6)}M insns: ` +
-        Object.entries(ms).map(([k, v]) => `${k} ${v === null ? 'n/a' : `${v} ms (${mips[k]} MIPS)`}`).join(', ') +
-        (otherCpuMs && target > 2e6 ? `; CPU on other threads (engine compilation, GC): default ${otherCpuMs.default} ms, interpreter ${otherCpuMs.interpreter} ms` : ''));
+        Object.entries(ms).map(([k, v]) => `${k} ${v === null ? 'n/a' : `${v} ms (${mips[k]} MIPS)`}`).join(', '));
     }
   }
   return rows;
