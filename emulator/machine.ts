@@ -104,6 +104,8 @@ export class Machine implements SystemHooks {
   private nextWatchId = 1;
   /** Where the last run's budget ran out inside straight-line code (no block begins there), else NaN. */
   private midBlockRip = NaN;
+  /** Blocks compiled so far (see blocksCompiled). */
+  private compiled = 0;
 
   constructor(opts: MachineOptions = {}) {
     this.cpu.mem = this.mem;
@@ -283,7 +285,7 @@ export class Machine implements SystemHooks {
           if (atHead) {
             if (heated !== null) { heated.heat += c.icount - heatFrom; heated = null; }
             if ((b === null || b.dead) && !ins.solo && !ins.noBlock) {
-              if (ins.heat >= this.blockThreshold && c.icount >= this.warmUp) b = this.code.buildBlock(ins, this.returnAddress);
+              if (ins.heat >= this.blockThreshold && c.icount >= this.warmUp && (b = this.code.buildBlock(ins, this.returnAddress)) !== null) this.compiled++;
               if (b === null || b.dead) { heated = ins; heatFrom = c.icount; }
             }
           }
@@ -394,6 +396,11 @@ export class Machine implements SystemHooks {
 
   get instructionCount(): number {
     return this.cpu.icount;
+  }
+
+  /** Blocks the tier policy has compiled on this machine: each is a function the engine must optimise. */
+  get blocksCompiled(): number {
+    return this.compiled;
   }
 
   // ---- SystemHooks: CPUID, MSRs, platform -------------------------------------------------

@@ -60,7 +60,7 @@ function load(exe: string, blockThreshold?: number, warmUp?: number): Loaded {
 }
 
 /** One emulated call work(kind, n) on a fresh machine: instructions, seconds, process CPU seconds (and of it, seconds on threads other than the main one), result. */
-export function emulate(exe: string, kind: number, n: number, blockThreshold?: number, warmUp?: number): { insns: number; s: number; cpuS: number; otherCpuS: number | null; rax: bigint } {
+export function emulate(exe: string, kind: number, n: number, blockThreshold?: number, warmUp?: number): { insns: number; s: number; cpuS: number; otherCpuS: number | null; blocks: number; rax: bigint } {
   const { m, work } = load(exe, blockThreshold, warmUp);
   const sp = STACK - 8n;
   m.writeBytes(sp, new Uint8Array(new BigUint64Array([TRAP]).buffer));
@@ -75,7 +75,7 @@ export function emulate(exe: string, kind: number, n: number, blockThreshold?: n
   const u = process.cpuUsage(u0);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const th1 = threadCpu();
-  return { insns: m.instructionCount, s, cpuS: (u.user + u.system) / 1e6, otherCpuS: th0 && th1 ? th1.other - th0.other : null, rax: m.getReg('rax') };
+  return { insns: m.instructionCount, s, cpuS: (u.user + u.system) / 1e6, otherCpuS: th0 && th1 ? th1.other - th0.other : null, blocks: m.blocksCompiled, rax: m.getReg('rax') };
 }
 
 /**
@@ -102,12 +102,12 @@ function threadCpu(): { other: number } | null {
  * wall and process CPU seconds, and CPU seconds on other threads. A new debug session's first
  * run is this one: nothing of the interpreter or of the generated code is optimised yet.
  */
-function firstRun(exe: string, kind: number, n: number, blockThreshold?: number, warmUp?: number): { s: number; cpuS: number; otherCpuS: number | null; insns: number } {
+function firstRun(exe: string, kind: number, n: number, blockThreshold?: number, warmUp?: number): { s: number; cpuS: number; otherCpuS: number | null; insns: number; blocks: number } {
   const self = fromRoot('out', 'test', 'bench', 'workloads.js');
   const t = blockThreshold === undefined ? '' : `, ${blockThreshold === Infinity ? 'Infinity' : blockThreshold}, ${warmUp ?? 0}`;
   const script = `const w = require(${JSON.stringify(self)}); const r = w.emulate(${JSON.stringify(exe)}, ${kind}, ${n}${t});` +
-    ' process.stdout.write(JSON.stringify({ s: r.s, cpuS: r.cpuS, otherCpuS: r.otherCpuS, insns: r.insns }));';
-  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { s: number; cpuS: number; otherCpuS: number | null; insns: number };
+    ' process.stdout.write(JSON.stringify({ s: r.s, cpuS: r.cpuS, otherCpuS: r.otherCpuS, insns: r.insns, blocks: r.blocks }));';
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { s: number; cpuS: number; otherCpuS: number | null; insns: number; blocks: number };
 }
 
 function timed(cmd: string, args: string[]): { s: number; status: number | null } {
@@ -122,6 +122,8 @@ export interface WorkloadRow {
   workload: string; instructions: number;
   /** Milliseconds of the run, and MIPS, per column (null: tool missing). */
   ms: Record<string, number | null>; mips: Record<string, number | null>;
+  /** Blocks the default mode compiled in the run. */
+  blocks: number;
 }
 
 export function benchWorkloads(quick: boolean, log: (s: string) => void): WorkloadRow[] {
@@ -170,10 +172,11 @@ export function benchWorkloads(quick: boolean, log: (s: string) => void): Worklo
       const mips: Record<string, number | null> = {};
       for (const [k, v] of Object.entries(ms)) mips[k] = v === null ? null : Math.round((run.insns / (v / 1e3) / 1e6) * 10) / 10;
       for (const k of Object.keys(ms)) ms[k] = ms[k] === null ? null : Math.round(ms[k]! * 10) / 10;
-      const row = { workload: `${KINDS[kind]} (n=${n})`, instructions: run.insns, ms, mips };
+      // Blocks the default mode compiled: what its CPU time beyond the interpreter's pays for.
+      const row = { workload: `${KINDS[kind]} (n=${n})`, instructions: run.insns, ms, mips, blocks: run.blocks };
       rows.push(row);
       log(`workload ${row.workload.padEnd(22)} ${(run.insns / 1e6).toFixed(1).padStart(6)}M insns: ` +
-        Object.entries(ms).map(([k, v]) => `${k} ${v === null ? 'n/a' : `${v} ms (${mips[k]} MIPS)`}`).join(', '));
+        Object.entries(ms).map(([k, v]) => `${k} ${v === null ? 'n/a' : `${v} ms (${mips[k]} MIPS)`}`).join(', ') + `; default compiled ${run.blocks} blocks`);
     }
   }
   return rows;
@@ -195,7 +198,8 @@ export function benchTiers(log: (s: string) => void): Record<string, Record<stri
     ['at 1M', 1_000_000, 0], ['at 4M', 4_000_000, 0],
   ];
   // Per workload and size: `<config>` is MIPS of CPU time (as before), `<config> wall` MIPS of
-  // wall time, `<config> other-thread CPU ms` the CPU time of the engine's other threads.
+  // wall time, `<config> other-thread CPU ms` the CPU time of the engine's other threads,
+  // `<config> blocks` the blocks compiled (the same in every run: it depends on counts only).
   const out: Record<string, Record<string, number>> = {};
   for (let kind = 0; kind < KINDS.length; kind++) {
     const n0 = 64 * UNIT[kind] * 8;
@@ -203,7 +207,7 @@ export function benchTiers(log: (s: string) => void): Record<string, Record<stri
     for (const target of [1e6, 4e6, 15e6, 30e6]) {
       let n = Math.max(UNIT[kind], Math.round((n0 * target) / cal.insns / UNIT[kind]) * UNIT[kind]);
       n = Math.min(n, MAX_N[kind]);
-      const runs: Record<string, { s: number; cpuS: number; otherCpuS: number | null }[]> = {};
+      const runs: Record<string, { s: number; cpuS: number; otherCpuS: number | null; blocks: number }[]> = {};
       let insns = 0;
       for (let r = 0; r < 3; r++) {
         for (const [name, t, w] of configs) {
@@ -212,24 +216,25 @@ export function benchTiers(log: (s: string) => void): Record<string, Record<stri
           (runs[name] ??= []).push(x);
         }
       }
-      const row: Record<string, { mips: number; cpuMips: number; otherCpuMs: number | null }> = {};
+      const row: Record<string, { mips: number; cpuMips: number; otherCpuMs: number | null; blocks: number }> = {};
       for (const [name] of configs) {
         const rs = runs[name], other = rs.map((x) => x.otherCpuS).filter((x): x is number => x !== null);
         row[name] = {
           mips: Math.round((insns / median(rs.map((x) => x.s)) / 1e6) * 10) / 10,
           cpuMips: Math.round((insns / median(rs.map((x) => x.cpuS)) / 1e6) * 10) / 10,
           otherCpuMs: other.length ? Math.round(median(other) * 1e3) : null,
+          blocks: rs[0].blocks,
         };
       }
       const key = `${KINDS[kind]} ${(insns / 1e6).toFixed(1)}M`;
       const flat: Record<string, number> = {};
       for (const [name, v] of Object.entries(row)) {
-        flat[name] = v.cpuMips; flat[`${name} wall`] = v.mips;
+        flat[name] = v.cpuMips; flat[`${name} wall`] = v.mips; flat[`${name} blocks`] = v.blocks;
         if (v.otherCpuMs !== null) flat[`${name} other-thread CPU ms`] = v.otherCpuMs;
       }
       out[key] = flat;
-      log(`tiers ${key.padEnd(14)} MIPS wall/CPU (other-thread CPU ms): ` +
-        Object.entries(row).map(([k, v]) => `${k} ${v.mips}/${v.cpuMips} (${v.otherCpuMs ?? 'n/a'})`).join(', '));
+      log(`tiers ${key.padEnd(14)} MIPS wall/CPU (other-thread CPU ms; blocks compiled): ` +
+        Object.entries(row).map(([k, v]) => `${k} ${v.mips}/${v.cpuMips} (${v.otherCpuMs ?? 'n/a'}; ${v.blocks})`).join(', '));
     }
   }
   return out;

@@ -20,6 +20,7 @@ test('a loop head is compiled once the instructions interpreted from it reach th
   assert.equal(m.insnAt(l).block, null, 'not compiled after 30 instructions of heat have been counted');
   assert.equal(m.run(1).kind, 'budget');
   assert.notEqual(m.insnAt(l).block, null, 'compiled at the visit that finds 30 instructions of heat');
+  assert.equal(m.blocksCompiled, 1, 'the MOV head ran 4 instructions once: it stays interpreted');
   const r = m.run(100_000);
   assert.equal(r.kind, 'returned');
   assert.equal(m.getReg('eax'), 1000n);
@@ -30,10 +31,12 @@ test('by default a short run compiles nothing and a long one compiles its loop',
   const short = load(LOOP(100_000));
   assert.equal(short.m.run(1_000_000).kind, 'returned');
   assert.equal(short.m.insnAt(Number(short.sym('l'))).block, null, `300k instructions of heat stay below ${HOT_BLOCK}`);
+  assert.equal(short.m.blocksCompiled, 0);
   const iterations = Math.ceil(HOT_BLOCK / 3) + 1000;
   const long = load(LOOP(iterations));
   assert.equal(long.m.run(10 * iterations).kind, 'returned');
   assert.notEqual(long.m.insnAt(Number(long.sym('l'))).block, null, 'the loop ran past the threshold');
+  assert.equal(long.m.blocksCompiled, 1);
   assert.equal(long.m.getReg('eax'), BigInt(iterations));
   assert.equal(long.m.instructionCount, 1 + 3 * iterations + 1);
 });
