@@ -69,14 +69,16 @@ export interface MachineOptions {
  * debugging session's short runs (up to 2M instructions) never compile anything.
  * Measured with `npm run bench -- --tiers` (each run the first of a fresh process, as a
  * session's is; process CPU time, which includes the background compilation): counting visits
- * instead (the earlier default, 5,000 visits after 2M instructions) compiled a tight loop's
- * small blocks as soon as the warm-up ended and lost to the interpreter at 4M on qsort (+85% CPU)
- * and crc32 (+60%); 1M of heat lost at 10M on qsort (+35%); 4M delayed long runs (qsort and
- * crc32 at 100M: 25–30% more CPU than 1M). Still a loss at 2M: sha256 at 10M, +40% CPU, all of
- * it the background compilation of its large blocks (the main thread is level), which gain
- * little over the interpreter. Heat is counted only where blocks begin (after a control transfer):
- * counting it at every instruction made blocks start in the middle of loops whenever a budget
- * ran out inside one, dozens of overlapping block functions for one loop (sha256: 73 blocks).
+ * instead (the earlier default, 5,000 visits after 2M instructions) compiled 22 qsort blocks by
+ * 4.5M instructions and took 85% more CPU than the interpreter there (crc32 at 4M: +60%); with
+ * 2M of heat qsort compiles none before 10M (1 by 11.5M, 5 by 37M), sha256 2, crc32 1. Lower
+ * thresholds compiled more and lost more (10k: qsort's 22 blocks at 1.3M). No threshold tried
+ * made blocks pay in a fresh process on all three workloads before about 30M instructions
+ * (sha256 at 10–15M and qsort at 24–49M still lose 15–25%): that cost is the engine's, and
+ * what is left to win is in cheaper block functions. Heat is counted only where blocks begin
+ * (after a control transfer): counting it at every instruction made blocks start in the middle
+ * of loops whenever a budget ran out inside one, dozens of overlapping block functions for one
+ * loop (sha256: 73 blocks).
  */
 export const HOT_BLOCK = 2_000_000;
 /** Instructions the machine retires before any block is compiled, by default (the heat threshold already keeps short runs interpreted). */
