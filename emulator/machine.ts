@@ -63,8 +63,9 @@ export interface MachineOptions {
  * HOT_BLOCK instructions interpreted (its heat: the instructions interpreted from the head up
  * to the next one, summed over its visits). Compiling costs the engine far more than the block
  * saves at first: it optimises each block function on a background thread, 10–60 ms of CPU per
- * block on this project's workloads (bigger blocks cost more), while a compiled block runs
- * its instructions 20–50% faster than the interpreter's ~20 ns. Taking the instructions a head
+ * block on this project's workloads (bigger blocks cost more), and until then the block runs
+ * slower than the interpreter; once optimised it runs its instructions 1.5–3× faster than the
+ * interpreter's ~20 ns (main-thread time of 100M-instruction runs). Taking the instructions a head
  * has run as those still to come, a block repays itself from about 2M instructions of heat; a
  * debugging session's short runs (up to 2M instructions) never compile anything.
  * Measured with `npm run bench -- --tiers` (each run the first of a fresh process, as a
