@@ -45,9 +45,9 @@ export type FaultHandler = (fault: CpuFault, insn: Insn | undefined) => boolean;
 
 export interface MachineOptions {
   /**
-   * Visits of an instruction before the straight-line code from it is compiled into a block
-   * (0: before its first execution; Infinity: never, pure interpretation). Default: HOT_BLOCK
-   * after a warm-up of WARM_UP instructions (see there); an explicit value has no warm-up.
+   * Instructions interpreted from a block head (summed over its visits) before the straight-line
+   * code from it is compiled into a block (0: before its first execution; Infinity: never, pure
+   * interpretation). Default: HOT_BLOCK (see there).
    */
   blockThreshold?: number;
   /** Instructions retired before any block is compiled (default: WARM_UP with the default threshold, 0 with an explicit one). */
@@ -59,21 +59,31 @@ export interface MachineOptions {
 }
 
 /**
- * The default tiers: everything is interpreted until the machine has retired WARM_UP
- * instructions — a debugging session's short runs never pay for compiling blocks and for the
- * engine optimising them — and then a block head is compiled once it has been visited
- * HOT_BLOCK times, so only code that keeps running pays for its block function. Measured with
- * `npm run bench -- --tiers` and `--workloads` (each threshold against the interpreter in the
- * same run): compiling blocks during a run of ~1M instructions always lost (a 1.3M qsort: 48 ms
- * interpreted, 590 ms with blocks after 500k — the engine's compilation of the block functions
- * dominates), so short runs stay interpreted. After that, 5000 visits was level with or ahead
- * of 50 and 1000 on qsort, sha256 and crc32 at 10-15M instructions. Heat is counted only where
- * blocks begin (after a control transfer): counting it at every instruction made blocks start
- * in the middle of loops whenever a budget ran out inside one, dozens of overlapping block
- * functions for one loop (sha256: 73 blocks, 9 now).
+ * The default tiers: a block head is compiled once the straight-line code from it has run
+ * HOT_BLOCK instructions interpreted (its heat: the instructions interpreted from the head up
+ * to the next one, summed over its visits). Compiling costs the engine far more than the block
+ * saves at first: it optimises each block function on a background thread, 10–60 ms of CPU per
+ * block on this project's workloads (bigger blocks cost more), and until then the block runs
+ * slower than the interpreter; once optimised it runs its instructions 1.5–3× faster than the
+ * interpreter's ~20 ns (main-thread time of 100M-instruction runs). Taking the instructions a head
+ * has run as those still to come, a block repays itself from about 2M instructions of heat; a
+ * debugging session's short runs (up to 2M instructions) never compile anything.
+ * Measured with `npm run bench -- --tiers` (each run the first of a fresh process, as a
+ * session's is; process CPU time, which includes the background compilation): counting visits
+ * instead (the earlier default, 5,000 visits after 2M instructions) compiled 22 qsort blocks by
+ * 4.5M instructions and took 85% more CPU than the interpreter there (crc32 at 4M: +60%); with
+ * 2M of heat qsort compiles none before 10M (1 by 11.5M, 5 by 37M), sha256 2, crc32 1. Lower
+ * thresholds compiled more and lost more (10k: qsort's 22 blocks at 1.3M). No threshold tried
+ * made blocks pay in a fresh process on all three workloads before about 30M instructions
+ * (sha256 at 10–15M and qsort at 24–49M still lose 15–25%): that cost is the engine's, and
+ * what is left to win is in cheaper block functions. Heat is counted only where blocks begin
+ * (after a control transfer): counting it at every instruction made blocks start in the middle
+ * of loops whenever a budget ran out inside one, dozens of overlapping block functions for one
+ * loop (sha256: 73 blocks).
  */
-export const HOT_BLOCK = 5000;
-export const WARM_UP = 2_000_000;
+export const HOT_BLOCK = 2_000_000;
+/** Instructions the machine retires before any block is compiled, by default (the heat threshold already keeps short runs interpreted). */
+export const WARM_UP = 0;
 
 export class Machine implements SystemHooks {
   readonly cpu = new Cpu();
@@ -97,6 +107,8 @@ export class Machine implements SystemHooks {
   private nextWatchId = 1;
   /** Where the last run's budget ran out inside straight-line code (no block begins there), else NaN. */
   private midBlockRip = NaN;
+  /** Blocks compiled so far (see blocksCompiled). */
+  private compiled = 0;
 
   constructor(opts: MachineOptions = {}) {
     this.cpu.mem = this.mem;
@@ -260,6 +272,9 @@ export class Machine implements SystemHooks {
       // last run's budget ran out in the middle of straight-line code and this one resumes there.
       let atHead = c.rip !== this.midBlockRip;
       this.midBlockRip = NaN;
+      // The block head whose straight-line code is being interpreted, and the count it began at:
+      // its heat grows by the instructions interpreted from it when the next head is reached.
+      let heated: Insn | null = null, heatFrom = 0;
       try {
         let ins = this.code.lookup(c.rip);
         while (c.icount < end) {
@@ -268,9 +283,17 @@ export class Machine implements SystemHooks {
           let b = ins.block;
           // Heat is counted where blocks begin: at the target of a control transfer (or after an
           // instruction that runs alone), never in the middle of straight-line code, where a
-          // block would overlap the one already covering it.
-          if ((b === null || b.dead) && atHead && !ins.solo && !ins.noBlock && ins.heat++ >= this.blockThreshold && c.icount >= this.warmUp) b = this.code.buildBlock(ins, this.returnAddress);
+          // block would overlap the one already covering it. It is the instructions interpreted
+          // from that head up to the next one (see HOT_BLOCK).
+          if (atHead) {
+            if (heated !== null) { heated.heat += c.icount - heatFrom; heated = null; }
+            if ((b === null || b.dead) && !ins.solo && !ins.noBlock) {
+              if (ins.heat >= this.blockThreshold && c.icount >= this.warmUp && (b = this.code.buildBlock(ins, this.returnAddress)) !== null) this.compiled++;
+              if (b === null || b.dead) { heated = ins; heatFrom = c.icount; }
+            }
+          }
           if (b !== null && !b.dead && end - c.icount >= b.n && !mem.logging) {
+            if (heated !== null) { heated.heat += c.icount - heatFrom; heated = null; }
             let blk: Block = b;
             // Straight-line blocks, one after another while each is followed by a live block
             // (no breakpoint inside or at its head, no instruction that reads the instruction
@@ -325,6 +348,7 @@ export class Machine implements SystemHooks {
           ins = nx;
         }
         if (!atHead) this.midBlockRip = c.rip;
+        if (heated !== null) heated.heat += c.icount - heatFrom;
         return this.stop('budget', `instruction budget of ${budget} exhausted`);
       } catch (e) {
         if (inBlock) { inflight = inBlock.insns[c.blockIndex]; c.icount += c.blockIndex; c.rip = inflight.next; inBlock = undefined; }
@@ -375,6 +399,11 @@ export class Machine implements SystemHooks {
 
   get instructionCount(): number {
     return this.cpu.icount;
+  }
+
+  /** Blocks the tier policy has compiled on this machine: each is a function the engine must optimise. */
+  get blocksCompiled(): number {
+    return this.compiled;
   }
 
   // ---- SystemHooks: CPUID, MSRs, platform -------------------------------------------------

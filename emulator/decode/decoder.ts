@@ -119,13 +119,16 @@ export function decodeRun(bytes: Uint8Array, address: number, max: number, last:
   }
 }
 
+/** GAS/AT&T text of a decoded instruction (one function for all, not a closure per instruction). */
+const attText = (x: Insn): string => formatBytes(x.bytes, x.addr, 'att');
+
 function build(ins: Instruction, bytes: Uint8Array, address: number): Insn {
   const i = new Insn();
   i.addr = address;
   i.len = ins.isInvalid ? 1 : ins.length;
   i.next = address + i.len;
   i.bytes = bytes.slice(0, i.len);
-  i.formatter = (x) => formatBytes(x.bytes, x.addr, 'att');
+  i.formatter = attText;
   if (ins.isInvalid) { i.mnemonic = '(bad)'; return i; }
   i.mnemonic = mnemonicName(ins.mnemonic);
   i.code = ins.code;

@@ -1,10 +1,14 @@
 // Real workloads (workloads.c: SHA-256, quicksort of 64-bit keys, CRC-32), built by gcc with
 // -O2 -mgeneral-regs-only, each at ~1M and ~100M instructions: in the emulator (default tiered
 // mode, and interpreter only), natively, under `qemu-x86_64 -singlestep` and `qemu-x86_64`,
-// all in the same run. MIPS of every column use the emulator's instruction count.
+// all in the same run. MIPS of every column use the emulator's instruction count. The ~1M
+// runs are also timed as the first run of a fresh process (what a new debug session's first
+// run costs: the engine has not optimised the interpreter yet). `--tiers` runs each
+// configuration in a fresh process and reports, of its process CPU time, what the engine's
+// other threads took (optimising generated functions, GC).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Machine } from '../../emulator/machine';
 import { fromRoot } from '../support/paths';
@@ -55,12 +59,13 @@ function load(exe: string, blockThreshold?: number, warmUp?: number): Loaded {
   return { m, work };
 }
 
-/** One emulated call work(kind, n) on a fresh machine: instructions, seconds, result. */
-export function emulate(exe: string, kind: number, n: number, blockThreshold?: number, warmUp?: number): { insns: number; s: number; cpuS: number; rax: bigint } {
+/** One emulated call work(kind, n) on a fresh machine: instructions, seconds, process CPU seconds (and of it, seconds on threads other than the main one), result. */
+export function emulate(exe: string, kind: number, n: number, blockThreshold?: number, warmUp?: number): { insns: number; s: number; cpuS: number; otherCpuS: number | null; blocks: number; rax: bigint } {
   const { m, work } = load(exe, blockThreshold, warmUp);
   const sp = STACK - 8n;
   m.writeBytes(sp, new Uint8Array(new BigUint64Array([TRAP]).buffer));
   m.setReg('rsp', sp); m.setReg('rdi', BigInt(kind)); m.setReg('rsi', BigInt(n)); m.setReg('rip', work);
+  const th0 = threadCpu();
   const t0 = process.hrtime.bigint(), u0 = process.cpuUsage();
   for (;;) {
     const r = m.run(1_000_000); // the budget slices a debug session runs in
@@ -68,7 +73,41 @@ export function emulate(exe: string, kind: number, n: number, blockThreshold?: n
     if (r.kind !== 'budget') throw new Error(`workload ${KINDS[kind]} stopped: ${r.message}`);
   }
   const u = process.cpuUsage(u0);
-  return { insns: m.instructionCount, s: Number(process.hrtime.bigint() - t0) / 1e9, cpuS: (u.user + u.system) / 1e6, rax: m.getReg('rax') };
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const th1 = threadCpu();
+  return { insns: m.instructionCount, s, cpuS: (u.user + u.system) / 1e6, otherCpuS: th0 && th1 ? th1.other - th0.other : null, blocks: m.blocksCompiled, rax: m.getReg('rax') };
+}
+
+/**
+ * CPU seconds of this process's threads other than the main one (Linux: /proc/self/task; in
+ * clock ticks of 10 ms, so only meaningful for runs of 10M instructions and more), or null.
+ */
+function threadCpu(): { other: number } | null {
+  try {
+    let other = 0;
+    for (const t of readdirSync('/proc/self/task')) {
+      if (t === String(process.pid)) continue;
+      const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      other += (Number(f[11]) + Number(f[12])) / 100;
+    }
+    return { other };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The same call as the first run of a fresh Node process (this file's own bundle, spawned):
+ * wall and process CPU seconds, and CPU seconds on other threads. A new debug session's first
+ * run is this one: nothing of the interpreter or of the generated code is optimised yet.
+ */
+function firstRun(exe: string, kind: number, n: number, blockThreshold?: number, warmUp?: number): { s: number; cpuS: number; otherCpuS: number | null; insns: number; blocks: number } {
+  const self = fromRoot('out', 'test', 'bench', 'workloads.js');
+  const t = blockThreshold === undefined ? '' : `, ${blockThreshold === Infinity ? 'Infinity' : blockThreshold}, ${warmUp ?? 0}`;
+  const script = `const w = require(${JSON.stringify(self)}); const r = w.emulate(${JSON.stringify(exe)}, ${kind}, ${n}${t});` +
+    ' process.stdout.write(JSON.stringify({ s: r.s, cpuS: r.cpuS, otherCpuS: r.otherCpuS, insns: r.insns, blocks: r.blocks }));';
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { s: number; cpuS: number; otherCpuS: number | null; insns: number; blocks: number };
 }
 
 function timed(cmd: string, args: string[]): { s: number; status: number | null } {
@@ -83,6 +122,8 @@ export interface WorkloadRow {
   workload: string; instructions: number;
   /** Milliseconds of the run, and MIPS, per column (null: tool missing). */
   ms: Record<string, number | null>; mips: Record<string, number | null>;
+  /** Blocks the default mode compiled in the run. */
+  blocks: number;
 }
 
 export function benchWorkloads(quick: boolean, log: (s: string) => void): WorkloadRow[] {
@@ -101,10 +142,16 @@ export function benchWorkloads(quick: boolean, log: (s: string) => void): Worklo
       const def: number[] = [], interp: number[] = [], defCpu: number[] = [], interpCpu: number[] = [];
       let run = emulate(elf, kind, n);
       for (let r = 0; r < reps; r++) {
-        run = emulate(elf, kind, n); def.push(run.s); defCpu.push(run.cpuS);
-        const ir = emulate(elf, kind, n, Infinity);
-        interp.push(ir.s); interpCpu.push(ir.cpuS);
+        // Alternate which goes first: the engine may still be optimising the last run's code.
+        for (const interpreted of r % 2 === 0 ? [false, true] : [true, false]) {
+          const x = interpreted ? emulate(elf, kind, n, Infinity) : emulate(elf, kind, n);
+          if (!interpreted) run = x;
+          (interpreted ? interp : def).push(x.s); (interpreted ? interpCpu : defCpu).push(x.cpuS);
+        }
       }
+      // A fresh process's first run, at the size of a debugging session's run.
+      const first: { s: number; cpuS: number }[][] = [[], []];
+      if (target <= 2e6) for (let r = 0; r < 3; r++) for (const k of [0, 1]) first[k].push(k === 1 ? firstRun(elf, kind, n, Infinity, 0) : firstRun(elf, kind, n));
       const exe = build(kind, n, true);
       const nat = timed(exe, []);
       if (nat.status !== Number(run.rax & 0x7fn)) throw new Error(`${KINDS[kind]}: native exit ${nat.status}, emulator ${run.rax & 0x7fn}`);
@@ -114,55 +161,80 @@ export function benchWorkloads(quick: boolean, log: (s: string) => void): Worklo
         default: median(def) * 1e3, interpreter: median(interp) * 1e3,
         // Process CPU time of the same runs (includes the engine's background compilation of
         // block functions; less disturbed than wall time by other load on the machine).
-        'default CPU': median(defCpu) * 1e3, 'interpreter CPU': median(interpCpu) * 1e3, native: nat.s * 1e3,
+        'default CPU': median(defCpu) * 1e3, 'interpreter CPU': median(interpCpu) * 1e3,
+        ...(first[0].length ? {
+          'default first run': median(first[0].map((x) => x.s)) * 1e3, 'default first run CPU': median(first[0].map((x) => x.cpuS)) * 1e3,
+          'interpreter first run': median(first[1].map((x) => x.s)) * 1e3, 'interpreter first run CPU': median(first[1].map((x) => x.cpuS)) * 1e3,
+        } : {}),
+        native: nat.s * 1e3,
         'qemu -singlestep': q1 ? q1.s * 1e3 : null, qemu: q2 ? q2.s * 1e3 : null,
       };
       const mips: Record<string, number | null> = {};
       for (const [k, v] of Object.entries(ms)) mips[k] = v === null ? null : Math.round((run.insns / (v / 1e3) / 1e6) * 10) / 10;
       for (const k of Object.keys(ms)) ms[k] = ms[k] === null ? null : Math.round(ms[k]! * 10) / 10;
-      const row = { workload: `${KINDS[kind]} (n=${n})`, instructions: run.insns, ms, mips };
+      // Blocks the default mode compiled: what its CPU time beyond the interpreter's pays for.
+      const row = { workload: `${KINDS[kind]} (n=${n})`, instructions: run.insns, ms, mips, blocks: run.blocks };
       rows.push(row);
       log(`workload ${row.workload.padEnd(22)} ${(run.insns / 1e6).toFixed(1).padStart(6)}M insns: ` +
-        Object.entries(ms).map(([k, v]) => `${k} ${v === null ? 'n/a' : `${v} ms (${mips[k]} MIPS)`}`).join(', '));
+        Object.entries(ms).map(([k, v]) => `${k} ${v === null ? 'n/a' : `${v} ms (${mips[k]} MIPS)`}`).join(', ') + `; default compiled ${run.blocks} blocks`);
     }
   }
   return rows;
 }
 
 /**
- * `--tiers`: the tier thresholds against each other on every workload at 1M, 4M and 15M
- * instructions (interpreter only; the defaults; blocks from the start at 50, 200, 1000 and 5000
- * visits; the earlier default, 50 visits after 2M instructions). Process CPU time per run (the median of 3,
- * interleaved), as MIPS: less disturbed by other load on the machine than wall time, and it
- * includes the engine's background compilation of block functions.
+ * `--tiers`: the tier thresholds against each other on every workload at about 1M, 4M, 15M
+ * and 30M instructions: interpreter only; the defaults; blocks once their head has run 10k,
+ * 250k, 1M or 4M instructions interpreted (Machine's blockThreshold). Each run
+ * is the first of a fresh process, as a debug session's is (the median of 3, interleaved), so no
+ * run inherits another's optimised code or pays for its background compilation. Printed as
+ * MIPS of wall time and of process CPU time (which includes the engine's compilation of block
+ * functions on other threads), and that other-thread CPU in ms.
  */
 export function benchTiers(log: (s: string) => void): Record<string, Record<string, number>> {
   const elf = build(0, 0, false);
   const configs: [string, number | undefined, number | undefined][] = [
-    ['interpreter', Infinity, 0], ['default', undefined, undefined], ['at 50', 50, 0], ['at 200', 200, 0], ['at 1000', 1000, 0], ['at 5000', 5000, 0], ['at 50 after 2M', 50, 2_000_000],
+    ['interpreter', Infinity, 0], ['default', undefined, undefined], ['at 10k', 10_000, 0], ['at 250k', 250_000, 0],
+    ['at 1M', 1_000_000, 0], ['at 4M', 4_000_000, 0],
   ];
+  // Per workload and size: `<config>` is MIPS of CPU time (as before), `<config> wall` MIPS of
+  // wall time, `<config> other-thread CPU ms` the CPU time of the engine's other threads,
+  // `<config> blocks` the blocks compiled (the same in every run: it depends on counts only).
   const out: Record<string, Record<string, number>> = {};
   for (let kind = 0; kind < KINDS.length; kind++) {
     const n0 = 64 * UNIT[kind] * 8;
     const cal = emulate(elf, kind, n0, Infinity);
-    for (const target of [1e6, 4e6, 15e6]) {
+    for (const target of [1e6, 4e6, 15e6, 30e6]) {
       let n = Math.max(UNIT[kind], Math.round((n0 * target) / cal.insns / UNIT[kind]) * UNIT[kind]);
       n = Math.min(n, MAX_N[kind]);
-      const cpu: Record<string, number[]> = {};
+      const runs: Record<string, { s: number; cpuS: number; otherCpuS: number | null; blocks: number }[]> = {};
       let insns = 0;
       for (let r = 0; r < 3; r++) {
         for (const [name, t, w] of configs) {
-          const u0 = process.cpuUsage();
-          insns = emulate(elf, kind, n, t, w).insns;
-          const u = process.cpuUsage(u0);
-          (cpu[name] ??= []).push((u.user + u.system) / 1e6);
+          const x = firstRun(elf, kind, n, t, w);
+          insns = x.insns;
+          (runs[name] ??= []).push(x);
         }
       }
-      const row: Record<string, number> = {};
-      for (const [name] of configs) row[name] = Math.round((insns / median(cpu[name]) / 1e6) * 10) / 10;
+      const row: Record<string, { mips: number; cpuMips: number; otherCpuMs: number | null; blocks: number }> = {};
+      for (const [name] of configs) {
+        const rs = runs[name], other = rs.map((x) => x.otherCpuS).filter((x): x is number => x !== null);
+        row[name] = {
+          mips: Math.round((insns / median(rs.map((x) => x.s)) / 1e6) * 10) / 10,
+          cpuMips: Math.round((insns / median(rs.map((x) => x.cpuS)) / 1e6) * 10) / 10,
+          otherCpuMs: other.length ? Math.round(median(other) * 1e3) : null,
+          blocks: rs[0].blocks,
+        };
+      }
       const key = `${KINDS[kind]} ${(insns / 1e6).toFixed(1)}M`;
-      out[key] = row;
-      log(`tiers ${key.padEnd(14)} MIPS (CPU time): ` + Object.entries(row).map(([k, v]) => `${k} ${v}`).join(', '));
+      const flat: Record<string, number> = {};
+      for (const [name, v] of Object.entries(row)) {
+        flat[name] = v.cpuMips; flat[`${name} wall`] = v.mips; flat[`${name} blocks`] = v.blocks;
+        if (v.otherCpuMs !== null) flat[`${name} other-thread CPU ms`] = v.otherCpuMs;
+      }
+      out[key] = flat;
+      log(`tiers ${key.padEnd(14)} MIPS wall/CPU (other-thread CPU ms; blocks compiled): ` +
+        Object.entries(row).map(([k, v]) => `${k} ${v.mips}/${v.cpuMips} (${v.otherCpuMs ?? 'n/a'}; ${v.blocks})`).join(', '));
     }
   }
   return out;
