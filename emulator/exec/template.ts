@@ -78,11 +78,11 @@ export function addrHi(c: Cpu, x: Insn): number {
 /** Operands of a template in the interpreter: read from the decoded instruction `x`. */
 export const INTERPRETER_OPS: TemplateOps = {
   d: '(2 * x.r0)', s: '(2 * x.r1)', immLo: 'x.immLo', immHi: 'x.immHi', cc: 'x.cc', target: 'x.target',
-  next: 'x.next', x: 'x', ea: 'ea(c, x)', addrLo: 'addrLo(c, x)', addrHi: 'addrHi(c, x)',
+  next: 'x.next', x: 'x', ea: 'ea(c, x)', addrLo: 'addrLo(c, x)', addrHi: 'addrHi(c, x)', noFlags: false,
 };
 
-/** Operands of a template in a block: constants of instruction `i`, which the block calls `x`. */
-export function blockOps(i: Insn, x: string): TemplateOps {
+/** Operands of a template in a block: constants of instruction `i`, which the block calls `x`; `noFlags`: its flags are dead. */
+export function blockOps(i: Insn, x: string, noFlags = false): TemplateOps {
   let lo = `${i.mDispLo >>> 0}`, hi = `${i.mDispHi}`;
   if (i.mBase >= 0) { lo += ` + (R[${2 * i.mBase}] >>> 0)`; hi += ` + R[${2 * i.mBase + 1}]`; }
   if (i.mIndex >= 0) { lo += ` + (R[${2 * i.mIndex}] >>> 0) * ${i.mScale}`; hi += ` + R[${2 * i.mIndex + 1}] * ${i.mScale}`; }
@@ -91,7 +91,7 @@ export function blockOps(i: Insn, x: string): TemplateOps {
     d: String(2 * i.r0), s: String(2 * i.r1), immLo: String(i.immLo), immHi: String(i.immHi), cc: String(i.cc),
     target: String(i.target), next: String(i.next), x,
     ea: inline ? `lin(c, ${x}, ${lo}, ${hi})` : `ea(c, ${x})`,
-    addrLo: `(${lo})`, addrHi: `(${hi})`,
+    addrLo: `(${lo})`, addrHi: `(${hi})`, noFlags,
   };
 }
 
