@@ -57,8 +57,10 @@ export function compileBlock(insns: Insn[], allFlagsDead = false): (c: Cpu, end:
     // A control transfer inside the block (a direct jump or call, a predicted return: see
     // InsnRecord.trace) has set RIP itself; a return leaves when it went elsewhere.
     const transfer = !last && x.endsBlock;
-    const attention = transfer ? `if (c.attention) return ${k + 1};\n` : `if (c.attention) { c.rip = ${x.next}; return ${k + 1}; }\n`;
-    const leave = transfer && x.k0 !== K.IMM ? `if (c.rip !== ${insns[k + 1].addr}) return ${k + 1};\n` : '';
+    const attention = transfer ? `if (c.attention) { ${WB} return ${k + 1}; }\n` : `if (c.attention) { ${WB} c.rip = ${x.next}; return ${k + 1}; }\n`;
+    const leave = transfer && x.k0 !== K.IMM ? `if (c.rip !== ${insns[k + 1].addr}) { ${WB} return ${k + 1}; }\n` : '';
+    // Whatever may throw or read the registers (a memory access, a handler) sees them all.
+    if (f === null || f.faults) body += SYNC;
     // A flag-setting form right before the block's closing Jcc: the branch is decided from the
     // form's own operands (the lazy flags are still written for whoever reads them later).
     const j = insns[k + 1];
@@ -68,7 +70,7 @@ export function compileBlock(insns: Insn[], allFlagsDead = false): (c: Cpu, end:
       values.push(j.exec, j);
       const branch = `c.rip = ${fused} ? ${j.target} : ${j.next};`;
       if (f!.faults) body += `c.blockIndex = ${k};\n`;
-      body += '{ ' + f!.src(blockOps(x, `x${k}`, dead[k]), x, f!.faults ? `if (c.attention) { c.rip = ${x.next}; return ${k + 1}; } ${branch}` : branch) + ' }\n';
+      body += '{ ' + f!.src(blockOps(x, `x${k}`, dead[k]), x, f!.faults ? `if (c.attention) { ${WB} c.rip = ${x.next}; return ${k + 1}; } ${branch}` : branch) + ' }\n';
       break;
     }
     if (f !== null) {
@@ -83,12 +85,13 @@ export function compileBlock(insns: Insn[], allFlagsDead = false): (c: Cpu, end:
     }
     // A handler may read RIP (and sets it when it transfers control).
     body += `c.rip = ${x.next}; c.blockIndex = ${k};\n`;
-    body += `h${k}(c, x${k});\n`;
+    body += `h${k}(c, x${k});\n${RELOAD}`;
     if (!last) body += attention + leave;
   }
+  const [regs, code] = registerLocals(body + SYNC);
   const src = loops
-    ? `const R = c.r, M = c.mem;\nfor (;;) {\n${body}if (c.rip !== ${head}) return ${n};\nc.icount += ${n};\nif (end - c.icount < ${n}) return 0;\n}`
-    : `const R = c.r, M = c.mem;\n${body}return ${n};`;
+    ? `const R = c.r, M = c.mem;${regs}\nfor (;;) {\n${code}if (c.rip !== ${head}) return ${n};\nc.icount += ${n};\nif (end - c.icount < ${n}) return 0;\n}`
+    : `const R = c.r, M = c.mem;${regs}\n${code}return ${n};`;
   const factory = new Function(...names, `'use strict'; return function block(c, end) {\n${src}\n};`) as (...a: unknown[]) => (c: Cpu, end: number) => number;
   return factory(...values);
 }
@@ -115,4 +118,41 @@ function deadFlags(insns: Insn[], notOut: boolean): boolean[] {
     if (f!.faults && !notOut) live = true;
   }
   return dead;
+}
+
+/** Markers in a block's code (see registerLocals): write back the registers changed since the last SYNC, and forget them; write them back; load them all again. */
+const SYNC = '\u0001', WB = '\u0002', RELOAD = '\u0003';
+/** A register half in a block's code: `R[i]`, `R[i + 1]`, `R[i - 32]` (AH..BH), and whether it is assigned. */
+const REG_REF = /R\[(\d+)(?: ([+-]) (\d+))?\](\s*(?:[|&^+*-]|>>>|>>|<<)?=(?!=))?/g;
+
+/**
+ * Keeps the block's registers in local variables: each half the code uses is loaded once on
+ * entry (and again after a handler, which works on `c.r`), and the halves written since the
+ * last SYNC are stored back at the next SYNC (before anything that may throw or read `c.r`:
+ * a memory access, a handler; and at the end of the block) and before every `return`. A fault
+ * then finds `c.r` exactly as the instructions before the faulting one left it. Returns the
+ * declarations and the code; a block whose code names `R` otherwise keeps `R` as it is.
+ */
+function registerLocals(body: string): [string, string] {
+  const used = new Set<number>();
+  let dirty = new Set<number>();
+  const store = (set: Set<number>) => [...set].map((r) => `R[${r}] = r${r};`).join(' ');
+  let out = '';
+  for (const part of body.split(/([\u0001-\u0003])/)) {
+    if (part === SYNC) { out += store(dirty); dirty = new Set(); }
+    else if (part === WB) out += store(dirty);
+    else if (part === RELOAD) out += '\u0004';
+    else {
+      const t = part.replace(REG_REF, (_m, a: string, op: string | undefined, b: string | undefined, assign: string | undefined) => {
+        const r = op === undefined ? Number(a) : op === '+' ? Number(a) + Number(b) : Number(a) - Number(b);
+        used.add(r);
+        if (assign !== undefined) dirty.add(r);
+        return `r${r}${assign ?? ''}`;
+      });
+      if (/\bR\b/.test(t)) return ['', body.replace(/[\u0001-\u0003]/g, '')];
+      out += t;
+    }
+  }
+  const load = [...used].map((r) => `r${r} = R[${r}]`).join(', ');
+  return [used.size ? ` let ${load};` : '', out.replace(/\u0004/g, used.size ? `${load};` : '')];
 }
