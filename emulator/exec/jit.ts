@@ -90,8 +90,8 @@ export function compileBlock(insns: Insn[], allFlagsDead = false): (c: Cpu, end:
   }
   const [regs, code] = registerLocals(body + SYNC);
   const src = loops
-    ? `const R = c.r, M = c.mem;${regs}\nfor (;;) {\n${code}if (c.rip !== ${head}) return ${n};\nc.icount += ${n};\nif (end - c.icount < ${n}) return 0;\n}`
-    : `const R = c.r, M = c.mem;${regs}\n${code}return ${n};`;
+    ? `const R = c.r, M = c.mem; let $a = 0;${regs}\nfor (;;) {\n${code}if (c.rip !== ${head}) return ${n};\nc.icount += ${n};\nif (end - c.icount < ${n}) return 0;\n}`
+    : `const R = c.r, M = c.mem; let $a = 0;${regs}\n${code}return ${n};`;
   const factory = new Function(...names, `'use strict'; return function block(c, end) {\n${src}\n};`) as (...a: unknown[]) => (c: Cpu, end: number) => number;
   return factory(...values);
 }
