@@ -59,8 +59,8 @@ export function compileBlock(insns: Insn[], allFlagsDead = false): (c: Cpu, end:
     const transfer = !last && x.endsBlock;
     const attention = transfer ? `if (c.attention) { ${WB} return ${k + 1}; }\n` : `if (c.attention) { ${WB} c.rip = ${x.next}; return ${k + 1}; }\n`;
     const leave = transfer && x.k0 !== K.IMM ? `if (c.rip !== ${insns[k + 1].addr}) { ${WB} return ${k + 1}; }\n` : '';
-    // Whatever may throw or read the registers (a memory access, a handler) sees them all.
-    if (f === null || f.faults) body += SYNC;
+    // A handler works on c.r: it gets the registers and they are loaded again after it.
+    if (f === null) body += SYNC;
     // A flag-setting form right before the block's closing Jcc: the branch is decided from the
     // form's own operands (the lazy flags are still written for whoever reads them later).
     const j = insns[k + 1];
@@ -88,10 +88,14 @@ export function compileBlock(insns: Insn[], allFlagsDead = false): (c: Cpu, end:
     body += `h${k}(c, x${k});\n${RELOAD}`;
     if (!last) body += attention + leave;
   }
-  const [regs, code] = registerLocals(body + SYNC);
-  const src = loops
-    ? `const R = c.r, M = c.mem; let $a = 0;${regs}\nfor (;;) {\n${code}if (c.rip !== ${head}) return ${n};\nc.icount += ${n};\nif (end - c.icount < ${n}) return 0;\n}`
-    : `const R = c.r, M = c.mem; let $a = 0;${regs}\n${code}return ${n};`;
+  const [regs, code, all] = registerLocals(body + SYNC);
+  const run = loops
+    ? `for (;;) {\n${code}if (c.rip !== ${head}) return ${n};\nc.icount += ${n};\nif (end - c.icount < ${n}) return 0;\n}`
+    : `${code}return ${n};`;
+  // A fault (thrown by a memory access or a helper) finds c.r as the instructions before the
+  // faulting one left it: the locals hold exactly that (a template writes registers only
+  // after whatever may fault in it).
+  const src = `const R = c.r, M = c.mem; let $a = 0;${regs}\n${all ? `try {\n${run}\n} catch (e) { ${all} throw e; }` : run}`;
   const factory = new Function(...names, `'use strict'; return function block(c, end) {\n${src}\n};`) as (...a: unknown[]) => (c: Cpu, end: number) => number;
   return factory(...values);
 }
@@ -128,12 +132,11 @@ const REG_REF = /R\[(\d+)(?: ([+-]) (\d+))?\](\s*(?:[|&^+*-]|>>>|>>|<<)?=(?!=))?
 /**
  * Keeps the block's registers in local variables: each half the code uses is loaded once on
  * entry (and again after a handler, which works on `c.r`), and the halves written since the
- * last SYNC are stored back at the next SYNC (before anything that may throw or read `c.r`:
- * a memory access, a handler; and at the end of the block) and before every `return`. A fault
- * then finds `c.r` exactly as the instructions before the faulting one left it. Returns the
- * declarations and the code; a block whose code names `R` otherwise keeps `R` as it is.
+ * last SYNC are stored back at the next SYNC (before a handler and at the end of the block)
+ * and before every `return`. Returns the declarations, the code and the statement storing
+ * every half back (for a fault); a block whose code names `R` otherwise keeps `R` as it is.
  */
-function registerLocals(body: string): [string, string] {
+function registerLocals(body: string): [string, string, string] {
   const used = new Set<number>();
   let dirty = new Set<number>();
   const store = (set: Set<number>) => [...set].map((r) => `R[${r}] = r${r};`).join(' ');
@@ -149,10 +152,10 @@ function registerLocals(body: string): [string, string] {
         if (assign !== undefined) dirty.add(r);
         return `r${r}${assign ?? ''}`;
       });
-      if (/\bR\b/.test(t)) return ['', body.replace(/[\u0001-\u0003]/g, '')];
+      if (/\bR\b/.test(t)) return ['', body.replace(/[\u0001-\u0003]/g, ''), ''];
       out += t;
     }
   }
   const load = [...used].map((r) => `r${r} = R[${r}]`).join(', ');
-  return [used.size ? ` let ${load};` : '', out.replace(/\u0004/g, used.size ? `${load};` : '')];
+  return [used.size ? ` let ${load};` : '', out.replace(/\u0004/g, used.size ? `${load};` : ''), store(used)];
 }

@@ -7,7 +7,7 @@ import { SHADOW_DEPTH, type Cpu } from '../cpu/cpu';
 import { FlagOp, testCond, setArith, parityFlag, materialize } from '../cpu/flags';
 import type { Insn } from '../decode/insn';
 import type { TemplateOps } from './table';
-import { ea, addrOfStack, jumpTo, popShadow } from './operands';
+import { ea, linear, addrOfStack, jumpTo, popShadow } from './operands';
 import { mulhiS, mulS64, W, mulFlagsN } from './mul64';
 
 export const TWO32 = 4294967296;
@@ -44,7 +44,7 @@ export function cond(c: Cpu, cc: number): boolean {
 }
 
 /** Helpers generated code may call, by name. */
-export const RUNTIME: Record<string, unknown> = { ea, cond, addrLo, addrHi, addrOfStack, jumpTo, popShadow, setArith, parityFlag, materialize, mulhiS, mulS64, W, mulFlagsN, SHADOW_DEPTH };
+export const RUNTIME: Record<string, unknown> = { ea, linear, cond, addrLo, addrHi, addrOfStack, jumpTo, popShadow, setArith, parityFlag, materialize, mulhiS, mulS64, W, mulFlagsN, SHADOW_DEPTH };
 
 /** Sum of the low halves of base + index × scale + displacement (interpreter templates). */
 export function addrLo(c: Cpu, x: Insn): number {
@@ -72,7 +72,7 @@ export const INTERPRETER_OPS: TemplateOps = {
 
 /**
  * Canonical addresses a block computes inline: [-2^47, 2^47 - 64). Above that an access may run
- * past the canonical range, which ea() checks (it raises #GP, as the interpreter does).
+ * past the canonical range, which linear() checks (it raises #GP, as the interpreter does).
  */
 const CANON_LO = -(2 ** 47), CANON_HI = 2 ** 47 - 64;
 
@@ -80,7 +80,7 @@ const CANON_LO = -(2 ** 47), CANON_HI = 2 ** 47 - 64;
  * Operands of a template in a block: constants of instruction `i`, which the block calls `x`;
  * `noFlags`: its flags are dead. The effective address of 64-bit addressing without a segment
  * is the sum of the halves, exact as a double (a block declares the scratch `$a`); anything
- * outside the plain canonical range (a non-canonical or wrapped sum) goes through ea().
+ * outside the plain canonical range (a non-canonical or wrapped sum) goes through linear().
  */
 export function blockOps(i: Insn, x: string, noFlags = false): TemplateOps {
   let lo = `${i.mDispLo >>> 0}`, hi = `${i.mDispHi}`;
@@ -90,7 +90,7 @@ export function blockOps(i: Insn, x: string, noFlags = false): TemplateOps {
   return {
     d: String(2 * i.r0), s: String(2 * i.r1), immLo: String(i.immLo), immHi: String(i.immHi), cc: String(i.cc),
     target: String(i.target), next: String(i.next), x,
-    ea: inline ? `(($a = (${hi}) * ${TWO32} + (${lo})) >= ${CANON_LO} && $a < ${CANON_HI} ? $a : ea(c, ${x}))` : `ea(c, ${x})`,
+    ea: inline ? `(($a = (${hi}) * ${TWO32} + (${lo})) >= ${CANON_LO} && $a < ${CANON_HI} ? $a : linear(${x}, ${lo}, ${hi}))` : `ea(c, ${x})`,
     addrLo: `(${lo})`, addrHi: `(${hi})`, noFlags,
   };
 }
