@@ -54,6 +54,13 @@ export interface MachineOptions {
   warmUp?: number;
   /** Only the records' generic handlers, never their specialised forms (differential testing; blocks then call the handlers). */
   genericHandlers?: boolean;
+  /**
+   * Blocks treat the status flags as never read outside them (after the block, at a fault or
+   * a watch hit), so every form that can leave them alone does unless an instruction later in
+   * the block reads them (differential testing of that code; the flags after a run are then
+   * meaningless).
+   */
+  allFlagsDead?: boolean;
   /** CPUID answers by `leaf` or `leaf:subleaf` (leaf in hex as the SDM writes it, `0x` optional; subleaf decimal), as [eax, ebx, ecx, edx]. */
   cpuid?: Record<string, [number, number, number, number]>;
 }
@@ -118,6 +125,7 @@ export class Machine implements SystemHooks {
     this.blockThreshold = opts.blockThreshold ?? HOT_BLOCK;
     this.warmUp = opts.warmUp ?? (opts.blockThreshold === undefined ? WARM_UP : 0);
     this.generic = opts.genericHandlers ?? false;
+    this.code.allFlagsDead = opts.allFlagsDead ?? false;
     for (const [k, v] of Object.entries(opts.cpuid ?? {})) this.cpuidTable.set(parseKey(k), v);
     this.mem.onCodeWrite = (k) => { this.code.dropCode(k); this.cpu.attention = true; };
     this.mem.onWatchHit = () => { this.cpu.attention = true; };
@@ -490,6 +498,7 @@ export class Machine implements SystemHooks {
 function classify(i: Insn, special: boolean): void {
   const r = recordOf(i.mnemonic);
   i.endsBlock = r?.endsBlock === true;
+  i.trace = r?.trace ?? '';
   i.solo = special || r === undefined || r.solo === true || (i.rep !== 0 && r.soloWithRep === true);
 }
 

@@ -92,6 +92,8 @@ export class Insn {
   block: Block | null = null;
   heat = 0;
   endsBlock = false;
+  /** A transfer a block may continue through (its record's `trace`), else ''. */
+  trace: '' | 'jump' | 'call' | 'return' = '';
   solo = false;
   /** No block starts here (the straight-line run from here is a single instruction). */
   noBlock = false;

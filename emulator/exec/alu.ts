@@ -113,6 +113,7 @@ const aluForm: Form = {
     && ((i.k0 === K.REG && (i.k1 === K.REG || i.k1 === K.IMM || i.k1 === K.MEM))
       || (i.k0 === K.MEM && (i.k1 === K.REG || i.k1 === K.IMM))),
   faults: false, // refined per instruction below
+  flags: 'def',
   src(o, i, tail = '') {
     const op = i.mnemonic, sz = i.s0 as 8 | 4, w = sz === 8, write = op !== 'cmp' && op !== 'test';
     let code = '', aLo: string, aHi: string, bLo: string, bHi: string, store: string;
@@ -142,7 +143,7 @@ const aluForm: Form = {
       code += `lo = aLo ${f} bLo; hi = aHi ${f} bHi;`;
     }
     if (write) code += ' ' + store;
-    return `{ ${code} ${lazyFlags(fop, sz * 8, 'aLo', 'aHi', 'bLo', 'bHi', 'lo', 'hi')} ${tail} }`;
+    return `{ ${code} ${o.noFlags ? '' : lazyFlags(fop, sz * 8, 'aLo', 'aHi', 'bLo', 'bHi', 'lo', 'hi')} ${tail} }`;
   },
   fuse(cc, i) {
     const w = i.s0 === 8;
@@ -176,6 +177,7 @@ const alu816Form: Form = {
     && ((i.k0 === K.REG && i.r0 < 16 && ((i.k1 === K.REG && i.r1 < 16) || i.k1 === K.IMM || i.k1 === K.MEM))
       || (i.k0 === K.MEM && ((i.k1 === K.REG && i.r1 < 16) || i.k1 === K.IMM))),
   faults: false, // refined below
+  flags: 'def',
   src(o, i) {
     const op = i.mnemonic, sz = i.s0, mask = sz === 1 ? 0xff : 0xffff, write = op !== 'cmp' && op !== 'test';
     let code = '', aLo: string, store: string;
@@ -197,7 +199,7 @@ const alu816Form: Form = {
     else if (op === 'sub' || op === 'cmp') { fop = FlagOp.SUB; code += `lo = (aLo - bLo) & ${mask};`; }
     else { fop = FlagOp.LOGIC; code += `lo = aLo ${LOGIC_OPS[op]} bLo;`; }
     if (write) code += ' ' + store;
-    return `{ ${code} ${lazyFlags(fop, sz * 8, 'aLo', '0', 'bLo', '0', 'lo', '0')} }`;
+    return `{ ${code} ${o.noFlags ? '' : lazyFlags(fop, sz * 8, 'aLo', '0', 'bLo', '0', 'lo', '0')} }`;
   },
 };
 const alu816Reg: Form = { ...alu816Form, match: (i) => alu816Form.match(i) && i.k0 === K.REG && i.k1 !== K.MEM };
@@ -207,16 +209,18 @@ const alu816Mem: Form = { ...alu816Form, faults: true };
 const negForm: Form = {
   match: (i) => (i.s0 === 8 || i.s0 === 4) && i.k0 === K.REG && i.r0 < 16 && !i.lock && !i.rep,
   faults: false,
+  flags: 'def',
   src: (o, i) => i.s0 === 8
     ? `{ const bLo = R[${o.d}], bHi = R[${o.d} + 1], t = -(bLo >>> 0), lo = t | 0, hi = (-bHi - (t < 0 ? 1 : 0)) | 0;
-      R[${o.d}] = lo; R[${o.d} + 1] = hi; ${lazyFlags(FlagOp.SUB, 64, '0', '0', 'bLo', 'bHi', 'lo', 'hi')} }`
-    : `{ const bLo = R[${o.d}], lo = (0 - bLo) | 0; R[${o.d}] = lo; R[${o.d} + 1] = 0; ${lazyFlags(FlagOp.SUB, 32, '0', '0', 'bLo', '0', 'lo', '0')} }`,
+      R[${o.d}] = lo; R[${o.d} + 1] = hi; ${o.noFlags ? '' : lazyFlags(FlagOp.SUB, 64, '0', '0', 'bLo', 'bHi', 'lo', 'hi')} }`
+    : `{ const bLo = R[${o.d}], lo = (0 - bLo) | 0; R[${o.d}] = lo; R[${o.d} + 1] = 0; ${o.noFlags ? '' : lazyFlags(FlagOp.SUB, 32, '0', '0', 'bLo', '0', 'lo', '0')} }`,
 };
 
 /** NOT of a 32/64-bit register (no flags). */
 const notForm: Form = {
   match: (i) => (i.s0 === 8 || i.s0 === 4) && i.k0 === K.REG && i.r0 < 16 && !i.lock && !i.rep,
   faults: false,
+  flags: 'none',
   src: (o, i) => `R[${o.d}] = ~R[${o.d}]; R[${o.d} + 1] = ${i.s0 === 8 ? `~R[${o.d} + 1]` : '0'};`,
 };
 

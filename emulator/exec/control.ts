@@ -88,9 +88,9 @@ export const RSP_PLUS_8 = `{ let sLo = (R[8] >>> 0) + 8, sHi = R[9]; if (sLo >= 
 const direct = (i: Insn) => i.k0 === K.IMM && !i.lock && !i.rep;
 
 export const jccForm: Form = { match: direct, faults: false, src: (o) => `if (cond(c, ${o.cc})) c.rip = ${o.target};` };
-const jmpForm: Form = { match: direct, faults: false, src: (o) => `c.rip = ${o.target};` };
+const jmpForm: Form = { match: direct, faults: false, flags: 'none', src: (o) => `c.rip = ${o.target};` };
 const callForm: Form = {
-  match: direct, faults: true,
+  match: direct, faults: true, flags: 'none',
   src: (o) => `${pushSource(`(${o.next} % ${TWO32}) | 0`, `Math.floor(${o.next} / ${TWO32}) | 0`)}
     c.rip = ${o.target}; const n = c.ssN;
     if (n < SHADOW_DEPTH) { c.ssRet[n] = ${o.next}; c.ssTarget[n] = ${o.target}; c.ssSp[n] = sHi * ${TWO32} + sLo; }
@@ -98,7 +98,7 @@ const callForm: Form = {
 };
 /** RET: the target is checked before RSP moves, so a non-canonical return address faults precisely. */
 const retForm: Form = {
-  match: (i) => i.nops === 0 && !i.rep, faults: true,
+  match: (i) => i.nops === 0 && !i.rep, faults: true, flags: 'none',
   src: () => `${TOP_OF_STACK}
     if ((hi >> 15) !== 0 && (hi >> 15) !== -1) jumpTo(c, lo, hi);
     ${RSP_PLUS_8}
@@ -109,10 +109,10 @@ const retForm: Form = {
 const END = { endsBlock: true } as const;
 
 export const records: InsnRecord[] = [
-  rec('jmp', jmp, { ...END, noFallThrough: true, forms: [jmpForm] }),
+  rec('jmp', jmp, { ...END, trace: 'jump', noFallThrough: true, forms: [jmpForm] }),
   rec('jcc', jcc, { ...END, mnemonics: COND_NAMES.map((cc) => 'j' + cc), forms: [jccForm] }),
   rec('jrcxz', jrcxz, { ...END, mnemonics: ['jrcxz', 'jecxz'] }),
   rec('loop', loop, { ...END, mnemonics: ['loop', 'loope', 'loopne'] }),
-  rec('call', call, { ...END, forms: [callForm] }),
-  rec('ret', ret, { ...END, noFallThrough: true, forms: [retForm] }),
+  rec('call', call, { ...END, trace: 'call', forms: [callForm] }),
+  rec('ret', ret, { ...END, trace: 'return', noFallThrough: true, forms: [retForm] }),
 ];

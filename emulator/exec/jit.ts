@@ -1,8 +1,9 @@
 // Code generation from the instruction templates (table.ts): a form's template becomes the
 // interpreter's specialised handler (operands read from the decoded instruction; one function
 // per distinct generated source, so per operand shape) and, with the operands as constants,
-// the inline code of a compiled block. A block is one JavaScript function for a straight-line
-// run of instructions: those with a form are inlined, the others call their handler (a call
+// the inline code of a compiled block. A block is one JavaScript function for a run of
+// instructions (straight-line, and on through direct jumps and calls and predicted returns:
+// see InsnRecord.trace): those with a form are inlined, the others call their handler (a call
 // site with a single target, which the engine can inline). Forms that cannot fault or touch
 // memory skip the bookkeeping (RIP, in-flight index, attention check) that precise faults and
 // watches need; every other instruction keeps it, so behaviour is exactly the interpreter's.
@@ -39,20 +40,27 @@ export function formHandler(f: Form, i: Insn): Handler {
  * hot loop never goes back to the run loop. During a block, `c.blockIndex` names the
  * instruction in flight for a fault (RIP is put right by the run loop from it).
  */
-export function compileBlock(insns: Insn[]): (c: Cpu, end: number) => number {
+export function compileBlock(insns: Insn[], allFlagsDead = false): (c: Cpu, end: number) => number {
   const names: string[] = [...RT_NAMES];
   const values: unknown[] = [...RT_VALUES];
   let body = '';
   const n = insns.length;
   const head = insns[0].addr, tailInsn = insns[n - 1];
   const loops = tailInsn.endsBlock && tailInsn.form !== null && tailInsn.k0 === K.IMM && tailInsn.target === head;
+  const dead = deadFlags(insns, allFlagsDead);
   for (let k = 0; k < n; k++) {
     const x = insns[k];
     names.push(`h${k}`, `x${k}`);
     values.push(x.exec, x);
     const last = k === n - 1;
     const f = x.form;
-    const attention = `if (c.attention) { c.rip = ${x.next}; return ${k + 1}; }\n`;
+    // A control transfer inside the block (a direct jump or call, a predicted return: see
+    // InsnRecord.trace) has set RIP itself; a return leaves when it went elsewhere.
+    const transfer = !last && x.endsBlock;
+    const attention = transfer ? `if (c.attention) { ${WB} return ${k + 1}; }\n` : `if (c.attention) { ${WB} c.rip = ${x.next}; return ${k + 1}; }\n`;
+    const leave = transfer && x.k0 !== K.IMM ? `if (c.rip !== ${insns[k + 1].addr}) { ${WB} return ${k + 1}; }\n` : '';
+    // A handler works on c.r: it gets the registers and they are loaded again after it.
+    if (f === null) body += SYNC;
     // A flag-setting form right before the block's closing Jcc: the branch is decided from the
     // form's own operands (the lazy flags are still written for whoever reads them later).
     const j = insns[k + 1];
@@ -62,7 +70,7 @@ export function compileBlock(insns: Insn[]): (c: Cpu, end: number) => number {
       values.push(j.exec, j);
       const branch = `c.rip = ${fused} ? ${j.target} : ${j.next};`;
       if (f!.faults) body += `c.blockIndex = ${k};\n`;
-      body += '{ ' + f!.src(blockOps(x, `x${k}`), x, f!.faults ? `if (c.attention) { c.rip = ${x.next}; return ${k + 1}; } ${branch}` : branch) + ' }\n';
+      body += '{ ' + f!.src(blockOps(x, `x${k}`, dead[k]), x, f!.faults ? `if (c.attention) { ${WB} c.rip = ${x.next}; return ${k + 1}; } ${branch}` : branch) + ' }\n';
       break;
     }
     if (f !== null) {
@@ -70,18 +78,84 @@ export function compileBlock(insns: Insn[]): (c: Cpu, end: number) => number {
       // c.blockIndex) or at a watch hit (set on the way out).
       if (last) body += `c.rip = ${x.next};\n`;
       if (f.faults) body += `c.blockIndex = ${k};\n`;
-      body += '{ ' + f.src(blockOps(x, `x${k}`), x) + ' }\n';
+      body += '{ ' + f.src(blockOps(x, `x${k}`, dead[k]), x) + ' }\n';
       if (f.faults && !last) body += attention;
+      body += leave;
       continue;
     }
     // A handler may read RIP (and sets it when it transfers control).
     body += `c.rip = ${x.next}; c.blockIndex = ${k};\n`;
-    body += `h${k}(c, x${k});\n`;
-    if (!last) body += attention;
+    body += `h${k}(c, x${k});\n${RELOAD}`;
+    if (!last) body += attention + leave;
   }
-  const src = loops
-    ? `const R = c.r, M = c.mem;\nfor (;;) {\n${body}if (c.rip !== ${head}) return ${n};\nc.icount += ${n};\nif (end - c.icount < ${n}) return 0;\n}`
-    : `const R = c.r, M = c.mem;\n${body}return ${n};`;
+  const [regs, code, all] = registerLocals(body + SYNC);
+  const run = loops
+    ? `for (;;) {\n${code}if (c.rip !== ${head}) return ${n};\nc.icount += ${n};\nif (end - c.icount < ${n}) return 0;\n}`
+    : `${code}return ${n};`;
+  // A fault (thrown by a memory access or a helper) finds c.r as the instructions before the
+  // faulting one left it: the locals hold exactly that (a template writes registers only
+  // after whatever may fault in it).
+  const src = `const R = c.r, M = c.mem; let $a = 0;${regs}\n${all ? `try {\n${run}\n} catch (e) { ${all} throw e; }` : run}`;
   const factory = new Function(...names, `'use strict'; return function block(c, end) {\n${src}\n};`) as (...a: unknown[]) => (c: Cpu, end: number) => number;
   return factory(...values);
+}
+
+/**
+ * Which instructions of a block may leave the status flags alone: those whose flags a later
+ * instruction of the block sets in full (FlagUse 'def') before anything could read them — no
+ * instruction that reads flags or runs as a handler in between, and no way out of the block
+ * (a fault, a watch hit, a mispredicted return, the end of the block) on the way. `notOut`:
+ * as if no flag were ever read outside the block (MachineOptions.allFlagsDead).
+ */
+function deadFlags(insns: Insn[], notOut: boolean): boolean[] {
+  const dead = new Array<boolean>(insns.length).fill(false);
+  let live = !notOut; // after the block, whatever runs next may read them
+  for (let k = insns.length - 1; k >= 0; k--) {
+    const x = insns[k], f = x.form;
+    // A way out of the block right after k (attention, a return that went elsewhere).
+    if (f === null || (!notOut && (f.faults || (x.endsBlock && x.k0 !== K.IMM)))) live = true;
+    const use = f === null ? undefined : typeof f.flags === 'function' ? f.flags(x) : f.flags;
+    if (use === undefined) { live = true; continue; }
+    if (!live && use !== 'none') dead[k] = true;
+    if (use === 'def') live = false;
+    // A fault inside k leaves with the flags from before it.
+    if (f!.faults && !notOut) live = true;
+  }
+  return dead;
+}
+
+/** Markers in a block's code (see registerLocals): write back the registers changed since the last SYNC, and forget them; write them back; load them all again. */
+const SYNC = '\u0001', WB = '\u0002', RELOAD = '\u0003';
+/** A register half in a block's code: `R[i]`, `R[i + 1]`, `R[i - 32]` (AH..BH), and whether it is assigned. */
+const REG_REF = /R\[(\d+)(?: ([+-]) (\d+))?\](\s*(?:[|&^+*-]|>>>|>>|<<)?=(?!=))?/g;
+
+/**
+ * Keeps the block's registers in local variables: each half the code uses is loaded once on
+ * entry (and again after a handler, which works on `c.r`), and the halves written since the
+ * last SYNC are stored back at the next SYNC (before a handler and at the end of the block)
+ * and before every `return`. Returns the declarations, the code and the statement storing
+ * every half back (for a fault); a block whose code names `R` otherwise keeps `R` as it is.
+ */
+function registerLocals(body: string): [string, string, string] {
+  const used = new Set<number>();
+  let dirty = new Set<number>();
+  const store = (set: Set<number>) => [...set].map((r) => `R[${r}] = r${r};`).join(' ');
+  let out = '';
+  for (const part of body.split(/([\u0001-\u0003])/)) {
+    if (part === SYNC) { out += store(dirty); dirty = new Set(); }
+    else if (part === WB) out += store(dirty);
+    else if (part === RELOAD) out += '\u0004';
+    else {
+      const t = part.replace(REG_REF, (_m, a: string, op: string | undefined, b: string | undefined, assign: string | undefined) => {
+        const r = op === undefined ? Number(a) : op === '+' ? Number(a) + Number(b) : Number(a) - Number(b);
+        used.add(r);
+        if (assign !== undefined) dirty.add(r);
+        return `r${r}${assign ?? ''}`;
+      });
+      if (/\bR\b/.test(t)) return ['', body.replace(/[\u0001-\u0003]/g, ''), ''];
+      out += t;
+    }
+  }
+  const load = [...used].map((r) => `r${r} = R[${r}]`).join(', ');
+  return [used.size ? ` let ${load};` : '', out.replace(/\u0004/g, used.size ? `${load};` : ''), store(used)];
 }

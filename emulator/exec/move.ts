@@ -98,6 +98,7 @@ const movForm: Form = {
   match: (i) => plain(i) && (i.s0 === 8 || i.s0 === 4)
     && movOperands(i),
   faults: false,
+  flags: 'none',
   src(o, i) {
     const sz = i.s0 as 8 | 4;
     let lo: string, hi: string, pre = '';
@@ -116,6 +117,7 @@ const mov816Form: Form = {
   match: (i) => plain(i) && (i.s0 === 1 || i.s0 === 2)
     && movOperands(i),
   faults: false,
+  flags: 'none',
   src(o, i) {
     const sz = i.s0, mask = sz === 1 ? 0xff : 0xffff;
     let v: string, pre = '';
@@ -133,6 +135,7 @@ const mov816Mem: Form = { ...mov816Form, faults: true };
 const extForm: Form = {
   match: (i) => plain(i) && (i.s0 === 8 || i.s0 === 4) && gpr(i.k0, i.r0) && (gpr(i.k1, i.r1) || i.k1 === K.MEM),
   faults: false,
+  flags: 'none',
   src(o, i) {
     const sz = i.s1, sx = i.mnemonic !== 'movzx';
     let pre = '', v: string;
@@ -149,6 +152,7 @@ const extMem: Form = { ...extForm, faults: true };
 const leaForm: Form = {
   match: (i) => plain(i) && i.s0 === 8 && gpr(i.k0, i.r0) && !i.mA32 && i.mSeg === 0,
   faults: false,
+  flags: 'none',
   src: (o) => `{ let lo = ${o.addrLo}; const carry = Math.floor(lo / ${TWO32}); lo -= carry * ${TWO32};
     R[${o.d}] = lo | 0; R[${o.d} + 1] = (${o.addrHi} + carry) | 0; }`,
 };
@@ -157,6 +161,7 @@ const leaForm: Form = {
 const lea32Form: Form = {
   match: (i) => plain(i) && i.s0 === 4 && gpr(i.k0, i.r0),
   faults: false,
+  flags: 'none',
   src: (o) => `R[${o.d}] = ${o.addrLo} | 0; R[${o.d} + 1] = 0;`,
 };
 

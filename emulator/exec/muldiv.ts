@@ -186,8 +186,10 @@ const imulForm: Form = {
   match: (i) => (i.s0 === 8 || i.s0 === 4) && i.k0 === K.REG && i.r0 < 16 && !i.lock && !i.rep
     && ((i.nops === 2 && ((i.k1 === K.REG && i.r1 < 16) || i.k1 === K.MEM)) || (i.nops === 3 && ((i.k1 === K.REG && i.r1 < 16) || i.k1 === K.MEM) && i.k2 === K.IMM)),
   faults: false,
+  flags: 'def',
   src(o, i) {
     const sz = i.s0, w = sz === 8;
+    const flags = (overflow: string, lo: string, hi: string, n: number) => (o.noFlags ? '' : `mulFlagsN(c, ${overflow}, ${lo}, ${hi}, ${n});`);
     let pre = '', aLo: string, aHi: string, bLo: string, bHi: string;
     const src1 = (): [string, string] => {
       if (i.k1 === K.REG) return [`R[${o.s}]`, w ? `R[${o.s} + 1]` : '0'];
@@ -197,11 +199,11 @@ const imulForm: Form = {
     if (i.nops === 2) { aLo = `R[${o.d}]`; aHi = w ? `R[${o.d} + 1]` : '0'; [bLo, bHi] = src1(); }
     else { [aLo, aHi] = src1(); bLo = o.immLo; bHi = w ? o.immHi : '0'; }
     if (w) return `{ ${pre}const aLo = ${aLo}, aHi = ${aHi}, bLo = ${bLo}, bHi = ${bHi};
-      if (aHi === aLo >> 31 && bHi === bLo >> 31) { const lo = Math.imul(aLo, bLo), hi = mulhiS(aLo, bLo); R[${o.d}] = lo; R[${o.d} + 1] = hi; mulFlagsN(c, false, lo, hi, 8); }
+      if (aHi === aLo >> 31 && bHi === bLo >> 31) { const lo = Math.imul(aLo, bLo), hi = mulhiS(aLo, bLo); R[${o.d}] = lo; R[${o.d} + 1] = hi; ${flags('false', 'lo', 'hi', 8)} }
       else { mulS64(aLo, aHi, bLo, bHi); const w0 = W[0], w1 = W[1], w2 = W[2], w3 = W[3], ext = w1 >> 31;
-        R[${o.d}] = w0; R[${o.d} + 1] = w1; mulFlagsN(c, w2 !== ext || w3 !== ext, w0, w1, 8); } }`;
+        R[${o.d}] = w0; R[${o.d} + 1] = w1; ${flags('w2 !== ext || w3 !== ext', 'w0', 'w1', 8)} } }`;
     return `{ ${pre}const f = ${aLo} | 0, g = ${bLo} | 0, lo = Math.imul(f, g), hi = mulhiS(f, g);
-      R[${o.d}] = lo; R[${o.d} + 1] = 0; mulFlagsN(c, hi !== (lo >> 31), lo, 0, 4); }`;
+      R[${o.d}] = lo; R[${o.d} + 1] = 0; ${flags('hi !== (lo >> 31)', 'lo', '0', 4)} }`;
   },
 };
 const imulReg: Form = { ...imulForm, match: (i) => imulForm.match(i) && i.k1 !== K.MEM };

@@ -25,6 +25,17 @@ export function ea(c: Cpu, i: Insn): number {
     lo += bl < 0 ? bl + TWO32 : bl;
     hi += Math.floor(base / TWO32);
   }
+  return linear(i, lo, hi);
+}
+
+/**
+ * The linear address from the sums of the low halves (unsigned, may exceed 2^32) and of the
+ * high halves of base + index × scale + displacement (+ segment base): wrapped to 64 bits (32
+ * with an address-size prefix and no segment), #GP (#SS for RSP/RBP-based) when non-canonical
+ * or when the access runs past the canonical range.
+ */
+export function linear(i: Insn, lo: number, hi: number): number {
+  const b = i.mBase;
   if (lo >= TWO32) { const carry = Math.floor(lo / TWO32); lo -= carry * TWO32; hi += carry; }
   hi |= 0;
   if (i.mA32) {

@@ -199,9 +199,11 @@ const rawCount = (o: TemplateOps, i: Insn) => (i.k1 === K.IMM ? o.immLo : 'R[2]'
 const shiftImm: Form = {
   match: regByImmOrCl,
   faults: false,
+  // A count that masks to zero changes no flag.
+  flags: (i) => (i.k1 === K.IMM && (i.immLo & (i.s0 === 8 ? 63 : 31)) !== 0 ? 'def' : 'part'),
   src(o, i) {
     const op = i.mnemonic === 'shr' ? 'shr' : i.mnemonic === 'sar' ? 'sar' : 'shl';
-    const flags = (lo: string, _hi: string, zero: string, sign: string) =>
+    const flags = (lo: string, _hi: string, zero: string, sign: string) => o.noFlags ? '' :
       `setArith(c, (cf ? ${Fl.CF} : 0) | (of ? ${Fl.OF} : 0) | (${zero} ? ${Fl.ZF} : 0) | (${sign} ? ${Fl.SF} : 0) | parityFlag(${lo}));`;
     if (i.s0 === 8) {
       let body: string;
@@ -242,9 +244,10 @@ const shiftImm: Form = {
 const rotateForm: Form = {
   match: regByImmOrCl,
   faults: false,
+  flags: 'part',
   src(o, i) {
     const rol = i.mnemonic === 'rol';
-    const setFlags = `materialize(c); c.flags = (c.flags & ~${Fl.CF | Fl.OF}) | (cf ? ${Fl.CF} : 0) | (of ? ${Fl.OF} : 0);`;
+    const setFlags = o.noFlags ? '' : `materialize(c); c.flags = (c.flags & ~${Fl.CF | Fl.OF}) | (cf ? ${Fl.CF} : 0) | (of ? ${Fl.OF} : 0);`;
     if (i.s0 === 4) {
       const body = rol
         ? 'const rl = (lo << n) | (lo >>> (32 - n)), cf = rl & 1, of = (rl >>> 31) ^ cf;'

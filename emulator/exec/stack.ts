@@ -102,9 +102,9 @@ function enter(c: Cpu, i: Insn): void {
 }
 
 const reg64 = (i: Insn) => i.k0 === K.REG && i.s0 === 8 && i.r0 < 16 && !i.lock && !i.rep;
-const pushReg: Form = { match: reg64, faults: true, src: (o) => pushSource(`R[${o.d}]`, `R[${o.d} + 1]`) };
+const pushReg: Form = { match: reg64, faults: true, flags: 'none', src: (o) => pushSource(`R[${o.d}]`, `R[${o.d} + 1]`) };
 const popReg: Form = {
-  match: reg64, faults: true,
+  match: reg64, faults: true, flags: 'none',
   src: (o) => `${TOP_OF_STACK} ${RSP_PLUS_8} R[${o.d}] = lo; R[${o.d} + 1] = hi;`,
 };
 

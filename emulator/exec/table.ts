@@ -14,7 +14,8 @@
 //    movsb..movsq). Set the facts that apply: `lockable`, `endsBlock` (a control transfer),
 //    `solo` (reads the instruction count, leaves for the platform, or stops the run),
 //    `noFallThrough` (never continues at the next instruction: decoding ahead stops after it),
-//    `undefinedFlags` (RFLAGS bits the SDM's "Flags Affected" leaves undefined; 'count' when it
+//    `trace` (a block continues through it, see InsnRecord), `undefinedFlags` (RFLAGS bits
+//    the SDM's "Flags Affected" leaves undefined; 'count' when it
 //    depends on the count, see the differential suite's flagMasks.ts), `cpuid`, `asm`.
 // 2. A new family: create exec/<family>.ts exporting `records: InsnRecord[]` and add it to
 //    FAMILIES in exec/index.ts (one import, one array entry).
@@ -117,7 +118,21 @@ export interface TemplateOps {
    */
   addrLo: string;
   addrHi: string;
+  /**
+   * The status flags this instruction sets are dead (a later instruction of the block sets
+   * them all before anything can read them): a form whose `flags` is 'def' or 'part' leaves
+   * them alone. Never set in the interpreter.
+   */
+  noFlags: boolean;
 }
+
+/**
+ * How a form uses the status flags (CF PF AF ZF SF OF), for the block compiler's dead-flag
+ * elimination: 'none' neither reads nor writes them; 'def' sets all six from its operands
+ * alone; 'part' may keep or combine earlier values (a rotate sets CF and OF only; a count of
+ * zero changes none). Forms that read them (Jcc, CMOVcc, SETcc) leave `flags` unset.
+ */
+export type FlagUse = 'none' | 'def' | 'part';
 
 /** A specialised form: a template for one operand shape of the instruction. */
 export interface Form {
@@ -133,6 +148,11 @@ export interface Form {
    * operand kinds, the mnemonic): per-instruction values must come from `o`.
    */
   src(o: TemplateOps, i: Insn, tail?: string): string;
+  /**
+   * Its use of the status flags (see FlagUse; unset: it reads them). A 'def' or 'part' form's
+   * template leaves the flags untouched when given `o.noFlags`, and changes nothing else then.
+   */
+  flags?: FlagUse | ((i: Insn) => FlagUse);
   /**
    * For a form that sets the flags: a JavaScript condition `cc` computed from its template's
    * own locals, which the block compiler fuses with a following Jcc (the code is placed as
@@ -152,8 +172,15 @@ export interface InsnRecord {
   forms?: readonly Form[];
   /** Accepts a LOCK prefix (with a memory destination). */
   lockable?: boolean;
-  /** A control transfer: a block ends after it. */
+  /** A control transfer: a block ends after it (unless `trace` lets the block continue). */
   endsBlock?: boolean;
+  /**
+   * A transfer a block continues through when it is direct (a constant target) or, for a
+   * return, predicted: 'jump' goes on at the target; 'call' at the target, its return address
+   * becoming the prediction of the next 'return' in the block, which goes on there when the
+   * popped address equals it and leaves the block (RIP = the popped address) when it does not.
+   */
+  trace?: 'jump' | 'call' | 'return';
   /**
    * Execution never falls through to the next instruction (or does so only after the run has
    * stopped): decoding ahead stops after it, since what follows may be data.

@@ -7,7 +7,7 @@ import { SHADOW_DEPTH, type Cpu } from '../cpu/cpu';
 import { FlagOp, testCond, setArith, parityFlag, materialize } from '../cpu/flags';
 import type { Insn } from '../decode/insn';
 import type { TemplateOps } from './table';
-import { ea, addrOfStack, jumpTo, popShadow } from './operands';
+import { ea, linear, addrOfStack, jumpTo, popShadow } from './operands';
 import { mulhiS, mulS64, W, mulFlagsN } from './mul64';
 
 export const TWO32 = 4294967296;
@@ -43,19 +43,8 @@ export function cond(c: Cpu, cc: number): boolean {
   return testCond(c, cc);
 }
 
-/**
- * Linear address from the halves of base + index × scale + displacement computed inline (no
- * segment, 64-bit addressing); a non-canonical result goes through ea(), which raises the same
- * #GP/#SS as the interpreter.
- */
-export function lin(c: Cpu, x: Insn, lo: number, hi: number): number {
-  if (lo >= TWO32) { const carry = Math.floor(lo / TWO32); lo -= carry * TWO32; hi += carry; }
-  hi |= 0;
-  return (hi >> 15) === 0 || (hi >> 15) === -1 ? hi * TWO32 + lo : ea(c, x);
-}
-
 /** Helpers generated code may call, by name. */
-export const RUNTIME: Record<string, unknown> = { ea, cond, lin, addrLo, addrHi, addrOfStack, jumpTo, popShadow, setArith, parityFlag, materialize, mulhiS, mulS64, W, mulFlagsN, SHADOW_DEPTH };
+export const RUNTIME: Record<string, unknown> = { ea, linear, cond, addrLo, addrHi, addrOfStack, jumpTo, popShadow, setArith, parityFlag, materialize, mulhiS, mulS64, W, mulFlagsN, SHADOW_DEPTH };
 
 /** Sum of the low halves of base + index × scale + displacement (interpreter templates). */
 export function addrLo(c: Cpu, x: Insn): number {
@@ -78,11 +67,22 @@ export function addrHi(c: Cpu, x: Insn): number {
 /** Operands of a template in the interpreter: read from the decoded instruction `x`. */
 export const INTERPRETER_OPS: TemplateOps = {
   d: '(2 * x.r0)', s: '(2 * x.r1)', immLo: 'x.immLo', immHi: 'x.immHi', cc: 'x.cc', target: 'x.target',
-  next: 'x.next', x: 'x', ea: 'ea(c, x)', addrLo: 'addrLo(c, x)', addrHi: 'addrHi(c, x)',
+  next: 'x.next', x: 'x', ea: 'ea(c, x)', addrLo: 'addrLo(c, x)', addrHi: 'addrHi(c, x)', noFlags: false,
 };
 
-/** Operands of a template in a block: constants of instruction `i`, which the block calls `x`. */
-export function blockOps(i: Insn, x: string): TemplateOps {
+/**
+ * Canonical addresses a block computes inline: [-2^47, 2^47 - 64). Above that an access may run
+ * past the canonical range, which linear() checks (it raises #GP, as the interpreter does).
+ */
+const CANON_LO = -(2 ** 47), CANON_HI = 2 ** 47 - 64;
+
+/**
+ * Operands of a template in a block: constants of instruction `i`, which the block calls `x`;
+ * `noFlags`: its flags are dead. The effective address of 64-bit addressing without a segment
+ * is the sum of the halves, exact as a double (a block declares the scratch `$a`); anything
+ * outside the plain canonical range (a non-canonical or wrapped sum) goes through linear().
+ */
+export function blockOps(i: Insn, x: string, noFlags = false): TemplateOps {
   let lo = `${i.mDispLo >>> 0}`, hi = `${i.mDispHi}`;
   if (i.mBase >= 0) { lo += ` + (R[${2 * i.mBase}] >>> 0)`; hi += ` + R[${2 * i.mBase + 1}]`; }
   if (i.mIndex >= 0) { lo += ` + (R[${2 * i.mIndex}] >>> 0) * ${i.mScale}`; hi += ` + R[${2 * i.mIndex + 1}] * ${i.mScale}`; }
@@ -90,8 +90,8 @@ export function blockOps(i: Insn, x: string): TemplateOps {
   return {
     d: String(2 * i.r0), s: String(2 * i.r1), immLo: String(i.immLo), immHi: String(i.immHi), cc: String(i.cc),
     target: String(i.target), next: String(i.next), x,
-    ea: inline ? `lin(c, ${x}, ${lo}, ${hi})` : `ea(c, ${x})`,
-    addrLo: `(${lo})`, addrHi: `(${hi})`,
+    ea: inline ? `(($a = (${hi}) * ${TWO32} + (${lo})) >= ${CANON_LO} && $a < ${CANON_HI} ? $a : linear(${x}, ${lo}, ${hi}))` : `ea(c, ${x})`,
+    addrLo: `(${lo})`, addrHi: `(${hi})`, noFlags,
   };
 }
 

@@ -3,7 +3,7 @@
 // true when code is rewritten, unmapped, re-permissioned or gets a breakpoint.
 
 import { decodeRun } from '../decode/decoder';
-import type { Block, Insn } from '../decode/insn';
+import { K, type Block, type Insn } from '../decode/insn';
 import { RECORDS } from '../exec/index';
 import { compileBlock } from '../exec/jit';
 import { Memory, PAGE_SIZE, Page, Perm } from '../memory/memory';
@@ -15,6 +15,19 @@ const RUN_WINDOW = 512;
 const BLOCK_MAX = 64;
 /** Decoding ahead stops after these: the records that never fall through, and undecodable bytes. */
 const RUN_ENDS = new Set(['(bad)', ...RECORDS.filter((r) => r.noFallThrough).flatMap((r) => r.mnemonics)]);
+
+/**
+ * Where a block goes on after control transfer `x` (see InsnRecord.trace), or undefined where
+ * it ends: a direct jump or call goes to its target, a plain `ret` to the return address of the
+ * innermost call the block went through (`returns`, which the caller then pops).
+ */
+function traced(x: Insn, returns: readonly number[]): number | undefined {
+  switch (x.trace) {
+    case 'jump': case 'call': return x.k0 === K.IMM ? x.target : undefined;
+    case 'return': return x.nops === 0 && returns.length > 0 ? returns[returns.length - 1] : undefined;
+  }
+  return undefined;
+}
 
 /** Decoded code of one page: its instructions by offset and the blocks that run through it. */
 interface CodePage {
@@ -31,6 +44,9 @@ export class DecodeCache {
   private cCode: (Insn | undefined)[] = [];
   /** Pages with decoded code, by page number: what to kill when one changes. */
   private readonly codePages = new Map<number, CodePage>();
+
+  /** Blocks are compiled as if their status flags were never read outside them (MachineOptions.allFlagsDead). */
+  allFlagsDead = false;
 
   /** `finish` gives a freshly decoded instruction its handler, breakpoint flag and block role. */
   constructor(private readonly mem: Memory, private readonly finish: (ins: Insn) => void) {}
@@ -104,27 +120,39 @@ export class DecodeCache {
   }
 
   /**
-   * Links the straight-line run of instructions starting at `head` into a block: it ends after
-   * a control transfer, before a breakpoint, an instruction that must run alone or
-   * `returnAddress`, or after BLOCK_MAX.
+   * Links the run of instructions starting at `head` into a block: it goes on through direct
+   * jumps and calls and through returns predicted by a call earlier in the block (the record's
+   * `trace`), and ends after any other control transfer, before a breakpoint, an instruction
+   * that must run alone or `returnAddress`, or after BLOCK_MAX.
    */
   buildBlock(head: Insn, returnAddress: number | undefined): Block | null {
     // A breakpoint at the head: the block would run past it when it loops or is chained to.
     if (head.bp) return null;
     const insns: Insn[] = [head];
+    /** Return addresses of the calls the block went through, innermost last. */
+    const returns: number[] = [];
     let x = head;
-    while (!x.endsBlock && insns.length < BLOCK_MAX) {
+    while (insns.length < BLOCK_MAX) {
+      let to = x.next;
+      if (x.endsBlock) {
+        const t = traced(x, returns);
+        if (t === undefined) break;
+        to = t;
+      }
       let nx: Insn;
-      try { nx = this.insnAt(x.next); } catch { break; } // the fetch faults only when it is reached
+      try { nx = this.insnAt(to); } catch { break; } // the fetch faults only when it is reached
       if (nx.bp || nx.solo || nx.addr === returnAddress) break;
+      if (x.endsBlock && x.trace === 'call') returns.push(x.next);
+      else if (x.endsBlock) returns.pop();
       insns.push(nx);
       x = nx;
     }
     if (insns.length < 2) { head.noBlock = true; return null; }
-    const b: Block = { insns, n: insns.length, dead: false, run: compileBlock(insns), next1: null, next2: null };
+    const b: Block = { insns, n: insns.length, dead: false, run: compileBlock(insns, this.allFlagsDead), next1: null, next2: null };
     // Registered with every page it spans: a change there kills it.
-    const k0 = Math.floor(head.addr / PAGE_SIZE), k1 = Math.floor((x.next - 1) / PAGE_SIZE);
-    for (let k = k0; k <= k1; k++) this.codePages.get(k)?.blocks.push(b);
+    const pages = new Set<number>();
+    for (const i of insns) for (let k = Math.floor(i.addr / PAGE_SIZE); k <= Math.floor((i.next - 1) / PAGE_SIZE); k++) pages.add(k);
+    for (const k of pages) this.codePages.get(k)?.blocks.push(b);
     head.block = b;
     return b;
   }

@@ -75,10 +75,11 @@ test('the comparison notices a wrong register, flag or byte', { skip }, () => {
   assert.match(compareCase(c, exp, { ...exp, mxcsr: exp.mxcsr ^ 0x20 }, stop)!.problems.join('\n'), /^mxcsr:/m);
 });
 
-for (const [mode, threshold, generic] of [['interpreted', Infinity, false], ['interpreted by the generic handlers only', Infinity, true], ['compiled into blocks', 0, false]] as const) {
+for (const [mode, threshold, generic, flagsDead] of [['interpreted', Infinity, false, false], ['interpreted by the generic handlers only', Infinity, true, false], ['compiled into blocks', 0, false, false],
+  ['compiled into blocks, status flags taken as never read outside a block (the dead-flag code; status flags not compared)', 0, false, true]] as const) {
   test(`the emulator agrees with the host CPU, ${mode} (${FULL ? 'full' : 'quick'}: every form × ${INPUTS} inputs)`, { skip }, () => {
     const { cases, native } = prepare();
-    const report = runEmulatorSide(cases, native, threshold, generic);
+    const report = runEmulatorSide(cases, native, threshold, generic, flagsDead);
     const text = formatReport(report, { limit: 25 });
     console.log(`${text.split('\n')[0]}; native ${native.built ? `built in ${native.buildMs} ms, ` : '(cached), '}ran in ${native.runMs} ms`);
     if (!process.env.TDX_DIFF_FORMS) assert.ok(report.forms >= MIN_FORMS, `only ${report.forms} forms ran`);
