@@ -40,7 +40,15 @@ interface SimdForm {
   sae: boolean;
 }
 
-let table: Map<string, SimdForm[]> | undefined;
+/**
+ * iced's Code names by mnemonic, in enum (opcode) order: a cheap pass over the names that reads
+ * only the encoding prefix and the mnemonic. The operand tokens of a mnemonic's names are parsed
+ * into forms the first time a statement uses that mnemonic (`FORMS`), not for all ~5,000 names
+ * at once: a file with a handful of vector mnemonics pays for those alone.
+ */
+let names: Map<string, string[]> | undefined;
+/** Parsed forms by mnemonic; `null`: iced has names for it but none is a vector form. */
+const FORMS = new Map<string, SimdForm[] | null>();
 
 function parseToken(t: string): Spec | undefined {
   let m = /^(xmm|ymm|zmm)(?:m(\d+))?(?:b(\d+))?$/.exec(t);
@@ -60,16 +68,34 @@ function parseToken(t: string): Spec | undefined {
   return undefined;
 }
 
-function build(): Map<string, SimdForm[]> {
-  const out = new Map<string, SimdForm[]>();
+function indexNames(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
   for (const code of allCodeNames()) {
+    let start = 0;
+    const u = code.indexOf('_');
+    if (u > 0) {
+      const head = code.slice(0, u);
+      if (head === 'VEX' || head === 'EVEX') start = u + 1;
+      else if (/^[A-Z]+$/.test(head)) continue; // XOP, MVEX, 3DNow!
+    }
+    const end = code.indexOf('_', start);
+    const mnemonic = code.slice(start, end < 0 ? undefined : end).toLowerCase();
+    let list = out.get(mnemonic);
+    if (!list) out.set(mnemonic, (list = []));
+    list.push(code);
+  }
+  return out;
+}
+
+/** The vector forms among one mnemonic's Code names. */
+function parseForms(codes: string[]): SimdForm[] {
+  const out: SimdForm[] = [];
+  for (const code of codes) {
     const parts = code.split('_');
     let enc: 0 | 1 | 2 = 0;
     let i = 0;
     if (parts[0] === 'VEX') (enc = 1), (i = 1);
     else if (parts[0] === 'EVEX') (enc = 2), (i = 1);
-    else if (/^[A-Z]+$/.test(parts[0]) && parts.length > 1) continue; // XOP, MVEX, 3DNow!
-    const mnemonic = parts[i].toLowerCase();
     const specs: Spec[] = [];
     let rounding = false;
     let sae = false;
@@ -90,17 +116,22 @@ function build(): Map<string, SimdForm[]> {
     }
     // VEX-encoded GPR instructions (BMI1/BMI2: andn bzhi rorx sarx shlx shrx pdep pext mulx bextr blsi blsr blsmsk) too.
     if (!ok || !(vector || enc === 1)) continue;
-    let list = out.get(mnemonic);
-    if (!list) out.set(mnemonic, (list = []));
-    list.push({ code, enc, specs, rounding, sae });
+    out.push({ code, enc, specs, rounding, sae });
   }
-  for (const list of out.values()) list.sort((a, b) => a.enc - b.enc); // stable: opcode order within a group
-  return out;
+  return out.sort((a, b) => a.enc - b.enc); // stable: opcode order within a group
 }
 
 function forms(mnemonic: string): SimdForm[] | undefined {
-  table ??= build();
-  return table.get(mnemonic);
+  let list = FORMS.get(mnemonic);
+  if (list === undefined) {
+    names ??= indexNames();
+    const codes = names.get(mnemonic);
+    const parsed = codes ? parseForms(codes) : [];
+    list = parsed.length ? parsed : null;
+    if (FORMS.size >= 10_000) FORMS.clear(); // bounded even when asked about endless unknown words
+    FORMS.set(mnemonic, list);
+  }
+  return list ?? undefined;
 }
 
 /** True when `mnemonic` names a vector instruction (possibly with an AT&T size suffix). */
