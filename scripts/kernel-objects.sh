@@ -42,6 +42,9 @@ log "building ${TARGETS[*]}"
 make -C "$SRC" O="$BUILD" -j"$(nproc)" "${TARGETS[@]}" || die "make ${TARGETS[*]} failed"
 for t in "${TARGETS[@]}"; do
   [ -f "$BUILD/$t" ] || die "make succeeded but $BUILD/$t is missing"
-  readelf -S "$BUILD/$t" 2>/dev/null | grep -q '\.debug_line' || die "$BUILD/$t has no .debug_line (debug info is off in $BUILD/.config)"
+  # The section list is read whole first: `readelf | grep -q` under pipefail fails whenever grep
+  # exits at its match before readelf has written the rest (SIGPIPE).
+  sections="$(readelf -S "$BUILD/$t" 2>/dev/null || true)"
+  [[ "$sections" == *".debug_line"* ]] || die "$BUILD/$t has no .debug_line (debug info is off in $BUILD/.config)"
 done
 log "built ${#TARGETS[@]} objects in $(( $(date +%s) - start )) s; cache uses $(du -sh "$CACHE" | cut -f1)"
