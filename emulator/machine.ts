@@ -343,17 +343,9 @@ export class Machine implements SystemHooks {
           c.icount++;
           atHead = ins.endsBlock || ins.solo;
           if (c.attention) { c.attention = false; if (mem.watchHits.length !== 0) return this.watchStop(); }
-          // Follow the cached successor when it is still valid; else look the target up.
-          const rip = c.rip;
-          let nx = ins.succ;
-          if (nx === null || nx.addr !== rip || nx.dead) {
-            nx = ins.succ2;
-            if (nx === null || nx.addr !== rip || nx.dead) {
-              nx = this.code.lookup(rip);
-              if (ins.succ === null || ins.succ.dead) ins.succ = nx; else ins.succ2 = nx;
-            }
-          }
-          ins = nx;
+          // Follow the cached successor when it is still valid; else the other one, or look the target up.
+          const rip = c.rip, nx = ins.succ;
+          ins = nx !== null && nx.addr === rip && !nx.dead ? nx : this.successor(ins, rip);
         }
         if (!atHead) this.midBlockRip = c.rip;
         if (heated !== null) heated.heat += c.icount - heatFrom;
@@ -383,6 +375,20 @@ export class Machine implements SystemHooks {
         throw e;
       }
     }
+  }
+
+  /**
+   * The instruction at `rip` after `ins` when its first cached successor is not it: the second
+   * one, or a lookup that becomes one of them. Apart from the run loop, whose engine-optimised
+   * code is then not thrown away the first time an instruction has two successors.
+   */
+  private successor(ins: Insn, rip: number): Insn {
+    let nx = ins.succ2;
+    if (nx === null || nx.addr !== rip || nx.dead) {
+      nx = this.code.lookup(rip);
+      if (ins.succ === null || ins.succ.dead) ins.succ = nx; else ins.succ2 = nx;
+    }
+    return nx;
   }
 
   private stop(kind: StopKind, message: string): StopReason {

@@ -6,6 +6,16 @@ import { FlagOp } from './flags';
 import type { Memory } from '../memory/memory';
 import type { SystemHooks } from './system';
 
+/**
+ * The first value of a field that may hold more than the engine's small integers (31 bits):
+ * addresses, 32-bit halves, counts. Such a field created with a small integer changes
+ * representation the first time a bigger value arrives, which changes the shape of every
+ * object of the class and throws away the optimised code of every function that touched one
+ * (at a session's first run: dozens of handlers, compiled again). Created as a double, it never
+ * changes; the constructor then sets the real initial value.
+ */
+export const WIDE = 0.5;
+
 /** General-purpose registers in x86 encoding order; `r[2*i]` is the low half, `r[2*i+1]` the high. */
 export const enum Gpr { RAX = 0, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 }
 
@@ -31,15 +41,15 @@ export class Cpu {
   /** GPR halves: lo at 2*i, hi at 2*i+1. */
   readonly r = new Int32Array(32);
   /** RIP as a signed canonical address. */
-  rip = 0;
+  rip = WIDE;
   /** RFLAGS bits that are not pending in the lazy state below (DF, IF, TF, and the status flags when fop is NONE). */
   flags = Fl.FIXED as number;
   /** Lazy status flags: the last flag-setting operation, its width in bits, operands and result. */
   fop: FlagOp = FlagOp.NONE;
   fsz = 64;
-  faLo = 0; faHi = 0;
-  fbLo = 0; fbHi = 0;
-  frLo = 0; frHi = 0;
+  faLo = WIDE; faHi = WIDE;
+  fbLo = WIDE; fbHi = WIDE;
+  frLo = WIDE; frHi = WIDE;
   /** Carry into ADC/SBB, or the preserved CF for INC/DEC. */
   fcf = 0;
 
@@ -48,12 +58,12 @@ export class Cpu {
   sys!: SystemHooks;
 
   /** Scratch: high half returned by 64-bit operand reads, and the effective address of the memory operand. */
-  readHigh = 0;
-  ea = 0;
+  readHigh = WIDE;
+  ea = WIDE;
 
   /** FS and GS segment bases as signed canonical addresses (MSRs 0xC0000100/0xC0000101). */
-  fsBase = 0;
-  gsBase = 0;
+  fsBase = WIDE;
+  gsBase = WIDE;
   cr0 = 0x80050033n; // PG, WP, NE, ET, MP, PE: long-mode kernel defaults
   cr2 = 0n;
   cr3 = 0n;
@@ -66,7 +76,7 @@ export class Cpu {
   crFixedCheck: ((cr: 0 | 4, v: bigint) => string | undefined) | undefined;
   cpl = 0;
   /** Instructions retired; also the source of the deterministic TSC. */
-  icount = 0;
+  icount = WIDE;
   /** Index of the instruction in flight within the executing block. */
   blockIndex = 0;
   /** Something needs the run loop's attention after this instruction (a watch hit). */
@@ -74,7 +84,7 @@ export class Cpu {
   /** Set by a REP string instruction that re-executes (so a breakpoint on it does not fire mid-way). */
   repPending = false;
   /** icount at which the STI interrupt shadow ends (one instruction after STI). */
-  stiShadowUntil = -1;
+  stiShadowUntil = WIDE;
   /**
    * Shadow call stack (CALL pushes, RET pops to the matching entry): return address, callee,
    * and RSP after the push. Feeds the debugger's frames and step-out.
@@ -117,6 +127,12 @@ export class Cpu {
   readonly segAttr = new Int32Array([-1, -1, -1, -1, -1, -1]);
   /** MSRs modelled beyond the ones with fields above; reading or writing any other MSR raises #GP(0). */
   readonly msrs = new Map<number, bigint>();
+
+  constructor() {
+    this.rip = this.fsBase = this.gsBase = this.faLo = this.faHi = this.fbLo = this.fbHi = this.frLo = this.frHi = 0;
+    this.readHigh = this.ea = this.icount = 0;
+    this.stiShadowUntil = -1;
+  }
 
   getGpr(i: number): bigint {
     return (BigInt(this.r[2 * i + 1] >>> 0) << 32n) | BigInt(this.r[2 * i] >>> 0);

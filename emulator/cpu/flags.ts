@@ -95,10 +95,20 @@ export function getAF(c: Cpu): number {
   return ((c.faLo ^ c.fbLo ^ c.frLo) >> 4) & 1;
 }
 
-/** The six status flags as RFLAGS bits. */
+/**
+ * The six status flags as RFLAGS bits: PF, ZF and SF from the result as getPF/getZF/getSF
+ * compute them, AF as getAF, CF and OF from their getters (what a rotate materialises before
+ * it replaces CF and OF: one pass over the lazy state instead of six).
+ */
 export function arithFlags(c: Cpu): number {
-  if (c.fop === FlagOp.NONE) return c.flags & 0x8d5;
-  return getCF(c) | (getPF(c) << 2) | (getAF(c) << 4) | (getZF(c) << 6) | (getSF(c) << 7) | (getOF(c) << 11);
+  const op = c.fop;
+  if (op === FlagOp.NONE) return c.flags & 0x8d5;
+  const lo = c.frLo;
+  let f = PARITY[lo & 0xff];
+  if (c.fsz === 64) f |= ((lo | c.frHi) === 0 ? 0x40 : 0) | ((c.frHi >>> 31) << 7);
+  else f |= (lo === 0 ? 0x40 : 0) | (((lo >>> (c.fsz - 1)) & 1) << 7);
+  if (op === FlagOp.LOGIC) return f;
+  return f | ((c.faLo ^ c.fbLo ^ lo) & 0x10) | getCF(c) | (getOF(c) << 11);
 }
 
 /** Folds pending lazy flags into `cpu.flags` (before an instruction changes only some of them). */

@@ -1,7 +1,7 @@
 // The decoded instruction record: a plain JS object with a fixed shape, built once per
 // address from iced-x86's output and then executed many times. No iced object survives decoding.
 
-import type { Cpu } from '../cpu/cpu';
+import { WIDE, type Cpu } from '../cpu/cpu';
 
 /** Executes one decoded instruction. RIP already points at the next instruction when it runs. */
 export type Handler = (c: Cpu, i: Insn) => void;
@@ -42,9 +42,9 @@ export const enum K {
 
 export class Insn {
   /** Address (signed canonical), length, and the address of the next instruction. */
-  addr = 0;
+  addr = WIDE;
   len = 0;
-  next = 0;
+  next = WIDE;
   bytes: Uint8Array = EMPTY;
   /** Lowercase iced-x86 mnemonic name, the key of the dispatch table (e.g. `add`, `cmove`, `movsq`). */
   mnemonic = '';
@@ -61,21 +61,21 @@ export class Insn {
   s0 = 0; s1 = 0; s2 = 0;
   nops = 0;
   /** Immediate operand sign-extended to the operand size (halves), and a second immediate (ENTER). */
-  immLo = 0;
-  immHi = 0;
-  imm2 = 0;
+  immLo = WIDE;
+  immHi = WIDE;
+  imm2 = WIDE;
   /** Memory operand: base/index register numbers or -1, scale, 64-bit displacement halves. */
   mBase = -1;
   mIndex = -1;
   mScale = 1;
-  mDispLo = 0;
-  mDispHi = 0;
+  mDispLo = WIDE;
+  mDispHi = WIDE;
   /** Segment override: 0 none, 1 FS, 2 GS. */
   mSeg = 0;
   /** 32-bit address size (0x67 prefix). */
   mA32 = false;
   /** Branch target for direct branches (signed canonical). */
-  target = 0;
+  target = WIDE;
   /** Condition code 0..15 (o no b ae e ne be a s ns p np l ge le g) or -1. */
   cc = -1;
   /** 0 none, 1 REP/REPE, 2 REPNE. */
@@ -90,7 +90,7 @@ export class Insn {
   dead = false;
   /** The block that starts here (see Machine), how often this ran as a block head, and its block role. */
   block: Block | null = null;
-  heat = 0;
+  heat = WIDE;
   endsBlock = false;
   /** A transfer a block may continue through (its record's `trace`), else ''. */
   trace: '' | 'jump' | 'call' | 'return' = '';
@@ -102,6 +102,10 @@ export class Insn {
   /** Lazily formatted text (GAS/AT&T). */
   private textCache: string | undefined;
   formatter: ((i: Insn) => string) | undefined;
+
+  constructor() {
+    this.addr = this.next = this.immLo = this.immHi = this.imm2 = this.mDispLo = this.mDispHi = this.target = this.heat = 0;
+  }
 
   /** GAS/AT&T text of the instruction. */
   text(): string {

@@ -11,6 +11,12 @@ const TWO32 = 4294967296;
 /** Masks by operand size in bytes. */
 export const MASK = [0, 0xff, 0xffff, 0, 0xffffffff] as const;
 
+/**
+ * Canonical addresses an access may start at without linear()'s checks: [-2^47, 2^47 - 64).
+ * Above that an access may run past the canonical range, which linear() checks (#GP/#SS).
+ */
+export const CANON_LO = -(2 ** 47), CANON_HI = 2 ** 47 - 64;
+
 /** Effective address of the instruction's memory operand, as a signed canonical double. */
 export function ea(c: Cpu, i: Insn): number {
   const r = c.r;
@@ -24,6 +30,11 @@ export function ea(c: Cpu, i: Insn): number {
     const bl = base % TWO32;
     lo += bl < 0 ? bl + TWO32 : bl;
     hi += Math.floor(base / TWO32);
+  } else if (!i.mA32) {
+    // The common case, as a block computes it inline (template.ts blockOps): the sum of the
+    // halves is exact as a double; a non-canonical or wrapped sum falls outside the range.
+    const a = hi * TWO32 + lo;
+    if (a >= CANON_LO && a < CANON_HI) return a;
   }
   return linear(i, lo, hi);
 }

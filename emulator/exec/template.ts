@@ -7,7 +7,7 @@ import { SHADOW_DEPTH, type Cpu } from '../cpu/cpu';
 import { FlagOp, testCond, setArith, parityFlag, materialize } from '../cpu/flags';
 import type { Insn } from '../decode/insn';
 import type { TemplateOps } from './table';
-import { ea, linear, addrOfStack, jumpTo, popShadow } from './operands';
+import { ea, linear, addrOfStack, jumpTo, popShadow, CANON_LO, CANON_HI } from './operands';
 import { mulhiS, mulS64, W, mulFlagsN } from './mul64';
 
 export const TWO32 = 4294967296;
@@ -70,11 +70,6 @@ export const INTERPRETER_OPS: TemplateOps = {
   next: 'x.next', x: 'x', ea: 'ea(c, x)', addrLo: 'addrLo(c, x)', addrHi: 'addrHi(c, x)', noFlags: false,
 };
 
-/**
- * Canonical addresses a block computes inline: [-2^47, 2^47 - 64). Above that an access may run
- * past the canonical range, which linear() checks (it raises #GP, as the interpreter does).
- */
-const CANON_LO = -(2 ** 47), CANON_HI = 2 ** 47 - 64;
 
 /**
  * Operands of a template in a block: constants of instruction `i`, which the block calls `x`;

@@ -3,6 +3,7 @@
 // ranges. Addresses are signed canonical doubles; faults are thrown as CpuFault.
 
 import { CpuFault, Vector } from '../cpu/fault';
+import { WIDE } from '../cpu/cpu';
 
 export const enum Perm { R = 1, W = 2, X = 4 }
 
@@ -10,10 +11,10 @@ export const PAGE_SIZE = 4096;
 
 /** A mapped page; `code` caches decoded instructions by page offset once something executes here. */
 export class Page {
-  readonly data = new Uint8Array(PAGE_SIZE);
-  readonly dv = new DataView(this.data.buffer);
+  readonly data: Uint8Array<ArrayBuffer>;
+  readonly dv: DataView;
   /** Aligned 32-bit view (the host is little-endian, checked at load): the fastest path for aligned accesses. */
-  readonly i32 = new Int32Array(this.data.buffer);
+  readonly i32: Int32Array;
   code: unknown[] | null = null;
   /** While `code` is set: 1 for each byte some decoded instruction covers (writes elsewhere keep the code). */
   codeMap: Uint8Array | null = null;
@@ -21,8 +22,21 @@ export class Page {
   watched = false;
   /** Possibly written since Memory.cleanPages() (a new page counts as written): what a checkpoint must compare. */
   dirty = true;
-  constructor(public perms: number, public region: string) {}
+  /** `data`: the page's bytes, PAGE_SIZE of them (a new zeroed buffer by default). */
+  constructor(public perms: number, public region: string, data = new Uint8Array(PAGE_SIZE)) {
+    this.data = data;
+    this.dv = new DataView(data.buffer, data.byteOffset, PAGE_SIZE);
+    this.i32 = new Int32Array(data.buffer, data.byteOffset, PAGE_SIZE / 4);
+  }
 }
+
+/**
+ * Pages a map() creates share buffers of up to this many pages: one allocation for a whole
+ * region instead of one per page (a C program's .bss maps thousands; each buffer is memory
+ * outside the JS heap that the engine's collector tracks, and thousands of them made it collect
+ * during the runs that followed). A buffer lives while any of its pages does.
+ */
+const PAGES_PER_BUFFER = 256;
 
 /** A data watch (data breakpoint): accesses overlapping [start, end) of the given kinds. */
 export interface Watch {
@@ -71,8 +85,8 @@ export class Memory {
   readonly rPage: Page[] = new Array(TLB);
   readonly wKey = new Float64Array(TLB).fill(NaN);
   readonly wPage: Page[] = new Array(TLB);
-  /** High half of the last 64-bit read. */
-  hi = 0;
+  /** High half of the last 64-bit read (created as a double: see WIDE). */
+  hi = WIDE;
   /** Current privilege level for the #PF error code's U/S bit. */
   user = false;
 
@@ -97,14 +111,27 @@ export class Memory {
   /** Called when a write lands on decoded code of a page (before the page's decoded code is dropped). */
   onCodeWrite: (pageKey: number) => void = () => {};
 
+  constructor() {
+    this.hi = 0;
+  }
+
   /** Maps [address, address+size) with permissions like 'rwx'; pages already mapped get the new permissions. */
   map(address: number, size: number, perms: string | number, region = ''): void {
     const p = typeof perms === 'number' ? perms : parsePerms(perms);
     const first = Math.floor(address / PAGE_SIZE);
     const last = Math.floor((address + Math.max(size, 1) - 1) / PAGE_SIZE);
+    let buf: Uint8Array<ArrayBuffer> | undefined, used = 0;
     for (let k = first; k <= last; k++) {
       const page = this.pages.get(k);
-      if (page) { page.perms = p; if (region) page.region = region; } else this.pages.set(k, new Page(p, region));
+      if (page) { page.perms = p; if (region) page.region = region; continue; }
+      if (buf === undefined || used === buf.length) {
+        let n = 0;
+        for (let j = k; j <= last && n < PAGES_PER_BUFFER; j++) if (!this.pages.has(j)) n++;
+        buf = new Uint8Array(n * PAGE_SIZE);
+        used = 0;
+      }
+      this.pages.set(k, new Page(p, region, buf.subarray(used, used + PAGE_SIZE)));
+      used += PAGE_SIZE;
     }
     this.flushTlb();
   }
