@@ -12,8 +12,8 @@ import { Diagnostic, SourceLocation } from '../diagnostics';
 import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, evaluate, parseWholeExpr, symbolsOf } from './expr';
-import { splitArgs, splitStatements } from './lexer';
-import { BODY_OPENERS, MacroDef, Stmt, bindMacroArgs, substitute } from './macros';
+import { nameEnd, skipBlanks, splitArgs, splitStatements } from './lexer';
+import { BODY_OPENERS, MacroDef, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, substitute } from './macros';
 import { Frag, Item, Section, Sym, SymUse, Tail, defaultFlags, newSection } from './model';
 import { Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
@@ -57,6 +57,9 @@ type Collect =
 
 /** A name that may be a register equate (the substitution below, without its allocations). */
 const EQUATE_CANDIDATE = /(?<![%\w.$])[A-Za-z_.$]/;
+
+/** A name in an operand list (not a register, not inside a number). */
+const NAME = /(?<![%\w.$])[A-Za-z_.$][\w.$]*/g;
 
 /** True when an expression is made of numbers alone (no symbol, register, local label or `.`). */
 function constant(e: Expr): boolean {
@@ -288,32 +291,48 @@ export class Assembler {
     let text = st.text;
     let col = st.column;
     // Only directives matter here (conditionals, and the openers and closers of bodies).
-    const head = text.charCodeAt(0) === 46 ? /^(\.?[A-Za-z_][\w.$]*)/.exec(text)?.[1]?.toLowerCase() : undefined;
+    let head: string | undefined;
+    if (text.charCodeAt(0) === 46) {
+      // `.` and then a letter or `_`: a directive's name.
+      const c1 = text.charCodeAt(1);
+      if ((c1 >= 97 && c1 <= 122) || (c1 >= 65 && c1 <= 90) || c1 === 95) head = text.slice(0, nameEnd(text, 1)).toLowerCase();
+    }
     if (this.collect) return this.collectBody(st, head);
     if (head && CONDITIONAL_DIRECTIVES.has(head)) return handleConditional(this, head, text.slice(head.length).trim(), st);
     if (!this.active()) return;
+    // Labels: `name:` or `1:` (not `name::`), blanks around the colon.
     for (;;) {
-      const m = /^([A-Za-z_.$][\w.$]*|\d+)\s*:(?!:)\s*/.exec(text);
-      if (!m) break;
-      this.defineLabel(m[1], st, col);
-      col += m[0].length;
-      text = text.slice(m[0].length);
+      let e = nameEnd(text, 0);
+      if (e === 0) while (e < text.length && text.charCodeAt(e) >= 48 && text.charCodeAt(e) <= 57) e++;
+      if (e === 0) break;
+      const c = skipBlanks(text, e);
+      if (text.charCodeAt(c) !== 58 || text.charCodeAt(c + 1) === 58) break;
+      const after = skipBlanks(text, c + 1);
+      this.defineLabel(text.slice(0, e), st, col);
+      col += after;
+      text = text.slice(after);
     }
     if (!text) return;
     const sub: Stmt = col === st.column ? st : { ...st, text, column: col };
-    const asg = /^([A-Za-z_.$][\w.$]*)\s*=(?!=)\s*/.exec(text);
-    if (asg) {
-      handleDirective(this, '.set', `${asg[1]}, ${text.slice(asg[0].length)}`, sub, col + asg[0].length);
-      return;
+    const wordEnd = nameEnd(text, 0);
+    if (wordEnd > 0) {
+      // `name = value` (not `name == value`): an assignment, as `.set`.
+      const eq = skipBlanks(text, wordEnd);
+      if (text.charCodeAt(eq) === 61 && text.charCodeAt(eq + 1) !== 61) {
+        const val = skipBlanks(text, eq + 1);
+        handleDirective(this, '.set', `${text.slice(0, wordEnd)}, ${text.slice(val)}`, sub, col + val);
+        return;
+      }
     }
-    const word = /^(\.?[A-Za-z_.$][\w.$]*)/.exec(text)?.[1] ?? '';
-    const rest = text.slice(word.length);
-    const argCol = col + word.length + (rest.length - rest.trimStart().length);
+    const word = text.slice(0, wordEnd);
+    const rest = text.slice(wordEnd);
     const macro = this.macros.get(word) ?? this.macros.get(word.toLowerCase());
     if (macro) return this.expandMacro(macro, rest.trim(), sub);
-    if (word.startsWith('.')) {
-      if (BODY_OPENERS[word.toLowerCase()]) return this.openBody(word.toLowerCase(), rest.trim(), sub);
-      handleDirective(this, word.toLowerCase(), rest.trim(), sub, argCol);
+    if (wordEnd > 0 && text.charCodeAt(0) === 46) {
+      const argCol = col + wordEnd + (rest.length - rest.trimStart().length);
+      const lower = word.toLowerCase();
+      if (BODY_OPENERS[lower]) return this.openBody(lower, rest.trim(), sub);
+      handleDirective(this, lower, rest.trim(), sub, argCol);
       return;
     }
     this.instruction(text, sub, col);
@@ -408,9 +427,19 @@ export class Assembler {
     }
     const counter = this.macroCounter++;
     const out: Stmt[] = [];
-    for (const b of def.body) {
+    const body = def.body;
+    if (!def.compiled) {
+      const names = new Set(def.params.map((p) => p.name));
+      def.compiled = body.map((b) => compileBodyLine(b.text, names, splitStatements));
+    }
+    const compiled = def.compiled;
+    for (let j = 0; j < body.length; j++) {
+      const b = body[j];
+      const c = compiled[j];
+      const parts = 'fixed' in c ? c.fixed : splitStatements(expandBodyLine(c, values, counter));
+      if (!parts.length) continue;
       const stack = [b.stack[0], ...st.stack];
-      for (const x of splitStatements(substitute(b.text, values, counter))) out.push({ text: x.text, column: b.column + x.column - 1, stack });
+      for (const x of parts) out.push({ text: x.text, column: b.column + x.column - 1, stack });
     }
     this.pushFrame(out, def.name, st);
   }
@@ -459,7 +488,8 @@ export class Assembler {
   private instruction(text: string, st: Stmt, col: number): void {
     // An instruction whose operands name no symbol has the same bytes wherever it stands.
     const whole = text;
-    if (this.bits === 64) {
+    let cacheKey = whole;
+    if (this.bits === 64 && whole.charCodeAt(0) !== 0) {
       const known = this.pureInsns.get(whole);
       if (known) return this.emitBytes(known, st);
     }
@@ -477,18 +507,44 @@ export class Assembler {
     let opsText = text.slice(m[0].length);
     const named = EQUATE_CANDIDATE.test(opsText);
     let pure = this.bits === 64 && !named;
-    if (this.regEquates.size && named) {
-      // Same length is not kept, so columns after a substituted equate shift; names stay exact.
-      opsText = opsText.replace(/(?<![%\w.$])[A-Za-z_.$][\w.$]*/g, (w) => this.regEquates.get(w) ?? w);
+    if (named) {
+      // Each name is a register equate, a `.set` constant or something else (a label, an
+      // undefined symbol, `.`). With only the first two the bytes follow from the text and what
+      // each name stands for now, so that pair is the cache key.
+      let key: string | undefined = this.bits === 64 ? whole : undefined;
+      let subst = '';
+      let from = 0;
+      NAME.lastIndex = 0;
+      for (let w = NAME.exec(opsText); w; w = NAME.exec(opsText)) {
+        const reg = this.regEquates.get(w[0]);
+        if (reg !== undefined) {
+          // Same length is not kept, so columns after a substituted equate shift; names stay exact.
+          subst += opsText.slice(from, w.index) + reg;
+          from = w.index + w[0].length;
+          if (key !== undefined) key += '\u0000' + reg;
+          continue;
+        }
+        if (key === undefined) continue;
+        const d = this.syms.get(w[0])?.def;
+        key = d?.kind === 'equ' && d.value && d.value.terms.length === 0 ? key + '\u0000' + d.value.c : undefined;
+      }
+      if (from) opsText = subst + opsText.slice(from);
+      if (key !== undefined) {
+        key = '\u0000' + key;
+        const known = this.pureInsns.get(key);
+        if (known) return this.emitBytes(known, st);
+        cacheKey = key;
+        pure = true;
+      }
     }
     const opsCol = col + m[0].length;
     const ops: Operand[] = [];
     for (const a of splitArgs(opsText, opsCol)) {
       if (!a.text) return this.error(st, a.column, `empty operand for '${mnemonic}'`);
       const o = parseOperand(a.text, a.column, this.numLabel);
-      if (pure && ((o.k === 'imm' && !constant(o.expr)) || (o.k === 'mem' && o.disp && !constant(o.disp)))) pure = false;
       if (o.k === 'imm') o.expr = this.freeze(o.expr);
       else if (o.k === 'mem' && o.disp) o.disp = this.freeze(o.disp);
+      if (pure && ((o.k === 'imm' && !constant(o.expr)) || (o.k === 'mem' && o.disp && !constant(o.disp)))) pure = false;
       ops.push(o);
     }
     let sel;
@@ -526,7 +582,7 @@ export class Assembler {
     }
     // Bytes that no layout changes are final now: kept as bytes, without what made them.
     if (!final) {
-      if (pure && !sel.warning && this.pureInsns.size < 100_000) this.pureInsns.set(whole, bytes);
+      if (pure && !sel.warning && this.pureInsns.size < 100_000) this.pureInsns.set(cacheKey, bytes);
       this.emitBytes(bytes, st);
     }
     else this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st }, bytes.length);
