@@ -525,7 +525,14 @@ export class Assembler {
           continue;
         }
         if (key === undefined) continue;
-        const d = this.syms.get(w[0])?.def;
+        let name = w[0];
+        if (name.charCodeAt(0) === 36) {
+          // `$16`, `$0x1f`, `$-1`: an immediate's `$` and a number, as written (in the key).
+          const c1 = name.charCodeAt(1);
+          if (name.length === 1 || (c1 >= 48 && c1 <= 57)) continue;
+          name = name.slice(1);
+        }
+        const d = this.syms.get(name)?.def;
         key = d?.kind === 'equ' && d.value && d.value.terms.length === 0 ? key + '\u0000' + d.value.c : undefined;
       }
       if (from) opsText = subst + opsText.slice(from);
