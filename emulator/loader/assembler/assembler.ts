@@ -11,7 +11,7 @@
 import { Diagnostic, SourceLocation } from '../diagnostics';
 import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
-import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, evaluate, parseWholeExpr, symbolsOf } from './expr';
+import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, symbolsOf, tryEvaluate } from './expr';
 import { nameEnd, skipBlanks, splitArgs, splitStatements } from './lexer';
 import { BODY_OPENERS, MacroDef, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, substitute } from './macros';
 import { Frag, Item, Section, Sym, SymUse, Tail, defaultFlags, newSection } from './model';
@@ -207,7 +207,7 @@ export class Assembler {
   /** Evaluates at parse time; `undefined` when something is not known yet. */
   tryEarly(e: Expr): Value | undefined {
     try {
-      return evaluate(e, this.earlyEnv);
+      return tryEvaluate(e, this.earlyEnv);
     } catch (err) {
       if (err instanceof UnresolvedError) return undefined;
       throw err;
