@@ -58,6 +58,18 @@ type Collect =
 /** A name that may be a register equate (the substitution below, without its allocations). */
 const EQUATE_CANDIDATE = /(?<![%\w.$])[A-Za-z_.$]/;
 
+/** End of the word `[A-Za-z]\w*` at the start of `t` (0 when there is none). */
+function wordEnd(t: string): number {
+  const c = t.charCodeAt(0);
+  if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return 0;
+  let i = 1;
+  for (; i < t.length; i++) {
+    const d = t.charCodeAt(i);
+    if (!((d >= 65 && d <= 90) || (d >= 97 && d <= 122) || (d >= 48 && d <= 57) || d === 95)) break;
+  }
+  return i;
+}
+
 /** A name in an operand list (not a register, not inside a number). */
 const NAME = /(?<![%\w.$])[A-Za-z_.$][\w.$]*/g;
 
@@ -438,7 +450,8 @@ export class Assembler {
       const c = compiled[j];
       const parts = 'fixed' in c ? c.fixed : splitStatements(expandBodyLine(c, values, counter));
       if (!parts.length) continue;
-      const stack = [b.stack[0], ...st.stack];
+      const stack = [b.stack[0]];
+      for (let q = 0; q < st.stack.length; q++) stack.push(st.stack[q]);
       for (const x of parts) out.push({ text: x.text, column: b.column + x.column - 1, stack });
     }
     this.pushFrame(out, def.name, st);
@@ -494,17 +507,22 @@ export class Assembler {
       if (known) return this.emitBytes(known, st);
     }
     const prefix: number[] = [];
-    let m = /^([A-Za-z][\w]*)\s*/.exec(text);
-    while (m && PREFIXES[m[1].toLowerCase()] !== undefined && !isMnemonic(m[1].toLowerCase())) {
-      prefix.push(PREFIXES[m[1].toLowerCase()]);
-      col += m[0].length;
-      text = text.slice(m[0].length);
+    // The first word ([A-Za-z]\w*), lowercased; prefix words (`lock`, `rep`, `data16`) go first.
+    let end = wordEnd(text);
+    let word = text.slice(0, end).toLowerCase();
+    while (end && PREFIXES[word] !== undefined && !isMnemonic(word)) {
+      prefix.push(PREFIXES[word]);
+      const skip = skipBlanks(text, end);
+      col += skip;
+      text = text.slice(skip);
       if (!text) return this.emitBytes(Uint8Array.from(prefix), st);
-      m = /^([A-Za-z][\w]*)\s*/.exec(text);
+      end = wordEnd(text);
+      word = text.slice(0, end).toLowerCase();
     }
-    if (!m) return this.error(st, col, `expected an instruction or directive, found '${text}'`);
-    const mnemonic = m[1].toLowerCase();
-    let opsText = text.slice(m[0].length);
+    if (!end) return this.error(st, col, `expected an instruction or directive, found '${text}'`);
+    const mnemonic = word;
+    const opsStart = skipBlanks(text, end);
+    let opsText = text.slice(opsStart);
     const named = EQUATE_CANDIDATE.test(opsText);
     let pure = this.bits === 64 && !named;
     if (named) {
@@ -544,7 +562,7 @@ export class Assembler {
         pure = true;
       }
     }
-    const opsCol = col + m[0].length;
+    const opsCol = col + opsStart;
     const ops: Operand[] = [];
     for (const a of splitArgs(opsText, opsCol)) {
       if (!a.text) return this.error(st, a.column, `empty operand for '${mnemonic}'`);
