@@ -405,24 +405,41 @@ export class Assembler {
       this.error(c.at, undefined, `this repetition adds ${total.toLocaleString("en-US")} statements to the ${this.statements.toLocaleString("en-US")} already assembled: over the limit of ${LIMITS.statements.toLocaleString("en-US")} statements after expansion`);
       return;
     }
-    const out: Stmt[] = [];
-    for (const copy of copies) for (const b of copy) this.resplit(b, [b.stack[0], ...c.at.stack], out);
-    this.pushFrame(out, undefined, c.at);
+    // The statements are made as they are reached (see expandMacro).
+    let ci = 0;
+    let bi = 0;
+    let parts: { text: string; column: number }[] = [];
+    let k = 0;
+    let b: Stmt;
+    let stack: SourcePosition[];
+    const at = c.at;
+    this.pushFrame(() => {
+      for (;;) {
+        if (k < parts.length) {
+          const x = parts[k++];
+          return { text: x.text, column: b.column + x.column - 1, stack };
+        }
+        while (ci < copies.length && bi >= copies[ci].length) {
+          ci++;
+          bi = 0;
+        }
+        if (ci >= copies.length) return undefined;
+        b = copies[ci][bi++];
+        parts = splitStatements(b.text);
+        k = 0;
+        stack = [b.stack[0], ...at.stack];
+      }
+    }, undefined, at);
   }
 
-  private resplit(b: Stmt, stack: SourcePosition[], out: Stmt[]): void {
-    for (const s of splitStatements(b.text)) out.push({ text: s.text, column: b.column + s.column - 1, stack });
-  }
-
-  private pushFrame(stmts: Stmt[], macro: string | undefined, at: Stmt): void {
+  private pushFrame(next: () => Stmt | undefined, macro: string | undefined, at: Stmt): void {
     const depth = (this.frames[this.frames.length - 1]?.depth ?? 0) + 1;
     if (depth > LIMITS.macroDepth) {
       this.error(at, undefined, `macros nested more than ${LIMITS.macroDepth} deep${macro ? ` (recursive macro '${macro}'?)` : ''}`);
       this.stopped = true;
       return;
     }
-    let k = 0;
-    this.frames.push({ depth, macro, condDepth: this.cond.length, next: () => stmts[k++] });
+    this.frames.push({ depth, macro, condDepth: this.cond.length, next });
   }
 
   expandMacro(def: MacroDef, args: string, st: Stmt): void {
@@ -438,23 +455,37 @@ export class Assembler {
       }
     }
     const counter = this.macroCounter++;
-    const out: Stmt[] = [];
     const body = def.body;
     if (!def.compiled) {
       const names = new Set(def.params.map((p) => p.name));
       def.compiled = body.map((b) => compileBodyLine(b.text, names, splitStatements));
     }
     const compiled = def.compiled;
-    for (let j = 0; j < body.length; j++) {
-      const b = body[j];
-      const c = compiled[j];
-      const parts = 'fixed' in c ? c.fixed : splitStatements(expandBodyLine(c, values, counter));
-      if (!parts.length) continue;
-      const stack = [b.stack[0]];
-      for (let q = 0; q < st.stack.length; q++) stack.push(st.stack[q]);
-      for (const x of parts) out.push({ text: x.text, column: b.column + x.column - 1, stack });
-    }
-    this.pushFrame(out, def.name, st);
+    // Each body statement is substituted and made when the expansion reaches it, not all at
+    // the start: a statement lives only as long as it is needed (what nested expansions
+    // allocate meanwhile no longer finds the whole outer body alive). Substitution depends
+    // only on the arguments and the counter, both fixed here, so the text is the same.
+    let j = 0;
+    let parts: { text: string; column: number }[] = [];
+    let k = 0;
+    let b: Stmt;
+    let stack: SourcePosition[];
+    this.pushFrame(() => {
+      for (;;) {
+        if (k < parts.length) {
+          const x = parts[k++];
+          return { text: x.text, column: b.column + x.column - 1, stack };
+        }
+        if (j >= body.length) return undefined;
+        b = body[j];
+        const c = compiled[j++];
+        parts = 'fixed' in c ? c.fixed : splitStatements(expandBodyLine(c, values, counter));
+        k = 0;
+        if (!parts.length) continue;
+        stack = [b.stack[0]];
+        for (let q = 0; q < st.stack.length; q++) stack.push(st.stack[q]);
+      }
+    }, def.name, st);
   }
 
   /** `.exitm`: abandon the innermost macro expansion. */
