@@ -12,7 +12,7 @@ import { Diagnostic, SourceLocation } from '../diagnostics';
 import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, symbolsOf, tryEvaluate } from './expr';
-import { nameEnd, skipBlanks, splitArgs, splitStatements } from './lexer';
+import { isSymCharCode, isSymStartCode, nameEnd, skipBlanks, splitArgs, splitStatements } from './lexer';
 import { BODY_OPENERS, MacroDef, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, substitute } from './macros';
 import { Frag, Item, Section, Sym, SymUse, Tail, defaultFlags, newSection } from './model';
 import { Operand, parseOperand } from './operands';
@@ -55,8 +55,6 @@ type Collect =
   | { kind: 'macro'; def: MacroDef; depth: number }
   | { kind: 'rept'; depth: number; at: Stmt; body: Stmt[]; expand: (body: Stmt[]) => Stmt[][] };
 
-/** A name that may be a register equate (the substitution below, without its allocations). */
-const EQUATE_CANDIDATE = /(?<![%\w.$])[A-Za-z_.$]/;
 
 /** End of the word `[A-Za-z]\w*` at the start of `t` (0 when there is none). */
 function wordEnd(t: string): number {
@@ -70,8 +68,6 @@ function wordEnd(t: string): number {
   return i;
 }
 
-/** A name in an operand list (not a register, not inside a number). */
-const NAME = /(?<![%\w.$])[A-Za-z_.$][\w.$]*/g;
 
 /** True when an expression is made of numbers alone (no symbol, register, local label or `.`). */
 function constant(e: Expr): boolean {
@@ -255,19 +251,24 @@ export class Assembler {
   // ---- the statement stream -----------------------------------------------------------------
   run(lines: AsmLine[]): void {
     let i = 0;
-    let pending: Stmt[] = [];
+    let parts: { text: string; column: number }[] = [];
+    let k = 0;
+    let stack: SourcePosition[];
     this.frames.push({
       depth: 0,
       next: () => {
-        while (!pending.length) {
+        for (;;) {
+          if (k < parts.length) {
+            const x = parts[k++];
+            return { text: x.text, column: x.column, stack };
+          }
           if (i >= lines.length) return undefined;
           const l = lines[i++];
-          const parts = splitStatements(l.text);
+          parts = splitStatements(l.text);
+          k = 0;
           if (!parts.length) continue; // a blank or comment line: nothing to keep
-          const stack: SourcePosition[] = l.expansion ? [...l.expansion, { file: l.file, line: l.line }] : [{ file: l.file, line: l.line }];
-          pending = parts.map((s) => ({ text: s.text, column: s.column, stack }));
+          stack = l.expansion ? [...l.expansion, { file: l.file, line: l.line }] : [{ file: l.file, line: l.line }];
         }
-        return pending.shift();
       },
     });
     while (this.frames.length && !this.stopped) {
@@ -554,36 +555,46 @@ export class Assembler {
     const mnemonic = word;
     const opsStart = skipBlanks(text, end);
     let opsText = text.slice(opsStart);
-    const named = EQUATE_CANDIDATE.test(opsText);
+    // Each name in the operands (as `(?<![%\w.$])[A-Za-z_.$][\w.$]*` finds them: not a
+    // register, not inside a number) is a register equate, a `.set` constant or something else
+    // (a label, an undefined symbol, `.`). With only the first two the bytes follow from the text
+    // and what each name stands for now, so that pair is the cache key.
+    const ops0 = opsText;
+    let named = false;
+    let key: string | undefined = this.bits === 64 ? whole : undefined;
+    let subst = '';
+    let from = 0;
+    for (let i = 0; i < ops0.length; ) {
+      const c = ops0.charCodeAt(i);
+      if (!isSymStartCode(c) || (i > 0 && (ops0.charCodeAt(i - 1) === 37 || isSymCharCode(ops0.charCodeAt(i - 1))))) {
+        i++;
+        continue;
+      }
+      const e = nameEnd(ops0, i);
+      named = true;
+      const word = ops0.slice(i, e);
+      const reg = this.regEquates.size ? this.regEquates.get(word) : undefined;
+      if (reg !== undefined) {
+        // Same length is not kept, so columns after a substituted equate shift; names stay exact.
+        subst += ops0.slice(from, i) + reg;
+        from = e;
+        if (key !== undefined) key += '\u0000' + reg;
+      } else if (key !== undefined) {
+        let name = word;
+        if (c === 36) {
+          // `$16`, `$0x1f`, `$-1`: an immediate's `$` and a number, as written (in the key).
+          const c1 = ops0.charCodeAt(i + 1);
+          name = e - i === 1 || (c1 >= 48 && c1 <= 57) ? '' : word.slice(1);
+        }
+        if (name) {
+          const d = this.syms.get(name)?.def;
+          key = d?.kind === 'equ' && d.value && d.value.terms.length === 0 ? key + '\u0000' + d.value.c : undefined;
+        }
+      }
+      i = e;
+    }
     let pure = this.bits === 64 && !named;
     if (named) {
-      // Each name is a register equate, a `.set` constant or something else (a label, an
-      // undefined symbol, `.`). With only the first two the bytes follow from the text and what
-      // each name stands for now, so that pair is the cache key.
-      let key: string | undefined = this.bits === 64 ? whole : undefined;
-      let subst = '';
-      let from = 0;
-      NAME.lastIndex = 0;
-      for (let w = NAME.exec(opsText); w; w = NAME.exec(opsText)) {
-        const reg = this.regEquates.get(w[0]);
-        if (reg !== undefined) {
-          // Same length is not kept, so columns after a substituted equate shift; names stay exact.
-          subst += opsText.slice(from, w.index) + reg;
-          from = w.index + w[0].length;
-          if (key !== undefined) key += '\u0000' + reg;
-          continue;
-        }
-        if (key === undefined) continue;
-        let name = w[0];
-        if (name.charCodeAt(0) === 36) {
-          // `$16`, `$0x1f`, `$-1`: an immediate's `$` and a number, as written (in the key).
-          const c1 = name.charCodeAt(1);
-          if (name.length === 1 || (c1 >= 48 && c1 <= 57)) continue;
-          name = name.slice(1);
-        }
-        const d = this.syms.get(name)?.def;
-        key = d?.kind === 'equ' && d.value && d.value.terms.length === 0 ? key + '\u0000' + d.value.c : undefined;
-      }
       if (from) opsText = subst + opsText.slice(from);
       if (key !== undefined) {
         key = '\u0000' + key;

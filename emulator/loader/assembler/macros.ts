@@ -188,7 +188,7 @@ export function bindMacroArgs(def: MacroDef, argText: string): Map<string, strin
   let pos = 0;
   for (let k = 0; k < pieces.length; k++) {
     const piece = pieces[k];
-    const kw = /^([A-Za-z_.$][\w.$]*)\s*=(.*)$/.exec(piece);
+    const kw = piece.includes('=') ? /^([A-Za-z_.$][\w.$]*)\s*=(.*)$/.exec(piece) : null;
     if (kw && def.params.some((p) => p.name === kw[1])) {
       values.set(kw[1], kw[2].trim());
       continue;
