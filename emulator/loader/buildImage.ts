@@ -108,7 +108,7 @@ export async function buildImage(entryFile: string, opts: BuildOptions = {}): Pr
 
   const r = assemble(pp.lines, { base: opts.base });
   diagnostics.push(...r.diagnostics);
-  if (!r.image || diagnostics.some((d) => d.severity === 'error')) return { diagnostics, listing: r.listing, kernelTree: treeUsed };
+  if (!r.image || diagnostics.some((d) => d.severity === 'error')) return { diagnostics, get listing() { return r.listing; }, kernelTree: treeUsed };
 
   const image = r.image;
   // #defines with integer values (TDX leaves, statuses, asm-offsets) are named constants too;
@@ -116,7 +116,8 @@ export async function buildImage(entryFile: string, opts: BuildOptions = {}): Pr
   const constants = new Map(constantsFromDefines(pp.defines));
   for (const [k, v] of asmOffsets) if (!constants.has(k)) constants.set(k, v);
   for (const [k, v] of image.constants) constants.set(k, v);
-  return { image: { ...image, constants, structs, sources }, diagnostics, listing: r.listing, kernelTree: treeUsed };
+  // `listing` stays lazy (see assemble): read through, not copied.
+  return { image: { ...image, constants, structs, sources }, diagnostics, get listing() { return r.listing; }, kernelTree: treeUsed };
 }
 
 /**

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assembleText } from '../../emulator/loader/assembler';
 import { asmCommand } from '../../cli/asm';
+import { assembleWithGcc, hasTool, sectionBytes } from '../support/native';
 
 const SRC = `.macro LOAD reg, off
 	movq \\off(%rdi), %\\reg
@@ -98,4 +99,35 @@ test('tdxdbg asm --json and errors', async () => {
   assert.equal(b.out, '');
   const u = await capture(['--frobnicate']);
   assert.equal(u.code, 2);
+});
+
+test('the listing and the line table, made on first read, cover every byte the sections hold', () => {
+  const r = assembleText(SRC, 'img.s', { base: 0x1000n });
+  const img = r.image!;
+  // Every listing row's bytes are the section's bytes at that address, in address order per section.
+  for (const row of r.listing) {
+    const sec = img.sections.find((s) => s.name === row.section)!;
+    const off = Number(row.address - sec.address);
+    assert.deepEqual([...sec.bytes.subarray(off, off + row.bytes.length)], [...row.bytes], `${row.text} at ${row.address.toString(16)}`);
+  }
+  const text = img.sections.find((s) => s.name === '.text')!;
+  const covered = r.listing.filter((x) => x.section === '.text').reduce((n, x) => n + x.bytes.length, 0);
+  assert.equal(covered, text.bytes.length);
+  // The same rows, one per line-table entry, sorted by address; the object stays the same once read.
+  assert.equal(img.lines.length, r.listing.length);
+  assert.ok(img.lines.every((l, k) => k === 0 || img.lines[k - 1].address <= l.address));
+  assert.equal(img.lines, img.lines);
+  assert.equal(r.listing.find((x) => x.address === 0x1000n)?.text, 'movq 8(%rdi), %r10');
+});
+
+test('the same instruction text after a register equate or a .set constant changes assembles anew', () => {
+  // Each line's bytes depend on what `R` and `K` stand for at that line, not on the first time
+  // the text was seen.
+  const src = ['R = %rax', 'K = 8', 'mov K(R), R', 'add $K, R', 'R = %rcx', 'mov K(R), R', 'add $K, R', 'K = 0x100', 'mov K(R), R', 'add $K, R', ''].join('\n');
+  const img = assembleText(src, 'eq.s').image!;
+  const hex = Buffer.from(img.sections.find((s) => s.name === '.text')!.bytes).toString('hex');
+  // GNU as on the same source is the reference when the toolchain is here.
+  if (hasTool('gcc') && hasTool('objcopy')) assert.equal(hex, Buffer.from(sectionBytes(assembleWithGcc(src))).toString('hex'));
+  // Three encodings per register, never one cached for all: rax, rcx with disp8, rcx with disp32.
+  assert.equal(hex, ['488b4008', '4883c008', '488b4908', '4883c108', '488b8900010000', '4881c100010000'].join(''));
 });

@@ -11,9 +11,9 @@
 import { Diagnostic, SourceLocation } from '../diagnostics';
 import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
-import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, evaluate, parseWholeExpr, symbolsOf } from './expr';
-import { splitArgs, splitStatements } from './lexer';
-import { BODY_OPENERS, MacroDef, Stmt, bindMacroArgs, substitute } from './macros';
+import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, symbolsOf, tryEvaluate } from './expr';
+import { isSymCharCode, isSymStartCode, nameEnd, skipBlanks, splitArgs, splitStatements } from './lexer';
+import { BODY_OPENERS, MacroDef, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, substitute } from './macros';
 import { Frag, Item, Section, Sym, SymUse, Tail, defaultFlags, newSection } from './model';
 import { Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
@@ -55,8 +55,19 @@ type Collect =
   | { kind: 'macro'; def: MacroDef; depth: number }
   | { kind: 'rept'; depth: number; at: Stmt; body: Stmt[]; expand: (body: Stmt[]) => Stmt[][] };
 
-/** A name that may be a register equate (the substitution below, without its allocations). */
-const EQUATE_CANDIDATE = /(?<![%\w.$])[A-Za-z_.$]/;
+
+/** End of the word `[A-Za-z]\w*` at the start of `t` (0 when there is none). */
+function wordEnd(t: string): number {
+  const c = t.charCodeAt(0);
+  if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return 0;
+  let i = 1;
+  for (; i < t.length; i++) {
+    const d = t.charCodeAt(i);
+    if (!((d >= 65 && d <= 90) || (d >= 97 && d <= 122) || (d >= 48 && d <= 57) || d === 95)) break;
+  }
+  return i;
+}
+
 
 /** True when an expression is made of numbers alone (no symbol, register, local label or `.`). */
 function constant(e: Expr): boolean {
@@ -204,7 +215,7 @@ export class Assembler {
   /** Evaluates at parse time; `undefined` when something is not known yet. */
   tryEarly(e: Expr): Value | undefined {
     try {
-      return evaluate(e, this.earlyEnv);
+      return tryEvaluate(e, this.earlyEnv);
     } catch (err) {
       if (err instanceof UnresolvedError) return undefined;
       throw err;
@@ -240,19 +251,24 @@ export class Assembler {
   // ---- the statement stream -----------------------------------------------------------------
   run(lines: AsmLine[]): void {
     let i = 0;
-    let pending: Stmt[] = [];
+    let parts: { text: string; column: number }[] = [];
+    let k = 0;
+    let stack: SourcePosition[];
     this.frames.push({
       depth: 0,
       next: () => {
-        while (!pending.length) {
+        for (;;) {
+          if (k < parts.length) {
+            const x = parts[k++];
+            return { text: x.text, column: x.column, stack };
+          }
           if (i >= lines.length) return undefined;
           const l = lines[i++];
-          const parts = splitStatements(l.text);
+          parts = splitStatements(l.text);
+          k = 0;
           if (!parts.length) continue; // a blank or comment line: nothing to keep
-          const stack: SourcePosition[] = l.expansion ? [...l.expansion, { file: l.file, line: l.line }] : [{ file: l.file, line: l.line }];
-          pending = parts.map((s) => ({ text: s.text, column: s.column, stack }));
+          stack = l.expansion ? [...l.expansion, { file: l.file, line: l.line }] : [{ file: l.file, line: l.line }];
         }
-        return pending.shift();
       },
     });
     while (this.frames.length && !this.stopped) {
@@ -288,32 +304,48 @@ export class Assembler {
     let text = st.text;
     let col = st.column;
     // Only directives matter here (conditionals, and the openers and closers of bodies).
-    const head = text.charCodeAt(0) === 46 ? /^(\.?[A-Za-z_][\w.$]*)/.exec(text)?.[1]?.toLowerCase() : undefined;
+    let head: string | undefined;
+    if (text.charCodeAt(0) === 46) {
+      // `.` and then a letter or `_`: a directive's name.
+      const c1 = text.charCodeAt(1);
+      if ((c1 >= 97 && c1 <= 122) || (c1 >= 65 && c1 <= 90) || c1 === 95) head = text.slice(0, nameEnd(text, 1)).toLowerCase();
+    }
     if (this.collect) return this.collectBody(st, head);
     if (head && CONDITIONAL_DIRECTIVES.has(head)) return handleConditional(this, head, text.slice(head.length).trim(), st);
     if (!this.active()) return;
+    // Labels: `name:` or `1:` (not `name::`), blanks around the colon.
     for (;;) {
-      const m = /^([A-Za-z_.$][\w.$]*|\d+)\s*:(?!:)\s*/.exec(text);
-      if (!m) break;
-      this.defineLabel(m[1], st, col);
-      col += m[0].length;
-      text = text.slice(m[0].length);
+      let e = nameEnd(text, 0);
+      if (e === 0) while (e < text.length && text.charCodeAt(e) >= 48 && text.charCodeAt(e) <= 57) e++;
+      if (e === 0) break;
+      const c = skipBlanks(text, e);
+      if (text.charCodeAt(c) !== 58 || text.charCodeAt(c + 1) === 58) break;
+      const after = skipBlanks(text, c + 1);
+      this.defineLabel(text.slice(0, e), st, col);
+      col += after;
+      text = text.slice(after);
     }
     if (!text) return;
     const sub: Stmt = col === st.column ? st : { ...st, text, column: col };
-    const asg = /^([A-Za-z_.$][\w.$]*)\s*=(?!=)\s*/.exec(text);
-    if (asg) {
-      handleDirective(this, '.set', `${asg[1]}, ${text.slice(asg[0].length)}`, sub, col + asg[0].length);
-      return;
+    const wordEnd = nameEnd(text, 0);
+    if (wordEnd > 0) {
+      // `name = value` (not `name == value`): an assignment, as `.set`.
+      const eq = skipBlanks(text, wordEnd);
+      if (text.charCodeAt(eq) === 61 && text.charCodeAt(eq + 1) !== 61) {
+        const val = skipBlanks(text, eq + 1);
+        handleDirective(this, '.set', `${text.slice(0, wordEnd)}, ${text.slice(val)}`, sub, col + val);
+        return;
+      }
     }
-    const word = /^(\.?[A-Za-z_.$][\w.$]*)/.exec(text)?.[1] ?? '';
-    const rest = text.slice(word.length);
-    const argCol = col + word.length + (rest.length - rest.trimStart().length);
+    const word = text.slice(0, wordEnd);
+    const rest = text.slice(wordEnd);
     const macro = this.macros.get(word) ?? this.macros.get(word.toLowerCase());
     if (macro) return this.expandMacro(macro, rest.trim(), sub);
-    if (word.startsWith('.')) {
-      if (BODY_OPENERS[word.toLowerCase()]) return this.openBody(word.toLowerCase(), rest.trim(), sub);
-      handleDirective(this, word.toLowerCase(), rest.trim(), sub, argCol);
+    if (wordEnd > 0 && text.charCodeAt(0) === 46) {
+      const argCol = col + wordEnd + (rest.length - rest.trimStart().length);
+      const lower = word.toLowerCase();
+      if (BODY_OPENERS[lower]) return this.openBody(lower, rest.trim(), sub);
+      handleDirective(this, lower, rest.trim(), sub, argCol);
       return;
     }
     this.instruction(text, sub, col);
@@ -374,24 +406,41 @@ export class Assembler {
       this.error(c.at, undefined, `this repetition adds ${total.toLocaleString("en-US")} statements to the ${this.statements.toLocaleString("en-US")} already assembled: over the limit of ${LIMITS.statements.toLocaleString("en-US")} statements after expansion`);
       return;
     }
-    const out: Stmt[] = [];
-    for (const copy of copies) for (const b of copy) this.resplit(b, [b.stack[0], ...c.at.stack], out);
-    this.pushFrame(out, undefined, c.at);
+    // The statements are made as they are reached (see expandMacro).
+    let ci = 0;
+    let bi = 0;
+    let parts: { text: string; column: number }[] = [];
+    let k = 0;
+    let b: Stmt;
+    let stack: SourcePosition[];
+    const at = c.at;
+    this.pushFrame(() => {
+      for (;;) {
+        if (k < parts.length) {
+          const x = parts[k++];
+          return { text: x.text, column: b.column + x.column - 1, stack };
+        }
+        while (ci < copies.length && bi >= copies[ci].length) {
+          ci++;
+          bi = 0;
+        }
+        if (ci >= copies.length) return undefined;
+        b = copies[ci][bi++];
+        parts = splitStatements(b.text);
+        k = 0;
+        stack = [b.stack[0], ...at.stack];
+      }
+    }, undefined, at);
   }
 
-  private resplit(b: Stmt, stack: SourcePosition[], out: Stmt[]): void {
-    for (const s of splitStatements(b.text)) out.push({ text: s.text, column: b.column + s.column - 1, stack });
-  }
-
-  private pushFrame(stmts: Stmt[], macro: string | undefined, at: Stmt): void {
+  private pushFrame(next: () => Stmt | undefined, macro: string | undefined, at: Stmt): void {
     const depth = (this.frames[this.frames.length - 1]?.depth ?? 0) + 1;
     if (depth > LIMITS.macroDepth) {
       this.error(at, undefined, `macros nested more than ${LIMITS.macroDepth} deep${macro ? ` (recursive macro '${macro}'?)` : ''}`);
       this.stopped = true;
       return;
     }
-    let k = 0;
-    this.frames.push({ depth, macro, condDepth: this.cond.length, next: () => stmts[k++] });
+    this.frames.push({ depth, macro, condDepth: this.cond.length, next });
   }
 
   expandMacro(def: MacroDef, args: string, st: Stmt): void {
@@ -407,12 +456,37 @@ export class Assembler {
       }
     }
     const counter = this.macroCounter++;
-    const out: Stmt[] = [];
-    for (const b of def.body) {
-      const stack = [b.stack[0], ...st.stack];
-      for (const x of splitStatements(substitute(b.text, values, counter))) out.push({ text: x.text, column: b.column + x.column - 1, stack });
+    const body = def.body;
+    if (!def.compiled) {
+      const names = new Set(def.params.map((p) => p.name));
+      def.compiled = body.map((b) => compileBodyLine(b.text, names, splitStatements));
     }
-    this.pushFrame(out, def.name, st);
+    const compiled = def.compiled;
+    // Each body statement is substituted and made when the expansion reaches it, not all at
+    // the start: a statement lives only as long as it is needed (what nested expansions
+    // allocate meanwhile no longer finds the whole outer body alive). Substitution depends
+    // only on the arguments and the counter, both fixed here, so the text is the same.
+    let j = 0;
+    let parts: { text: string; column: number }[] = [];
+    let k = 0;
+    let b: Stmt;
+    let stack: SourcePosition[];
+    this.pushFrame(() => {
+      for (;;) {
+        if (k < parts.length) {
+          const x = parts[k++];
+          return { text: x.text, column: b.column + x.column - 1, stack };
+        }
+        if (j >= body.length) return undefined;
+        b = body[j];
+        const c = compiled[j++];
+        parts = 'fixed' in c ? c.fixed : splitStatements(expandBodyLine(c, values, counter));
+        k = 0;
+        if (!parts.length) continue;
+        stack = [b.stack[0]];
+        for (let q = 0; q < st.stack.length; q++) stack.push(st.stack[q]);
+      }
+    }, def.name, st);
   }
 
   /** `.exitm`: abandon the innermost macro expansion. */
@@ -459,36 +533,85 @@ export class Assembler {
   private instruction(text: string, st: Stmt, col: number): void {
     // An instruction whose operands name no symbol has the same bytes wherever it stands.
     const whole = text;
-    if (this.bits === 64) {
+    let cacheKey = whole;
+    if (this.bits === 64 && whole.charCodeAt(0) !== 0) {
       const known = this.pureInsns.get(whole);
       if (known) return this.emitBytes(known, st);
     }
     const prefix: number[] = [];
-    let m = /^([A-Za-z][\w]*)\s*/.exec(text);
-    while (m && PREFIXES[m[1].toLowerCase()] !== undefined && !isMnemonic(m[1].toLowerCase())) {
-      prefix.push(PREFIXES[m[1].toLowerCase()]);
-      col += m[0].length;
-      text = text.slice(m[0].length);
+    // The first word ([A-Za-z]\w*), lowercased; prefix words (`lock`, `rep`, `data16`) go first.
+    let end = wordEnd(text);
+    let word = text.slice(0, end).toLowerCase();
+    while (end && PREFIXES[word] !== undefined && !isMnemonic(word)) {
+      prefix.push(PREFIXES[word]);
+      const skip = skipBlanks(text, end);
+      col += skip;
+      text = text.slice(skip);
       if (!text) return this.emitBytes(Uint8Array.from(prefix), st);
-      m = /^([A-Za-z][\w]*)\s*/.exec(text);
+      end = wordEnd(text);
+      word = text.slice(0, end).toLowerCase();
     }
-    if (!m) return this.error(st, col, `expected an instruction or directive, found '${text}'`);
-    const mnemonic = m[1].toLowerCase();
-    let opsText = text.slice(m[0].length);
-    const named = EQUATE_CANDIDATE.test(opsText);
+    if (!end) return this.error(st, col, `expected an instruction or directive, found '${text}'`);
+    const mnemonic = word;
+    const opsStart = skipBlanks(text, end);
+    let opsText = text.slice(opsStart);
+    // Each name in the operands (as `(?<![%\w.$])[A-Za-z_.$][\w.$]*` finds them: not a
+    // register, not inside a number) is a register equate, a `.set` constant or something else
+    // (a label, an undefined symbol, `.`). With only the first two the bytes follow from the text
+    // and what each name stands for now, so that pair is the cache key.
+    const ops0 = opsText;
+    let named = false;
+    let key: string | undefined = this.bits === 64 ? whole : undefined;
+    let subst = '';
+    let from = 0;
+    for (let i = 0; i < ops0.length; ) {
+      const c = ops0.charCodeAt(i);
+      if (!isSymStartCode(c) || (i > 0 && (ops0.charCodeAt(i - 1) === 37 || isSymCharCode(ops0.charCodeAt(i - 1))))) {
+        i++;
+        continue;
+      }
+      const e = nameEnd(ops0, i);
+      named = true;
+      const word = ops0.slice(i, e);
+      const reg = this.regEquates.size ? this.regEquates.get(word) : undefined;
+      if (reg !== undefined) {
+        // Same length is not kept, so columns after a substituted equate shift; names stay exact.
+        subst += ops0.slice(from, i) + reg;
+        from = e;
+        if (key !== undefined) key += '\u0000' + reg;
+      } else if (key !== undefined) {
+        let name = word;
+        if (c === 36) {
+          // `$16`, `$0x1f`, `$-1`: an immediate's `$` and a number, as written (in the key).
+          const c1 = ops0.charCodeAt(i + 1);
+          name = e - i === 1 || (c1 >= 48 && c1 <= 57) ? '' : word.slice(1);
+        }
+        if (name) {
+          const d = this.syms.get(name)?.def;
+          key = d?.kind === 'equ' && d.value && d.value.terms.length === 0 ? key + '\u0000' + d.value.c : undefined;
+        }
+      }
+      i = e;
+    }
     let pure = this.bits === 64 && !named;
-    if (this.regEquates.size && named) {
-      // Same length is not kept, so columns after a substituted equate shift; names stay exact.
-      opsText = opsText.replace(/(?<![%\w.$])[A-Za-z_.$][\w.$]*/g, (w) => this.regEquates.get(w) ?? w);
+    if (named) {
+      if (from) opsText = subst + opsText.slice(from);
+      if (key !== undefined) {
+        key = '\u0000' + key;
+        const known = this.pureInsns.get(key);
+        if (known) return this.emitBytes(known, st);
+        cacheKey = key;
+        pure = true;
+      }
     }
-    const opsCol = col + m[0].length;
+    const opsCol = col + opsStart;
     const ops: Operand[] = [];
     for (const a of splitArgs(opsText, opsCol)) {
       if (!a.text) return this.error(st, a.column, `empty operand for '${mnemonic}'`);
       const o = parseOperand(a.text, a.column, this.numLabel);
-      if (pure && ((o.k === 'imm' && !constant(o.expr)) || (o.k === 'mem' && o.disp && !constant(o.disp)))) pure = false;
       if (o.k === 'imm') o.expr = this.freeze(o.expr);
       else if (o.k === 'mem' && o.disp) o.disp = this.freeze(o.disp);
+      if (pure && ((o.k === 'imm' && !constant(o.expr)) || (o.k === 'mem' && o.disp && !constant(o.disp)))) pure = false;
       ops.push(o);
     }
     let sel;
@@ -526,7 +649,7 @@ export class Assembler {
     }
     // Bytes that no layout changes are final now: kept as bytes, without what made them.
     if (!final) {
-      if (pure && !sel.warning && this.pureInsns.size < 100_000) this.pureInsns.set(whole, bytes);
+      if (pure && !sel.warning && this.pureInsns.size < 100_000) this.pureInsns.set(cacheKey, bytes);
       this.emitBytes(bytes, st);
     }
     else this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st }, bytes.length);

@@ -184,6 +184,8 @@ function locValue(l: Loc): Value {
 }
 
 function addValues(a: Value, b: Value, sign: bigint): Value {
+  // A constant added: the locations stay as they are (terms are never changed in place).
+  if (!b.terms.length) return { c: BigInt.asIntN(64, a.c + sign * b.c), terms: a.terms };
   const terms = a.terms.map((t) => ({ ...t }));
   for (const t of b.terms) {
     const same = terms.find((x) => x.sec === t.sec && x.frag === t.frag);
@@ -203,8 +205,29 @@ export class UnresolvedError {
   }
 }
 
+/** What `ev` returns for an expression naming an unknown symbol (the first one met is in `unresolved`). */
+const UNRESOLVED: Value = { c: 0n, terms: [] };
+let unresolvedName = '';
+let unresolvedColumn = 0;
+
 /** Evaluates to a Value; throws UnresolvedError for unknown symbols, ExprError for non-linear use of locations. */
 export function evaluate(e: Expr, env: EvalEnv, depth = 0): Value {
+  const v = ev(e, env, depth);
+  if (v === UNRESOLVED) throw new UnresolvedError(unresolvedName, unresolvedColumn);
+  return v;
+}
+
+/**
+ * `evaluate`, but an unknown symbol gives undefined instead of an exception: parse-time
+ * evaluation meets one at every forward reference, and unwinding a throw through a deeply
+ * nested expression cost more than the evaluation. Evaluation order and errors are the same.
+ */
+export function tryEvaluate(e: Expr, env: EvalEnv): Value | undefined {
+  const v = ev(e, env, 0);
+  return v === UNRESOLVED ? undefined : v;
+}
+
+function ev(e: Expr, env: EvalEnv, depth: number): Value {
   if (depth > 100) throw new ExprError('expression nests too deeply (circular .set?)', 0);
   switch (e.t) {
     case 'num':
@@ -213,14 +236,18 @@ export function evaluate(e: Expr, env: EvalEnv, depth = 0): Value {
       return locValue(env.dot());
     case 'sym': {
       const m = env.sym(e.name, e.col);
-      if (!m) throw new UnresolvedError(e.name, e.col);
+      if (!m) {
+        unresolvedName = e.name;
+        unresolvedColumn = e.col;
+        return UNRESOLVED;
+      }
       if (m.kind === 'abs') return konst(m.v);
       if (m.kind === 'loc') return locValue(m.loc);
       return m.v;
     }
     case 'un': {
-      let a = evaluate(e.a, env, depth + 1);
-      if (e.op === '+') return a;
+      let a = ev(e.a, env, depth + 1);
+      if (a === UNRESOLVED || e.op === '+') return a;
       if (e.op === '-') return addValues(konst(0n), a, -1n);
       if (env.fold && a.terms.length) a = env.fold(a);
       needConst(a, e.op);
@@ -230,8 +257,10 @@ export function evaluate(e: Expr, env: EvalEnv, depth = 0): Value {
       if ((e.op === '==' || e.op === '!=' || e.op === '<>') && e.a.t === 'sym' && e.b.t === 'sym' && e.a.name[0] === '%' && e.b.name[0] === '%') {
         return konst((e.a.name === e.b.name) === (e.op === '==') ? -1n : 0n);
       }
-      let a = evaluate(e.a, env, depth + 1);
-      let b = evaluate(e.b, env, depth + 1);
+      let a = ev(e.a, env, depth + 1);
+      if (a === UNRESOLVED) return a;
+      let b = ev(e.b, env, depth + 1);
+      if (b === UNRESOLVED) return b;
       if (e.op === '+') return addValues(a, b, 1n);
       if (e.op === '-') return addValues(a, b, -1n);
       if (env.fold && a.terms.length) a = env.fold(a);

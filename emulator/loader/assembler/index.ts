@@ -38,7 +38,15 @@ export function assemble(lines: AsmLine[], options: AssembleOptions = {}): Assem
     a.run(lines);
     const { image, listing } = link(a, { base: options.base ?? 0n, objectMode: options.objectMode });
     const failed = a.diags.some((d) => d.severity === 'error');
-    return { image: failed ? undefined : image, diagnostics: a.diags, listing };
+    let rows: ListingRow[] | undefined;
+    // The listing's rows are made when first read: most callers never ask for them.
+    return {
+      image: failed ? undefined : image,
+      diagnostics: a.diags,
+      get listing() {
+        return (rows ??= listing());
+      },
+    };
   } catch (e) {
     // A bug of ours must still come out as a diagnostic at the statement being assembled,
     // never as a stack trace or a half-built Image.

@@ -225,20 +225,22 @@ function padding(t: Extract<Tail, { kind: 'align' }>, addr: number): number {
 const DATA_RANGE: Record<number, [bigint, bigint]> = { 1: [-(1n << 7n), 1n << 8n], 2: [-(1n << 15n), 1n << 16n], 4: [-(1n << 31n), 1n << 32n] };
 
 /** Lays out, links and encodes; returns the Image (or undefined when errors were found). */
-export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listing: ListingRow[] } {
+export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listing: () => ListingRow[] } {
   const diags = a.diags;
   const L = new Linker(a, diags);
   defineSectionSymbols(a);
   const undefinedSyms = checkUndefinedSymbols(a, opts);
   relaxSections(a, L);
   const placed = placeSections(a, opts, L, undefinedSyms);
-  if (diags.some((d) => d.severity === 'error')) return { listing: [] };
+  if (diags.some((d) => d.severity === 'error')) return { listing: () => [] };
 
   const { sections, lines, listing } = encodeSections(a, L, placed);
   if (diags.some((d) => d.severity === 'error')) return { listing };
 
   const { symbols, constants } = imageSymbols(a, L);
-  lines.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : 0));
+  // The line table is made when first read (a debug session does; an assembly for its bytes
+  // alone does not), then kept: it can be replaced or edited in place like any array.
+  let lineTable: LineEntry[] | undefined;
   const exTable = decodeExTable(sections);
   const labelled = new Set<string>();
   for (const y of a.syms.values()) if (y.def?.kind === 'label') labelled.add(y.def.loc.sec);
@@ -247,7 +249,12 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
     // an empty replacement still records where its replacement would be).
     sections: sections.filter((s) => s.bytes.length || labelled.has(s.name)),
     symbols,
-    lines,
+    get lines(): LineEntry[] {
+      return (lineTable ??= lines());
+    },
+    set lines(v: LineEntry[]) {
+      lineTable = v;
+    },
     exTable,
     constants,
     structs: new Map(),
@@ -350,33 +357,50 @@ function placeSections(a: Assembler, opts: LayoutOptions, L: Linker, undefinedSy
 }
 
 /** Final encoding with every address known: the sections' bytes, line entries and listing. */
-function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections: ImageSection[]; lines: LineEntry[]; listing: ListingRow[] } {
+function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections: ImageSection[]; lines: () => LineEntry[]; listing: () => ListingRow[] } {
   const diags = a.diags;
   const sections: ImageSection[] = [];
-  const lines: LineEntry[] = [];
-  const listing: ListingRow[] = [];
+  // What produced each run of bytes, in columns (no object per row): the line table and the
+  // listing are made from them when asked for.
+  const rowOffset: number[] = [];
+  const rowSection: number[] = [];
+  const secAddress: bigint[] = [];
+  const secName: string[] = [];
+  const rowBytes: Uint8Array[] = [];
+  const rowStmt: Stmt[] = [];
+  const address = (k: number) => secAddress[rowSection[k]] + BigInt(rowOffset[k]);
+  const listing = (): ListingRow[] =>
+    rowStmt.map((st, k) => ({ address: address(k), section: secName[rowSection[k]], bytes: rowBytes[k], file: st.stack[0].file, line: st.stack[0].line, text: st.text }));
+  const lines = (): LineEntry[] => {
+    const out = rowStmt.map((st, k): LineEntry => {
+      const stack = st.stack;
+      const outer = stack[stack.length - 1];
+      return { address: address(k), length: rowBytes[k].length, file: outer.file, line: outer.line, expansion: stack.length > 1 ? stack.slice(0, -1) : undefined };
+    });
+    return out.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : 0));
+  };
   const error = (st: Stmt | undefined, msg: string) => {
     diags.push({ severity: 'error', message: msg, location: st ? a.location(st) : undefined });
   };
   for (const sec of placed) {
     const out = new Uint8Array(sec.size);
-    /** `address` may be given when the caller has it (one BigInt less per instruction). */
-    const record = (addr: number, bytes: Uint8Array, st: Stmt | undefined, address = sec.address + BigInt(addr)) => {
+    const index = secAddress.push(sec.address) - 1;
+    secName.push(sec.name);
+    const record = (addr: number, bytes: Uint8Array, st: Stmt | undefined) => {
       if (!st || !bytes.length) return;
-      const stack = st.stack;
-      const outer = stack[stack.length - 1];
-      lines.push({ address, length: bytes.length, file: outer.file, line: outer.line, expansion: stack.length > 1 ? stack.slice(0, -1) : undefined });
-      listing.push({ address, section: sec.name, bytes, file: st.stack[0].file, line: st.stack[0].line, text: st.text });
+      rowOffset.push(addr);
+      rowSection.push(index);
+      rowBytes.push(bytes);
+      rowStmt.push(st);
     };
     for (let fi = 0; fi < sec.frags.length; fi++) {
       const f = sec.frags[fi];
       for (const it of f.items) {
         const pos = f.start + it.off;
-        const ip = sec.address + BigInt(pos);
         let bytes: Uint8Array = it.kind === 'bytes' || it.kind === 'insn' ? it.bytes : new Uint8Array(0);
         try {
           if (it.kind === 'insn' && it.final) {
-            bytes = encodeSelected(it.sel, it.prefix, ip, (e) => L.resolve(e, { sec: sec.name, frag: fi, off: it.off }));
+            bytes = encodeSelected(it.sel, it.prefix, sec.address + BigInt(pos), (e) => L.resolve(e, { sec: sec.name, frag: fi, off: it.off }));
             if (bytes.length !== it.size) throw new Error(`internal: '${it.at.text}' changed size from ${it.size} to ${bytes.length} bytes`);
           } else if (it.kind === 'data') {
             const v = L.resolve(it.expr, it.dot);
@@ -390,7 +414,7 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
           continue;
         }
         out.set(bytes, pos);
-        if (it.kind !== 'bytes' || it.at) record(pos, bytes, it.at, ip);
+        if (it.kind !== 'bytes' || it.at) record(pos, bytes, it.at);
       }
       const t = f.tail;
       if (!t) continue;

@@ -61,8 +61,22 @@ export function skipString(s: string, i: number): number {
 const HAS_SPECIAL = /["'#;]/;
 
 /** The characters String.prototype.trim removes that can appear in an assembly line. */
-function isBlank(c: number): boolean {
+export function isBlank(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || (c >= 0x2000 && (c <= 0x200a || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000)) || c === 0x1680;
+}
+
+/** End of the symbol name `[A-Za-z_.$][\w.$]*` starting at `i` (`i` itself when none starts there). */
+export function nameEnd(s: string, i: number): number {
+  if (i >= s.length || !isSymStartCode(s.charCodeAt(i))) return i;
+  i++;
+  while (i < s.length && isSymCharCode(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/** First index at or after `i` that is not a blank (JS `\s`). */
+export function skipBlanks(s: string, i: number): number {
+  while (i < s.length && isBlank(s.charCodeAt(i))) i++;
+  return i;
 }
 
 /** Characters that may start a symbol name. */

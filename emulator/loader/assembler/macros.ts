@@ -4,6 +4,7 @@
 // live in the assembler, which owns the statement stream.
 
 import { SourcePosition } from '../image';
+import { skipBlanks } from './lexer';
 
 /** One statement with where it came from; `stack` is innermost first, the file line last. */
 export interface Stmt {
@@ -26,6 +27,79 @@ export interface MacroDef {
   params: MacroParam[];
   body: Stmt[];
   at: Stmt;
+  /** The body's statements compiled for substitution (made at the first expansion). */
+  compiled?: BodyLine[];
+}
+
+/**
+ * One body statement ready for expansion: its statements when nothing in it is substituted,
+ * or the pieces to join — text as written, a parameter's name, or COUNTER for `\@`.
+ */
+export type BodyLine = { fixed: { text: string; column: number }[] } | { pieces: (string | typeof COUNTER)[]; params: boolean[] };
+
+/** Marks where `\@` (the expansion counter) goes in a compiled body statement. */
+export const COUNTER = 0;
+
+/**
+ * Compiles a body statement for `substitute` with the parameters `names`: the same scan, done
+ * once per macro instead of once per expansion. `split` splits text into statements.
+ */
+export function compileBodyLine(text: string, names: Set<string>, split: (t: string) => { text: string; column: number }[]): BodyLine {
+  let i = text.indexOf('\\');
+  if (i < 0) return { fixed: split(text) };
+  const pieces: (string | typeof COUNTER)[] = [];
+  const params: boolean[] = [];
+  let lit = '';
+  let from = 0;
+  const flush = () => {
+    if (lit) {
+      pieces.push(lit);
+      params.push(false);
+    }
+    lit = '';
+  };
+  for (; i >= 0; i = text.indexOf('\\', i + 1)) {
+    if (text.startsWith('()', i + 1)) {
+      lit += text.slice(from, i);
+      i += 2;
+      from = i + 1;
+      continue;
+    }
+    if (text[i + 1] === '@') {
+      lit += text.slice(from, i);
+      flush();
+      pieces.push(COUNTER);
+      params.push(false);
+      i += 1;
+      from = i + 1;
+      continue;
+    }
+    IDENT.lastIndex = i + 1;
+    const m = IDENT.exec(text);
+    if (m && names.has(m[0])) {
+      lit += text.slice(from, i);
+      flush();
+      pieces.push(m[0]);
+      params.push(true);
+      i += m[0].length;
+      from = i + 1;
+    }
+  }
+  lit += text.slice(from);
+  flush();
+  if (!params.some((p) => p) && !pieces.includes(COUNTER)) return { fixed: split(pieces.join('')) };
+  return { pieces, params };
+}
+
+/** The text of a compiled body statement for one expansion. */
+export function expandBodyLine(line: Extract<BodyLine, { pieces: unknown }>, values: Map<string, string>, counter: number): string {
+  let out = '';
+  const { pieces, params } = line;
+  for (let k = 0; k < pieces.length; k++) {
+    const p = pieces[k];
+    out += p === COUNTER ? String(counter) : params[k] ? values.get(p)! : p;
+  }
+  return out;
 }
 
 /** Splits macro arguments the way gas does outside altmacro mode: commas or blanks separate,
@@ -41,36 +115,43 @@ export function splitMacroArgs(text: string): string[] {
   while (i < n) {
     let cur = '';
     let depth = 0;
+    let from = i; // text[from, i) is part of the argument but not yet in `cur`
     while (i < n) {
-      const ch = text[i];
-      if (ch === '"') {
+      const ch = text.charCodeAt(i);
+      if (ch === 34) {
         const end = text.indexOf('"', i + 1);
         const stop = end < 0 ? n : end;
-        cur += text.slice(i + 1, stop);
+        cur += text.slice(from, i) + text.slice(i + 1, stop);
         i = stop + 1;
+        from = i;
         continue;
       }
-      if (ch === '(') depth++;
-      if (ch === ')') depth--;
-      if (depth <= 0 && (ch === ',' || ch === ' ' || ch === '\t')) {
+      if (ch === 40) depth++;
+      else if (ch === 41) depth--;
+      if (depth <= 0 && (ch === 44 || ch === 32 || ch === 9)) {
+        cur += text.slice(from, i);
+        from = i;
+        if (ch === 44) break;
         // `a = b` and `a =b`: gas keeps keyword assignments together.
-        const rest = text.slice(i).trimStart();
-        if (ch !== ',' && (rest.startsWith('=') || cur.endsWith('='))) {
+        const next = text.charCodeAt(skipBlanks(text, i));
+        if (next === 61 || cur.endsWith('=')) {
           skipBlank();
+          from = i;
           continue;
         }
         // gas's input scrubber drops a blank beside a binary operator, so `8*3 +8(%rsp)` and
         // `_XFER + 0*32` are one argument each; not beside `-` or `*` (a sign, an indirection):
         // `m 1 -2` passes two.
-        if (ch !== ',' && cur && (/[+/|&^<>]$/.test(cur) || /^[+/|&^<>]/.test(rest))) {
+        if (cur && (OPERATOR.has(cur.charCodeAt(cur.length - 1)) || OPERATOR.has(next))) {
           skipBlank();
+          from = i;
           continue;
         }
         break;
       }
-      cur += ch;
       i++;
     }
+    if (from < i) cur += text.slice(from, i);
     out.push(cur);
     skipBlank();
     if (text[i] === ',') {
@@ -81,6 +162,9 @@ export function splitMacroArgs(text: string): string[] {
   }
   return out;
 }
+
+/** `+ / | & ^ < >`: a blank beside one of these does not separate macro arguments. */
+const OPERATOR = new Set([...'+/|&^<>'].map((c) => c.charCodeAt(0)));
 
 /** Parses `name param1, param2=def, param3:req, rest:vararg`. */
 export function parseMacroHeader(text: string): { name: string; params: MacroParam[] } | string {
@@ -104,7 +188,7 @@ export function bindMacroArgs(def: MacroDef, argText: string): Map<string, strin
   let pos = 0;
   for (let k = 0; k < pieces.length; k++) {
     const piece = pieces[k];
-    const kw = /^([A-Za-z_.$][\w.$]*)\s*=(.*)$/.exec(piece);
+    const kw = piece.includes('=') ? /^([A-Za-z_.$][\w.$]*)\s*=(.*)$/.exec(piece) : null;
     if (kw && def.params.some((p) => p.name === kw[1])) {
       values.set(kw[1], kw[2].trim());
       continue;
