@@ -10,7 +10,6 @@
 // so the client receives everything in the order the session sent it.
 
 import { writeSync } from 'node:fs';
-import { frame } from './framing';
 
 /** Slots of the answered-request ring. */
 const RING = 1024;
@@ -36,8 +35,9 @@ export class SharedOut {
   }
 
   /**
-   * Writes a message as one frame, numbered from the shared counter. `answered` (the worker):
-   * the request it answers goes into the ring. False when the stream is gone (the client left).
+   * Writes a message as one frame, numbered from the shared counter; a response the worker
+   * writes goes into the ring. False when the stream is gone (the client left). `steal`: whether
+   * a lock held by the other thread may be taken (the worker is being ended).
    */
   write(m: { seq: number; type: string; request_seq?: number }, steal?: () => boolean): boolean {
     this.lock(steal);
@@ -48,7 +48,7 @@ export class SharedOut {
         Atomics.add(this.s, RING_W, 1);
       }
       m.seq = Atomics.add(this.s, SEQ, 1) + 1;
-      return writeAll(this.fd, Buffer.from(frame(m), 'utf8'));
+      return writeAll(this.fd, frameBytes(m));
     } finally {
       this.unlock();
     }
@@ -107,16 +107,29 @@ export class SharedOut {
   }
 }
 
+/** Waited on for a millisecond while a non-blocking pipe is full. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/** One frame as bytes: the JSON encoded once, its header in front. */
+function frameBytes(m: unknown): Buffer {
+  const json = JSON.stringify(m);
+  const n = Buffer.byteLength(json, 'utf8');
+  const head = `Content-Length: ${n}\r\n\r\n`;
+  const buf = Buffer.allocUnsafe(head.length + n);
+  buf.write(head, 0, 'latin1');
+  buf.write(json, head.length, 'utf8');
+  return buf;
+}
+
 /** Writes all of `buf` to `fd` (a full non-blocking pipe is waited on); false when the reader is gone. */
 function writeAll(fd: number, buf: Buffer): boolean {
   let off = 0;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
   while (off < buf.length) {
     try {
       off += writeSync(fd, buf, off, buf.length - off);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') { Atomics.wait(pause, 0, 0, 1); continue; }
+      if (code === 'EAGAIN') { Atomics.wait(PAUSE, 0, 0, 1); continue; }
       if (code === 'EINTR') continue;
       return false;
     }
