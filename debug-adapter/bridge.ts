@@ -7,12 +7,16 @@
 // launch end the worker at once, so the build stops and the session ends cleanly. A client that
 // reports progress sees the build as one cancellable progress (its output lines as updates).
 // If the worker dies (a heap limit, a crash), the session ends with the reason.
+// On stdio (`fd`) the worker writes its own answers to the stream (sharedOut.ts): a step's
+// answers reach the client without waking this thread; the messages this thread must see (a
+// launch's response, anything during a build, the disconnect's) still come through it.
 
 import { Worker } from 'node:worker_threads';
 import { basename } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ErrorCode } from './errors';
 import type { FrameIssue } from './framing';
+import { FRONT, SharedOut, sharedState } from './sharedOut';
 
 /** The worker's message asking to drop the connection (a server session's bad token). */
 export const HANG_UP = 'tdx-bridge-hang-up';
@@ -21,13 +25,19 @@ export const HANG_UP = 'tdx-bridge-hang-up';
 export interface WorkerOptions {
   /** Server mode: the token every launch must present. */
   token?: string;
+  /** Stdio: the stream the worker writes its answers to itself, and the state it shares with this thread (sharedOut.ts). */
+  out?: { fd: number; shared: SharedArrayBuffer };
 }
 
-export interface BridgeOptions extends WorkerOptions {
+export interface BridgeOptions {
+  /** Server mode: the token every launch must present. */
+  token?: string;
   /** The worker script (dist/debugAdapterWorker.js). */
   script: string;
-  /** Sends a message to the client. */
-  send(message: DebugProtocol.ProtocolMessage): void;
+  /** Sends a message to the client (unless `fd`). */
+  send?(message: DebugProtocol.ProtocolMessage): void;
+  /** The client's stream (stdio: 1): both threads write their frames to it (sharedOut.ts). */
+  fd?: number;
   /** The session is over (disconnect answered, client gone): stdio exits. Called once. */
   close(): void;
   /** Drops the connection (a server session's launch without its token); default: close. */
@@ -51,10 +61,19 @@ export class AdapterBridge {
   private outSeq = 0;
   private builds = 0;
   private closed = false;
+  /** Stdio: the stream both threads write (undefined: the worker's messages come through opts.send). */
+  private readonly shared?: SharedOut;
+  /** The worker is being ended: a write lock it holds may be taken. */
+  private ending = false;
 
   constructor(private readonly opts: BridgeOptions) {
+    let out: WorkerOptions['out'];
+    if (opts.fd !== undefined) {
+      out = { fd: opts.fd, shared: sharedState() };
+      this.shared = new SharedOut(opts.fd, out.shared, FRONT);
+    }
     const w = new Worker(opts.script, {
-      workerData: { token: opts.token } satisfies WorkerOptions,
+      workerData: { token: opts.token, out } satisfies WorkerOptions,
       resourceLimits: opts.heapMb ? { maxOldGenerationSizeMb: opts.heapMb } : undefined,
     });
     this.worker = w;
@@ -70,6 +89,7 @@ export class AdapterBridge {
     const m = message as Partial<Request>;
     const wellFormed = m.type === 'request' && typeof m.command === 'string' && typeof m.seq === 'number';
     if (wellFormed && m.command === 'initialize') this.progress = !!m.arguments && typeof m.arguments === 'object' && m.arguments.supportsProgressReporting === true;
+    this.drainAnswered();
     if (m.type === 'request' && (this.build || !this.worker)) {
       if (!wellFormed) { this.error(m as Request, ErrorCode.BadArguments, 'a request needs a numeric "seq" and a string "command"'); return; }
       if (this.build) this.duringBuild(m as Request); else this.afterEnd(m as Request);
@@ -108,6 +128,7 @@ export class AdapterBridge {
     const args = (r.command === 'restart' ? r.arguments?.arguments : r.arguments) as Record<string, unknown> | undefined;
     if (args && typeof args === 'object' && typeof args.program === 'string') this.program = args.program;
     this.build = { seq: r.seq, command: r.command };
+    this.shared?.setBuild(r.seq);
     if (!this.progress) return;
     this.build.progressId = `tdx-build-${++this.builds}`;
     this.event('progressStart', {
@@ -120,6 +141,7 @@ export class AdapterBridge {
   private endBuild(message: string): void {
     const b = this.build;
     this.build = undefined;
+    this.shared?.setBuild(0);
     if (b?.progressId) this.event('progressEnd', { progressId: b.progressId, message });
   }
 
@@ -159,6 +181,7 @@ export class AdapterBridge {
   /** Ends the worker mid-build: the build's request and any other unanswered one get errors. */
   private interrupt(by: string): void {
     const b = this.build!;
+    this.drainAnswered();
     this.stopWorker();
     this.endBuild(`stopped by ${by}`);
     for (const [seq, command] of this.pending) {
@@ -177,7 +200,21 @@ export class AdapterBridge {
 
   // ---- the worker ----------------------------------------------------------------------------
 
+  /** The requests the worker answered on the stream itself are no longer pending. */
+  private drainAnswered(): void {
+    if (this.shared) for (const seq of this.shared.drain()) this.pending.delete(seq);
+  }
+
   private fromWorker(m: DebugProtocol.ProtocolMessage | { type: typeof HANG_UP }): void {
+    try {
+      this.relay(m);
+    } finally {
+      // Written (or dropped): the worker's messages after it may go to the stream directly.
+      if (this.shared && m.type !== HANG_UP) this.shared.frontWrote();
+    }
+  }
+
+  private relay(m: DebugProtocol.ProtocolMessage | { type: typeof HANG_UP }): void {
     if (this.closed) return;
     if (m.type === HANG_UP) { this.stopWorker(); if (this.opts.hangUp) this.opts.hangUp(); else this.close(); return; }
     const msg = m as DebugProtocol.ProtocolMessage;
@@ -197,6 +234,7 @@ export class AdapterBridge {
     if (!this.worker) return;
     this.worker = undefined;
     if (this.closed) return;
+    this.drainAnswered();
     this.opts.log?.(`tdx debug adapter: ${why}`);
     this.endBuild('failed');
     for (const [seq, command] of this.pending) this.error({ type: 'request', seq, command }, ErrorCode.Internal, `${why} before "${command}" was answered`);
@@ -208,7 +246,11 @@ export class AdapterBridge {
   private stopWorker(): void {
     const w = this.worker;
     this.worker = undefined;
-    if (w) void w.terminate();
+    if (w) {
+      this.ending = true;
+      this.shared?.setBuild(-1); // what the worker sends from now on comes here (and is dropped)
+      void w.terminate();
+    }
   }
 
   private close(): void {
@@ -222,8 +264,13 @@ export class AdapterBridge {
 
   /** Every message gets this thread's sequence number (the worker's and ours interleave). */
   private out(m: DebugProtocol.ProtocolMessage): void {
+    if (this.shared) {
+      // A client gone (EPIPE) shows as the end of its input stream: clientGone ends the session.
+      this.shared.write(m, () => this.ending || !this.worker);
+      return;
+    }
     m.seq = ++this.outSeq;
-    this.opts.send(m);
+    this.opts.send!(m);
   }
 
   private respond(r: Request, body?: unknown): void {

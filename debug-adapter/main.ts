@@ -4,7 +4,7 @@
 // a worker thread behind an AdapterBridge (bridge.ts), which answers while a launch builds.
 
 import { AdapterBridge } from './bridge';
-import { FrameReader, frame } from './framing';
+import { FrameReader } from './framing';
 import { newToken, parseServerPort, serveDap, tokenFromEnv, TOKEN_ENV, WORKER_SCRIPT } from './server';
 
 const USAGE = 'usage: debugAdapter.js [--server=PORT]   (DAP over stdio; --server: on 127.0.0.1:PORT, 0 picks a free port)';
@@ -44,7 +44,8 @@ function main(argv: string[]): void {
   console.log = (...a: unknown[]) => process.stderr.write(a.map(String).join(' ') + '\n');
   const bridge = new AdapterBridge({
     script: WORKER_SCRIPT,
-    send: (m) => process.stdout.write(frame(m)),
+    // Both threads write stdout with synchronous writes under one lock (sharedOut.ts); process.stdout is never used.
+    fd: 1,
     // A moment for the last answers (and for a client that says disconnect twice).
     close: () => setTimeout(() => process.exit(0), 100),
     log: (line) => process.stderr.write(line + '\n'),

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { ADAPTER, GUEST, ROOT } from './harness';
+import { ADAPTER, GUEST, ROOT, STEPPER } from './harness';
 import { AdapterBridge } from '../../debug-adapter/bridge';
 
 const dir = mkdtempSync(join(tmpdir(), 'tdx-slow-build-'));
@@ -91,6 +91,43 @@ test('stdio adapter: a build that completes ends its progress when the launch is
     assert.ok(order.indexOf('event progressStart') >= 0 && i >= 0, order.join(', '));
     assert.ok(i < order.indexOf('response launch'), `progress ends before the launch's answer: ${order.join(', ')}`);
     await dc.disconnectRequest({});
+  } finally { await dc.stop(); }
+});
+
+test('stdio adapter: the worker writes its own answers, one numbering and the session\'s order with the bridge\'s answers', async () => {
+  // Both threads write stdout (the bridge during the build, the worker after it): every frame
+  // arrives whole, numbered 1, 2, 3… in arrival order, and a step's stopped event never
+  // overtakes its response.
+  const { dc, order } = client();
+  const seqs: number[] = [];
+  const d = dc as unknown as { dispatch(body: string): void };
+  const dispatch = d.dispatch.bind(d);
+  d.dispatch = (body: string) => { seqs.push(JSON.parse(body).seq); dispatch(body); };
+  await dc.start();
+  try {
+    await dc.initializeRequest(INIT);
+    const init = new Promise((res) => dc.once('initialized', res));
+    const launch = dc.launchRequest({ ...STEPPER, entry: 'spin', stopOnEntry: true } as never);
+    await dc.threadsRequest();
+    await launch;
+    await init;
+    const entry = new Promise((res) => dc.once('stopped', res));
+    await dc.configurationDoneRequest();
+    await entry;
+    for (let i = 0; i < 40; i++) {
+      const stop = new Promise((res) => dc.once('stopped', res));
+      const [next] = await Promise.all([dc.nextRequest({ threadId: 1, granularity: 'instruction' }), dc.threadsRequest()]);
+      assert.equal(next.success, true);
+      await stop;
+      const frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+      const scopes = (await dc.scopesRequest({ frameId: frames[0].id })).body.scopes;
+      await dc.variablesRequest({ variablesReference: scopes[0].variablesReference });
+    }
+    await dc.disconnectRequest({});
+    assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'one numbering, in arrival order');
+    const steps = order.filter((k) => k === 'response next' || k === 'event stopped');
+    // The entry stop, then each step's response before its stop.
+    assert.deepEqual(steps, ['event stopped', ...Array.from({ length: 40 }, () => ['response next', 'event stopped']).flat()]);
   } finally { await dc.stop(); }
 });
 
