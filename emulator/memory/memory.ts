@@ -242,8 +242,72 @@ export class Memory {
   }
 
   // ---- emulated accesses (permissions, log, watches) --------------------------------------
+  //
+  // Each access is a small hit path — a TLB hit, aligned (or, for 16 bits, inside the page),
+  // not logging — that the engine inlines where a compiled block or a handler calls it (keep it
+  // small: a block makes many such calls and the engine's inlining budget is per function), and
+  // a separate slow path for everything else (a TLB miss, a fault, a watched page, decoded code,
+  // a page-crossing or unaligned access, the access log). A TLB hit needs no other check: watched
+  // pages are never in the TLBs, nor pages holding decoded code in the write TLB.
 
   read8(a: number): number {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.rKey[i] === k && !this.logging) return this.rPage[i].data[off];
+    return this.read8Slow(a);
+  }
+
+  read16(a: number): number {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.rKey[i] === k && off <= 4094 && !this.logging) return this.rPage[i].dv.getUint16(off, true);
+    return this.read16Slow(a);
+  }
+
+  read32(a: number): number {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.rKey[i] === k && (off & 3) === 0 && !this.logging) return this.rPage[i].i32[off >> 2];
+    return this.read32Slow(a);
+  }
+
+  /** Returns the low half; the high half is left in `this.hi`. */
+  read64(a: number): number {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.rKey[i] === k && (off & 7) === 0 && !this.logging) {
+      const d = this.rPage[i].i32, j = off >> 2;
+      this.hi = d[j + 1];
+      return d[j];
+    }
+    return this.read64Slow(a);
+  }
+
+  write8(a: number, v: number): void {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.wKey[i] === k && !this.logging) this.wPage[i].data[off] = v;
+    else this.write8Slow(a, v);
+  }
+
+  write16(a: number, v: number): void {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.wKey[i] === k && off <= 4094 && !this.logging) this.wPage[i].dv.setUint16(off, v & 0xffff, true);
+    else this.write16Slow(a, v);
+  }
+
+  write32(a: number, v: number): void {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.wKey[i] === k && (off & 3) === 0 && !this.logging) this.wPage[i].i32[off >> 2] = v;
+    else this.write32Slow(a, v);
+  }
+
+  write64(a: number, lo: number, hi: number): void {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.wKey[i] === k && (off & 7) === 0 && !this.logging) {
+      const d = this.wPage[i].i32, j = off >> 2;
+      d[j] = lo; d[j + 1] = hi;
+    } else this.write64Slow(a, lo, hi);
+  }
+
+  // The slow paths: every case, the hit path's included.
+
+  private read8Slow(a: number): number {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
     const v = p.data[off];
@@ -252,7 +316,7 @@ export class Memory {
     return v;
   }
 
-  read16(a: number): number {
+  private read16Slow(a: number): number {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
     let v: number;
@@ -263,7 +327,7 @@ export class Memory {
     return v;
   }
 
-  read32(a: number): number {
+  private read32Slow(a: number): number {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
     let v: number;
@@ -275,8 +339,7 @@ export class Memory {
     return v;
   }
 
-  /** Returns the low half; the high half is left in `this.hi`. */
-  read64(a: number): number {
+  private read64Slow(a: number): number {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
     let lo: number, hi: number;
@@ -289,7 +352,7 @@ export class Memory {
     return lo;
   }
 
-  write8(a: number, v: number): void {
+  private write8Slow(a: number, v: number): void {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a, 1);
     p.data[off] = v;
@@ -297,7 +360,7 @@ export class Memory {
     if (p.watched) this.checkWatch(a, 1, true, v & 0xff, 0);
   }
 
-  write16(a: number, v: number): void {
+  private write16Slow(a: number, v: number): void {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     if (off > 4094) { this.crossWrite(a, 2, v, 0); return; }
     const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a, 2);
@@ -306,7 +369,7 @@ export class Memory {
     if (p.watched) this.checkWatch(a, 2, true, v & 0xffff, 0);
   }
 
-  write32(a: number, v: number): void {
+  private write32Slow(a: number, v: number): void {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     if (off > 4092) { this.crossWrite(a, 4, v, 0); return; }
     const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a, 4);
@@ -315,7 +378,7 @@ export class Memory {
     if (p.watched) this.checkWatch(a, 4, true, v | 0, 0);
   }
 
-  write64(a: number, lo: number, hi: number): void {
+  private write64Slow(a: number, lo: number, hi: number): void {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     if (off > 4088) { this.crossWrite(a, 8, lo, hi); return; }
     const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a, 8);
