@@ -96,3 +96,21 @@ test('traced blocks: a fault inside the callee is precise, and a watched write t
     assert.equal(p.m.instructionCount, 2 + 8 * 2 + 3, what);
   }
 });
+
+test('compiled blocks: an FS-relative or 32-bit-addressed operand uses the registers as the block left them', () => {
+  // Each load's base register is changed by the instruction before it in the same block; the
+  // qwords at DATA are 0, 1, 2, ...: the loads read the qword after the one the base first named.
+  const src = `mov $${DATA + 8n}, %rax\n mov $8, %rcx\n
+    h: add $8, %eax\n mov (%eax), %rbx\n add $8, %rcx\n mov %fs:(%rcx), %rsi\n add $1, %edi\n cmp $3, %edi\n jb h\n ret`;
+  for (const [what, blockThreshold] of MODES) {
+    const p = load(src, { machine: { blockThreshold } });
+    p.m.writeBytes(DATA, new Uint8Array(new BigUint64Array(Array.from({ length: 16 }, (_, i) => BigInt(i))).buffer));
+    p.m.setReg('rdi', 0n);
+    p.m.setReg('fs_base', DATA);
+    const r = p.m.run(1e6);
+    assert.equal(r.kind, 'returned', `${what}: ${r.message}`);
+    assert.equal(p.m.getReg('rbx'), 4n, what);
+    assert.equal(p.m.getReg('rsi'), 4n, what);
+    if (blockThreshold === 0) assert.ok(p.m.insnAt(Number(p.sym('h'))).block !== null, 'the loop is a block');
+  }
+});
