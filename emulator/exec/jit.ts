@@ -88,13 +88,8 @@ export function compileBlock(insns: Insn[], allFlagsDead = false): (c: Cpu, end:
     body += `h${k}(c, x${k});\n${RELOAD}`;
     if (!last) body += attention + leave;
   }
-  // A loop without handlers keeps its registers in the locals from one pass to the next and
-  // stores them only on the way out.
-  const keep = loops && !body.includes(SYNC);
-  const [regs, code, all] = keep
-    ? registerLocals(`for (;;) {\n${body}if (c.rip !== ${head}) { ${WB} return ${n}; }\nc.icount += ${n};\nif (end - c.icount < ${n}) { ${WB} return 0; }\n}`, true)
-    : registerLocals(body + SYNC, false);
-  const run = keep ? code : loops
+  const [regs, code, all] = registerLocals(body + SYNC);
+  const run = loops
     ? `for (;;) {\n${code}if (c.rip !== ${head}) return ${n};\nc.icount += ${n};\nif (end - c.icount < ${n}) return 0;\n}`
     : `${code}return ${n};`;
   // A fault (thrown by a memory access or a helper) finds c.r as the instructions before the
@@ -140,24 +135,21 @@ const REG_REF = /R\[(\d+)(?: ([+-]) (\d+))?\](\s*(?:[|&^+*-]|>>>|>>|<<)?=(?!=))?
  * last SYNC are stored back at the next SYNC (before a handler and at the end of the block)
  * and before every `return`. Returns the declarations, the code and the statement storing
  * every half back (for a fault); a block whose code names `R` otherwise keeps `R` as it is.
- * `anyOrder`: the code does not run only in the order it is written (a loop goes back to its
- * start), so every SYNC and WB stores every half the code writes anywhere.
  */
-function registerLocals(body: string, anyOrder: boolean): [string, string, string] {
+function registerLocals(body: string): [string, string, string] {
   const used = new Set<number>();
-  const written = new Set<number>();
   let dirty = new Set<number>();
   const store = (set: Set<number>) => [...set].map((r) => `R[${r}] = r${r};`).join(' ');
   let out = '';
   for (const part of body.split(/([\u0001-\u0003])/)) {
-    if (part === SYNC) { out += anyOrder ? '\u0005' : store(dirty); dirty = new Set(); }
-    else if (part === WB) out += anyOrder ? '\u0005' : store(dirty);
+    if (part === SYNC) { out += store(dirty); dirty = new Set(); }
+    else if (part === WB) out += store(dirty);
     else if (part === RELOAD) out += '\u0004';
     else {
       const t = part.replace(REG_REF, (_m, a: string, op: string | undefined, b: string | undefined, assign: string | undefined) => {
         const r = op === undefined ? Number(a) : op === '+' ? Number(a) + Number(b) : Number(a) - Number(b);
         used.add(r);
-        if (assign !== undefined) { dirty.add(r); written.add(r); }
+        if (assign !== undefined) dirty.add(r);
         return `r${r}${assign ?? ''}`;
       });
       if (/\bR\b/.test(t)) return ['', body.replace(/[\u0001-\u0003]/g, ''), ''];
@@ -165,5 +157,5 @@ function registerLocals(body: string, anyOrder: boolean): [string, string, strin
     }
   }
   const load = [...used].map((r) => `r${r} = R[${r}]`).join(', ');
-  return [used.size ? ` let ${load};` : '', out.replace(/\u0004/g, used.size ? `${load};` : '').replace(/\u0005/g, store(written)), store(used)];
+  return [used.size ? ` let ${load};` : '', out.replace(/\u0004/g, used.size ? `${load};` : ''), store(used)];
 }
