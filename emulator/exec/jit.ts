@@ -89,8 +89,11 @@ export function compileBlock(insns: Insn[], allFlagsDead = false): (c: Cpu, end:
     if (!last) body += attention + leave;
   }
   // The lazy flags are kept in locals too (stored on the way out, as the registers) when
-  // nothing in the block reaches them through `c` (a handler, a flag helper, c.flags).
-  const [regs, code, all] = registerLocals(body + SYNC, !/[\u0001\u0004]/.test(body));
+  // nothing in the block reaches them through `c` (a handler, a flag helper, c.flags) and
+  // more than one instruction sets them: the locals cost a load of each field on entry and a
+  // store on the way out, one instruction's own stores.
+  const flagLocals = !/[\u0001\u0004]/.test(body) && (body.match(/\bc\.fop = /g)?.length ?? 0) >= 2;
+  const [regs, code, all] = registerLocals(body + SYNC, flagLocals);
   const run = loops
     ? `for (;;) {\n${code}if (c.rip !== ${head}) return ${n};\nc.icount += ${n};\nif (end - c.icount < ${n}) return 0;\n}`
     : `${code}return ${n};`;
