@@ -70,7 +70,7 @@ export function compileBlock(insns: Insn[], allFlagsDead = false): (c: Cpu, end:
       values.push(j.exec, j);
       const branch = `c.rip = ${fused} ? ${j.target} : ${j.next};`;
       if (f!.faults) body += `c.blockIndex = ${k};\n`;
-      body += '{ ' + f!.src(blockOps(x, `x${k}`, dead[k]), x, f!.faults ? `if (c.attention) { ${WB} c.rip = ${x.next}; return ${k + 1}; } ${branch}` : branch) + ' }\n';
+      body += flagSafe('{ ' + f!.src(blockOps(x, `x${k}`, dead[k]), x, f!.faults ? `if (c.attention) { ${WB} c.rip = ${x.next}; return ${k + 1}; } ${branch}` : branch) + ' }\n');
       break;
     }
     if (f !== null) {
@@ -78,7 +78,7 @@ export function compileBlock(insns: Insn[], allFlagsDead = false): (c: Cpu, end:
       // c.blockIndex) or at a watch hit (set on the way out).
       if (last) body += `c.rip = ${x.next};\n`;
       if (f.faults) body += `c.blockIndex = ${k};\n`;
-      body += '{ ' + f.src(blockOps(x, `x${k}`, dead[k]), x) + ' }\n';
+      body += flagSafe('{ ' + f.src(blockOps(x, `x${k}`, dead[k]), x) + ' }\n');
       if (f.faults && !last) body += attention;
       body += leave;
       continue;
@@ -88,7 +88,12 @@ export function compileBlock(insns: Insn[], allFlagsDead = false): (c: Cpu, end:
     body += `h${k}(c, x${k});\n${RELOAD}`;
     if (!last) body += attention + leave;
   }
-  const [regs, code, all] = registerLocals(body + SYNC);
+  // The lazy flags are kept in locals too (stored on the way out, as the registers) when
+  // nothing in the block reaches them through `c` (a handler, a flag helper, c.flags) and
+  // more than one instruction sets them: the locals cost a load of each field on entry and a
+  // store on the way out, one instruction's own stores.
+  const flagLocals = !/[\u0001\u0004]/.test(body) && (body.match(/\bc\.fop = /g)?.length ?? 0) >= 2;
+  const [regs, code, all] = registerLocals(body + SYNC, flagLocals);
   const run = loops
     ? `for (;;) {\n${code}if (c.rip !== ${head}) return ${n};\nc.icount += ${n};\nif (end - c.icount < ${n}) return 0;\n}`
     : `${code}return ${n};`;
@@ -124,38 +129,61 @@ function deadFlags(insns: Insn[], notOut: boolean): boolean[] {
   return dead;
 }
 
-/** Markers in a block's code (see registerLocals): write back the registers changed since the last SYNC, and forget them; write them back; load them all again. */
-const SYNC = '\u0001', WB = '\u0002', RELOAD = '\u0003';
+/**
+ * Markers in a block's code (see registerLocals): write back the registers changed since the
+ * last SYNC, and forget them; write them back; load them all again; and code that reaches the
+ * lazy flags through `c` other than by naming their fields (see flagSafe).
+ */
+const SYNC = '\u0001', WB = '\u0002', RELOAD = '\u0003', OPAQUE = '\u0004';
 /** A register half in a block's code: `R[i]`, `R[i + 1]`, `R[i - 32]` (AH..BH), and whether it is assigned. */
 const REG_REF = /R\[(\d+)(?: ([+-]) (\d+))?\](\s*(?:[|&^+*-]|>>>|>>|<<)?=(?!=))?/g;
+/** A field of the lazy flags (cpu/flags.ts) in a block's code, and whether it is assigned. */
+const FLAG_REF = /\bc\.(fop|fsz|faLo|faHi|fbLo|fbHi|frLo|frHi|fcf)\b(\s*(?:[|&^+*-]|>>>|>>|<<)?=(?!=))?/g;
+/** Runtime helpers given `c` that never touch the lazy flags. */
+const FLAG_FREE = new Set(['linear', 'segLinear', 'jumpTo', 'popShadow', 'addrOfStack', 'ea']);
+
+/** Marks an inline instruction's code OPAQUE when it reaches the flags through `c` other than by naming their fields (c.flags, a helper given `c`). */
+function flagSafe(code: string): string {
+  if (/\bc\.flags\b/.test(code)) return OPAQUE + code;
+  for (const m of code.matchAll(/\b(\w+)\(c[,)]/g)) if (!FLAG_FREE.has(m[1])) return OPAQUE + code;
+  return code;
+}
 
 /**
  * Keeps the block's registers in local variables: each half the code uses is loaded once on
  * entry (and again after a handler, which works on `c.r`), and the halves written since the
  * last SYNC are stored back at the next SYNC (before a handler and at the end of the block)
- * and before every `return`. Returns the declarations, the code and the statement storing
- * every half back (for a fault); a block whose code names `R` otherwise keeps `R` as it is.
+ * and before every `return`. `flags`: the fields of the lazy flags the code names are kept in
+ * locals the same way (the code must not reach them otherwise: no handler, nothing OPAQUE).
+ * Returns the declarations, the code and the statement storing every local back (for a
+ * fault); a block whose code names `R` otherwise keeps `R` as it is.
  */
-function registerLocals(body: string): [string, string, string] {
-  const used = new Set<number>();
-  let dirty = new Set<number>();
-  const store = (set: Set<number>) => [...set].map((r) => `R[${r}] = r${r};`).join(' ');
+function registerLocals(body: string, flags: boolean): [string, string, string] {
+  /** Local name → what it stands for (R[i] or c.field). */
+  const home = new Map<string, string>();
+  let dirty = new Set<string>();
+  const store = (set: Iterable<string>) => [...set].map((l) => `${home.get(l)} = ${l};`).join(' ');
+  const use = (local: string, target: string, assign: string | undefined) => {
+    home.set(local, target);
+    if (assign !== undefined) dirty.add(local);
+    return `${local}${assign ?? ''}`;
+  };
   let out = '';
-  for (const part of body.split(/([\u0001-\u0003])/)) {
+  for (const part of body.split(/([\u0001-\u0004])/)) {
     if (part === SYNC) { out += store(dirty); dirty = new Set(); }
     else if (part === WB) out += store(dirty);
-    else if (part === RELOAD) out += '\u0004';
+    else if (part === RELOAD) out += '\u0005';
+    else if (part === OPAQUE) continue;
     else {
-      const t = part.replace(REG_REF, (_m, a: string, op: string | undefined, b: string | undefined, assign: string | undefined) => {
+      let t = part.replace(REG_REF, (_m, a: string, op: string | undefined, b: string | undefined, assign: string | undefined) => {
         const r = op === undefined ? Number(a) : op === '+' ? Number(a) + Number(b) : Number(a) - Number(b);
-        used.add(r);
-        if (assign !== undefined) dirty.add(r);
-        return `r${r}${assign ?? ''}`;
+        return use(`r${r}`, `R[${r}]`, assign);
       });
-      if (/\bR\b/.test(t)) return ['', body.replace(/[\u0001-\u0003]/g, ''), ''];
+      if (flags) t = t.replace(FLAG_REF, (_m, f: string, assign: string | undefined) => use(`$${f}`, `c.${f}`, assign));
+      if (/\bR\b/.test(t)) return ['', body.replace(/[\u0001-\u0004]/g, ''), ''];
       out += t;
     }
   }
-  const load = [...used].map((r) => `r${r} = R[${r}]`).join(', ');
-  return [used.size ? ` let ${load};` : '', out.replace(/\u0004/g, used.size ? `${load};` : ''), store(used)];
+  const load = [...home].map(([l, h]) => `${l} = ${h}`).join(', ');
+  return [home.size ? ` let ${load};` : '', out.replace(/\u0005/g, home.size ? `${load};` : ''), store(home.keys())];
 }

@@ -44,7 +44,21 @@ export function cond(c: Cpu, cc: number): boolean {
 }
 
 /** Helpers generated code may call, by name. */
-export const RUNTIME: Record<string, unknown> = { ea, linear, cond, addrLo, addrHi, addrOfStack, jumpTo, popShadow, setArith, parityFlag, materialize, mulhiS, mulS64, W, mulFlagsN, SHADOW_DEPTH };
+export const RUNTIME: Record<string, unknown> = { ea, linear, segLinear, cond, addrLo, addrHi, addrOfStack, jumpTo, popShadow, setArith, parityFlag, materialize, mulhiS, mulS64, W, mulFlagsN, SHADOW_DEPTH };
+
+/**
+ * The linear address of a block's memory operand from its sums of low and high halves (as
+ * ea() computes them, but from the block's registers): the FS/GS base added, then linear().
+ */
+export function segLinear(c: Cpu, x: Insn, lo: number, hi: number): number {
+  if (x.mSeg !== 0) {
+    const base = x.mSeg === 1 ? c.fsBase : c.gsBase;
+    const bl = base % TWO32;
+    lo += bl < 0 ? bl + TWO32 : bl;
+    hi += Math.floor(base / TWO32);
+  }
+  return linear(x, lo, hi);
+}
 
 /** Sum of the low halves of base + index × scale + displacement (interpreter templates). */
 export function addrLo(c: Cpu, x: Insn): number {
@@ -75,7 +89,8 @@ export const INTERPRETER_OPS: TemplateOps = {
  * Operands of a template in a block: constants of instruction `i`, which the block calls `x`;
  * `noFlags`: its flags are dead. The effective address of 64-bit addressing without a segment
  * is the sum of the halves, exact as a double (a block declares the scratch `$a`); anything
- * outside the plain canonical range (a non-canonical or wrapped sum) goes through linear().
+ * outside the plain canonical range (a non-canonical or wrapped sum) goes through linear(),
+ * an address-size prefix or an FS/GS segment through segLinear().
  */
 export function blockOps(i: Insn, x: string, noFlags = false): TemplateOps {
   let lo = `${i.mDispLo >>> 0}`, hi = `${i.mDispHi}`;
@@ -85,7 +100,9 @@ export function blockOps(i: Insn, x: string, noFlags = false): TemplateOps {
   return {
     d: String(2 * i.r0), s: String(2 * i.r1), immLo: String(i.immLo), immHi: String(i.immHi), cc: String(i.cc),
     target: String(i.target), next: String(i.next), x,
-    ea: inline ? `(($a = (${hi}) * ${TWO32} + (${lo})) >= ${CANON_LO} && $a < ${CANON_HI} ? $a : linear(${x}, ${lo}, ${hi}))` : `ea(c, ${x})`,
+    // Anything else (an address-size prefix, FS/GS) from the same sums: the registers of a
+    // block are its locals (ea() would read c.r, which the block has not written yet).
+    ea: inline ? `(($a = (${hi}) * ${TWO32} + (${lo})) >= ${CANON_LO} && $a < ${CANON_HI} ? $a : linear(${x}, ${lo}, ${hi}))` : `segLinear(c, ${x}, ${lo}, ${hi})`,
     addrLo: `(${lo})`, addrHi: `(${hi})`, noFlags,
   };
 }

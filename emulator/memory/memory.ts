@@ -58,7 +58,11 @@ export interface Access {
 
 if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('the emulator needs a little-endian host');
 
-const TLB = 256;
+/**
+ * Entries of each software TLB (direct-mapped by page number): 16 MiB of pages, so a workload's
+ * data (qsort's 8 MiB of keys, sha256's 1 MiB buffer) stays in it beside its stack and code.
+ */
+const TLB = 4096;
 /** 1/4096: multiplying by it is exact and cheaper than dividing. */
 const INV_PAGE = 1 / 4096;
 const LOG_MAX = 64;
@@ -74,6 +78,9 @@ function parsePerms(p: string): number {
   return v;
 }
 
+/** What empty TLB entries hold (their key is NaN, which no lookup matches): keeps the arrays packed, of one kind. */
+const NO_PAGE = new Page(0, '');
+
 export class Memory {
   readonly pages = new Map<number, Page>();
   /**
@@ -82,9 +89,9 @@ export class Memory {
    * (the block compiler inlines exactly that); a miss takes the checked path.
    */
   readonly rKey = new Float64Array(TLB).fill(NaN);
-  readonly rPage: Page[] = new Array(TLB);
+  readonly rPage: Page[] = new Array<Page>(TLB).fill(NO_PAGE);
   readonly wKey = new Float64Array(TLB).fill(NaN);
-  readonly wPage: Page[] = new Array(TLB);
+  readonly wPage: Page[] = new Array<Page>(TLB).fill(NO_PAGE);
   /** High half of the last 64-bit read (created as a double: see WIDE). */
   hi = WIDE;
   /** Current privilege level for the #PF error code's U/S bit. */
@@ -269,8 +276,72 @@ export class Memory {
   }
 
   // ---- emulated accesses (permissions, log, watches) --------------------------------------
+  //
+  // Each access is a small hit path — a TLB hit, aligned (or, for 16 bits, inside the page),
+  // not logging — that the engine inlines where a compiled block or a handler calls it (keep it
+  // small: a block makes many such calls and the engine's inlining budget is per function), and
+  // a separate slow path for everything else (a TLB miss, a fault, a watched page, decoded code,
+  // a page-crossing or unaligned access, the access log). A TLB hit needs no other check: watched
+  // pages are never in the TLBs, nor pages holding decoded code in the write TLB.
 
   read8(a: number): number {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.rKey[i] === k && !this.logging) return this.rPage[i].data[off];
+    return this.read8Slow(a);
+  }
+
+  read16(a: number): number {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.rKey[i] === k && off <= 4094 && !this.logging) return this.rPage[i].dv.getUint16(off, true);
+    return this.read16Slow(a);
+  }
+
+  read32(a: number): number {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.rKey[i] === k && (off & 3) === 0 && !this.logging) return this.rPage[i].i32[off >> 2];
+    return this.read32Slow(a);
+  }
+
+  /** Returns the low half; the high half is left in `this.hi`. */
+  read64(a: number): number {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.rKey[i] === k && (off & 7) === 0 && !this.logging) {
+      const d = this.rPage[i].i32, j = off >> 2;
+      this.hi = d[j + 1];
+      return d[j];
+    }
+    return this.read64Slow(a);
+  }
+
+  write8(a: number, v: number): void {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.wKey[i] === k && !this.logging) this.wPage[i].data[off] = v;
+    else this.write8Slow(a, v);
+  }
+
+  write16(a: number, v: number): void {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.wKey[i] === k && off <= 4094 && !this.logging) this.wPage[i].dv.setUint16(off, v & 0xffff, true);
+    else this.write16Slow(a, v);
+  }
+
+  write32(a: number, v: number): void {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.wKey[i] === k && (off & 3) === 0 && !this.logging) this.wPage[i].i32[off >> 2] = v;
+    else this.write32Slow(a, v);
+  }
+
+  write64(a: number, lo: number, hi: number): void {
+    const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
+    if (this.wKey[i] === k && (off & 7) === 0 && !this.logging) {
+      const d = this.wPage[i].i32, j = off >> 2;
+      d[j] = lo; d[j + 1] = hi;
+    } else this.write64Slow(a, lo, hi);
+  }
+
+  // The slow paths: every case, the hit path's included.
+
+  private read8Slow(a: number): number {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
     const v = p.data[off];
@@ -279,7 +350,7 @@ export class Memory {
     return v;
   }
 
-  read16(a: number): number {
+  private read16Slow(a: number): number {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
     let v: number;
@@ -290,7 +361,7 @@ export class Memory {
     return v;
   }
 
-  read32(a: number): number {
+  private read32Slow(a: number): number {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
     let v: number;
@@ -302,8 +373,7 @@ export class Memory {
     return v;
   }
 
-  /** Returns the low half; the high half is left in `this.hi`. */
-  read64(a: number): number {
+  private read64Slow(a: number): number {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.rKey[i] === k ? this.rPage[i] : this.fillR(k, a);
     let lo: number, hi: number;
@@ -316,7 +386,7 @@ export class Memory {
     return lo;
   }
 
-  write8(a: number, v: number): void {
+  private write8Slow(a: number, v: number): void {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a, 1);
     p.data[off] = v;
@@ -324,7 +394,7 @@ export class Memory {
     if (p.watched) this.checkWatch(a, 1, true, v & 0xff, 0);
   }
 
-  write16(a: number, v: number): void {
+  private write16Slow(a: number, v: number): void {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     if (off > 4094) { this.crossWrite(a, 2, v, 0); return; }
     const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a, 2);
@@ -333,7 +403,7 @@ export class Memory {
     if (p.watched) this.checkWatch(a, 2, true, v & 0xffff, 0);
   }
 
-  write32(a: number, v: number): void {
+  private write32Slow(a: number, v: number): void {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     if (off > 4092) { this.crossWrite(a, 4, v, 0); return; }
     const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a, 4);
@@ -342,7 +412,7 @@ export class Memory {
     if (p.watched) this.checkWatch(a, 4, true, v | 0, 0);
   }
 
-  write64(a: number, lo: number, hi: number): void {
+  private write64Slow(a: number, lo: number, hi: number): void {
     const off = a & 4095, k = (a - off) * INV_PAGE, i = k & (TLB - 1);
     if (off > 4088) { this.crossWrite(a, 8, lo, hi); return; }
     const p = this.wKey[i] === k ? this.wPage[i] : this.slowWritePage(k, a, 8);

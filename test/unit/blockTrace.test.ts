@@ -96,3 +96,45 @@ test('traced blocks: a fault inside the callee is precise, and a watched write t
     assert.equal(p.m.instructionCount, 2 + 8 * 2 + 3, what);
   }
 });
+
+test('compiled blocks: an FS-relative or 32-bit-addressed operand uses the registers as the block left them', () => {
+  // Each load's base register is changed by the instruction before it in the same block; the
+  // qwords at DATA are 0, 1, 2, ...: the loads read the qword after the one the base first named.
+  const src = `mov $${DATA + 8n}, %rax\n mov $8, %rcx\n
+    h: add $8, %eax\n mov (%eax), %rbx\n add $8, %rcx\n mov %fs:(%rcx), %rsi\n add $1, %edi\n cmp $3, %edi\n jb h\n ret`;
+  for (const [what, blockThreshold] of MODES) {
+    const p = load(src, { machine: { blockThreshold } });
+    p.m.writeBytes(DATA, new Uint8Array(new BigUint64Array(Array.from({ length: 16 }, (_, i) => BigInt(i))).buffer));
+    p.m.setReg('rdi', 0n);
+    p.m.setReg('fs_base', DATA);
+    const r = p.m.run(1e6);
+    assert.equal(r.kind, 'returned', `${what}: ${r.message}`);
+    assert.equal(p.m.getReg('rbx'), 4n, what);
+    assert.equal(p.m.getReg('rsi'), 4n, what);
+    if (blockThreshold === 0) assert.ok(p.m.insnAt(Number(p.sym('h'))).block !== null, 'the loop is a block');
+  }
+});
+
+test('compiled blocks: the status flags at a fault or a watch hit inside a block are those of the instructions before it', () => {
+  // cmp 4 - 5: CF = 1 (borrow), SF = 1, ZF = 0, OF = 0 (SDM Vol. 1, 3.4.3.1); then a load that faults.
+  // add 1 to 0x7fffffff (32 bits): OF = 1, SF = 1, CF = 0, ZF = 0; then a load that hits a watch.
+  // (A load between two flag-setting instructions keeps both live: the block holds the flags in locals.)
+  const CF = 1n, ZF = 1n << 6n, SF = 1n << 7n, OF = 1n << 11n, STATUS = CF | ZF | SF | OF;
+  for (const [what, blockThreshold] of MODES) {
+    let p = load(`mov $3, %rax\n add $1, %rax\n mov (%rdx), %rsi\n cmp $5, %rax\n mov (%rbx), %rcx\n ret`, { machine: { blockThreshold } });
+    p.m.setReg('rbx', 0x100000n);
+    p.m.setReg('rdx', DATA + 64n);
+    let r = p.m.run(100);
+    assert.equal(r.kind, 'fault', what);
+    assert.equal(p.m.instructionCount, 4, what);
+    assert.equal(p.m.getReg('rflags') & STATUS, CF | SF, what);
+    p = load(`mov $0x7ffffffe, %eax\n add $1, %eax\n mov (%rdx), %rsi\n add $1, %eax\n mov (%rbx), %rcx\n sub %ecx, %ecx\n ret`, { machine: { blockThreshold } });
+    p.m.setReg('rbx', DATA);
+    p.m.setReg('rdx', DATA + 64n);
+    p.m.addWatch(DATA, 8, 'read');
+    r = p.m.run(100);
+    assert.equal(r.kind, 'watch', what);
+    assert.equal(p.m.instructionCount, 5, what);
+    assert.equal(p.m.getReg('rflags') & STATUS, OF | SF, what);
+  }
+});
