@@ -19,7 +19,7 @@ import { Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
 import { Early, SelectError, SelOp, Selected, isMnemonic, select } from './select';
 import { select32 } from './code32';
-import { handleDirective, CONDITIONAL_DIRECTIVES, handleConditional } from './directives';
+import { assignSymbol, handleDirective, CONDITIONAL_DIRECTIVES, handleConditional } from './directives';
 
 /** One preprocessed line (the preprocessor's output shape, plus optional cpp expansion frames). */
 export interface AsmLine {
@@ -357,7 +357,7 @@ export class Assembler {
       const eq = skipBlanks(text, wordEnd);
       if (text.charCodeAt(eq) === 61 && text.charCodeAt(eq + 1) !== 61) {
         const val = skipBlanks(text, eq + 1);
-        handleDirective(this, '.set', `${text.slice(0, wordEnd)}, ${text.slice(val)}`, sub, col + val);
+        assignSymbol(this, '.set', text.slice(0, wordEnd), text.slice(val), sub, col + val, col + val + wordEnd + 2);
         return;
       }
     }
