@@ -616,8 +616,9 @@ export class Assembler {
         if (name) {
           const d = this.syms.get(name)?.def;
           if (d?.kind === 'equ' && d.value && d.value.terms.length === 0) {
-            if (key !== undefined) key += '\u0000' + d.value.c;
-            ripKey += '\u0000' + d.value.c;
+            const v = (d.text ??= String(d.value.c));
+            if (key !== undefined) key += '\u0000' + v;
+            ripKey += '\u0000' + v;
           } else {
             key = undefined;
             ripKey += '\u0000~';
