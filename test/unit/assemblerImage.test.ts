@@ -131,3 +131,17 @@ test('the same instruction text after a register equate or a .set constant chang
   // Three encodings per register, never one cached for all: rax, rcx with disp8, rcx with disp32.
   assert.equal(hex, ['488b4008', '4883c008', '488b4908', '4883c108', '488b8900010000', '4881c100010000'].join(''));
 });
+
+test('a sym(%rip) instruction seen again keeps its own displacement when the symbol moves or comes later, and follows equates', () => {
+  // The same texts before and after a relaxed jump moves T, as forward and backward references;
+  // the register equate R and the constant K change between copies.
+  const body = ['R = %xmm3', 'K = 1', 'vpaddd T(%rip), R, R', 'pinsrw $K, T(%rip), %xmm0', 'R = %xmm12', 'K = 2', 'vpaddd T(%rip), R, R', 'pinsrw $K, T(%rip), %xmm0', 'lea T(%rip), %rax', 'vpaddd T(%rip), %xmm1, %xmm1', 'vpshufb T+16(%rip), %xmm2, %xmm2', 'pinsrw $3, T(%rip), %xmm0', 'lea C(%rip), %rcx'];
+  const src = [...body, 'jmp F', ...body, '.fill 200, 1, 0x90', 'F:', ...body, 'T: .quad 1', ...body, 'C:', ...body, ''].join('\n');
+  const r = assembleText(src, 'rip.s');
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  const hex = Buffer.from(r.image!.sections.find((s) => s.name === '.text')!.bytes).toString('hex');
+  if (hasTool('gcc') && hasTool('objcopy')) assert.equal(hex, Buffer.from(sectionBytes(assembleWithGcc(src))).toString('hex'));
+  // Each copy of `lea T(%rip), %rax` has its own displacement (T - end of that lea).
+  const lea = [...hex.matchAll(/488d05(........)/g)].map((m) => m[1]);
+  assert.equal(new Set(lea).size, lea.length);
+});

@@ -17,9 +17,9 @@ import { BODY_OPENERS, MacroDef, Stmt, bindMacroArgs, compileBodyLine, expandBod
 import { Frag, Item, Section, Sym, SymUse, Tail, defaultFlags, newSection } from './model';
 import { Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
-import { Early, SelectError, SelOp, isMnemonic, select } from './select';
+import { Early, SelectError, SelOp, Selected, isMnemonic, select } from './select';
 import { select32 } from './code32';
-import { handleDirective, CONDITIONAL_DIRECTIVES, handleConditional } from './directives';
+import { assignSymbol, handleDirective, CONDITIONAL_DIRECTIVES, handleConditional } from './directives';
 
 /** One preprocessed line (the preprocessor's output shape, plus optional cpp expansion frames). */
 export interface AsmLine {
@@ -69,6 +69,24 @@ function wordEnd(t: string): number {
 }
 
 
+/**
+ * The one `sym(%rip)` operand of a selection whose other operands are registers and constant
+ * immediates, the displacement not known before the link; otherwise undefined.
+ */
+function ripOnly(sel: Selected): Extract<SelOp, { k: 'mem' }> | undefined {
+  if (sel.near) return undefined;
+  let mem: Extract<SelOp, { k: 'mem' }> | undefined;
+  for (const o of sel.ops) {
+    if (o.k === 'reg') continue;
+    if (o.k === 'imm' && constant(o.expr)) continue;
+    if (o.k !== 'mem' || mem || o.m.base?.kind !== 'rip' || !o.m.disp || o.early?.kind === 'const') return undefined;
+    mem = o;
+  }
+  // A local label (`1f`) names a different label at each use: not part of the text's meaning.
+  if (!mem || symbolsOf(mem.m.disp!).some((x) => { const c = x.name.charCodeAt(0); return c >= 48 && c <= 57; })) return undefined;
+  return mem;
+}
+
 /** True when an expression is made of numbers alone (no symbol, register, local label or `.`). */
 function constant(e: Expr): boolean {
   switch (e.t) {
@@ -100,6 +118,12 @@ export class Assembler {
   private readonly numLabels = new Map<string, number>();
   /** The bytes of instructions whose operands hold no symbol, `.` or local label, by statement text. */
   private readonly pureInsns = new Map<string, Uint8Array>();
+  /**
+   * Instructions whose only layout-dependent part is one `sym(%rip)` operand, by statement text
+   * and what each name in it stands for now: the selection (shared: the link resolves the
+   * displacement from the operand's expression, the same for every copy) and its size.
+   */
+  private readonly ripInsns = new Map<string, { sel: Selected; prefix: number[]; bytes: Uint8Array; mem: Extract<SelOp, { k: 'mem' }> }>();
   private readonly frames: Frame[] = [];
   readonly cond: CondState[] = [];
   private collect?: Collect;
@@ -333,7 +357,7 @@ export class Assembler {
       const eq = skipBlanks(text, wordEnd);
       if (text.charCodeAt(eq) === 61 && text.charCodeAt(eq + 1) !== 61) {
         const val = skipBlanks(text, eq + 1);
-        handleDirective(this, '.set', `${text.slice(0, wordEnd)}, ${text.slice(val)}`, sub, col + val);
+        assignSymbol(this, '.set', text.slice(0, wordEnd), text.slice(val), sub, col + val, col + val + wordEnd + 2);
         return;
       }
     }
@@ -562,6 +586,8 @@ export class Assembler {
     const ops0 = opsText;
     let named = false;
     let key: string | undefined = this.bits === 64 ? whole : undefined;
+    // The same with the other names marked as such: the key of `ripInsns`.
+    let ripKey: string | undefined = key;
     let subst = '';
     let from = 0;
     for (let i = 0; i < ops0.length; ) {
@@ -579,7 +605,8 @@ export class Assembler {
         subst += ops0.slice(from, i) + reg;
         from = e;
         if (key !== undefined) key += '\u0000' + reg;
-      } else if (key !== undefined) {
+        if (ripKey !== undefined) ripKey += '\u0000' + reg;
+      } else if (ripKey !== undefined) {
         let name = word;
         if (c === 36) {
           // `$16`, `$0x1f`, `$-1`: an immediate's `$` and a number, as written (in the key).
@@ -588,7 +615,14 @@ export class Assembler {
         }
         if (name) {
           const d = this.syms.get(name)?.def;
-          key = d?.kind === 'equ' && d.value && d.value.terms.length === 0 ? key + '\u0000' + d.value.c : undefined;
+          if (d?.kind === 'equ' && d.value && d.value.terms.length === 0) {
+            const v = (d.text ??= String(d.value.c));
+            if (key !== undefined) key += '\u0000' + v;
+            ripKey += '\u0000' + v;
+          } else {
+            key = undefined;
+            ripKey += '\u0000~';
+          }
         }
       }
       i = e;
@@ -602,6 +636,17 @@ export class Assembler {
         if (known) return this.emitBytes(known, st);
         cacheKey = key;
         pure = true;
+      } else if (ripKey !== undefined) {
+        const known = this.ripInsns.get(ripKey);
+        if (known) {
+          const m = known.mem.m;
+          if (this.early(m.disp!).kind !== 'const') {
+            this.noteUses(m.disp!, st, 'address');
+            this.emitItem({ kind: 'insn', off: this.frag().size, size: known.bytes.length, bytes: known.bytes, sel: known.sel, prefix: known.prefix, final: true, at: st }, known.bytes.length);
+            return;
+          }
+          ripKey = undefined; // `sym` is a constant now: the displacement itself
+        }
       }
     }
     const opsCol = col + opsStart;
@@ -652,7 +697,13 @@ export class Assembler {
       if (pure && !sel.warning && this.pureInsns.size < 100_000) this.pureInsns.set(cacheKey, bytes);
       this.emitBytes(bytes, st);
     }
-    else this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st }, bytes.length);
+    else {
+      if (ripKey !== undefined && named && !sel.warning && this.ripInsns.size < 100_000) {
+        const mem = ripOnly(sel);
+        if (mem) this.ripInsns.set(ripKey, { sel, prefix, bytes, mem });
+      }
+      this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st }, bytes.length);
+    }
   }
 
   /** Chooses the displacement size as gas does; returns true when the bytes depend on layout. */

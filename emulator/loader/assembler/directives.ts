@@ -184,10 +184,14 @@ function strings(a: Assembler, dir: string, args: string, st: Stmt, col: number)
 function setSymbol(a: Assembler, dir: string, args: string, st: Stmt, col: number): void {
   const m = /^([A-Za-z_.$][\w.$]*)\s*,\s*/.exec(args);
   if (!m) return a.error(st, col, `${dir} expects 'symbol, expression'`);
-  const name = m[1];
+  assignSymbol(a, dir, m[1], args.slice(m[0].length), st, col, col + m[0].length);
+}
+
+/** `name = value` (and the `.set` family once split): `exprCol` is where `valueArg` starts. */
+export function assignSymbol(a: Assembler, dir: string, name: string, valueArg: string, st: Stmt, col: number, exprCol: number): void {
   // A register equate (`KEY = %rdi`, `.set T0, %xmm4`, or another equate's name): operands
   // naming it mean the register.
-  const valueText = args.slice(m[0].length).trim();
+  const valueText = valueArg.trim();
   const reg = /^%\s*([A-Za-z][A-Za-z0-9]*)$/.exec(valueText);
   const regName = reg && lookupReg(reg[1]) ? `%${reg[1].toLowerCase()}` : a.regEquates.get(valueText);
   if (regName) {
@@ -196,7 +200,7 @@ function setSymbol(a: Assembler, dir: string, args: string, st: Stmt, col: numbe
     return;
   }
   a.regEquates.delete(name);
-  const e: Expr = a.parseExpr(args.slice(m[0].length), st, col + m[0].length);
+  const e: Expr = a.parseExpr(valueArg, st, exprCol);
   const s = a.sym(name);
   if (s.def?.kind === 'label') return a.error(st, col, `symbol '${name}' is already defined as a label`);
   if (dir === '.equiv' && s.def) return a.error(st, col, `symbol '${name}' is already defined (.equiv)`);

@@ -179,11 +179,11 @@ function dispClass(req: EncRequest, m: EncMem, ripConst: bigint | undefined): { 
   return d >= -128n && d <= 127n ? { cls: 'B', v: d } : { cls: 'D', v: d };
 }
 
-/** Probe displacements: every byte of one differs from the other's. */
+/** Probe displacements: every byte of one differs from the other's; all within signed 32 bits (a RIP displacement beyond does not encode). */
 const PROBE: Record<'B' | 'D' | 'R', [bigint, bigint, bigint]> = {
   B: [0x12n, 0x6dn, -0x5an],
-  D: [0x11223344n, 0x66778899n - (1n << 32n), -0x3c4b5a69n],
-  R: [0x11223344n, 0x66778899n - (1n << 32n), -0x3c4b5a69n],
+  D: [0x11223344n, 0x5a6b7c0dn, -0x3c4b5a69n],
+  R: [0x11223344n, 0x5a6b7c0dn, -0x3c4b5a69n],
 };
 
 /**

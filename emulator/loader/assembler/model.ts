@@ -61,7 +61,7 @@ export interface Section {
 /** What a symbol is bound to. */
 export type SymDef =
   | { kind: 'label'; loc: Loc }
-  | { kind: 'equ'; value?: Value; expr: Expr; dot: Loc };
+  | { kind: 'equ'; value?: Value; expr: Expr; dot: Loc; /** `value.c` as decimal text, made on first need (instruction cache keys). */ text?: string };
 
 /** A symbol the source mentions or defines. */
 /**
