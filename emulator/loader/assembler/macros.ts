@@ -41,16 +41,18 @@ export type BodyLine = { fixed: { text: string; column: number }[] } | { pieces:
 export const COUNTER = 0;
 
 /**
- * Compiles a body statement for `substitute` with the parameters `names`: the same scan, done
- * once per macro instead of once per expansion. `split` splits text into statements.
+ * The scan every substitution shares: a body statement as pieces to join (text as written, a
+ * parameter's name, or COUNTER for `\@`); undefined when the text holds no backslash. gas reads a
+ * whole identifier after `\` (`\()` is how a name ends inside a word); a name not in `names`
+ * stays as written.
  */
-export function compileBodyLine(text: string, names: Set<string>, split: (t: string) => { text: string; column: number }[]): BodyLine {
+function scanBodyLine(text: string, names: { has(name: string): boolean }): { pieces: (string | typeof COUNTER)[]; params: boolean[] } | undefined {
   let i = text.indexOf('\\');
-  if (i < 0) return { fixed: split(text) };
+  if (i < 0) return undefined;
   const pieces: (string | typeof COUNTER)[] = [];
   const params: boolean[] = [];
   let lit = '';
-  let from = 0;
+  let from = 0; // text[from, i) is copied as written
   const flush = () => {
     if (lit) {
       pieces.push(lit);
@@ -87,8 +89,18 @@ export function compileBodyLine(text: string, names: Set<string>, split: (t: str
   }
   lit += text.slice(from);
   flush();
-  if (!params.some((p) => p) && !pieces.includes(COUNTER)) return { fixed: split(pieces.join('')) };
   return { pieces, params };
+}
+
+/**
+ * Compiles a body statement for expansion with the parameters `names`: the scan of `substitute`,
+ * done once per macro instead of once per expansion. `split` splits text into statements.
+ */
+export function compileBodyLine(text: string, names: Set<string>, split: (t: string) => { text: string; column: number }[]): BodyLine {
+  const line = scanBodyLine(text, names);
+  if (!line) return { fixed: split(text) };
+  if (!line.params.some((p) => p) && !line.pieces.includes(COUNTER)) return { fixed: split(line.pieces.join('')) };
+  return line;
 }
 
 /** The text of a compiled body statement for one expansion. */
@@ -231,36 +243,8 @@ function restAfter(text: string, k: number): string {
 
 /** Substitutes `\name`, `\()` and `\@` in one body line. */
 export function substitute(text: string, values: Map<string, string>, counter: number): string {
-  let i = text.indexOf('\\');
-  if (i < 0) return text;
-  let out = '';
-  let from = 0; // text[from, i) is copied as written
-  for (; i >= 0; i = text.indexOf('\\', i + 1)) {
-    if (text.startsWith('()', i + 1)) {
-      out += text.slice(from, i);
-      i += 2;
-      from = i + 1;
-      continue;
-    }
-    if (text[i + 1] === '@') {
-      out += text.slice(from, i) + String(counter);
-      i += 1;
-      from = i + 1;
-      continue;
-    }
-    // gas reads a whole identifier after '\\': `\()` is how a name ends inside a word.
-    IDENT.lastIndex = i + 1;
-    const m = IDENT.exec(text);
-    if (m) {
-      const v = values.get(m[0]);
-      if (v !== undefined) {
-        out += text.slice(from, i) + v;
-        i += m[0].length;
-        from = i + 1;
-      }
-    }
-  }
-  return out + text.slice(from);
+  const line = scanBodyLine(text, values);
+  return line ? expandBodyLine(line, values, counter) : text;
 }
 
 const IDENT = /[A-Za-z_.$][\w.$]*/y;
