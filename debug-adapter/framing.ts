@@ -141,8 +141,24 @@ function parsesAsObject(s: string): boolean {
   try { const v = JSON.parse(s); return typeof v === 'object' && v !== null && !Array.isArray(v); } catch { return false; }
 }
 
+/** The header in front of a body of `n` bytes. */
+function header(n: number): string {
+  return `Content-Length: ${n}\r\n\r\n`;
+}
+
 /** One frame on the wire. */
 export function frame(message: unknown): string {
   const json = JSON.stringify(message);
-  return `Content-Length: ${Buffer.byteLength(json, 'utf8')}\r\n\r\n${json}`;
+  return header(Buffer.byteLength(json, 'utf8')) + json;
+}
+
+/** One frame on the wire as bytes, for a direct write: the JSON encoded once, its header in front. */
+export function frameBytes(message: unknown): Buffer {
+  const json = JSON.stringify(message);
+  const n = Buffer.byteLength(json, 'utf8');
+  const head = header(n);
+  const buf = Buffer.allocUnsafe(head.length + n);
+  buf.write(head, 0, 'latin1');
+  buf.write(json, head.length, 'utf8');
+  return buf;
 }

@@ -10,6 +10,7 @@
 // so the client receives everything in the order the session sent it.
 
 import { writeSync } from 'node:fs';
+import { frameBytes } from './framing';
 
 /** Slots of the answered-request ring. */
 const RING = 1024;
@@ -109,17 +110,6 @@ export class SharedOut {
 
 /** Waited on for a millisecond while a non-blocking pipe is full. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
-
-/** One frame as bytes: the JSON encoded once, its header in front. */
-function frameBytes(m: unknown): Buffer {
-  const json = JSON.stringify(m);
-  const n = Buffer.byteLength(json, 'utf8');
-  const head = `Content-Length: ${n}\r\n\r\n`;
-  const buf = Buffer.allocUnsafe(head.length + n);
-  buf.write(head, 0, 'latin1');
-  buf.write(json, head.length, 'utf8');
-  return buf;
-}
 
 /** Writes all of `buf` to `fd` (a full non-blocking pipe is waited on); false when the reader is gone. */
 function writeAll(fd: number, buf: Buffer): boolean {

@@ -25,16 +25,26 @@ export function ea(c: Cpu, i: Insn): number {
   if (b >= 0) { lo += r[2 * b] >>> 0; hi += r[2 * b + 1]; }
   const x = i.mIndex;
   if (x >= 0) { lo += (r[2 * x] >>> 0) * i.mScale; hi += r[2 * x + 1] * i.mScale; }
+  if (i.mSeg === 0 && !i.mA32) {
+    // The common case, as a block computes it inline (template.ts blockOps): the sum of the
+    // halves is exact as a double; a non-canonical or wrapped sum falls outside the range.
+    const a = hi * TWO32 + lo;
+    if (a >= CANON_LO && a < CANON_HI) return a;
+  }
+  return segLinear(c, i, lo, hi);
+}
+
+/**
+ * The linear address from the sums of the low and high halves of base + index × scale +
+ * displacement: the FS/GS base added, then linear(). Blocks call it with the sums of their own
+ * registers (ea() would read c.r, which a block keeping registers in locals has not written).
+ */
+export function segLinear(c: Cpu, i: Insn, lo: number, hi: number): number {
   if (i.mSeg !== 0) {
     const base = i.mSeg === 1 ? c.fsBase : c.gsBase;
     const bl = base % TWO32;
     lo += bl < 0 ? bl + TWO32 : bl;
     hi += Math.floor(base / TWO32);
-  } else if (!i.mA32) {
-    // The common case, as a block computes it inline (template.ts blockOps): the sum of the
-    // halves is exact as a double; a non-canonical or wrapped sum falls outside the range.
-    const a = hi * TWO32 + lo;
-    if (a >= CANON_LO && a < CANON_HI) return a;
   }
   return linear(i, lo, hi);
 }

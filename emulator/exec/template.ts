@@ -7,7 +7,7 @@ import { SHADOW_DEPTH, type Cpu } from '../cpu/cpu';
 import { FlagOp, testCond, setArith, parityFlag, materialize } from '../cpu/flags';
 import type { Insn } from '../decode/insn';
 import type { TemplateOps } from './table';
-import { ea, linear, addrOfStack, jumpTo, popShadow, CANON_LO, CANON_HI } from './operands';
+import { ea, linear, segLinear, addrOfStack, jumpTo, popShadow, CANON_LO, CANON_HI } from './operands';
 import { mulhiS, mulS64, W, mulFlagsN } from './mul64';
 
 export const TWO32 = 4294967296;
@@ -46,20 +46,6 @@ export function cond(c: Cpu, cc: number): boolean {
 /** Helpers generated code may call, by name. */
 export const RUNTIME: Record<string, unknown> = { ea, linear, segLinear, cond, addrLo, addrHi, addrOfStack, jumpTo, popShadow, setArith, parityFlag, materialize, mulhiS, mulS64, W, mulFlagsN, SHADOW_DEPTH };
 
-/**
- * The linear address of a block's memory operand from its sums of low and high halves (as
- * ea() computes them, but from the block's registers): the FS/GS base added, then linear().
- */
-export function segLinear(c: Cpu, x: Insn, lo: number, hi: number): number {
-  if (x.mSeg !== 0) {
-    const base = x.mSeg === 1 ? c.fsBase : c.gsBase;
-    const bl = base % TWO32;
-    lo += bl < 0 ? bl + TWO32 : bl;
-    hi += Math.floor(base / TWO32);
-  }
-  return linear(x, lo, hi);
-}
-
 /** Sum of the low halves of base + index × scale + displacement (interpreter templates). */
 export function addrLo(c: Cpu, x: Insn): number {
   const r = c.r;
@@ -83,7 +69,6 @@ export const INTERPRETER_OPS: TemplateOps = {
   d: '(2 * x.r0)', s: '(2 * x.r1)', immLo: 'x.immLo', immHi: 'x.immHi', cc: 'x.cc', target: 'x.target',
   next: 'x.next', x: 'x', ea: 'ea(c, x)', addrLo: 'addrLo(c, x)', addrHi: 'addrHi(c, x)', noFlags: false,
 };
-
 
 /**
  * Operands of a template in a block: constants of instruction `i`, which the block calls `x`;
