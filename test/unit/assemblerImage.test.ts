@@ -145,3 +145,19 @@ test('a sym(%rip) instruction seen again keeps its own displacement when the sym
   const lea = [...hex.matchAll(/488d05(........)/g)].map((m) => m[1]);
   assert.equal(new Set(lea).size, lea.length);
 });
+
+test('a location set again with = or .set: each use keeps the definition in force at its line, as in gas', () => {
+  // gas binds an instruction or datum to the value the symbol has where it stands; resolving every
+  // use at link time to the last definition would point the first `lea x(%rip)` at T2.
+  const body = ['lea x(%rip), %rax', 'vpaddd x(%rip), %xmm1, %xmm1', '.long x - .'];
+  const src = ['x = T1', ...body, 'x = T2', ...body, '.set x, x + 8', ...body,
+    'here = .', 'lea here(%rip), %rcx', 'here = .', 'lea here(%rip), %rcx', 'T1: .quad 1', 'T2: .quad 2', '.quad 3', ''].join('\n');
+  const r = assembleText(src, 'reset.s');
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  const text = r.image!.sections.find((s) => s.name === '.text')!.bytes;
+  if (hasTool('gcc') && hasTool('objcopy')) assert.equal(Buffer.from(text).toString('hex'), Buffer.from(sectionBytes(assembleWithGcc(src))).toString('hex'));
+  // The three `lea x(%rip), %rax` (48 8d 05 disp32, 7 bytes) reach three different places.
+  const hex = Buffer.from(text).toString('hex');
+  const targets = [...hex.matchAll(/488d05(........)/g)].map((m) => (m.index! / 2) + 7 + Buffer.from(m[1], 'hex').readInt32LE(0));
+  assert.equal(new Set(targets.slice(0, 3)).size, 3);
+});

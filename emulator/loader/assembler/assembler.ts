@@ -14,7 +14,7 @@ import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, symbolsOf, tryEvaluate } from './expr';
 import { isSymCharCode, isSymStartCode, nameEnd, skipBlanks, splitArgs, splitStatements } from './lexer';
 import { BODY_OPENERS, MacroDef, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, substitute } from './macros';
-import { Frag, Item, Section, Sym, SymUse, Tail, defaultFlags, newSection } from './model';
+import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newSection } from './model';
 import { Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
 import { Early, SelectError, SelOp, Selected, isMnemonic, select } from './select';
@@ -537,7 +537,10 @@ export class Assembler {
     switch (e.t) {
       case 'sym': {
         const d = this.syms.get(e.name)?.def;
-        return d?.kind === 'equ' && d.value && d.value.terms.length === 0 ? { t: 'num', v: d.value.c } : e;
+        if (d?.kind !== 'equ') return e;
+        if (d.value && d.value.terms.length === 0) return { t: 'num', v: d.value.c };
+        // Resolved at link time: bound to the definition in force here, not the last one.
+        return { t: 'sym', name: this.aliasOf(d), col: e.col };
       }
       case 'un': {
         const a = this.freeze(e.a);
@@ -551,6 +554,15 @@ export class Assembler {
       default:
         return e;
     }
+  }
+
+  /** The internal name bound to an `=`/`.set` definition (made on first use). */
+  aliasOf(d: Extract<SymDef, { kind: 'equ' }>): string {
+    if (d.alias === undefined) {
+      d.alias = `\u0001equ${this.syms.size}`;
+      this.syms.set(d.alias, { name: d.alias, def: d, binding: 'local', uses: [], internal: true });
+    }
+    return d.alias;
   }
 
   // ---- instructions -------------------------------------------------------------------------
@@ -621,7 +633,8 @@ export class Assembler {
             ripKey += '\u0000' + v;
           } else {
             key = undefined;
-            ripKey += '\u0000~';
+            // A location equate names its definition in force (it may be set again later).
+            ripKey += d?.kind === 'equ' ? '\u0000' + this.aliasOf(d) : '\u0000~';
           }
         }
       }

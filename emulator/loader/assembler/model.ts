@@ -61,7 +61,17 @@ export interface Section {
 /** What a symbol is bound to. */
 export type SymDef =
   | { kind: 'label'; loc: Loc }
-  | { kind: 'equ'; value?: Value; expr: Expr; dot: Loc; /** `value.c` as decimal text, made on first need (instruction cache keys). */ text?: string };
+  | {
+    kind: 'equ'; value?: Value; expr: Expr; dot: Loc;
+    /** `value.c` as decimal text, made on first need (instruction cache keys). */
+    text?: string;
+    /**
+     * An internal name bound to this definition, made when a statement uses it while it is not a
+     * constant (a location, say): a later `=`/`.set` of the same name does not change what that
+     * statement resolves to at link time, as in gas.
+     */
+    alias?: string;
+  };
 
 /** A symbol the source mentions or defines. */
 /**
