@@ -12,8 +12,8 @@ import { Diagnostic, SourceLocation } from '../diagnostics';
 import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, symbolsOf, tryEvaluate } from './expr';
-import { isSymCharCode, isSymStartCode, nameEnd, skipBlanks, splitArgs, splitStatements } from './lexer';
-import { BODY_OPENERS, MacroDef, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, substitute } from './macros';
+import { Statement, isSymCharCode, isSymStartCode, nameEnd, skipBlanks, splitArgs, splitStatements, splitStatementsInto } from './lexer';
+import { BODY_OPENERS, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine } from './macros';
 import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newSection } from './model';
 import { Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
@@ -36,10 +36,111 @@ export const LIMITS = { macroDepth: 100, statements: 500_000, errors: 100, secti
 interface Frame {
   next(): Stmt | undefined;
   /** Macro whose expansion this is (for `.exitm`), and the nesting depth. */
-  macro?: string;
-  depth: number;
+  readonly macro: string | undefined;
+  readonly depth: number;
   /** `.if` nesting when the expansion began: `.exitm` drops conditionals opened inside. */
-  condDepth?: number;
+  readonly condDepth: number;
+}
+
+/** The input lines, split into statements as they are reached. */
+class LineFrame implements Frame {
+  readonly macro = undefined;
+  readonly depth = 0;
+  readonly condDepth = 0;
+  private i = 0;
+  /** The statements of the current line: texts[k, n) are still to come. */
+  private k = 0;
+  private n = 0;
+  private readonly texts: string[] = [];
+  private readonly cols: number[] = [];
+  private pos!: SourcePosition;
+  private outer: Origin | undefined;
+  constructor(private readonly lines: AsmLine[]) {}
+
+  next(): Stmt | undefined {
+    for (;;) {
+      if (this.k < this.n) {
+        const k = this.k++;
+        return new Stmt(this.texts[k], this.cols[k], this.pos, this.outer);
+      }
+      if (this.i >= this.lines.length) return undefined;
+      const l = this.lines[this.i++];
+      this.n = splitStatementsInto(l.text, this.texts, this.cols);
+      this.k = 0;
+      if (!this.n) continue; // a blank or comment line: nothing to keep
+      // The line itself is the position (Stmt.stack copies what it shows of it).
+      this.pos = l;
+      this.outer = undefined;
+      if (l.expansion?.length) {
+        // Lines of a multi-statement cpp macro: its lines inside, the file line outside.
+        let o = new Origin(l.file, l.line, undefined);
+        for (let q = l.expansion.length - 1; q > 0; q--) o = new Origin(l.expansion[q].file, l.expansion[q].line, o);
+        this.pos = l.expansion[0];
+        this.outer = o;
+      }
+    }
+  }
+}
+
+/**
+ * One expansion of a body: a macro's (once), a `.rept`'s or `.irp`'s (`rounds` copies). Each
+ * body statement is substituted and split when the expansion reaches it, not all at the start:
+ * a statement lives only as long as it is needed. Substitution depends only on the arguments and
+ * the counter, both fixed when the expansion begins (an `.irp`'s value changes per round).
+ */
+class BodyFrame implements Frame {
+  private j = 0;
+  private round = 0;
+  /** The statements of the current body line: fixed[k, n) or texts[k, n). */
+  private k = 0;
+  private n = 0;
+  private fixed: Statement[] | undefined;
+  private readonly texts: string[] = [];
+  private readonly cols: number[] = [];
+  private b!: Stmt;
+  constructor(
+    readonly macro: string | undefined,
+    readonly depth: number,
+    readonly condDepth: number,
+    private readonly body: Stmt[],
+    private readonly lines: BodyLine[],
+    private readonly values: Map<string, string>,
+    private readonly counter: number,
+    private readonly rounds: number,
+    /** Where the expansion was asked for: outside every statement it makes. */
+    private readonly origin: Origin,
+    /** `.irp`/`.irpc`: the parameter and its value for each round. */
+    private readonly param?: string,
+    private readonly perRound?: string[],
+  ) {
+    if (param !== undefined && rounds > 0) values.set(param, perRound![0]);
+  }
+
+  next(): Stmt | undefined {
+    for (;;) {
+      if (this.k < this.n) {
+        const k = this.k++;
+        const f = this.fixed;
+        const b = this.b;
+        return f ? new Stmt(f[k].text, b.column + f[k].column - 1, b.pos, this.origin) : new Stmt(this.texts[k], b.column + this.cols[k] - 1, b.pos, this.origin);
+      }
+      if (this.j >= this.body.length) {
+        this.j = 0;
+        if (++this.round < this.rounds && this.param !== undefined) this.values.set(this.param, this.perRound![this.round]);
+      }
+      if (this.round >= this.rounds) return undefined;
+      this.b = this.body[this.j];
+      const c = this.lines[this.j++];
+      this.k = 0;
+      if ('fixed' in c) {
+        this.fixed = c.fixed;
+        this.n = c.fixed.length;
+      } else {
+        this.fixed = undefined;
+        this.n = splitStatementsInto(expandBodyLine(c, this.values, this.counter), this.texts, this.cols);
+      }
+    }
+  }
 }
 
 interface CondState {
@@ -51,10 +152,22 @@ interface CondState {
   at: Stmt;
 }
 
+/** What a `.rept`, `.irp` or `.irpc` repeats: `rounds` copies, `param` taking each of `values`. */
+interface Repeat {
+  rounds: number;
+  param?: string;
+  values?: string[];
+}
+
 type Collect =
   | { kind: 'macro'; def: MacroDef; depth: number }
-  | { kind: 'rept'; depth: number; at: Stmt; body: Stmt[]; expand: (body: Stmt[]) => Stmt[][] };
+  | { kind: 'rept'; depth: number; at: Stmt; body: Stmt[]; repeat: Repeat };
 
+
+/** The expansion `st` asks for sits inside the one `st` belongs to, at `st`'s line. */
+function originOf(st: Stmt): Origin {
+  return new Origin(st.pos.file, st.pos.line, st.outer);
+}
 
 /** End of the word `[A-Za-z]\w*` at the start of `t` (0 when there is none). */
 function wordEnd(t: string): number {
@@ -139,7 +252,7 @@ export class Assembler {
 
   // ---- diagnostics --------------------------------------------------------------------------
   location(st: Stmt, column = st.column): SourceLocation {
-    return { file: st.stack[0].file, line: st.stack[0].line, column };
+    return { file: st.pos.file, line: st.pos.line, column };
   }
   error(st: Stmt, column: number | undefined, message: string, severity: 'error' | 'warning' = 'error'): void {
     if (this.diags.length >= LIMITS.errors) return;
@@ -274,27 +387,7 @@ export class Assembler {
 
   // ---- the statement stream -----------------------------------------------------------------
   run(lines: AsmLine[]): void {
-    let i = 0;
-    let parts: { text: string; column: number }[] = [];
-    let k = 0;
-    let stack: SourcePosition[];
-    this.frames.push({
-      depth: 0,
-      next: () => {
-        for (;;) {
-          if (k < parts.length) {
-            const x = parts[k++];
-            return { text: x.text, column: x.column, stack };
-          }
-          if (i >= lines.length) return undefined;
-          const l = lines[i++];
-          parts = splitStatements(l.text);
-          k = 0;
-          if (!parts.length) continue; // a blank or comment line: nothing to keep
-          stack = l.expansion ? [...l.expansion, { file: l.file, line: l.line }] : [{ file: l.file, line: l.line }];
-        }
-      },
-    });
+    this.frames.push(new LineFrame(lines));
     while (this.frames.length && !this.stopped) {
       const st = this.frames[this.frames.length - 1].next();
       if (!st) {
@@ -350,7 +443,7 @@ export class Assembler {
       text = text.slice(after);
     }
     if (!text) return;
-    const sub: Stmt = col === st.column ? st : { ...st, text, column: col };
+    const sub: Stmt = col === st.column ? st : new Stmt(text, col, st.pos, st.outer);
     const wordEnd = nameEnd(text, 0);
     if (wordEnd > 0) {
       // `name = value` (not `name == value`): an assignment, as `.set`.
@@ -382,11 +475,10 @@ export class Assembler {
       this.collect = { kind: 'macro', def: def ?? { name: '?', params: [], body: [], at: st }, depth: 1 };
       return;
     }
-    const expand = this.repeatExpander(dir, args, st);
-    this.collect = { kind: 'rept', depth: 1, at: st, body: [], expand: expand ?? (() => []) };
+    this.collect = { kind: 'rept', depth: 1, at: st, body: [], repeat: this.repeatOf(dir, args, st) ?? { rounds: 0 } };
   }
 
-  private repeatExpander(dir: string, args: string, st: Stmt): ((body: Stmt[]) => Stmt[][]) | undefined {
+  private repeatOf(dir: string, args: string, st: Stmt): Repeat | undefined {
     if (dir === '.rept' || dir === '.rep') {
       const n = this.absolute(this.parseExpr(args, st), st, '.rept count');
       if (n === undefined) return undefined;
@@ -394,7 +486,7 @@ export class Assembler {
         this.error(st, undefined, `.rept count ${n} is too large`);
         return undefined;
       }
-      return (body) => Array.from({ length: Number(n < 0n ? 0n : n) }, () => body);
+      return { rounds: Number(n < 0n ? 0n : n) };
     }
     const m = /^([A-Za-z_.$][\w.$]*)\s*,?\s*(.*)$/.exec(args);
     if (!m) {
@@ -403,7 +495,7 @@ export class Assembler {
     }
     const values = dir === '.irp' ? (m[2].trim() ? splitArgs(m[2], 0).map((a) => a.text) : ['']) : [...m[2].trim()];
     if (dir === '.irpc' && values.length === 0) values.push('');
-    return (body) => values.map((v) => body.map((b) => ({ ...b, text: substitute(b.text, new Map([[m[1], v]]), this.macroCounter) })));
+    return { rounds: values.length, param: m[1], values };
   }
 
   private collectBody(st: Stmt, head: string | undefined): void {
@@ -423,48 +515,30 @@ export class Assembler {
       if (c.def.name !== '?') this.macros.set(c.def.name, c.def);
       return;
     }
-    const copies = c.expand(c.body);
+    const { rounds, param, values } = c.repeat;
     // Checked before the copies are made: a count times a body beyond the statement limit.
-    const total = copies.reduce((n, b) => n + b.length, 0);
+    const total = rounds * c.body.length;
     if (this.statements + total > LIMITS.statements) {
       this.error(c.at, undefined, `this repetition adds ${total.toLocaleString("en-US")} statements to the ${this.statements.toLocaleString("en-US")} already assembled: over the limit of ${LIMITS.statements.toLocaleString("en-US")} statements after expansion`);
       return;
     }
-    // The statements are made as they are reached (see expandMacro).
-    let ci = 0;
-    let bi = 0;
-    let parts: { text: string; column: number }[] = [];
-    let k = 0;
-    let b: Stmt;
-    let stack: SourcePosition[];
-    const at = c.at;
-    this.pushFrame(() => {
-      for (;;) {
-        if (k < parts.length) {
-          const x = parts[k++];
-          return { text: x.text, column: b.column + x.column - 1, stack };
-        }
-        while (ci < copies.length && bi >= copies[ci].length) {
-          ci++;
-          bi = 0;
-        }
-        if (ci >= copies.length) return undefined;
-        b = copies[ci][bi++];
-        parts = splitStatements(b.text);
-        k = 0;
-        stack = [b.stack[0], ...at.stack];
-      }
-    }, undefined, at);
+    // The body is compiled once for all its copies; `.rept` substitutes nothing.
+    const names = new Set(param === undefined ? [] : [param]);
+    const lines = c.body.map((b): BodyLine => (param === undefined ? { fixed: splitStatements(b.text) } : compileBodyLine(b.text, names, splitStatements)));
+    const depth = this.frameDepth(undefined, c.at);
+    if (depth === undefined) return;
+    this.frames.push(new BodyFrame(undefined, depth, this.cond.length, c.body, lines, new Map(), this.macroCounter, rounds, originOf(c.at), param, values));
   }
 
-  private pushFrame(next: () => Stmt | undefined, macro: string | undefined, at: Stmt): void {
+  /** The depth of a new expansion; undefined (and the run stopped) when that is too deep. */
+  private frameDepth(macro: string | undefined, at: Stmt): number | undefined {
     const depth = (this.frames[this.frames.length - 1]?.depth ?? 0) + 1;
     if (depth > LIMITS.macroDepth) {
       this.error(at, undefined, `macros nested more than ${LIMITS.macroDepth} deep${macro ? ` (recursive macro '${macro}'?)` : ''}`);
       this.stopped = true;
-      return;
+      return undefined;
     }
-    this.frames.push({ depth, macro, condDepth: this.cond.length, next });
+    return depth;
   }
 
   expandMacro(def: MacroDef, args: string, st: Stmt): void {
@@ -480,44 +554,20 @@ export class Assembler {
       }
     }
     const counter = this.macroCounter++;
-    const body = def.body;
     if (!def.compiled) {
       const names = new Set(def.params.map((p) => p.name));
-      def.compiled = body.map((b) => compileBodyLine(b.text, names, splitStatements));
+      def.compiled = def.body.map((b) => compileBodyLine(b.text, names, splitStatements));
     }
-    const compiled = def.compiled;
-    // Each body statement is substituted and made when the expansion reaches it, not all at
-    // the start: a statement lives only as long as it is needed (what nested expansions
-    // allocate meanwhile no longer finds the whole outer body alive). Substitution depends
-    // only on the arguments and the counter, both fixed here, so the text is the same.
-    let j = 0;
-    let parts: { text: string; column: number }[] = [];
-    let k = 0;
-    let b: Stmt;
-    let stack: SourcePosition[];
-    this.pushFrame(() => {
-      for (;;) {
-        if (k < parts.length) {
-          const x = parts[k++];
-          return { text: x.text, column: b.column + x.column - 1, stack };
-        }
-        if (j >= body.length) return undefined;
-        b = body[j];
-        const c = compiled[j++];
-        parts = 'fixed' in c ? c.fixed : splitStatements(expandBodyLine(c, values, counter));
-        k = 0;
-        if (!parts.length) continue;
-        stack = [b.stack[0]];
-        for (let q = 0; q < st.stack.length; q++) stack.push(st.stack[q]);
-      }
-    }, def.name, st);
+    const depth = this.frameDepth(def.name, st);
+    if (depth === undefined) return;
+    this.frames.push(new BodyFrame(def.name, depth, this.cond.length, def.body, def.compiled, values, counter, 1, originOf(st)));
   }
 
   /** `.exitm`: abandon the innermost macro expansion. */
   exitMacro(st: Stmt): void {
     for (let i = this.frames.length - 1; i > 0; i--) {
       if (this.frames[i].macro) {
-        this.cond.length = Math.min(this.cond.length, this.frames[i].condDepth ?? this.cond.length);
+        this.cond.length = Math.min(this.cond.length, this.frames[i].condDepth);
         this.frames.length = i;
         return;
       }

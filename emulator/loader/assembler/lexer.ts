@@ -51,6 +51,29 @@ export function splitStatements(line: string): Statement[] {
   return out;
 }
 
+/**
+ * splitStatements into the caller's arrays (texts and columns), which it reuses from line to
+ * line; returns how many statements the line holds. No object is made per statement.
+ */
+export function splitStatementsInto(line: string, texts: string[], cols: number[]): number {
+  if (!HAS_SPECIAL.test(line)) {
+    let a = 0;
+    let b = line.length;
+    while (a < b && isBlank(line.charCodeAt(a))) a++;
+    while (b > a && isBlank(line.charCodeAt(b - 1))) b--;
+    if (a === b) return 0;
+    texts[0] = a === 0 && b === line.length ? line : line.slice(a, b);
+    cols[0] = a + 1;
+    return 1;
+  }
+  const parts = splitStatements(line);
+  for (let k = 0; k < parts.length; k++) {
+    texts[k] = parts[k].text;
+    cols[k] = parts[k].column;
+  }
+  return parts.length;
+}
+
 /** Index just past the string literal starting at `i` (which holds `"`). */
 export function skipString(s: string, i: number): number {
   i++;

@@ -6,11 +6,41 @@
 import { SourcePosition } from '../image';
 import { skipBlanks } from './lexer';
 
-/** One statement with where it came from; `stack` is innermost first, the file line last. */
-export interface Stmt {
-  text: string;
-  column: number;
-  stack: SourcePosition[];
+/**
+ * The lines that expanded a statement (a macro's invocation, a `.rept`, a cpp macro), innermost
+ * first and the file line last: one per expansion, shared by all the statements it makes.
+ */
+export class Origin {
+  private list?: SourcePosition[];
+  constructor(readonly file: string, readonly line: number, readonly outer: Origin | undefined) {}
+  /** This line and those outside it as positions (made when a diagnostic or the line table asks). */
+  positions(): SourcePosition[] {
+    if (!this.list) {
+      const l = [{ file: this.file, line: this.line }];
+      if (this.outer) for (const p of this.outer.positions()) l.push(p);
+      this.list = l;
+    }
+    return this.list;
+  }
+}
+
+/**
+ * One statement with where it came from: its own line (`pos`) and the expansion it belongs to.
+ * `stack` is innermost first, the file line last; it is built only when read.
+ */
+export class Stmt {
+  constructor(
+    public text: string,
+    public column: number,
+    readonly pos: SourcePosition,
+    readonly outer: Origin | undefined,
+  ) {}
+  get stack(): SourcePosition[] {
+    // A copy of `pos`: it may be a whole input line (AsmLine), which callers must not see.
+    const s: SourcePosition[] = [{ file: this.pos.file, line: this.pos.line }];
+    if (this.outer) for (const p of this.outer.positions()) s.push(p);
+    return s;
+  }
 }
 
 /** A macro parameter. */
