@@ -13,7 +13,7 @@ import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, symbolsOf, tryEvaluate } from './expr';
 import { Statement, isSymCharCode, isSymStartCode, nameEnd, skipBlanks, splitArgs, splitStatements, splitStatementsInto } from './lexer';
-import { BODY_OPENERS, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine } from './macros';
+import { BODY_OPENERS, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
 import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newSection } from './model';
 import { Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
@@ -104,16 +104,16 @@ class BodyFrame implements Frame {
     readonly condDepth: number,
     private readonly body: Stmt[],
     private readonly lines: BodyLine[],
-    private readonly values: Map<string, string>,
+    /** The arguments by slot (see slotsOf). */
+    private readonly values: string[],
     private readonly counter: number,
     private readonly rounds: number,
     /** Where the expansion was asked for: outside every statement it makes. */
     private readonly origin: Origin,
-    /** `.irp`/`.irpc`: the parameter and its value for each round. */
-    private readonly param?: string,
+    /** `.irp`/`.irpc`: the parameter's value for each round (its slot is 0). */
     private readonly perRound?: string[],
   ) {
-    if (param !== undefined && rounds > 0) values.set(param, perRound![0]);
+    if (perRound && rounds > 0) values[0] = perRound[0];
   }
 
   next(): Stmt | undefined {
@@ -126,7 +126,7 @@ class BodyFrame implements Frame {
       }
       if (this.j >= this.body.length) {
         this.j = 0;
-        if (++this.round < this.rounds && this.param !== undefined) this.values.set(this.param, this.perRound![this.round]);
+        if (++this.round < this.rounds && this.perRound) this.values[0] = this.perRound[this.round];
       }
       if (this.round >= this.rounds) return undefined;
       this.b = this.body[this.j];
@@ -167,6 +167,14 @@ type Collect =
 /** The expansion `st` asks for sits inside the one `st` belongs to, at `st`'s line. */
 function originOf(st: Stmt): Origin {
   return new Origin(st.pos.file, st.pos.line, st.outer);
+}
+
+/**
+ * A hash of the name `s.slice(0, end)` that a name and its lowercase share (its length, first
+ * and last characters; `| 32` lowercases an ASCII letter), for Assembler.macroHint.
+ */
+function hintOf(s: string, end: number): number {
+  return (end * 61 + (s.charCodeAt(0) | 32) * 7 + (s.charCodeAt(end - 1) | 32)) & 1023;
 }
 
 /** End of the word `[A-Za-z]\w*` at the start of `t` (0 when there is none). */
@@ -241,6 +249,11 @@ export class Assembler {
   readonly cond: CondState[] = [];
   private collect?: Collect;
   private macroCounter = 0;
+  /**
+   * A word whose hint (hintOf) is not marked here names no macro, so most statements skip the
+   * two lookups. Marks stay when a macro is purged: a mark only costs the lookups.
+   */
+  private readonly macroHint = new Uint8Array(1024);
   private statements = 0;
   stopped = false;
   /** The statement being assembled (for `.` and diagnostics). */
@@ -420,19 +433,22 @@ export class Assembler {
   private statement(st: Stmt): void {
     let text = st.text;
     let col = st.column;
-    // Only directives matter here (conditionals, and the openers and closers of bodies).
+    // The first word, scanned once: a directive's, a label's, a macro's or a mnemonic's name.
+    let end = nameEnd(text, 0);
+    // Only directives matter while a body is collected or skipped (conditionals, and the openers
+    // and closers of bodies).
     let head: string | undefined;
     if (text.charCodeAt(0) === 46) {
       // `.` and then a letter or `_`: a directive's name.
       const c1 = text.charCodeAt(1);
-      if ((c1 >= 97 && c1 <= 122) || (c1 >= 65 && c1 <= 90) || c1 === 95) head = text.slice(0, nameEnd(text, 1)).toLowerCase();
+      if ((c1 >= 97 && c1 <= 122) || (c1 >= 65 && c1 <= 90) || c1 === 95) head = text.slice(0, end).toLowerCase();
     }
     if (this.collect) return this.collectBody(st, head);
     if (head && CONDITIONAL_DIRECTIVES.has(head)) return handleConditional(this, head, text.slice(head.length).trim(), st);
     if (!this.active()) return;
     // Labels: `name:` or `1:` (not `name::`), blanks around the colon.
     for (;;) {
-      let e = nameEnd(text, 0);
+      let e = end;
       if (e === 0) while (e < text.length && text.charCodeAt(e) >= 48 && text.charCodeAt(e) <= 57) e++;
       if (e === 0) break;
       const c = skipBlanks(text, e);
@@ -441,10 +457,12 @@ export class Assembler {
       this.defineLabel(text.slice(0, e), st, col);
       col += after;
       text = text.slice(after);
+      end = nameEnd(text, 0);
+      head = undefined;
     }
     if (!text) return;
     const sub: Stmt = col === st.column ? st : new Stmt(text, col, st.pos, st.outer);
-    const wordEnd = nameEnd(text, 0);
+    const wordEnd = end;
     if (wordEnd > 0) {
       // `name = value` (not `name == value`): an assignment, as `.set`.
       const eq = skipBlanks(text, wordEnd);
@@ -453,17 +471,19 @@ export class Assembler {
         assignSymbol(this, '.set', text.slice(0, wordEnd), text.slice(val), sub, col + val, col + val + wordEnd + 2);
         return;
       }
-    }
-    const word = text.slice(0, wordEnd);
-    const rest = text.slice(wordEnd);
-    const macro = this.macros.get(word) ?? this.macros.get(word.toLowerCase());
-    if (macro) return this.expandMacro(macro, rest.trim(), sub);
-    if (wordEnd > 0 && text.charCodeAt(0) === 46) {
-      const argCol = col + wordEnd + (rest.length - rest.trimStart().length);
-      const lower = word.toLowerCase();
-      if (BODY_OPENERS[lower]) return this.openBody(lower, rest.trim(), sub);
-      handleDirective(this, lower, rest.trim(), sub, argCol);
-      return;
+      if (this.macroHint[hintOf(text, wordEnd)]) {
+        const word = text.slice(0, wordEnd);
+        const macro = this.macros.get(word) ?? this.macros.get(word.toLowerCase());
+        if (macro) return this.expandMacro(macro, text.slice(wordEnd).trim(), sub);
+      }
+      if (text.charCodeAt(0) === 46) {
+        const rest = text.slice(wordEnd);
+        const argCol = col + wordEnd + (rest.length - rest.trimStart().length);
+        const lower = head ?? text.slice(0, wordEnd).toLowerCase();
+        if (BODY_OPENERS[lower]) return this.openBody(lower, rest.trim(), sub);
+        handleDirective(this, lower, rest.trim(), sub, argCol);
+        return;
+      }
     }
     this.instruction(text, sub, col);
   }
@@ -512,7 +532,10 @@ export class Assembler {
     }
     this.collect = undefined;
     if (c.kind === 'macro') {
-      if (c.def.name !== '?') this.macros.set(c.def.name, c.def);
+      if (c.def.name !== '?') {
+        this.macros.set(c.def.name, c.def);
+        this.macroHint[hintOf(c.def.name, c.def.name.length)] = 1;
+      }
       return;
     }
     const { rounds, param, values } = c.repeat;
@@ -523,11 +546,11 @@ export class Assembler {
       return;
     }
     // The body is compiled once for all its copies; `.rept` substitutes nothing.
-    const names = new Set(param === undefined ? [] : [param]);
-    const lines = c.body.map((b): BodyLine => (param === undefined ? { fixed: splitStatements(b.text) } : compileBodyLine(b.text, names, splitStatements)));
+    const slots = new Map(param === undefined ? [] : [[param, 0]]);
+    const lines = c.body.map((b): BodyLine => (param === undefined ? { fixed: splitStatements(b.text) } : compileBodyLine(b.text, slots, splitStatements)));
     const depth = this.frameDepth(undefined, c.at);
     if (depth === undefined) return;
-    this.frames.push(new BodyFrame(undefined, depth, this.cond.length, c.body, lines, new Map(), this.macroCounter, rounds, originOf(c.at), param, values));
+    this.frames.push(new BodyFrame(undefined, depth, this.cond.length, c.body, lines, [], this.macroCounter, rounds, originOf(c.at), values));
   }
 
   /** The depth of a new expansion; undefined (and the run stopped) when that is too deep. */
@@ -542,21 +565,25 @@ export class Assembler {
   }
 
   expandMacro(def: MacroDef, args: string, st: Stmt): void {
-    const values = bindMacroArgs(def, args);
+    // In altmacro mode the arguments are read in the order they were given (that decides which
+    // bad `%expr` is reported).
+    const order: number[] | undefined = this.altmacro ? [] : undefined;
+    const values = bindMacroArgs(def, args, order);
     if (typeof values === 'string') return this.error(st, undefined, values);
-    if (this.altmacro) {
-      for (const [k, v] of values) {
+    if (order) {
+      for (const k of order) {
+        const v = values[k];
         if (v.startsWith('%')) {
           const n = this.absolute(this.parseExpr(v.slice(1), st), st, `macro argument '${v}'`);
           if (n === undefined) return;
-          values.set(k, n.toString());
-        } else if (v.startsWith('<') && v.endsWith('>')) values.set(k, v.slice(1, -1));
+          values[k] = n.toString();
+        } else if (v.startsWith('<') && v.endsWith('>')) values[k] = v.slice(1, -1);
       }
     }
     const counter = this.macroCounter++;
     if (!def.compiled) {
-      const names = new Set(def.params.map((p) => p.name));
-      def.compiled = def.body.map((b) => compileBodyLine(b.text, names, splitStatements));
+      const slots = slotsOf(def).byName;
+      def.compiled = def.body.map((b) => compileBodyLine(b.text, slots, splitStatements));
     }
     const depth = this.frameDepth(def.name, st);
     if (depth === undefined) return;

@@ -4,7 +4,7 @@
 // live in the assembler, which owns the statement stream.
 
 import { SourcePosition } from '../image';
-import { skipBlanks } from './lexer';
+import { nameEnd, skipBlanks } from './lexer';
 
 /**
  * The lines that expanded a statement (a macro's invocation, a `.rept`, a cpp macro), innermost
@@ -59,37 +59,52 @@ export interface MacroDef {
   at: Stmt;
   /** The body's statements compiled for substitution (made at the first expansion). */
   compiled?: BodyLine[];
+  /** Each parameter's slot in an expansion's values (made at the first expansion). */
+  slots?: Slots;
+}
+
+/** Parameter names to slots (an index into an expansion's values), and each parameter's slot. */
+export interface Slots {
+  byName: Map<string, number>;
+  of: number[];
+}
+
+/** The slots of a macro's parameters (made once per definition). */
+export function slotsOf(def: MacroDef): Slots {
+  if (!def.slots) {
+    // A name given twice has one slot: its value is the last one given, as gas keys them by name.
+    const byName = new Map<string, number>();
+    const of = def.params.map((p, k) => {
+      if (!byName.has(p.name)) byName.set(p.name, k);
+      return byName.get(p.name)!;
+    });
+    def.slots = { byName, of };
+  }
+  return def.slots;
 }
 
 /**
  * One body statement ready for expansion: its statements when nothing in it is substituted,
- * or the pieces to join — text as written, a parameter's name, or COUNTER for `\@`.
+ * or the pieces to join — text as written, a parameter's slot, or COUNTER for `\@`.
  */
-export type BodyLine = { fixed: { text: string; column: number }[] } | { pieces: (string | typeof COUNTER)[]; params: boolean[] };
+export type BodyLine = { fixed: { text: string; column: number }[] } | { pieces: (string | number)[] };
 
 /** Marks where `\@` (the expansion counter) goes in a compiled body statement. */
-export const COUNTER = 0;
+export const COUNTER = -1;
 
 /**
  * The scan every substitution shares: a body statement as pieces to join (text as written, a
- * parameter's name, or COUNTER for `\@`); undefined when the text holds no backslash. gas reads a
- * whole identifier after `\` (`\()` is how a name ends inside a word); a name not in `names`
- * stays as written.
+ * parameter's slot, or COUNTER for `\@`); undefined when the text holds no backslash. gas reads a
+ * whole identifier after `\` (`\()` is how a name ends inside a word); a name not in `slots`
+ * stays as written. `subst` tells whether any piece is substituted.
  */
-function scanBodyLine(text: string, names: { has(name: string): boolean }): { pieces: (string | typeof COUNTER)[]; params: boolean[] } | undefined {
+function scanBodyLine(text: string, slots: Map<string, number>): { pieces: (string | number)[]; subst: boolean } | undefined {
   let i = text.indexOf('\\');
   if (i < 0) return undefined;
-  const pieces: (string | typeof COUNTER)[] = [];
-  const params: boolean[] = [];
+  const pieces: (string | number)[] = [];
+  let subst = false;
   let lit = '';
   let from = 0; // text[from, i) is copied as written
-  const flush = () => {
-    if (lit) {
-      pieces.push(lit);
-      params.push(false);
-    }
-    lit = '';
-  };
   for (; i >= 0; i = text.indexOf('\\', i + 1)) {
     if (text.startsWith('()', i + 1)) {
       lit += text.slice(from, i);
@@ -97,49 +112,49 @@ function scanBodyLine(text: string, names: { has(name: string): boolean }): { pi
       from = i + 1;
       continue;
     }
-    if (text[i + 1] === '@') {
-      lit += text.slice(from, i);
-      flush();
-      pieces.push(COUNTER);
-      params.push(false);
-      i += 1;
-      from = i + 1;
-      continue;
+    let slot: number | undefined;
+    let skip = 1;
+    if (text[i + 1] === '@') slot = COUNTER;
+    else {
+      const e = nameEnd(text, i + 1);
+      if (e > i + 1) {
+        slot = slots.get(text.slice(i + 1, e));
+        skip = e - i - 1;
+      }
     }
-    IDENT.lastIndex = i + 1;
-    const m = IDENT.exec(text);
-    if (m && names.has(m[0])) {
-      lit += text.slice(from, i);
-      flush();
-      pieces.push(m[0]);
-      params.push(true);
-      i += m[0].length;
-      from = i + 1;
-    }
+    if (slot === undefined) continue;
+    lit += text.slice(from, i);
+    if (lit) pieces.push(lit);
+    lit = '';
+    pieces.push(slot);
+    subst = true;
+    i += skip;
+    from = i + 1;
   }
   lit += text.slice(from);
-  flush();
-  return { pieces, params };
+  if (lit) pieces.push(lit);
+  return { pieces, subst };
 }
 
 /**
- * Compiles a body statement for expansion with the parameters `names`: the scan of `substitute`,
- * done once per macro instead of once per expansion. `split` splits text into statements.
+ * Compiles a body statement for expansion with the parameters' `slots`: the scan of
+ * substitution, done once per body instead of once per expansion. `split` splits text into
+ * statements.
  */
-export function compileBodyLine(text: string, names: Set<string>, split: (t: string) => { text: string; column: number }[]): BodyLine {
-  const line = scanBodyLine(text, names);
+export function compileBodyLine(text: string, slots: Map<string, number>, split: (t: string) => { text: string; column: number }[]): BodyLine {
+  const line = scanBodyLine(text, slots);
   if (!line) return { fixed: split(text) };
-  if (!line.params.some((p) => p) && !line.pieces.includes(COUNTER)) return { fixed: split(line.pieces.join('')) };
-  return line;
+  if (!line.subst) return { fixed: split(line.pieces.join('')) };
+  return { pieces: line.pieces };
 }
 
-/** The text of a compiled body statement for one expansion. */
-export function expandBodyLine(line: Extract<BodyLine, { pieces: unknown }>, values: Map<string, string>, counter: number): string {
+/** The text of a compiled body statement for one expansion (`values` by slot). */
+export function expandBodyLine(line: Extract<BodyLine, { pieces: unknown }>, values: (string | undefined)[], counter: number): string {
   let out = '';
-  const { pieces, params } = line;
+  const pieces = line.pieces;
   for (let k = 0; k < pieces.length; k++) {
     const p = pieces[k];
-    out += p === COUNTER ? String(counter) : params[k] ? values.get(p)! : p;
+    out += typeof p === 'string' ? p : p === COUNTER ? String(counter) : values[p];
   }
   return out;
 }
@@ -222,39 +237,58 @@ export function parseMacroHeader(text: string): { name: string; params: MacroPar
   return { name: m[1], params };
 }
 
-/** Binds invocation arguments to parameters; returns an error message on misuse. */
-export function bindMacroArgs(def: MacroDef, argText: string): Map<string, string> | string {
-  const values = new Map<string, string>();
-  const vararg = def.params.find((p) => p.vararg);
-  let pieces = splitMacroArgs(argText);
+/**
+ * Binds invocation arguments to parameters: each slot's value (see slotsOf); returns an error
+ * message on misuse. `order`, when given, receives the slots in the order they were first given
+ * a value (keyword and positional arguments, then defaults).
+ */
+export function bindMacroArgs(def: MacroDef, argText: string, order?: number[]): string[] | string {
+  const params = def.params;
+  const { byName, of } = slotsOf(def);
+  const values: (string | undefined)[] = [];
+  for (let k = 0; k < params.length; k++) values.push(undefined);
+  const pieces = argText ? splitMacroArgs(argText) : [];
   let pos = 0;
   for (let k = 0; k < pieces.length; k++) {
     const piece = pieces[k];
-    const kw = piece.includes('=') ? /^([A-Za-z_.$][\w.$]*)\s*=(.*)$/.exec(piece) : null;
-    if (kw && def.params.some((p) => p.name === kw[1])) {
-      values.set(kw[1], kw[2].trim());
-      continue;
+    if (piece.includes('=')) {
+      // `name=value` for a parameter of that name; anything else is a positional argument.
+      const e = nameEnd(piece, 0);
+      const eq = skipBlanks(piece, e);
+      const slot = e > 0 && piece.charCodeAt(eq) === 61 ? byName.get(piece.slice(0, e)) : undefined;
+      const value = slot === undefined ? '' : piece.slice(eq + 1);
+      // (A value with a line break was not `name=value` to the pattern gas's reading matched.)
+      if (slot !== undefined && !LINE_BREAK.test(value)) {
+        if (order && values[slot] === undefined) order.push(slot);
+        values[slot] = value.trim();
+        continue;
+      }
     }
-    const p = def.params[pos++];
-    if (!p) return `too many arguments for macro '${def.name}' (it takes ${def.params.length})`;
+    const p = params[pos];
+    if (!p) return `too many arguments for macro '${def.name}' (it takes ${params.length})`;
+    const slot = of[pos++];
+    if (order && values[slot] === undefined) order.push(slot);
     if (p.vararg) {
       // The vararg takes the rest of the text as written, commas included.
-      const rest = restAfter(argText, k);
-      values.set(p.name, rest);
-      pieces = [];
+      values[slot] = restAfter(argText, k);
       break;
     }
-    values.set(p.name, piece);
+    values[slot] = piece;
   }
-  for (const p of def.params) {
-    if (!values.has(p.name) || values.get(p.name) === '') {
-      if (p.req && !values.get(p.name)) return `missing value for required parameter '${p.name}' of macro '${def.name}'`;
-      if (!values.get(p.name)) values.set(p.name, p.def ?? '');
+  for (let k = 0; k < params.length; k++) {
+    const slot = of[k];
+    const v = values[slot];
+    if (v === undefined || v === '') {
+      const p = params[k];
+      if (p.req) return `missing value for required parameter '${p.name}' of macro '${def.name}'`;
+      if (order && v === undefined) order.push(slot);
+      values[slot] = p.def ?? '';
     }
   }
-  void vararg;
-  return values;
+  return values as string[];
 }
+
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
 
 /** The raw invocation text from argument number `k` on. */
 function restAfter(text: string, k: number): string {
@@ -270,14 +304,6 @@ function restAfter(text: string, k: number): string {
   }
   return text.slice(i).trim();
 }
-
-/** Substitutes `\name`, `\()` and `\@` in one body line. */
-export function substitute(text: string, values: Map<string, string>, counter: number): string {
-  const line = scanBodyLine(text, values);
-  return line ? expandBodyLine(line, values, counter) : text;
-}
-
-const IDENT = /[A-Za-z_.$][\w.$]*/y;
 
 /** Directive names that open and close a body, for nesting while a body is collected. */
 export const BODY_OPENERS: Record<string, 'endm' | 'endr'> = {
