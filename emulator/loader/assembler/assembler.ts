@@ -13,7 +13,7 @@ import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, symbolsOf, tryEvaluate } from './expr';
 import { Statement, isSymCharCode, isSymStartCode, nameEnd, skipBlanks, splitArgs, splitStatements, splitStatementsInto } from './lexer';
-import { BODY_OPENERS, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
+import { BODY_OPENERS, Binding, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
 import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newSection } from './model';
 import { Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
@@ -29,6 +29,9 @@ export interface AsmLine {
   /** Lines inside multi-statement cpp macros that produced this line, innermost first. */
   expansion?: SourcePosition[];
 }
+
+/** Argument texts a macro keeps the binding of (see Binding). */
+const MEMO_LIMIT = 256;
 
 /** Limits that keep bad input from hanging the assembler. */
 export const LIMITS = { macroDepth: 100, statements: 500_000, errors: 100, sectionBytes: 64 * 1024 * 1024 };
@@ -111,7 +114,9 @@ class BodyFrame implements Frame {
     /** Where the expansion was asked for: outside every statement it makes. */
     private readonly origin: Origin,
     /** `.irp`/`.irpc`: the parameter's value for each round (its slot is 0). */
-    private readonly perRound?: string[],
+    private readonly perRound: string[] | undefined,
+    /** Statements of body lines made by an earlier expansion with the same arguments (filled here). */
+    private readonly memo: Binding['lines'] | undefined,
   ) {
     if (perRound && rounds > 0) values[0] = perRound[0];
   }
@@ -129,12 +134,21 @@ class BodyFrame implements Frame {
         if (++this.round < this.rounds && this.perRound) this.values[0] = this.perRound[this.round];
       }
       if (this.round >= this.rounds) return undefined;
-      this.b = this.body[this.j];
-      const c = this.lines[this.j++];
+      const j = this.j++;
+      this.b = this.body[j];
+      const c = this.lines[j];
       this.k = 0;
       if ('fixed' in c) {
         this.fixed = c.fixed;
         this.n = c.fixed.length;
+        continue;
+      }
+      const memo = this.memo;
+      let parts = memo?.[j];
+      if (!parts && memo && !c.counter) parts = memo[j] = splitStatements(expandBodyLine(c, this.values, this.counter));
+      if (parts) {
+        this.fixed = parts;
+        this.n = parts.length;
       } else {
         this.fixed = undefined;
         this.n = splitStatementsInto(expandBodyLine(c, this.values, this.counter), this.texts, this.cols);
@@ -550,7 +564,7 @@ export class Assembler {
     const lines = c.body.map((b): BodyLine => (param === undefined ? { fixed: splitStatements(b.text) } : compileBodyLine(b.text, slots, splitStatements)));
     const depth = this.frameDepth(undefined, c.at);
     if (depth === undefined) return;
-    this.frames.push(new BodyFrame(undefined, depth, this.cond.length, c.body, lines, [], this.macroCounter, rounds, originOf(c.at), values));
+    this.frames.push(new BodyFrame(undefined, depth, this.cond.length, c.body, lines, [], this.macroCounter, rounds, originOf(c.at), values, undefined));
   }
 
   /** The depth of a new expansion; undefined (and the run stopped) when that is too deep. */
@@ -565,13 +579,24 @@ export class Assembler {
   }
 
   expandMacro(def: MacroDef, args: string, st: Stmt): void {
-    // In altmacro mode the arguments are read in the order they were given (that decides which
-    // bad `%expr` is reported).
-    const order: number[] | undefined = this.altmacro ? [] : undefined;
-    const values = bindMacroArgs(def, args, order);
-    if (typeof values === 'string') return this.error(st, undefined, values);
-    if (order) {
-      for (const k of order) {
+    const memo = (def.memo ??= new Map());
+    let bound = memo.get(args);
+    if (!bound) {
+      const order: number[] = [];
+      const values = bindMacroArgs(def, args, order);
+      if (typeof values === 'string') return this.error(st, undefined, values);
+      bound = { values, order, uses: 0, lines: [] };
+      if (memo.size < MEMO_LIMIT) memo.set(args, bound);
+    }
+    // The statements of an earlier expansion with these arguments serve from the second use on.
+    let values = bound.values;
+    let lines = ++bound.uses > 1 ? bound.lines : undefined;
+    if (this.altmacro) {
+      // `%expr` is the value now, so nothing is kept; the arguments are read in the order they
+      // were given (that decides which bad `%expr` is reported).
+      values = values.slice();
+      lines = undefined;
+      for (const k of bound.order) {
         const v = values[k];
         if (v.startsWith('%')) {
           const n = this.absolute(this.parseExpr(v.slice(1), st), st, `macro argument '${v}'`);
@@ -587,7 +612,7 @@ export class Assembler {
     }
     const depth = this.frameDepth(def.name, st);
     if (depth === undefined) return;
-    this.frames.push(new BodyFrame(def.name, depth, this.cond.length, def.body, def.compiled, values, counter, 1, originOf(st)));
+    this.frames.push(new BodyFrame(def.name, depth, this.cond.length, def.body, def.compiled, values, counter, 1, originOf(st), undefined, lines));
   }
 
   /** `.exitm`: abandon the innermost macro expansion. */

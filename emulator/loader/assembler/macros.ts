@@ -61,6 +61,21 @@ export interface MacroDef {
   compiled?: BodyLine[];
   /** Each parameter's slot in an expansion's values (made at the first expansion). */
   slots?: Slots;
+  /** Bindings by argument text, for the invocations that repeat one (see Binding). */
+  memo?: Map<string, Binding>;
+}
+
+/**
+ * An invocation's arguments bound, kept for the next invocation with the same text: outside
+ * altmacro mode the same text makes the same statements, except where `\@` goes (a new counter
+ * each time). `lines` holds those statements per body line, made at the second use.
+ */
+export interface Binding {
+  values: string[];
+  /** The slots in the order they were given a value (altmacro mode reads them in that order). */
+  order: number[];
+  uses: number;
+  lines: ({ text: string; column: number }[] | undefined)[];
 }
 
 /** Parameter names to slots (an index into an expansion's values), and each parameter's slot. */
@@ -87,7 +102,7 @@ export function slotsOf(def: MacroDef): Slots {
  * One body statement ready for expansion: its statements when nothing in it is substituted,
  * or the pieces to join — text as written, a parameter's slot, or COUNTER for `\@`.
  */
-export type BodyLine = { fixed: { text: string; column: number }[] } | { pieces: (string | number)[] };
+export type BodyLine = { fixed: { text: string; column: number }[] } | { pieces: (string | number)[]; counter: boolean };
 
 /** Marks where `\@` (the expansion counter) goes in a compiled body statement. */
 export const COUNTER = -1;
@@ -145,7 +160,7 @@ export function compileBodyLine(text: string, slots: Map<string, number>, split:
   const line = scanBodyLine(text, slots);
   if (!line) return { fixed: split(text) };
   if (!line.subst) return { fixed: split(line.pieces.join('')) };
-  return { pieces: line.pieces };
+  return { pieces: line.pieces, counter: line.pieces.includes(COUNTER) };
 }
 
 /** The text of a compiled body statement for one expansion (`values` by slot). */
