@@ -30,6 +30,32 @@ export interface AsmLine {
   expansion?: SourcePosition[];
 }
 
+/** What a directive's name is to the statement loop (one lookup per directive statement). */
+const COND = 1;
+const OPENER = 2;
+const ROLE = new Map<string, number>([...[...CONDITIONAL_DIRECTIVES].map((d): [string, number] => [d, COND]), ...Object.keys(BODY_OPENERS).map((d): [string, number] => [d, OPENER])]);
+
+/**
+ * A directive's name as written to its lowercase, one string per name: the same string object
+ * each time, whose hash is known, and interned, so that the lookups and switches on it (here and
+ * in handleDirective) find it at once. Names past the table's limit are only lowercased.
+ */
+function directive(name: string): string {
+  let d = DIRECTIVES.get(name);
+  if (d === undefined) {
+    d = name.toLowerCase();
+    if (DIRECTIVES.size < 4096) {
+      // A string used as a property key is interned; Object.keys gives back that copy.
+      const o: Record<string, number> = {};
+      o[d] = 0;
+      d = Object.keys(o)[0];
+      DIRECTIVES.set(name, d);
+    }
+  }
+  return d;
+}
+const DIRECTIVES = new Map<string, string>();
+
 /** Argument texts a macro keeps the binding of (see Binding). */
 const MEMO_LIMIT = 256;
 
@@ -455,10 +481,10 @@ export class Assembler {
     if (text.charCodeAt(0) === 46) {
       // `.` and then a letter or `_`: a directive's name.
       const c1 = text.charCodeAt(1);
-      if ((c1 >= 97 && c1 <= 122) || (c1 >= 65 && c1 <= 90) || c1 === 95) head = text.slice(0, end).toLowerCase();
+      if ((c1 >= 97 && c1 <= 122) || (c1 >= 65 && c1 <= 90) || c1 === 95) head = directive(text.slice(0, end));
     }
     if (this.collect) return this.collectBody(st, head);
-    if (head && CONDITIONAL_DIRECTIVES.has(head)) return handleConditional(this, head, text.slice(head.length).trim(), st);
+    if (head && ROLE.get(head) === COND) return handleConditional(this, head, text.slice(head.length).trim(), st);
     if (!this.active()) return;
     // Labels: `name:` or `1:` (not `name::`), blanks around the colon.
     for (;;) {
@@ -493,8 +519,8 @@ export class Assembler {
       if (text.charCodeAt(0) === 46) {
         const rest = text.slice(wordEnd);
         const argCol = col + wordEnd + (rest.length - rest.trimStart().length);
-        const lower = head ?? text.slice(0, wordEnd).toLowerCase();
-        if (BODY_OPENERS[lower]) return this.openBody(lower, rest.trim(), sub);
+        const lower = head ?? directive(text.slice(0, wordEnd));
+        if (ROLE.get(lower) === OPENER) return this.openBody(lower, rest.trim(), sub);
         handleDirective(this, lower, rest.trim(), sub, argCol);
         return;
       }
@@ -535,7 +561,7 @@ export class Assembler {
   private collectBody(st: Stmt, head: string | undefined): void {
     const c = this.collect!;
     const closer = c.kind === 'macro' ? '.endm' : '.endr';
-    if (head && BODY_OPENERS[head] === closer.slice(1)) c.depth++;
+    if (head && ROLE.get(head) === OPENER && BODY_OPENERS[head] === closer.slice(1)) c.depth++;
     if (head === closer) c.depth--;
     if (c.kind === 'macro' && head === '.endr') {
       /* stray .endr inside a macro body belongs to a .rept inside it */
