@@ -12,7 +12,7 @@ import { Diagnostic, SourceLocation } from '../diagnostics';
 import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, symbolsOf, tryEvaluate } from './expr';
-import { Statement, isSymCharCode, isSymStartCode, nameEnd, skipBlanks, splitArgs, splitStatements, splitStatementsInto } from './lexer';
+import { Statement, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
 import { BODY_OPENERS, Binding, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
 import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newSection } from './model';
 import { Operand, parseOperand } from './operands';
@@ -116,8 +116,26 @@ class LineFrame implements Frame {
  * body statement is substituted and split when the expansion reaches it, not all at the start:
  * a statement lives only as long as it is needed. Substitution depends only on the arguments and
  * the counter, both fixed when the expansion begins (an `.irp`'s value changes per round).
+ * Frames are reused once done (Assembler.spare): one expansion after another makes none.
  */
 class BodyFrame implements Frame {
+  macro: string | undefined;
+  depth = 0;
+  condDepth = 0;
+  private body: Stmt[] = [];
+  private lines: BodyLine[] = [];
+  /** The arguments by slot (see slotsOf). */
+  private values: string[] = [];
+  /** No argument holds a quote, `#` or `;`: a `plain` body line expands to one statement or none. */
+  private plain = false;
+  private counter = 0;
+  private rounds = 0;
+  /** Where the expansion was asked for: outside every statement it makes. */
+  private origin!: Origin;
+  /** `.irp`/`.irpc`: the parameter's value for each round (its slot is 0). */
+  private perRound: string[] | undefined;
+  /** Statements of body lines made by an earlier expansion with the same arguments (filled here). */
+  private memo: Binding['lines'] | undefined;
   private j = 0;
   private round = 0;
   /** The statements of the current body line: fixed[k, n) or texts[k, n). */
@@ -127,24 +145,33 @@ class BodyFrame implements Frame {
   private readonly texts: string[] = [];
   private readonly cols: number[] = [];
   private b!: Stmt;
-  constructor(
-    readonly macro: string | undefined,
-    readonly depth: number,
-    readonly condDepth: number,
-    private readonly body: Stmt[],
-    private readonly lines: BodyLine[],
-    /** The arguments by slot (see slotsOf). */
-    private readonly values: string[],
-    private readonly counter: number,
-    private readonly rounds: number,
-    /** Where the expansion was asked for: outside every statement it makes. */
-    private readonly origin: Origin,
-    /** `.irp`/`.irpc`: the parameter's value for each round (its slot is 0). */
-    private readonly perRound: string[] | undefined,
-    /** Statements of body lines made by an earlier expansion with the same arguments (filled here). */
-    private readonly memo: Binding['lines'] | undefined,
-  ) {
-    if (perRound && rounds > 0) values[0] = perRound[0];
+
+  init(macro: string | undefined, depth: number, condDepth: number, body: Stmt[], lines: BodyLine[], values: string[], plain: boolean, counter: number, rounds: number, origin: Origin, perRound: string[] | undefined, memo: Binding['lines'] | undefined): this {
+    this.macro = macro;
+    this.depth = depth;
+    this.condDepth = condDepth;
+    this.body = body;
+    this.lines = lines;
+    this.values = values;
+    this.plain = plain;
+    this.counter = counter;
+    this.rounds = rounds;
+    this.origin = origin;
+    this.perRound = perRound;
+    this.memo = memo;
+    this.j = 0;
+    this.round = 0;
+    this.k = 0;
+    this.n = 0;
+    this.fixed = undefined;
+    if (perRound && rounds > 0) this.setRound(0);
+    return this;
+  }
+
+  private setRound(r: number): void {
+    const v = this.perRound![r];
+    this.values[0] = v;
+    this.plain = plainText(v);
   }
 
   next(): Stmt | undefined {
@@ -157,7 +184,7 @@ class BodyFrame implements Frame {
       }
       if (this.j >= this.body.length) {
         this.j = 0;
-        if (++this.round < this.rounds && this.perRound) this.values[0] = this.perRound[this.round];
+        if (++this.round < this.rounds && this.perRound) this.setRound(this.round);
       }
       if (this.round >= this.rounds) return undefined;
       const j = this.j++;
@@ -177,7 +204,8 @@ class BodyFrame implements Frame {
         this.n = parts.length;
       } else {
         this.fixed = undefined;
-        this.n = splitStatementsInto(expandBodyLine(c, this.values, this.counter), this.texts, this.cols);
+        const text = expandBodyLine(c, this.values, this.counter);
+        this.n = c.plain && this.plain ? trimmedInto(text, this.texts, this.cols) : splitStatementsInto(text, this.texts, this.cols);
       }
     }
   }
@@ -286,6 +314,7 @@ export class Assembler {
    */
   private readonly ripInsns = new Map<string, { sel: Selected; prefix: number[]; bytes: Uint8Array; mem: Extract<SelOp, { k: 'mem' }> }>();
   private readonly frames: Frame[] = [];
+  private readonly spare: BodyFrame[] = [];
   readonly cond: CondState[] = [];
   private collect?: Collect;
   private macroCounter = 0;
@@ -444,7 +473,7 @@ export class Assembler {
     while (this.frames.length && !this.stopped) {
       const st = this.frames[this.frames.length - 1].next();
       if (!st) {
-        this.frames.pop();
+        this.dropFrames(this.frames.length - 1);
         continue;
       }
       if (++this.statements > LIMITS.statements) {
@@ -487,12 +516,16 @@ export class Assembler {
     if (head && ROLE.get(head) === COND) return handleConditional(this, head, text.slice(head.length).trim(), st);
     if (!this.active()) return;
     // Labels: `name:` or `1:` (not `name::`), blanks around the colon.
+    let eq = -1; // where the first word's blanks end, once known
     for (;;) {
       let e = end;
       if (e === 0) while (e < text.length && text.charCodeAt(e) >= 48 && text.charCodeAt(e) <= 57) e++;
       if (e === 0) break;
       const c = skipBlanks(text, e);
-      if (text.charCodeAt(c) !== 58 || text.charCodeAt(c + 1) === 58) break;
+      if (text.charCodeAt(c) !== 58 || text.charCodeAt(c + 1) === 58) {
+        if (e === end) eq = c;
+        break;
+      }
       const after = skipBlanks(text, c + 1);
       this.defineLabel(text.slice(0, e), st, col);
       col += after;
@@ -505,7 +538,7 @@ export class Assembler {
     const wordEnd = end;
     if (wordEnd > 0) {
       // `name = value` (not `name == value`): an assignment, as `.set`.
-      const eq = skipBlanks(text, wordEnd);
+      if (eq < 0) eq = skipBlanks(text, wordEnd);
       if (text.charCodeAt(eq) === 61 && text.charCodeAt(eq + 1) !== 61) {
         const val = skipBlanks(text, eq + 1);
         assignSymbol(this, '.set', text.slice(0, wordEnd), text.slice(val), sub, col + val, col + val + wordEnd + 2);
@@ -590,7 +623,20 @@ export class Assembler {
     const lines = c.body.map((b): BodyLine => (param === undefined ? { fixed: splitStatements(b.text) } : compileBodyLine(b.text, slots, splitStatements)));
     const depth = this.frameDepth(undefined, c.at);
     if (depth === undefined) return;
-    this.frames.push(new BodyFrame(undefined, depth, this.cond.length, c.body, lines, [], this.macroCounter, rounds, originOf(c.at), values, undefined));
+    this.frames.push(this.frame().init(undefined, depth, this.cond.length, c.body, lines, [], true, this.macroCounter, rounds, originOf(c.at), values, undefined));
+  }
+
+  /** A frame to fill: a spare one when there is one. */
+  private frame(): BodyFrame {
+    return this.spare.pop() ?? new BodyFrame();
+  }
+
+  /** Takes back the frames above `n` (done or abandoned) as spares. */
+  private dropFrames(n: number): void {
+    while (this.frames.length > n) {
+      const f = this.frames.pop();
+      if (f instanceof BodyFrame && this.spare.length < LIMITS.macroDepth) this.spare.push(f);
+    }
   }
 
   /** The depth of a new expansion; undefined (and the run stopped) when that is too deep. */
@@ -611,11 +657,12 @@ export class Assembler {
       const order: number[] = [];
       const values = bindMacroArgs(def, args, order);
       if (typeof values === 'string') return this.error(st, undefined, values);
-      bound = { values, order, uses: 0, lines: [] };
+      bound = { values, plain: values.every(plainText), order, uses: 0, lines: [] };
       if (memo.size < MEMO_LIMIT) memo.set(args, bound);
     }
     // The statements of an earlier expansion with these arguments serve from the second use on.
     let values = bound.values;
+    let plain = bound.plain;
     let lines = ++bound.uses > 1 ? bound.lines : undefined;
     if (this.altmacro) {
       // `%expr` is the value now, so nothing is kept; the arguments are read in the order they
@@ -630,6 +677,7 @@ export class Assembler {
           values[k] = n.toString();
         } else if (v.startsWith('<') && v.endsWith('>')) values[k] = v.slice(1, -1);
       }
+      plain = values.every(plainText);
     }
     const counter = this.macroCounter++;
     if (!def.compiled) {
@@ -638,7 +686,7 @@ export class Assembler {
     }
     const depth = this.frameDepth(def.name, st);
     if (depth === undefined) return;
-    this.frames.push(new BodyFrame(def.name, depth, this.cond.length, def.body, def.compiled, values, counter, 1, originOf(st), undefined, lines));
+    this.frames.push(this.frame().init(def.name, depth, this.cond.length, def.body, def.compiled, values, plain, counter, 1, originOf(st), undefined, lines));
   }
 
   /** `.exitm`: abandon the innermost macro expansion. */
@@ -646,7 +694,7 @@ export class Assembler {
     for (let i = this.frames.length - 1; i > 0; i--) {
       if (this.frames[i].macro) {
         this.cond.length = Math.min(this.cond.length, this.frames[i].condDepth);
-        this.frames.length = i;
+        this.dropFrames(i);
         return;
       }
     }

@@ -56,22 +56,30 @@ export function splitStatements(line: string): Statement[] {
  * line; returns how many statements the line holds. No object is made per statement.
  */
 export function splitStatementsInto(line: string, texts: string[], cols: number[]): number {
-  if (!HAS_SPECIAL.test(line)) {
-    let a = 0;
-    let b = line.length;
-    while (a < b && isBlank(line.charCodeAt(a))) a++;
-    while (b > a && isBlank(line.charCodeAt(b - 1))) b--;
-    if (a === b) return 0;
-    texts[0] = a === 0 && b === line.length ? line : line.slice(a, b);
-    cols[0] = a + 1;
-    return 1;
-  }
+  if (!HAS_SPECIAL.test(line)) return trimmedInto(line, texts, cols);
   const parts = splitStatements(line);
   for (let k = 0; k < parts.length; k++) {
     texts[k] = parts[k].text;
     cols[k] = parts[k].column;
   }
   return parts.length;
+}
+
+/** splitStatementsInto for a line known to hold no quote, `#` or `;` (see plainText): one statement or none. */
+export function trimmedInto(line: string, texts: string[], cols: number[]): number {
+  let a = 0;
+  let b = line.length;
+  while (a < b && isBlank(line.charCodeAt(a))) a++;
+  while (b > a && isBlank(line.charCodeAt(b - 1))) b--;
+  if (a === b) return 0;
+  texts[0] = a === 0 && b === line.length ? line : line.slice(a, b);
+  cols[0] = a + 1;
+  return 1;
+}
+
+/** True when `s` holds no quote, `#` or `;`: text that splitStatements keeps in one piece. */
+export function plainText(s: string): boolean {
+  return !HAS_SPECIAL.test(s);
 }
 
 /** Index just past the string literal starting at `i` (which holds `"`). */

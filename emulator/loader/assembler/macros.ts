@@ -4,7 +4,7 @@
 // live in the assembler, which owns the statement stream.
 
 import { SourcePosition } from '../image';
-import { nameEnd, skipBlanks } from './lexer';
+import { nameEnd, plainText, skipBlanks } from './lexer';
 
 /**
  * The lines that expanded a statement (a macro's invocation, a `.rept`, a cpp macro), innermost
@@ -72,6 +72,8 @@ export interface MacroDef {
  */
 export interface Binding {
   values: string[];
+  /** No value holds a quote, `#` or `;` (plainText). */
+  plain: boolean;
   /** The slots in the order they were given a value (altmacro mode reads them in that order). */
   order: number[];
   uses: number;
@@ -102,7 +104,10 @@ export function slotsOf(def: MacroDef): Slots {
  * One body statement ready for expansion: its statements when nothing in it is substituted,
  * or the pieces to join — text as written, a parameter's slot, or COUNTER for `\@`.
  */
-export type BodyLine = { fixed: { text: string; column: number }[] } | { pieces: (string | number)[]; counter: boolean };
+export type BodyLine =
+  | { fixed: { text: string; column: number }[] }
+  /** `counter`: the line holds `\@`; `plain`: its own text holds no quote, `#` or `;` (plainText). */
+  | { pieces: (string | number)[]; counter: boolean; plain: boolean };
 
 /** Marks where `\@` (the expansion counter) goes in a compiled body statement. */
 export const COUNTER = -1;
@@ -160,7 +165,7 @@ export function compileBodyLine(text: string, slots: Map<string, number>, split:
   const line = scanBodyLine(text, slots);
   if (!line) return { fixed: split(text) };
   if (!line.subst) return { fixed: split(line.pieces.join('')) };
-  return { pieces: line.pieces, counter: line.pieces.includes(COUNTER) };
+  return { pieces: line.pieces, counter: line.pieces.includes(COUNTER), plain: line.pieces.every((p) => typeof p !== 'string' || plainText(p)) };
 }
 
 /** The text of a compiled body statement for one expansion (`values` by slot). */
