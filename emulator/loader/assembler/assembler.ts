@@ -30,31 +30,31 @@ export interface AsmLine {
   expansion?: SourcePosition[];
 }
 
-/** What a directive's name is to the statement loop (one lookup per directive statement). */
-const COND = 1;
-const OPENER = 2;
-const ROLE = new Map<string, number>([...[...CONDITIONAL_DIRECTIVES].map((d): [string, number] => [d, COND]), ...Object.keys(BODY_OPENERS).map((d): [string, number] => [d, OPENER])]);
+/** A directive's name as the statement loop sees it. */
+interface DirectiveName {
+  /** Lowercase and interned: lookups and switches on it (here and in handleDirective) find it at once. */
+  name: string;
+  /** A conditional (`.if`, `.else`, `.endif`…), handled even while skipping. */
+  cond: boolean;
+  /** What closes the body this directive opens (`.macro`, `.rept`, `.irp`…). */
+  opens: 'endm' | 'endr' | undefined;
+}
 
-/**
- * A directive's name as written to its lowercase, one string per name: the same string object
- * each time, whose hash is known, and interned, so that the lookups and switches on it (here and
- * in handleDirective) find it at once. Names past the table's limit are only lowercased.
- */
-function directive(name: string): string {
-  let d = DIRECTIVES.get(name);
+/** A directive's name as written to what it is: one lookup per directive statement. */
+function directive(written: string): DirectiveName {
+  let d = DIRECTIVES.get(written);
   if (d === undefined) {
-    d = name.toLowerCase();
-    if (DIRECTIVES.size < 4096) {
-      // A string used as a property key is interned; Object.keys gives back that copy.
-      const o: Record<string, number> = {};
-      o[d] = 0;
-      d = Object.keys(o)[0];
-      DIRECTIVES.set(name, d);
-    }
+    let name = written.toLowerCase();
+    // A string used as a property key is interned; Object.keys gives back that copy.
+    const o: Record<string, number> = {};
+    o[name] = 0;
+    name = Object.keys(o)[0];
+    d = { name, cond: CONDITIONAL_DIRECTIVES.has(name), opens: Object.hasOwn(BODY_OPENERS, name) ? BODY_OPENERS[name] : undefined };
+    if (DIRECTIVES.size < 4096) DIRECTIVES.set(written, d);
   }
   return d;
 }
-const DIRECTIVES = new Map<string, string>();
+const DIRECTIVES = new Map<string, DirectiveName>();
 
 /** Argument texts a macro keeps the binding of (see Binding). */
 const MEMO_LIMIT = 256;
@@ -506,14 +506,14 @@ export class Assembler {
     let end = nameEnd(text, 0);
     // Only directives matter while a body is collected or skipped (conditionals, and the openers
     // and closers of bodies).
-    let head: string | undefined;
+    let head: DirectiveName | undefined;
     if (text.charCodeAt(0) === 46) {
       // `.` and then a letter or `_`: a directive's name.
       const c1 = text.charCodeAt(1);
       if ((c1 >= 97 && c1 <= 122) || (c1 >= 65 && c1 <= 90) || c1 === 95) head = directive(text.slice(0, end));
     }
     if (this.collect) return this.collectBody(st, head);
-    if (head && ROLE.get(head) === COND) return handleConditional(this, head, text.slice(head.length).trim(), st);
+    if (head?.cond) return handleConditional(this, head.name, text.slice(head.name.length).trim(), st);
     if (!this.active()) return;
     // Labels: `name:` or `1:` (not `name::`), blanks around the colon.
     let eq = -1; // where the first word's blanks end, once known
@@ -552,9 +552,9 @@ export class Assembler {
       if (text.charCodeAt(0) === 46) {
         const rest = text.slice(wordEnd);
         const argCol = col + wordEnd + (rest.length - rest.trimStart().length);
-        const lower = head ?? directive(text.slice(0, wordEnd));
-        if (ROLE.get(lower) === OPENER) return this.openBody(lower, rest.trim(), sub);
-        handleDirective(this, lower, rest.trim(), sub, argCol);
+        const d = head ?? directive(text.slice(0, wordEnd));
+        if (d.opens) return this.openBody(d.name, rest.trim(), sub);
+        handleDirective(this, d.name, rest.trim(), sub, argCol);
         return;
       }
     }
@@ -591,12 +591,12 @@ export class Assembler {
     return { rounds: values.length, param: m[1], values };
   }
 
-  private collectBody(st: Stmt, head: string | undefined): void {
+  private collectBody(st: Stmt, head: DirectiveName | undefined): void {
     const c = this.collect!;
     const closer = c.kind === 'macro' ? '.endm' : '.endr';
-    if (head && ROLE.get(head) === OPENER && BODY_OPENERS[head] === closer.slice(1)) c.depth++;
-    if (head === closer) c.depth--;
-    if (c.kind === 'macro' && head === '.endr') {
+    if (head?.opens === closer.slice(1)) c.depth++;
+    if (head?.name === closer) c.depth--;
+    if (c.kind === 'macro' && head?.name === '.endr') {
       /* stray .endr inside a macro body belongs to a .rept inside it */
     }
     if (c.depth > 0) {

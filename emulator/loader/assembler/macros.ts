@@ -183,12 +183,8 @@ export function expandBodyLine(line: Extract<BodyLine, { pieces: unknown }>, val
  *  parentheses and quotes group, `"…"` quotes are removed. */
 export function splitMacroArgs(text: string): string[] {
   const out: string[] = [];
-  let i = 0;
   const n = text.length;
-  const skipBlank = () => {
-    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
-  };
-  skipBlank();
+  let i = skipSpaceTab(text, 0);
   while (i < n) {
     let cur = '';
     let depth = 0;
@@ -212,7 +208,7 @@ export function splitMacroArgs(text: string): string[] {
         // `a = b` and `a =b`: gas keeps keyword assignments together.
         const next = text.charCodeAt(skipBlanks(text, i));
         if (next === 61 || cur.endsWith('=')) {
-          skipBlank();
+          i = skipSpaceTab(text, i);
           from = i;
           continue;
         }
@@ -220,7 +216,7 @@ export function splitMacroArgs(text: string): string[] {
         // `_XFER + 0*32` are one argument each; not beside `-` or `*` (a sign, an indirection):
         // `m 1 -2` passes two.
         if (cur && (OPERATOR.has(cur.charCodeAt(cur.length - 1)) || OPERATOR.has(next))) {
-          skipBlank();
+          i = skipSpaceTab(text, i);
           from = i;
           continue;
         }
@@ -230,14 +226,23 @@ export function splitMacroArgs(text: string): string[] {
     }
     if (from < i) cur += text.slice(from, i);
     out.push(cur);
-    skipBlank();
-    if (text[i] === ',') {
-      i++;
-      skipBlank();
+    i = skipSpaceTab(text, i);
+    if (text.charCodeAt(i) === 44) {
+      i = skipSpaceTab(text, i + 1);
       // `a,,b` passes an empty argument
     } else if (i >= n) break;
   }
   return out;
+}
+
+/** First index at or after `i` that is not a space or tab. */
+function skipSpaceTab(text: string, i: number): number {
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9) break;
+    i++;
+  }
+  return i;
 }
 
 /** `+ / | & ^ < >`: a blank beside one of these does not separate macro arguments. */
