@@ -12,7 +12,7 @@ import { Diagnostic, SourceLocation } from '../diagnostics';
 import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, symbolsOf, tryEvaluate } from './expr';
-import { Statement, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
+import { Statement, isBlank, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
 import { BODY_OPENERS, Binding, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
 import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newSection } from './model';
 import { Operand, parseOperand } from './operands';
@@ -243,6 +243,15 @@ function originOf(st: Stmt): Origin {
  */
 function hintOf(s: string, end: number): number {
   return (end * 61 + (s.charCodeAt(0) | 32) * 7 + (s.charCodeAt(end - 1) | 32)) & 1023;
+}
+
+/**
+ * `text.slice(i).trim()` with one string made: a statement's text has no trailing blank (the
+ * split trims it), so only the leading ones are skipped.
+ */
+function argsFrom(text: string, i: number): string {
+  const s = text.slice(skipBlanks(text, i));
+  return s && isBlank(s.charCodeAt(s.length - 1)) ? s.trimEnd() : s;
 }
 
 /** End of the word `[A-Za-z]\w*` at the start of `t` (0 when there is none). */
@@ -513,7 +522,7 @@ export class Assembler {
       if ((c1 >= 97 && c1 <= 122) || (c1 >= 65 && c1 <= 90) || c1 === 95) head = directive(text.slice(0, end));
     }
     if (this.collect) return this.collectBody(st, head);
-    if (head?.cond) return handleConditional(this, head.name, text.slice(head.name.length).trim(), st);
+    if (head?.cond) return handleConditional(this, head.name, argsFrom(text, end), st);
     if (!this.active()) return;
     // Labels: `name:` or `1:` (not `name::`), blanks around the colon.
     let eq = -1; // where the first word's blanks end, once known
@@ -547,14 +556,14 @@ export class Assembler {
       if (this.macroHint[hintOf(text, wordEnd)]) {
         const word = text.slice(0, wordEnd);
         const macro = this.macros.get(word) ?? this.macros.get(word.toLowerCase());
-        if (macro) return this.expandMacro(macro, text.slice(wordEnd).trim(), sub);
+        if (macro) return this.expandMacro(macro, argsFrom(text, wordEnd), sub);
       }
       if (text.charCodeAt(0) === 46) {
-        const rest = text.slice(wordEnd);
-        const argCol = col + wordEnd + (rest.length - rest.trimStart().length);
+        const a = skipBlanks(text, wordEnd);
+        const args = argsFrom(text, a);
         const d = head ?? directive(text.slice(0, wordEnd));
-        if (d.opens) return this.openBody(d.name, rest.trim(), sub);
-        handleDirective(this, d.name, rest.trim(), sub, argCol);
+        if (d.opens) return this.openBody(d.name, args, sub);
+        handleDirective(this, d.name, args, sub, col + a);
         return;
       }
     }
