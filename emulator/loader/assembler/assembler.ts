@@ -512,11 +512,12 @@ export class Assembler {
     let text = st.text;
     let col = st.column;
     // The first word, scanned once: a directive's, a label's, a macro's or a mnemonic's name.
-    let end = nameEnd(text, 0);
+    let end = -1;
     // Only directives matter while a body is collected or skipped (conditionals, and the openers
     // and closers of bodies).
     let head: DirectiveName | undefined;
     if (text.charCodeAt(0) === 46) {
+      end = nameEnd(text, 0);
       // `.` and then a letter or `_`: a directive's name.
       const c1 = text.charCodeAt(1);
       if ((c1 >= 97 && c1 <= 122) || (c1 >= 65 && c1 <= 90) || c1 === 95) head = directive(text.slice(0, end));
@@ -524,6 +525,7 @@ export class Assembler {
     if (this.collect) return this.collectBody(st, head);
     if (head?.cond) return handleConditional(this, head.name, argsFrom(text, end), st);
     if (!this.active()) return;
+    if (end < 0) end = nameEnd(text, 0);
     // Labels: `name:` or `1:` (not `name::`), blanks around the colon.
     let eq = -1; // where the first word's blanks end, once known
     for (;;) {
