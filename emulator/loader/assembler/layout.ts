@@ -10,7 +10,7 @@ import { ExTableEntry, Image, ImageSection, ImageSymbol, LineEntry } from '../im
 import type { Assembler } from './assembler';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, Loc, UnresolvedError, Value, evaluate, symbolsOf } from './expr';
-import { Section, Sym, Tail } from './model';
+import { Frag, Section, Sym, Tail } from './model';
 import { codePadding } from './nops';
 import { le } from './directives';
 import { Stmt } from './macros';
@@ -42,6 +42,87 @@ function alignUp(v: bigint, a: bigint): bigint {
 function displayName(name: string): string {
   const m = /^(\d+)\u0002/.exec(name);
   return m ? `local label '${m[1]}' (a '${m[1]}f' reference with no later '${m[1]}:')` : `'${name}'`;
+}
+
+// ---- fast link-time evaluation ----------------------------------------------------------
+// Relaxation evaluates every `.skip` size and branch target once per pass, and the encoder
+// every data item and operand: with BigInt Values (an object and arrays per node, a Map per
+// fold) that was most of the link. The fast path computes the same absolute value in doubles,
+// with the net coefficient of at most two sections in the registers below. Whenever it cannot
+// be sure of the exact result (a value beyond 2^53, an operator whose double form is not exact,
+// an unknown symbol, a needed error, more than two sections), it returns NaN and the caller
+// runs the exact evaluator, which then gives the result or the error it always gave. Without
+// wraparound inside ±2^53, gas's 64-bit arithmetic and the doubles agree.
+
+/** Net section coefficients of the last fast result (K = 0: no section). */
+let R1 = '';
+let K1 = 0;
+let R2 = '';
+let K2 = 0;
+/** Uses of stub (undefined) symbols directly in the evaluated expression, not through `.set`s. */
+let stubHits = 0;
+/** `.set` definitions being expanded (0 at the top expression). */
+let equNest = 0;
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Adds `k` times section `sec` to the registers; false when a third section would be needed. */
+function addTerm(sec: string, k: number): boolean {
+  if (k === 0) return true;
+  if (K1 !== 0 && R1 === sec) {
+    K1 += k;
+    if (K1 === 0) {
+      R1 = R2;
+      K1 = K2;
+      K2 = 0;
+    }
+    return true;
+  }
+  if (K2 !== 0 && R2 === sec) {
+    K2 += k;
+    return true;
+  }
+  if (K1 === 0) {
+    R1 = sec;
+    K1 = k;
+    return true;
+  }
+  if (K2 === 0) {
+    R2 = sec;
+    K2 = k;
+    return true;
+  }
+  return false;
+}
+
+function safe(x: number): boolean {
+  return x <= SAFE && x >= -SAFE;
+}
+
+/** `binop` of expr.ts on exact doubles; NaN where the double result might differ (or an error is due). */
+function fastBinop(op: string, a: number, b: number): number {
+  const i32 = (a | 0) === a && (b | 0) === b;
+  let r: number;
+  switch (op) {
+    case '*': r = a * b; break;
+    case '/': return b !== 0 && i32 ? Math.trunc(a / b) + 0 : NaN;
+    case '%': return b !== 0 ? (a % b) + 0 : NaN;
+    case '<<': return b >= 64 ? 0 : b >= 0 ? ((r = a * 2 ** b), safe(r) ? r : NaN) : NaN;
+    case '>>': return b >= 64 ? 0 : b >= 0 && a >= 0 ? Math.floor(a / 2 ** b) : NaN;
+    case '|': return i32 ? a | b : NaN;
+    case '&': return i32 ? a & b : NaN;
+    case '^': return i32 ? a ^ b : NaN;
+    case '!': return i32 ? a | ~b : NaN;
+    case '==': return a === b ? -1 : 0;
+    case '!=': case '<>': return a !== b ? -1 : 0;
+    case '<': return a < b ? -1 : 0;
+    case '<=': return a <= b ? -1 : 0;
+    case '>': return a > b ? -1 : 0;
+    case '>=': return a >= b ? -1 : 0;
+    case '&&': return a !== 0 && b !== 0 ? 1 : 0;
+    case '||': return a !== 0 || b !== 0 ? 1 : 0;
+    default: return NaN;
+  }
+  return safe(r) ? r + 0 : NaN;
 }
 
 class Linker {
@@ -86,6 +167,168 @@ class Linker {
     },
   };
 
+  /** Section addresses as doubles, once placed (0 before: relaxation works section-relative). */
+  private readonly base = new Map<string, number>();
+  private readonly fastVisiting = new Set<string>();
+
+  placed(): void {
+    for (const s of this.a.order) this.base.set(s.name, Number(s.address));
+  }
+
+  /** Absolute value of `e` at `dot` in a double, its sections in R1/K1, R2/K2; NaN: use `evaluate`. */
+  fast(e: Expr, dot: Loc): number {
+    K1 = 0;
+    K2 = 0;
+    stubHits = 0;
+    equNest = 0;
+    const c = this.fastEv(e, dot, 0);
+    return c + 0; // no -0
+  }
+
+  private locNum(sec: string, frag: number, off: number): number {
+    const s = this.a.sections.get(sec);
+    if (!s || !addTerm(sec, 1)) return NaN;
+    const f = s.frags[frag];
+    if (this.recording && f !== this.readFrags[this.readFrags.length - 1]) {
+      this.readFrags.push(f);
+      this.readStarts.push(f.start);
+    }
+    const c = (this.base.get(sec) ?? 0) + f.start + off;
+    return safe(c) ? c : NaN;
+  }
+
+  // Relaxation evaluates each `.skip` size and branch target once a pass, but a value depends
+  // only on the starts of the fragments its labels sit in: kept with those starts, and reused
+  // while they stay where they were (sections are all at 0 until placed).
+  private recording = false;
+  private readonly readFrags: Frag[] = [];
+  private readonly readStarts: number[] = [];
+  private readonly memo = new Map<Tail, { frags: Frag[]; starts: number[]; c: number; located: boolean }>();
+
+  /** `fast` of a tail's expression during relaxation; `located`: a section term is left. */
+  private relaxValue(t: Tail, e: Expr, dot: Loc): { c: number; located: boolean } | undefined {
+    const m = this.memo.get(t);
+    if (m) {
+      let same = true;
+      for (let i = 0; i < m.frags.length; i++) {
+        if (m.frags[i].start !== m.starts[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return m;
+    }
+    this.recording = true;
+    this.readFrags.length = 0;
+    this.readStarts.length = 0;
+    const c = this.fast(e, dot);
+    this.recording = false;
+    if (c !== c) return undefined;
+    const v = { frags: this.readFrags.slice(), starts: this.readStarts.slice(), c, located: K1 !== 0 || K2 !== 0 };
+    this.memo.set(t, v);
+    return v;
+  }
+
+  private fastEv(e: Expr, dot: Loc, depth: number): number {
+    if (depth > 100) return NaN;
+    switch (e.t) {
+      case 'num': {
+        const n = Number(e.v);
+        return safe(n) ? n : NaN;
+      }
+      case 'dot':
+        return this.locNum(dot.sec, dot.frag, dot.off);
+      case 'sym':
+        return this.fastSym(e.name);
+      case 'un': {
+        const a = this.fastEv(e.a, dot, depth + 1);
+        if (a !== a || e.op === '+') return a;
+        if (e.op === '-') {
+          K1 = -K1;
+          K2 = -K2;
+          return 0 - a;
+        }
+        if (K1 !== 0 || K2 !== 0) return NaN;
+        if (e.op === '~') return (a | 0) === a ? ~a : NaN;
+        return a === 0 ? 1 : 0;
+      }
+      case 'bin': {
+        const op = e.op;
+        if ((op === '==' || op === '!=' || op === '<>') && e.a.t === 'sym' && e.b.t === 'sym' && e.a.name[0] === '%' && e.b.name[0] === '%') {
+          if (this.stubs.has(e.a.name) || this.stubs.has(e.b.name)) return NaN;
+          return (e.a.name === e.b.name) === (op === '==') ? -1 : 0;
+        }
+        const a = this.fastEv(e.a, dot, depth + 1);
+        if (a !== a) return a;
+        const r1 = R1, k1 = K1, r2 = R2, k2 = K2;
+        K1 = 0;
+        K2 = 0;
+        const b = this.fastEv(e.b, dot, depth + 1);
+        if (b !== b) return b;
+        if (op === '+' || op === '-') {
+          const sign = op === '+' ? 1 : -1;
+          const br1 = R1, bk1 = K1, br2 = R2, bk2 = K2;
+          R1 = r1;
+          K1 = k1;
+          R2 = r2;
+          K2 = k2;
+          if (!addTerm(br1, sign * bk1) || !addTerm(br2, sign * bk2)) return NaN;
+          const c = sign === 1 ? a + b : a - b;
+          return safe(c) ? c : NaN;
+        }
+        if (k1 !== 0 || k2 !== 0 || K1 !== 0 || K2 !== 0) return NaN;
+        return fastBinop(op, a, b);
+      }
+    }
+  }
+
+  private fastSym(name: string): number {
+    const s = this.a.syms.get(name);
+    const d = s?.def;
+    if (d?.kind === 'label') return this.locNum(d.loc.sec, d.loc.frag, d.loc.off);
+    if (d?.kind === 'equ') {
+      const v = d.value;
+      if (v) {
+        let c = Number(v.c);
+        if (!safe(c)) return NaN;
+        for (const t of v.terms) {
+          const k = Number(t.coef);
+          const at = this.locNum(t.sec, t.frag, 0);
+          if (at !== at || !addTerm(t.sec, k - 1)) return NaN;
+          c += k * at;
+          if (!safe(c)) return NaN;
+        }
+        return c;
+      }
+      if (this.fastVisiting.has(name)) return NaN;
+      this.fastVisiting.add(name);
+      const r1 = R1, k1 = K1, r2 = R2, k2 = K2;
+      K1 = 0;
+      K2 = 0;
+      equNest++;
+      const c = this.fastEv(d.expr, d.dot, 0);
+      equNest--;
+      this.fastVisiting.delete(name);
+      if (c !== c) return c;
+      const br1 = R1, bk1 = K1, br2 = R2, bk2 = K2;
+      R1 = r1;
+      K1 = k1;
+      R2 = r2;
+      K2 = k2;
+      return addTerm(br1, bk1) && addTerm(br2, bk2) ? c : NaN;
+    }
+    const p = this.a.predefined.get(name);
+    if (p !== undefined) {
+      const n = Number(p);
+      return safe(n) ? n : NaN;
+    }
+    const stub = this.stubs.get(name);
+    if (stub === undefined) return NaN;
+    if (equNest === 0) stubHits++;
+    const n = Number(stub);
+    return safe(n) ? n : NaN;
+  }
+
   locAddress(sec: string, frag: number): bigint {
     const s = this.a.sections.get(sec)!;
     return s.address + BigInt(s.frags[frag].start);
@@ -93,6 +336,8 @@ class Linker {
 
   /** Absolute value of an expression at location `dot`. */
   resolve(e: Expr, dot: Loc): bigint {
+    const c = this.fast(e, dot);
+    if (c === c && this.fastRelocatable(dot.sec)) return BigInt(c);
     this.dotLoc = dot;
     const v = evaluate(e, this.env);
     // An undefined symbol (a stub here) is a relocation target in the object gas makes:
@@ -100,6 +345,27 @@ class Linker {
     const stubs = this.stubs.size ? symbolsOf(e).filter((x) => this.stubs.has(x.name)).length : 0;
     this.checkRelocatable(stubs === 1 ? { ...v, terms: [...v.terms, { sec: '\u0000undefined', frag: 0, coef: 1n }] } : v, dot.sec);
     return this.absolute(v);
+  }
+  /** `checkRelocatable` for the fast result (false: let the exact path decide, or throw). */
+  private fastRelocatable(here: string): boolean {
+    let n = 0;
+    let plus = 0;
+    let minusHere = 0;
+    if (K1 !== 0) {
+      n++;
+      if (K1 === 1) plus++;
+      else if (K1 === -1 && R1 === here) minusHere++;
+    }
+    if (K2 !== 0) {
+      n++;
+      if (K2 === 1) plus++;
+      else if (K2 === -1 && R2 === here) minusHere++;
+    }
+    if (stubHits === 1) {
+      n++;
+      plus++;
+    }
+    return n === 0 || (n === 1 && plus === 1) || (n === 2 && plus === 1 && minusHere === 1);
   }
   /** An object file can only say `sym + c` or `sym - . + c`; gas rejects anything else
    *  (e.g. the difference of labels in two sections), and so do we. */
@@ -137,7 +403,8 @@ class Linker {
     for (const f of sec.frags) {
       const t = f.tail;
       if (t?.kind === 'branch') {
-        t.relaxable = this.relaxable(t.target, t.dot, sec);
+        // What the target is made of does not depend on the layout: worked out once.
+        t.relaxable ??= this.relaxable(t.target, t.dot, sec);
         if (!t.relaxable) t.near = true;
         t.size = t.prefix.length + (t.near ? (t.sel.entry.branch === 'jmp' ? 5 : 6) : 2);
       }
@@ -168,11 +435,16 @@ class Linker {
       for (const f of sec.frags) {
         const t = f.tail;
         if (t?.kind !== 'branch' || t.near) continue;
-        this.dotLoc = t.dot;
-        const v = evaluate(t.target, this.env);
-        const target = v.c + BigInt(sec.frags[v.terms[0].frag].start);
-        const disp = target - BigInt(t.addr + t.size);
-        if (disp < -128n || disp > 127n) {
+        // Before placement every section is at 0: the fast value is section-relative.
+        const fv = this.relaxValue(t, t.target, t.dot);
+        let disp = fv ? fv.c - (t.addr + t.size) : NaN;
+        if (disp !== disp) {
+          this.dotLoc = t.dot;
+          const v = evaluate(t.target, this.env);
+          const target = v.c + BigInt(sec.frags[v.terms[0].frag].start);
+          disp = Number(target - BigInt(t.addr + t.size));
+        }
+        if (disp < -128 || disp > 127) {
           t.near = true;
           t.size = t.prefix.length + (t.sel.entry.branch === 'jmp' ? 5 : 6);
           changed = true;
@@ -186,6 +458,8 @@ class Linker {
 
   /** Size of a `.skip` tail with the current layout (0 while it cannot be computed yet). */
   spaceSize(t: Extract<Tail, { kind: 'space' }>): number {
+    const v = this.relaxValue(t, t.expr, t.dot);
+    if (v) return v.located || v.c < 0 || v.c > 2 ** 28 ? 0 : v.c;
     try {
       this.dotLoc = t.dot;
       const v = evaluate(t.expr, this.env);
@@ -349,6 +623,7 @@ function placeSections(a: Assembler, opts: LayoutOptions, L: Linker, undefinedSy
   if (code.length && data.length) next = alignUp(next, 4096n);
   data.forEach(place);
   next = alignUp(next, data.length ? 4096n : 16n);
+  L.placed();
   for (const name of undefinedSyms) {
     L.stubs.set(name, next);
     next += STUB_SIZE;
