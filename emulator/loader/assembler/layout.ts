@@ -125,6 +125,19 @@ function fastBinop(op: string, a: number, b: number): number {
   return safe(r) ? r + 0 : NaN;
 }
 
+/** A relaxation value with the fragment starts it was computed from (see `relaxValue`). */
+interface RelaxMemo {
+  frags: Frag[];
+  starts: number[];
+  secs: string[];
+  c: number;
+  r1: string;
+  k1: number;
+  r2: string;
+  k2: number;
+  located: boolean;
+}
+
 class Linker {
   readonly stubs = new Map<string, bigint>();
   private dotLoc: Loc = { sec: '', frag: 0, off: 0 };
@@ -192,41 +205,61 @@ class Linker {
     if (this.recording && f !== this.readFrags[this.readFrags.length - 1]) {
       this.readFrags.push(f);
       this.readStarts.push(f.start);
+      this.readSecs.push(sec);
     }
     const c = (this.base.get(sec) ?? 0) + f.start + off;
     return safe(c) ? c : NaN;
   }
 
   // Relaxation evaluates each `.skip` size and branch target once a pass, but a value depends
-  // only on the starts of the fragments its labels sit in: kept with those starts, and reused
-  // while they stay where they were (sections are all at 0 until placed).
+  // only on the starts of the fragments its labels sit in. A fast value needs its operators'
+  // operands free of locations, so moving every fragment read in one section by the same
+  // amount d moves the value by (net coefficient of that section)·d and changes nothing else:
+  // values are kept with the starts they read and updated that way while that holds (the
+  // ALTERNATIVE padding reads one fragment per section). Sections are all at 0 until placed.
   private recording = false;
   private readonly readFrags: Frag[] = [];
   private readonly readStarts: number[] = [];
-  private readonly memo = new Map<Tail, { frags: Frag[]; starts: number[]; c: number; located: boolean }>();
+  private readonly readSecs: string[] = [];
+  private readonly memo = new Map<Tail, RelaxMemo>();
 
-  /** `fast` of a tail's expression during relaxation; `located`: a section term is left. */
-  private relaxValue(t: Tail, e: Expr, dot: Loc): { c: number; located: boolean } | undefined {
+  /** `fast` of a tail's expression during relaxation (undefined: use `evaluate`). */
+  private relaxValue(t: Tail, e: Expr, dot: Loc): RelaxMemo | undefined {
     const m = this.memo.get(t);
-    if (m) {
-      let same = true;
-      for (let i = 0; i < m.frags.length; i++) {
-        if (m.frags[i].start !== m.starts[i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return m;
-    }
+    if (m && this.shifted(m)) return m;
     this.recording = true;
     this.readFrags.length = 0;
     this.readStarts.length = 0;
+    this.readSecs.length = 0;
     const c = this.fast(e, dot);
     this.recording = false;
     if (c !== c) return undefined;
-    const v = { frags: this.readFrags.slice(), starts: this.readStarts.slice(), c, located: K1 !== 0 || K2 !== 0 };
+    const v: RelaxMemo = { frags: this.readFrags.slice(), starts: this.readStarts.slice(), secs: this.readSecs.slice(), c, r1: R1, k1: K1, r2: R2, k2: K2, located: K1 !== 0 || K2 !== 0 };
     this.memo.set(t, v);
     return v;
+  }
+
+  /** Brings a kept value up to date when each section's fragments moved together; false when they did not. */
+  private shifted(m: RelaxMemo): boolean {
+    const { frags, starts, secs } = m;
+    let d1 = 0;
+    let d2 = 0;
+    for (let i = 0; i < frags.length; i++) {
+      const d = frags[i].start - starts[i];
+      for (let j = 0; j < i; j++) {
+        if (secs[j] === secs[i]) {
+          if (frags[j].start - starts[j] !== d) return false;
+          break;
+        }
+      }
+      if (m.k1 !== 0 && secs[i] === m.r1) d1 = d;
+      else if (m.k2 !== 0 && secs[i] === m.r2) d2 = d;
+    }
+    const c = m.c + m.k1 * d1 + m.k2 * d2;
+    if (!safe(c)) return false;
+    for (let i = 0; i < frags.length; i++) starts[i] = frags[i].start;
+    m.c = c;
+    return true;
   }
 
   private fastEv(e: Expr, dot: Loc, depth: number): number {
