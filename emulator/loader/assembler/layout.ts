@@ -670,12 +670,17 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
   const sections: ImageSection[] = [];
   // What produced each run of bytes, in columns (no object per row): the line table and the
   // listing are made from them when asked for.
-  const rowOffset: number[] = [];
-  const rowSection: number[] = [];
+  // Sized up front (at most one row per item and tail): pushing a row at a time into four
+  // growing arrays cost more than encoding the bytes.
+  let most = 0;
+  for (const sec of placed) for (const f of sec.frags) most += f.items.length + 1;
+  let rows = 0;
+  const rowOffset = new Float64Array(most);
+  const rowSection = new Uint32Array(most);
   const secAddress: bigint[] = [];
   const secName: string[] = [];
-  const rowBytes: Uint8Array[] = [];
-  const rowStmt: Stmt[] = [];
+  const rowBytes: Uint8Array[] = new Array(most);
+  const rowStmt: Stmt[] = new Array(most);
   const address = (k: number) => secAddress[rowSection[k]] + BigInt(rowOffset[k]);
   const listing = (): ListingRow[] =>
     rowStmt.map((st, k) => ({ address: address(k), section: secName[rowSection[k]], bytes: rowBytes[k], file: st.stack[0].file, line: st.stack[0].line, text: st.text }));
@@ -696,10 +701,10 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
     secName.push(sec.name);
     const record = (addr: number, bytes: Uint8Array, st: Stmt | undefined) => {
       if (!st || !bytes.length) return;
-      rowOffset.push(addr);
-      rowSection.push(index);
-      rowBytes.push(bytes);
-      rowStmt.push(st);
+      rowOffset[rows] = addr;
+      rowSection[rows] = index;
+      rowBytes[rows] = bytes;
+      rowStmt[rows++] = st;
     };
     for (let fi = 0; fi < sec.frags.length; fi++) {
       const f = sec.frags[fi];
@@ -747,6 +752,8 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
     }
     sections.push({ name: sec.name, address: sec.address, bytes: sec.nobits ? new Uint8Array(sec.size) : out, alloc: true, write: sec.write, exec: sec.exec });
   }
+  rowBytes.length = rows;
+  rowStmt.length = rows;
   return { sections, lines, listing };
 }
 
