@@ -192,7 +192,9 @@ export function assignSymbol(a: Assembler, dir: string, name: string, valueArg: 
   // A register equate (`KEY = %rdi`, `.set T0, %xmm4`, or another equate's name): operands
   // naming it mean the register.
   const valueText = valueArg.trim();
-  const reg = /^%\s*([A-Za-z][A-Za-z0-9]*)$/.exec(valueText);
+  // (The test is by its first character: most values are numbers, and the regular expression
+  // on each `i = i + 1` of a `.rept` was the costliest line here.)
+  const reg = valueText.charCodeAt(0) === 37 ? /^%\s*([A-Za-z][A-Za-z0-9]*)$/.exec(valueText) : null;
   const regName = reg && lookupReg(reg[1]) ? `%${reg[1].toLowerCase()}` : a.regEquates.get(valueText);
   if (regName) {
     if (a.sym(name).def?.kind === 'label') return a.error(st, col, `symbol '${name}' is already defined as a label`);

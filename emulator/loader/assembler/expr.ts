@@ -182,6 +182,7 @@ function parseNumber(s: Scanner, nl: NumLabelRef, col: number): Expr {
   if ((suffix === 98 || suffix === 102) && !isSymChar(src[p + 1])) {
     // `0b` and `0f` followed by a non-symbol character are local labels, as in gas.
     s.pos = p + 1;
+    numLabelSeen = true;
     return { t: 'sym', name: nl(src.slice(start, p), suffix === 98 ? 'b' : 'f', col), col };
   }
   // The number's extent: hex and binary need at least one digit after the prefix.
@@ -382,7 +383,7 @@ function binop(op: string, a: bigint, b: bigint): bigint {
 
 /** Every symbol name an expression mentions (for undefined-symbol reports). */
 export function symbolsOf(e: Expr, out: { name: string; col: number }[] = []): { name: string; col: number }[] {
-  if (e.t === 'sym') out.push({ name: e.name, col: e.col });
+  if (e.t === 'sym') out.push(e); // the node itself has both fields: no object per name
   else if (e.t === 'un') symbolsOf(e.a, out);
   else if (e.t === 'bin') {
     symbolsOf(e.a, out);
@@ -391,10 +392,27 @@ export function symbolsOf(e: Expr, out: { name: string; col: number }[] = []): {
   return out;
 }
 
+/**
+ * Parsed texts by numeric-label resolver (one per assembly), for texts naming no numeric label
+ * (whose parse depends on the labels defined so far): `.if`, `.set i, i+1` and the like repeat
+ * in every `.rept` copy and macro expansion. Trees are never changed in place, so one serves
+ * every statement spelling it at the same column.
+ */
+const parsed = new WeakMap<NumLabelRef, Map<string, { col0: number; e: Expr }>>();
+const PARSED_MAX = 20_000;
+/** Set when a parse resolves a numeric label reference. */
+let numLabelSeen = false;
+
 /** Parses a complete string as one expression (for `.if`, `.rept`, directive arguments). */
 export function parseWholeExpr(text: string, col0: number, nl: NumLabelRef): Expr {
+  let cache = parsed.get(nl);
+  if (!cache) parsed.set(nl, (cache = new Map()));
+  const hit = cache.get(text);
+  if (hit && hit.col0 === col0) return hit.e;
   const s = new Scanner(text, col0);
+  numLabelSeen = false;
   const e = parseExpr(s, nl);
   if (!s.eof()) throw new ExprError(`unexpected '${s.rest()}' after expression`, s.column);
+  if (!numLabelSeen && (hit || cache.size < PARSED_MAX)) cache.set(text, { col0, e });
   return e;
 }
