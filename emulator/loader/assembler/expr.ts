@@ -234,6 +234,17 @@ function addValues(a: Value, b: Value, sign: bigint): Value {
   // A constant added: the locations stay as they are (terms are never changed in place).
   if (!b.terms.length) return { c: BigInt.asIntN(64, a.c + sign * b.c), terms: a.terms };
   if (!a.terms.length && sign === 1n) return { c: BigInt.asIntN(64, a.c + b.c), terms: b.terms };
+  if (a.terms.length === 1 && b.terms.length === 1) {
+    // `label - .`, `740b - 743f`: what the general merge below makes, without its arrays.
+    const x = a.terms[0];
+    const y = b.terms[0];
+    const c = BigInt.asIntN(64, a.c + sign * b.c);
+    if (x.sec === y.sec && x.frag === y.frag) {
+      const coef = x.coef + sign * y.coef;
+      return { c, terms: coef === 0n ? NO_TERMS : [{ sec: x.sec, frag: x.frag, coef }] };
+    }
+    return { c, terms: [x, sign === 1n ? y : { ...y, coef: -y.coef }] };
+  }
   const terms = a.terms.map((t) => ({ ...t }));
   for (const t of b.terms) {
     const same = terms.find((x) => x.sec === t.sec && x.frag === t.frag);

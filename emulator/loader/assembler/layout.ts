@@ -362,6 +362,11 @@ class Linker {
     return safe(n) ? n : NaN;
   }
 
+  /** Sets what `.` means for a direct `evaluate` with `env`. */
+  at(dot: Loc): void {
+    this.dotLoc = dot;
+  }
+
   locAddress(sec: string, frag: number): bigint {
     const s = this.a.sections.get(sec)!;
     return s.address + BigInt(s.frags[frag].start);
@@ -699,6 +704,10 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
     const out = new Uint8Array(sec.size);
     const index = secAddress.push(sec.address) - 1;
     secName.push(sec.name);
+    // One resolver per section, told where each item is (no closure and Loc per instruction);
+    // `resolve` keeps no reference to the location.
+    const here: Loc = { sec: sec.name, frag: 0, off: 0 };
+    const resolveHere = (e: Expr) => L.resolve(e, here);
     const record = (addr: number, bytes: Uint8Array, st: Stmt | undefined) => {
       if (!st || !bytes.length) return;
       rowOffset[rows] = addr;
@@ -713,7 +722,9 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
         let bytes: Uint8Array = it.kind === 'bytes' || it.kind === 'insn' ? it.bytes : new Uint8Array(0);
         try {
           if (it.kind === 'insn' && it.final) {
-            bytes = encodeSelected(it.sel, it.prefix, sec.address + BigInt(pos), (e) => L.resolve(e, { sec: sec.name, frag: fi, off: it.off }));
+            here.frag = fi;
+            here.off = it.off;
+            bytes = encodeSelected(it.sel, it.prefix, sec.address + BigInt(pos), resolveHere);
             if (bytes.length !== it.size) throw new Error(`internal: '${it.at.text}' changed size from ${it.size} to ${bytes.length} bytes`);
           } else if (it.kind === 'data') {
             const v = L.resolve(it.expr, it.dot);
@@ -740,7 +751,9 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
       } else {
         try {
           const code = t.near ? t.sel.near! : t.sel.code;
-          bytes = encodeSelected(t.sel, t.prefix, sec.address + BigInt(t.addr), (e) => L.resolve(e, { sec: sec.name, frag: fi, off: f.size }), code);
+          here.frag = fi;
+          here.off = f.size;
+          bytes = encodeSelected(t.sel, t.prefix, sec.address + BigInt(t.addr), resolveHere, code);
           if (bytes.length !== t.size) throw new Error(`internal: branch size ${bytes.length} != ${t.size}`);
         } catch (err) {
           if (!(err instanceof UnresolvedError)) error(t.at, (err as Error).message);
@@ -765,6 +778,8 @@ function imageSymbols(a: Assembler, L: Linker): { symbols: ImageSymbol[]; consta
     if (!s.def || s.internal) continue;
     if (s.def.kind === 'equ') {
       try {
+        // `.` in a definition is where it stood (it used to be whatever the encoder last resolved).
+        if (!s.def.value) L.at(s.def.dot);
         const v = L.absolute(s.def.value ?? evaluate(s.def.expr, L.env));
         constants.set(s.name, v);
       } catch {
