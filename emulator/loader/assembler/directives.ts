@@ -5,7 +5,7 @@
 import { lookupReg } from './operands';
 import { LIMITS } from './assembler';
 import type { Assembler } from './assembler';
-import { Expr, ExprError, parseExpr } from './expr';
+import { Expr, parseWholeExpr } from './expr';
 import { Scanner, parseStringLiteral, splitArgs } from './lexer';
 import { MacroDef, Stmt, parseMacroHeader } from './macros';
 import { codePadding } from './nops';
@@ -127,9 +127,7 @@ function align(a: Assembler, dir: string, args: string, st: Stmt): void {
 
 function data(a: Assembler, size: 1 | 2 | 4 | 8, args: string, st: Stmt, col: number): void {
   for (const part of splitArgs(args, col)) {
-    const s = new Scanner(part.text, part.column);
-    const e = a.freeze(parseExpr(s, a.numLabel));
-    if (!s.eof()) throw new ExprError(`junk '${s.rest()}' in ${size}-byte data`, s.column);
+    const e = a.freeze(parseWholeExpr(part.text, part.column, a.numLabel, (rest) => `junk '${rest}' in ${size}-byte data`));
     const dot = a.dot();
     a.noteUses(e, st, 'address');
     const v = a.early(e);

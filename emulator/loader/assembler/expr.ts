@@ -182,8 +182,11 @@ function parseNumber(s: Scanner, nl: NumLabelRef, col: number): Expr {
   if ((suffix === 98 || suffix === 102) && !isSymChar(src[p + 1])) {
     // `0b` and `0f` followed by a non-symbol character are local labels, as in gas.
     s.pos = p + 1;
-    numLabelSeen = true;
-    return { t: 'sym', name: nl(src.slice(start, p), suffix === 98 ? 'b' : 'f', col), col };
+    const digits = src.slice(start, p);
+    const dir = suffix === 98 ? 'b' : 'f';
+    const node: SymNode = { t: 'sym', name: nl(digits, dir, col), col };
+    labelRefs?.push({ node, digits, dir });
+    return node;
   }
   // The number's extent: hex and binary need at least one digit after the prefix.
   const c1 = src.charCodeAt(start + 1);
@@ -403,27 +406,85 @@ export function symbolsOf(e: Expr, out: { name: string; col: number }[] = []): {
   return out;
 }
 
-/**
- * Parsed texts by numeric-label resolver (one per assembly), for texts naming no numeric label
- * (whose parse depends on the labels defined so far): `.if`, `.set i, i+1` and the like repeat
- * in every `.rept` copy and macro expansion. Trees are never changed in place, so one serves
- * every statement spelling it at the same column.
- */
-const parsed = new WeakMap<NumLabelRef, Map<string, { col0: number; e: Expr }>>();
-const PARSED_MAX = 20_000;
-/** Set when a parse resolves a numeric label reference. */
-let numLabelSeen = false;
+type SymNode = Extract<Expr, { t: 'sym' }>;
+/** A numeric label reference met by a parse: its node and what resolved it. */
+interface LabelRef {
+  node: SymNode;
+  digits: string;
+  dir: 'b' | 'f';
+}
+/** The numeric label references of the `parseWholeExpr` under way, in source order. */
+let labelRefs: LabelRef[] | undefined;
 
-/** Parses a complete string as one expression (for `.if`, `.rept`, directive arguments). */
-export function parseWholeExpr(text: string, col0: number, nl: NumLabelRef): Expr {
+interface Parsed {
+  col0: number;
+  e: Expr;
+  labels: LabelRef[];
+}
+
+/**
+ * Parsed texts by numeric-label resolver (one per assembly): `.if`, `.set i, i+1`, the kernel's
+ * ALTERNATIVE padding and `.long 740b - .` repeat in every `.rept` copy and macro expansion.
+ * Trees are never changed in place, so one serves every statement spelling the text at the
+ * same column; numeric labels are resolved again each time, in source order as the parser
+ * does, and the tree is copied when one resolves to another instance than last time.
+ */
+const parsed = new WeakMap<NumLabelRef, Map<string, Parsed[]>>();
+const PARSED_MAX = 20_000;
+
+/**
+ * Parses a complete string as one expression (for `.if`, `.rept`, directive arguments).
+ * `junk` words the error for text after the expression.
+ */
+export function parseWholeExpr(text: string, col0: number, nl: NumLabelRef, junk?: (rest: string) => string): Expr {
   let cache = parsed.get(nl);
   if (!cache) parsed.set(nl, (cache = new Map()));
-  const hit = cache.get(text);
-  if (hit && hit.col0 === col0) return hit.e;
+  const hits = cache.get(text);
+  if (hits) {
+    for (const hit of hits) if (hit.col0 === col0) return hit.labels.length ? relabel(hit, nl) : hit.e;
+  }
   const s = new Scanner(text, col0);
-  numLabelSeen = false;
-  const e = parseExpr(s, nl);
-  if (!s.eof()) throw new ExprError(`unexpected '${s.rest()}' after expression`, s.column);
-  if (!numLabelSeen && (hit || cache.size < PARSED_MAX)) cache.set(text, { col0, e });
+  const labels: LabelRef[] = (labelRefs = []);
+  let e: Expr;
+  try {
+    e = parseExpr(s, nl);
+  } finally {
+    labelRefs = undefined;
+  }
+  if (!s.eof()) throw new ExprError(junk ? junk(s.rest()) : `unexpected '${s.rest()}' after expression`, s.column);
+  if (hits) {
+    if (hits.length < 4) hits.push({ col0, e, labels });
+  } else if (cache.size < PARSED_MAX) cache.set(text, [{ col0, e, labels }]);
   return e;
+}
+
+/** A kept parse with its numeric labels resolved here (the kept tree itself when none changed). */
+function relabel(p: Parsed, nl: NumLabelRef): Expr {
+  const names: string[] = [];
+  let changed = false;
+  for (const r of p.labels) {
+    const name = nl(r.digits, r.dir, r.node.col);
+    names.push(name);
+    if (name !== r.node.name) changed = true;
+  }
+  if (!changed) return p.e;
+  let k = 0;
+  const copy = (e: Expr): Expr => {
+    switch (e.t) {
+      case 'sym':
+        return k < p.labels.length && e === p.labels[k].node ? { t: 'sym', name: names[k++], col: e.col } : e;
+      case 'un': {
+        const a = copy(e.a);
+        return a === e.a ? e : { t: 'un', op: e.op, a };
+      }
+      case 'bin': {
+        const a = copy(e.a);
+        const b = copy(e.b);
+        return a === e.a && b === e.b ? e : { t: 'bin', op: e.op, a, b };
+      }
+      default:
+        return e;
+    }
+  };
+  return copy(p.e);
 }
