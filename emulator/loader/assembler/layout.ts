@@ -512,6 +512,9 @@ class Linker {
   }
   /** The error, if any, a `.skip` tail's size has after layout. */
   spaceError(t: Extract<Tail, { kind: 'space' }>): string | undefined {
+    // The fast value tells when there is nothing to say; any message comes from the exact path.
+    const c = this.fast(t.expr, t.dot);
+    if (c === c && K1 === 0 && K2 === 0 && !(t.org && c < 0) && c <= 2 ** 28) return undefined;
     try {
       this.dotLoc = t.dot;
       const v = evaluate(t.expr, this.env);
@@ -788,7 +791,7 @@ function imageSymbols(a: Assembler, L: Linker): { symbols: ImageSymbol[]; consta
       continue;
     }
     if (s.name.startsWith('.L')) continue;
-    const address = BigInt.asUintN(64, L.absolute({ c: BigInt(s.def.loc.off), terms: [{ sec: s.def.loc.sec, frag: s.def.loc.frag, coef: 1n }] }));
+    const address = BigInt.asUintN(64, BigInt(s.def.loc.off) + L.locAddress(s.def.loc.sec, s.def.loc.frag));
     let size: number | undefined;
     if (s.size) {
       try {
@@ -800,7 +803,9 @@ function imageSymbols(a: Assembler, L: Linker): { symbols: ImageSymbol[]; consta
     symbols.push({ name: s.name, address, section: s.def.loc.sec, size, type: s.type ?? 'notype', binding: s.binding });
   }
   for (const [name, address] of L.stubs) symbols.push({ name, address, type: 'func', binding: 'global' });
-  symbols.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : x.name.localeCompare(y.name)));
+  // One collator for the sort: `localeCompare` is defined as a new Collator per call.
+  const byName = new Intl.Collator().compare;
+  symbols.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : byName(x.name, y.name)));
   return { symbols, constants };
 }
 
