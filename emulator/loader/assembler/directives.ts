@@ -5,7 +5,7 @@
 import { lookupReg } from './operands';
 import { LIMITS } from './assembler';
 import type { Assembler } from './assembler';
-import { Expr, parseWholeExpr } from './expr';
+import { Expr, constantBinop, parseWholeExpr } from './expr';
 import { Scanner, parseStringLiteral, splitArgs } from './lexer';
 import { MacroDef, Stmt, parseMacroHeader } from './macros';
 import { codePadding } from './nops';
@@ -78,7 +78,8 @@ function truth(a: Assembler, dir: string, args: string, st: Stmt): boolean {
     case '.ifc': case '.ifeqs': { const [x, y] = two(); return x === y; }
     case '.ifnc': case '.ifnes': { const [x, y] = two(); return x !== y; }
   }
-  const v = a.absolute(a.parseExpr(args, st), st, `${dir} condition`);
+  const parsed = parseWholeExpr(args, st.column, a.numLabel);
+  const v = quickConstant(a, parsed, 0) ?? a.absolute(a.freeze(parsed), st, `${dir} condition`);
   if (v === undefined) return false;
   switch (dir) {
     case '.ifeq': return v === 0n;
@@ -87,6 +88,39 @@ function truth(a: Assembler, dir: string, args: string, st: Stmt): boolean {
     case '.ifle': return v <= 0n;
     case '.iflt': return v < 0n;
     default: return v !== 0n;
+  }
+}
+
+/**
+ * What `a.absolute(a.freeze(e))` gives when `e` is made of numbers, `.set` constants and
+ * predefined names only, without the frozen copy and a Value per node (`.if` conditions in
+ * every `.rept` copy); undefined for anything else, which then takes that path.
+ */
+function quickConstant(a: Assembler, e: Expr, depth: number): bigint | undefined {
+  if (depth > 100) return undefined;
+  switch (e.t) {
+    case 'num':
+      return BigInt.asIntN(64, e.v);
+    case 'sym': {
+      const d = a.syms.get(e.name)?.def;
+      if (d) return d.kind === 'equ' && d.value && d.value.terms.length === 0 ? BigInt.asIntN(64, d.value.c) : undefined;
+      const p = a.predefined.get(e.name);
+      return p === undefined ? undefined : BigInt.asIntN(64, p);
+    }
+    case 'un': {
+      const x = quickConstant(a, e.a, depth + 1);
+      if (x === undefined || e.op === '+') return x;
+      return BigInt.asIntN(64, e.op === '-' ? -x : e.op === '~' ? ~x : x === 0n ? 1n : 0n);
+    }
+    case 'bin': {
+      const x = quickConstant(a, e.a, depth + 1);
+      if (x === undefined) return undefined;
+      const y = quickConstant(a, e.b, depth + 1);
+      if (y === undefined) return undefined;
+      return constantBinop(e.op, x, y);
+    }
+    default:
+      return undefined;
   }
 }
 

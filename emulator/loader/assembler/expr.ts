@@ -311,14 +311,19 @@ function constant(e: Expr, depth: number): bigint | undefined {
       if (a === undefined) return undefined;
       const b = constant(e.b, depth + 1);
       if (b === undefined) return undefined;
-      if (e.op === '+') return BigInt.asIntN(64, a + b);
-      if (e.op === '-') return BigInt.asIntN(64, a - b);
-      if ((e.op === '/' || e.op === '%') && b === 0n) return undefined;
-      return BigInt.asIntN(64, binop(e.op, a, b));
+      return constantBinop(e.op, a, b);
     }
     default:
       return undefined;
   }
+}
+
+/** `ev` of a binary operator on two constants; undefined where `ev` would throw (division by zero). */
+export function constantBinop(op: string, a: bigint, b: bigint): bigint | undefined {
+  if (op === '+') return BigInt.asIntN(64, a + b);
+  if (op === '-') return BigInt.asIntN(64, a - b);
+  if ((op === '/' || op === '%') && b === 0n) return undefined;
+  return BigInt.asIntN(64, binop(op, a, b));
 }
 
 function ev(e: Expr, env: EvalEnv, depth: number): Value {
