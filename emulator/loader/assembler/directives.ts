@@ -191,11 +191,13 @@ function octa(a: Assembler, args: string, st: Stmt, col: number): void {
 
 /** Little-endian bytes of `v` truncated to `size` bytes. */
 export function le(v: bigint, size: number): Uint8Array {
+  // Two 32-bit halves as numbers (a BigInt per byte before); bytes past 8 stay 0.
   const out = new Uint8Array(size);
-  let x = BigInt.asUintN(64, v);
-  for (let i = 0; i < size; i++) {
-    out[i] = Number(x & 0xffn);
-    x >>= 8n;
+  const lo = Number(BigInt.asUintN(32, v));
+  for (let i = 0; i < size && i < 4; i++) out[i] = lo >>> (8 * i);
+  if (size > 4) {
+    const hi = Number(BigInt.asUintN(32, v >> 32n));
+    for (let i = 4; i < size && i < 8; i++) out[i] = hi >>> (8 * (i - 4));
   }
   return out;
 }
