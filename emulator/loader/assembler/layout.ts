@@ -333,7 +333,7 @@ class Linker {
         }
         return c;
       }
-      if (this.fastVisiting.has(name)) return NaN;
+      if (this.fastVisiting.has(name) || equNest > 200) return NaN;
       this.fastVisiting.add(name);
       const r1 = R1, k1 = K1, r2 = R2, k2 = K2;
       K1 = 0;
