@@ -5,8 +5,8 @@
 import { lookupReg } from './operands';
 import { LIMITS } from './assembler';
 import type { Assembler } from './assembler';
-import { Expr, ExprError, parseExpr } from './expr';
-import { Scanner, parseStringLiteral, splitArgs } from './lexer';
+import { Expr, constantBinop, parseWholeExpr } from './expr';
+import { Scanner, isSymCharCode, isSymStartCode, parseStringLiteral, splitArgs } from './lexer';
 import { MacroDef, Stmt, parseMacroHeader } from './macros';
 import { codePadding } from './nops';
 
@@ -23,10 +23,12 @@ const IGNORED = new Set([
   '.symver', '.print', '.sleb128', '.uleb128', '.lflags', '.list', '.nolist', '.psize', '.title', '.sbttl', '.eject',
 ]);
 
-const DATA: Record<string, 1 | 2 | 4 | 8> = {
-  '.byte': 1, '.word': 2, '.short': 2, '.value': 2, '.hword': 2, '.2byte': 2,
-  '.long': 4, '.int': 4, '.4byte': 4, '.quad': 8, '.8byte': 8,
-};
+// A Map: each directive name is a new string, and a keyed property lookup must first find
+// it in V8's string table; this was the costliest line of handleDirective.
+const DATA = new Map<string, 1 | 2 | 4 | 8>([
+  ['.byte', 1], ['.word', 2], ['.short', 2], ['.value', 2], ['.hword', 2], ['.2byte', 2],
+  ['.long', 4], ['.int', 4], ['.4byte', 4], ['.quad', 8], ['.8byte', 8],
+]);
 
 function unquote(s: string): string {
   const t = s.trim();
@@ -78,7 +80,8 @@ function truth(a: Assembler, dir: string, args: string, st: Stmt): boolean {
     case '.ifc': case '.ifeqs': { const [x, y] = two(); return x === y; }
     case '.ifnc': case '.ifnes': { const [x, y] = two(); return x !== y; }
   }
-  const v = a.absolute(a.parseExpr(args, st), st, `${dir} condition`);
+  const parsed = parseWholeExpr(args, st.column, a.numLabel);
+  const v = quickConstant(a, parsed, 0) ?? a.absolute(a.freeze(parsed), st, `${dir} condition`);
   if (v === undefined) return false;
   switch (dir) {
     case '.ifeq': return v === 0n;
@@ -87,6 +90,39 @@ function truth(a: Assembler, dir: string, args: string, st: Stmt): boolean {
     case '.ifle': return v <= 0n;
     case '.iflt': return v < 0n;
     default: return v !== 0n;
+  }
+}
+
+/**
+ * What `a.absolute(a.freeze(e))` gives when `e` is made of numbers, `.set` constants and
+ * predefined names only, without the frozen copy and a Value per node (`.if` conditions in
+ * every `.rept` copy); undefined for anything else, which then takes that path.
+ */
+function quickConstant(a: Assembler, e: Expr, depth: number): bigint | undefined {
+  if (depth > 100) return undefined;
+  switch (e.t) {
+    case 'num':
+      return BigInt.asIntN(64, e.v);
+    case 'sym': {
+      const d = a.syms.get(e.name)?.def;
+      if (d) return d.kind === 'equ' && d.value && d.value.terms.length === 0 ? BigInt.asIntN(64, d.value.c) : undefined;
+      const p = a.predefined.get(e.name);
+      return p === undefined ? undefined : BigInt.asIntN(64, p);
+    }
+    case 'un': {
+      const x = quickConstant(a, e.a, depth + 1);
+      if (x === undefined || e.op === '+') return x;
+      return BigInt.asIntN(64, e.op === '-' ? -x : e.op === '~' ? ~x : x === 0n ? 1n : 0n);
+    }
+    case 'bin': {
+      const x = quickConstant(a, e.a, depth + 1);
+      if (x === undefined) return undefined;
+      const y = quickConstant(a, e.b, depth + 1);
+      if (y === undefined) return undefined;
+      return constantBinop(e.op, x, y);
+    }
+    default:
+      return undefined;
   }
 }
 
@@ -127,9 +163,7 @@ function align(a: Assembler, dir: string, args: string, st: Stmt): void {
 
 function data(a: Assembler, size: 1 | 2 | 4 | 8, args: string, st: Stmt, col: number): void {
   for (const part of splitArgs(args, col)) {
-    const s = new Scanner(part.text, part.column);
-    const e = a.freeze(parseExpr(s, a.numLabel));
-    if (!s.eof()) throw new ExprError(`junk '${s.rest()}' in ${size}-byte data`, s.column);
+    const e = a.freeze(parseWholeExpr(part.text, part.column, a.numLabel, (rest) => `junk '${rest}' in ${size}-byte data`));
     const dot = a.dot();
     a.noteUses(e, st, 'address');
     const v = a.early(e);
@@ -157,11 +191,13 @@ function octa(a: Assembler, args: string, st: Stmt, col: number): void {
 
 /** Little-endian bytes of `v` truncated to `size` bytes. */
 export function le(v: bigint, size: number): Uint8Array {
+  // Two 32-bit halves as numbers (a BigInt per byte before); bytes past 8 stay 0.
   const out = new Uint8Array(size);
-  let x = BigInt.asUintN(64, v);
-  for (let i = 0; i < size; i++) {
-    out[i] = Number(x & 0xffn);
-    x >>= 8n;
+  const lo = Number(BigInt.asUintN(32, v));
+  for (let i = 0; i < size && i < 4; i++) out[i] = lo >>> (8 * i);
+  if (size > 4) {
+    const hi = Number(BigInt.asUintN(32, v >> 32n));
+    for (let i = 4; i < size && i < 8; i++) out[i] = hi >>> (8 * (i - 4));
   }
   return out;
 }
@@ -182,9 +218,21 @@ function strings(a: Assembler, dir: string, args: string, st: Stmt, col: number)
 }
 
 function setSymbol(a: Assembler, dir: string, args: string, st: Stmt, col: number): void {
-  const m = /^([A-Za-z_.$][\w.$]*)\s*,\s*/.exec(args);
-  if (!m) return a.error(st, col, `${dir} expects 'symbol, expression'`);
-  assignSymbol(a, dir, m[1], args.slice(m[0].length), st, col, col + m[0].length);
+  // /^([A-Za-z_.$][\w.$]*)\s*,\s*/ by character codes (no match array per `.set` in a `.rept`).
+  let p = 0;
+  if (isSymStartCode(args.charCodeAt(0))) while (isSymCharCode(args.charCodeAt(++p)));
+  const end = p;
+  while (isRegexSpace(args.charCodeAt(p))) p++;
+  if (end === 0 || args.charCodeAt(p) !== 44) return a.error(st, col, `${dir} expects 'symbol, expression'`);
+  p++;
+  while (isRegexSpace(args.charCodeAt(p))) p++;
+  assignSymbol(a, dir, args.slice(0, end), args.slice(p), st, col, col + p);
+}
+
+/** What `\s` matches in a JavaScript regular expression. */
+function isRegexSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 /** `name = value` (and the `.set` family once split): `exprCol` is where `valueArg` starts. */
@@ -192,7 +240,9 @@ export function assignSymbol(a: Assembler, dir: string, name: string, valueArg: 
   // A register equate (`KEY = %rdi`, `.set T0, %xmm4`, or another equate's name): operands
   // naming it mean the register.
   const valueText = valueArg.trim();
-  const reg = /^%\s*([A-Za-z][A-Za-z0-9]*)$/.exec(valueText);
+  // (The test is by its first character: most values are numbers, and the regular expression
+  // on each `i = i + 1` of a `.rept` was the costliest line here.)
+  const reg = valueText.charCodeAt(0) === 37 ? /^%\s*([A-Za-z][A-Za-z0-9]*)$/.exec(valueText) : null;
   const regName = reg && lookupReg(reg[1]) ? `%${reg[1].toLowerCase()}` : a.regEquates.get(valueText);
   if (regName) {
     if (a.sym(name).def?.kind === 'label') return a.error(st, col, `symbol '${name}' is already defined as a label`);
@@ -283,7 +333,8 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
 
 /** Handles one directive; returns the header of a `.macro` (its body is collected by the caller). */
 export function handleDirective(a: Assembler, dir: string, args: string, st: Stmt, col: number): MacroDef | undefined | void {
-  if (DATA[dir]) return data(a, DATA[dir], args, st, col);
+  const size = DATA.get(dir);
+  if (size) return data(a, size, args, st, col);
   if (dir === '.octa') return octa(a, args, st, col);
   if (IGNORED.has(dir) || dir.startsWith('.cfi_')) return;
   switch (dir) {

@@ -57,24 +57,37 @@ const RANK: Record<string, number> = {
   '==': 4, '!=': 4, '<>': 4, '<': 4, '<=': 4, '>': 4, '>=': 4,
   '&&': 3, '||': 2,
 };
-const BIN_OPS = ['<<', '>>', '==', '!=', '<>', '<=', '>=', '&&', '||', '*', '/', '%', '|', '&', '^', '!', '+', '-', '<', '>'];
 
 /** Parses one expression at the scanner; stops before `,` `)` or an unknown character. */
 export function parseExpr(s: Scanner, numLabel: NumLabelRef): Expr {
   return parseBin(s, numLabel, 0);
 }
 
-/** First characters of the binary operators: most calls see `,` `)` or the end and stop here. */
-const BIN_OP_START = new Set(BIN_OPS.map((op) => op[0]));
-
+/** The binary operator at the scanner (after blanks), by character codes: this runs after every operand. */
 function peekBinOp(s: Scanner): string | undefined {
   s.skipWs();
-  if (!BIN_OP_START.has(s.src[s.pos])) return undefined;
-  for (const op of BIN_OPS) {
-    if (s.src.startsWith(op, s.pos)) {
-      // `!` followed by `=` is `!=`; a lone `!` is gas's or-not. Do not eat `(`-less garbage.
-      return op;
-    }
+  const src = s.src;
+  const p = s.pos;
+  const c1 = src.charCodeAt(p + 1);
+  switch (src.charCodeAt(p)) {
+    case 60: // <
+      return c1 === 60 ? '<<' : c1 === 61 ? '<=' : c1 === 62 ? '<>' : '<';
+    case 62: // >
+      return c1 === 62 ? '>>' : c1 === 61 ? '>=' : '>';
+    case 61: // =
+      return c1 === 61 ? '==' : undefined;
+    case 33: // !
+      return c1 === 61 ? '!=' : '!';
+    case 38: // &
+      return c1 === 38 ? '&&' : '&';
+    case 124: // |
+      return c1 === 124 ? '||' : '|';
+    case 42: return '*';
+    case 47: return '/';
+    case 37: return '%';
+    case 94: return '^';
+    case 43: return '+';
+    case 45: return '-';
   }
   return undefined;
 }
@@ -133,32 +146,7 @@ function parsePrimary(s: Scanner, nl: NumLabelRef): Expr {
     if (s.peek() === "'") s.pos++;
     return { t: 'num', v: BigInt(c.charCodeAt(0)) };
   }
-  if (ch >= '0' && ch <= '9') {
-    NUM_LABEL.lastIndex = s.pos;
-    const m = NUM_LABEL.exec(s.src);
-    if (m && !(m[1] === '0' && m[2] === 'b' && /[01]/.test(s.src[s.pos + 2] ?? ''))) {
-      s.pos += m[0].length;
-      return { t: 'sym', name: nl(m[1], m[2] as 'b' | 'f', col), col };
-    }
-    NUMBER.lastIndex = s.pos;
-    const num = NUMBER.exec(s.src);
-    if (!num) throw new ExprError('bad number', col);
-    s.pos += num[0].length;
-    if (isSymChar(s.peek())) throw new ExprError(`bad number '${num[0]}${s.peek()}'`, col);
-    const t = num[0];
-    let v: bigint;
-    if (t.length === 1) return { t: 'num', v: SMALL[t.charCodeAt(0) - 48] };
-    if (/^0[bB]/.test(t)) v = BigInt(t);
-    else if (/^0[xX]/.test(t)) v = BigInt(t);
-    else if (t.length > 1 && t[0] === '0') {
-      // Octal: GNU as stops at the first 8 or 9 ("junk at end of line").
-      const bad = /[89]/.exec(t);
-      if (bad) throw new ExprError(`bad octal number '${t}': '${bad[0]}' is not an octal digit`, col + bad.index);
-      v = BigInt('0o' + t.slice(1));
-    }
-    else v = BigInt(t);
-    return { t: 'num', v: BigInt.asIntN(64, v) };
-  }
+  if (ch >= '0' && ch <= '9') return parseNumber(s, nl, col);
   if (ch === '.' && !isSymChar(s.peek(1))) {
     s.pos++;
     return { t: 'dot' };
@@ -168,15 +156,77 @@ function parsePrimary(s: Scanner, nl: NumLabelRef): Expr {
   throw new ExprError(`expected an expression, found '${ch}'`, col);
 }
 
-/** A numeric label reference (`1b`, `2f`) and a number, read where the scanner stands (sticky: no copy of the rest). */
-const NUM_LABEL = /([0-9]+)([bf])(?![0-9A-Za-z_$.])/y;
-const NUMBER = /(0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]+)/y;
-const SMALL = [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n];
+/** Numbers below this many are shared BigInts (most literals: offsets, counts, small constants). */
+const SMALL = Array.from({ length: 1024 }, (_, i) => BigInt(i));
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+/**
+ * A numeric label reference (`1b`, `2f`: digits, `b`/`f`, then no symbol character) or a number
+ * (`0x…` hex, `0b…` binary, `0…` octal, decimal), scanned by character codes: this runs for most
+ * operands, and the regular expressions it replaces cost more than the rest of the parse.
+ */
+function parseNumber(s: Scanner, nl: NumLabelRef, col: number): Expr {
+  const src = s.src;
+  const start = s.pos;
+  let p = start;
+  while (isDigit(src.charCodeAt(p))) p++;
+  const suffix = src.charCodeAt(p);
+  if ((suffix === 98 || suffix === 102) && !isSymChar(src[p + 1])) {
+    // `0b` and `0f` followed by a non-symbol character are local labels, as in gas.
+    s.pos = p + 1;
+    const digits = src.slice(start, p);
+    const dir = suffix === 98 ? 'b' : 'f';
+    const node: SymNode = { t: 'sym', name: nl(digits, dir, col), col };
+    labelRefs?.push({ node, digits, dir });
+    return node;
+  }
+  // The number's extent: hex and binary need at least one digit after the prefix.
+  const c1 = src.charCodeAt(start + 1);
+  let radix = 10;
+  if (src.charCodeAt(start) === 48 && (c1 === 120 || c1 === 88) && hexDigit(src.charCodeAt(start + 2)) >= 0) {
+    radix = 16;
+    p = start + 2;
+    while (hexDigit(src.charCodeAt(p)) >= 0) p++;
+  } else if (src.charCodeAt(start) === 48 && (c1 === 98 || c1 === 66) && (src.charCodeAt(start + 2) === 48 || src.charCodeAt(start + 2) === 49)) {
+    radix = 2;
+    p = start + 2;
+    while (src.charCodeAt(p) === 48 || src.charCodeAt(p) === 49) p++;
+  }
+  s.pos = p;
+  const t = src.slice(start, p);
+  if (isSymChar(s.peek())) throw new ExprError(`bad number '${t}${s.peek()}'`, col);
+  if (radix === 10 && t.length > 1 && t[0] === '0') {
+    // Octal: GNU as stops at the first 8 or 9 ("junk at end of line").
+    const bad = /[89]/.exec(t);
+    if (bad) throw new ExprError(`bad octal number '${t}': '${bad[0]}' is not an octal digit`, col + bad.index);
+    return { t: 'num', v: BigInt.asIntN(64, BigInt('0o' + t.slice(1))) };
+  }
+  if (radix === 10 && t.length <= 15) {
+    const n = Number(t);
+    return { t: 'num', v: n < SMALL.length ? SMALL[n] : BigInt(n) };
+  }
+  if (radix === 16 && t.length <= 14) {
+    const n = parseInt(t.slice(2), 16);
+    return { t: 'num', v: n < SMALL.length ? SMALL[n] : BigInt(n) };
+  }
+  return { t: 'num', v: BigInt.asIntN(64, BigInt(t)) };
+}
 
 // ---- evaluation ----------------------------------------------------------------------
 
+/** The terms of every constant: shared, as terms arrays are never changed in place. */
+const NO_TERMS: Value['terms'] = [];
+
 function konst(c: bigint): Value {
-  return { c: BigInt.asIntN(64, c), terms: [] };
+  return { c: BigInt.asIntN(64, c), terms: NO_TERMS };
 }
 
 function locValue(l: Loc): Value {
@@ -186,6 +236,18 @@ function locValue(l: Loc): Value {
 function addValues(a: Value, b: Value, sign: bigint): Value {
   // A constant added: the locations stay as they are (terms are never changed in place).
   if (!b.terms.length) return { c: BigInt.asIntN(64, a.c + sign * b.c), terms: a.terms };
+  if (!a.terms.length && sign === 1n) return { c: BigInt.asIntN(64, a.c + b.c), terms: b.terms };
+  if (a.terms.length === 1 && b.terms.length === 1) {
+    // `label - .`, `740b - 743f`: what the general merge below makes, without its arrays.
+    const x = a.terms[0];
+    const y = b.terms[0];
+    const c = BigInt.asIntN(64, a.c + sign * b.c);
+    if (x.sec === y.sec && x.frag === y.frag) {
+      const coef = x.coef + sign * y.coef;
+      return { c, terms: coef === 0n ? NO_TERMS : [{ sec: x.sec, frag: x.frag, coef }] };
+    }
+    return { c, terms: [x, sign === 1n ? y : { ...y, coef: -y.coef }] };
+  }
   const terms = a.terms.map((t) => ({ ...t }));
   for (const t of b.terms) {
     const same = terms.find((x) => x.sec === t.sec && x.frag === t.frag);
@@ -223,8 +285,45 @@ export function evaluate(e: Expr, env: EvalEnv, depth = 0): Value {
  * nested expression cost more than the evaluation. Evaluation order and errors are the same.
  */
 export function tryEvaluate(e: Expr, env: EvalEnv): Value | undefined {
+  const k = constant(e, 0);
+  if (k !== undefined) return { c: k, terms: NO_TERMS };
   const v = ev(e, env, 0);
   return v === UNRESOLVED ? undefined : v;
+}
+
+/**
+ * `ev` of an expression made of numbers only (what `.if`, `.set i, i+1` and most operands are
+ * once `.set` constants are frozen in), without a Value per node; undefined for anything else
+ * (a symbol, `.`, an operation that would throw), which `ev` then evaluates from the start.
+ */
+function constant(e: Expr, depth: number): bigint | undefined {
+  if (depth > 100) return undefined;
+  switch (e.t) {
+    case 'num':
+      return BigInt.asIntN(64, e.v);
+    case 'un': {
+      const a = constant(e.a, depth + 1);
+      if (a === undefined || e.op === '+') return a;
+      return BigInt.asIntN(64, e.op === '-' ? -a : e.op === '~' ? ~a : a === 0n ? 1n : 0n);
+    }
+    case 'bin': {
+      const a = constant(e.a, depth + 1);
+      if (a === undefined) return undefined;
+      const b = constant(e.b, depth + 1);
+      if (b === undefined) return undefined;
+      return constantBinop(e.op, a, b);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** `ev` of a binary operator on two constants; undefined where `ev` would throw (division by zero). */
+export function constantBinop(op: string, a: bigint, b: bigint): bigint | undefined {
+  if (op === '+') return BigInt.asIntN(64, a + b);
+  if (op === '-') return BigInt.asIntN(64, a - b);
+  if ((op === '/' || op === '%') && b === 0n) return undefined;
+  return BigInt.asIntN(64, binop(op, a, b));
 }
 
 function ev(e: Expr, env: EvalEnv, depth: number): Value {
@@ -303,7 +402,7 @@ function binop(op: string, a: bigint, b: bigint): bigint {
 
 /** Every symbol name an expression mentions (for undefined-symbol reports). */
 export function symbolsOf(e: Expr, out: { name: string; col: number }[] = []): { name: string; col: number }[] {
-  if (e.t === 'sym') out.push({ name: e.name, col: e.col });
+  if (e.t === 'sym') out.push(e); // the node itself has both fields: no object per name
   else if (e.t === 'un') symbolsOf(e.a, out);
   else if (e.t === 'bin') {
     symbolsOf(e.a, out);
@@ -312,10 +411,85 @@ export function symbolsOf(e: Expr, out: { name: string; col: number }[] = []): {
   return out;
 }
 
-/** Parses a complete string as one expression (for `.if`, `.rept`, directive arguments). */
-export function parseWholeExpr(text: string, col0: number, nl: NumLabelRef): Expr {
+type SymNode = Extract<Expr, { t: 'sym' }>;
+/** A numeric label reference met by a parse: its node and what resolved it. */
+interface LabelRef {
+  node: SymNode;
+  digits: string;
+  dir: 'b' | 'f';
+}
+/** The numeric label references of the `parseWholeExpr` under way, in source order. */
+let labelRefs: LabelRef[] | undefined;
+
+interface Parsed {
+  col0: number;
+  e: Expr;
+  labels: LabelRef[];
+}
+
+/**
+ * Parsed texts by numeric-label resolver (one per assembly): `.if`, `.set i, i+1`, the kernel's
+ * ALTERNATIVE padding and `.long 740b - .` repeat in every `.rept` copy and macro expansion.
+ * Trees are never changed in place, so one serves every statement spelling the text at the
+ * same column; numeric labels are resolved again each time, in source order as the parser
+ * does, and the tree is copied when one resolves to another instance than last time.
+ */
+const parsed = new WeakMap<NumLabelRef, Map<string, Parsed[]>>();
+const PARSED_MAX = 20_000;
+
+/**
+ * Parses a complete string as one expression (for `.if`, `.rept`, directive arguments).
+ * `junk` words the error for text after the expression.
+ */
+export function parseWholeExpr(text: string, col0: number, nl: NumLabelRef, junk?: (rest: string) => string): Expr {
+  let cache = parsed.get(nl);
+  if (!cache) parsed.set(nl, (cache = new Map()));
+  const hits = cache.get(text);
+  if (hits) {
+    for (const hit of hits) if (hit.col0 === col0) return hit.labels.length ? relabel(hit, nl) : hit.e;
+  }
   const s = new Scanner(text, col0);
-  const e = parseExpr(s, nl);
-  if (!s.eof()) throw new ExprError(`unexpected '${s.rest()}' after expression`, s.column);
+  const labels: LabelRef[] = (labelRefs = []);
+  let e: Expr;
+  try {
+    e = parseExpr(s, nl);
+  } finally {
+    labelRefs = undefined;
+  }
+  if (!s.eof()) throw new ExprError(junk ? junk(s.rest()) : `unexpected '${s.rest()}' after expression`, s.column);
+  if (hits) {
+    if (hits.length < 4) hits.push({ col0, e, labels });
+  } else if (cache.size < PARSED_MAX) cache.set(text, [{ col0, e, labels }]);
   return e;
+}
+
+/** A kept parse with its numeric labels resolved here (the kept tree itself when none changed). */
+function relabel(p: Parsed, nl: NumLabelRef): Expr {
+  const names: string[] = [];
+  let changed = false;
+  for (const r of p.labels) {
+    const name = nl(r.digits, r.dir, r.node.col);
+    names.push(name);
+    if (name !== r.node.name) changed = true;
+  }
+  if (!changed) return p.e;
+  let k = 0;
+  const copy = (e: Expr): Expr => {
+    switch (e.t) {
+      case 'sym':
+        return k < p.labels.length && e === p.labels[k].node ? { t: 'sym', name: names[k++], col: e.col } : e;
+      case 'un': {
+        const a = copy(e.a);
+        return a === e.a ? e : { t: 'un', op: e.op, a };
+      }
+      case 'bin': {
+        const a = copy(e.a);
+        const b = copy(e.b);
+        return a === e.a && b === e.b ? e : { t: 'bin', op: e.op, a, b };
+      }
+      default:
+        return e;
+    }
+  };
+  return copy(p.e);
 }

@@ -10,7 +10,7 @@ import { ExTableEntry, Image, ImageSection, ImageSymbol, LineEntry } from '../im
 import type { Assembler } from './assembler';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, Loc, UnresolvedError, Value, evaluate, symbolsOf } from './expr';
-import { Section, Sym, Tail } from './model';
+import { Frag, Section, Sym, Tail } from './model';
 import { codePadding } from './nops';
 import { le } from './directives';
 import { Stmt } from './macros';
@@ -42,6 +42,100 @@ function alignUp(v: bigint, a: bigint): bigint {
 function displayName(name: string): string {
   const m = /^(\d+)\u0002/.exec(name);
   return m ? `local label '${m[1]}' (a '${m[1]}f' reference with no later '${m[1]}:')` : `'${name}'`;
+}
+
+// ---- fast link-time evaluation ----------------------------------------------------------
+// Relaxation evaluates every `.skip` size and branch target once per pass, and the encoder
+// every data item and operand: with BigInt Values (an object and arrays per node, a Map per
+// fold) that was most of the link. The fast path computes the same absolute value in doubles,
+// with the net coefficient of at most two sections in the registers below. Whenever it cannot
+// be sure of the exact result (a value beyond 2^53, an operator whose double form is not exact,
+// an unknown symbol, a needed error, more than two sections), it returns NaN and the caller
+// runs the exact evaluator, which then gives the result or the error it always gave. Without
+// wraparound inside ±2^53, gas's 64-bit arithmetic and the doubles agree.
+
+/** Net section coefficients of the last fast result (K = 0: no section). */
+let R1 = '';
+let K1 = 0;
+let R2 = '';
+let K2 = 0;
+/** Uses of stub (undefined) symbols directly in the evaluated expression, not through `.set`s. */
+let stubHits = 0;
+/** `.set` definitions being expanded (0 at the top expression). */
+let equNest = 0;
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Adds `k` times section `sec` to the registers; false when a third section would be needed. */
+function addTerm(sec: string, k: number): boolean {
+  if (k === 0) return true;
+  if (K1 !== 0 && R1 === sec) {
+    K1 += k;
+    if (K1 === 0) {
+      R1 = R2;
+      K1 = K2;
+      K2 = 0;
+    }
+    return true;
+  }
+  if (K2 !== 0 && R2 === sec) {
+    K2 += k;
+    return true;
+  }
+  if (K1 === 0) {
+    R1 = sec;
+    K1 = k;
+    return true;
+  }
+  if (K2 === 0) {
+    R2 = sec;
+    K2 = k;
+    return true;
+  }
+  return false;
+}
+
+function safe(x: number): boolean {
+  return x <= SAFE && x >= -SAFE;
+}
+
+/** `binop` of expr.ts on exact doubles; NaN where the double result might differ (or an error is due). */
+function fastBinop(op: string, a: number, b: number): number {
+  const i32 = (a | 0) === a && (b | 0) === b;
+  let r: number;
+  switch (op) {
+    case '*': r = a * b; break;
+    case '/': return b !== 0 && i32 ? Math.trunc(a / b) + 0 : NaN;
+    case '%': return b !== 0 ? (a % b) + 0 : NaN;
+    case '<<': return b >= 64 ? 0 : b >= 0 ? ((r = a * 2 ** b), safe(r) ? r : NaN) : NaN;
+    case '>>': return b >= 64 ? 0 : b >= 0 && a >= 0 ? Math.floor(a / 2 ** b) : NaN;
+    case '|': return i32 ? a | b : NaN;
+    case '&': return i32 ? a & b : NaN;
+    case '^': return i32 ? a ^ b : NaN;
+    case '!': return i32 ? a | ~b : NaN;
+    case '==': return a === b ? -1 : 0;
+    case '!=': case '<>': return a !== b ? -1 : 0;
+    case '<': return a < b ? -1 : 0;
+    case '<=': return a <= b ? -1 : 0;
+    case '>': return a > b ? -1 : 0;
+    case '>=': return a >= b ? -1 : 0;
+    case '&&': return a !== 0 && b !== 0 ? 1 : 0;
+    case '||': return a !== 0 || b !== 0 ? 1 : 0;
+    default: return NaN;
+  }
+  return safe(r) ? r + 0 : NaN;
+}
+
+/** A relaxation value with the fragment starts it was computed from (see `relaxValue`). */
+interface RelaxMemo {
+  frags: Frag[];
+  starts: number[];
+  secs: string[];
+  c: number;
+  r1: string;
+  k1: number;
+  r2: string;
+  k2: number;
+  located: boolean;
 }
 
 class Linker {
@@ -86,6 +180,193 @@ class Linker {
     },
   };
 
+  /** Section addresses as doubles, once placed (0 before: relaxation works section-relative). */
+  private readonly base = new Map<string, number>();
+  private readonly fastVisiting = new Set<string>();
+
+  placed(): void {
+    for (const s of this.a.order) this.base.set(s.name, Number(s.address));
+  }
+
+  /** Absolute value of `e` at `dot` in a double, its sections in R1/K1, R2/K2; NaN: use `evaluate`. */
+  fast(e: Expr, dot: Loc): number {
+    K1 = 0;
+    K2 = 0;
+    stubHits = 0;
+    equNest = 0;
+    const c = this.fastEv(e, dot, 0);
+    return c + 0; // no -0
+  }
+
+  private locNum(sec: string, frag: number, off: number): number {
+    const s = this.a.sections.get(sec);
+    if (!s || !addTerm(sec, 1)) return NaN;
+    const f = s.frags[frag];
+    if (this.recording && f !== this.readFrags[this.readFrags.length - 1]) {
+      this.readFrags.push(f);
+      this.readStarts.push(f.start);
+      this.readSecs.push(sec);
+    }
+    const c = (this.base.get(sec) ?? 0) + f.start + off;
+    return safe(c) ? c : NaN;
+  }
+
+  // Relaxation evaluates each `.skip` size and branch target once a pass, but a value depends
+  // only on the starts of the fragments its labels sit in. A fast value needs its operators'
+  // operands free of locations, so moving every fragment read in one section by the same
+  // amount d moves the value by (net coefficient of that section)·d and changes nothing else:
+  // values are kept with the starts they read and updated that way while that holds (the
+  // ALTERNATIVE padding reads one fragment per section). Sections are all at 0 until placed.
+  private recording = false;
+  private readonly readFrags: Frag[] = [];
+  private readonly readStarts: number[] = [];
+  private readonly readSecs: string[] = [];
+  private readonly memo = new Map<Tail, RelaxMemo>();
+
+  /** `fast` of a tail's expression during relaxation (undefined: use `evaluate`). */
+  private relaxValue(t: Tail, e: Expr, dot: Loc): RelaxMemo | undefined {
+    const m = this.memo.get(t);
+    if (m && this.shifted(m)) return m;
+    this.recording = true;
+    this.readFrags.length = 0;
+    this.readStarts.length = 0;
+    this.readSecs.length = 0;
+    const c = this.fast(e, dot);
+    this.recording = false;
+    if (c !== c) return undefined;
+    const v: RelaxMemo = { frags: this.readFrags.slice(), starts: this.readStarts.slice(), secs: this.readSecs.slice(), c, r1: R1, k1: K1, r2: R2, k2: K2, located: K1 !== 0 || K2 !== 0 };
+    this.memo.set(t, v);
+    return v;
+  }
+
+  /** Brings a kept value up to date when each section's fragments moved together; false when they did not. */
+  private shifted(m: RelaxMemo): boolean {
+    const { frags, starts, secs } = m;
+    let d1 = 0;
+    let d2 = 0;
+    for (let i = 0; i < frags.length; i++) {
+      const d = frags[i].start - starts[i];
+      for (let j = 0; j < i; j++) {
+        if (secs[j] === secs[i]) {
+          if (frags[j].start - starts[j] !== d) return false;
+          break;
+        }
+      }
+      if (m.k1 !== 0 && secs[i] === m.r1) d1 = d;
+      else if (m.k2 !== 0 && secs[i] === m.r2) d2 = d;
+    }
+    const c = m.c + m.k1 * d1 + m.k2 * d2;
+    if (!safe(c)) return false;
+    for (let i = 0; i < frags.length; i++) starts[i] = frags[i].start;
+    m.c = c;
+    return true;
+  }
+
+  private fastEv(e: Expr, dot: Loc, depth: number): number {
+    if (depth > 100) return NaN;
+    switch (e.t) {
+      case 'num': {
+        const n = Number(e.v);
+        return safe(n) ? n : NaN;
+      }
+      case 'dot':
+        return this.locNum(dot.sec, dot.frag, dot.off);
+      case 'sym':
+        return this.fastSym(e.name);
+      case 'un': {
+        const a = this.fastEv(e.a, dot, depth + 1);
+        if (a !== a || e.op === '+') return a;
+        if (e.op === '-') {
+          K1 = -K1;
+          K2 = -K2;
+          return 0 - a;
+        }
+        if (K1 !== 0 || K2 !== 0) return NaN;
+        if (e.op === '~') return (a | 0) === a ? ~a : NaN;
+        return a === 0 ? 1 : 0;
+      }
+      case 'bin': {
+        const op = e.op;
+        if ((op === '==' || op === '!=' || op === '<>') && e.a.t === 'sym' && e.b.t === 'sym' && e.a.name[0] === '%' && e.b.name[0] === '%') {
+          if (this.stubs.has(e.a.name) || this.stubs.has(e.b.name)) return NaN;
+          return (e.a.name === e.b.name) === (op === '==') ? -1 : 0;
+        }
+        const a = this.fastEv(e.a, dot, depth + 1);
+        if (a !== a) return a;
+        const r1 = R1, k1 = K1, r2 = R2, k2 = K2;
+        K1 = 0;
+        K2 = 0;
+        const b = this.fastEv(e.b, dot, depth + 1);
+        if (b !== b) return b;
+        if (op === '+' || op === '-') {
+          const sign = op === '+' ? 1 : -1;
+          const br1 = R1, bk1 = K1, br2 = R2, bk2 = K2;
+          R1 = r1;
+          K1 = k1;
+          R2 = r2;
+          K2 = k2;
+          if (!addTerm(br1, sign * bk1) || !addTerm(br2, sign * bk2)) return NaN;
+          const c = sign === 1 ? a + b : a - b;
+          return safe(c) ? c : NaN;
+        }
+        if (k1 !== 0 || k2 !== 0 || K1 !== 0 || K2 !== 0) return NaN;
+        return fastBinop(op, a, b);
+      }
+    }
+  }
+
+  private fastSym(name: string): number {
+    const s = this.a.syms.get(name);
+    const d = s?.def;
+    if (d?.kind === 'label') return this.locNum(d.loc.sec, d.loc.frag, d.loc.off);
+    if (d?.kind === 'equ') {
+      const v = d.value;
+      if (v) {
+        let c = Number(v.c);
+        if (!safe(c)) return NaN;
+        for (const t of v.terms) {
+          const k = Number(t.coef);
+          const at = this.locNum(t.sec, t.frag, 0);
+          if (at !== at || !addTerm(t.sec, k - 1)) return NaN;
+          c += k * at;
+          if (!safe(c)) return NaN;
+        }
+        return c;
+      }
+      if (this.fastVisiting.has(name) || equNest > 200) return NaN;
+      this.fastVisiting.add(name);
+      const r1 = R1, k1 = K1, r2 = R2, k2 = K2;
+      K1 = 0;
+      K2 = 0;
+      equNest++;
+      const c = this.fastEv(d.expr, d.dot, 0);
+      equNest--;
+      this.fastVisiting.delete(name);
+      if (c !== c) return c;
+      const br1 = R1, bk1 = K1, br2 = R2, bk2 = K2;
+      R1 = r1;
+      K1 = k1;
+      R2 = r2;
+      K2 = k2;
+      return addTerm(br1, bk1) && addTerm(br2, bk2) ? c : NaN;
+    }
+    const p = this.a.predefined.get(name);
+    if (p !== undefined) {
+      const n = Number(p);
+      return safe(n) ? n : NaN;
+    }
+    const stub = this.stubs.get(name);
+    if (stub === undefined) return NaN;
+    if (equNest === 0) stubHits++;
+    const n = Number(stub);
+    return safe(n) ? n : NaN;
+  }
+
+  /** Sets what `.` means for a direct `evaluate` with `env`. */
+  at(dot: Loc): void {
+    this.dotLoc = dot;
+  }
+
   locAddress(sec: string, frag: number): bigint {
     const s = this.a.sections.get(sec)!;
     return s.address + BigInt(s.frags[frag].start);
@@ -93,6 +374,8 @@ class Linker {
 
   /** Absolute value of an expression at location `dot`. */
   resolve(e: Expr, dot: Loc): bigint {
+    const c = this.fast(e, dot);
+    if (c === c && this.fastRelocatable(dot.sec)) return BigInt(c);
     this.dotLoc = dot;
     const v = evaluate(e, this.env);
     // An undefined symbol (a stub here) is a relocation target in the object gas makes:
@@ -100,6 +383,27 @@ class Linker {
     const stubs = this.stubs.size ? symbolsOf(e).filter((x) => this.stubs.has(x.name)).length : 0;
     this.checkRelocatable(stubs === 1 ? { ...v, terms: [...v.terms, { sec: '\u0000undefined', frag: 0, coef: 1n }] } : v, dot.sec);
     return this.absolute(v);
+  }
+  /** `checkRelocatable` for the fast result (false: let the exact path decide, or throw). */
+  private fastRelocatable(here: string): boolean {
+    let n = 0;
+    let plus = 0;
+    let minusHere = 0;
+    if (K1 !== 0) {
+      n++;
+      if (K1 === 1) plus++;
+      else if (K1 === -1 && R1 === here) minusHere++;
+    }
+    if (K2 !== 0) {
+      n++;
+      if (K2 === 1) plus++;
+      else if (K2 === -1 && R2 === here) minusHere++;
+    }
+    if (stubHits === 1) {
+      n++;
+      plus++;
+    }
+    return n === 0 || (n === 1 && plus === 1) || (n === 2 && plus === 1 && minusHere === 1);
   }
   /** An object file can only say `sym + c` or `sym - . + c`; gas rejects anything else
    *  (e.g. the difference of labels in two sections), and so do we. */
@@ -137,7 +441,8 @@ class Linker {
     for (const f of sec.frags) {
       const t = f.tail;
       if (t?.kind === 'branch') {
-        t.relaxable = this.relaxable(t.target, t.dot, sec);
+        // What the target is made of does not depend on the layout: worked out once.
+        t.relaxable ??= this.relaxable(t.target, t.dot, sec);
         if (!t.relaxable) t.near = true;
         t.size = t.prefix.length + (t.near ? (t.sel.entry.branch === 'jmp' ? 5 : 6) : 2);
       }
@@ -168,11 +473,16 @@ class Linker {
       for (const f of sec.frags) {
         const t = f.tail;
         if (t?.kind !== 'branch' || t.near) continue;
-        this.dotLoc = t.dot;
-        const v = evaluate(t.target, this.env);
-        const target = v.c + BigInt(sec.frags[v.terms[0].frag].start);
-        const disp = target - BigInt(t.addr + t.size);
-        if (disp < -128n || disp > 127n) {
+        // Before placement every section is at 0: the fast value is section-relative.
+        const fv = this.relaxValue(t, t.target, t.dot);
+        let disp = fv ? fv.c - (t.addr + t.size) : NaN;
+        if (disp !== disp) {
+          this.dotLoc = t.dot;
+          const v = evaluate(t.target, this.env);
+          const target = v.c + BigInt(sec.frags[v.terms[0].frag].start);
+          disp = Number(target - BigInt(t.addr + t.size));
+        }
+        if (disp < -128 || disp > 127) {
           t.near = true;
           t.size = t.prefix.length + (t.sel.entry.branch === 'jmp' ? 5 : 6);
           changed = true;
@@ -186,6 +496,8 @@ class Linker {
 
   /** Size of a `.skip` tail with the current layout (0 while it cannot be computed yet). */
   spaceSize(t: Extract<Tail, { kind: 'space' }>): number {
+    const v = this.relaxValue(t, t.expr, t.dot);
+    if (v) return v.located || v.c < 0 || v.c > 2 ** 28 ? 0 : v.c;
     try {
       this.dotLoc = t.dot;
       const v = evaluate(t.expr, this.env);
@@ -200,6 +512,9 @@ class Linker {
   }
   /** The error, if any, a `.skip` tail's size has after layout. */
   spaceError(t: Extract<Tail, { kind: 'space' }>): string | undefined {
+    // The fast value tells when there is nothing to say; any message comes from the exact path.
+    const c = this.fast(t.expr, t.dot);
+    if (c === c && K1 === 0 && K2 === 0 && !(t.org && c < 0) && c <= 2 ** 28) return undefined;
     try {
       this.dotLoc = t.dot;
       const v = evaluate(t.expr, this.env);
@@ -349,6 +664,7 @@ function placeSections(a: Assembler, opts: LayoutOptions, L: Linker, undefinedSy
   if (code.length && data.length) next = alignUp(next, 4096n);
   data.forEach(place);
   next = alignUp(next, data.length ? 4096n : 16n);
+  L.placed();
   for (const name of undefinedSyms) {
     L.stubs.set(name, next);
     next += STUB_SIZE;
@@ -362,12 +678,17 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
   const sections: ImageSection[] = [];
   // What produced each run of bytes, in columns (no object per row): the line table and the
   // listing are made from them when asked for.
-  const rowOffset: number[] = [];
-  const rowSection: number[] = [];
+  // Sized up front (at most one row per item and tail): pushing a row at a time into four
+  // growing arrays cost more than encoding the bytes.
+  let most = 0;
+  for (const sec of placed) for (const f of sec.frags) most += f.items.length + 1;
+  let rows = 0;
+  const rowOffset = new Float64Array(most);
+  const rowSection = new Uint32Array(most);
   const secAddress: bigint[] = [];
   const secName: string[] = [];
-  const rowBytes: Uint8Array[] = [];
-  const rowStmt: Stmt[] = [];
+  const rowBytes: Uint8Array[] = new Array(most);
+  const rowStmt: Stmt[] = new Array(most);
   const address = (k: number) => secAddress[rowSection[k]] + BigInt(rowOffset[k]);
   const listing = (): ListingRow[] =>
     rowStmt.map((st, k) => ({ address: address(k), section: secName[rowSection[k]], bytes: rowBytes[k], file: st.stack[0].file, line: st.stack[0].line, text: st.text }));
@@ -386,12 +707,16 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
     const out = new Uint8Array(sec.size);
     const index = secAddress.push(sec.address) - 1;
     secName.push(sec.name);
+    // One resolver per section, told where each item is (no closure and Loc per instruction);
+    // `resolve` keeps no reference to the location.
+    const here: Loc = { sec: sec.name, frag: 0, off: 0 };
+    const resolveHere = (e: Expr) => L.resolve(e, here);
     const record = (addr: number, bytes: Uint8Array, st: Stmt | undefined) => {
       if (!st || !bytes.length) return;
-      rowOffset.push(addr);
-      rowSection.push(index);
-      rowBytes.push(bytes);
-      rowStmt.push(st);
+      rowOffset[rows] = addr;
+      rowSection[rows] = index;
+      rowBytes[rows] = bytes;
+      rowStmt[rows++] = st;
     };
     for (let fi = 0; fi < sec.frags.length; fi++) {
       const f = sec.frags[fi];
@@ -400,7 +725,9 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
         let bytes: Uint8Array = it.kind === 'bytes' || it.kind === 'insn' ? it.bytes : new Uint8Array(0);
         try {
           if (it.kind === 'insn' && it.final) {
-            bytes = encodeSelected(it.sel, it.prefix, sec.address + BigInt(pos), (e) => L.resolve(e, { sec: sec.name, frag: fi, off: it.off }));
+            here.frag = fi;
+            here.off = it.off;
+            bytes = encodeSelected(it.sel, it.prefix, sec.address + BigInt(pos), resolveHere);
             if (bytes.length !== it.size) throw new Error(`internal: '${it.at.text}' changed size from ${it.size} to ${bytes.length} bytes`);
           } else if (it.kind === 'data') {
             const v = L.resolve(it.expr, it.dot);
@@ -427,7 +754,9 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
       } else {
         try {
           const code = t.near ? t.sel.near! : t.sel.code;
-          bytes = encodeSelected(t.sel, t.prefix, sec.address + BigInt(t.addr), (e) => L.resolve(e, { sec: sec.name, frag: fi, off: f.size }), code);
+          here.frag = fi;
+          here.off = f.size;
+          bytes = encodeSelected(t.sel, t.prefix, sec.address + BigInt(t.addr), resolveHere, code);
           if (bytes.length !== t.size) throw new Error(`internal: branch size ${bytes.length} != ${t.size}`);
         } catch (err) {
           if (!(err instanceof UnresolvedError)) error(t.at, (err as Error).message);
@@ -439,6 +768,8 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
     }
     sections.push({ name: sec.name, address: sec.address, bytes: sec.nobits ? new Uint8Array(sec.size) : out, alloc: true, write: sec.write, exec: sec.exec });
   }
+  rowBytes.length = rows;
+  rowStmt.length = rows;
   return { sections, lines, listing };
 }
 
@@ -450,6 +781,8 @@ function imageSymbols(a: Assembler, L: Linker): { symbols: ImageSymbol[]; consta
     if (!s.def || s.internal) continue;
     if (s.def.kind === 'equ') {
       try {
+        // `.` in a definition is where it stood (it used to be whatever the encoder last resolved).
+        if (!s.def.value) L.at(s.def.dot);
         const v = L.absolute(s.def.value ?? evaluate(s.def.expr, L.env));
         constants.set(s.name, v);
       } catch {
@@ -458,7 +791,7 @@ function imageSymbols(a: Assembler, L: Linker): { symbols: ImageSymbol[]; consta
       continue;
     }
     if (s.name.startsWith('.L')) continue;
-    const address = BigInt.asUintN(64, L.absolute({ c: BigInt(s.def.loc.off), terms: [{ sec: s.def.loc.sec, frag: s.def.loc.frag, coef: 1n }] }));
+    const address = BigInt.asUintN(64, BigInt(s.def.loc.off) + L.locAddress(s.def.loc.sec, s.def.loc.frag));
     let size: number | undefined;
     if (s.size) {
       try {
@@ -470,7 +803,9 @@ function imageSymbols(a: Assembler, L: Linker): { symbols: ImageSymbol[]; consta
     symbols.push({ name: s.name, address, section: s.def.loc.sec, size, type: s.type ?? 'notype', binding: s.binding });
   }
   for (const [name, address] of L.stubs) symbols.push({ name, address, type: 'func', binding: 'global' });
-  symbols.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : x.name.localeCompare(y.name)));
+  // One collator for the sort: `localeCompare` is defined as a new Collator per call.
+  const byName = new Intl.Collator().compare;
+  symbols.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : byName(x.name, y.name)));
   return { symbols, constants };
 }
 
