@@ -97,6 +97,27 @@ function constant(e: Expr): boolean {
   }
 }
 
+/** An instruction text's kept assemblies (Assembler.insnTexts). */
+interface InsnText {
+  /** The names in its operands, in order; `sym` is the symbol a `$name` reads ('' for `$16`). */
+  names: { word: string; sym: string }[];
+  variants: InsnVariant[];
+  more?: Map<string, InsnVariant>;
+}
+
+/** One meaning of the names (their `nameToken`s): the bytes, or a `sym(%rip)` form. */
+interface InsnVariant {
+  tokens: string[];
+  bytes?: Uint8Array;
+  rip?: { sel: Selected; prefix: number[]; bytes: Uint8Array; mem: Extract<SelOp, { k: 'mem' }> };
+}
+
+/** A token of a register or a constant: the bytes follow from it (not `~` or an alias). */
+function isValueToken(t: string): boolean {
+  const c = t.charCodeAt(0);
+  return c !== 126 && c !== 1;
+}
+
 /** Which use wins when a symbol's list of uses is full. */
 const USE_RANK: Record<SymUse, number> = { branch: 0, address: 1, value: 2 };
 
@@ -116,14 +137,15 @@ export class Assembler {
   /** Register equates (`KEY = %rdi`): name to `%reg`. */
   readonly regEquates = new Map<string, string>();
   private readonly numLabels = new Map<string, number>();
-  /** The bytes of instructions whose operands hold no symbol, `.` or local label, by statement text. */
-  private readonly pureInsns = new Map<string, Uint8Array>();
   /**
-   * Instructions whose only layout-dependent part is one `sym(%rip)` operand, by statement text
-   * and what each name in it stands for now: the selection (shared: the link resolves the
-   * displacement from the operand's expression, the same for every copy) and its size.
+   * Instructions already assembled, by statement text (64-bit code): each name in the operands
+   * stands for a register (`KEY = %rdi`), a `.set` constant or something else (a label, an
+   * undefined symbol, `.`), and what each stands for now (`nameToken`) picks the variant.
    */
-  private readonly ripInsns = new Map<string, { sel: Selected; prefix: number[]; bytes: Uint8Array; mem: Extract<SelOp, { k: 'mem' }> }>();
+  private readonly insnTexts = new Map<string, InsnText>();
+  private insnVariants = 0;
+  /** Scratch for the tokens of a lookup (no array per statement). */
+  private readonly tokens: string[] = [];
   private readonly frames: Frame[] = [];
   readonly cond: CondState[] = [];
   private collect?: Collect;
@@ -567,12 +589,23 @@ export class Assembler {
 
   // ---- instructions -------------------------------------------------------------------------
   private instruction(text: string, st: Stmt, col: number): void {
-    // An instruction whose operands name no symbol has the same bytes wherever it stands.
     const whole = text;
-    let cacheKey = whole;
-    if (this.bits === 64 && whole.charCodeAt(0) !== 0) {
-      const known = this.pureInsns.get(whole);
-      if (known) return this.emitBytes(known, st);
+    const info = this.bits === 64 ? this.insnTexts.get(whole) : undefined;
+    let ripConst = false;
+    if (info) {
+      const v = this.variantOf(info);
+      if (v) {
+        if (v.bytes) return this.emitBytes(v.bytes, st);
+        const r = v.rip!;
+        const m = r.mem.m;
+        if (this.early(m.disp!).kind !== 'const') {
+          this.noteUses(m.disp!, st, 'address');
+          this.emitItem({ kind: 'insn', off: this.frag().size, size: r.bytes.length, bytes: r.bytes, sel: r.sel, prefix: r.prefix, final: true, at: st }, r.bytes.length);
+          return;
+        }
+        // `sym` is a constant now: the displacement itself (assembled in full, below, and not kept).
+        ripConst = true;
+      }
     }
     const prefix: number[] = [];
     // The first word ([A-Za-z]\w*), lowercased; prefix words (`lock`, `rep`, `data16`) go first.
@@ -594,12 +627,12 @@ export class Assembler {
     // Each name in the operands (as `(?<![%\w.$])[A-Za-z_.$][\w.$]*` finds them: not a
     // register, not inside a number) is a register equate, a `.set` constant or something else
     // (a label, an undefined symbol, `.`). With only the first two the bytes follow from the text
-    // and what each name stands for now, so that pair is the cache key.
+    // and what each name stands for now: the instruction is "pure".
     const ops0 = opsText;
+    const names: { word: string; sym: string }[] = [];
+    const tokens: string[] = [];
     let named = false;
-    let key: string | undefined = this.bits === 64 ? whole : undefined;
-    // The same with the other names marked as such: the key of `ripInsns`.
-    let ripKey: string | undefined = key;
+    let keyable = true;
     let subst = '';
     let from = 0;
     for (let i = 0; i < ops0.length; ) {
@@ -611,57 +644,30 @@ export class Assembler {
       const e = nameEnd(ops0, i);
       named = true;
       const word = ops0.slice(i, e);
+      let sym = word;
+      if (c === 36) {
+        // `$16`, `$0x1f`, `$-1`: an immediate's `$` and a number, as written (in the text).
+        const c1 = ops0.charCodeAt(i + 1);
+        sym = e - i === 1 || (c1 >= 48 && c1 <= 57) ? '' : word.slice(1);
+      }
       const reg = this.regEquates.size ? this.regEquates.get(word) : undefined;
       if (reg !== undefined) {
         // Same length is not kept, so columns after a substituted equate shift; names stay exact.
         subst += ops0.slice(from, i) + reg;
         from = e;
-        if (key !== undefined) key += '\u0000' + reg;
-        if (ripKey !== undefined) ripKey += '\u0000' + reg;
-      } else if (ripKey !== undefined) {
-        let name = word;
-        if (c === 36) {
-          // `$16`, `$0x1f`, `$-1`: an immediate's `$` and a number, as written (in the key).
-          const c1 = ops0.charCodeAt(i + 1);
-          name = e - i === 1 || (c1 >= 48 && c1 <= 57) ? '' : word.slice(1);
-        }
-        if (name) {
-          const d = this.syms.get(name)?.def;
-          if (d?.kind === 'equ' && d.value && d.value.terms.length === 0) {
-            const v = (d.text ??= String(d.value.c));
-            if (key !== undefined) key += '\u0000' + v;
-            ripKey += '\u0000' + v;
-          } else {
-            key = undefined;
-            // A location equate names its definition in force (it may be set again later).
-            ripKey += d?.kind === 'equ' ? '\u0000' + this.aliasOf(d) : '\u0000~';
-          }
-        }
+      }
+      if (this.bits === 64) {
+        const tok = this.nameToken(word, sym);
+        if (!isValueToken(tok)) keyable = false;
+        names.push({ word, sym });
+        tokens.push(tok);
       }
       i = e;
     }
-    let pure = this.bits === 64 && !named;
-    if (named) {
-      if (from) opsText = subst + opsText.slice(from);
-      if (key !== undefined) {
-        key = '\u0000' + key;
-        const known = this.pureInsns.get(key);
-        if (known) return this.emitBytes(known, st);
-        cacheKey = key;
-        pure = true;
-      } else if (ripKey !== undefined) {
-        const known = this.ripInsns.get(ripKey);
-        if (known) {
-          const m = known.mem.m;
-          if (this.early(m.disp!).kind !== 'const') {
-            this.noteUses(m.disp!, st, 'address');
-            this.emitItem({ kind: 'insn', off: this.frag().size, size: known.bytes.length, bytes: known.bytes, sel: known.sel, prefix: known.prefix, final: true, at: st }, known.bytes.length);
-            return;
-          }
-          ripKey = undefined; // `sym` is a constant now: the displacement itself
-        }
-      }
-    }
+    if (from) opsText = subst + opsText.slice(from);
+    let pure = this.bits === 64 && keyable;
+    // A kept `sym(%rip)` form whose `sym` became a constant is not kept again.
+    const ripOk = this.bits === 64 && named && !keyable && !ripConst;
     const opsCol = col + opsStart;
     const ops: Operand[] = [];
     for (const a of splitArgs(opsText, opsCol)) {
@@ -707,16 +713,55 @@ export class Assembler {
     }
     // Bytes that no layout changes are final now: kept as bytes, without what made them.
     if (!final) {
-      if (pure && !sel.warning && this.pureInsns.size < 100_000) this.pureInsns.set(cacheKey, bytes);
+      if (pure && !sel.warning) this.keep(whole, names, tokens, { tokens, bytes });
       this.emitBytes(bytes, st);
     }
     else {
-      if (ripKey !== undefined && named && !sel.warning && this.ripInsns.size < 100_000) {
+      if (ripOk && !sel.warning) {
         const mem = ripOnly(sel);
-        if (mem) this.ripInsns.set(ripKey, { sel, prefix, bytes, mem });
+        if (mem) this.keep(whole, names, tokens, { tokens, rip: { sel, prefix, bytes, mem } });
       }
       this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st }, bytes.length);
     }
+  }
+
+  /**
+   * What a name in an instruction's operands stands for now: a register equate's register, a
+   * constant's decimal text, a location equate's alias (the definition in force: it may be set
+   * again later), `~` for anything else; '' for the number of `$16`.
+   */
+  private nameToken(word: string, sym: string): string {
+    const reg = this.regEquates.size ? this.regEquates.get(word) : undefined;
+    if (reg !== undefined) return reg;
+    if (!sym) return '';
+    const d = this.syms.get(sym)?.def;
+    if (d?.kind !== 'equ') return '~';
+    if (d.value && d.value.terms.length === 0) return (d.text ??= String(d.value.c));
+    return this.aliasOf(d);
+  }
+
+  /** The kept variant of a text whose names stand for what they stood for then. */
+  private variantOf(info: InsnText): InsnVariant | undefined {
+    const names = info.names;
+    const now = this.tokens;
+    for (let i = 0; i < names.length; i++) now[i] = this.nameToken(names[i].word, names[i].sym);
+    next: for (const v of info.variants) {
+      for (let i = 0; i < names.length; i++) if (v.tokens[i] !== now[i]) continue next;
+      return v;
+    }
+    if (!info.more) return undefined;
+    now.length = names.length;
+    return info.more.get(now.join('\u0000'));
+  }
+
+  private keep(whole: string, names: { word: string; sym: string }[], tokens: string[], v: InsnVariant): void {
+    if (this.insnVariants >= 200_000) return;
+    this.insnVariants++;
+    let info = this.insnTexts.get(whole);
+    if (!info) this.insnTexts.set(whole, (info = { names, variants: [] }));
+    // A text seen with many meanings (a `.rept` counter in it): by key beyond the first few.
+    if (info.variants.length < 8) info.variants.push(v);
+    else (info.more ??= new Map()).set(tokens.join('\u0000'), v);
   }
 
   /** Chooses the displacement size as gas does; returns true when the bytes depend on layout. */
