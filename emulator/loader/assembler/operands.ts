@@ -95,6 +95,13 @@ function parseRegAt(s: Scanner): RegInfo {
 
 /** Parses one AT&T operand (the text between commas). */
 export function parseOperand(text: string, col0: number, nl: NumLabelRef): Operand {
+  // Most operands are a register alone (`%xmm3`): no scanner for those.
+  if (text.charCodeAt(0) === 37) {
+    let i = 1;
+    for (let c = text.charCodeAt(1); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57); c = text.charCodeAt(i)) i++;
+    const r = i === text.length && i > 1 ? lookupReg(text.slice(1)) : undefined;
+    if (r) return { k: 'reg', reg: r, col: col0, star: false };
+  }
   if (text.includes('{')) return parseDecorated(text, col0, nl);
   const s = new Scanner(text, col0);
   const col = s.column;
