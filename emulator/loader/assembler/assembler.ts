@@ -69,6 +69,16 @@ function wordEnd(t: string): number {
 }
 
 
+/**
+ * False for a word no prefix (PREFIXES: lock rep… cs ds… data16 addr32 rex64) can be: by its
+ * length and first letter, without the property lookup a fresh string costs.
+ */
+function maybePrefix(w: string): boolean {
+  if (w.length < 2 || w.length > 6) return false;
+  const c = w.charCodeAt(0);
+  return c === 108 || c === 114 || c === 99 || c === 100 || c === 101 || c === 115 || c === 102 || c === 103 || c === 97;
+}
+
 /** `splitArgs` for operands without strings (the same pieces and columns), by char codes. */
 function splitOperands(text: string, col0: number): { text: string; column: number }[] {
   if (text.indexOf('"') >= 0) return splitArgs(text, col0);
@@ -132,6 +142,9 @@ interface InsnVariant {
   bytes?: Uint8Array;
   rip?: { sel: Selected; prefix: number[]; bytes: Uint8Array; mem: Extract<SelOp, { k: 'mem' }> };
 }
+
+const NO_NAMES: { word: string; sym: string }[] = [];
+const NO_TOKENS: string[] = [];
 
 /** A token of a register or a constant: the bytes follow from it (not `~` or an alias). */
 function isValueToken(t: string): boolean {
@@ -632,7 +645,7 @@ export class Assembler {
     // The first word ([A-Za-z]\w*), lowercased; prefix words (`lock`, `rep`, `data16`) go first.
     let end = wordEnd(text);
     let word = text.slice(0, end).toLowerCase();
-    while (end && PREFIXES[word] !== undefined && !isMnemonic(word)) {
+    while (end && maybePrefix(word) && PREFIXES[word] !== undefined && !isMnemonic(word)) {
       prefix.push(PREFIXES[word]);
       const skip = skipBlanks(text, end);
       col += skip;
@@ -650,8 +663,9 @@ export class Assembler {
     // (a label, an undefined symbol, `.`). With only the first two the bytes follow from the text
     // and what each name stands for now: the instruction is "pure".
     const ops0 = opsText;
-    const names: { word: string; sym: string }[] = [];
-    const tokens: string[] = [];
+    // Made at the first name: most operands have none (`%xmm1, %xmm2`).
+    let names: { word: string; sym: string }[] = NO_NAMES;
+    let tokens: string[] = NO_TOKENS;
     let named = false;
     let keyable = true;
     let subst = '';
@@ -680,6 +694,7 @@ export class Assembler {
       if (this.bits === 64) {
         const tok = this.nameToken(word, sym);
         if (!isValueToken(tok)) keyable = false;
+        if (names === NO_NAMES) (names = []), (tokens = []);
         names.push({ word, sym });
         tokens.push(tok);
       }
@@ -734,13 +749,13 @@ export class Assembler {
     }
     // Bytes that no layout changes are final now: kept as bytes, without what made them.
     if (!final) {
-      if (pure && !sel.warning) this.keep(whole, names, tokens, { tokens, bytes });
+      if (pure && !sel.warning) this.keep(whole, info, names, tokens, { tokens, bytes });
       this.emitBytes(bytes, st);
     }
     else {
       if (ripOk && !sel.warning) {
         const mem = ripOnly(sel);
-        if (mem) this.keep(whole, names, tokens, { tokens, rip: { sel, prefix, bytes, mem } });
+        if (mem) this.keep(whole, info, names, tokens, { tokens, rip: { sel, prefix, bytes, mem } });
       }
       this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st }, bytes.length);
     }
@@ -775,10 +790,9 @@ export class Assembler {
     return info.more.get(now.join('\u0000'));
   }
 
-  private keep(whole: string, names: { word: string; sym: string }[], tokens: string[], v: InsnVariant): void {
+  private keep(whole: string, info: InsnText | undefined, names: { word: string; sym: string }[], tokens: string[], v: InsnVariant): void {
     if (this.insnVariants >= 200_000) return;
     this.insnVariants++;
-    let info = this.insnTexts.get(whole);
     if (!info) this.insnTexts.set(whole, (info = { names, variants: [] }));
     // A text seen with many meanings (a `.rept` counter in it): by key beyond the first few.
     if (info.variants.length < 8) info.variants.push(v);
