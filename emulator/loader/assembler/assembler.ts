@@ -118,6 +118,18 @@ function ripOnly(sel: Selected): Extract<SelOp, { k: 'mem' }> | undefined {
   return mem;
 }
 
+/**
+ * The target of a selection whose one operand is a relative branch to a plain symbol (not a
+ * local label `1f`: that names a different label at each use); otherwise undefined.
+ */
+function labelTarget(sel: Selected): Expr | undefined {
+  if (sel.ops.length !== 1) return undefined;
+  const o = sel.ops[0];
+  if (o.k !== 'rel' || o.expr.t !== 'sym') return undefined;
+  const c = o.expr.name.charCodeAt(0);
+  return c >= 48 && c <= 57 ? undefined : o.expr;
+}
+
 /** True when an expression is made of numbers alone (no symbol, register, local label or `.`). */
 function constant(e: Expr): boolean {
   switch (e.t) {
@@ -141,6 +153,8 @@ interface InsnVariant {
   tokens: string[];
   bytes?: Uint8Array;
   rip?: { sel: Selected; prefix: number[]; bytes: Uint8Array; mem: Extract<SelOp, { k: 'mem' }> };
+  /** A branch (a tail, or with `bytes` an item such as `call`) whose one operand is a label. */
+  branch?: { sel: Selected; prefix: number[]; target: Expr; bytes?: Uint8Array };
 }
 
 const NO_NAMES: { word: string; sym: string }[] = [];
@@ -630,6 +644,13 @@ export class Assembler {
       const v = this.variantOf(info);
       if (v) {
         if (v.bytes) return this.emitBytes(v.bytes, st);
+        const b = v.branch;
+        if (b) {
+          this.noteUses(b.target, st, 'branch');
+          if (b.sel.near) this.emitTail({ kind: 'branch', sel: b.sel, prefix: b.prefix, target: b.target, dot: this.dot(), near: false, size: b.prefix.length + 2, addr: 0, at: st });
+          else this.emitItem({ kind: 'insn', off: this.frag().size, size: b.bytes!.length, bytes: b.bytes!, sel: b.sel, prefix: b.prefix, final: true, at: st }, b.bytes!.length);
+          return;
+        }
         const r = v.rip!;
         const m = r.mem.m;
         if (this.early(m.disp!).kind !== 'const') {
@@ -732,9 +753,13 @@ export class Assembler {
         final = true;
       } else if (o.k === 'mem') this.prepareMem(o, st) && (final = true);
     }
+    // A branch or call to a label (`jne .Lloop`, `call foo`): the same selection serves every
+    // copy of its text, the target resolved at layout and link as for the first.
+    const label = ripOk && !sel.warning ? labelTarget(sel) : undefined;
     if (sel.near) {
       const target = (sel.ops[0] as { expr: Expr }).expr;
       this.emitTail({ kind: 'branch', sel, prefix, target, dot: this.dot(), near: false, size: prefix.length + 2, addr: 0, at: st });
+      if (label) this.keep(whole, info, names, tokens, { tokens, branch: { sel, prefix, target: label } });
       return;
     }
     const placeholder = (e: Expr) => {
@@ -753,7 +778,8 @@ export class Assembler {
       this.emitBytes(bytes, st);
     }
     else {
-      if (ripOk && !sel.warning) {
+      if (label) this.keep(whole, info, names, tokens, { tokens, branch: { sel, prefix, target: label, bytes } });
+      else if (ripOk && !sel.warning) {
         const mem = ripOnly(sel);
         if (mem) this.keep(whole, info, names, tokens, { tokens, rip: { sel, prefix, bytes, mem } });
       }
