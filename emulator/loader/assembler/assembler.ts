@@ -837,7 +837,9 @@ export class Assembler {
       return true;
     }
     if (!m.disp) return false;
-    o.early = this.early(m.disp);
+    // `-8(%rbp)`: the value the evaluator gives a negated number (asIntN(64, -asIntN(64, v))), without it.
+    const d = m.disp;
+    o.early = d.t === 'un' && d.op === '-' && d.a.t === 'num' ? { kind: 'const', v: BigInt.asIntN(64, -BigInt.asIntN(64, d.a.v)) } : this.early(d);
     if (o.early.kind === 'const') {
       o.dispSize = !m.base ? 4 : 0;
       return false;
