@@ -190,7 +190,7 @@ export class Assembler {
    * stands for a register (`KEY = %rdi`), a `.set` constant or something else (a label, an
    * undefined symbol, `.`), and what each stands for now (`nameToken`) picks the variant.
    */
-  private readonly insnTexts = new Map<string, InsnText>();
+  private readonly insnTexts = new Map<string, InsnText | Uint8Array>();
   private insnVariants = 0;
   /** Scratch for the tokens of a lookup (no array per statement). */
   private readonly tokens: string[] = [];
@@ -638,7 +638,10 @@ export class Assembler {
   // ---- instructions -------------------------------------------------------------------------
   private instruction(text: string, st: Stmt, col: number): void {
     const whole = text;
-    const info = this.bits === 64 ? this.insnTexts.get(whole) : undefined;
+    const known = this.bits === 64 ? this.insnTexts.get(whole) : undefined;
+    // A text without names has one meaning: its bytes are kept as they are.
+    if (known instanceof Uint8Array) return this.emitBytes(known, st);
+    const info = known;
     let ripConst = false;
     if (info) {
       const v = this.variantOf(info);
@@ -819,6 +822,10 @@ export class Assembler {
   private keep(whole: string, info: InsnText | undefined, names: { word: string; sym: string }[], tokens: string[], v: InsnVariant): void {
     if (this.insnVariants >= 200_000) return;
     this.insnVariants++;
+    if (!names.length && v.bytes) {
+      this.insnTexts.set(whole, v.bytes);
+      return;
+    }
     if (!info) this.insnTexts.set(whole, (info = { names, variants: [] }));
     // A text seen with many meanings (a `.rept` counter in it): by key beyond the first few.
     if (info.variants.length < 8) info.variants.push(v);
