@@ -148,7 +148,7 @@ interface InsnText {
   more?: Map<string, InsnVariant>;
 }
 
-/** One meaning of the names (their `nameToken`s): the bytes, or a `sym(%rip)` form. */
+/** One meaning of the names (their `nameToken`s): the bytes, a `sym(%rip)` form or a branch to a label. */
 interface InsnVariant {
   tokens: string[];
   bytes?: Uint8Array;
