@@ -268,6 +268,37 @@ function wordEnd(t: string): number {
 
 
 /**
+ * False for a word no prefix (PREFIXES: lock rep… cs ds… data16 addr32 rex64) can be: by its
+ * length and first letter, without the property lookup a fresh string costs.
+ */
+function maybePrefix(w: string): boolean {
+  if (w.length < 2 || w.length > 6) return false;
+  const c = w.charCodeAt(0);
+  return c === 108 || c === 114 || c === 99 || c === 100 || c === 101 || c === 115 || c === 102 || c === 103 || c === 97;
+}
+
+/** `splitArgs` for operands without strings (the same pieces and columns), by char codes. */
+function splitOperands(text: string, col0: number): { text: string; column: number }[] {
+  if (text.indexOf('"') >= 0) return splitArgs(text, col0);
+  const out: { text: string; column: number }[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40) depth++;
+    else if (c === 41) depth--;
+    else if ((c === 44 && depth === 0) || i === text.length) {
+      const raw = text.slice(start, i);
+      const t = raw.trim();
+      out.push({ text: t, column: col0 + start + (t.length === raw.length ? 0 : raw.length - raw.trimStart().length) });
+      start = i + 1;
+    }
+  }
+  if (out.length === 1 && out[0].text === '') out.length = 0;
+  return out;
+}
+
+/**
  * The one `sym(%rip)` operand of a selection whose other operands are registers and constant
  * immediates, the displacement not known before the link; otherwise undefined.
  */
@@ -285,6 +316,18 @@ function ripOnly(sel: Selected): Extract<SelOp, { k: 'mem' }> | undefined {
   return mem;
 }
 
+/**
+ * The target of a selection whose one operand is a relative branch to a plain symbol (not a
+ * local label `1f`: that names a different label at each use); otherwise undefined.
+ */
+function labelTarget(sel: Selected): Expr | undefined {
+  if (sel.ops.length !== 1) return undefined;
+  const o = sel.ops[0];
+  if (o.k !== 'rel' || o.expr.t !== 'sym') return undefined;
+  const c = o.expr.name.charCodeAt(0);
+  return c >= 48 && c <= 57 ? undefined : o.expr;
+}
+
 /** True when an expression is made of numbers alone (no symbol, register, local label or `.`). */
 function constant(e: Expr): boolean {
   switch (e.t) {
@@ -293,6 +336,32 @@ function constant(e: Expr): boolean {
     case 'bin': return constant(e.a) && constant(e.b);
     default: return false;
   }
+}
+
+/** An instruction text's kept assemblies (Assembler.insnTexts). */
+interface InsnText {
+  /** The names in its operands, in order; `sym` is the symbol a `$name` reads ('' for `$16`). */
+  names: { word: string; sym: string }[];
+  variants: InsnVariant[];
+  more?: Map<string, InsnVariant>;
+}
+
+/** One meaning of the names (their `nameToken`s): the bytes, a `sym(%rip)` form or a branch to a label. */
+interface InsnVariant {
+  tokens: string[];
+  bytes?: Uint8Array;
+  rip?: { sel: Selected; prefix: number[]; bytes: Uint8Array; mem: Extract<SelOp, { k: 'mem' }> };
+  /** A branch (a tail, or with `bytes` an item such as `call`) whose one operand is a label. */
+  branch?: { sel: Selected; prefix: number[]; target: Expr; bytes?: Uint8Array };
+}
+
+const NO_NAMES: { word: string; sym: string }[] = [];
+const NO_TOKENS: string[] = [];
+
+/** A token of a register or a constant: the bytes follow from it (not `~` or an alias). */
+function isValueToken(t: string): boolean {
+  const c = t.charCodeAt(0);
+  return c !== 126 && c !== 1;
 }
 
 /** Which use wins when a symbol's list of uses is full. */
@@ -314,14 +383,15 @@ export class Assembler {
   /** Register equates (`KEY = %rdi`): name to `%reg`. */
   readonly regEquates = new Map<string, string>();
   private readonly numLabels = new Map<string, number>();
-  /** The bytes of instructions whose operands hold no symbol, `.` or local label, by statement text. */
-  private readonly pureInsns = new Map<string, Uint8Array>();
   /**
-   * Instructions whose only layout-dependent part is one `sym(%rip)` operand, by statement text
-   * and what each name in it stands for now: the selection (shared: the link resolves the
-   * displacement from the operand's expression, the same for every copy) and its size.
+   * Instructions already assembled, by statement text (64-bit code): each name in the operands
+   * stands for a register (`KEY = %rdi`), a `.set` constant or something else (a label, an
+   * undefined symbol, `.`), and what each stands for now (`nameToken`) picks the variant.
    */
-  private readonly ripInsns = new Map<string, { sel: Selected; prefix: number[]; bytes: Uint8Array; mem: Extract<SelOp, { k: 'mem' }> }>();
+  private readonly insnTexts = new Map<string, InsnText | Uint8Array>();
+  private insnVariants = 0;
+  /** Scratch for the tokens of a lookup (no array per statement). */
+  private readonly tokens: string[] = [];
   private readonly frames: Frame[] = [];
   private readonly spare: BodyFrame[] = [];
   readonly cond: CondState[] = [];
@@ -754,18 +824,39 @@ export class Assembler {
 
   // ---- instructions -------------------------------------------------------------------------
   private instruction(text: string, st: Stmt, col: number): void {
-    // An instruction whose operands name no symbol has the same bytes wherever it stands.
     const whole = text;
-    let cacheKey = whole;
-    if (this.bits === 64 && whole.charCodeAt(0) !== 0) {
-      const known = this.pureInsns.get(whole);
-      if (known) return this.emitBytes(known, st);
+    const known = this.bits === 64 ? this.insnTexts.get(whole) : undefined;
+    // A text without names has one meaning: its bytes are kept as they are.
+    if (known instanceof Uint8Array) return this.emitBytes(known, st);
+    const info = known;
+    let ripConst = false;
+    if (info) {
+      const v = this.variantOf(info);
+      if (v) {
+        if (v.bytes) return this.emitBytes(v.bytes, st);
+        const b = v.branch;
+        if (b) {
+          this.noteUses(b.target, st, 'branch');
+          if (b.sel.near) this.emitTail({ kind: 'branch', sel: b.sel, prefix: b.prefix, target: b.target, dot: this.dot(), near: false, size: b.prefix.length + 2, addr: 0, at: st });
+          else this.emitItem({ kind: 'insn', off: this.frag().size, size: b.bytes!.length, bytes: b.bytes!, sel: b.sel, prefix: b.prefix, final: true, at: st }, b.bytes!.length);
+          return;
+        }
+        const r = v.rip!;
+        const m = r.mem.m;
+        if (this.early(m.disp!).kind !== 'const') {
+          this.noteUses(m.disp!, st, 'address');
+          this.emitItem({ kind: 'insn', off: this.frag().size, size: r.bytes.length, bytes: r.bytes, sel: r.sel, prefix: r.prefix, final: true, at: st }, r.bytes.length);
+          return;
+        }
+        // `sym` is a constant now: the displacement itself (assembled in full, below, and not kept).
+        ripConst = true;
+      }
     }
     const prefix: number[] = [];
     // The first word ([A-Za-z]\w*), lowercased; prefix words (`lock`, `rep`, `data16`) go first.
     let end = wordEnd(text);
     let word = text.slice(0, end).toLowerCase();
-    while (end && PREFIXES[word] !== undefined && !isMnemonic(word)) {
+    while (end && maybePrefix(word) && PREFIXES[word] !== undefined && !isMnemonic(word)) {
       prefix.push(PREFIXES[word]);
       const skip = skipBlanks(text, end);
       col += skip;
@@ -781,12 +872,13 @@ export class Assembler {
     // Each name in the operands (as `(?<![%\w.$])[A-Za-z_.$][\w.$]*` finds them: not a
     // register, not inside a number) is a register equate, a `.set` constant or something else
     // (a label, an undefined symbol, `.`). With only the first two the bytes follow from the text
-    // and what each name stands for now, so that pair is the cache key.
+    // and what each name stands for now: the instruction is "pure".
     const ops0 = opsText;
+    // Made at the first name: most operands have none (`%xmm1, %xmm2`).
+    let names: { word: string; sym: string }[] = NO_NAMES;
+    let tokens: string[] = NO_TOKENS;
     let named = false;
-    let key: string | undefined = this.bits === 64 ? whole : undefined;
-    // The same with the other names marked as such: the key of `ripInsns`.
-    let ripKey: string | undefined = key;
+    let keyable = true;
     let subst = '';
     let from = 0;
     for (let i = 0; i < ops0.length; ) {
@@ -798,60 +890,34 @@ export class Assembler {
       const e = nameEnd(ops0, i);
       named = true;
       const word = ops0.slice(i, e);
+      let sym = word;
+      if (c === 36) {
+        // `$16`, `$0x1f`, `$-1`: an immediate's `$` and a number, as written (in the text).
+        const c1 = ops0.charCodeAt(i + 1);
+        sym = e - i === 1 || (c1 >= 48 && c1 <= 57) ? '' : word.slice(1);
+      }
       const reg = this.regEquates.size ? this.regEquates.get(word) : undefined;
       if (reg !== undefined) {
         // Same length is not kept, so columns after a substituted equate shift; names stay exact.
         subst += ops0.slice(from, i) + reg;
         from = e;
-        if (key !== undefined) key += '\u0000' + reg;
-        if (ripKey !== undefined) ripKey += '\u0000' + reg;
-      } else if (ripKey !== undefined) {
-        let name = word;
-        if (c === 36) {
-          // `$16`, `$0x1f`, `$-1`: an immediate's `$` and a number, as written (in the key).
-          const c1 = ops0.charCodeAt(i + 1);
-          name = e - i === 1 || (c1 >= 48 && c1 <= 57) ? '' : word.slice(1);
-        }
-        if (name) {
-          const d = this.syms.get(name)?.def;
-          if (d?.kind === 'equ' && d.value && d.value.terms.length === 0) {
-            const v = (d.text ??= String(d.value.c));
-            if (key !== undefined) key += '\u0000' + v;
-            ripKey += '\u0000' + v;
-          } else {
-            key = undefined;
-            // A location equate names its definition in force (it may be set again later).
-            ripKey += d?.kind === 'equ' ? '\u0000' + this.aliasOf(d) : '\u0000~';
-          }
-        }
+      }
+      if (this.bits === 64) {
+        const tok = this.nameToken(word, sym);
+        if (!isValueToken(tok)) keyable = false;
+        if (names === NO_NAMES) (names = []), (tokens = []);
+        names.push({ word, sym });
+        tokens.push(tok);
       }
       i = e;
     }
-    let pure = this.bits === 64 && !named;
-    if (named) {
-      if (from) opsText = subst + opsText.slice(from);
-      if (key !== undefined) {
-        key = '\u0000' + key;
-        const known = this.pureInsns.get(key);
-        if (known) return this.emitBytes(known, st);
-        cacheKey = key;
-        pure = true;
-      } else if (ripKey !== undefined) {
-        const known = this.ripInsns.get(ripKey);
-        if (known) {
-          const m = known.mem.m;
-          if (this.early(m.disp!).kind !== 'const') {
-            this.noteUses(m.disp!, st, 'address');
-            this.emitItem({ kind: 'insn', off: this.frag().size, size: known.bytes.length, bytes: known.bytes, sel: known.sel, prefix: known.prefix, final: true, at: st }, known.bytes.length);
-            return;
-          }
-          ripKey = undefined; // `sym` is a constant now: the displacement itself
-        }
-      }
-    }
+    if (from) opsText = subst + opsText.slice(from);
+    let pure = this.bits === 64 && keyable;
+    // A kept `sym(%rip)` form whose `sym` became a constant is not kept again.
+    const ripOk = this.bits === 64 && named && !keyable && !ripConst;
     const opsCol = col + opsStart;
     const ops: Operand[] = [];
-    for (const a of splitArgs(opsText, opsCol)) {
+    for (const a of splitOperands(opsText, opsCol)) {
       if (!a.text) return this.error(st, a.column, `empty operand for '${mnemonic}'`);
       const o = parseOperand(a.text, a.column, this.numLabel);
       if (o.k === 'imm') o.expr = this.freeze(o.expr);
@@ -877,9 +943,13 @@ export class Assembler {
         final = true;
       } else if (o.k === 'mem') this.prepareMem(o, st) && (final = true);
     }
+    // A branch or call to a label (`jne .Lloop`, `call foo`): the same selection serves every
+    // copy of its text, the target resolved at layout and link as for the first.
+    const label = ripOk && !sel.warning ? labelTarget(sel) : undefined;
     if (sel.near) {
       const target = (sel.ops[0] as { expr: Expr }).expr;
       this.emitTail({ kind: 'branch', sel, prefix, target, dot: this.dot(), near: false, size: prefix.length + 2, addr: 0, at: st });
+      if (label) this.keep(whole, info, names, tokens, { tokens, branch: { sel, prefix, target: label } });
       return;
     }
     const placeholder = (e: Expr) => {
@@ -894,16 +964,59 @@ export class Assembler {
     }
     // Bytes that no layout changes are final now: kept as bytes, without what made them.
     if (!final) {
-      if (pure && !sel.warning && this.pureInsns.size < 100_000) this.pureInsns.set(cacheKey, bytes);
+      if (pure && !sel.warning) this.keep(whole, info, names, tokens, { tokens, bytes });
       this.emitBytes(bytes, st);
     }
     else {
-      if (ripKey !== undefined && named && !sel.warning && this.ripInsns.size < 100_000) {
+      if (label) this.keep(whole, info, names, tokens, { tokens, branch: { sel, prefix, target: label, bytes } });
+      else if (ripOk && !sel.warning) {
         const mem = ripOnly(sel);
-        if (mem) this.ripInsns.set(ripKey, { sel, prefix, bytes, mem });
+        if (mem) this.keep(whole, info, names, tokens, { tokens, rip: { sel, prefix, bytes, mem } });
       }
       this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st }, bytes.length);
     }
+  }
+
+  /**
+   * What a name in an instruction's operands stands for now: a register equate's register, a
+   * constant's decimal text, a location equate's alias (the definition in force: it may be set
+   * again later), `~` for anything else; '' for the number of `$16`.
+   */
+  private nameToken(word: string, sym: string): string {
+    const reg = this.regEquates.size ? this.regEquates.get(word) : undefined;
+    if (reg !== undefined) return reg;
+    if (!sym) return '';
+    const d = this.syms.get(sym)?.def;
+    if (d?.kind !== 'equ') return '~';
+    if (d.value && d.value.terms.length === 0) return (d.text ??= String(d.value.c));
+    return this.aliasOf(d);
+  }
+
+  /** The kept variant of a text whose names stand for what they stood for then. */
+  private variantOf(info: InsnText): InsnVariant | undefined {
+    const names = info.names;
+    const now = this.tokens;
+    for (let i = 0; i < names.length; i++) now[i] = this.nameToken(names[i].word, names[i].sym);
+    next: for (const v of info.variants) {
+      for (let i = 0; i < names.length; i++) if (v.tokens[i] !== now[i]) continue next;
+      return v;
+    }
+    if (!info.more) return undefined;
+    now.length = names.length;
+    return info.more.get(now.join('\u0000'));
+  }
+
+  private keep(whole: string, info: InsnText | undefined, names: { word: string; sym: string }[], tokens: string[], v: InsnVariant): void {
+    if (this.insnVariants >= 200_000) return;
+    this.insnVariants++;
+    if (!names.length && v.bytes) {
+      this.insnTexts.set(whole, v.bytes);
+      return;
+    }
+    if (!info) this.insnTexts.set(whole, (info = { names, variants: [] }));
+    // A text seen with many meanings (a `.rept` counter in it): by key beyond the first few.
+    if (info.variants.length < 8) info.variants.push(v);
+    else (info.more ??= new Map()).set(tokens.join('\u0000'), v);
   }
 
   /** Chooses the displacement size as gas does; returns true when the bytes depend on layout. */
@@ -918,7 +1031,9 @@ export class Assembler {
       return true;
     }
     if (!m.disp) return false;
-    o.early = this.early(m.disp);
+    // `-8(%rbp)`: the value the evaluator gives a negated number (asIntN(64, -asIntN(64, v))), without it.
+    const d = m.disp;
+    o.early = d.t === 'un' && d.op === '-' && d.a.t === 'num' ? { kind: 'const', v: BigInt.asIntN(64, -BigInt.asIntN(64, d.a.v)) } : this.early(d);
     if (o.early.kind === 'const') {
       o.dispSize = !m.base ? 4 : 0;
       return false;

@@ -4,7 +4,7 @@
 // undefined) is only known to the assembler.
 
 import { Expr, ExprError, NumLabelRef, parseExpr } from './expr';
-import { Scanner } from './lexer';
+import { Scanner, isSymCharCode, isSymStartCode } from './lexer';
 
 /** A register the assembler knows, by GNU as name. */
 export interface RegInfo {
@@ -95,6 +95,15 @@ function parseRegAt(s: Scanner): RegInfo {
 
 /** Parses one AT&T operand (the text between commas). */
 export function parseOperand(text: string, col0: number, nl: NumLabelRef): Operand {
+  // Most operands are a register alone (`%xmm3`): no scanner for those.
+  if (text.charCodeAt(0) === 37) {
+    let i = 1;
+    for (let c = text.charCodeAt(1); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57); c = text.charCodeAt(i)) i++;
+    const r = i === text.length && i > 1 ? lookupReg(text.slice(1)) : undefined;
+    if (r) return { k: 'reg', reg: r, col: col0, star: false };
+  }
+  const fast = simpleMem(text, col0);
+  if (fast) return fast;
   if (text.includes('{')) return parseDecorated(text, col0, nl);
   const s = new Scanner(text, col0);
   const col = s.column;
@@ -185,19 +194,104 @@ function parseMem(s: Scanner, col: number, star: boolean, seg: RegInfo | undefin
       }
     }
     if (!s.eat(')')) throw new ExprError("expected ')' closing the memory operand", s.column);
-    for (const r of [m.base, m.index]) {
-      if (r && r.kind === 'rip' && r === m.index) throw new ExprError("'%rip' cannot be an index register", col);
-      // A vector index register is VSIB addressing (gathers and scatters).
-      if (r && r === m.index && (r.kind === 'xmm' || r.kind === 'ymm' || r.kind === 'zmm')) continue;
-      // 32-bit addressing (`(%eax,%eax,2)`, 0x67) when base and index are both 32-bit.
-      const a32 = (m.base ?? m.index)?.kind === 'gpr' && (m.base ?? m.index)?.size === 32;
-      if (r && a32 && r.kind === 'gpr' && r.size === 32 && (!m.base || !m.index || m.base.size === m.index.size)) continue;
-      if (r && r.kind !== 'rip' && (r.kind !== 'gpr' || r.size !== 64)) {
-        throw new ExprError(`'%${r.name}' is not a valid 64-bit base/index register`, col);
-      }
-    }
-    if (m.index && (m.index.name === 'rsp' || m.index.name === 'esp')) throw new ExprError("'%rsp' cannot be an index register", col);
-    if (m.base?.kind === 'rip' && m.index) throw new ExprError("'%rip' addressing takes no index register", col);
+    checkBaseIndex(m, col);
   }
   return m;
+}
+
+/** What gas accepts as base and index registers (throws what it says otherwise). */
+function checkBaseIndex(m: MemOperand, col: number): void {
+  for (const r of [m.base, m.index]) {
+    if (r && r.kind === 'rip' && r === m.index) throw new ExprError("'%rip' cannot be an index register", col);
+    // A vector index register is VSIB addressing (gathers and scatters).
+    if (r && r === m.index && (r.kind === 'xmm' || r.kind === 'ymm' || r.kind === 'zmm')) continue;
+    // 32-bit addressing (`(%eax,%eax,2)`, 0x67) when base and index are both 32-bit.
+    const a32 = (m.base ?? m.index)?.kind === 'gpr' && (m.base ?? m.index)?.size === 32;
+    if (r && a32 && r.kind === 'gpr' && r.size === 32 && (!m.base || !m.index || m.base.size === m.index.size)) continue;
+    if (r && r.kind !== 'rip' && (r.kind !== 'gpr' || r.size !== 64)) {
+      throw new ExprError(`'%${r.name}' is not a valid 64-bit base/index register`, col);
+    }
+  }
+  if (m.index && (m.index.name === 'rsp' || m.index.name === 'esp')) throw new ExprError("'%rsp' cannot be an index register", col);
+  if (m.base?.kind === 'rip' && m.index) throw new ExprError("'%rip' addressing takes no index register", col);
+}
+
+/** End of the run of [A-Za-z0-9] at `i`. */
+function alnumEnd(t: string, i: number): number {
+  for (let c = t.charCodeAt(i); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57); c = t.charCodeAt(++i));
+  return i;
+}
+
+const SMALL_NUM = [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n];
+
+/**
+ * The common memory operands written without blanks — `(%rsi)`, `16(%rsp)`, `-8(%rbp,%rax,8)`,
+ * `0x40(%rdi)`, `sym(%rip)` — read without a Scanner or the expression parser, into exactly
+ * what parseMem makes of them; undefined for anything else (parseMem reads it, and reports).
+ */
+function simpleMem(t: string, col: number): MemOperand | undefined {
+  let i = 0;
+  let c = t.charCodeAt(0);
+  let disp: Expr | undefined;
+  if (c !== 40) {
+    const neg = c === 45;
+    if (neg) c = t.charCodeAt(++i);
+    const start = i;
+    if (c >= 48 && c <= 57) {
+      // A decimal number (no leading 0: octal) or 0x hex; a digit run with `b`/`f` (a local label) is not followed by `(`.
+      let v: bigint;
+      if (c === 48 && (t.charCodeAt(i + 1) | 32) === 120) {
+        i += 2;
+        while (isHexCode(t.charCodeAt(i))) i++;
+        if (i === start + 2) return undefined;
+        v = BigInt.asIntN(64, BigInt(t.slice(start, i)));
+      } else {
+        while ((c = t.charCodeAt(i)) >= 48 && c <= 57) i++;
+        if (i - start > 1 && t.charCodeAt(start) === 48) return undefined;
+        v = i - start === 1 ? SMALL_NUM[t.charCodeAt(start) - 48] : BigInt.asIntN(64, BigInt(t.slice(start, i)));
+      }
+      disp = { t: 'num', v };
+    } else if (isSymStartCode(c) && c !== 36) {
+      i++;
+      while (isSymCharCode(t.charCodeAt(i))) i++;
+      if (c === 46 && i === start + 1) return undefined; // `.`
+      disp = { t: 'sym', name: t.slice(start, i), col: col + start };
+    } else return undefined;
+    if (neg) disp = { t: 'un', op: '-', a: disp };
+    if (t.charCodeAt(i) !== 40) return undefined;
+  }
+  // `(` and then a register or `,`: the base/index part.
+  i++;
+  const m: MemOperand = { k: 'mem', col, star: false, seg: undefined, scale: 1 };
+  if (disp) m.disp = disp;
+  c = t.charCodeAt(i);
+  if (c === 37) {
+    const e = alnumEnd(t, i + 1);
+    const r = lookupReg(t.slice(i + 1, e));
+    if (!r) return undefined;
+    m.base = r;
+    i = e;
+    c = t.charCodeAt(i);
+  } else if (c !== 44) return undefined;
+  if (c === 44) {
+    if (t.charCodeAt(i + 1) !== 37) return undefined;
+    const e = alnumEnd(t, i + 2);
+    const r = lookupReg(t.slice(i + 2, e));
+    if (!r) return undefined;
+    m.index = r;
+    i = e;
+    if (t.charCodeAt(i) === 44) {
+      const sc = t.charCodeAt(i + 1) - 48;
+      if (sc !== 1 && sc !== 2 && sc !== 4 && sc !== 8) return undefined;
+      m.scale = sc;
+      i += 2;
+    }
+  }
+  if (t.charCodeAt(i) !== 41 || i + 1 !== t.length) return undefined;
+  checkBaseIndex(m, col);
+  return m;
+}
+
+function isHexCode(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }

@@ -194,9 +194,19 @@ export function selectSimd(mnemonic: string, attOps: Operand[], early: (e: Expr)
   if (!list) return undefined;
   // The legacy blends and sha256rnds2 read %xmm0 implicitly; gas also takes it written out first.
   if (IMPLICIT_XMM0.has(mnemonic) && attOps.length === 3 && attOps[0].k === 'reg' && attOps[0].reg.name === 'xmm0') attOps = attOps.slice(1);
-  const rc = attOps.find((o) => o.k === 'rc') as (Operand & { k: 'rc' }) | undefined;
-  const ops = attOps.filter((o) => o.k !== 'rc').reverse();
-  const evs = ops.map((o) => (o.k === 'imm' ? early(o.expr) : undefined));
+  // Intel order (reversed), without the rounding operand; immediates evaluated: one pass.
+  let rc: (Operand & { k: 'rc' }) | undefined;
+  const ops: Operand[] = [];
+  const evs: (Early | undefined)[] = [];
+  for (let i = attOps.length - 1; i >= 0; i--) {
+    const o = attOps[i];
+    if (o.k === 'rc') {
+      rc = o; // the first one, as written
+      continue;
+    }
+    ops.push(o);
+    evs.push(o.k === 'imm' ? early(o.expr) : undefined);
+  }
   // The choice depends on the mnemonic and on each operand's shape alone (what matchSpec
   // reads): kernel files repeat a few shapes thousands of times, so it is made once per shape.
   const key = shapeKey(mnemonic, ops, evs, rc);
