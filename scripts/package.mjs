@@ -5,7 +5,7 @@
 // unpacked .vsix with no node_modules in reach (the WASM is found beside the bundle).
 // Usage: node scripts/package.mjs [--out file.vsix] [--skip-build]
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, mkdtempSync, mkdirSync, writeFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, mkdirSync, writeFileSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { inflateRawSync } from 'node:zlib';
@@ -50,8 +50,8 @@ if (!existsSync(out)) fail('vsce package', `${out} was not written`);
 const entries = readZip(readFileSync(out));
 const names = entries.map((e) => e.name);
 const expected = ['extension/package.json', 'extension/dist/iced_x86_bg.wasm'];
-for (const f of ['extension.js', 'extensionWorker.js', 'debugAdapter.js', 'debugAdapterWorker.js', 'cli.js']) if (existsSync(join(root, 'dist', f))) expected.push(`extension/dist/${f}`, `extension/dist/${f.replace(/\.js$/, '.bundle.js')}`);
-if (existsSync(join(root, 'dist/codeCache.js'))) expected.push('extension/dist/codeCache.js');
+// Every stub scripts/build.mjs wrote, its bundle, and the cache loader they share.
+for (const f of readdirSync(join(root, 'dist'))) if (f.endsWith('.js') && !f.endsWith('.bundle.js')) expected.push(`extension/dist/${f}`, ...(f === 'codeCache.js' ? [] : [`extension/dist/${f.replace(/\.js$/, '.bundle.js')}`]));
 if (main) expected.push(`extension/${main}`);
 const absent = expected.filter((n) => !names.includes(n));
 if (absent.length) fail('contents', `missing from the .vsix: ${absent.join(', ')}`);

@@ -140,7 +140,7 @@ export function benchCorpus(log: (s: string) => void): CorpusSpeed[] {
  * kernel file (des3_ede-asm_64, kbuild's `.s`) in-process beside `as`, when a tree is prepared.
  */
 export async function benchAssemble(): Promise<{
-  ms: number; coldMs: number; gccMs: number; asMs: number; cliMs?: number; nodeMs: number;
+  ms: number; coldMs: number; gccMs: number; asMs: number; cliMs?: number; cliOneLineMs?: number; nodeMs: number; nodeNoCaMs?: number;
   kernel?: { file: string; lines: number; ms: number; coldMs: number; asMs: number };
 }> {
   const src = generateSource();
@@ -152,8 +152,25 @@ export async function benchAssemble(): Promise<{
   const asMs = timeCommand('as', ['--64', file, '-o', join(dir, 'bench-as.o')], 3);
   const cli = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
   const cliMs = existsSync(cli) ? timeCommand(process.execPath, [cli, 'asm', file], 3) : undefined;
-  // Node's own start, for reading the figure above: what is left is ours.
+  // The same command on a one-instruction file: what starting ours costs beyond Node's start.
+  const one = join(dir, 'one.s');
+  writeFileSync(one, '\tnop\n');
+  const cliOneLineMs = existsSync(cli) ? timeCommand(process.execPath, [cli, 'asm', one], 3) : undefined;
+  // Node's own start, for reading the figures above: what is left is ours. NODE_EXTRA_CA_CERTS
+  // (set on some machines) makes every Node start read a certificate file: shown apart.
   const nodeMs = timeCommand(process.execPath, ['-e', '0'], 3);
+  let nodeNoCaMs: number | undefined;
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      execFileSync(process.execPath, ['-e', '0'], { stdio: 'ignore', env });
+      best = Math.min(best, performance.now() - t0);
+    }
+    nodeNoCaMs = Math.round(best * 10) / 10;
+  }
   let kernel;
   const kf = kernelFile();
   if (kf) {
@@ -161,5 +178,5 @@ export async function benchAssemble(): Promise<{
     const k = timeOurs(text, kf, 5, true);
     kernel = { file: 'arch/x86/crypto/des3_ede-asm_64.s (6.12)', lines: text.split('\n').length, ...k, asMs: timeCommand('as', ['--64', kf, '-o', join(dir, 'k.o')], 3) };
   }
-  return { ...ours, gccMs, asMs, cliMs, nodeMs, kernel };
+  return { ...ours, gccMs, asMs, cliMs, cliOneLineMs, nodeMs, nodeNoCaMs, kernel };
 }

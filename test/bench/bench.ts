@@ -56,7 +56,10 @@ async function main(): Promise<void> {
 
 function logAssemble(asm: Awaited<ReturnType<typeof benchAssemble>>, log: (s: string) => void): void {
   log(`assemble: a generated 5,000-line file in ${asm.ms} ms in-process (first run ${asm.coldMs} ms; target < 200 ms); GNU as on the same file ${asm.asMs} ms, gcc -c ${asm.gccMs} ms (process start included)`);
-  log(`assemble: tdxdbg asm on that file ${asm.cliMs ?? 'n/a'} ms wall, Node start included (target ≤ 2× gcc -c = ${Math.round(asm.gccMs * 2)} ms); node -e 0 ${asm.nodeMs} ms`);
+  log(`assemble: tdxdbg asm on that file ${asm.cliMs ?? 'n/a'} ms wall, Node start included (target ≤ 2× gcc -c = ${Math.round(asm.gccMs * 2)} ms); node -e 0 ${asm.nodeMs} ms` +
+    (asm.nodeNoCaMs !== undefined ? ` (${asm.nodeNoCaMs} ms without this machine's NODE_EXTRA_CA_CERTS)` : '') +
+    `; tdxdbg asm on a one-instruction file ${asm.cliOneLineMs ?? 'n/a'} ms` +
+    (asm.cliMs !== undefined && asm.cliOneLineMs !== undefined ? ` — of the ${asm.cliMs} ms: Node's start ${asm.nodeMs}, ours to start ${Math.round(asm.cliOneLineMs - asm.nodeMs)}, assembling the 5,000 lines cold ${Math.round(asm.cliMs - asm.cliOneLineMs)}` : ''));
   log(asm.kernel
     ? `assemble: kernel ${asm.kernel.file}, ${asm.kernel.lines} lines: ${asm.kernel.ms} ms in-process (first run ${asm.kernel.coldMs} ms); GNU as ${asm.kernel.asMs} ms (process start included)`
     : 'assemble: kernel file n/a (no prepared tree: scripts/kernel-tree.sh 6.12, or TDX_KERNEL_CACHE)');

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../support/paths';
@@ -115,13 +115,19 @@ test('code cache: "off" uses none; a folder that cannot be made changes nothing 
   }
 });
 
-test('code cache: every shipped entry point of dist/ is a stub running its ASCII bundle; the cli answers as before, cached or not', () => {
-  for (const name of ['cli', 'debugAdapter', 'debugAdapterWorker', 'extension', 'extensionWorker']) {
+test('code cache: every shipped entry point and on-demand part of dist/ is a stub running its bundle; the cli answers as before, cached or not', () => {
+  const stubs = readdirSync(join(ROOT, 'dist')).filter((f) => f.endsWith('.js') && !f.endsWith('.bundle.js') && f !== 'codeCache.js').map((f) => f.slice(0, -3));
+  for (const name of ['cli', 'cliAsm', 'cliCommands', 'debugAdapter', 'debugAdapterWorker', 'extension', 'extensionWorker', 'iced_x86']) assert.ok(stubs.includes(name), `dist/${name}.js`);
+  for (const name of stubs) {
     const stub = readFileSync(join(ROOT, 'dist', `${name}.js`), 'utf8');
     assert.match(stub, new RegExp(`require\\('./codeCache\\.js'\\)\\.run\\(module, require, .*"${name}\\.bundle\\.js"`));
     const bundle = readFileSync(join(ROOT, 'dist', `${name}.bundle.js`));
-    assert.ok(bundle.every((b) => b < 0x80), `dist/${name}.bundle.js is ASCII`);
+    // Our bundles are ASCII (read as one-byte strings); iced-x86's file is its package's, as shipped.
+    if (name !== 'iced_x86') assert.ok(bundle.every((b) => b < 0x80), `dist/${name}.bundle.js is ASCII`);
   }
+  // The cli's dispatcher holds no command: `tdxdbg asm` reads the assembler's bundle alone.
+  assert.ok(statSync(join(ROOT, 'dist/cli.bundle.js')).size < 16_384, 'dist/cli.bundle.js is the dispatcher only');
+  assert.doesNotMatch(readFileSync(join(ROOT, 'dist/cliAsm.bundle.js'), 'latin1'), /class Session\b|iced_x86_bg\.wasm/, 'the asm bundle holds neither the emulator nor iced-x86');
   assert.ok(readFileSync(join(ROOT, 'dist/cli.js'), 'utf8').startsWith('#!/usr/bin/env node\n'));
   const dir = mkdtempSync(join(tmpdir(), 'tdx-codecache-cli-'));
   try {
