@@ -277,27 +277,6 @@ function maybePrefix(w: string): boolean {
   return c === 108 || c === 114 || c === 99 || c === 100 || c === 101 || c === 115 || c === 102 || c === 103 || c === 97;
 }
 
-/** `splitArgs` for operands without strings (the same pieces and columns), by char codes. */
-function splitOperands(text: string, col0: number): { text: string; column: number }[] {
-  if (text.indexOf('"') >= 0) return splitArgs(text, col0);
-  const out: { text: string; column: number }[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 40) depth++;
-    else if (c === 41) depth--;
-    else if ((c === 44 && depth === 0) || i === text.length) {
-      const raw = text.slice(start, i);
-      const t = raw.trim();
-      out.push({ text: t, column: col0 + start + (t.length === raw.length ? 0 : raw.length - raw.trimStart().length) });
-      start = i + 1;
-    }
-  }
-  if (out.length === 1 && out[0].text === '') out.length = 0;
-  return out;
-}
-
 /**
  * The one `sym(%rip)` operand of a selection whose other operands are registers and constant
  * immediates, the displacement not known before the link; otherwise undefined.
@@ -917,7 +896,7 @@ export class Assembler {
     const ripOk = this.bits === 64 && named && !keyable && !ripConst;
     const opsCol = col + opsStart;
     const ops: Operand[] = [];
-    for (const a of splitOperands(opsText, opsCol)) {
+    for (const a of splitArgs(opsText, opsCol)) {
       if (!a.text) return this.error(st, a.column, `empty operand for '${mnemonic}'`);
       const o = parseOperand(a.text, a.column, this.numLabel);
       if (o.k === 'imm') o.expr = this.freeze(o.expr);

@@ -173,26 +173,23 @@ export class Scanner {
 
 /** Splits `a, b, "c,d", (e,f)` at top-level commas. Returns pieces with their columns. */
 export function splitArgs(text: string, col0: number): Statement[] {
+  // By character codes, one slice per piece and a trim only where there are blanks: every
+  // instruction's operands pass through here.
   const out: Statement[] = [];
   let depth = 0;
   let start = 0;
-  const push = (end: number) => {
-    const raw = text.slice(start, end);
-    const lead = raw.length - raw.trimStart().length;
-    out.push({ text: raw.trim(), column: col0 + start + lead });
-  };
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '"') {
-      i = skipString(text, i) - 1;
-    } else if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (ch === ',' && depth === 0) {
-      push(i);
+  for (let i = 0; i <= text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) i = skipString(text, i) - 1;
+    else if (c === 40 /* ( */) depth++;
+    else if (c === 41 /* ) */) depth--;
+    else if ((c === 44 /* , */ && depth === 0) || i === text.length) {
+      const raw = text.slice(start, i);
+      const t = raw.trim();
+      out.push({ text: t, column: col0 + start + (t.length === raw.length ? 0 : raw.length - raw.trimStart().length) });
       start = i + 1;
     }
   }
-  push(text.length);
   if (out.length === 1 && out[0].text === '') return [];
   return out;
 }
