@@ -803,9 +803,10 @@ function imageSymbols(a: Assembler, L: Linker): { symbols: ImageSymbol[]; consta
     symbols.push({ name: s.name, address, section: s.def.loc.sec, size, type: s.type ?? 'notype', binding: s.binding });
   }
   for (const [name, address] of L.stubs) symbols.push({ name, address, type: 'func', binding: 'global' });
-  // One collator for the sort: `localeCompare` is defined as a new Collator per call.
-  const byName = new Intl.Collator().compare;
-  symbols.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : byName(x.name, y.name)));
+  // One collator for the sort (`localeCompare` is defined as a new Collator per call), made only
+  // when two symbols share an address: making the first one costs a process ~10-20 ms of ICU.
+  let byName: ((a: string, b: string) => number) | undefined;
+  symbols.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : (byName ??= new Intl.Collator().compare)(x.name, y.name)));
   return { symbols, constants };
 }
 
