@@ -14,7 +14,7 @@ import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, symbolsOf, tryEvaluate } from './expr';
 import { Statement, isBlank, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
 import { BODY_OPENERS, Binding, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
-import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newSection } from './model';
+import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newFrag, newSection, newSym } from './model';
 import { Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
 import { Early, SelectError, SelOp, Selected, isMnemonic, select } from './select';
@@ -440,14 +440,14 @@ export class Assembler {
   /** Ends the current fragment with a variable-size tail and opens the next one. */
   emitTail(tail: Tail): void {
     this.frag().tail = tail;
-    this.cur.frags.push({ items: [], size: 0, start: 0 });
+    this.cur.frags.push(newFrag());
   }
 
   // ---- symbols ------------------------------------------------------------------------------
   sym(name: string): Sym {
     let s = this.syms.get(name);
     if (!s) {
-      s = { name, binding: 'local', uses: [] };
+      s = newSym(name);
       this.syms.set(name, s);
     }
     return s;
@@ -796,7 +796,7 @@ export class Assembler {
   aliasOf(d: Extract<SymDef, { kind: 'equ' }>): string {
     if (d.alias === undefined) {
       d.alias = `\u0001equ${this.syms.size}`;
-      this.syms.set(d.alias, { name: d.alias, def: d, binding: 'local', uses: [], internal: true });
+      this.syms.set(d.alias, newSym(d.alias, d, true));
     }
     return d.alias;
   }
@@ -816,7 +816,7 @@ export class Assembler {
         const b = v.branch;
         if (b) {
           this.noteUses(b.target, st, 'branch');
-          if (b.sel.near) this.emitTail({ kind: 'branch', sel: b.sel, prefix: b.prefix, target: b.target, dot: this.dot(), near: false, size: b.prefix.length + 2, addr: 0, at: st });
+          if (b.sel.near) this.emitTail({ kind: 'branch', sel: b.sel, prefix: b.prefix, target: b.target, dot: this.dot(), near: false, relaxable: undefined, size: b.prefix.length + 2, addr: 0, at: st });
           else this.emitItem({ kind: 'insn', off: this.frag().size, size: b.bytes!.length, bytes: b.bytes!, sel: b.sel, prefix: b.prefix, final: true, at: st }, b.bytes!.length);
           return;
         }
@@ -927,7 +927,7 @@ export class Assembler {
     const label = ripOk && !sel.warning ? labelTarget(sel) : undefined;
     if (sel.near) {
       const target = (sel.ops[0] as { expr: Expr }).expr;
-      this.emitTail({ kind: 'branch', sel, prefix, target, dot: this.dot(), near: false, size: prefix.length + 2, addr: 0, at: st });
+      this.emitTail({ kind: 'branch', sel, prefix, target, dot: this.dot(), near: false, relaxable: undefined, size: prefix.length + 2, addr: 0, at: st });
       if (label) this.keep(whole, info, names, tokens, { tokens, branch: { sel, prefix, target: label } });
       return;
     }

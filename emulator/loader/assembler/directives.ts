@@ -164,11 +164,11 @@ function align(a: Assembler, dir: string, args: string, st: Stmt): void {
 function data(a: Assembler, size: 1 | 2 | 4 | 8, args: string, st: Stmt, col: number): void {
   for (const part of splitArgs(args, col)) {
     const e = a.freeze(parseWholeExpr(part.text, part.column, a.numLabel, (rest) => `junk '${rest}' in ${size}-byte data`));
-    const dot = a.dot();
     a.noteUses(e, st, 'address');
     const v = a.early(e);
     if (v.kind === 'const') a.emitBytes(le(v.v, size), st);
-    else a.emitItem({ kind: 'data', off: a.frag().size, size, expr: e, dot, at: st }, size);
+    // `.` is only needed for a relocation (nothing was emitted since the expression was read).
+    else a.emitItem({ kind: 'data', off: a.frag().size, size, expr: e, dot: a.dot(), at: st }, size);
   }
 }
 
@@ -290,7 +290,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
         const v = num(2, 'fill value', 0n);
         if (v === undefined) return;
         a.noteUses(e, st, 'value');
-        return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st });
+        return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st, org: false });
       }
     }
   }
@@ -320,7 +320,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
       const v = num(1, 'fill value', 0n);
       if (v === undefined) return;
       a.noteUses(e, st, 'value');
-      return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st });
+      return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st, org: false });
     }
   }
   const n = num(0, 'size', 0n);
