@@ -518,10 +518,18 @@ export class Assembler {
   noteUses(e: Expr, st: Stmt, use: SymUse): void {
     // A branch to `sym+4` is an address, not a branch target.
     const kind: SymUse = use === 'branch' && e.t !== 'sym' ? 'address' : use;
-    for (const { name, col } of symbolsOf(e)) {
-      const s = this.sym(name);
-      if (s.uses.length < 16) s.uses.push({ at: st, column: col, kind });
+    this.noteUsesIn(e, st, kind);
+  }
+  /** The tree walked in place: no array of names per data value or operand (symbolsOf made one). */
+  private noteUsesIn(e: Expr, st: Stmt, kind: SymUse): void {
+    if (e.t === 'sym') {
+      const s = this.sym(e.name);
+      if (s.uses.length < 16) s.uses.push({ at: st, column: e.col, kind });
       else if (USE_RANK[kind] > USE_RANK[s.uses[s.uses.length - 1].kind]) s.uses[s.uses.length - 1].kind = kind;
+    } else if (e.t === 'un') this.noteUsesIn(e.a, st, kind);
+    else if (e.t === 'bin') {
+      this.noteUsesIn(e.a, st, kind);
+      this.noteUsesIn(e.b, st, kind);
     }
   }
 

@@ -166,7 +166,7 @@ function data(a: Assembler, size: 1 | 2 | 4 | 8, args: string, st: Stmt, col: nu
     const e = a.freeze(parseWholeExpr(part.text, part.column, a.numLabel, (rest) => `junk '${rest}' in ${size}-byte data`));
     a.noteUses(e, st, 'address');
     const v = a.early(e);
-    if (v.kind === 'const') a.emitBytes(le(v.v, size), st);
+    if (v.kind === 'const') a.emitBytes(v.v >= 0n && v.v < 1024n ? smallLe(Number(v.v), size) : le(v.v, size), st);
     // `.` is only needed for a relocation (nothing was emitted since the expression was read).
     else a.emitItem({ kind: 'data', off: a.frag().size, size, expr: e, dot: a.dot(), at: st }, size);
   }
@@ -187,6 +187,18 @@ function octa(a: Assembler, args: string, st: Stmt, col: number): void {
     }
     a.emitBytes(out, st);
   }
+}
+
+/**
+ * Shared bytes of small constants (`.byte` lengths, `.word` feature numbers, `.long 0` of the
+ * ALTERNATIVE and exception-table macros): one typed array per value and size instead of one
+ * per statement, which was a large share of what these files allocate and the GC copies.
+ * Item bytes are never written after emission, so sharing them is safe.
+ */
+const SMALL_LE: (Uint8Array | undefined)[][] = [[], [], [], [], [], [], [], [], []];
+function smallLe(v: number, size: number): Uint8Array {
+  const row = SMALL_LE[size];
+  return (row[v] ??= le(BigInt(v), size));
 }
 
 /** Little-endian bytes of `v` truncated to `size` bytes. */
