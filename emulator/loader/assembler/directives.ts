@@ -162,14 +162,26 @@ function align(a: Assembler, dir: string, args: string, st: Stmt): void {
 }
 
 function data(a: Assembler, size: 1 | 2 | 4 | 8, args: string, st: Stmt, col: number): void {
-  for (const part of splitArgs(args, col)) {
-    const e = a.freeze(parseWholeExpr(part.text, part.column, a.numLabel, (rest) => `junk '${rest}' in ${size}-byte data`));
-    a.noteUses(e, st, 'address');
-    const v = a.early(e);
-    if (v.kind === 'const') a.emitBytes(v.v >= 0n && v.v < 1024n ? smallLe(Number(v.v), size) : le(v.v, size), st);
-    // `.` is only needed for a relocation (nothing was emitted since the expression was read).
-    else a.emitItem({ kind: 'data', off: a.frag().size, size, expr: e, dot: a.dot(), at: st }, size);
+  // One value (the ALTERNATIVE and exception-table macros' `.long 661b - .`, `.byte 662b-661b`):
+  // no list of parts to allocate. Same text and column as splitArgs would give.
+  if (args.indexOf(',') < 0 && args.indexOf('"') < 0) {
+    const text = args.trim();
+    if (text) dataValue(a, size, text, col + args.length - args.trimStart().length, st);
+    return;
   }
+  for (const part of splitArgs(args, col)) dataValue(a, size, part.text, part.column, st);
+}
+
+/** The junk messages by data size, made once (not a closure per value). */
+const DATA_JUNK = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((size) => (rest: string) => `junk '${rest}' in ${size}-byte data`);
+
+function dataValue(a: Assembler, size: 1 | 2 | 4 | 8, text: string, column: number, st: Stmt): void {
+  const e = a.freeze(parseWholeExpr(text, column, a.numLabel, DATA_JUNK[size - 1]));
+  a.noteUses(e, st, 'address');
+  const v = a.early(e);
+  if (v.kind === 'const') a.emitBytes(v.v >= 0n && v.v < 1024n ? smallLe(Number(v.v), size) : le(v.v, size), st);
+  // `.` is only needed for a relocation (nothing was emitted since the expression was read).
+  else a.emitItem({ kind: 'data', off: a.frag().size, size, expr: e, dot: a.dot(), at: st }, size);
 }
 
 /** `.octa`: 16-byte integers; gas takes only constants here (bignums), never relocations. */
