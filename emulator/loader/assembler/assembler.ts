@@ -12,7 +12,7 @@ import { Diagnostic, SourceLocation } from '../diagnostics';
 import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, symbolsOf, tryEvaluate } from './expr';
-import { Statement, isBlank, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
+import { Statement, codeAt, isBlank, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
 import { BODY_OPENERS, Binding, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
 import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newFrag, newSection, newSym } from './model';
 import { Operand, parseOperand } from './operands';
@@ -339,7 +339,7 @@ const NO_TOKENS: string[] = [];
 
 /** A token of a register or a constant: the bytes follow from it (not `~` or an alias). */
 function isValueToken(t: string): boolean {
-  const c = t.charCodeAt(0);
+  const c = codeAt(t, 0);
   return c !== 126 && c !== 1;
 }
 
@@ -573,10 +573,10 @@ export class Assembler {
     // Only directives matter while a body is collected or skipped (conditionals, and the openers
     // and closers of bodies).
     let head: DirectiveName | undefined;
-    if (text.charCodeAt(0) === 46) {
+    if (codeAt(text, 0) === 46) {
       end = nameEnd(text, 0);
       // `.` and then a letter or `_`: a directive's name.
-      const c1 = text.charCodeAt(1);
+      const c1 = codeAt(text, 1);
       if ((c1 >= 97 && c1 <= 122) || (c1 >= 65 && c1 <= 90) || c1 === 95) head = directive(text.slice(0, end));
     }
     if (this.collect) return this.collectBody(st, head);
@@ -590,7 +590,7 @@ export class Assembler {
       if (e === 0) while (e < text.length && text.charCodeAt(e) >= 48 && text.charCodeAt(e) <= 57) e++;
       if (e === 0) break;
       const c = skipBlanks(text, e);
-      if (text.charCodeAt(c) !== 58 || text.charCodeAt(c + 1) === 58) {
+      if (codeAt(text, c) !== 58 || codeAt(text, c + 1) === 58) {
         if (e === end) eq = c;
         break;
       }
@@ -607,7 +607,7 @@ export class Assembler {
     if (wordEnd > 0) {
       // `name = value` (not `name == value`): an assignment, as `.set`.
       if (eq < 0) eq = skipBlanks(text, wordEnd);
-      if (text.charCodeAt(eq) === 61 && text.charCodeAt(eq + 1) !== 61) {
+      if (codeAt(text, eq) === 61 && codeAt(text, eq + 1) !== 61) {
         const val = skipBlanks(text, eq + 1);
         assignSymbol(this, '.set', text.slice(0, wordEnd), text.slice(val), sub, col + val, col + val + wordEnd + 2);
         return;
@@ -617,7 +617,7 @@ export class Assembler {
         const macro = this.macros.get(word) ?? this.macros.get(word.toLowerCase());
         if (macro) return this.expandMacro(macro, argsFrom(text, wordEnd), sub);
       }
-      if (text.charCodeAt(0) === 46) {
+      if (codeAt(text, 0) === 46) {
         const a = skipBlanks(text, wordEnd);
         const args = argsFrom(text, a);
         const d = head ?? directive(text.slice(0, wordEnd));
