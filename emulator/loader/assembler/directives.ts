@@ -296,7 +296,8 @@ function tooBig(a: Assembler, st: Stmt, dir: string, bytes: bigint): boolean {
 function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
   const parts = splitArgs(args, st.column);
   const num = (i: number, what: string, dflt: bigint) =>
-    parts[i]?.text ? a.absolute(a.parseExpr(parts[i].text, st, parts[i].column), st, what) : dflt;
+    // Bounds checked first: reading past the array's end deoptimized the optimized caller.
+    i < parts.length && parts[i].text ? a.absolute(a.parseExpr(parts[i].text, st, parts[i].column), st, what) : dflt;
   if (dir === '.fill' && parts[0]?.text) {
     // `.fill 0b + 16 - ., 1, 0xcc` across a relaxable jump: a count known only at layout is
     // a variable-size tail, as `.skip` (bytes of size 1 only: what such padding uses).
