@@ -12,9 +12,9 @@ import { Diagnostic, SourceLocation } from '../diagnostics';
 import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, symbolsOf, tryEvaluate } from './expr';
-import { Statement, isBlank, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
+import { Statement, codeAt, isBlank, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
 import { BODY_OPENERS, Binding, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
-import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newSection } from './model';
+import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newFrag, newSection, newSym } from './model';
 import { Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
 import { Early, SelectError, SelOp, Selected, isMnemonic, select } from './select';
@@ -339,7 +339,7 @@ const NO_TOKENS: string[] = [];
 
 /** A token of a register or a constant: the bytes follow from it (not `~` or an alias). */
 function isValueToken(t: string): boolean {
-  const c = t.charCodeAt(0);
+  const c = codeAt(t, 0);
   return c !== 126 && c !== 1;
 }
 
@@ -440,14 +440,14 @@ export class Assembler {
   /** Ends the current fragment with a variable-size tail and opens the next one. */
   emitTail(tail: Tail): void {
     this.frag().tail = tail;
-    this.cur.frags.push({ items: [], size: 0, start: 0 });
+    this.cur.frags.push(newFrag());
   }
 
   // ---- symbols ------------------------------------------------------------------------------
   sym(name: string): Sym {
     let s = this.syms.get(name);
     if (!s) {
-      s = { name, binding: 'local', uses: [] };
+      s = newSym(name);
       this.syms.set(name, s);
     }
     return s;
@@ -518,10 +518,18 @@ export class Assembler {
   noteUses(e: Expr, st: Stmt, use: SymUse): void {
     // A branch to `sym+4` is an address, not a branch target.
     const kind: SymUse = use === 'branch' && e.t !== 'sym' ? 'address' : use;
-    for (const { name, col } of symbolsOf(e)) {
-      const s = this.sym(name);
-      if (s.uses.length < 16) s.uses.push({ at: st, column: col, kind });
+    this.noteUsesIn(e, st, kind);
+  }
+  /** The tree walked in place: no array of names per data value or operand (symbolsOf made one). */
+  private noteUsesIn(e: Expr, st: Stmt, kind: SymUse): void {
+    if (e.t === 'sym') {
+      const s = this.sym(e.name);
+      if (s.uses.length < 16) s.uses.push({ at: st, column: e.col, kind });
       else if (USE_RANK[kind] > USE_RANK[s.uses[s.uses.length - 1].kind]) s.uses[s.uses.length - 1].kind = kind;
+    } else if (e.t === 'un') this.noteUsesIn(e.a, st, kind);
+    else if (e.t === 'bin') {
+      this.noteUsesIn(e.a, st, kind);
+      this.noteUsesIn(e.b, st, kind);
     }
   }
 
@@ -565,10 +573,10 @@ export class Assembler {
     // Only directives matter while a body is collected or skipped (conditionals, and the openers
     // and closers of bodies).
     let head: DirectiveName | undefined;
-    if (text.charCodeAt(0) === 46) {
+    if (codeAt(text, 0) === 46) {
       end = nameEnd(text, 0);
       // `.` and then a letter or `_`: a directive's name.
-      const c1 = text.charCodeAt(1);
+      const c1 = codeAt(text, 1);
       if ((c1 >= 97 && c1 <= 122) || (c1 >= 65 && c1 <= 90) || c1 === 95) head = directive(text.slice(0, end));
     }
     if (this.collect) return this.collectBody(st, head);
@@ -582,7 +590,7 @@ export class Assembler {
       if (e === 0) while (e < text.length && text.charCodeAt(e) >= 48 && text.charCodeAt(e) <= 57) e++;
       if (e === 0) break;
       const c = skipBlanks(text, e);
-      if (text.charCodeAt(c) !== 58 || text.charCodeAt(c + 1) === 58) {
+      if (codeAt(text, c) !== 58 || codeAt(text, c + 1) === 58) {
         if (e === end) eq = c;
         break;
       }
@@ -599,7 +607,7 @@ export class Assembler {
     if (wordEnd > 0) {
       // `name = value` (not `name == value`): an assignment, as `.set`.
       if (eq < 0) eq = skipBlanks(text, wordEnd);
-      if (text.charCodeAt(eq) === 61 && text.charCodeAt(eq + 1) !== 61) {
+      if (codeAt(text, eq) === 61 && codeAt(text, eq + 1) !== 61) {
         const val = skipBlanks(text, eq + 1);
         assignSymbol(this, '.set', text.slice(0, wordEnd), text.slice(val), sub, col + val, col + val + wordEnd + 2);
         return;
@@ -609,7 +617,7 @@ export class Assembler {
         const macro = this.macros.get(word) ?? this.macros.get(word.toLowerCase());
         if (macro) return this.expandMacro(macro, argsFrom(text, wordEnd), sub);
       }
-      if (text.charCodeAt(0) === 46) {
+      if (codeAt(text, 0) === 46) {
         const a = skipBlanks(text, wordEnd);
         const args = argsFrom(text, a);
         const d = head ?? directive(text.slice(0, wordEnd));
@@ -796,7 +804,7 @@ export class Assembler {
   aliasOf(d: Extract<SymDef, { kind: 'equ' }>): string {
     if (d.alias === undefined) {
       d.alias = `\u0001equ${this.syms.size}`;
-      this.syms.set(d.alias, { name: d.alias, def: d, binding: 'local', uses: [], internal: true });
+      this.syms.set(d.alias, newSym(d.alias, d, true));
     }
     return d.alias;
   }
@@ -816,7 +824,7 @@ export class Assembler {
         const b = v.branch;
         if (b) {
           this.noteUses(b.target, st, 'branch');
-          if (b.sel.near) this.emitTail({ kind: 'branch', sel: b.sel, prefix: b.prefix, target: b.target, dot: this.dot(), near: false, size: b.prefix.length + 2, addr: 0, at: st });
+          if (b.sel.near) this.emitTail({ kind: 'branch', sel: b.sel, prefix: b.prefix, target: b.target, dot: this.dot(), near: false, relaxable: undefined, size: b.prefix.length + 2, addr: 0, at: st });
           else this.emitItem({ kind: 'insn', off: this.frag().size, size: b.bytes!.length, bytes: b.bytes!, sel: b.sel, prefix: b.prefix, final: true, at: st }, b.bytes!.length);
           return;
         }
@@ -927,7 +935,7 @@ export class Assembler {
     const label = ripOk && !sel.warning ? labelTarget(sel) : undefined;
     if (sel.near) {
       const target = (sel.ops[0] as { expr: Expr }).expr;
-      this.emitTail({ kind: 'branch', sel, prefix, target, dot: this.dot(), near: false, size: prefix.length + 2, addr: 0, at: st });
+      this.emitTail({ kind: 'branch', sel, prefix, target, dot: this.dot(), near: false, relaxable: undefined, size: prefix.length + 2, addr: 0, at: st });
       if (label) this.keep(whole, info, names, tokens, { tokens, branch: { sel, prefix, target: label } });
       return;
     }

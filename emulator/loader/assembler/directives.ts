@@ -162,14 +162,26 @@ function align(a: Assembler, dir: string, args: string, st: Stmt): void {
 }
 
 function data(a: Assembler, size: 1 | 2 | 4 | 8, args: string, st: Stmt, col: number): void {
-  for (const part of splitArgs(args, col)) {
-    const e = a.freeze(parseWholeExpr(part.text, part.column, a.numLabel, (rest) => `junk '${rest}' in ${size}-byte data`));
-    const dot = a.dot();
-    a.noteUses(e, st, 'address');
-    const v = a.early(e);
-    if (v.kind === 'const') a.emitBytes(le(v.v, size), st);
-    else a.emitItem({ kind: 'data', off: a.frag().size, size, expr: e, dot, at: st }, size);
+  // One value (the ALTERNATIVE and exception-table macros' `.long 661b - .`, `.byte 662b-661b`):
+  // no list of parts to allocate. Same text and column as splitArgs would give.
+  if (args.indexOf(',') < 0 && args.indexOf('"') < 0) {
+    const text = args.trim();
+    if (text) dataValue(a, size, text, col + args.length - args.trimStart().length, st);
+    return;
   }
+  for (const part of splitArgs(args, col)) dataValue(a, size, part.text, part.column, st);
+}
+
+/** The junk messages by data size, made once (not a closure per value). */
+const DATA_JUNK = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((size) => (rest: string) => `junk '${rest}' in ${size}-byte data`);
+
+function dataValue(a: Assembler, size: 1 | 2 | 4 | 8, text: string, column: number, st: Stmt): void {
+  const e = a.freeze(parseWholeExpr(text, column, a.numLabel, DATA_JUNK[size - 1]));
+  a.noteUses(e, st, 'address');
+  const v = a.early(e);
+  if (v.kind === 'const') a.emitBytes(v.v >= 0n && v.v < 1024n ? smallLe(Number(v.v), size) : le(v.v, size), st);
+  // `.` is only needed for a relocation (nothing was emitted since the expression was read).
+  else a.emitItem({ kind: 'data', off: a.frag().size, size, expr: e, dot: a.dot(), at: st }, size);
 }
 
 /** `.octa`: 16-byte integers; gas takes only constants here (bignums), never relocations. */
@@ -187,6 +199,18 @@ function octa(a: Assembler, args: string, st: Stmt, col: number): void {
     }
     a.emitBytes(out, st);
   }
+}
+
+/**
+ * Shared bytes of small constants (`.byte` lengths, `.word` feature numbers, `.long 0` of the
+ * ALTERNATIVE and exception-table macros): one typed array per value and size instead of one
+ * per statement, which was a large share of what these files allocate and the GC copies.
+ * Item bytes are never written after emission, so sharing them is safe.
+ */
+const SMALL_LE: (Uint8Array | undefined)[][] = [[], [], [], [], [], [], [], [], []];
+function smallLe(v: number, size: number): Uint8Array {
+  const row = SMALL_LE[size];
+  return (row[v] ??= le(BigInt(v), size));
 }
 
 /** Little-endian bytes of `v` truncated to `size` bytes. */
@@ -272,7 +296,8 @@ function tooBig(a: Assembler, st: Stmt, dir: string, bytes: bigint): boolean {
 function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
   const parts = splitArgs(args, st.column);
   const num = (i: number, what: string, dflt: bigint) =>
-    parts[i]?.text ? a.absolute(a.parseExpr(parts[i].text, st, parts[i].column), st, what) : dflt;
+    // Bounds checked first: reading past the array's end deoptimized the optimized caller.
+    i < parts.length && parts[i].text ? a.absolute(a.parseExpr(parts[i].text, st, parts[i].column), st, what) : dflt;
   if (dir === '.fill' && parts[0]?.text) {
     // `.fill 0b + 16 - ., 1, 0xcc` across a relaxable jump: a count known only at layout is
     // a variable-size tail, as `.skip` (bytes of size 1 only: what such padding uses).
@@ -290,7 +315,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
         const v = num(2, 'fill value', 0n);
         if (v === undefined) return;
         a.noteUses(e, st, 'value');
-        return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st });
+        return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st, org: false });
       }
     }
   }
@@ -320,7 +345,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
       const v = num(1, 'fill value', 0n);
       if (v === undefined) return;
       a.noteUses(e, st, 'value');
-      return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st });
+      return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st, org: false });
     }
   }
   const n = num(0, 'size', 0n);

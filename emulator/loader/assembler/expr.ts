@@ -4,7 +4,7 @@
 // inside one fixed-size fragment are known — that is what decides disp8/imm8 the way gas
 // does) and after layout (where every location has an address).
 
-import { Scanner, isSymChar } from './lexer';
+import { Scanner, codeAt, isSymChar } from './lexer';
 
 /** Expression tree. `sym` names are already resolved for numeric labels (`1b` → instance name). */
 export type Expr =
@@ -68,8 +68,8 @@ function peekBinOp(s: Scanner): string | undefined {
   s.skipWs();
   const src = s.src;
   const p = s.pos;
-  const c1 = src.charCodeAt(p + 1);
-  switch (src.charCodeAt(p)) {
+  const c1 = codeAt(src, p + 1);
+  switch (codeAt(src, p)) {
     case 60: // <
       return c1 === 60 ? '<<' : c1 === 61 ? '<=' : c1 === 62 ? '<>' : '<';
     case 62: // >
@@ -177,8 +177,8 @@ function parseNumber(s: Scanner, nl: NumLabelRef, col: number): Expr {
   const src = s.src;
   const start = s.pos;
   let p = start;
-  while (isDigit(src.charCodeAt(p))) p++;
-  const suffix = src.charCodeAt(p);
+  while (isDigit(codeAt(src, p))) p++;
+  const suffix = codeAt(src, p);
   if ((suffix === 98 || suffix === 102) && !isSymChar(src[p + 1])) {
     // `0b` and `0f` followed by a non-symbol character are local labels, as in gas.
     s.pos = p + 1;
@@ -189,16 +189,16 @@ function parseNumber(s: Scanner, nl: NumLabelRef, col: number): Expr {
     return node;
   }
   // The number's extent: hex and binary need at least one digit after the prefix.
-  const c1 = src.charCodeAt(start + 1);
+  const c1 = codeAt(src, start + 1);
   let radix = 10;
-  if (src.charCodeAt(start) === 48 && (c1 === 120 || c1 === 88) && hexDigit(src.charCodeAt(start + 2)) >= 0) {
+  if (codeAt(src, start) === 48 && (c1 === 120 || c1 === 88) && hexDigit(codeAt(src, start + 2)) >= 0) {
     radix = 16;
     p = start + 2;
-    while (hexDigit(src.charCodeAt(p)) >= 0) p++;
-  } else if (src.charCodeAt(start) === 48 && (c1 === 98 || c1 === 66) && (src.charCodeAt(start + 2) === 48 || src.charCodeAt(start + 2) === 49)) {
+    while (hexDigit(codeAt(src, p)) >= 0) p++;
+  } else if (codeAt(src, start) === 48 && (c1 === 98 || c1 === 66) && (codeAt(src, start + 2) === 48 || codeAt(src, start + 2) === 49)) {
     radix = 2;
     p = start + 2;
-    while (src.charCodeAt(p) === 48 || src.charCodeAt(p) === 49) p++;
+    while (codeAt(src, p) === 48 || codeAt(src, p) === 49) p++;
   }
   s.pos = p;
   const t = src.slice(start, p);

@@ -202,10 +202,10 @@ class Linker {
     const s = this.a.sections.get(sec);
     if (!s || !addTerm(sec, 1)) return NaN;
     const f = s.frags[frag];
-    if (this.recording && f !== this.readFrags[this.readFrags.length - 1]) {
-      this.readFrags.push(f);
-      this.readStarts.push(f.start);
-      this.readSecs.push(sec);
+    if (this.recording && (this.nRead === 0 || f !== this.readFrags[this.nRead - 1])) {
+      this.readFrags[this.nRead] = f;
+      this.readStarts[this.nRead] = f.start;
+      this.readSecs[this.nRead++] = sec;
     }
     const c = (this.base.get(sec) ?? 0) + f.start + off;
     return safe(c) ? c : NaN;
@@ -221,6 +221,8 @@ class Linker {
   private readonly readFrags: Frag[] = [];
   private readonly readStarts: number[] = [];
   private readonly readSecs: string[] = [];
+  /** Entries of the three arrays in use: a count, as `length = 0` frees their backing stores. */
+  private nRead = 0;
   private readonly memo = new Map<Tail, RelaxMemo>();
 
   /** `fast` of a tail's expression during relaxation (undefined: use `evaluate`). */
@@ -228,13 +230,11 @@ class Linker {
     const m = this.memo.get(t);
     if (m && this.shifted(m)) return m;
     this.recording = true;
-    this.readFrags.length = 0;
-    this.readStarts.length = 0;
-    this.readSecs.length = 0;
+    this.nRead = 0;
     const c = this.fast(e, dot);
     this.recording = false;
     if (c !== c) return undefined;
-    const v: RelaxMemo = { frags: this.readFrags.slice(), starts: this.readStarts.slice(), secs: this.readSecs.slice(), c, r1: R1, k1: K1, r2: R2, k2: K2, located: K1 !== 0 || K2 !== 0 };
+    const v: RelaxMemo = { frags: this.readFrags.slice(0, this.nRead), starts: this.readStarts.slice(0, this.nRead), secs: this.readSecs.slice(0, this.nRead), c, r1: R1, k1: K1, r2: R2, k2: K2, located: K1 !== 0 || K2 !== 0 };
     this.memo.set(t, v);
     return v;
   }

@@ -94,8 +94,19 @@ export interface Sym {
   internal?: boolean;
 }
 
+/** A new symbol with every field present from the start, so all symbols share one hidden class
+ *  (fields added later made several shapes and megamorphic loads in the hot label/expr paths). */
+export function newSym(name: string, def?: SymDef, internal = false): Sym {
+  return { name, def, binding: 'local', type: undefined, size: undefined, definedAt: undefined, uses: [], internal };
+}
+
+/** An empty fragment; `tail` present from the start for one shape. */
+export function newFrag(): Frag {
+  return { items: [], size: 0, tail: undefined, start: 0 };
+}
+
 export function newSection(name: string, flags: { alloc: boolean; write: boolean; exec: boolean; nobits: boolean }): Section {
-  return { name, ...flags, frags: [{ items: [], size: 0, start: 0 }], align: 1, address: 0n, size: 0 };
+  return { name, ...flags, frags: [newFrag()], align: 1, address: 0n, size: 0 };
 }
 
 /** Default flags gas gives a section by name when `.section` lists none. */

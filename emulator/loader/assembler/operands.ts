@@ -4,7 +4,7 @@
 // undefined) is only known to the assembler.
 
 import { Expr, ExprError, NumLabelRef, parseExpr } from './expr';
-import { Scanner, isSymCharCode, isSymStartCode } from './lexer';
+import { Scanner, codeAt, isSymCharCode, isSymStartCode } from './lexer';
 
 /** A register the assembler knows, by GNU as name. */
 export interface RegInfo {
@@ -86,7 +86,7 @@ function parseRegAt(s: Scanner): RegInfo {
   s.skipWs(); // cpp may leave `% rip`
   const start = s.pos;
   const src = s.src;
-  for (let c = src.charCodeAt(s.pos); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57); c = src.charCodeAt(s.pos)) s.pos++;
+  for (let c = codeAt(src, s.pos); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57); c = codeAt(src, s.pos)) s.pos++;
   const name = src.slice(start, s.pos);
   const r = lookupReg(name);
   if (!r) throw new ExprError(`unknown register '%${name}'`, col);
@@ -98,7 +98,7 @@ export function parseOperand(text: string, col0: number, nl: NumLabelRef): Opera
   // Most operands are a register alone (`%xmm3`): no scanner for those.
   if (text.charCodeAt(0) === 37) {
     let i = 1;
-    for (let c = text.charCodeAt(1); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57); c = text.charCodeAt(i)) i++;
+    for (let c = codeAt(text, 1); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57); c = codeAt(text, i)) i++;
     const r = i === text.length && i > 1 ? lookupReg(text.slice(1)) : undefined;
     if (r) return { k: 'reg', reg: r, col: col0, star: false };
   }
@@ -231,63 +231,63 @@ const SMALL_NUM = [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n];
  */
 function simpleMem(t: string, col: number): MemOperand | undefined {
   let i = 0;
-  let c = t.charCodeAt(0);
+  let c = codeAt(t, 0);
   let disp: Expr | undefined;
   if (c !== 40) {
     const neg = c === 45;
-    if (neg) c = t.charCodeAt(++i);
+    if (neg) c = codeAt(t, ++i);
     const start = i;
     if (c >= 48 && c <= 57) {
       // A decimal number (no leading 0: octal) or 0x hex; a digit run with `b`/`f` (a local label) is not followed by `(`.
       let v: bigint;
-      if (c === 48 && (t.charCodeAt(i + 1) | 32) === 120) {
+      if (c === 48 && (codeAt(t, i + 1) | 32) === 120) {
         i += 2;
-        while (isHexCode(t.charCodeAt(i))) i++;
+        while (isHexCode(codeAt(t, i))) i++;
         if (i === start + 2) return undefined;
         v = BigInt.asIntN(64, BigInt(t.slice(start, i)));
       } else {
-        while ((c = t.charCodeAt(i)) >= 48 && c <= 57) i++;
-        if (i - start > 1 && t.charCodeAt(start) === 48) return undefined;
-        v = i - start === 1 ? SMALL_NUM[t.charCodeAt(start) - 48] : BigInt.asIntN(64, BigInt(t.slice(start, i)));
+        while ((c = codeAt(t, i)) >= 48 && c <= 57) i++;
+        if (i - start > 1 && codeAt(t, start) === 48) return undefined;
+        v = i - start === 1 ? SMALL_NUM[codeAt(t, start) - 48] : BigInt.asIntN(64, BigInt(t.slice(start, i)));
       }
       disp = { t: 'num', v };
     } else if (isSymStartCode(c) && c !== 36) {
       i++;
-      while (isSymCharCode(t.charCodeAt(i))) i++;
+      while (isSymCharCode(codeAt(t, i))) i++;
       if (c === 46 && i === start + 1) return undefined; // `.`
       disp = { t: 'sym', name: t.slice(start, i), col: col + start };
     } else return undefined;
     if (neg) disp = { t: 'un', op: '-', a: disp };
-    if (t.charCodeAt(i) !== 40) return undefined;
+    if (codeAt(t, i) !== 40) return undefined;
   }
   // `(` and then a register or `,`: the base/index part.
   i++;
   const m: MemOperand = { k: 'mem', col, star: false, seg: undefined, scale: 1 };
   if (disp) m.disp = disp;
-  c = t.charCodeAt(i);
+  c = codeAt(t, i);
   if (c === 37) {
     const e = alnumEnd(t, i + 1);
     const r = lookupReg(t.slice(i + 1, e));
     if (!r) return undefined;
     m.base = r;
     i = e;
-    c = t.charCodeAt(i);
+    c = codeAt(t, i);
   } else if (c !== 44) return undefined;
   if (c === 44) {
-    if (t.charCodeAt(i + 1) !== 37) return undefined;
+    if (codeAt(t, i + 1) !== 37) return undefined;
     const e = alnumEnd(t, i + 2);
     const r = lookupReg(t.slice(i + 2, e));
     if (!r) return undefined;
     m.index = r;
     i = e;
-    if (t.charCodeAt(i) === 44) {
-      const sc = t.charCodeAt(i + 1) - 48;
+    if (codeAt(t, i) === 44) {
+      const sc = codeAt(t, i + 1) - 48;
       if (sc !== 1 && sc !== 2 && sc !== 4 && sc !== 8) return undefined;
       m.scale = sc;
       i += 2;
     }
   }
-  if (t.charCodeAt(i) !== 41 || i + 1 !== t.length) return undefined;
+  if (codeAt(t, i) !== 41 || i + 1 !== t.length) return undefined;
   checkBaseIndex(m, col);
   return m;
 }
