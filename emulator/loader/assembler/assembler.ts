@@ -15,7 +15,7 @@ import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, 
 import { Statement, isBlank, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
 import { BODY_OPENERS, Binding, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
 import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newSection } from './model';
-import { Operand, parseOperand } from './operands';
+import { MemOperand, Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
 import { Early, SelectError, SelOp, Selected, isMnemonic, select } from './select';
 import { select32 } from './code32';
@@ -281,18 +281,53 @@ function maybePrefix(w: string): boolean {
  * The one `sym(%rip)` operand of a selection whose other operands are registers and constant
  * immediates, the displacement not known before the link; otherwise undefined.
  */
-function ripOnly(sel: Selected): Extract<SelOp, { k: 'mem' }> | undefined {
+function symMem(sel: Selected): Extract<SelOp, { k: 'mem' }> | undefined {
   if (sel.near) return undefined;
   let mem: Extract<SelOp, { k: 'mem' }> | undefined;
   for (const o of sel.ops) {
     if (o.k === 'reg') continue;
     if (o.k === 'imm' && constant(o.expr)) continue;
-    if (o.k !== 'mem' || mem || o.m.base?.kind !== 'rip' || !o.m.disp || o.early?.kind === 'const') return undefined;
+    if (o.k !== 'mem' || mem || !o.m.disp || o.early?.kind === 'const') return undefined;
+    // Not `rip`-relative: its displacement is 4 bytes whatever the symbol (prepareMem), but `.`
+    // there is not kept (it is the address of each copy).
+    if (o.m.base?.kind !== 'rip' && hasDot(o.m.disp)) return undefined;
     mem = o;
   }
   // A local label (`1f`) names a different label at each use: not part of the text's meaning.
   if (!mem || symbolsOf(mem.m.disp!).some((x) => { const c = x.name.charCodeAt(0); return c >= 48 && c <= 57; })) return undefined;
   return mem;
+}
+
+/**
+ * Where the 4-byte displacement of `mem` (a symbol's, assembled as 0) is in `bytes`: found by
+ * assembling again with 0x40000000 there (one byte differs, the field's last), -1 when not so
+ * plain. The link then writes the value there instead of assembling the instruction again.
+ */
+function dispOffset(sel: Selected, prefix: number[], bytes: Uint8Array, mem: Extract<SelOp, { k: 'mem' }>): number {
+  if (mem.dispSize !== 4) return -1;
+  let other: Uint8Array;
+  try {
+    other = encodeSelected(sel, prefix, 0n, (e) => (e === mem.m.disp ? 0x40000000n : 0n));
+  } catch {
+    return -1;
+  }
+  if (other.length !== bytes.length) return -1;
+  let at = -1;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === other[i]) continue;
+    if (at >= 0 || i < 3) return -1;
+    at = i - 3;
+  }
+  return at;
+}
+
+/** `sym(%rip)` or a bare `sym` is an address; `sym(%rdi)` adds sym to a register: a value. */
+function memUse(m: MemOperand): SymUse {
+  return m.base?.kind === 'rip' || (!m.base && !m.index) ? 'address' : 'value';
+}
+
+function hasDot(e: Expr): boolean {
+  return e.t === 'dot' || (e.t === 'un' && hasDot(e.a)) || (e.t === 'bin' && (hasDot(e.a) || hasDot(e.b)));
 }
 
 /**
@@ -329,7 +364,8 @@ interface InsnText {
 interface InsnVariant {
   tokens: string[];
   bytes?: Uint8Array;
-  rip?: { sel: Selected; prefix: number[]; bytes: Uint8Array; mem: Extract<SelOp, { k: 'mem' }> };
+  /** One memory operand whose displacement is a symbol's (`sym(%rip)`, `sym(,%rdi,4)`, `sym`): bytes final at link. */
+  rip?: { sel: Selected; prefix: number[]; bytes: Uint8Array; mem: Extract<SelOp, { k: 'mem' }>; use: SymUse; patch: number };
   /** A branch (a tail, or with `bytes` an item such as `call`) whose one operand is a label. */
   branch?: { sel: Selected; prefix: number[]; target: Expr; bytes?: Uint8Array };
 }
@@ -817,14 +853,14 @@ export class Assembler {
         if (b) {
           this.noteUses(b.target, st, 'branch');
           if (b.sel.near) this.emitTail({ kind: 'branch', sel: b.sel, prefix: b.prefix, target: b.target, dot: this.dot(), near: false, size: b.prefix.length + 2, addr: 0, at: st });
-          else this.emitItem({ kind: 'insn', off: this.frag().size, size: b.bytes!.length, bytes: b.bytes!, sel: b.sel, prefix: b.prefix, final: true, at: st }, b.bytes!.length);
+          else this.emitItem({ kind: 'insn', off: this.frag().size, size: b.bytes!.length, bytes: b.bytes!, sel: b.sel, prefix: b.prefix, final: true, at: st, patch: -1 }, b.bytes!.length);
           return;
         }
         const r = v.rip!;
         const m = r.mem.m;
         if (this.early(m.disp!).kind !== 'const') {
-          this.noteUses(m.disp!, st, 'address');
-          this.emitItem({ kind: 'insn', off: this.frag().size, size: r.bytes.length, bytes: r.bytes, sel: r.sel, prefix: r.prefix, final: true, at: st }, r.bytes.length);
+          this.noteUses(m.disp!, st, r.use);
+          this.emitItem({ kind: 'insn', off: this.frag().size, size: r.bytes.length, bytes: r.bytes, sel: r.sel, prefix: r.prefix, final: true, at: st, patch: r.patch }, r.bytes.length);
           return;
         }
         // `sym` is a constant now: the displacement itself (assembled in full, below, and not kept).
@@ -948,11 +984,15 @@ export class Assembler {
     }
     else {
       if (label) this.keep(whole, info, names, tokens, { tokens, branch: { sel, prefix, target: label, bytes } });
-      else if (ripOk && !sel.warning) {
-        const mem = ripOnly(sel);
-        if (mem) this.keep(whole, info, names, tokens, { tokens, rip: { sel, prefix, bytes, mem } });
+      let patch = -1;
+      if (!label && ripOk && !sel.warning) {
+        const mem = symMem(sel);
+        if (mem) {
+          patch = dispOffset(sel, prefix, bytes, mem);
+          this.keep(whole, info, names, tokens, { tokens, rip: { sel, prefix, bytes, mem, use: memUse(mem.m), patch } });
+        }
       }
-      this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st }, bytes.length);
+      this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st, patch }, bytes.length);
     }
   }
 
@@ -1002,7 +1042,7 @@ export class Assembler {
   private prepareMem(o: Extract<SelOp, { k: 'mem' }>, st: Stmt): boolean {
     const m = o.m;
     // `sym(%rip)` or a bare `sym` is an address; `sym(%rdi)` adds sym to a register: a value.
-    if (m.disp) this.noteUses(m.disp, st, m.base?.kind === 'rip' || (!m.base && !m.index) ? 'address' : 'value');
+    if (m.disp) this.noteUses(m.disp, st, memUse(m));
     if (m.base?.kind === 'rip') {
       // `sym(%rip)` names a target address; a plain number is the displacement itself.
       o.dispSize = 4;
