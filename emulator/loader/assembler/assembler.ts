@@ -284,7 +284,8 @@ function maybePrefix(w: string): boolean {
 function symMem(sel: Selected): Extract<SelOp, { k: 'mem' }> | undefined {
   if (sel.near) return undefined;
   let mem: Extract<SelOp, { k: 'mem' }> | undefined;
-  for (const o of sel.ops) {
+  for (let i = 0; i < sel.ops.length; i++) {
+    const o = sel.ops[i];
     if (o.k === 'reg') continue;
     if (o.k === 'imm' && constant(o.expr)) continue;
     if (o.k !== 'mem' || mem || !o.m.disp || o.early?.kind === 'const') return undefined;
@@ -554,9 +555,12 @@ export class Assembler {
   noteUses(e: Expr, st: Stmt, use: SymUse): void {
     // A branch to `sym+4` is an address, not a branch target.
     const kind: SymUse = use === 'branch' && e.t !== 'sym' ? 'address' : use;
-    for (const { name, col } of symbolsOf(e)) {
-      const s = this.sym(name);
-      if (s.uses.length < 16) s.uses.push({ at: st, column: col, kind });
+    // Indexed loops on the per-instruction path: a for-of allocates an iterator result per
+    // element until the function is optimized (the first runs of a file).
+    const names = symbolsOf(e);
+    for (let i = 0; i < names.length; i++) {
+      const s = this.sym(names[i].name);
+      if (s.uses.length < 16) s.uses.push({ at: st, column: names[i].col, kind });
       else if (USE_RANK[kind] > USE_RANK[s.uses[s.uses.length - 1].kind]) s.uses[s.uses.length - 1].kind = kind;
     }
   }
@@ -932,7 +936,9 @@ export class Assembler {
     const ripOk = this.bits === 64 && named && !keyable && !ripConst;
     const opsCol = col + opsStart;
     const ops: Operand[] = [];
-    for (const a of splitArgs(opsText, opsCol)) {
+    const args = splitArgs(opsText, opsCol);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
       if (!a.text) return this.error(st, a.column, `empty operand for '${mnemonic}'`);
       const o = parseOperand(a.text, a.column, this.numLabel);
       if (o.k === 'imm') o.expr = this.freeze(o.expr);
@@ -949,7 +955,8 @@ export class Assembler {
     }
     if (sel.warning) this.error(st, col, sel.warning, 'warning');
     let final = false;
-    for (const o of sel.ops) {
+    for (let i = 0; i < sel.ops.length; i++) {
+      const o = sel.ops[i];
       if (o.k === 'imm') {
         this.noteUses(o.expr, st, 'value');
         if (o.early.kind === 'reloc') final = true;
@@ -1016,7 +1023,8 @@ export class Assembler {
     const names = info.names;
     const now = this.tokens;
     for (let i = 0; i < names.length; i++) now[i] = this.nameToken(names[i].word, names[i].sym);
-    next: for (const v of info.variants) {
+    next: for (let j = 0; j < info.variants.length; j++) {
+      const v = info.variants[j];
       for (let i = 0; i < names.length; i++) if (v.tokens[i] !== now[i]) continue next;
       return v;
     }

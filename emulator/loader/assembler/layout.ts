@@ -721,7 +721,8 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
     };
     for (let fi = 0; fi < sec.frags.length; fi++) {
       const f = sec.frags[fi];
-      for (const it of f.items) {
+      for (let ii = 0; ii < f.items.length; ii++) {
+        const it = f.items[ii];
         const pos = f.start + it.off;
         let bytes: Uint8Array = it.kind === 'bytes' || it.kind === 'insn' ? it.bytes : new Uint8Array(0);
         try {
