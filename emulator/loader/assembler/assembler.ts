@@ -373,6 +373,7 @@ interface InsnVariant {
 
 const NO_NAMES: { word: string; sym: string }[] = [];
 const NO_TOKENS: string[] = [];
+const NO_PREFIX: number[] = [];
 
 /** A token of a register or a constant: the bytes follow from it (not `~` or an alias). */
 function isValueToken(t: string): boolean {
@@ -535,6 +536,12 @@ export class Assembler {
       throw err;
     }
   }
+  /** A value known now, else 0 (the first encoding; made once, not per instruction). */
+  private readonly placeholder = (e: Expr): bigint => {
+    const v = this.early(e);
+    return v.kind === 'const' ? v.v : 0n;
+  };
+
   early = (e: Expr): Early => {
     if (e.t === 'num') return { kind: 'const', v: BigInt.asIntN(64, e.v) };
     const v = this.tryEarly(e);
@@ -871,11 +878,13 @@ export class Assembler {
         ripConst = true;
       }
     }
-    const prefix: number[] = [];
+    // Shared while there is none (most instructions); never written to.
+    let prefix: number[] = NO_PREFIX;
     // The first word ([A-Za-z]\w*), lowercased; prefix words (`lock`, `rep`, `data16`) go first.
     let end = wordEnd(text);
     let word = text.slice(0, end).toLowerCase();
     while (end && maybePrefix(word) && PREFIXES[word] !== undefined && !isMnemonic(word)) {
+      if (prefix === NO_PREFIX) prefix = [];
       prefix.push(PREFIXES[word]);
       const skip = skipBlanks(text, end);
       col += skip;
@@ -974,13 +983,9 @@ export class Assembler {
       if (label) this.keep(whole, info, names, tokens, { tokens, branch: { sel, prefix, target: label } });
       return;
     }
-    const placeholder = (e: Expr) => {
-      const v = this.early(e);
-      return v.kind === 'const' ? v.v : 0n;
-    };
     let bytes: Uint8Array;
     try {
-      bytes = encodeSelected(sel, prefix, 0n, placeholder);
+      bytes = encodeSelected(sel, prefix, 0n, this.placeholder);
     } catch (err) {
       return this.error(st, col, `cannot encode '${text}': ${(err as Error).message}`);
     }
