@@ -785,6 +785,16 @@ export class Assembler {
         } else if (v.startsWith('<') && v.endsWith('>')) values[k] = v.slice(1, -1);
       }
       plain = values.every(plainText);
+      // The statements follow from the values alone (`setxdata %i` in a `.rept`: a few values, many uses).
+      const alt = (def.altMemo ??= new Map());
+      const key = values.join('\u0000');
+      let b = alt.get(key);
+      if (!b) {
+        b = { values, plain, order: bound.order, uses: 0, lines: [] };
+        if (alt.size < MEMO_LIMIT) alt.set(key, b);
+      }
+      values = b.values;
+      lines = ++b.uses > 1 ? b.lines : undefined;
     }
     const counter = this.macroCounter++;
     if (!def.compiled) {
