@@ -411,6 +411,8 @@ export class Assembler {
   private readonly tokens: string[] = [];
   private readonly frames: Frame[] = [];
   private readonly spare: BodyFrame[] = [];
+  /** `.rept` body lines compiled, by text (fixedLine). */
+  private readonly reptLines = new Map<string, BodyLine>();
   readonly cond: CondState[] = [];
   private collect?: Collect;
   private macroCounter = 0;
@@ -726,11 +728,30 @@ export class Assembler {
       return;
     }
     // The body is compiled once for all its copies; `.rept` substitutes nothing.
-    const slots = new Map(param === undefined ? [] : [[param, 0]]);
-    const lines = c.body.map((b): BodyLine => (param === undefined ? { fixed: splitStatements(b.text) } : compileBodyLine(b.text, slots, splitStatements)));
+    let lines: BodyLine[];
+    if (param === undefined) {
+      lines = new Array<BodyLine>(c.body.length);
+      for (let i = 0; i < c.body.length; i++) lines[i] = this.fixedLine(c.body[i].text);
+    } else {
+      const slots = new Map([[param, 0]]);
+      lines = c.body.map((b): BodyLine => compileBodyLine(b.text, slots, splitStatements));
+    }
     const depth = this.frameDepth(undefined, c.at);
     if (depth === undefined) return;
     this.frames.push(this.frame().init(undefined, depth, this.cond.length, c.body, lines, [], true, this.macroCounter, rounds, originOf(c.at), values, undefined));
+  }
+
+  /**
+   * A `.rept` body line's statements, by its text: a `.rept` in a macro is collected again at
+   * each expansion, with the same texts (read-only, shared by the frames).
+   */
+  private fixedLine(text: string): BodyLine {
+    let l = this.reptLines.get(text);
+    if (!l) {
+      l = { fixed: splitStatements(text) };
+      if (this.reptLines.size < 4096) this.reptLines.set(text, l);
+    }
+    return l;
   }
 
   /** A frame to fill: a spare one when there is one. */
