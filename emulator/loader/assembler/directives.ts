@@ -98,16 +98,24 @@ function truth(a: Assembler, dir: string, args: string, st: Stmt): boolean {
  * predefined names only, without the frozen copy and a Value per node (`.if` conditions in
  * every `.rept` copy); undefined for anything else, which then takes that path.
  */
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+
+/** BigInt.asIntN(64, v) without a new BigInt when v is one already (most are: `.if` of every `.rept` copy). */
+function i64(v: bigint): bigint {
+  return v >= I64_MIN && v <= I64_MAX ? v : BigInt.asIntN(64, v);
+}
+
 function quickConstant(a: Assembler, e: Expr, depth: number): bigint | undefined {
   if (depth > 100) return undefined;
   switch (e.t) {
     case 'num':
-      return BigInt.asIntN(64, e.v);
+      return i64(e.v);
     case 'sym': {
       const d = a.syms.get(e.name)?.def;
-      if (d) return d.kind === 'equ' && d.value && d.value.terms.length === 0 ? BigInt.asIntN(64, d.value.c) : undefined;
+      if (d) return d.kind === 'equ' && d.value && d.value.terms.length === 0 ? i64(d.value.c) : undefined;
       const p = a.predefined.get(e.name);
-      return p === undefined ? undefined : BigInt.asIntN(64, p);
+      return p === undefined ? undefined : i64(p);
     }
     case 'un': {
       const x = quickConstant(a, e.a, depth + 1);
