@@ -411,6 +411,8 @@ export class Assembler {
   private readonly tokens: string[] = [];
   private readonly frames: Frame[] = [];
   private readonly spare: BodyFrame[] = [];
+  /** expandMacro's arguments in altmacro mode, read (`%i`) before they are looked up. */
+  private readonly altValues: string[] = [];
   /** `.rept` body lines compiled, by text (fixedLine). */
   private readonly reptLines = new Map<string, BodyLine>();
   readonly cond: CondState[] = [];
@@ -793,28 +795,38 @@ export class Assembler {
     let plain = bound.plain;
     let lines = ++bound.uses > 1 ? bound.lines : undefined;
     if (this.altmacro) {
-      // `%expr` is the value now, so nothing is kept; the arguments are read in the order they
-      // were given (that decides which bad `%expr` is reported).
-      values = values.slice();
-      lines = undefined;
-      for (const k of bound.order) {
-        const v = values[k];
+      // `%expr` is the value now, so nothing is kept by the text; the arguments are read in the
+      // order they were given (that decides which bad `%expr` is reported). Read into a scratch
+      // array: an earlier expansion with the same values has the array to use.
+      const now = this.altValues;
+      now.length = values.length;
+      for (let k = 0; k < values.length; k++) now[k] = values[k];
+      for (let i = 0; i < bound.order.length; i++) {
+        const k = bound.order[i];
+        const v = now[k];
         if (v.startsWith('%')) {
+          // `%i`, `i` a constant: its decimal text, kept on the definition (as nameToken does).
+          const d = nameEnd(v, 1) === v.length && v.length > 1 ? this.syms.get(v.slice(1))?.def : undefined;
+          if (d?.kind === 'equ' && d.value && d.value.terms.length === 0) {
+            now[k] = d.text ??= String(d.value.c);
+            continue;
+          }
           const n = this.absolute(this.parseExpr(v.slice(1), st), st, `macro argument '${v}'`);
           if (n === undefined) return;
-          values[k] = n.toString();
-        } else if (v.startsWith('<') && v.endsWith('>')) values[k] = v.slice(1, -1);
+          now[k] = n.toString();
+        } else if (v.startsWith('<') && v.endsWith('>')) now[k] = v.slice(1, -1);
       }
-      plain = values.every(plainText);
       // The statements follow from the values alone (`setxdata %i` in a `.rept`: a few values, many uses).
       const alt = (def.altMemo ??= new Map());
-      const key = values.join('\u0000');
+      const key = now.join('\u0000');
       let b = alt.get(key);
       if (!b) {
-        b = { values, plain, order: bound.order, uses: 0, lines: [] };
+        const copy = now.slice();
+        b = { values: copy, plain: copy.every(plainText), order: bound.order, uses: 0, lines: [] };
         if (alt.size < MEMO_LIMIT) alt.set(key, b);
       }
       values = b.values;
+      plain = b.plain;
       lines = ++b.uses > 1 ? b.lines : undefined;
     }
     const counter = this.macroCounter++;
