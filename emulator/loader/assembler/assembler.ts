@@ -366,6 +366,7 @@ interface InsnVariant {
   tokens: string[];
   bytes?: Uint8Array;
   /** One memory operand whose displacement is a symbol's (`sym(%rip)`, `sym(,%rdi,4)`, `sym`): bytes final at link. */
+  /** `patch`: where the link writes the displacement (dispOffset; -2 until the second use). */
   rip?: { sel: Selected; prefix: number[]; bytes: Uint8Array; mem: Extract<SelOp, { k: 'mem' }>; use: SymUse; patch: number };
   /** A branch (a tail, or with `bytes` an item such as `call`) whose one operand is a label. */
   branch?: { sel: Selected; prefix: number[]; target: Expr; bytes?: Uint8Array };
@@ -914,6 +915,8 @@ export class Assembler {
         const m = r.mem.m;
         if (this.early(m.disp!).kind !== 'const') {
           this.noteUses(m.disp!, st, r.use);
+          // Found at the second use: a text used once is encoded again at link, as before.
+          if (r.patch === -2) r.patch = dispOffset(r.sel, r.prefix, r.bytes, r.mem);
           this.emitItem({ kind: 'insn', off: this.frag().size, size: r.bytes.length, bytes: r.bytes, sel: r.sel, prefix: r.prefix, final: true, at: st, patch: r.patch }, r.bytes.length);
           return;
         }
@@ -1039,15 +1042,11 @@ export class Assembler {
     }
     else {
       if (label) this.keep(whole, info, names, tokens, { tokens, branch: { sel, prefix, target: label, bytes } });
-      let patch = -1;
       if (!label && ripOk && !sel.warning) {
         const mem = symMem(sel);
-        if (mem) {
-          patch = dispOffset(sel, prefix, bytes, mem);
-          this.keep(whole, info, names, tokens, { tokens, rip: { sel, prefix, bytes, mem, use: memUse(mem.m), patch } });
-        }
+        if (mem) this.keep(whole, info, names, tokens, { tokens, rip: { sel, prefix, bytes, mem, use: memUse(mem.m), patch: -2 } });
       }
-      this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st, patch }, bytes.length);
+      this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st, patch: -1 }, bytes.length);
     }
   }
 
