@@ -359,7 +359,7 @@ export function fastEncode(req: EncRequest): Uint8Array | undefined {
     if (forbidRex) return undefined;
     out.push(rex | 0x40);
   }
-  for (const b of s.op) out.push(b);
+  for (let i = 0; i < s.op.length; i++) out.push(s.op[i]);
   if (s.f === F.O || s.f === F.O2) out[out.length - 1] |= regOp!.num & 7;
   if (modrm >= 0) out.push(modrm);
   if (sib >= 0) out.push(sib);

@@ -15,7 +15,7 @@ import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, 
 import { Statement, codeAt, isBlank, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
 import { BODY_OPENERS, Binding, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
 import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newFrag, newSection, newSym } from './model';
-import { Operand, parseOperand } from './operands';
+import { MemOperand, Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
 import { Early, SelectError, SelOp, Selected, isMnemonic, select } from './select';
 import { select32 } from './code32';
@@ -281,18 +281,54 @@ function maybePrefix(w: string): boolean {
  * The one `sym(%rip)` operand of a selection whose other operands are registers and constant
  * immediates, the displacement not known before the link; otherwise undefined.
  */
-function ripOnly(sel: Selected): Extract<SelOp, { k: 'mem' }> | undefined {
+function symMem(sel: Selected): Extract<SelOp, { k: 'mem' }> | undefined {
   if (sel.near) return undefined;
   let mem: Extract<SelOp, { k: 'mem' }> | undefined;
-  for (const o of sel.ops) {
+  for (let i = 0; i < sel.ops.length; i++) {
+    const o = sel.ops[i];
     if (o.k === 'reg') continue;
     if (o.k === 'imm' && constant(o.expr)) continue;
-    if (o.k !== 'mem' || mem || o.m.base?.kind !== 'rip' || !o.m.disp || o.early?.kind === 'const') return undefined;
+    if (o.k !== 'mem' || mem || !o.m.disp || o.early?.kind === 'const') return undefined;
+    // Not `rip`-relative: its displacement is 4 bytes whatever the symbol (prepareMem), but `.`
+    // there is not kept (it is the address of each copy).
+    if (o.m.base?.kind !== 'rip' && hasDot(o.m.disp)) return undefined;
     mem = o;
   }
   // A local label (`1f`) names a different label at each use: not part of the text's meaning.
   if (!mem || symbolsOf(mem.m.disp!).some((x) => { const c = x.name.charCodeAt(0); return c >= 48 && c <= 57; })) return undefined;
   return mem;
+}
+
+/**
+ * Where the 4-byte displacement of `mem` (a symbol's, assembled as 0) is in `bytes`: found by
+ * assembling again with 0x40000000 there (one byte differs, the field's last), -1 when not so
+ * plain. The link then writes the value there instead of assembling the instruction again.
+ */
+function dispOffset(sel: Selected, prefix: number[], bytes: Uint8Array, mem: Extract<SelOp, { k: 'mem' }>): number {
+  if (mem.dispSize !== 4) return -1;
+  let other: Uint8Array;
+  try {
+    other = encodeSelected(sel, prefix, 0n, (e) => (e === mem.m.disp ? 0x40000000n : 0n));
+  } catch {
+    return -1;
+  }
+  if (other.length !== bytes.length) return -1;
+  let at = -1;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === other[i]) continue;
+    if (at >= 0 || i < 3) return -1;
+    at = i - 3;
+  }
+  return at;
+}
+
+/** `sym(%rip)` or a bare `sym` is an address; `sym(%rdi)` adds sym to a register: a value. */
+function memUse(m: MemOperand): SymUse {
+  return m.base?.kind === 'rip' || (!m.base && !m.index) ? 'address' : 'value';
+}
+
+function hasDot(e: Expr): boolean {
+  return e.t === 'dot' || (e.t === 'un' && hasDot(e.a)) || (e.t === 'bin' && (hasDot(e.a) || hasDot(e.b)));
 }
 
 /**
@@ -329,13 +365,16 @@ interface InsnText {
 interface InsnVariant {
   tokens: string[];
   bytes?: Uint8Array;
-  rip?: { sel: Selected; prefix: number[]; bytes: Uint8Array; mem: Extract<SelOp, { k: 'mem' }> };
+  /** One memory operand whose displacement is a symbol's (`sym(%rip)`, `sym(,%rdi,4)`, `sym`): bytes final at link. */
+  /** `patch`: where the link writes the displacement (dispOffset; -2 until the second use). */
+  rip?: { sel: Selected; prefix: number[]; bytes: Uint8Array; mem: Extract<SelOp, { k: 'mem' }>; use: SymUse; patch: number };
   /** A branch (a tail, or with `bytes` an item such as `call`) whose one operand is a label. */
   branch?: { sel: Selected; prefix: number[]; target: Expr; bytes?: Uint8Array };
 }
 
 const NO_NAMES: { word: string; sym: string }[] = [];
 const NO_TOKENS: string[] = [];
+const NO_PREFIX: number[] = [];
 
 /** A token of a register or a constant: the bytes follow from it (not `~` or an alias). */
 function isValueToken(t: string): boolean {
@@ -373,6 +412,10 @@ export class Assembler {
   private readonly tokens: string[] = [];
   private readonly frames: Frame[] = [];
   private readonly spare: BodyFrame[] = [];
+  /** expandMacro's arguments in altmacro mode, read (`%i`) before they are looked up. */
+  private readonly altValues: string[] = [];
+  /** `.rept` body lines compiled, by text (fixedLine). */
+  private readonly reptLines = new Map<string, BodyLine>();
   readonly cond: CondState[] = [];
   private collect?: Collect;
   private macroCounter = 0;
@@ -498,6 +541,12 @@ export class Assembler {
       throw err;
     }
   }
+  /** A value known now, else 0 (the first encoding; made once, not per instruction). */
+  private readonly placeholder = (e: Expr): bigint => {
+    const v = this.early(e);
+    return v.kind === 'const' ? v.v : 0n;
+  };
+
   early = (e: Expr): Early => {
     if (e.t === 'num') return { kind: 'const', v: BigInt.asIntN(64, e.v) };
     const v = this.tryEarly(e);
@@ -687,11 +736,30 @@ export class Assembler {
       return;
     }
     // The body is compiled once for all its copies; `.rept` substitutes nothing.
-    const slots = new Map(param === undefined ? [] : [[param, 0]]);
-    const lines = c.body.map((b): BodyLine => (param === undefined ? { fixed: splitStatements(b.text) } : compileBodyLine(b.text, slots, splitStatements)));
+    let lines: BodyLine[];
+    if (param === undefined) {
+      lines = new Array<BodyLine>(c.body.length);
+      for (let i = 0; i < c.body.length; i++) lines[i] = this.fixedLine(c.body[i].text);
+    } else {
+      const slots = new Map([[param, 0]]);
+      lines = c.body.map((b): BodyLine => compileBodyLine(b.text, slots, splitStatements));
+    }
     const depth = this.frameDepth(undefined, c.at);
     if (depth === undefined) return;
     this.frames.push(this.frame().init(undefined, depth, this.cond.length, c.body, lines, [], true, this.macroCounter, rounds, originOf(c.at), values, undefined));
+  }
+
+  /**
+   * A `.rept` body line's statements, by its text: a `.rept` in a macro is collected again at
+   * each expansion, with the same texts (read-only, shared by the frames).
+   */
+  private fixedLine(text: string): BodyLine {
+    let l = this.reptLines.get(text);
+    if (!l) {
+      l = { fixed: splitStatements(text) };
+      if (this.reptLines.size < 4096) this.reptLines.set(text, l);
+    }
+    return l;
   }
 
   /** A frame to fill: a spare one when there is one. */
@@ -733,19 +801,39 @@ export class Assembler {
     let plain = bound.plain;
     let lines = ++bound.uses > 1 ? bound.lines : undefined;
     if (this.altmacro) {
-      // `%expr` is the value now, so nothing is kept; the arguments are read in the order they
-      // were given (that decides which bad `%expr` is reported).
-      values = values.slice();
-      lines = undefined;
-      for (const k of bound.order) {
-        const v = values[k];
+      // `%expr` is the value now, so nothing is kept by the text; the arguments are read in the
+      // order they were given (that decides which bad `%expr` is reported). Read into a scratch
+      // array: an earlier expansion with the same values has the array to use.
+      const now = this.altValues;
+      now.length = values.length;
+      for (let k = 0; k < values.length; k++) now[k] = values[k];
+      for (let i = 0; i < bound.order.length; i++) {
+        const k = bound.order[i];
+        const v = now[k];
         if (v.startsWith('%')) {
+          // `%i`, `i` a constant: its decimal text, kept on the definition (as nameToken does).
+          const d = nameEnd(v, 1) === v.length && v.length > 1 ? this.syms.get(v.slice(1))?.def : undefined;
+          if (d?.kind === 'equ' && d.value && d.value.terms.length === 0) {
+            now[k] = d.text ??= String(d.value.c);
+            continue;
+          }
           const n = this.absolute(this.parseExpr(v.slice(1), st), st, `macro argument '${v}'`);
           if (n === undefined) return;
-          values[k] = n.toString();
-        } else if (v.startsWith('<') && v.endsWith('>')) values[k] = v.slice(1, -1);
+          now[k] = n.toString();
+        } else if (v.startsWith('<') && v.endsWith('>')) now[k] = v.slice(1, -1);
       }
-      plain = values.every(plainText);
+      // The statements follow from the values alone (`setxdata %i` in a `.rept`: a few values, many uses).
+      const alt = (def.altMemo ??= new Map());
+      const key = now.join('\u0000');
+      let b = alt.get(key);
+      if (!b) {
+        const copy = now.slice();
+        b = { values: copy, plain: copy.every(plainText), order: bound.order, uses: 0, lines: [] };
+        if (alt.size < MEMO_LIMIT) alt.set(key, b);
+      }
+      values = b.values;
+      plain = b.plain;
+      lines = ++b.uses > 1 ? b.lines : undefined;
     }
     const counter = this.macroCounter++;
     if (!def.compiled) {
@@ -825,25 +913,29 @@ export class Assembler {
         if (b) {
           this.noteUses(b.target, st, 'branch');
           if (b.sel.near) this.emitTail({ kind: 'branch', sel: b.sel, prefix: b.prefix, target: b.target, dot: this.dot(), near: false, relaxable: undefined, size: b.prefix.length + 2, addr: 0, at: st });
-          else this.emitItem({ kind: 'insn', off: this.frag().size, size: b.bytes!.length, bytes: b.bytes!, sel: b.sel, prefix: b.prefix, final: true, at: st }, b.bytes!.length);
+          else this.emitItem({ kind: 'insn', off: this.frag().size, size: b.bytes!.length, bytes: b.bytes!, sel: b.sel, prefix: b.prefix, final: true, at: st, patch: -1 }, b.bytes!.length);
           return;
         }
         const r = v.rip!;
         const m = r.mem.m;
         if (this.early(m.disp!).kind !== 'const') {
-          this.noteUses(m.disp!, st, 'address');
-          this.emitItem({ kind: 'insn', off: this.frag().size, size: r.bytes.length, bytes: r.bytes, sel: r.sel, prefix: r.prefix, final: true, at: st }, r.bytes.length);
+          this.noteUses(m.disp!, st, r.use);
+          // Found at the second use: a text used once is encoded again at link, as before.
+          if (r.patch === -2) r.patch = dispOffset(r.sel, r.prefix, r.bytes, r.mem);
+          this.emitItem({ kind: 'insn', off: this.frag().size, size: r.bytes.length, bytes: r.bytes, sel: r.sel, prefix: r.prefix, final: true, at: st, patch: r.patch }, r.bytes.length);
           return;
         }
         // `sym` is a constant now: the displacement itself (assembled in full, below, and not kept).
         ripConst = true;
       }
     }
-    const prefix: number[] = [];
+    // Shared while there is none (most instructions); never written to.
+    let prefix: number[] = NO_PREFIX;
     // The first word ([A-Za-z]\w*), lowercased; prefix words (`lock`, `rep`, `data16`) go first.
     let end = wordEnd(text);
     let word = text.slice(0, end).toLowerCase();
     while (end && maybePrefix(word) && PREFIXES[word] !== undefined && !isMnemonic(word)) {
+      if (prefix === NO_PREFIX) prefix = [];
       prefix.push(PREFIXES[word]);
       const skip = skipBlanks(text, end);
       col += skip;
@@ -904,7 +996,9 @@ export class Assembler {
     const ripOk = this.bits === 64 && named && !keyable && !ripConst;
     const opsCol = col + opsStart;
     const ops: Operand[] = [];
-    for (const a of splitArgs(opsText, opsCol)) {
+    const args = splitArgs(opsText, opsCol);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
       if (!a.text) return this.error(st, a.column, `empty operand for '${mnemonic}'`);
       const o = parseOperand(a.text, a.column, this.numLabel);
       if (o.k === 'imm') o.expr = this.freeze(o.expr);
@@ -921,7 +1015,8 @@ export class Assembler {
     }
     if (sel.warning) this.error(st, col, sel.warning, 'warning');
     let final = false;
-    for (const o of sel.ops) {
+    for (let i = 0; i < sel.ops.length; i++) {
+      const o = sel.ops[i];
       if (o.k === 'imm') {
         this.noteUses(o.expr, st, 'value');
         if (o.early.kind === 'reloc') final = true;
@@ -939,13 +1034,9 @@ export class Assembler {
       if (label) this.keep(whole, info, names, tokens, { tokens, branch: { sel, prefix, target: label } });
       return;
     }
-    const placeholder = (e: Expr) => {
-      const v = this.early(e);
-      return v.kind === 'const' ? v.v : 0n;
-    };
     let bytes: Uint8Array;
     try {
-      bytes = encodeSelected(sel, prefix, 0n, placeholder);
+      bytes = encodeSelected(sel, prefix, 0n, this.placeholder);
     } catch (err) {
       return this.error(st, col, `cannot encode '${text}': ${(err as Error).message}`);
     }
@@ -956,11 +1047,11 @@ export class Assembler {
     }
     else {
       if (label) this.keep(whole, info, names, tokens, { tokens, branch: { sel, prefix, target: label, bytes } });
-      else if (ripOk && !sel.warning) {
-        const mem = ripOnly(sel);
-        if (mem) this.keep(whole, info, names, tokens, { tokens, rip: { sel, prefix, bytes, mem } });
+      if (!label && ripOk && !sel.warning) {
+        const mem = symMem(sel);
+        if (mem) this.keep(whole, info, names, tokens, { tokens, rip: { sel, prefix, bytes, mem, use: memUse(mem.m), patch: -2 } });
       }
-      this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st }, bytes.length);
+      this.emitItem({ kind: 'insn', off: this.frag().size, size: bytes.length, bytes, sel, prefix, final, at: st, patch: -1 }, bytes.length);
     }
   }
 
@@ -984,7 +1075,8 @@ export class Assembler {
     const names = info.names;
     const now = this.tokens;
     for (let i = 0; i < names.length; i++) now[i] = this.nameToken(names[i].word, names[i].sym);
-    next: for (const v of info.variants) {
+    next: for (let j = 0; j < info.variants.length; j++) {
+      const v = info.variants[j];
       for (let i = 0; i < names.length; i++) if (v.tokens[i] !== now[i]) continue next;
       return v;
     }
@@ -1010,7 +1102,7 @@ export class Assembler {
   private prepareMem(o: Extract<SelOp, { k: 'mem' }>, st: Stmt): boolean {
     const m = o.m;
     // `sym(%rip)` or a bare `sym` is an address; `sym(%rdi)` adds sym to a register: a value.
-    if (m.disp) this.noteUses(m.disp, st, m.base?.kind === 'rip' || (!m.base && !m.index) ? 'address' : 'value');
+    if (m.disp) this.noteUses(m.disp, st, memUse(m));
     if (m.base?.kind === 'rip') {
       // `sym(%rip)` names a target address; a plain number is the displacement itself.
       o.dispSize = 4;

@@ -6,7 +6,7 @@ import { lookupReg } from './operands';
 import { LIMITS } from './assembler';
 import type { Assembler } from './assembler';
 import { Expr, constantBinop, parseWholeExpr } from './expr';
-import { Scanner, isSymCharCode, isSymStartCode, parseStringLiteral, splitArgs } from './lexer';
+import { Scanner, isBlank, isSymCharCode, isSymStartCode, parseStringLiteral, splitArgs } from './lexer';
 import { MacroDef, Stmt, parseMacroHeader } from './macros';
 import { codePadding } from './nops';
 
@@ -98,16 +98,24 @@ function truth(a: Assembler, dir: string, args: string, st: Stmt): boolean {
  * predefined names only, without the frozen copy and a Value per node (`.if` conditions in
  * every `.rept` copy); undefined for anything else, which then takes that path.
  */
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+
+/** BigInt.asIntN(64, v) without a new BigInt when v is one already (most are: `.if` of every `.rept` copy). */
+function i64(v: bigint): bigint {
+  return v >= I64_MIN && v <= I64_MAX ? v : BigInt.asIntN(64, v);
+}
+
 function quickConstant(a: Assembler, e: Expr, depth: number): bigint | undefined {
   if (depth > 100) return undefined;
   switch (e.t) {
     case 'num':
-      return BigInt.asIntN(64, e.v);
+      return i64(e.v);
     case 'sym': {
       const d = a.syms.get(e.name)?.def;
-      if (d) return d.kind === 'equ' && d.value && d.value.terms.length === 0 ? BigInt.asIntN(64, d.value.c) : undefined;
+      if (d) return d.kind === 'equ' && d.value && d.value.terms.length === 0 ? i64(d.value.c) : undefined;
       const p = a.predefined.get(e.name);
-      return p === undefined ? undefined : BigInt.asIntN(64, p);
+      return p === undefined ? undefined : i64(p);
     }
     case 'un': {
       const x = quickConstant(a, e.a, depth + 1);
@@ -260,14 +268,35 @@ function isRegexSpace(c: number): boolean {
 }
 
 /** `name = value` (and the `.set` family once split): `exprCol` is where `valueArg` starts. */
+/**
+ * `%name` (blanks allowed after `%`) naming a register: `%name` lowercased (the text itself when
+ * it is so already: `reg_i = %xmm3` of a `.rept` makes no string); else the register equate the
+ * text names, if any. By character codes: the regular expression was most of an assignment.
+ */
+function regValue(t: string): string | undefined {
+  let i = 1;
+  while (i < t.length && isBlank(t.charCodeAt(i))) i++;
+  const start = i;
+  let lower = true;
+  for (; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    const alpha = (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+    if (!alpha && (i === start || c < 48 || c > 57)) return undefined;
+    if (c >= 65 && c <= 90) lower = false;
+  }
+  if (i === start) return undefined;
+  const name = start === 1 ? t.slice(1) : t.slice(start);
+  if (!lookupReg(name)) return undefined;
+  return start === 1 && lower ? t : `%${name.toLowerCase()}`;
+}
+
 export function assignSymbol(a: Assembler, dir: string, name: string, valueArg: string, st: Stmt, col: number, exprCol: number): void {
   // A register equate (`KEY = %rdi`, `.set T0, %xmm4`, or another equate's name): operands
   // naming it mean the register.
   const valueText = valueArg.trim();
   // (The test is by its first character: most values are numbers, and the regular expression
   // on each `i = i + 1` of a `.rept` was the costliest line here.)
-  const reg = valueText.charCodeAt(0) === 37 ? /^%\s*([A-Za-z][A-Za-z0-9]*)$/.exec(valueText) : null;
-  const regName = reg && lookupReg(reg[1]) ? `%${reg[1].toLowerCase()}` : a.regEquates.get(valueText);
+  const regName = (valueText.charCodeAt(0) === 37 ? regValue(valueText) : undefined) ?? a.regEquates.get(valueText);
   if (regName) {
     if (a.sym(name).def?.kind === 'label') return a.error(st, col, `symbol '${name}' is already defined as a label`);
     a.regEquates.set(name, regName);

@@ -143,7 +143,8 @@ function cacheKey(req: EncRequest, alts: string[] | undefined, prefix: number[],
   let k = `${req.code}|${req.bitness ?? 64}|${prefix.join(',')}|${alts?.join(',') ?? ''}`;
   const x = req.evex;
   if (x) k += `|${x.mask ?? ''}${x.zeroing ? 'z' : ''}${x.rounding ?? ''}${x.sae ? 's' : ''}`;
-  for (const o of req.ops) {
+  for (let i = 0; i < req.ops.length; i++) {
+    const o = req.ops[i];
     if (o.kind === 'reg') k += `|r${o.reg}`;
     else if (o.kind === 'imm') k += `|i${o.value}`;
     else if (o.kind === 'mem') k += `|m${o.seg ?? ''}:${o.base ?? ''},${o.index ?? ''},${o.scale},${dispClass ?? o.disp},${o.dispSize}${o.broadcast ? 'b' : ''}`;
@@ -193,7 +194,8 @@ const PROBE: Record<'B' | 'D' | 'R', [bigint, bigint, bigint]> = {
  */
 function templated(req: EncRequest, alts: string[] | undefined, prefix: number[], ripConst: bigint | undefined): Uint8Array | undefined {
   let m: EncMem | undefined;
-  for (const o of req.ops) {
+  for (let i = 0; i < req.ops.length; i++) {
+    const o = req.ops[i];
     if (o.kind === 'branch') return undefined;
     if (o.kind === 'mem') {
       if (m) return undefined;

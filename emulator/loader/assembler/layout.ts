@@ -10,7 +10,8 @@ import { ExTableEntry, Image, ImageSection, ImageSymbol, LineEntry } from '../im
 import type { Assembler } from './assembler';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, Loc, UnresolvedError, Value, evaluate, symbolsOf } from './expr';
-import { Frag, Section, Sym, Tail } from './model';
+import { Frag, Item, Section, Sym, Tail } from './model';
+import type { SelOp, Selected } from './select';
 import { codePadding } from './nops';
 import { le } from './directives';
 import { Stmt } from './macros';
@@ -720,13 +721,21 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
     };
     for (let fi = 0; fi < sec.frags.length; fi++) {
       const f = sec.frags[fi];
-      for (const it of f.items) {
+      for (let ii = 0; ii < f.items.length; ii++) {
+        const it = f.items[ii];
         const pos = f.start + it.off;
         let bytes: Uint8Array = it.kind === 'bytes' || it.kind === 'insn' ? it.bytes : new Uint8Array(0);
         try {
           if (it.kind === 'insn' && it.final) {
             here.frag = fi;
             here.off = it.off;
+            if (it.patch >= 0 && patchDisp(pos, it, resolveHere(memOf(it.sel).m.disp!), sec.address)) {
+              out.set(it.bytes, pos);
+              writeDisp(out, pos + it.patch, PATCHED);
+              // Recorded as a view: `out` is not written there again.
+              if (it.at) record(pos, out.subarray(pos, pos + it.size), it.at);
+              continue;
+            }
             bytes = encodeSelected(it.sel, it.prefix, sec.address + BigInt(pos), resolveHere);
             if (bytes.length !== it.size) throw new Error(`internal: '${it.at.text}' changed size from ${it.size} to ${bytes.length} bytes`);
           } else if (it.kind === 'data') {
@@ -771,6 +780,41 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
   rowBytes.length = rows;
   rowStmt.length = rows;
   return { sections, lines, listing };
+}
+
+/** The memory operand of a selection (an item with a `patch` has one). */
+function memOf(sel: Selected): Extract<SelOp, { k: 'mem' }> {
+  for (const o of sel.ops) if (o.k === 'mem') return o;
+  throw new Error('internal: no memory operand');
+}
+
+/** The displacement `patchDisp` found (a module slot: no object per instruction). */
+let PATCHED = 0;
+
+/**
+ * The 4-byte displacement of `it`'s memory operand for the value `v` of its expression, as
+ * encodeSelected gives it (relative to the instruction's end for `rip`), into PATCHED; false
+ * when it does not fit (encodeSelected then reports it as usual).
+ */
+function patchDisp(pos: number, it: Extract<Item, { kind: 'insn' }>, v: bigint, base: bigint): boolean {
+  const m = memOf(it.sel).m;
+  let d: bigint;
+  if (m.base?.kind === 'rip') d = BigInt.asIntN(64, BigInt.asUintN(64, v) - (base + BigInt(pos + it.size)));
+  else {
+    d = v;
+    // gas sign-extends a 32-bit displacement; an absolute address below 4 GiB is one.
+    if (d >= 1n << 31n && d < 1n << 32n && !m.base && !m.index) d = BigInt.asIntN(32, d);
+  }
+  if (d < -(1n << 31n) || d > (1n << 31n) - 1n) return false;
+  PATCHED = Number(d);
+  return true;
+}
+
+function writeDisp(out: Uint8Array, at: number, d: number): void {
+  out[at] = d & 0xff;
+  out[at + 1] = (d >> 8) & 0xff;
+  out[at + 2] = (d >> 16) & 0xff;
+  out[at + 3] = (d >>> 24) & 0xff;
 }
 
 /** The Image's symbols (stubs included, by address) and constants (`.set`/`.equ` values). */

@@ -63,6 +63,8 @@ export interface MacroDef {
   slots?: Slots;
   /** Bindings by argument text, for the invocations that repeat one (see Binding). */
   memo?: Map<string, Binding>;
+  /** In altmacro mode, by the values the arguments had (`%i` read now): the same values make the same statements. */
+  altMemo?: Map<string, Binding>;
 }
 
 /**

@@ -10,7 +10,8 @@ import { Stmt } from './macros';
 /** A fixed-size piece of a fragment. `off` is its offset inside the fragment. */
 export type Item =
   | { kind: 'bytes'; off: number; bytes: Uint8Array; at?: Stmt }
-  | { kind: 'insn'; off: number; size: number; bytes: Uint8Array; sel: Selected; prefix: number[]; final: boolean; at: Stmt }
+  /** `patch`: where in `bytes` the link writes a symbol's 4-byte displacement instead of encoding again (-1: encode). */
+  | { kind: 'insn'; off: number; size: number; bytes: Uint8Array; sel: Selected; prefix: number[]; final: boolean; at: Stmt; patch: number }
   | { kind: 'data'; off: number; size: 1 | 2 | 4 | 8; expr: Expr; dot: Loc; at: Stmt };
 
 /** The variable-size end of a fragment. */

@@ -201,7 +201,8 @@ function parseMem(s: Scanner, col: number, star: boolean, seg: RegInfo | undefin
 
 /** What gas accepts as base and index registers (throws what it says otherwise). */
 function checkBaseIndex(m: MemOperand, col: number): void {
-  for (const r of [m.base, m.index]) {
+  for (let k = 0; k < 2; k++) {
+    const r = k === 0 ? m.base : m.index;
     if (r && r.kind === 'rip' && r === m.index) throw new ExprError("'%rip' cannot be an index register", col);
     // A vector index register is VSIB addressing (gathers and scatters).
     if (r && r === m.index && (r.kind === 'xmm' || r.kind === 'ymm' || r.kind === 'zmm')) continue;

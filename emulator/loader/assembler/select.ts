@@ -203,7 +203,8 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
   let sizeMismatch: Form | undefined;
   let unsized = false;
   let unsized32: Form | undefined;
-  for (const f of entry.forms) {
+  for (let fi = 0; fi < entry.forms.length; fi++) {
+    const f = entry.forms[fi];
     if (f.ops.length !== ops.length) continue;
     const size = f.size;
     if (!f.ops.every((p, i) => matchPat(p, ops[i], evs[i], size))) continue;

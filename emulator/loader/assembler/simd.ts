@@ -223,7 +223,10 @@ export function selectSimd(mnemonic: string, attOps: Operand[], early: (e: Expr)
   }
   const sel: Selected = { mnemonic, code: choice.code, ops: ops.map((o, i) => selOp(o, evs[i])), entry: DUMMY_ENTRY };
   let deco: { mask?: RegInfo; zero?: boolean } | undefined;
-  for (const o of ops) if ((o.k === 'reg' || o.k === 'mem') && o.deco?.mask) deco = o.deco;
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i];
+    if ((o.k === 'reg' || o.k === 'mem') && o.deco?.mask) deco = o.deco;
+  }
   if (deco || rc) {
     sel.evex = { mask: deco?.mask?.name, zeroing: deco?.zero, rounding: rc && rc.mode !== 'sae' ? rc.mode : undefined, sae: rc?.mode === 'sae' || undefined };
   }
