@@ -43,18 +43,30 @@ interface DirectiveName {
 /** A directive's name as written to what it is: one lookup per directive statement. */
 function directive(written: string): DirectiveName {
   let d = DIRECTIVES.get(written);
-  if (d === undefined) {
-    let name = written.toLowerCase();
-    // A string used as a property key is interned; Object.keys gives back that copy.
-    const o: Record<string, number> = {};
-    o[name] = 0;
-    name = Object.keys(o)[0];
-    d = { name, cond: CONDITIONAL_DIRECTIVES.has(name), opens: Object.hasOwn(BODY_OPENERS, name) ? BODY_OPENERS[name] : undefined };
-    if (DIRECTIVES.size < 4096) DIRECTIVES.set(written, d);
-  }
+  if (d === undefined) d = newDirective(written);
   return d;
 }
 const DIRECTIVES = new Map<string, DirectiveName>();
+
+/** A directive name met for the first time (kept out of directive(): it is rarely reached). */
+function newDirective(written: string): DirectiveName {
+  const name = intern(written.toLowerCase());
+  const d: DirectiveName = { name, cond: CONDITIONAL_DIRECTIVES.has(name), opens: Object.hasOwn(BODY_OPENERS, name) ? BODY_OPENERS[name] : undefined };
+  if (DIRECTIVES.size < 4096) DIRECTIVES.set(written, d);
+  return d;
+}
+
+/**
+ * The interned copy of a string: a property key is interned, and Object.keys gives back that
+ * copy. The store's feedback is made megamorphic below, at load: a store that has seen one name
+ * only is optimized for that name and deoptimizes ("wrong name") at the next new directive.
+ */
+function intern(s: string): string {
+  const o: Record<string, number> = {};
+  o[s] = 0;
+  return Object.keys(o)[0];
+}
+for (const s of ['.a', '.b', '.c', '.d', '.e']) intern(s);
 
 /** Argument texts a macro keeps the binding of (see Binding). */
 const MEMO_LIMIT = 256;
@@ -628,8 +640,8 @@ export class Assembler {
       const c1 = codeAt(text, 1);
       if ((c1 >= 97 && c1 <= 122) || (c1 >= 65 && c1 <= 90) || c1 === 95) head = directive(text.slice(0, end));
     }
-    if (this.collect) return this.collectBody(st, head);
-    if (head?.cond) return handleConditional(this, head.name, argsFrom(text, end), st);
+    // Bodies and conditionals through one call site (see rareWord).
+    if (this.collect !== undefined || (head !== undefined && head.cond)) return this.bodyOrConditional(st, head, text, end);
     if (!this.active()) return;
     if (end < 0) end = nameEnd(text, 0);
     // Labels: `name:` or `1:` (not `name::`), blanks around the colon.
@@ -656,24 +668,49 @@ export class Assembler {
     if (wordEnd > 0) {
       // `name = value` (not `name == value`): an assignment, as `.set`.
       if (eq < 0) eq = skipBlanks(text, wordEnd);
-      if (codeAt(text, eq) === 61 && codeAt(text, eq + 1) !== 61) {
-        const val = skipBlanks(text, eq + 1);
-        assignSymbol(this, '.set', text.slice(0, wordEnd), text.slice(val), sub, col + val, col + val + wordEnd + 2);
-        return;
-      }
-      if (this.macroHint[hintOf(text, wordEnd)]) {
-        const word = text.slice(0, wordEnd);
-        const macro = this.macros.get(word) ?? this.macros.get(word.toLowerCase());
-        if (macro) return this.expandMacro(macro, argsFrom(text, wordEnd), sub);
-      }
+      if (codeAt(text, eq) === 61 || this.macroHint[hintOf(text, wordEnd)]) return this.rareWord(text, wordEnd, eq, sub, col, head);
       if (codeAt(text, 0) === 46) {
         const a = skipBlanks(text, wordEnd);
-        const args = argsFrom(text, a);
         const d = head ?? directive(text.slice(0, wordEnd));
-        if (d.opens) return this.openBody(d.name, args, sub);
-        handleDirective(this, d.name, args, sub, col + a);
+        if (d.opens) return this.rareWord(text, wordEnd, eq, sub, col, d);
+        handleDirective(this, d.name, argsFrom(text, a), sub, col + a);
         return;
       }
+    }
+    this.instruction(text, sub, col);
+  }
+
+  // statement()'s rarely taken paths live in the two functions below, each reached through one
+  // call site: a path first taken late (entry_64.s after the crypto files: its first assignment,
+  // macro, `.rept`) then deoptimizes only a small function, not the big optimized statement loop
+  // (a recompile of which costs tens of ms).
+
+  /** A statement while a body is collected, or a conditional. */
+  private bodyOrConditional(st: Stmt, head: DirectiveName | undefined, text: string, end: number): void {
+    if (this.collect) return this.collectBody(st, head);
+    return handleConditional(this, head!.name, argsFrom(text, end), st);
+  }
+
+  /** A possible assignment, a possible macro's name, or a body opener (`head`); else as statement() does. */
+  private rareWord(text: string, wordEnd: number, eq: number, sub: Stmt, col: number, head: DirectiveName | undefined): void {
+    // `name = value` (not `name == value`): an assignment, as `.set`.
+    if (codeAt(text, eq) === 61 && codeAt(text, eq + 1) !== 61) {
+      const val = skipBlanks(text, eq + 1);
+      assignSymbol(this, '.set', text.slice(0, wordEnd), text.slice(val), sub, col + val, col + val + wordEnd + 2);
+      return;
+    }
+    if (this.macroHint[hintOf(text, wordEnd)]) {
+      const word = text.slice(0, wordEnd);
+      const macro = this.macros.get(word) ?? this.macros.get(word.toLowerCase());
+      if (macro) return this.expandMacro(macro, argsFrom(text, wordEnd), sub);
+    }
+    if (codeAt(text, 0) === 46) {
+      const a = skipBlanks(text, wordEnd);
+      const args = argsFrom(text, a);
+      const d = head ?? directive(text.slice(0, wordEnd));
+      if (d.opens) return this.openBody(d.name, args, sub);
+      handleDirective(this, d.name, args, sub, col + a);
+      return;
     }
     this.instruction(text, sub, col);
   }

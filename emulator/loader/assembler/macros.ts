@@ -4,7 +4,7 @@
 // live in the assembler, which owns the statement stream.
 
 import { SourcePosition } from '../image';
-import { nameEnd, plainText, skipBlanks } from './lexer';
+import { codeAt, nameEnd, plainText, skipBlanks } from './lexer';
 
 /**
  * The lines that expanded a statement (a macro's invocation, a `.rept`, a cpp macro), innermost
@@ -208,7 +208,8 @@ export function splitMacroArgs(text: string): string[] {
         from = i;
         if (ch === 44) break;
         // `a = b` and `a =b`: gas keeps keyword assignments together.
-        const next = text.charCodeAt(skipBlanks(text, i));
+        // Bounds-checked (-1 at the end): a read past the end deoptimizes the optimized code.
+        const next = codeAt(text, skipBlanks(text, i));
         if (next === 61 || cur.endsWith('=')) {
           i = skipSpaceTab(text, i);
           from = i;
@@ -229,7 +230,7 @@ export function splitMacroArgs(text: string): string[] {
     if (from < i) cur += text.slice(from, i);
     out.push(cur);
     i = skipSpaceTab(text, i);
-    if (text.charCodeAt(i) === 44) {
+    if (codeAt(text, i) === 44) {
       i = skipSpaceTab(text, i + 1);
       // `a,,b` passes an empty argument
     } else if (i >= n) break;
