@@ -397,23 +397,6 @@ export function handleDirective(a: Assembler, dir: string, args: string, st: Stm
       return;
     case '.section':
       return sectionArgs(a, args, st);
-    case '.pushsection':
-      a.sectionStack.push({ cur: a.cur, prev: a.prevSection });
-      return sectionArgs(a, args, st);
-    case '.popsection': {
-      const top = a.sectionStack.pop();
-      if (!top) return a.error(st, undefined, '.popsection without .pushsection');
-      a.cur = top.cur;
-      a.prevSection = top.prev;
-      return;
-    }
-    case '.previous': {
-      if (!a.prevSection) return;
-      const p = a.prevSection;
-      a.prevSection = a.cur;
-      a.cur = p;
-      return;
-    }
     case '.globl': case '.global': case '.weak': case '.local':
       for (const p of splitArgs(args, col)) {
         if (!/^[A-Za-z_.$][\w.$]*$/.test(p.text)) return a.error(st, p.column, `expected a symbol name, found '${p.text}'`);
@@ -441,6 +424,36 @@ export function handleDirective(a: Assembler, dir: string, args: string, st: Stm
       return strings(a, dir, args, st, col);
     case '.skip': case '.space': case '.zero': case '.fill':
       return fill(a, dir, args, st);
+    case '.set': case '.equ': case '.equiv': case '.eqv':
+      return setSymbol(a, dir, args, st, col);
+  }
+  return otherDirective(a, dir, args, st, col);
+}
+
+/**
+ * The directives few files use, out of handleDirective: the first of them in a late file (the
+ * `.pushsection` or `.macro` of entry_64.s after the crypto files) then deoptimizes this small
+ * function, not the optimized code of the one every directive goes through.
+ */
+function otherDirective(a: Assembler, dir: string, args: string, st: Stmt, col: number): MacroDef | undefined | void {
+  switch (dir) {
+    case '.pushsection':
+      a.sectionStack.push({ cur: a.cur, prev: a.prevSection });
+      return sectionArgs(a, args, st);
+    case '.popsection': {
+      const top = a.sectionStack.pop();
+      if (!top) return a.error(st, undefined, '.popsection without .pushsection');
+      a.cur = top.cur;
+      a.prevSection = top.prev;
+      return;
+    }
+    case '.previous': {
+      if (!a.prevSection) return;
+      const p = a.prevSection;
+      a.prevSection = a.cur;
+      a.cur = p;
+      return;
+    }
     case '.nops': {
       const n = a.absolute(a.parseExpr(args.split(',')[0], st, col), st, '.nops size');
       if (n !== undefined) a.emitBytes(codePadding(Number(n)), st);
@@ -457,8 +470,6 @@ export function handleDirective(a: Assembler, dir: string, args: string, st: Stm
       const expr: Expr = { t: 'bin', op: '-', a: target, b: { t: 'dot' } };
       return a.emitTail({ kind: 'space', expr, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st, org: true });
     }
-    case '.set': case '.equ': case '.equiv': case '.eqv':
-      return setSymbol(a, dir, args, st, col);
     case '.macro': {
       const h = parseMacroHeader(args);
       if (typeof h === 'string') {
