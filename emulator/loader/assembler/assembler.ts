@@ -11,10 +11,10 @@
 import { Diagnostic, SourceLocation } from '../diagnostics';
 import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
-import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, parseWholeExpr, symbolsOf, tryEvaluate } from './expr';
-import { Statement, codeAt, isBlank, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
+import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, binNode, numNode, parseWholeExpr, symNode, unNode, symbolsOf, tryEvaluate } from './expr';
+import { Statement, codeAt, intern, isBlank, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
 import { BODY_OPENERS, Binding, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
-import { Frag, Item, Section, Sym, SymDef, SymUse, Tail, defaultFlags, newFrag, newSection, newSym } from './model';
+import { Frag, Item, NO_USES, branchTail, Section, Sym, SymDef, SymUse, Tail, defaultFlags, labelDef, newFrag, newSection, newSym } from './model';
 import { MemOperand, Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
 import { Early, SelectError, SelOp, Selected, isMnemonic, select } from './select';
@@ -56,17 +56,6 @@ function newDirective(written: string): DirectiveName {
   return d;
 }
 
-/**
- * The interned copy of a string: a property key is interned, and Object.keys gives back that
- * copy. The store's feedback is made megamorphic below, at load: a store that has seen one name
- * only is optimized for that name and deoptimizes ("wrong name") at the next new directive.
- */
-function intern(s: string): string {
-  const o: Record<string, number> = {};
-  o[s] = 0;
-  return Object.keys(o)[0];
-}
-for (const s of ['.a', '.b', '.c', '.d', '.e']) intern(s);
 
 /** Argument texts a macro keeps the binding of (see Binding). */
 const MEMO_LIMIT = 256;
@@ -518,7 +507,8 @@ export class Assembler {
       this.numLabels.set(name, k);
       const s = this.sym(`${name}\u0002${k}`);
       s.internal = true;
-      s.def = { kind: 'label', loc: this.dot() };
+      s.def = labelDef(this.dot());
+      s.uses = NO_USES;
       s.definedAt = st;
       return;
     }
@@ -528,7 +518,8 @@ export class Assembler {
       if (s.definedAt) this.diags[this.diags.length - 1].related = [{ message: 'previous definition', location: this.location(s.definedAt) }];
       return;
     }
-    s.def = { kind: 'label', loc: this.dot() };
+    s.def = labelDef(this.dot());
+    s.uses = NO_USES;
     s.definedAt = st;
   }
 
@@ -585,7 +576,9 @@ export class Assembler {
   private noteUsesIn(e: Expr, st: Stmt, kind: SymUse): void {
     if (e.t === 'sym') {
       const s = this.sym(e.name);
-      if (s.uses.length < 16) s.uses.push({ at: st, column: e.col, kind });
+      if (s.def) return;
+      if (s.uses === NO_USES) s.uses = [{ at: st, column: e.col, kind }];
+      else if (s.uses.length < 16) s.uses.push({ at: st, column: e.col, kind });
       else if (USE_RANK[kind] > USE_RANK[s.uses[s.uses.length - 1].kind]) s.uses[s.uses.length - 1].kind = kind;
     } else if (e.t === 'un') this.noteUsesIn(e.a, st, kind);
     else if (e.t === 'bin') {
@@ -907,18 +900,18 @@ export class Assembler {
       case 'sym': {
         const d = this.syms.get(e.name)?.def;
         if (d?.kind !== 'equ') return e;
-        if (d.value && d.value.terms.length === 0) return { t: 'num', v: d.value.c };
+        if (d.value && d.value.terms.length === 0) return numNode(d.value.c);
         // Resolved at link time: bound to the definition in force here, not the last one.
-        return { t: 'sym', name: this.aliasOf(d), col: e.col };
+        return symNode(this.aliasOf(d), e.col);
       }
       case 'un': {
         const a = this.freeze(e.a);
-        return a === e.a ? e : { ...e, a };
+        return a === e.a ? e : unNode(e.op, a);
       }
       case 'bin': {
         const a = this.freeze(e.a);
         const b = this.freeze(e.b);
-        return a === e.a && b === e.b ? e : { ...e, a, b };
+        return a === e.a && b === e.b ? e : binNode(e.op, a, b);
       }
       default:
         return e;
@@ -949,7 +942,7 @@ export class Assembler {
         const b = v.branch;
         if (b) {
           this.noteUses(b.target, st, 'branch');
-          if (b.sel.near) this.emitTail({ kind: 'branch', sel: b.sel, prefix: b.prefix, target: b.target, dot: this.dot(), near: false, relaxable: undefined, size: b.prefix.length + 2, addr: 0, at: st });
+          if (b.sel.near) this.emitTail(branchTail(b.sel, b.prefix, b.target, this.dot(), st));
           else this.emitItem({ kind: 'insn', off: this.frag().size, size: b.bytes!.length, bytes: b.bytes!, sel: b.sel, prefix: b.prefix, final: true, at: st, patch: -1 }, b.bytes!.length);
           return;
         }
@@ -1067,7 +1060,7 @@ export class Assembler {
     const label = ripOk && !sel.warning ? labelTarget(sel) : undefined;
     if (sel.near) {
       const target = (sel.ops[0] as { expr: Expr }).expr;
-      this.emitTail({ kind: 'branch', sel, prefix, target, dot: this.dot(), near: false, relaxable: undefined, size: prefix.length + 2, addr: 0, at: st });
+      this.emitTail(branchTail(sel, prefix, target, this.dot(), st));
       if (label) this.keep(whole, info, names, tokens, { tokens, branch: { sel, prefix, target: label } });
       return;
     }

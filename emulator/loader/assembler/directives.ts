@@ -5,10 +5,11 @@
 import { lookupReg } from './operands';
 import { LIMITS } from './assembler';
 import type { Assembler } from './assembler';
-import { Expr, constantBinop, parseWholeExpr } from './expr';
+import { Expr, binNode, constantBinop, dotNode, parseWholeExpr } from './expr';
 import { Scanner, isBlank, isSymCharCode, isSymStartCode, parseStringLiteral, splitArgs } from './lexer';
 import { MacroDef, Stmt, parseMacroHeader } from './macros';
 import { codePadding } from './nops';
+import { NO_USES, alignTail, equDef, spaceTail } from './model';
 
 export const CONDITIONAL_DIRECTIVES = new Set([
   '.if', '.ifdef', '.ifndef', '.ifnotdef', '.ifb', '.ifnb', '.ifc', '.ifnc', '.ifeq', '.ifne',
@@ -163,10 +164,7 @@ function align(a: Assembler, dir: string, args: string, st: Stmt): void {
   const nops = a.cur.exec && (fill === undefined || BigInt.asUintN(8, fill) === 0x90n);
   a.cur.align = Math.max(a.cur.align, al);
   if (al === 1) return;
-  a.emitTail({
-    kind: 'align', align: al, fill: fill === undefined ? undefined : Number(BigInt.asUintN(8, fill)),
-    max: max === undefined ? undefined : Number(max), nops, size: 0, addr: 0, at: st,
-  });
+  a.emitTail(alignTail(al, fill === undefined ? undefined : Number(BigInt.asUintN(8, fill)), max === undefined ? undefined : Number(max), nops, st));
 }
 
 function data(a: Assembler, size: 1 | 2 | 4 | 8, args: string, st: Stmt, col: number): void {
@@ -310,7 +308,8 @@ export function assignSymbol(a: Assembler, dir: string, name: string, valueArg: 
   const dot = a.dot();
   const value = dir === '.eqv' ? undefined : a.tryEarly(e);
   a.noteUses(e, st, 'value');
-  s.def = { kind: 'equ', value, expr: e, dot };
+  s.def = equDef(value, e, dot);
+  s.uses = NO_USES;
   s.definedAt = st;
 }
 
@@ -344,7 +343,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
         const v = num(2, 'fill value', 0n);
         if (v === undefined) return;
         a.noteUses(e, st, 'value');
-        return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st, org: false });
+        return a.emitTail(spaceTail(e, a.dot(), Number(BigInt.asUintN(8, v)), st, false));
       }
     }
   }
@@ -374,7 +373,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
       const v = num(1, 'fill value', 0n);
       if (v === undefined) return;
       a.noteUses(e, st, 'value');
-      return a.emitTail({ kind: 'space', expr: e, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st, org: false });
+      return a.emitTail(spaceTail(e, a.dot(), Number(BigInt.asUintN(8, v)), st, false));
     }
   }
   const n = num(0, 'size', 0n);
@@ -467,8 +466,8 @@ function otherDirective(a: Assembler, dir: string, args: string, st: Stmt, col: 
       const v = parts[1]?.text ? a.absolute(a.parseExpr(parts[1].text, st, parts[1].column), st, '.org fill value') : 0n;
       if (v === undefined) return;
       a.noteUses(target, st, 'value');
-      const expr: Expr = { t: 'bin', op: '-', a: target, b: { t: 'dot' } };
-      return a.emitTail({ kind: 'space', expr, dot: a.dot(), fill: Number(BigInt.asUintN(8, v)), size: 0, addr: 0, at: st, org: true });
+      const expr: Expr = binNode('-', target, dotNode());
+      return a.emitTail(spaceTail(expr, a.dot(), Number(BigInt.asUintN(8, v)), st, true));
     }
     case '.macro': {
       const h = parseMacroHeader(args);

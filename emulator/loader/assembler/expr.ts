@@ -14,6 +14,28 @@ export type Expr =
   | { t: 'un'; op: string; a: Expr }
   | { t: 'bin'; op: string; a: Expr; b: Expr };
 
+/**
+ * Every node, whatever its kind, is one of these: one hidden class, every field present. The
+ * evaluators switch on `t` at a few sites that see every kind; five shapes made those sites
+ * polymorphic, and a file bringing a kind a site had not met yet deoptimised the function.
+ */
+class Node {
+  constructor(
+    readonly t: Expr['t'],
+    readonly op: string,
+    readonly a: Expr | undefined,
+    readonly b: Expr | undefined,
+    readonly name: string,
+    readonly col: number,
+    readonly v: bigint,
+  ) {}
+}
+export const numNode = (v: bigint): Extract<Expr, { t: 'num' }> => new Node('num', '', undefined, undefined, '', 0, v) as Extract<Expr, { t: 'num' }>;
+export const symNode = (name: string, col: number): Extract<Expr, { t: 'sym' }> => new Node('sym', '', undefined, undefined, name, col, 0n) as Extract<Expr, { t: 'sym' }>;
+export const dotNode = (): Expr => new Node('dot', '', undefined, undefined, '', 0, 0n) as Expr;
+export const unNode = (op: string, a: Expr): Expr => new Node('un', op, a, undefined, '', 0, 0n) as Expr;
+export const binNode = (op: string, a: Expr, b: Expr): Expr => new Node('bin', op, a, b, '', 0, 0n) as Expr;
+
 /** A place inside a section: fragment `frag` of section `sec`, `off` bytes in. */
 export interface Loc {
   sec: string;
@@ -101,7 +123,7 @@ function parseBin(s: Scanner, nl: NumLabelRef, minRank: number): Expr {
     if (rank <= minRank) return left;
     s.pos += op.length;
     const right = parseBin(s, nl, rank);
-    left = { t: 'bin', op, a: left, b: right };
+    left = binNode(op, left, right);
   }
 }
 
@@ -110,7 +132,7 @@ function parseUnary(s: Scanner, nl: NumLabelRef): Expr {
   const ch = s.peek();
   if (ch === '-' || ch === '~' || ch === '!' || ch === '+') {
     s.pos++;
-    return { t: 'un', op: ch, a: parseUnary(s, nl) };
+    return unNode(ch, parseUnary(s, nl));
   }
   return parsePrimary(s, nl);
 }
@@ -132,7 +154,7 @@ function parsePrimary(s: Scanner, nl: NumLabelRef): Expr {
     s.pos++;
     const m = /^[A-Za-z][A-Za-z0-9]*/.exec(s.src.slice(s.pos))!;
     s.pos += m[0].length;
-    return { t: 'sym', name: '%' + m[0].toLowerCase(), col };
+    return symNode('%' + m[0].toLowerCase(), col);
   }
   if (ch === "'") {
     s.pos++;
@@ -144,15 +166,15 @@ function parsePrimary(s: Scanner, nl: NumLabelRef): Expr {
     }
     if (c === undefined) throw new ExprError('unterminated character constant', col);
     if (s.peek() === "'") s.pos++;
-    return { t: 'num', v: BigInt(c.charCodeAt(0)) };
+    return numNode(BigInt(c.charCodeAt(0)));
   }
   if (ch >= '0' && ch <= '9') return parseNumber(s, nl, col);
   if (ch === '.' && !isSymChar(s.peek(1))) {
     s.pos++;
-    return { t: 'dot' };
+    return dotNode();
   }
   const name = s.ident();
-  if (name !== undefined) return { t: 'sym', name, col };
+  if (name !== undefined) return symNode(name, col);
   throw new ExprError(`expected an expression, found '${ch}'`, col);
 }
 
@@ -184,7 +206,7 @@ function parseNumber(s: Scanner, nl: NumLabelRef, col: number): Expr {
     s.pos = p + 1;
     const digits = src.slice(start, p);
     const dir = suffix === 98 ? 'b' : 'f';
-    const node: SymNode = { t: 'sym', name: nl(digits, dir, col), col };
+    const node = symNode(nl(digits, dir, col), col);
     labelRefs?.push({ node, digits, dir });
     return node;
   }
@@ -207,17 +229,17 @@ function parseNumber(s: Scanner, nl: NumLabelRef, col: number): Expr {
     // Octal: GNU as stops at the first 8 or 9 ("junk at end of line").
     const bad = /[89]/.exec(t);
     if (bad) throw new ExprError(`bad octal number '${t}': '${bad[0]}' is not an octal digit`, col + bad.index);
-    return { t: 'num', v: BigInt.asIntN(64, BigInt('0o' + t.slice(1))) };
+    return numNode(BigInt.asIntN(64, BigInt('0o' + t.slice(1))));
   }
   if (radix === 10 && t.length <= 15) {
     const n = Number(t);
-    return { t: 'num', v: n < SMALL.length ? SMALL[n] : BigInt(n) };
+    return numNode(n < SMALL.length ? SMALL[n] : BigInt(n));
   }
   if (radix === 16 && t.length <= 14) {
     const n = parseInt(t.slice(2), 16);
-    return { t: 'num', v: n < SMALL.length ? SMALL[n] : BigInt(n) };
+    return numNode(n < SMALL.length ? SMALL[n] : BigInt(n));
   }
-  return { t: 'num', v: BigInt.asIntN(64, BigInt(t)) };
+  return numNode(BigInt.asIntN(64, BigInt(t)));
 }
 
 // ---- evaluation ----------------------------------------------------------------------
@@ -449,7 +471,8 @@ export function parseWholeExpr(text: string, col0: number, nl: NumLabelRef, junk
     for (const hit of hits) if (hit.col0 === col0) return hit.labels.length ? relabel(hit, nl) : hit.e;
   }
   const s = new Scanner(text, col0);
-  const labels: LabelRef[] = (labelRefs = []);
+  // Made from NO_LABELS: of the elements kind a list with labels has, from the start.
+  const labels: LabelRef[] = (labelRefs = NO_LABELS.slice());
   let e: Expr;
   try {
     e = parseExpr(s, nl);
@@ -457,11 +480,17 @@ export function parseWholeExpr(text: string, col0: number, nl: NumLabelRef, junk
     labelRefs = undefined;
   }
   if (!s.eof()) throw new ExprError(junk ? junk(s.rest()) : `unexpected '${s.rest()}' after expression`, s.column);
+  // No labels: the one shared empty list (a fresh `[]` has another map than a list of objects,
+  // and `hit.labels.length` above deoptimised on it).
+  const kept = { col0, e, labels: labels.length ? labels : NO_LABELS };
   if (hits) {
-    if (hits.length < 4) hits.push({ col0, e, labels });
-  } else if (cache.size < PARSED_MAX) cache.set(text, [{ col0, e, labels }]);
+    if (hits.length < 4) hits.push(kept);
+  } else if (cache.size < PARSED_MAX) cache.set(text, [kept]);
   return e;
 }
+
+const NO_LABELS: LabelRef[] = [{ node: symNode('', 0), digits: '', dir: 'b' }];
+NO_LABELS.pop();
 
 /** A kept parse with its numeric labels resolved here (the kept tree itself when none changed). */
 function relabel(p: Parsed, nl: NumLabelRef): Expr {
@@ -477,15 +506,15 @@ function relabel(p: Parsed, nl: NumLabelRef): Expr {
   const copy = (e: Expr): Expr => {
     switch (e.t) {
       case 'sym':
-        return k < p.labels.length && e === p.labels[k].node ? { t: 'sym', name: names[k++], col: e.col } : e;
+        return k < p.labels.length && e === p.labels[k].node ? symNode(names[k++], e.col) : e;
       case 'un': {
         const a = copy(e.a);
-        return a === e.a ? e : { t: 'un', op: e.op, a };
+        return a === e.a ? e : unNode(e.op, a);
       }
       case 'bin': {
         const a = copy(e.a);
         const b = copy(e.b);
-        return a === e.a && b === e.b ? e : { t: 'bin', op: e.op, a, b };
+        return a === e.a && b === e.b ? e : binNode(e.op, a, b);
       }
       default:
         return e;

@@ -10,7 +10,7 @@ import { ExTableEntry, Image, ImageSection, ImageSymbol, LineEntry } from '../im
 import type { Assembler } from './assembler';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, Loc, UnresolvedError, Value, evaluate, symbolsOf } from './expr';
-import { Frag, Item, Section, Sym, Tail } from './model';
+import { Frag, Item, Section, Sym, Tail, labelDef } from './model';
 import type { SelOp, Selected } from './select';
 import { codePadding } from './nops';
 import { le } from './directives';
@@ -587,7 +587,7 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
 function defineSectionSymbols(a: Assembler): void {
   for (const s of a.syms.values()) {
     if (!s.def && s.uses.length && a.sections.has(s.name) && !a.predefined.has(s.name)) {
-      s.def = { kind: 'label', loc: { sec: s.name, frag: 0, off: 0 } };
+      s.def = labelDef({ sec: a.sections.get(s.name)!.name, frag: 0, off: 0 });
       s.internal = true;
     }
   }

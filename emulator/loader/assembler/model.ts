@@ -6,6 +6,7 @@
 import { Expr, Loc, Value } from './expr';
 import { Selected } from './select';
 import { Stmt } from './macros';
+import { intern } from './lexer';
 
 /** A fixed-size piece of a fragment. `off` is its offset inside the fragment. */
 export type Item =
@@ -35,6 +36,43 @@ export type Tail =
    *  relaxable jumps or in other sections — the kernel's ALTERNATIVE padding). */
   | { kind: 'space'; expr: Expr; dot: Loc; fill: number; size: number; addr: number; at: Stmt; org?: boolean }
   | { kind: 'align'; align: number; fill?: number; max?: number; nops: boolean; size: number; addr: number; at: Stmt };
+
+/**
+ * Every tail is one class with every field present: the layout's loops read `kind` and `size` of
+ * tails of all three kinds, and three shapes deoptimised them when a file brought a kind they
+ * had not met (`.skip` sized by labels ahead, in the kernel's ALTERNATIVE).
+ */
+class TailObj {
+  relaxable: boolean | undefined = undefined;
+  size: number;
+  addr = 0;
+  constructor(
+    readonly kind: Tail['kind'],
+    readonly at: Stmt,
+    readonly dot: Loc | undefined,
+    size: number,
+    readonly sel: Selected | undefined,
+    readonly prefix: number[] | undefined,
+    readonly target: Expr | undefined,
+    public near: boolean,
+    readonly expr: Expr | undefined,
+    readonly fill: number | undefined,
+    readonly org: boolean,
+    readonly align: number,
+    readonly max: number | undefined,
+    readonly nops: boolean,
+  ) {
+    this.size = size;
+  }
+}
+type TailOf<K extends Tail['kind']> = Extract<Tail, { kind: K }>;
+/** A relaxable branch: short first (`size` counts the prefixes and the 2-byte short form). */
+export const branchTail = (sel: Selected, prefix: number[], target: Expr, dot: Loc, at: Stmt): TailOf<'branch'> =>
+  new TailObj('branch', at, dot, prefix.length + 2, sel, prefix, target, false, undefined, undefined, false, 0, undefined, false) as TailOf<'branch'>;
+export const spaceTail = (expr: Expr, dot: Loc, fill: number, at: Stmt, org: boolean): TailOf<'space'> =>
+  new TailObj('space', at, dot, 0, undefined, undefined, undefined, false, expr, fill, org, 0, undefined, false) as TailOf<'space'>;
+export const alignTail = (align: number, fill: number | undefined, max: number | undefined, nops: boolean, at: Stmt): TailOf<'align'> =>
+  new TailObj('align', at, undefined, 0, undefined, undefined, undefined, false, undefined, fill, false, align, max, nops) as TailOf<'align'>;
 
 export interface Frag {
   items: Item[];
@@ -74,7 +112,28 @@ export type SymDef =
     alias?: string;
   };
 
-/** A symbol the source mentions or defines. */
+/**
+ * Both kinds of definition are one class with every field present: `kind` is read at sites that
+ * see labels and `.set` values alike, and `text`/`alias`, added on first need, changed the
+ * object's shape under code optimised for the old one.
+ */
+class Def {
+  text: string | undefined = undefined;
+  alias: string | undefined = undefined;
+  constructor(
+    readonly kind: SymDef['kind'],
+    readonly loc: Loc | undefined,
+    readonly value: Value | undefined,
+    readonly expr: Expr | undefined,
+    readonly dot: Loc | undefined,
+  ) {}
+}
+export const labelDef = (loc: Loc): SymDef => new Def('label', loc, undefined, undefined, undefined) as SymDef;
+export const equDef = (value: Value | undefined, expr: Expr, dot: Loc): SymDef => new Def('equ', undefined, value, expr, dot) as SymDef;
+
+/** The uses of a symbol defined when first used: none are kept (only undefined symbols report theirs). */
+export const NO_USES: Sym['uses'] = [];
+
 /**
  * How a statement uses a symbol: a direct call/jmp/jcc target; an address (`sym(%rip)`, an
  * absolute memory operand, `.quad sym`); or a value (an immediate, a displacement added to a
@@ -89,7 +148,8 @@ export interface Sym {
   type?: 'func' | 'object';
   size?: { expr: Expr; dot: Loc };
   definedAt?: Stmt;
-  /** Places that use it (kept short), and how each used it. */
+  /** Places that use it while it is undefined (kept short), and how each used it: what an
+   *  undefined symbol's diagnostics point at. Shared `NO_USES` until the first. */
   uses: { at: Stmt; column: number; kind: SymUse }[];
   /** gas numeric-label instances are internal names. */
   internal?: boolean;
@@ -98,7 +158,7 @@ export interface Sym {
 /** A new symbol with every field present from the start, so all symbols share one hidden class
  *  (fields added later made several shapes and megamorphic loads in the hot label/expr paths). */
 export function newSym(name: string, def?: SymDef, internal = false): Sym {
-  return { name, def, binding: 'local', type: undefined, size: undefined, definedAt: undefined, uses: [], internal };
+  return { name, def, binding: 'local', type: undefined, size: undefined, definedAt: undefined, uses: NO_USES, internal };
 }
 
 /** An empty fragment; `tail` present from the start for one shape. */
@@ -107,7 +167,8 @@ export function newFrag(): Frag {
 }
 
 export function newSection(name: string, flags: { alloc: boolean; write: boolean; exec: boolean; nobits: boolean }): Section {
-  return { name, ...flags, frags: [newFrag()], align: 1, address: 0n, size: 0 };
+  // Interned: locations and value terms carry this name, and the link compares them by identity.
+  return { name: intern(name), ...flags, frags: [newFrag()], align: 1, address: 0n, size: 0 };
 }
 
 /** Default flags gas gives a section by name when `.section` lists none. */

@@ -3,7 +3,7 @@
 // table; expressions stay unevaluated here because their meaning (constant, location,
 // undefined) is only known to the assembler.
 
-import { Expr, ExprError, NumLabelRef, parseExpr } from './expr';
+import { Expr, ExprError, NumLabelRef, numNode, parseExpr, symNode, unNode } from './expr';
 import { Scanner, codeAt, isSymCharCode, isSymStartCode } from './lexer';
 
 /** A register the assembler knows, by GNU as name. */
@@ -100,7 +100,7 @@ export function parseOperand(text: string, col0: number, nl: NumLabelRef): Opera
     let i = 1;
     for (let c = codeAt(text, 1); (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57); c = codeAt(text, i)) i++;
     const r = i === text.length && i > 1 ? lookupReg(text.slice(1)) : undefined;
-    if (r) return { k: 'reg', reg: r, col: col0, star: false };
+    if (r) return { k: 'reg', reg: r, col: col0, star: false, deco: undefined };
   }
   const fast = simpleMem(text, col0);
   if (fast) return fast;
@@ -119,7 +119,7 @@ export function parseOperand(text: string, col0: number, nl: NumLabelRef): Opera
     if (s.eat(':')) {
       if (r.kind !== 'seg') throw new ExprError(`'%${r.name}' is not a segment register`, col);
       op = parseMem(s, col, star, r, nl);
-    } else op = { k: 'reg', reg: r, col, star };
+    } else op = { k: 'reg', reg: r, col, star, deco: undefined };
   } else {
     op = parseMem(s, col, star, undefined, nl);
   }
@@ -162,7 +162,7 @@ function parseDecorated(text: string, col0: number, nl: NumLabelRef): Operand {
 }
 
 function parseMem(s: Scanner, col: number, star: boolean, seg: RegInfo | undefined, nl: NumLabelRef): MemOperand {
-  const m: MemOperand = { k: 'mem', col, star, seg, scale: 1 };
+  const m: MemOperand = { k: 'mem', col, star, seg, disp: undefined, base: undefined, index: undefined, scale: 1, deco: undefined };
   s.skipWs();
   // A '(' opens the base/index part only when a register or ',' follows; otherwise it is
   // a parenthesised displacement expression such as `(8*2)(%rax)`.
@@ -251,19 +251,19 @@ function simpleMem(t: string, col: number): MemOperand | undefined {
         if (i - start > 1 && codeAt(t, start) === 48) return undefined;
         v = i - start === 1 ? SMALL_NUM[codeAt(t, start) - 48] : BigInt.asIntN(64, BigInt(t.slice(start, i)));
       }
-      disp = { t: 'num', v };
+      disp = numNode(v);
     } else if (isSymStartCode(c) && c !== 36) {
       i++;
       while (isSymCharCode(codeAt(t, i))) i++;
       if (c === 46 && i === start + 1) return undefined; // `.`
-      disp = { t: 'sym', name: t.slice(start, i), col: col + start };
+      disp = symNode(t.slice(start, i), col + start);
     } else return undefined;
-    if (neg) disp = { t: 'un', op: '-', a: disp };
+    if (neg) disp = unNode('-', disp);
     if (codeAt(t, i) !== 40) return undefined;
   }
   // `(` and then a register or `,`: the base/index part.
   i++;
-  const m: MemOperand = { k: 'mem', col, star: false, seg: undefined, scale: 1 };
+  const m: MemOperand = { k: 'mem', col, star: false, seg: undefined, disp: undefined, base: undefined, index: undefined, scale: 1, deco: undefined };
   if (disp) m.disp = disp;
   c = codeAt(t, i);
   if (c === 37) {

@@ -3,7 +3,7 @@
 // when it is known at that point of the file, operand size from the suffix or the
 // registers), and reports what was expected when nothing fits.
 
-import { Expr } from './expr';
+import { Expr, numNode } from './expr';
 import { CONDITIONS, Entry, Form, PREFIXES, Pat, TABLE, allMnemonics } from './isa';
 import { MemOperand, Operand } from './operands';
 import { isSimdMnemonic, needsSimd, selectSimd } from './simd';
@@ -285,7 +285,7 @@ const reg32 = (num: number) => R32[num];
 function buildOps(f: Form, ops: Operand[], evs: (Early | undefined)[]): SelOp[] {
   const order = f.order ?? f.ops.map((_, i) => i);
   return order.map((i): SelOp => {
-    if (i === -1) return { k: 'imm', expr: { t: 'num', v: 1n }, bits: 8, early: { kind: 'const', v: 1n } };
+    if (i === -1) return { k: 'imm', expr: numNode(1n), bits: 8, early: { kind: 'const', v: 1n } };
     if (i === -2) return { k: 'reg', name: 'cl' };
     const o = ops[i];
     const p = f.ops[i];
@@ -297,7 +297,7 @@ function buildOps(f: Form, ops: Operand[], evs: (Early | undefined)[]): SelOp[] 
       const early: Early = (p === 'i8s' || p === 'i32') && ev.kind === 'const' ? { kind: 'const', v: normalize(ev.v, f.size) } : ev;
       return { k: 'imm', expr: o.expr, bits: immBits(p, f.code), early };
     }
-    return { k: 'mem', m: o as MemOperand, dispSize: 0 };
+    return { k: 'mem', m: o as MemOperand, dispSize: 0, early: undefined, bcst: false };
   });
 }
 

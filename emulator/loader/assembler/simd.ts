@@ -293,5 +293,5 @@ function choose(list: SimdForm[], ops: Operand[], evs: (Early | undefined)[], rc
 function selOp(o: Operand, ev: Early | undefined): SelOp {
   if (o.k === 'reg') return { k: 'reg', name: o.reg.name };
   if (o.k === 'imm') return { k: 'imm', expr: o.expr, bits: 8, early: ev! };
-  return { k: 'mem', m: o as MemOperand, dispSize: 0, bcst: !!(o as MemOperand).deco?.bcst };
+  return { k: 'mem', m: o as MemOperand, dispSize: 0, early: undefined, bcst: !!(o as MemOperand).deco?.bcst };
 }
