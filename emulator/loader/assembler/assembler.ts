@@ -959,6 +959,16 @@ export class Assembler {
         ripConst = true;
       }
     }
+    this.assembleInsn(text, st, col, info, ripConst);
+  }
+
+  /**
+   * An instruction text not kept (or kept for other meanings of its names): parsed, selected and
+   * encoded. Apart from the kept-text path above, so that each is compiled on its own: a file
+   * reaching a path the other has not run deoptimises one of them, not both.
+   */
+  private assembleInsn(text: string, st: Stmt, col: number, info: InsnText | undefined, ripConst: boolean): void {
+    const whole = text;
     // Shared while there is none (most instructions); never written to.
     let prefix: number[] = NO_PREFIX;
     // The first word ([A-Za-z]\w*), lowercased; prefix words (`lock`, `rep`, `data16`) go first.
@@ -1044,6 +1054,11 @@ export class Assembler {
       throw err;
     }
     if (sel.warning) this.error(st, col, sel.warning, 'warning');
+    this.emitInsn(whole, text, st, col, info, names, tokens, sel, prefix, pure, ripOk);
+  }
+
+  /** A selected instruction: its uses noted, then kept and emitted as a branch tail, bytes or an item the link finishes. */
+  private emitInsn(whole: string, text: string, st: Stmt, col: number, info: InsnText | undefined, names: { word: string; sym: string }[], tokens: string[], sel: Selected, prefix: number[], pure: boolean, ripOk: boolean): void {
     let final = false;
     for (let i = 0; i < sel.ops.length; i++) {
       const o = sel.ops[i];
