@@ -116,8 +116,11 @@ export async function buildImage(entryFile: string, opts: BuildOptions = {}): Pr
   const constants = new Map(constantsFromDefines(pp.defines));
   for (const [k, v] of asmOffsets) if (!constants.has(k)) constants.set(k, v);
   for (const [k, v] of image.constants) constants.set(k, v);
+  // The assembler's Image, completed in place: a spread copy would read its `lines` getter and
+  // make the line table (8 ms of a 5,000-line `tdxdbg asm`) where nothing reads it.
   // `listing` stays lazy (see assemble): read through, not copied.
-  return { image: { ...image, constants, structs, sources }, diagnostics, get listing() { return r.listing; }, kernelTree: treeUsed };
+  Object.assign(image, { constants, structs, sources });
+  return { image, diagnostics, get listing() { return r.listing; }, kernelTree: treeUsed };
 }
 
 /**
