@@ -58,6 +58,13 @@ test('undefined symbols: branch targets become stubs; data references too, with 
   assert.deepEqual(ok.image?.undefinedSymbols, ['ext']);
 });
 
+test('an undefined value used in a macro body expanded three times: each place named once', () => {
+  // Lines 2 and 5 use it; the body's line 2 is expanded three times (lines 7-9).
+  const d = one('.macro m\n  movl $OFF, %eax\n.endm\n.text\n  movl $OFF+4, %ecx\n  nop\n  m\n  m\n  m\n', /undefined symbol 'OFF'/);
+  const at = (l?: { line: number; column: number }) => `${l?.line}:${l?.column}`;
+  assert.deepEqual([at(d.location), ...(d.related ?? []).map((r) => at(r.location))].sort(), ['2:9', '5:9']);
+});
+
 test('unterminated macro, conditional and repetition', () => {
   one('.macro foo\nnop\n', /\.macro 'foo' has no matching \.endm/, 1);
   one('.if 1\nnop\n', /\.if has no matching \.endif/, 1);

@@ -5,7 +5,7 @@
 // Size (over 450 lines): the link is one sequence of named steps over the same sections and
 // symbols (relaxation needs placement, encoding needs both); each step is its own function.
 
-import { Diagnostic } from '../diagnostics';
+import { Diagnostic, SourceLocation } from '../diagnostics';
 import { ExTableEntry, Image, ImageSection, ImageSymbol, LineEntry } from '../image';
 import type { Assembler } from './assembler';
 import { encodeSelected } from './encode';
@@ -620,10 +620,26 @@ function checkUndefinedSymbols(a: Assembler, opts: LayoutOptions): string[] {
       severity: 'error',
       message: `undefined symbol ${displayName(s.name)}${s.name.includes('\u0002') ? '' : ' (a value such as an asm-offsets name or a constant must be defined; only call/jmp/jcc targets and address references such as `sym(%rip)` may be left undefined)'}`,
       location: where(first),
-      related: others.map((u) => ({ message: 'also used here', location: where(u) })),
+      related: alsoUsed(where(first), others.map(where)),
     });
   }
   return undefinedSyms;
+}
+
+/**
+ * The other places a symbol is used, each once and not the first again: a statement of a macro
+ * body expanded several times is the same place every time.
+ */
+function alsoUsed(first: SourceLocation, others: SourceLocation[]): { message: string; location: SourceLocation }[] {
+  const key = (l: SourceLocation) => `${l.file}:${l.line}:${l.column}`;
+  const seen = new Set([key(first)]);
+  const out: { message: string; location: SourceLocation }[] = [];
+  for (const l of others) {
+    if (seen.has(key(l))) continue;
+    seen.add(key(l));
+    out.push({ message: 'also used here', location: l });
+  }
+  return out;
 }
 
 /**
