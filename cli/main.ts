@@ -9,6 +9,8 @@
 // dist/ the two imports below are bundles of their own (scripts/build.mjs): `tdxdbg asm` reads
 // and compiles the assembler's ~0.3 MB, not the emulator's and iced-x86's ~1.3 MB.
 
+import { oneShotTiering } from './asmArgs';
+
 const USAGE = `usage: tdxdbg <command> [options]
 
 commands:
@@ -24,7 +26,9 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'run': return (await import('./commands')).runCommand(rest);
-    case 'asm': return (await import('./asm')).asmCommand(rest);
+    case 'asm':
+      oneShotTiering(rest);
+      return (await import('./asm')).asmCommand(rest);
     case 'demo': return (await import('./commands')).demoCommand(rest);
     case 'matrix': return (await import('./commands')).matrixCommand(rest);
     case undefined: case '-h': case '--help': case 'help':

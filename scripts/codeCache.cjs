@@ -20,6 +20,15 @@ const vm = require('node:vm');
 const os = require('node:os');
 const { isAscii } = require('node:buffer');
 
+/**
+ * Counts the changes a process made to V8's flags (`tdxdbg asm` turns the optimiser off for a
+ * one-shot run before it loads the assembler: cli/asmArgs.ts). V8 rejects cache data made under
+ * other flags, so data made after a change is not written for a bundle consumed before it: the
+ * next start would consume it under the flags of its own start, and reject it.
+ */
+const FLAGS_CHANGED = Symbol.for('tdx-call-debugger.v8-flags-changed');
+const flagsEpoch = () => globalThis[FLAGS_CHANGED] ?? 0;
+
 /** How long after the start the warm cache is written (a launch has compiled its functions by then). */
 const WRITE_AFTER_MS = 1000;
 /** A process that exits sooner writes its warm cache at exit if it ran this long. */
@@ -82,7 +91,9 @@ function run(mod, req, file) {
     cachedData: cached,
   });
   const state = !base ? 'none' : cached === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : warm ? 'warm' : 'cold';
+  const epoch = flagsEpoch();
   const write = (suffix) => {
+    if (flagsEpoch() !== epoch) return;
     try {
       const data = script.createCachedData();
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -15,16 +15,20 @@ import { projectRoot } from '../support/paths';
 const ROOT = projectRoot();
 const LOADER = join(ROOT, 'scripts/codeCache.cjs');
 
+const SET_FLAGS = "require('node:v8').setFlagsFromString('--no-opt'); globalThis[Symbol.for('tdx-call-debugger.v8-flags-changed')] = 1;";
+
 /** A bundle-like CommonJS file, a stub that runs it and prints the cache's state, in a fresh folder. */
-function fixture(lingerMs = 0): { dir: string; stub: string } {
+function fixture(lingerMs = 0, flags: { before?: boolean; during?: boolean } = {}): { dir: string; stub: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tdx-codecache-'));
   const fns = Array.from({ length: 200 }, (_, i) => `function f${i}(x) { return x * ${i} + ${i % 7}; }`).join('\n');
   writeFileSync(join(dir, 'app.bundle.js'), `#!/usr/bin/env node\n${fns}\nlet s = 0; for (let i = 0; i < 200; i++) s += eval('f' + i)(i);\n` +
     `module.exports = { sum: s, dir: __dirname, file: __filename, same: require('./helper.js').x };\n` +
-    (lingerMs ? `setTimeout(() => {}, ${lingerMs});\n` : ''));
+    (lingerMs ? `setTimeout(() => {}, ${lingerMs});\n` : '') +
+    // As `tdxdbg asm` does (cli/asmArgs.ts): V8's flags changed while the process runs, and said so.
+    (flags.during ? `setTimeout(() => { ${SET_FLAGS} }, 10);\n` : ''));
   writeFileSync(join(dir, 'helper.js'), 'exports.x = 42;\n');
   const stub = join(dir, 'app.js');
-  writeFileSync(stub, `const state = require(${JSON.stringify(LOADER)}).run(module, require, require('node:path').join(__dirname, 'app.bundle.js'));\n` +
+  writeFileSync(stub, (flags.before ? `${SET_FLAGS}\n` : '') + `const state = require(${JSON.stringify(LOADER)}).run(module, require, require('node:path').join(__dirname, 'app.bundle.js'));\n` +
     `console.log(JSON.stringify({ state, ...module.exports }));\n`);
   return { dir, stub };
 }
@@ -94,6 +98,32 @@ test('code cache: data V8 rejects is ignored and replaced; a rebuilt bundle drop
     assert.ok(files.length >= 1 && files.every((f) => !old.includes(f)), `old: ${old.join(', ')}; now: ${files.join(', ')}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('code cache: no data is written for a bundle read before V8\'s flags changed; a bundle read after the change keeps its cache', () => {
+  // Read before: the cold data (made before the change) is written, the warm (made after) is not:
+  // V8 would reject it at the next start, which reads the bundle before changing the flags again.
+  const during = fixture(1300, { during: true });
+  const cache = join(during.dir, 'cache');
+  try {
+    assert.equal(start(during.stub, cache).state, 'absent');
+    assert.deepEqual(readdirSync(cache).filter((f) => f.endsWith('.warm.bin')), []);
+    const again = start(during.stub, cache);
+    assert.equal(again.state, 'cold', 'the cold data is accepted');
+    assert.equal(again.sum, expectedSum);
+  } finally {
+    rmSync(during.dir, { recursive: true, force: true });
+  }
+  // Read after (the assembler's bundle in `tdxdbg asm`): both are written, and the next start,
+  // which changes the flags first again, uses the warm one.
+  const before = fixture(1300, { before: true });
+  const cache2 = join(before.dir, 'cache');
+  try {
+    assert.equal(start(before.stub, cache2).state, 'absent');
+    assert.equal(start(before.stub, cache2).state, 'warm');
+  } finally {
+    rmSync(before.dir, { recursive: true, force: true });
   }
 });
 
