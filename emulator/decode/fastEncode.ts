@@ -1,8 +1,10 @@
 // A table-driven encoder for the common legacy general-purpose forms in 64-bit code: ALU,
 // mov/lea/movzx/movsx, test, inc/dec/not/neg/mul/div/imul, shifts, bit tests, push/pop, jumps,
-// calls, setcc/cmovcc and the operand-less instructions kernel assembly is made of. It answers
-// with exactly the bytes iced-x86's encoder gives for the same request (test/unit/fastEncode.test
-// compares the two over every form it knows), or `undefined` for anything else — another form,
+// calls, setcc/cmovcc, the operand-less instructions kernel assembly is made of, and the system
+// forms of its entry and boot code (mov to/from control and segment registers, verw, lsl,
+// descriptor tables, rd/wrgsbase). It answers with exactly the bytes iced-x86's encoder gives
+// for the same request (test/unit/fastEncode.test compares the two over every form it knows),
+// or `undefined` for anything else — another form,
 // 32-bit code or addressing, EVEX decorations, a value out of range — and the caller asks iced.
 // Kernel files are almost entirely these forms: they no longer cost a WebAssembly round trip
 // each, and a file of nothing else never loads iced at all.
@@ -43,11 +45,17 @@ interface Spec {
   /** Immediate (or relative displacement) bytes. */
   imm: 0 | 1 | 2 | 4 | 8;
   /** Size of the register in ModRM.reg / the opcode when it differs from `size` (movzx, movsx). */
-  rmSize?: 8 | 16 | 32;
+  rmSize?: 8 | 16 | 32 | 64;
   /** The form needs a memory operand (lea). */
   memOnly?: boolean;
   /** A second operand the form implies: the constant 1 (shift by one) or %cl (shift by %cl). */
   implied?: 'one' | 'cl';
+  /** The ModRM.reg operand is a control or segment register, not a general one. */
+  regKind?: 'cr' | 'sreg';
+  /** The ModRM.rm operand must be a register (mov to/from %crN, rd/wrgsbase). */
+  regOnly?: boolean;
+  /** A mandatory prefix, before any REX (F3 of rd/wrgsbase). */
+  mp?: number;
 }
 
 const SIZES = [8, 16, 32, 64] as const;
@@ -143,6 +151,18 @@ function table(): Map<string, Spec> {
   put('Retnq_imm16', { op: [0xc2], f: F.I, size: 0, imm: 2 });
   put('Int_imm8', { op: [0xcd], f: F.I, size: 0, imm: 1 });
 
+  // System forms of kernel entry and boot code (entry_64, head_64): with these, such a file
+  // never loads iced-x86. In 64-bit code mov to/from %crN is 64-bit without REX.W (REX.R picks
+  // cr8); the segment, verw and descriptor-table forms take no operand-size prefix.
+  put('Mov_cr_r64', { op: [0x0f, 0x22], f: F.RM, size: 0, rmSize: 64, imm: 0, regKind: 'cr', regOnly: true });
+  put('Mov_r64_cr', { op: [0x0f, 0x20], f: F.MR, size: 0, rmSize: 64, imm: 0, regKind: 'cr', regOnly: true });
+  put('Mov_Sreg_r32m16', { op: [0x8e], f: F.RM, size: 0, rmSize: 32, imm: 0, regKind: 'sreg' });
+  put('Mov_r32m16_Sreg', { op: [0x8c], f: F.MR, size: 0, rmSize: 32, imm: 0, regKind: 'sreg' });
+  put('Verw_r32m16', { op: [0x0f, 0x00], f: F.M, digit: 5, size: 0, rmSize: 32, imm: 0 });
+  put('Lsl_r64_r64m16', { op: [0x0f, 0x03], f: F.RM, size: 64, imm: 0 });
+  ['Sgdt', 'Sidt', 'Lgdt', 'Lidt'].forEach((N, k) => put(`${N}_m1664`, { op: [0x0f, 0x01], f: F.M, digit: k, size: 0, imm: 0, memOnly: true }));
+  ['Rdfsbase', 'Rdgsbase', 'Wrfsbase', 'Wrgsbase'].forEach((N, k) => put(`${N}_r64`, { op: [0x0f, 0xae], f: F.M, digit: k, size: 64, imm: 0, regOnly: true, mp: 0xf3 }));
+
   const Z: Record<string, number[]> = {
     Retnq: [0xc3], Leaveq: [0xc9], Nopd: [0x90], Pushfq: [0x9c], Popfq: [0x9d], Cbw: [0x66, 0x98], Cwde: [0x98],
     Cdqe: [0x48, 0x98], Cwd: [0x66, 0x99], Cdq: [0x99], Cqo: [0x48, 0x99], Clc: [0xf8], Stc: [0xf9], Cmc: [0xf5],
@@ -152,6 +172,7 @@ function table(): Map<string, Spec> {
     Endbr64: [0xf3, 0x0f, 0x1e, 0xfa], Swapgs: [0x0f, 0x01, 0xf8], Tdcall: [0x66, 0x0f, 0x01, 0xcc],
     Seamcall: [0x66, 0x0f, 0x01, 0xcf], Vmcall: [0x0f, 0x01, 0xc1], Lahf: [0x9f], Sahf: [0x9e],
     Iretq: [0x48, 0xcf], Clac: [0x0f, 0x01, 0xca], Stac: [0x0f, 0x01, 0xcb], Wbinvd: [0x0f, 0x09],
+    Sysretq: [0x48, 0x0f, 0x07], Sysretd: [0x0f, 0x07], Syscall: [0x0f, 0x05], Retfq: [0x48, 0xcb],
   };
   for (const [code, op] of Object.entries(Z)) put(code, { op, f: F.Z, size: 0, imm: 0 });
   specs = t;
@@ -206,6 +227,7 @@ export function fastEncode(req: EncRequest): Uint8Array | undefined {
   if (!s) return undefined;
   const ops = req.ops;
   let regOp: Gpr | undefined; // ModRM.reg or the opcode register
+  let special = -1; // ModRM.reg when it is a control or segment register
   let rmReg: Gpr | undefined;
   let mem: EncMem | undefined;
   let immIdx = -1;
@@ -215,10 +237,16 @@ export function fastEncode(req: EncRequest): Uint8Array | undefined {
     case F.MR: case F.RM: {
       const a = ops[s.f === F.MR ? 1 : 0], b = ops[s.f === F.MR ? 0 : 1];
       if (!a || a.kind !== 'reg' || !b) return undefined;
-      regOp = GPR.get(a.reg);
-      if (!regOp) return undefined;
+      if (s.regKind) {
+        const num = (s.regKind === 'cr' ? CR : SREG).get(a.reg);
+        if (num === undefined) return undefined;
+        special = num;
+      } else {
+        regOp = GPR.get(a.reg);
+        if (!regOp) return undefined;
+      }
       if (b.kind === 'reg') { rmReg = GPR.get(b.reg); if (!rmReg || s.memOnly) return undefined; }
-      else if (b.kind === 'mem') mem = b;
+      else if (b.kind === 'mem' && !s.regOnly) mem = b;
       else return undefined;
       if (s.imm) immIdx = 2;
       nOps = s.imm ? 3 : 2;
@@ -227,8 +255,8 @@ export function fastEncode(req: EncRequest): Uint8Array | undefined {
     case F.M: {
       const b = ops[0];
       if (!b) return undefined;
-      if (b.kind === 'reg') { rmReg = GPR.get(b.reg); if (!rmReg) return undefined; }
-      else if (b.kind === 'mem') mem = b;
+      if (b.kind === 'reg') { rmReg = GPR.get(b.reg); if (!rmReg || s.memOnly) return undefined; }
+      else if (b.kind === 'mem' && !s.regOnly) mem = b;
       else return undefined;
       nOps = 1;
       if (s.imm) { immIdx = 1; nOps = 2; }
@@ -273,7 +301,7 @@ export function fastEncode(req: EncRequest): Uint8Array | undefined {
   if (ops.length !== nOps) return undefined;
   // Register sizes must be the form's (iced rejects a mismatch: leave that to it).
   if (regOp && regOp.size !== s.size) return undefined;
-  if (rmReg && s.size && rmReg.size !== (s.rmSize ?? s.size)) return undefined;
+  if (rmReg && (s.rmSize ?? s.size) && rmReg.size !== (s.rmSize ?? s.size)) return undefined;
 
   let imm = 0n;
   if (immIdx >= 0) {
@@ -286,6 +314,7 @@ export function fastEncode(req: EncRequest): Uint8Array | undefined {
   }
 
   const out: number[] = [];
+  if (s.mp) out.push(s.mp);
   if (mem?.seg) {
     const seg = SEG[mem.seg];
     if (seg === undefined) return undefined;
@@ -304,6 +333,7 @@ export function fastEncode(req: EncRequest): Uint8Array | undefined {
   noteByte(rmReg);
   if (regOp && regOp.num >= 8) rex |= s.f === F.O || s.f === F.O2 ? 0x41 : 0x44;
   if (rmReg && rmReg.num >= 8) rex |= 0x41;
+  if (special >= 8) rex |= 0x44;
 
   // ModRM / SIB / displacement.
   let modrm = -1;
@@ -312,7 +342,7 @@ export function fastEncode(req: EncRequest): Uint8Array | undefined {
   let disp = 0n;
   let ripTarget: bigint | undefined;
   if (rmReg || mem) {
-    const regField = s.f === F.M ? s.digit! : regOp!.num & 7;
+    const regField = s.f === F.M ? s.digit! : special >= 0 ? special & 7 : regOp!.num & 7;
     if (rmReg) modrm = 0xc0 | (regField << 3) | (rmReg.num & 7);
     else {
       const m = mem!;
@@ -396,3 +426,7 @@ function pushLe(out: number[], v: number, n: number): void {
 }
 
 const SEG: Record<string, number> = { es: 0x26, cs: 0x2e, ss: 0x36, ds: 0x3e, fs: 0x64, gs: 0x65 };
+
+/** Control registers and segment registers by name: their ModRM.reg numbers. */
+const CR = new Map(Array.from({ length: 16 }, (_, i) => [`cr${i}`, i] as [string, number]));
+const SREG = new Map(['es', 'cs', 'ss', 'ds', 'fs', 'gs'].map((n, i) => [n, i] as [string, number]));
