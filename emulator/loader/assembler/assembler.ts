@@ -12,7 +12,7 @@ import { Diagnostic, SourceLocation } from '../diagnostics';
 import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, binNode, numNode, parseWholeExpr, symNode, unNode, symbolsOf, tryEvaluate } from './expr';
-import { Statement, codeAt, intern, isBlank, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
+import { Statement, codeAt, intern, isBlank, objectList, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
 import { BODY_OPENERS, Binding, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
 import { Frag, Item, NO_USES, branchTail, Section, Sym, SymDef, SymUse, Tail, defaultFlags, labelDef, newFrag, newSection, newSym } from './model';
 import { MemOperand, Operand, parseOperand } from './operands';
@@ -411,13 +411,13 @@ export class Assembler {
   private insnVariants = 0;
   /** Scratch for the tokens of a lookup (no array per statement). */
   private readonly tokens: string[] = [];
-  private readonly frames: Frame[] = [];
-  private readonly spare: BodyFrame[] = [];
+  private readonly frames: Frame[] = objectList();
+  private readonly spare: BodyFrame[] = objectList();
   /** expandMacro's arguments in altmacro mode, read (`%i`) before they are looked up. */
   private readonly altValues: string[] = [];
   /** `.rept` body lines compiled, by text (fixedLine). */
   private readonly reptLines = new Map<string, BodyLine>();
-  readonly cond: CondState[] = [];
+  readonly cond: CondState[] = objectList();
   private collect?: Collect;
   private macroCounter = 0;
   /**
@@ -608,11 +608,23 @@ export class Assembler {
         else throw err;
       }
     }
+    this.unclosed();
+  }
+
+  /**
+   * Bodies and conditionals still open at the end. Apart from run: run's loop is optimised while
+   * it runs (on-stack), and these lines, reached once at its end with lists of whatever shape
+   * the file left, deoptimised that code once per assembly (16 times over the first six files).
+   */
+  private unclosed(): void {
     if (this.collect) {
       const at = this.collect.kind === 'macro' ? this.collect.def.at : this.collect.at;
       this.error(at, undefined, this.collect.kind === 'macro' ? `.macro '${this.collect.def.name}' has no matching .endm` : `${at.text.split(/\s/)[0]} has no matching .endr`);
     }
-    for (const c of this.cond) this.error(c.at, undefined, `${c.at.text.split(/\s/)[0]} has no matching .endif`);
+    for (let i = 0; i < this.cond.length; i++) {
+      const c = this.cond[i];
+      this.error(c.at, undefined, `${c.at.text.split(/\s/)[0]} has no matching .endif`);
+    }
   }
 
   active(): boolean {

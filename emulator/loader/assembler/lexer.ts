@@ -247,3 +247,14 @@ export function intern(s: string): string {
   return Object.keys(o)[0];
 }
 for (const s of ['.a', '.b', '.c', '.d', '.e']) intern(s);
+
+const OBJECTS: unknown[] = [null];
+OBJECTS.pop();
+/**
+ * An empty list with the elements kind a list of objects has: a `[]` starts as a list of small
+ * integers and changes its hidden class at the first object pushed, so code optimised while
+ * such lists were empty deoptimises ("wrong map") on a full one, and the other way round.
+ */
+export function objectList<T>(): T[] {
+  return OBJECTS.slice() as T[];
+}
