@@ -73,5 +73,5 @@ export function select32(mnemonic: string, ops: Operand[], early: (e: Expr) => E
   if (/^(push|pop|iret|lret|ret|call|jmp|sysret)q$/.test(mnemonic)) throw new SelectError(`'${mnemonic}' does not exist in 32-bit code (.code32)`);
   const sel = select(mnemonic, ops, early, TABLE32);
   const rename = (c: string) => RENAME[c] ?? c.replace(/_rel(8|32)_64$/, '_rel$1_32').replace(/_rel8_64_RCX$/, '_rel8_32_ECX');
-  return { ...sel, code: rename(sel.code), near: sel.near && rename(sel.near), bits: 32 };
+  return { mnemonic: sel.mnemonic, code: rename(sel.code), near: sel.near && rename(sel.near), ops: sel.ops, entry: sel.entry, evex: sel.evex, warning: sel.warning, bits: 32, alts: sel.alts };
 }

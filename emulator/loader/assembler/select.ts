@@ -35,6 +35,15 @@ export interface Selected {
   alts?: string[];
 }
 
+/**
+ * A selection with every field present, in one order: emission, encoding and the instruction
+ * cache read selections of every kind (legacy, SIMD, with or without a warning), and a shape per
+ * kind made those reads polymorphic and deoptimised them at the first of a new kind.
+ */
+export function selected(mnemonic: string, code: string, near: string | undefined, ops: SelOp[], entry: Entry, warning?: string): Selected {
+  return { mnemonic, code, near, ops, entry, evex: undefined, warning, bits: undefined, alts: undefined };
+}
+
 export class SelectError extends Error {
   constructor(message: string, readonly column?: number) {
     super(message);
@@ -187,13 +196,13 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
   const ops = entry.noReverse ? attOps : [...attOps].reverse();
   const evs = ops.map((o) => (o.k === 'imm' ? early(o.expr) : undefined));
   if (mnemonic === 'int' && ops.length === 1 && evs[0]?.kind === 'const' && evs[0].v === 3n) {
-    return { mnemonic, code: 'Int3', ops: [], entry };
+    return selected(mnemonic, 'Int3', undefined, [], entry);
   }
   // The form depends on the mnemonic and on what matchPat and the forms' `when` read of each
   // operand: found once per shape, as kernel code repeats a few shapes thousands of times.
   const key = table === TABLE ? legacyShapeKey(mnemonic, ops, evs) : undefined;
   const known = key === undefined ? undefined : LEGACY_CHOICES.get(key);
-  if (known) return { mnemonic, code: known.f.code, near: known.f.near, ops: buildOps(known.f, ops, evs), entry, ...(known.warning ? { warning: known.warning } : {}) };
+  if (known) return selected(mnemonic, known.f.code, known.f.near, buildOps(known.f, ops, evs), entry, known.warning);
   const remember = (f: Form, warning?: string) => {
     if (key === undefined) return;
     if (LEGACY_CHOICES.size >= 20_000) LEGACY_CHOICES.clear();
@@ -222,7 +231,7 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
       }
     }
     remember(f);
-    return { mnemonic, code: f.code, near: f.near, ops: buildOps(f, ops, evs), entry };
+    return selected(mnemonic, f.code, f.near, buildOps(f, ops, evs), entry);
   }
   const hint = entry.forms.slice(0, 8).map((f) => describeForm(mnemonic.replace(/[bwlq]$/, (s) => (TABLE.has(mnemonic) ? s : '')), f, entry));
   if (sizeMismatch && !unsized) {
@@ -236,7 +245,7 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
     const f = unsized32;
     const warning = `no size suffix and no register operand for '${mnemonic}': assembled as ${mnemonic}l (32-bit), as GNU as does; write ${['b', 'w', 'l', 'q'].filter((x) => entry.suffixes?.includes(x)).map((x) => mnemonic + x).join('/')} to say which`;
     remember(f, warning);
-    return { mnemonic, code: f.code, near: f.near, ops: buildOps(f, ops, evs), entry, warning };
+    return selected(mnemonic, f.code, f.near, buildOps(f, ops, evs), entry, warning);
   }
   if (unsized) {
     throw new SelectError(`no size suffix and no register operand: cannot tell the operand size of '${mnemonic}'; write ${['b', 'w', 'l', 'q'].filter((s) => entry.suffixes?.includes(s)).map((s) => mnemonic + s).join('/')}`);

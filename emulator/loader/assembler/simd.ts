@@ -7,7 +7,7 @@
 
 import { allCodeNames } from '../../decode/encoder';
 import { Expr } from './expr';
-import { Early, SelectError, Selected, SelOp } from './select';
+import { Early, SelectError, Selected, SelOp, selected } from './select';
 import { Entry } from './isa';
 import { MemOperand, Operand, RegInfo } from './operands';
 
@@ -221,7 +221,7 @@ export function selectSimd(mnemonic: string, attOps: Operand[], early: (e: Expr)
     if (CHOICES.size >= 20_000) CHOICES.clear();
     CHOICES.set(key, choice);
   }
-  const sel: Selected = { mnemonic, code: choice.code, ops: ops.map((o, i) => selOp(o, evs[i])), entry: DUMMY_ENTRY };
+  const sel = selected(mnemonic, choice.code, undefined, ops.map((o, i) => selOp(o, evs[i])), DUMMY_ENTRY);
   let deco: { mask?: RegInfo; zero?: boolean } | undefined;
   for (let i = 0; i < ops.length; i++) {
     const o = ops[i];
