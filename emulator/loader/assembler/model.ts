@@ -131,7 +131,7 @@ class Def {
 export const labelDef = (loc: Loc): SymDef => new Def('label', loc, undefined, undefined, undefined) as SymDef;
 export const equDef = (value: Value | undefined, expr: Expr, dot: Loc): SymDef => new Def('equ', undefined, value, expr, dot) as SymDef;
 
-/** The uses of a symbol defined when first used: none are kept (only undefined symbols report theirs). */
+/** The uses list of a symbol with none recorded: a new one, or one defined (only undefined symbols report their uses). Never written to. */
 export const NO_USES: Sym['uses'] = [];
 
 /**
@@ -141,6 +141,7 @@ export const NO_USES: Sym['uses'] = [];
  */
 export type SymUse = 'branch' | 'address' | 'value';
 
+/** A symbol the source mentions or defines. */
 export interface Sym {
   name: string;
   def?: SymDef;
