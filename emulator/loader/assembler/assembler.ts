@@ -14,7 +14,7 @@ import { encodeSelected } from './encode';
 import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, binNode, numNode, parseWholeExpr, symNode, unNode, symbolsOf, tryEvaluate } from './expr';
 import { Statement, codeAt, intern, isBlank, objectList, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
 import { BODY_OPENERS, Binding, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
-import { Frag, Item, NO_USES, branchTail, Section, Sym, SymDef, SymUse, Tail, defaultFlags, labelDef, newFrag, newSection, newSym } from './model';
+import { Frag, Item, LIMITS, NO_USES, branchTail, Section, Sym, SymDef, SymUse, Tail, defaultFlags, labelDef, newFrag, newSection, newSym } from './model';
 import { MemOperand, Operand, parseOperand } from './operands';
 import { PREFIXES } from './isa';
 import { Early, SelectError, SelOp, Selected, isMnemonic, select } from './select';
@@ -60,8 +60,6 @@ function newDirective(written: string): DirectiveName {
 /** Argument texts a macro keeps the binding of (see Binding). */
 const MEMO_LIMIT = 256;
 
-/** Limits that keep bad input from hanging the assembler. */
-export const LIMITS = { macroDepth: 100, statements: 500_000, errors: 100, sectionBytes: 64 * 1024 * 1024 };
 
 interface Frame {
   next(): Stmt | undefined;
@@ -735,9 +733,11 @@ export class Assembler {
       const n = this.absolute(this.parseExpr(args, st), st, '.rept count');
       if (n === undefined) return undefined;
       if (n > BigInt(LIMITS.statements)) {
-        this.error(st, undefined, `.rept count ${n} is too large`);
+        this.error(st, undefined, `.rept count ${n} is over the limit of ${LIMITS.statements.toLocaleString('en-US')} rounds`);
         return undefined;
       }
+      // GNU as (read.c, do_repeat) refuses a negative count; the block is then skipped.
+      if (n < 0n) this.error(st, undefined, `.rept count ${n} is negative (GNU as refuses it too); the block is skipped`);
       return { rounds: Number(n < 0n ? 0n : n) };
     }
     const m = /^([A-Za-z_.$][\w.$]*)\s*,?\s*(.*)$/.exec(args);

@@ -3,13 +3,12 @@
 // its line table from the statements themselves); Intel syntax and other modes are errors.
 
 import { lookupReg } from './operands';
-import { LIMITS } from './assembler';
 import type { Assembler } from './assembler';
-import { Expr, binNode, constantBinop, dotNode, parseWholeExpr } from './expr';
+import { Expr, binNode, constantBinop, dotNode, parseWholeExpr, symNode } from './expr';
 import { Scanner, isBlank, isSymCharCode, isSymStartCode, parseStringLiteral, splitArgs } from './lexer';
 import { MacroDef, Stmt, parseMacroHeader } from './macros';
 import { codePadding } from './nops';
-import { NO_USES, alignTail, equDef, spaceTail } from './model';
+import { LIMITS, NO_USES, alignTail, equDef, labelDef, spaceTail } from './model';
 
 export const CONDITIONAL_DIRECTIVES = new Set([
   '.if', '.ifdef', '.ifndef', '.ifnotdef', '.ifb', '.ifnb', '.ifc', '.ifnc', '.ifeq', '.ifne',
@@ -21,7 +20,7 @@ const IGNORED = new Set([
   '.extern',
   '.file', '.loc', '.loc_view', '.ident', '.hidden', '.protected', '.internal',
   '.att_syntax', '.arch', '.linefile', '.loc_mark_labels', '.addrsig', '.addrsig_sym',
-  '.symver', '.print', '.sleb128', '.uleb128', '.lflags', '.list', '.nolist', '.psize', '.title', '.sbttl', '.eject',
+  '.symver', '.print', '.lflags', '.list', '.nolist', '.psize', '.title', '.sbttl', '.eject',
 ]);
 
 // A Map: each directive name is a new string, and a keyed property lookup must first find
@@ -185,9 +184,67 @@ function dataValue(a: Assembler, size: 1 | 2 | 4 | 8, text: string, column: numb
   const e = a.freeze(parseWholeExpr(text, column, a.numLabel, DATA_JUNK[size - 1]));
   a.noteUses(e, st, 'address');
   const v = a.early(e);
+  if (v.kind === 'const' && (v.v < 0n || v.v > 0xffn) && size < 8 && truncates(v.v, size)) {
+    a.error(st, column, `value 0x${BigInt.asUintN(64, v.v).toString(16)} truncated to 0x${BigInt.asUintN(8 * size, v.v).toString(16)} (${size} byte${size > 1 ? 's' : ''}), as GNU as does`, 'warning');
+  }
   if (v.kind === 'const') a.emitBytes(v.v >= 0n && v.v < 1024n ? smallLe(Number(v.v), size) : le(v.v, size), st);
   // `.` is only needed for a relocation (nothing was emitted since the expression was read).
   else a.emitItem({ kind: 'data', off: a.frag().size, size, expr: e, dot: a.dot(), at: st }, size);
+}
+
+/**
+ * Whether a constant loses bits in a `size`-byte field by GNU as's rule (read.c, emit_expr, for
+ * constants, and write.c, fixup_segment, for values it resolves later): the bits above the
+ * field are not all zero in the value, nor in its negation, taken as 64-bit numbers. So a byte
+ * takes -255..255 (-129 is 0x7f): the field is neither signed nor unsigned.
+ */
+export function truncates(v: bigint, size: number): boolean {
+  const shift = BigInt(8 * size);
+  return BigInt.asUintN(64, v) >> shift !== 0n && BigInt.asUintN(64, -v) >> shift !== 0n;
+}
+
+/**
+ * `.uleb128` / `.sleb128`: DWARF's variable-length integers, of values known when the statement
+ * is read (constants, differences of labels already placed). GNU as also takes values known
+ * only after layout (a label ahead, across a jump that may grow): that is refused by name.
+ */
+function leb128(a: Assembler, dir: string, args: string, st: Stmt, col: number): void {
+  for (const part of splitArgs(args, col)) {
+    const e = a.parseExpr(part.text, st, part.column);
+    let v;
+    try {
+      v = a.tryEarly(e);
+    } catch {
+      v = undefined;
+    }
+    if (!v || v.terms.length) {
+      return a.error(st, part.column, `${dir} of a value known only after layout ('${part.text}') is not supported; use a constant, or labels defined before this line`);
+    }
+    a.emitBytes(Uint8Array.from(dir === '.sleb128' ? sleb128(BigInt.asIntN(64, v.c)) : uleb128(BigInt.asUintN(64, v.c))), st);
+  }
+}
+
+/** Unsigned LEB128 of a 64-bit value (GNU as takes a negative constant as its 64-bit pattern). */
+function uleb128(v: bigint): number[] {
+  const out: number[] = [];
+  do {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    out.push(v ? b | 0x80 : b);
+  } while (v);
+  return out;
+}
+
+/** Signed LEB128: groups of 7 bits until the rest is the sign extension of the last group. */
+function sleb128(v: bigint): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n; // arithmetic on a BigInt: the sign stays
+    const done = (v === 0n && !(b & 0x40)) || (v === -1n && (b & 0x40) !== 0);
+    out.push(done ? b : b | 0x80);
+    if (done) return out;
+  }
 }
 
 /** `.octa`: 16-byte integers; gas takes only constants here (bignums), never relocations. */
@@ -321,6 +378,21 @@ function tooBig(a: Assembler, st: Stmt, dir: string, bytes: bigint): boolean {
   return true;
 }
 
+/** An internal symbol at offset 0 of the current section (made once per section). */
+function sectionStart(a: Assembler): string {
+  const sec = a.dot().sec;
+  const name = `${sec}\u0003start`;
+  const s = a.sym(name);
+  if (!s.def) {
+    s.def = labelDef({ sec, frag: 0, off: 0 });
+    s.internal = true;
+  }
+  return name;
+}
+
+/** The largest `.fill` count and `.skip` size taken (the section size limit is checked too). */
+const FILL_MAX = BigInt(LIMITS.fillBytes);
+
 function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
   const parts = splitArgs(args, st.column);
   const num = (i: number, what: string, dflt: bigint) =>
@@ -352,7 +424,12 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
     const size = num(1, 'fill size', 1n);
     const value = num(2, 'fill value', 0n);
     if (rep === undefined || size === undefined || value === undefined) return;
-    if (rep < 0n || rep > 1n << 28n) return a.error(st, undefined, `bad .fill repeat count ${rep}`);
+    // GNU as (read.c, s_fill): a size over 8 is clamped to 8; a negative size, or a negative
+    // count, fills nothing. Each with a warning, the statement otherwise accepted.
+    if (size > 8n) a.error(st, undefined, `.fill size ${size} clamped to 8, as GNU as does`, 'warning');
+    if (size < 0n) return a.error(st, undefined, `.fill size ${size} is negative: nothing is filled (GNU as ignores it too)`, 'warning');
+    if (rep < 0n) return a.error(st, undefined, `.fill repeat count ${rep} is negative: nothing is filled (GNU as ignores it too)`, 'warning');
+    if (rep > FILL_MAX) return a.error(st, undefined, `.fill repeat count ${rep} is over the limit of ${FILL_MAX.toLocaleString('en-US')}; emit the data in several directives`);
     const sz = Number(size > 8n ? 8n : size);
     if (tooBig(a, st, dir, rep * BigInt(sz))) return;
     const unit = le(value, 8).subarray(0, Math.min(sz, 4)); // gas fills at most 4 value bytes
@@ -379,7 +456,9 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
   const n = num(0, 'size', 0n);
   const v = dir === '.zero' ? 0n : num(1, 'fill value', 0n);
   if (n === undefined || v === undefined) return;
-  if (n < 0n || n > 1n << 28n) return a.error(st, undefined, `bad ${dir} size ${n}`);
+  // GNU as (read.c, s_space) warns of a negative constant size and emits nothing.
+  if (n < 0n) return a.error(st, undefined, `${dir} size ${n} is negative: nothing is emitted (GNU as ignores it too)`, 'warning');
+  if (n > FILL_MAX) return a.error(st, undefined, `${dir} size ${n} is over the limit of ${FILL_MAX.toLocaleString('en-US')} bytes`);
   if (tooBig(a, st, dir, n)) return;
   a.emitBytes(new Uint8Array(Number(n)).fill(Number(BigInt.asUintN(8, v))), st);
 }
@@ -389,6 +468,7 @@ export function handleDirective(a: Assembler, dir: string, args: string, st: Stm
   const size = DATA.get(dir);
   if (size) return data(a, size, args, st, col);
   if (dir === '.octa') return octa(a, args, st, col);
+  if (dir === '.uleb128' || dir === '.sleb128') return leb128(a, dir, args, st, col);
   if (IGNORED.has(dir) || dir.startsWith('.cfi_')) return;
   switch (dir) {
     case '.text': case '.data': case '.bss':
@@ -466,7 +546,16 @@ function otherDirective(a: Assembler, dir: string, args: string, st: Stmt, col: 
       const v = parts[1]?.text ? a.absolute(a.parseExpr(parts[1].text, st, parts[1].column), st, '.org fill value') : 0n;
       if (v === undefined) return;
       a.noteUses(target, st, 'value');
-      const expr: Expr = binNode('-', target, dotNode());
+      // An absolute target is an offset in this section (GNU as, read.c s_org): measured from
+      // the section's start, a location like `.`.
+      let early;
+      try {
+        early = a.tryEarly(target);
+      } catch {
+        early = undefined;
+      }
+      const to = early && early.terms.length === 0 ? binNode('+', target, symNode(sectionStart(a), parts[0].column)) : target;
+      const expr: Expr = binNode('-', to, dotNode());
       return a.emitTail(spaceTail(expr, a.dot(), Number(BigInt.asUintN(8, v)), st, true));
     }
     case '.macro': {

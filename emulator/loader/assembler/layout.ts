@@ -10,10 +10,10 @@ import { ExTableEntry, Image, ImageSection, ImageSymbol, LineEntry } from '../im
 import type { Assembler } from './assembler';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, Loc, UnresolvedError, Value, evaluate, symbolsOf } from './expr';
-import { Frag, Item, Section, Sym, Tail, labelDef } from './model';
+import { Frag, Item, LIMITS, Section, Sym, Tail, labelDef } from './model';
 import type { SelOp, Selected } from './select';
 import { codePadding } from './nops';
-import { le } from './directives';
+import { le, truncates } from './directives';
 import { Stmt } from './macros';
 
 /** One row of a listing: bytes at an address and the statement that produced them. */
@@ -376,15 +376,23 @@ class Linker {
   /** Absolute value of an expression at location `dot`. */
   resolve(e: Expr, dot: Loc): bigint {
     const c = this.fast(e, dot);
-    if (c === c && this.fastRelocatable(dot.sec)) return BigInt(c);
+    if (c === c && this.fastRelocatable(dot.sec)) {
+      this.resolvedAbsolute = K1 === 0 && K2 === 0 && stubHits === 0;
+      return BigInt(c);
+    }
     this.dotLoc = dot;
     const v = evaluate(e, this.env);
     // An undefined symbol (a stub here) is a relocation target in the object gas makes:
     // `ext - .` and `ext - label_here` are PC-relative relocations against it.
     const stubs = this.stubs.size ? symbolsOf(e).filter((x) => this.stubs.has(x.name)).length : 0;
-    this.checkRelocatable(stubs === 1 ? { ...v, terms: [...v.terms, { sec: '\u0000undefined', frag: 0, coef: 1n }] } : v, dot.sec);
+    this.resolvedAbsolute = this.checkRelocatable(stubs === 1 ? { ...v, terms: [...v.terms, { sec: '\u0000undefined', frag: 0, coef: 1n }] } : v, dot.sec) && stubs === 0;
     return this.absolute(v);
   }
+  /**
+   * Whether the last value resolve() gave is one gas resolves itself (no location left in it,
+   * as a difference of labels of one section): no relocation, so gas's own range check applies.
+   */
+  resolvedAbsolute = false;
   /** `checkRelocatable` for the fast result (false: let the exact path decide, or throw). */
   private fastRelocatable(here: string): boolean {
     let n = 0;
@@ -408,13 +416,14 @@ class Linker {
   }
   /** An object file can only say `sym + c` or `sym - . + c`; gas rejects anything else
    *  (e.g. the difference of labels in two sections), and so do we. */
-  checkRelocatable(v: Value, here: string): void {
+  checkRelocatable(v: Value, here: string): boolean {
     const net = new Map<string, bigint>();
     for (const t of v.terms) net.set(t.sec, (net.get(t.sec) ?? 0n) + t.coef);
     const left = [...net].filter(([, c]) => c !== 0n);
     const plus = left.filter(([, c]) => c === 1n);
     const minusHere = left.filter(([s, c]) => c === -1n && s === here);
-    if (left.length === 0 || (left.length === 1 && plus.length === 1) || (left.length === 2 && plus.length === 1 && minusHere.length === 1)) return;
+    if (left.length === 0) return true;
+    if ((left.length === 1 && plus.length === 1) || (left.length === 2 && plus.length === 1 && minusHere.length === 1)) return false;
     throw new Error(`can't resolve the expression: it combines locations in sections ${left.map(([s]) => s).join(' and ')}`);
   }
   absolute(v: Value): bigint {
@@ -498,7 +507,7 @@ class Linker {
   /** Size of a `.skip` tail with the current layout (0 while it cannot be computed yet). */
   spaceSize(t: Extract<Tail, { kind: 'space' }>): number {
     const v = this.relaxValue(t, t.expr, t.dot);
-    if (v) return v.located || v.c < 0 || v.c > 2 ** 28 ? 0 : v.c;
+    if (v) return v.located || v.c < 0 || v.c > LIMITS.fillBytes ? 0 : v.c;
     try {
       this.dotLoc = t.dot;
       const v = evaluate(t.expr, this.env);
@@ -506,7 +515,7 @@ class Linker {
       for (const x of v.terms) net.set(x.sec, (net.get(x.sec) ?? 0n) + x.coef);
       if ([...net.values()].some((c) => c !== 0n)) return 0;
       const n = this.absolute(v);
-      return n < 0n ? 0 : n > 1n << 28n ? 0 : Number(n);
+      return n < 0n ? 0 : n > FILL_MAX ? 0 : Number(n);
     } catch {
       return 0;
     }
@@ -515,7 +524,7 @@ class Linker {
   spaceError(t: Extract<Tail, { kind: 'space' }>): string | undefined {
     // The fast value tells when there is nothing to say; any message comes from the exact path.
     const c = this.fast(t.expr, t.dot);
-    if (c === c && K1 === 0 && K2 === 0 && !(t.org && c < 0) && c <= 2 ** 28) return undefined;
+    if (c === c && K1 === 0 && K2 === 0 && !(t.org && c < 0) && c <= LIMITS.fillBytes) return undefined;
     try {
       this.dotLoc = t.dot;
       const v = evaluate(t.expr, this.env);
@@ -524,7 +533,7 @@ class Linker {
       if ([...net.values()].some((c) => c !== 0n)) return '.skip size must be an absolute expression (it depends on where a section is placed)';
       const n = this.absolute(v);
       if (t.org && n < 0n) return `.org cannot move the location backwards (${-n} bytes before the current position)`;
-      if (n > 1n << 28n) return `.skip size ${n} is too large (the limit is ${1 << 28} bytes)`;
+      if (n > FILL_MAX) return `.skip size ${n} is too large (the limit is ${LIMITS.fillBytes.toLocaleString('en-US')} bytes)`;
       return undefined;
     } catch (e) {
       return e instanceof UnresolvedError ? `.skip size must be an absolute expression (${e.message})` : (e as Error).message;
@@ -536,6 +545,8 @@ function padding(t: Extract<Tail, { kind: 'align' }>, addr: number): number {
   const pad = (t.align - (addr % t.align)) % t.align;
   return t.max !== undefined && pad > t.max ? 0 : pad;
 }
+
+const FILL_MAX = BigInt(LIMITS.fillBytes);
 
 /** Per data size under 8 bytes: the lowest signed value, and the first unsigned value too large. */
 const DATA_RANGE: Record<number, [bigint, bigint]> = { 1: [-(1n << 7n), 1n << 8n], 2: [-(1n << 15n), 1n << 16n], 4: [-(1n << 31n), 1n << 32n] };
@@ -756,7 +767,10 @@ function encodeSections(a: Assembler, L: Linker, placed: Section[]): { sections:
             if (bytes.length !== it.size) throw new Error(`internal: '${it.at.text}' changed size from ${it.size} to ${bytes.length} bytes`);
           } else if (it.kind === 'data') {
             const v = L.resolve(it.expr, it.dot);
-            if (it.size < 8 && (v < DATA_RANGE[it.size][0] || v >= DATA_RANGE[it.size][1])) {
+            // A value gas resolves itself is checked as gas checks it (write.c, fixup_segment:
+            // the unsigned rule of truncates()); a relocation, as the linker does (a signed or
+            // unsigned value of the field's width).
+            if (it.size < 8 && (L.resolvedAbsolute ? truncates(v, it.size) : v < DATA_RANGE[it.size][0] || v >= DATA_RANGE[it.size][1])) {
               throw new Error(`value 0x${BigInt.asUintN(64, v).toString(16)} does not fit in ${it.size} byte${it.size > 1 ? 's' : ''}`);
             }
             bytes = le(v, it.size);

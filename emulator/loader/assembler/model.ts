@@ -8,6 +8,9 @@ import { Selected } from './select';
 import { Stmt } from './macros';
 import { intern } from './lexer';
 
+/** Limits that keep bad input from hanging the assembler (or allocating without bound). */
+export const LIMITS = { macroDepth: 100, statements: 500_000, errors: 100, sectionBytes: 64 * 1024 * 1024, fillBytes: 2 ** 28 };
+
 /** A fixed-size piece of a fragment. `off` is its offset inside the fragment. */
 export type Item =
   | { kind: 'bytes'; off: number; bytes: Uint8Array; at?: Stmt }
