@@ -24,6 +24,9 @@ const CASES: Record<string, string> = {
   'data-resolved-later': '.byte x\n.word y\n.long 2f - 1f\n1: .skip 3\n2:\nx = -200\ny = -65535\n',
   'data-later-too-wide': '.byte x\nx = -300\n',
   'data-later-difference': '.word 2f - 1f\n1: .skip 70000\n2:\n',
+  'align-zero': 'nop\n.balign 0\nnop\n.align 0\nnop\n.p2align 0\nnop\n',
+  'skip-fill-truncated': '.skip 2, 300\n.skip 2, -255\nnop\n',
+  'skip-later-wide-fill': '.skip 2f - 1f, 0x1cc\n1: nop\n2:\n',
   leb128: '.uleb128 -1\n.sleb128 -1, 63, 64, -64, -65\n.uleb128 127, 128, 0\n.sleb128 0x7fffffffffffffff, -0x8000000000000000\n1: nop\n2:\n.uleb128 2b - 1b\n',
 };
 

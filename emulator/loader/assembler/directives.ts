@@ -155,7 +155,9 @@ function align(a: Assembler, dir: string, args: string, st: Stmt): void {
   const n = a.absolute(a.parseExpr(parts[0].text, st, parts[0].column), st, 'alignment');
   if (n === undefined) return;
   const bytes = dir === '.p2align' ? 1n << n : n;
-  if (bytes <= 0n || (bytes & (bytes - 1n)) !== 0n || bytes > 1n << 30n) return a.error(st, parts[0].column, `alignment must be a power of two, not ${bytes}`);
+  if (bytes === 0n) return; // `.balign 0`, `.align 0`: no alignment, as in GNU as (read.c s_align)
+  if (bytes < 0n || (bytes & (bytes - 1n)) !== 0n) return a.error(st, parts[0].column, `alignment must be a power of two, not ${bytes}`);
+  if (bytes > 1n << 30n) return a.error(st, parts[0].column, `alignment ${bytes} is over the limit of 2^30 bytes`);
   const fill = parts[1]?.text ? a.absolute(a.parseExpr(parts[1].text, st, parts[1].column), st, 'fill value') : undefined;
   const max = parts[2]?.text ? a.absolute(a.parseExpr(parts[2].text, st, parts[2].column), st, 'maximum skip') : undefined;
   const al = Number(bytes);
@@ -449,6 +451,8 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
     if (!early || early.terms.length) {
       const v = num(1, 'fill value', 0n);
       if (v === undefined) return;
+      // GNU as (read.c, s_space) takes a size known later only with a one-byte fill.
+      if (v < -0x80n || v > 0xffn) return a.error(st, parts[1].column, `${dir} with a size known only after layout takes a one-byte fill value (-128..255), not ${v}`);
       a.noteUses(e, st, 'value');
       return a.emitTail(spaceTail(e, a.dot(), Number(BigInt.asUintN(8, v)), st, false));
     }
@@ -456,6 +460,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
   const n = num(0, 'size', 0n);
   const v = dir === '.zero' ? 0n : num(1, 'fill value', 0n);
   if (n === undefined || v === undefined) return;
+  if (n > 0n && truncates(v, 1)) a.error(st, parts[1].column, `fill value 0x${BigInt.asUintN(64, v).toString(16)} truncated to 0x${BigInt.asUintN(8, v).toString(16)}, as GNU as does`, 'warning');
   // GNU as (read.c, s_space) warns of a negative constant size and emits nothing.
   if (n < 0n) return a.error(st, undefined, `${dir} size ${n} is negative: nothing is emitted (GNU as ignores it too)`, 'warning');
   if (n > FILL_MAX) return a.error(st, undefined, `${dir} size ${n} is over the limit of ${FILL_MAX.toLocaleString('en-US')} bytes`);
