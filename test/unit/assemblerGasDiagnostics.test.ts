@@ -27,6 +27,14 @@ const CASES: Record<string, string> = {
   'align-zero': 'nop\n.balign 0\nnop\n.align 0\nnop\n.p2align 0\nnop\n',
   'skip-fill-truncated': '.skip 2, 300\n.skip 2, -255\nnop\n',
   'skip-later-wide-fill': '.skip 2f - 1f, 0x1cc\n1: nop\n2:\n',
+  'label-again-in-place': 'L0:\nL0:\nnop\n.rept 3\nL1:\n.endr\nL2:\nnop\nL2:\n',
+  'rept-empty': '.rept 4\n.endr\nnop\n',
+  'division-shift': '.byte 7 / 0, 7 % 0, 1 << 64, 1 << -1, 0x80 >> 70\n.long (3 / 0) + (2f - 1f)\n1: .p2align 3\n2:\n',
+  'zero-fill': '.zero 3, 0xab\n.zero 2f - 1f, 0xcd\n1: nop\n2:\n',
+  'align-max-zero': 'nop\n.p2align 4, 0xcc, 0\nnop\n.align 8, 300, 0\n',
+  'space-fill-later': 'L0: nop\n.space 3, 2f - L0\n.skip 0, 2f - L0\n2:\n',
+  'space-wide-fill': '.skip 2, 300\n.skip -1, -129\n',
+  'difference-across-align': 'nop\nL0: int3\n.p2align 4\n.4byte (. - L0) / 2, ((. - L0) < 0x80) > -1\n',
   leb128: '.uleb128 -1\n.sleb128 -1, 63, 64, -64, -65\n.uleb128 127, 128, 0\n.sleb128 0x7fffffffffffffff, -0x8000000000000000\n1: nop\n2:\n.uleb128 2b - 1b\n',
 };
 

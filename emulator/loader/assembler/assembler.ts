@@ -11,7 +11,7 @@
 import { Diagnostic, SourceLocation } from '../diagnostics';
 import { SourcePosition } from '../image';
 import { encodeSelected } from './encode';
-import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, binNode, numNode, parseWholeExpr, symNode, unNode, symbolsOf, tryEvaluate } from './expr';
+import { EvalEnv, Expr, ExprError, Loc, UnresolvedError, Value, binNode, constantBinop, folding, numNode, parseWholeExpr, symNode, unNode, symbolsOf, tryEvaluate } from './expr';
 import { Statement, codeAt, intern, isBlank, objectList, isSymCharCode, isSymStartCode, nameEnd, plainText, skipBlanks, splitArgs, splitStatements, splitStatementsInto, trimmedInto } from './lexer';
 import { BODY_OPENERS, Binding, BodyLine, MacroDef, Origin, Stmt, bindMacroArgs, compileBodyLine, expandBodyLine, slotsOf } from './macros';
 import { Frag, Item, LIMITS, NO_USES, branchTail, Section, Sym, SymDef, SymUse, Tail, defaultFlags, labelDef, newFrag, newSection, newSym } from './model';
@@ -154,7 +154,8 @@ class BodyFrame implements Frame {
     this.values = values;
     this.plain = plain;
     this.counter = counter;
-    this.rounds = rounds;
+    // An empty body (`.rept 4` then `.endr`) has nothing to repeat: no rounds.
+    this.rounds = body.length ? rounds : 0;
     this.origin = origin;
     this.perRound = perRound;
     this.memo = memo;
@@ -433,14 +434,18 @@ export class Assembler {
   }
 
   // ---- diagnostics --------------------------------------------------------------------------
+  private errorCount = 0;
+  private warningCount = 0;
   location(st: Stmt, column = st.column): SourceLocation {
     return { file: st.pos.file, line: st.pos.line, column };
   }
   error(st: Stmt, column: number | undefined, message: string, severity: 'error' | 'warning' = 'error'): void {
-    if (this.diags.length >= LIMITS.errors) return;
+    // Warnings and errors are capped apart: a file full of warnings still reports (and fails
+    // on) its first error.
+    if (severity === 'warning' ? this.warningCount++ >= LIMITS.errors : this.errorCount >= LIMITS.errors) return;
     const related = st.stack.slice(1).map((p) => ({ message: 'expanded from here', location: { file: p.file, line: p.line, column: 1 } }));
     this.diags.push({ severity, message, location: this.location(st, column || st.column), related: related.length ? related : undefined });
-    if (this.diags.filter((d) => d.severity === 'error').length >= LIMITS.errors) {
+    if (severity === 'error' && ++this.errorCount >= LIMITS.errors) {
       this.diags.push({ severity: 'error', message: `too many errors (${LIMITS.errors}); stopping`, location: this.location(st) });
       this.stopped = true;
     }
@@ -512,6 +517,10 @@ export class Assembler {
     }
     const s = this.sym(name);
     if (s.def && !(s.def.kind === 'equ' && !s.definedAt)) {
+      // GNU as (symbols.c, colon) takes a label defined again at the very same place (same
+      // section, fragment and offset: a `.rept` of a label alone).
+      const here = this.dot();
+      if (s.def.kind === 'label' && s.def.loc.sec === here.sec && s.def.loc.frag === here.frag && s.def.loc.off === here.off) return;
       this.error(st, column, `symbol '${name}' is already defined`);
       if (s.definedAt) this.diags[this.diags.length - 1].related = [{ message: 'previous definition', location: this.location(s.definedAt) }];
       return;
@@ -531,6 +540,17 @@ export class Assembler {
       return p !== undefined ? { kind: 'abs', v: p } : undefined;
     },
     dot: () => this.dot(),
+    // Before layout a difference of locations in two fragments of one section has no value yet
+    // (a jump or an alignment between them may still grow): not known now, as in gas, which
+    // resolves it after relaxation. A location left over is one (an error where a number is due).
+    fold: (v) => {
+      for (const t of v.terms) {
+        let net = 0n;
+        for (const u of v.terms) if (u.sec === t.sec) net += u.coef;
+        if (net === 0n) throw new UnresolvedError('.', 0);
+      }
+      return v;
+    },
   };
 
   /** Evaluates at parse time; `undefined` when something is not known yet. */
@@ -588,6 +608,17 @@ export class Assembler {
   // ---- the statement stream -----------------------------------------------------------------
   run(lines: AsmLine[]): void {
     this.frames.push(new LineFrame(lines));
+    folding.reading = true;
+    folding.warning = undefined;
+    try {
+      this.readAll();
+    } finally {
+      folding.reading = false;
+    }
+    this.unclosed();
+  }
+
+  private readAll(): void {
     while (this.frames.length && !this.stopped) {
       const st = this.frames[this.frames.length - 1].next();
       if (!st) {
@@ -605,8 +636,14 @@ export class Assembler {
         if (err instanceof ExprError || err instanceof SelectError) this.error(st, (err as ExprError).column || undefined, err.message);
         else throw err;
       }
+      if (folding.warning !== undefined) this.foldWarning(st);
     }
-    this.unclosed();
+  }
+
+  /** A warning folding gave in the statement just read (see `folding`). */
+  private foldWarning(st: Stmt): void {
+    this.error(st, undefined, folding.warning!, 'warning');
+    folding.warning = undefined;
   }
 
   /**
@@ -918,16 +955,40 @@ export class Assembler {
       }
       case 'un': {
         const a = this.freeze(e.a);
+        // Numbers fold as gas folds them while reading (its warnings said now, once).
+        if (a.t === 'num' && e.op !== '+') return numNode(e.op === '-' ? BigInt.asIntN(64, -a.v) : e.op === '~' ? ~a.v : a.v === 0n ? 1n : 0n);
         return a === e.a ? e : unNode(e.op, a);
       }
       case 'bin': {
-        const a = this.freeze(e.a);
-        const b = this.freeze(e.b);
+        let a = this.freeze(e.a);
+        let b = this.freeze(e.b);
+        // A division's operands known now (a difference of labels already placed) fold now, as
+        // in gas: a division by zero is then a warning, not an error after layout.
+        if ((e.op === '/' || e.op === '%') && (a.t !== 'num' || b.t !== 'num')) {
+          a = this.known(a);
+          b = this.known(b);
+        }
+        if (a.t === 'num' && b.t === 'num') {
+          const v = constantBinop(e.op, a.v, b.v);
+          if (v !== undefined) return numNode(v);
+        }
         return a === e.a && b === e.b ? e : binNode(e.op, a, b);
       }
       default:
         return e;
     }
+  }
+
+  /** `e` as a number when its value is known now and absolute, else `e`. */
+  private known(e: Expr): Expr {
+    if (e.t === 'num') return e;
+    let v;
+    try {
+      v = this.tryEarly(e);
+    } catch {
+      return e;
+    }
+    return v && v.terms.length === 0 ? numNode(v.c) : e;
   }
 
   /** The internal name bound to an `=`/`.set` definition (made on first use). */

@@ -4,11 +4,12 @@
 
 import { lookupReg } from './operands';
 import type { Assembler } from './assembler';
-import { Expr, binNode, constantBinop, dotNode, parseWholeExpr, symNode } from './expr';
+import { Expr, binNode, constantBinop, dotNode, parseWholeExpr, symNode, unNode } from './expr';
 import { Scanner, isBlank, isSymCharCode, isSymStartCode, parseStringLiteral, splitArgs } from './lexer';
 import { MacroDef, Stmt, parseMacroHeader } from './macros';
 import { codePadding } from './nops';
 import { LIMITS, NO_USES, alignTail, equDef, labelDef, spaceTail } from './model';
+import { gasSleb128, uleb128 } from './leb128';
 
 export const CONDITIONAL_DIRECTIVES = new Set([
   '.if', '.ifdef', '.ifndef', '.ifnotdef', '.ifb', '.ifnb', '.ifc', '.ifnc', '.ifeq', '.ifne',
@@ -154,7 +155,8 @@ function align(a: Assembler, dir: string, args: string, st: Stmt): void {
   if (!parts.length || !parts[0].text) return a.error(st, undefined, `${dir} expects an alignment`);
   const n = a.absolute(a.parseExpr(parts[0].text, st, parts[0].column), st, 'alignment');
   if (n === undefined) return;
-  const bytes = dir === '.p2align' ? 1n << n : n;
+  // GNU as takes a power over 63 (or below 0) as 63 (read.c, s_align: "alignment too large").
+  const bytes = dir === '.p2align' ? 1n << (n < 0n || n > 63n ? 63n : n) : n;
   if (bytes === 0n) return; // `.balign 0`, `.align 0`: no alignment, as in GNU as (read.c s_align)
   if (bytes < 0n || (bytes & (bytes - 1n)) !== 0n) return a.error(st, parts[0].column, `alignment must be a power of two, not ${bytes}`);
   if (bytes > 1n << 30n) return a.error(st, parts[0].column, `alignment ${bytes} is over the limit of 2^30 bytes`);
@@ -165,7 +167,8 @@ function align(a: Assembler, dir: string, args: string, st: Stmt): void {
   const nops = a.cur.exec && (fill === undefined || BigInt.asUintN(8, fill) === 0x90n);
   a.cur.align = Math.max(a.cur.align, al);
   if (al === 1) return;
-  a.emitTail(alignTail(al, fill === undefined ? undefined : Number(BigInt.asUintN(8, fill)), max === undefined ? undefined : Number(max), nops, st));
+  // A maximum of 0 (or below) is no maximum, as in GNU as (write.c: a zero limit is none).
+  a.emitTail(alignTail(al, fill === undefined ? undefined : Number(BigInt.asUintN(8, fill)), max === undefined || max <= 0n ? undefined : Number(max), nops, st));
 }
 
 function data(a: Assembler, size: 1 | 2 | 4 | 8, args: string, st: Stmt, col: number): void {
@@ -207,45 +210,29 @@ export function truncates(v: bigint, size: number): boolean {
 
 /**
  * `.uleb128` / `.sleb128`: DWARF's variable-length integers, of values known when the statement
- * is read (constants, differences of labels already placed). GNU as also takes values known
- * only after layout (a label ahead, across a jump that may grow): that is refused by name.
+ * is read (constants, differences of labels already placed), with GNU as's bytes (leb128.ts).
+ * GNU as also takes values known only after layout (a label ahead, across a jump that may
+ * grow): that is refused by name.
  */
 function leb128(a: Assembler, dir: string, args: string, st: Stmt, col: number): void {
-  for (const part of splitArgs(args, col)) {
-    const e = a.parseExpr(part.text, st, part.column);
-    let v;
+  const early = (x: Expr): bigint | undefined => {
     try {
-      v = a.tryEarly(e);
+      const v = a.tryEarly(x);
+      return v && v.terms.length === 0 ? v.c : undefined;
     } catch {
-      v = undefined;
+      return undefined;
     }
-    if (!v || v.terms.length) {
-      return a.error(st, part.column, `${dir} of a value known only after layout ('${part.text}') is not supported; use a constant, or labels defined before this line`);
+  };
+  for (const part of splitArgs(args, col)) {
+    // Not parseExpr: its folding of numbers would lose the 65th bit gasSleb128 follows.
+    const e = parseWholeExpr(part.text, part.column, a.numLabel);
+    const v = early(e);
+    const bytes = v === undefined ? 'known only after layout' : dir === '.sleb128' ? gasSleb128(e, early) : uleb128(v);
+    if (typeof bytes === 'string') {
+      const hint = bytes.startsWith('below') ? 'write the value in 64 bits' : 'use a constant, or a difference of labels defined before this line';
+      return a.error(st, part.column, `${dir} of a value ${bytes} ('${part.text}') is not supported; ${hint}`);
     }
-    a.emitBytes(Uint8Array.from(dir === '.sleb128' ? sleb128(BigInt.asIntN(64, v.c)) : uleb128(BigInt.asUintN(64, v.c))), st);
-  }
-}
-
-/** Unsigned LEB128 of a 64-bit value (GNU as takes a negative constant as its 64-bit pattern). */
-function uleb128(v: bigint): number[] {
-  const out: number[] = [];
-  do {
-    const b = Number(v & 0x7fn);
-    v >>= 7n;
-    out.push(v ? b | 0x80 : b);
-  } while (v);
-  return out;
-}
-
-/** Signed LEB128: groups of 7 bits until the rest is the sign extension of the last group. */
-function sleb128(v: bigint): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = Number(v & 0x7fn);
-    v >>= 7n; // arithmetic on a BigInt: the sign stays
-    const done = (v === 0n && !(b & 0x40)) || (v === -1n && (b & 0x40) !== 0);
-    out.push(done ? b : b | 0x80);
-    if (done) return out;
+    a.emitBytes(Uint8Array.from(bytes), st);
   }
 }
 
@@ -380,6 +367,26 @@ function tooBig(a: Assembler, st: Stmt, dir: string, bytes: bigint): boolean {
   return true;
 }
 
+/** `e` with `.` bound to here: an internal label at the current location stands for it. */
+function atDot(a: Assembler, e: Expr): Expr {
+  let name: string | undefined;
+  const walk = (x: Expr): Expr => {
+    if (x.t === 'dot') {
+      if (name === undefined) {
+        name = `\u0003dot${a.syms.size}`;
+        const s = a.sym(name);
+        s.def = labelDef(a.dot());
+        s.internal = true;
+      }
+      return symNode(name, 0);
+    }
+    if (x.t === 'un') return unNode(x.op, walk(x.a));
+    if (x.t === 'bin') return binNode(x.op, walk(x.a), walk(x.b));
+    return x;
+  };
+  return walk(e);
+}
+
 /** An internal symbol at offset 0 of the current section (made once per section). */
 function sectionStart(a: Assembler): string {
   const sec = a.dot().sec;
@@ -439,7 +446,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
     for (let i = 0; i < Number(rep); i++) out.set(unit, i * sz);
     return a.emitBytes(out, st);
   }
-  if (dir !== '.zero' && parts[0]?.text) {
+  if (parts[0]?.text) {
     // A size not known yet (labels ahead) becomes a variable-size tail sized at layout, as in gas.
     const e = a.parseExpr(parts[0].text, st, parts[0].column);
     let early;
@@ -458,9 +465,35 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
     }
   }
   const n = num(0, 'size', 0n);
-  const v = dir === '.zero' ? 0n : num(1, 'fill value', 0n);
-  if (n === undefined || v === undefined) return;
-  if (n > 0n && truncates(v, 1)) a.error(st, parts[1].column, `fill value 0x${BigInt.asUintN(64, v).toString(16)} truncated to 0x${BigInt.asUintN(8, v).toString(16)}, as GNU as does`, 'warning');
+  if (n === undefined) return;
+  // A fill value known only later (a difference of labels ahead): GNU as writes it byte by
+  // byte, as many `.byte`s, for a size of 0..1024 only (read.c, s_space).
+  if (parts[1]?.text) {
+    const fe = a.parseExpr(parts[1].text, st, parts[1].column);
+    let fv;
+    try {
+      fv = a.tryEarly(fe);
+    } catch {
+      fv = undefined;
+    }
+    if (!fv || fv.terms.length) {
+      if (n < 0n || n > 1024n) return a.error(st, parts[0].column, `${dir} size ${n} with a fill value known only later must be 0..1024, as GNU as requires`);
+      // Read once, so `.` is where the directive starts in every byte (as in gas).
+      const at = atDot(a, fe);
+      a.noteUses(at, st, 'address');
+      for (let i = 0n; i < n; i++) a.emitItem({ kind: 'data', off: a.frag().size, size: 1, expr: at, dot: a.dot(), at: st }, 1);
+      return;
+    }
+  }
+  // `.zero N, V` fills with V too: GNU as reads the three spellings alike (read.c, s_space).
+  const v = num(1, 'fill value', 0n);
+  if (v === undefined) return;
+  // A fill value that is not a byte (-128..255): GNU as (read.c, s_space) writes it byte by
+  // byte, for a size of 0..1024 only.
+  if (v < -0x80n || v > 0xffn) {
+    if (n < 0n || n > 1024n) return a.error(st, parts[0].column, `${dir} size ${n} with a fill value that is not a byte (${v}) must be 0..1024, as GNU as requires`);
+    if (n > 0n && truncates(v, 1)) a.error(st, parts[1].column, `fill value 0x${BigInt.asUintN(64, v).toString(16)} truncated to 0x${BigInt.asUintN(8, v).toString(16)}, as GNU as does`, 'warning');
+  }
   // GNU as (read.c, s_space) warns of a negative constant size and emits nothing.
   if (n < 0n) return a.error(st, undefined, `${dir} size ${n} is negative: nothing is emitted (GNU as ignores it too)`, 'warning');
   if (n > FILL_MAX) return a.error(st, undefined, `${dir} size ${n} is over the limit of ${FILL_MAX.toLocaleString('en-US')} bytes`);

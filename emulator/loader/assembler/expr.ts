@@ -340,11 +340,11 @@ function constant(e: Expr, depth: number): bigint | undefined {
   }
 }
 
-/** `ev` of a binary operator on two constants; undefined where `ev` would throw (division by zero). */
+/** `ev` of a binary operator on two constants; undefined where `ev` would throw (a division by zero after reading). */
 export function constantBinop(op: string, a: bigint, b: bigint): bigint | undefined {
   if (op === '+') return BigInt.asIntN(64, a + b);
   if (op === '-') return BigInt.asIntN(64, a - b);
-  if ((op === '/' || op === '%') && b === 0n) return undefined;
+  if ((op === '/' || op === '%') && b === 0n && !folding.reading) return undefined;
   return BigInt.asIntN(64, binop(op, a, b));
 }
 
@@ -397,15 +397,35 @@ function needConst(v: Value, op: string): void {
   if (v.terms.length) throw new ExprError(`operator '${op}' needs absolute operands, not a section location`, 0);
 }
 
+/**
+ * How operators are folded now. GNU as folds constants as it reads a statement (expr.c, expr):
+ * there a division by zero warns and divides by 1; a value resolved after layout
+ * (resolve_symbol_value) makes it an error. A shift count outside 0..63 warns and gives 0 in
+ * both. `reading` is set while the statements are read; `warning` holds the last warning of a
+ * fold, for the statement being read (taken by the Assembler after each statement).
+ */
+export const folding: { reading: boolean; warning: string | undefined } = { reading: false, warning: undefined };
+
 function binop(op: string, a: bigint, b: bigint): bigint {
   const u = (x: bigint) => BigInt.asUintN(64, x);
   const t = (x: boolean) => (x ? -1n : 0n);
   switch (op) {
     case '*': return a * b;
-    case '/': if (b === 0n) throw new ExprError('division by zero', 0); return a / b;
-    case '%': if (b === 0n) throw new ExprError('division by zero', 0); return a % b;
-    case '<<': return b >= 64n ? 0n : a << b;
-    case '>>': return b >= 64n ? 0n : u(a) >> b;
+    case '/':
+    case '%':
+      if (b === 0n) {
+        if (!folding.reading) throw new ExprError('division by zero', 0);
+        folding.warning = `division by zero: divided by 1 instead, as GNU as does`;
+        return op === '/' ? a : 0n;
+      }
+      return op === '/' ? a / b : a % b;
+    case '<<':
+    case '>>':
+      if (b < 0n || b >= 64n) {
+        folding.warning = `shift count ${b} is out of range 0..63: the result is 0, as in GNU as`;
+        return 0n;
+      }
+      return op === '<<' ? a << b : u(a) >> b;
     case '|': return a | b;
     case '&': return a & b;
     case '^': return a ^ b;

@@ -10,7 +10,7 @@ import { ExTableEntry, Image, ImageSection, ImageSymbol, LineEntry } from '../im
 import type { Assembler } from './assembler';
 import { encodeSelected } from './encode';
 import { EvalEnv, Expr, Loc, UnresolvedError, Value, evaluate, symbolsOf } from './expr';
-import { Frag, Item, LIMITS, Section, Sym, Tail, labelDef } from './model';
+import { Frag, Item, LIMITS, Section, Sym, SymDef, Tail, labelDef } from './model';
 import type { SelOp, Selected } from './select';
 import { codePadding } from './nops';
 import { le, truncates } from './directives';
@@ -377,6 +377,8 @@ class Linker {
   resolve(e: Expr, dot: Loc): bigint {
     const c = this.fast(e, dot);
     if (c === c && this.fastRelocatable(dot.sec)) {
+      if (stubHits !== 0) this.checkStubOperands(e, undefined);
+      if (K1 !== 0 && K2 !== 0) this.checkSubtractions(e, dot.sec);
       this.resolvedAbsolute = K1 === 0 && K2 === 0 && stubHits === 0;
       return BigInt(c);
     }
@@ -385,8 +387,68 @@ class Linker {
     // An undefined symbol (a stub here) is a relocation target in the object gas makes:
     // `ext - .` and `ext - label_here` are PC-relative relocations against it.
     const stubs = this.stubs.size ? symbolsOf(e).filter((x) => this.stubs.has(x.name)).length : 0;
+    if (stubs) this.checkStubOperands(e, undefined);
+    if (v.terms.length > 1) this.checkSubtractions(e, dot.sec);
     this.resolvedAbsolute = this.checkRelocatable(stubs === 1 ? { ...v, terms: [...v.terms, { sec: '\u0000undefined', frag: 0, coef: 1n }] } : v, dot.sec) && stubs === 0;
     return this.absolute(v);
+  }
+  /**
+   * An undefined symbol is a relocation target: it takes a constant added or subtracted, no
+   * other operator (GNU as: "invalid operands (*UND* ...)"). `op`: the operator above `e`.
+   */
+  private checkStubOperands(e: Expr, op: string | undefined, negated = false): void {
+    if (e.t === 'sym') {
+      if (!this.stubs.has(e.name)) return;
+      if (op !== undefined) throw new Error(`invalid operands: '${e.name}' is not defined in this file, and '${op}' cannot apply to an undefined symbol (only + or - a constant can; GNU as refuses it too)`);
+      if (negated) throw new Error(`can't resolve the expression: '${e.name}' is not defined in this file and is subtracted (a relocation adds its symbol; GNU as refuses it too)`);
+    } else if (e.t === 'un') {
+      if (e.op === '-') this.checkStubOperands(e.a, op, !negated);
+      else this.checkStubOperands(e.a, e.op === '+' ? op : e.op, negated);
+    } else if (e.t === 'bin') {
+      const o = e.op === '+' || e.op === '-' ? op : e.op;
+      this.checkStubOperands(e.a, o, negated);
+      this.checkStubOperands(e.b, o, e.op === '-' ? !negated : negated);
+    }
+  }
+  /**
+   * GNU as subtracts a location of another section only when the location subtracted is here
+   * (`sym - .`, a PC-relative relocation): `-(. - sym)` has the same value but is "invalid
+   * operands" there, its inner subtraction taken first.
+   */
+  private checkSubtractions(e: Expr, here: string): void {
+    if (e.t === 'un') return this.checkSubtractions(e.a, here);
+    if (e.t !== 'bin') return;
+    this.checkSubtractions(e.a, here);
+    this.checkSubtractions(e.b, here);
+    if (e.op !== '-') return;
+    const r = this.sectionOf(e.b, here, 0);
+    if (r === '' || r === here) return;
+    const l = this.sectionOf(e.a, here, 0);
+    if (r !== l) throw new Error(`invalid operands: a location in ${r === '*' ? 'several sections' : r} is subtracted${l ? ` from one in ${l === '*' ? 'several sections' : l}` : ''} (only one here, in ${here}, can be, or one of the same section; GNU as refuses it too)`);
+  }
+  /** The section of the locations in `e`: '' for none, '*' for more than one. */
+  private sectionOf(e: Expr, here: string, depth: number): string {
+    if (depth > 100) return '*';
+    switch (e.t) {
+      case 'dot':
+        return here;
+      case 'sym': {
+        const d = this.a.syms.get(e.name)?.def;
+        if (d?.kind === 'label') return d.loc.sec;
+        if (d?.kind === 'equ') return d.value ? (d.value.terms.length ? d.value.terms[0].sec : '') : this.sectionOf(d.expr, here, depth + 1);
+        return '';
+      }
+      case 'un':
+        return this.sectionOf(e.a, here, depth + 1);
+      case 'bin': {
+        const l = this.sectionOf(e.a, here, depth + 1);
+        const r = this.sectionOf(e.b, here, depth + 1);
+        if (e.op === '-' && l === r) return '';
+        return l === '' ? r : r === '' || r === l ? l : '*';
+      }
+      default:
+        return '';
+    }
   }
   /**
    * Whether the last value resolve() gave is one gas resolves itself (no location left in it,
@@ -559,6 +621,7 @@ export function link(a: Assembler, opts: LayoutOptions): { image?: Image; listin
   const undefinedSyms = checkUndefinedSymbols(a, opts);
   relaxSections(a, L);
   const placed = placeSections(a, opts, L, undefinedSyms);
+  checkEquates(a, L);
   if (diags.some((d) => d.severity === 'error')) return { listing: () => [] };
 
   const { sections, lines, listing } = encodeSections(a, L, placed);
@@ -600,6 +663,24 @@ function defineSectionSymbols(a: Assembler): void {
     if (!s.def && s.uses.length && a.sections.has(s.name) && !a.predefined.has(s.name)) {
       s.def = labelDef({ sec: a.sections.get(s.name)!.name, frag: 0, off: 0 });
       s.internal = true;
+    }
+  }
+}
+
+/**
+ * Every `.set`/`=` value resolves, used or not: GNU as resolves them all when it writes the
+ * object, so an unused `.set` of a difference across sections is an error there too.
+ */
+function checkEquates(a: Assembler, L: Linker): void {
+  const seen = new Set<SymDef>();
+  for (const s of a.syms.values()) {
+    const d = s.def;
+    if (d?.kind !== 'equ' || !s.definedAt || (d.value && d.value.terms.length === 0) || seen.has(d)) continue;
+    seen.add(d);
+    try {
+      L.resolve(d.expr, d.dot);
+    } catch (err) {
+      if (!(err instanceof UnresolvedError)) a.diags.push({ severity: 'error', message: `${(err as Error).message} (the value of '${s.name}')`, location: a.location(s.definedAt) });
     }
   }
 }
