@@ -68,7 +68,7 @@ export function generate(r: () => number, lines: number): string {
   const out: string[] = [];
   let rept = 0;
   for (let i = 0; i < lines; i++) {
-    const k = int(20);
+    const k = int(21);
     if (k < 6) out.push(`\t${pick(DATA)} ${Array.from({ length: 1 + int(3) }, () => expr()).join(', ')}`);
     else if (k < 7) out.push(`\t.fill ${small()}, ${small()}, ${expr()}`);
     else if (k < 8) out.push(`\t${pick(['.skip', '.space', '.zero'])} ${small()}${r() < 0.5 ? `, ${expr()}` : ''}`);
@@ -91,7 +91,16 @@ export function generate(r: () => number, lines: number): string {
     } else if (k < 15) out.push(`\t${pick(['nop', 'ret', 'int3', 'pause'])}`);
     else if (k < 16) out.push(pick(['\t.data', '\t.text', '\t.section .rodata, "a"']));
     else if (k < 17) out.push(`\t.org ${small()}`);
-    else out.push(`\t${pick(DATA)} ${expr()}`);
+    else if (k < 18) {
+      // Conditionals on the same expressions.
+      out.push(`\t${pick(['.if', '.ifne', '.ifeq', '.ifgt', '.ifge', '.iflt', '.ifle'])} ${expr()}`, `\t.byte ${expr()}`);
+      if (r() < 0.5) out.push('\t.else', `\t.word ${expr()}`);
+      out.push('\t.endif');
+    } else if (k < 19) {
+      // Instructions taking the expressions as immediates and displacements (and relaxable jumps).
+      const e = expr();
+      out.push(pick([`\tmovl $(${e}), %eax`, `\tmovq $(${e}), %rax`, `\tmovabsq $(${e}), %rdx`, `\taddb $(${e}), %cl`, `\tpushq $(${e})`, `\tleaq (${e})(%rax,%rbx,4), %rsi`, `\tmovw (${e})(%rbp), %dx`, `\timul $(${e}), %ecx, %edx`, `\tshl $(${e}), %r9`, `\tjmp 1f\n\t.skip ${small()}\n1:`, `\tjne ${labels.length ? pick(labels) : '1f\n1:'}`]));
+    } else out.push(`\t${pick(DATA)} ${expr()}`);
     if (rept && --rept === 0) out.push('\t.endr');
   }
   if (rept) out.push('\t.endr');
@@ -186,7 +195,8 @@ export function fuzzAgainstGas(seed: number, n: number): FuzzResult {
   return res;
 }
 
-if (require.main === module) {
+// Run as a command (not when a test bundles this file: there the test is the main module).
+if (/asmGasFuzz\.js$/.test(process.argv[1] ?? '')) {
   const arg = (k: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
   const seed = Number(arg('seed') ?? (Date.now() % 1_000_000));
   const n = Number(arg('cases') ?? 2000);

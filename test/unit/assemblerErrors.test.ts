@@ -82,6 +82,20 @@ test('runaway macros and repetitions stop with a message instead of hanging', ()
 
 test('a LEB128 value known only after layout is refused by name, never dropped', () => {
   one('.uleb128 2f - 1f\n1: jmp 1b\n2:\n', /\.uleb128 of a value known only after layout \('2f - 1f'\) is not supported/, 1, 10);
+  // GNU as's .sleb128 of a location difference, or of a 65-bit value below -2^63, depends on
+  // its fragments or is written in more than one way: refused by name; .uleb128 takes them.
+  one('L0: nop\nL1: nop\n.sleb128 L1 - L0\n', /\.sleb128 of a value made of locations .* is not supported; use a constant, or \.uleb128/, 3);
+  one('x = -1\n.sleb128 ~x\n', /\.sleb128 of a value below -2\^63 .* is not supported/, 2);
+  assert.ok(assembleText('L0: nop\nL1: nop\n.uleb128 L1 - L0\n', 'u.s').image);
+});
+
+test('an undefined symbol takes + or - a constant and nothing else, as in GNU as', () => {
+  one('.quad ext + 4\n.quad ext2 * 2\n', /invalid operands: 'ext2' is not defined in this file, and '\*' cannot apply/, 2);
+  one('.quad 5 - (ext3 - 3)\n', /'ext3' is not defined in this file and is subtracted/, 1);
+});
+
+test('every .set resolves, used or not (GNU as resolves them all when it writes the object)', () => {
+  one('.section .rodata\nL0: .long 0\n.data\n.set s0, . - L0\n.word 1\n', /a location in .rodata is subtracted from one in .data .*\(the value of 's0'\)/, 4);
 });
 
 test('several errors in one run, each with its own place', () => {

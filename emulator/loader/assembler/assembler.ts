@@ -979,6 +979,19 @@ export class Assembler {
     }
   }
 
+  /** The error for a '=' in an instruction's operands (a rare path, apart from assembleInsn). */
+  private equalsInOperand(st: Stmt, column: number, ops: string, at: number): void {
+    let n = 1;
+    let depth = 0;
+    for (let i = 0; i < at; i++) {
+      const c = ops.charCodeAt(i);
+      if (c === 40) depth++;
+      else if (c === 41) depth--;
+      else if (c === 44 && depth === 0) n++;
+    }
+    this.error(st, column, `invalid character '=' in operand ${n} (GNU as takes no comparison with '=' in an instruction's operands; compute it with .set first)`);
+  }
+
   /** `e` as a number when its value is known now and absolute, else `e`. */
   private known(e: Expr): Expr {
     if (e.t === 'num') return e;
@@ -1061,6 +1074,10 @@ export class Assembler {
     const mnemonic = word;
     const opsStart = skipBlanks(text, end);
     let opsText = text.slice(opsStart);
+    // GNU as's operand parser takes no '=' (tc-i386.c): `$(a == b)` is an error there, though
+    // a data directive takes the same expression.
+    const eq = opsText.indexOf('=');
+    if (eq >= 0) return this.equalsInOperand(st, col + opsStart + eq, opsText, eq);
     // Each name in the operands (as `(?<![%\w.$])[A-Za-z_.$][\w.$]*` finds them: not a
     // register, not inside a number) is a register equate, a `.set` constant or something else
     // (a label, an undefined symbol, `.`). With only the first two the bytes follow from the text

@@ -227,9 +227,9 @@ function leb128(a: Assembler, dir: string, args: string, st: Stmt, col: number):
     // Not parseExpr: its folding of numbers would lose the 65th bit gasSleb128 follows.
     const e = parseWholeExpr(part.text, part.column, a.numLabel);
     const v = early(e);
-    const bytes = v === undefined ? 'known only after layout' : dir === '.sleb128' ? gasSleb128(e, early) : uleb128(v);
+    const bytes = v === undefined ? 'known only after layout' : dir === '.sleb128' ? gasSleb128(e, early, (x) => hasLocation(a, x)) : uleb128(v);
     if (typeof bytes === 'string') {
-      const hint = bytes.startsWith('below') ? 'write the value in 64 bits' : 'use a constant, or a difference of labels defined before this line';
+      const hint = bytes.startsWith('below') ? 'write the value in 64 bits' : bytes.startsWith('made') ? 'use a constant, or .uleb128' : 'use a constant, or labels defined before this line';
       return a.error(st, part.column, `${dir} of a value ${bytes} ('${part.text}') is not supported; ${hint}`);
     }
     a.emitBytes(Uint8Array.from(bytes), st);
@@ -365,6 +365,18 @@ function tooBig(a: Assembler, st: Stmt, dir: string, bytes: bigint): boolean {
   if (BigInt(have) + bytes <= BigInt(LIMITS.sectionBytes)) return false;
   a.error(st, undefined, `${dir} of ${bytes.toLocaleString('en-US')} bytes would make the section ${(BigInt(have) + bytes).toLocaleString('en-US')} bytes, over the limit of ${LIMITS.sectionBytes.toLocaleString('en-US')}`);
   return true;
+}
+
+/** Whether `e` holds a location: `.`, a label, or a symbol whose value has one. */
+function hasLocation(a: Assembler, e: Expr): boolean {
+  if (e.t === 'dot') return true;
+  if (e.t === 'sym') {
+    const d = a.syms.get(e.name)?.def;
+    return d?.kind === 'label' || (d?.kind === 'equ' && (!d.value || d.value.terms.length > 0));
+  }
+  if (e.t === 'un') return hasLocation(a, e.a);
+  if (e.t === 'bin') return hasLocation(a, e.a) || hasLocation(a, e.b);
+  return false;
 }
 
 /** `e` with `.` bound to here: an internal label at the current location stands for it. */

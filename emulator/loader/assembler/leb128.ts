@@ -6,9 +6,9 @@
 // subtraction, the left operand's through any other operator. gas writes the signed LEB128 of
 // the 65-bit value (read.c, emit_leb128_expr and convert_to_bignum), so `.sleb128 x` with
 // `x = -1` is the LEB128 of 2^64 - 1, ten bytes, while `.sleb128 -1` is one byte. A 65-bit
-// value below -2^63 (`.sleb128 ~x`, `x + 1` past 2^64) gas writes in more than one way; that is
-// refused by name. Checked against GNU as over every operator with signed, unsigned and
-// borrowed operands.
+// value below -2^63 (`.sleb128 ~x`, `x + 1` past 2^64) gas writes in more than one way, and a
+// location's 65th bit depends on gas's fragments: both are refused by name (a `.uleb128` takes
+// them). Checked against GNU as over every operator with signed, unsigned and borrowed operands.
 
 import { Expr } from './expr';
 
@@ -26,18 +26,19 @@ const s64 = (x: bigint) => BigInt.asIntN(64, x);
  * `e` folded as GNU as folds a constant; undefined where gas would not fold it while reading
  * (a location left in the value). `early` gives a subexpression's value when it is absolute.
  */
-function fold(e: Expr, early: (e: Expr) => bigint | undefined, depth = 0): GasConst | undefined {
+function fold(e: Expr, early: (e: Expr) => bigint | undefined, isLocation: (e: Expr) => boolean, depth = 0): GasConst | undefined {
   if (depth > 100) return undefined;
   switch (e.t) {
     case 'num':
       return { bits: u64(e.v), extra: 0 };
     case 'sym': {
       // A symbol equated to a constant reads as a number, its 65th bit 0 whatever its sign.
+      if (isLocation(e)) return undefined;
       const v = early(e);
       return v === undefined ? undefined : { bits: u64(v), extra: 0 };
     }
     case 'un': {
-      const x = fold(e.a, early, depth + 1);
+      const x = fold(e.a, early, isLocation, depth + 1);
       if (!x) return undefined;
       if (e.op === '+') return x;
       if (e.op === '-') return { bits: u64(-x.bits), extra: x.bits !== 0n ? ((x.extra ^ 1) as 0 | 1) : x.extra };
@@ -45,15 +46,12 @@ function fold(e: Expr, early: (e: Expr) => bigint | undefined, depth = 0): GasCo
       return { bits: x.bits === 0n ? 1n : 0n, extra: 0 };
     }
     case 'bin': {
-      const l = fold(e.a, early, depth + 1);
-      const r = l && fold(e.b, early, depth + 1);
-      if (!l || !r) {
-        // A difference of two labels gas resolves while reading: exact, the 65th bit its sign.
-        // (With `.` in it, gas's 65th bit depends on its fragments: not followed, refused.)
-        if (e.op !== '-' || e.a.t !== 'sym' || e.b.t !== 'sym') return undefined;
-        const v = early(e);
-        return v === undefined ? undefined : { bits: u64(v), extra: v < 0n ? 1 : 0 };
-      }
+      const l = fold(e.a, early, isLocation, depth + 1);
+      const r = l && fold(e.b, early, isLocation, depth + 1);
+      // A location (a label, `.`) has no fold here: gas gives a difference of locations a 65th
+      // bit that depends on how its fragments fall (a `.space` between the labels starts one),
+      // not followed; such a `.sleb128` is refused by name.
+      if (!l || !r) return undefined;
       const a = s64(l.bits);
       const b = s64(r.bits);
       let extra = l.extra;
@@ -121,13 +119,13 @@ function sleb128(v: bigint): number[] {
 }
 
 /**
- * The bytes GNU as writes for `.sleb128 e`: a string saying why not where gas does not fold `e`
- * while reading or its 65-bit value is below -2^63. `early` gives a subexpression's value when
- * it is absolute now.
+ * The bytes GNU as writes for `.sleb128 e`: a string saying why not where `e` holds a location
+ * or its 65-bit value is below -2^63. `early` gives a symbol's value when it is absolute now;
+ * `isLocation` tells a label (or a symbol set to a location) from a constant.
  */
-export function gasSleb128(e: Expr, early: (e: Expr) => bigint | undefined): number[] | string {
-  const c = fold(e, early);
-  if (!c) return 'of locations other than a difference of two labels, or known only after layout,';
+export function gasSleb128(e: Expr, early: (e: Expr) => bigint | undefined, isLocation: (e: Expr) => boolean): number[] | string {
+  const c = fold(e, early, isLocation);
+  if (!c) return 'made of locations (labels, `.`; GNU as gives their differences a 65th bit from its fragments)';
   const negative = c.bits > M64 >> 1n;
   if (c.extra && !negative) return `below -2^63 in GNU as's 65-bit arithmetic (${c.bits - (1n << 64n)})`;
   return sleb128(c.extra ? s64(c.bits) : c.bits);

@@ -79,10 +79,18 @@ function fits(v: bigint, lo: bigint, hi: bigint): boolean {
 function normalize(v: bigint, size: number | undefined): bigint {
   if (size === 16 && (v & U16_MASK) === 0n) return BigInt.asIntN(16, v);
   if (size === 32 && (v & U32_MASK) === 0n) return BigInt.asIntN(32, v);
-  // gas (optimize_imm) also folds a negative 64-bit value into a 32-bit operation's immediate
-  // when only ones stand above bit 31 of its low half: `andl $(~0xFF000000), %ecx`.
-  if (size === 32 && v < 0n && v >= U32_SPAN) return BigInt.asIntN(32, v);
   return v;
+}
+
+/**
+ * A 32-bit operation's immediate as gas takes it into the 4-byte field: also a negative 64-bit
+ * value above -2^32 (`andl $(~0xFF000000), %ecx`), folded to its low half. Only for the 4-byte
+ * field: gas never shortens such a value to a sign-extended byte (`andl $0xffffffff00000005,
+ * %ecx` is 81 /4 05000000), and -2^32 itself is "shortened" (selection's `shortened`).
+ */
+function normalize32(v: bigint, size: number | undefined): bigint {
+  if (size === 32 && v < 0n && v > U32_SPAN) return BigInt.asIntN(32, v);
+  return normalize(v, size);
 }
 
 const I32_MIN = -(1n << 31n), I32_MAX = (1n << 31n) - 1n, U32_MAX = (1n << 32n) - 1n;
@@ -128,7 +136,7 @@ function matchPat(p: Pat, op: Operand, ev: Early | undefined, size: number | und
     case 'i8s': return fits(normalize(v, size), -128n, 127n);
     case 'i8': return fits(v, -128n, 255n);
     case 'i16': return fits(v, -32768n, 65535n);
-    case 'i32': return fits(normalize(v, size), I32_MIN, U32_MAX);
+    case 'i32': return fits(normalize32(v, size), I32_MIN, U32_MAX);
     case 'i32s': return fits(v, I32_MIN, I32_MAX);
     case 'i64': return true;
   }
@@ -233,6 +241,8 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
     remember(f);
     return selected(mnemonic, f.code, f.near, buildOps(f, ops, evs), entry);
   }
+  const cut = shortened(mnemonic, entry, parsed.size, ops, evs, regs);
+  if (cut) return cut;
   const hint = entry.forms.slice(0, 8).map((f) => describeForm(mnemonic.replace(/[bwlq]$/, (s) => (TABLE.has(mnemonic) ? s : '')), f, entry));
   if (sizeMismatch && !unsized) {
     const reg = attOps.find((o) => o.k === 'reg' && o.reg.kind === 'gpr');
@@ -252,6 +262,38 @@ export function select(mnemonic: string, attOps: Operand[], early: (e: Expr) => 
   }
   const got = attOps.map(describeOperand).join(', ');
   throw new SelectError(`invalid operands for '${mnemonic}' (${got || 'none'}); expected one of: ${[...new Set(hint)].join(' | ')}`);
+}
+
+/**
+ * GNU as (tc-i386.c: optimize_imm, offset_in_range) cuts an immediate too wide for an 8-, 16- or
+ * 32-bit operation, whose size the suffix or a register operand fixes, to that size, with a
+ * warning, and encodes it in the form with an immediate of the full size (never the
+ * sign-extended byte): `addl $0x1ffffffff, (%rax)` is 81 /0 ffffffff. Not remembered by shape:
+ * the warning names the value.
+ */
+function shortened(mnemonic: string, entry: Entry, suffixSize: number | undefined, ops: Operand[], evs: (Early | undefined)[], regs: (string | undefined)[]): Selected | undefined {
+  const i = evs.findIndex((e) => e?.kind === 'const');
+  if (i < 0 || evs.some((e, k) => k !== i && e !== undefined)) return undefined;
+  const reg = ops.find((o) => o.k === 'reg' && o.reg.kind === 'gpr');
+  const size = suffixSize ?? (reg?.k === 'reg' ? reg.reg.size : undefined);
+  if (size !== 8 && size !== 16 && size !== 32) return undefined;
+  const v = (evs[i] as { kind: 'const'; v: bigint }).v;
+  const u = BigInt.asUintN(64, v);
+  // gas warns only when neither the value nor its negation fits the size (`addb $-255, %cl`
+  // is 0x01 without a word).
+  const warn = u >> BigInt(size) !== 0n && BigInt.asUintN(64, -v) >> BigInt(size) !== 0n;
+  const cut = BigInt.asUintN(size, v);
+  const evs2 = evs.slice();
+  evs2[i] = { kind: 'const', v: cut };
+  for (const f of entry.forms) {
+    if (f.ops.length !== ops.length || f.ops[i] === 'i8s' || f.ops[i] === 'one') continue;
+    if (f.size && f.size !== size) continue;
+    if (!f.ops.every((p, k) => matchPat(p, ops[k], evs2[k], f.size))) continue;
+    if (f.when && !f.when(regs)) continue;
+    const warning = warn ? `0x${u.toString(16)} shortened to 0x${cut.toString(16)}: the immediate is cut to the ${size}-bit operation, as GNU as does` : undefined;
+    return selected(mnemonic, f.code, f.near, buildOps(f, ops, evs2), entry, warning);
+  }
+  return undefined;
 }
 
 const LEGACY_CHOICES = new Map<string, { f: Form; warning?: string }>();
@@ -274,7 +316,7 @@ function legacyShapeKey(mnemonic: string, ops: Operand[], evs: (Early | undefine
         const v = ev.v;
         const v16 = normalize(v, 16), v32 = normalize(v, 32);
         k += `|i${+(v === 1n)}${+fits(v16, -128n, 127n)}${+fits(v32, -128n, 127n)}${+fits(v, -128n, 127n)}${+fits(v, -128n, 255n)}${+fits(v, -32768n, 65535n)}`;
-        k += `${+fits(v16, I32_MIN, U32_MAX)}${+fits(v32, I32_MIN, U32_MAX)}${+fits(v, I32_MIN, U32_MAX)}${+fits(v, I32_MIN, I32_MAX)}`;
+        k += `${+fits(v16, I32_MIN, U32_MAX)}${+fits(normalize32(v, 32), I32_MIN, U32_MAX)}${+fits(v, I32_MIN, U32_MAX)}${+fits(v, I32_MIN, I32_MAX)}`;
       }
     } else k += '|c';
   }
@@ -303,7 +345,7 @@ function buildOps(f: Form, ops: Operand[], evs: (Early | undefined)[]): SelOp[] 
     if (o.k === 'imm') {
       const ev = evs[i]!;
       // The sign-extended imm8 forms carry the value gas normalised to the operand size.
-      const early: Early = (p === 'i8s' || p === 'i32') && ev.kind === 'const' ? { kind: 'const', v: normalize(ev.v, f.size) } : ev;
+      const early: Early = (p === 'i8s' || p === 'i32') && ev.kind === 'const' ? { kind: 'const', v: p === 'i32' ? normalize32(ev.v, f.size) : normalize(ev.v, f.size) } : ev;
       return { k: 'imm', expr: o.expr, bits: immBits(p, f.code), early };
     }
     return { k: 'mem', m: o as MemOperand, dispSize: 0, early: undefined, bcst: false };
