@@ -562,6 +562,18 @@ export class Assembler {
       throw err;
     }
   }
+  /**
+   * `tryEarly` without its errors: undefined where the value is not known now, and where
+   * evaluating it fails now (a comparison of labels in two fragments: known at layout, where
+   * any error is said).
+   */
+  maybeEarly(e: Expr): Value | undefined {
+    try {
+      return this.tryEarly(e);
+    } catch {
+      return undefined;
+    }
+  }
   /** A value known now, else 0 (the first encoding; made once, not per instruction). */
   private readonly placeholder = (e: Expr): bigint => {
     const v = this.early(e);
@@ -995,12 +1007,7 @@ export class Assembler {
   /** `e` as a number when its value is known now and absolute, else `e`. */
   private known(e: Expr): Expr {
     if (e.t === 'num') return e;
-    let v;
-    try {
-      v = this.tryEarly(e);
-    } catch {
-      return e;
-    }
+    const v = this.maybeEarly(e);
     return v && v.terms.length === 0 ? numNode(v.c) : e;
   }
 

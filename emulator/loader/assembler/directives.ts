@@ -216,12 +216,8 @@ export function truncates(v: bigint, size: number): boolean {
  */
 function leb128(a: Assembler, dir: string, args: string, st: Stmt, col: number): void {
   const early = (x: Expr): bigint | undefined => {
-    try {
-      const v = a.tryEarly(x);
-      return v && v.terms.length === 0 ? v.c : undefined;
-    } catch {
-      return undefined;
-    }
+    const v = a.maybeEarly(x);
+    return v && v.terms.length === 0 ? v.c : undefined;
   };
   for (const part of splitArgs(args, col)) {
     // Not parseExpr: its folding of numbers would lose the 65th bit gasSleb128 follows.
@@ -423,12 +419,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
     // `.fill 0b + 16 - ., 1, 0xcc` across a relaxable jump: a count known only at layout is
     // a variable-size tail, as `.skip` (bytes of size 1 only: what such padding uses).
     const e = a.parseExpr(parts[0].text, st, parts[0].column);
-    let early;
-    try {
-      early = a.tryEarly(e);
-    } catch {
-      early = undefined;
-    }
+    const early = a.maybeEarly(e);
     if (!early || early.terms.length) {
       const size = num(1, 'fill size', 1n);
       if (size === undefined) return;
@@ -461,12 +452,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
   if (parts[0]?.text) {
     // A size not known yet (labels ahead) becomes a variable-size tail sized at layout, as in gas.
     const e = a.parseExpr(parts[0].text, st, parts[0].column);
-    let early;
-    try {
-      early = a.tryEarly(e);
-    } catch {
-      early = undefined; // e.g. a comparison of labels in different fragments: known at layout
-    }
+    const early = a.maybeEarly(e);
     if (!early || early.terms.length) {
       const v = num(1, 'fill value', 0n);
       if (v === undefined) return;
@@ -482,12 +468,7 @@ function fill(a: Assembler, dir: string, args: string, st: Stmt): void {
   // byte, as many `.byte`s, for a size of 0..1024 only (read.c, s_space).
   if (parts[1]?.text) {
     const fe = a.parseExpr(parts[1].text, st, parts[1].column);
-    let fv;
-    try {
-      fv = a.tryEarly(fe);
-    } catch {
-      fv = undefined;
-    }
+    const fv = a.maybeEarly(fe);
     if (!fv || fv.terms.length) {
       if (n < 0n || n > 1024n) return a.error(st, parts[0].column, `${dir} size ${n} with a fill value known only later must be 0..1024, as GNU as requires`);
       // Read once, so `.` is where the directive starts in every byte (as in gas).
@@ -598,12 +579,7 @@ function otherDirective(a: Assembler, dir: string, args: string, st: Stmt, col: 
       a.noteUses(target, st, 'value');
       // An absolute target is an offset in this section (GNU as, read.c s_org): measured from
       // the section's start, a location like `.`.
-      let early;
-      try {
-        early = a.tryEarly(target);
-      } catch {
-        early = undefined;
-      }
+      const early = a.maybeEarly(target);
       const to = early && early.terms.length === 0 ? binNode('+', target, symNode(sectionStart(a), parts[0].column)) : target;
       const expr: Expr = binNode('-', to, dotNode());
       return a.emitTail(spaceTail(expr, a.dot(), Number(BigInt.asUintN(8, v)), st, true));
