@@ -89,6 +89,12 @@ test('a LEB128 value known only after layout is refused by name, never dropped',
   assert.ok(assembleText('L0: nop\nL1: nop\n.uleb128 L1 - L0\n', 'u.s').image);
 });
 
+test('past 100 warnings an error is still reported, and no Image is made', () => {
+  // 150 truncation warnings (GNU as warns of each), then an error GNU as makes too.
+  const errs = errors('.rept 150\n.byte 256\n.endr\n.rept -1\nnop\n.endr\n');
+  assert.match(errs[0].message, /\.rept count -1 is negative/);
+});
+
 test('an undefined symbol takes + or - a constant and nothing else, as in GNU as', () => {
   one('.quad ext + 4\n.quad ext2 * 2\n', /invalid operands: 'ext2' is not defined in this file, and '\*' cannot apply/, 2);
   one('.quad 5 - (ext3 - 3)\n', /'ext3' is not defined in this file and is subtracted/, 1);
