@@ -4,7 +4,7 @@
 
 import { lookupReg } from './operands';
 import type { Assembler } from './assembler';
-import { Expr, binNode, constantBinop, dotNode, parseWholeExpr, symNode, unNode } from './expr';
+import { Expr, binNode, constantBinop, dotNode, parseWholeExpr, symNode, truncates, unNode } from './expr';
 import { Scanner, isBlank, isSymCharCode, isSymStartCode, parseStringLiteral, splitArgs } from './lexer';
 import { MacroDef, Stmt, parseMacroHeader } from './macros';
 import { codePadding } from './nops';
@@ -195,17 +195,6 @@ function dataValue(a: Assembler, size: 1 | 2 | 4 | 8, text: string, column: numb
   if (v.kind === 'const') a.emitBytes(v.v >= 0n && v.v < 1024n ? smallLe(Number(v.v), size) : le(v.v, size), st);
   // `.` is only needed for a relocation (nothing was emitted since the expression was read).
   else a.emitItem({ kind: 'data', off: a.frag().size, size, expr: e, dot: a.dot(), at: st }, size);
-}
-
-/**
- * Whether a constant loses bits in a `size`-byte field by GNU as's rule (read.c, emit_expr, for
- * constants, and write.c, fixup_segment, for values it resolves later): the bits above the
- * field are not all zero in the value, nor in its negation, taken as 64-bit numbers. So a byte
- * takes -255..255 (-129 is 0x7f): the field is neither signed nor unsigned.
- */
-export function truncates(v: bigint, size: number): boolean {
-  const shift = BigInt(8 * size);
-  return BigInt.asUintN(64, v) >> shift !== 0n && BigInt.asUintN(64, -v) >> shift !== 0n;
 }
 
 /**

@@ -398,6 +398,18 @@ function needConst(v: Value, op: string): void {
 }
 
 /**
+ * Whether a constant loses bits in a `size`-byte field by GNU as's rule (read.c, emit_expr, for
+ * constants; write.c, fixup_segment, for values it resolves later; tc-i386.c, offset_in_range,
+ * for immediates): the bits above the
+ * field are not all zero in the value, nor in its negation, taken as 64-bit numbers. So a byte
+ * takes -255..255 (-129 is 0x7f): the field is neither signed nor unsigned.
+ */
+export function truncates(v: bigint, size: number): boolean {
+  const shift = BigInt(8 * size);
+  return BigInt.asUintN(64, v) >> shift !== 0n && BigInt.asUintN(64, -v) >> shift !== 0n;
+}
+
+/**
  * How operators are folded now. GNU as folds constants as it reads a statement (expr.c, expr):
  * there a division by zero warns and divides by 1; a value resolved after layout
  * (resolve_symbol_value) makes it an error. A shift count outside 0..63 warns and gives 0 in

@@ -9,11 +9,11 @@ import { Diagnostic, SourceLocation } from '../diagnostics';
 import { ExTableEntry, Image, ImageSection, ImageSymbol, LineEntry } from '../image';
 import type { Assembler } from './assembler';
 import { encodeSelected } from './encode';
-import { EvalEnv, Expr, Loc, UnresolvedError, Value, evaluate, symbolsOf } from './expr';
+import { EvalEnv, Expr, Loc, UnresolvedError, Value, evaluate, symbolsOf, truncates } from './expr';
 import { Frag, Item, LIMITS, Section, Sym, SymDef, Tail, labelDef } from './model';
 import type { SelOp, Selected } from './select';
 import { codePadding } from './nops';
-import { le, truncates } from './directives';
+import { le } from './directives';
 import { Stmt } from './macros';
 
 /** One row of a listing: bytes at an address and the statement that produced them. */

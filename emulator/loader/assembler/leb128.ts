@@ -10,7 +10,7 @@
 // location's 65th bit depends on gas's fragments: both are refused by name (a `.uleb128` takes
 // them). Checked against GNU as over every operator with signed, unsigned and borrowed operands.
 
-import { Expr } from './expr';
+import { Expr, constantBinop } from './expr';
 
 /** A constant as GNU as holds it while folding: 64 bits and the 65th. */
 interface GasConst {
@@ -52,40 +52,12 @@ function fold(e: Expr, early: (e: Expr) => bigint | undefined, isLocation: (e: E
       // bit that depends on how its fragments fall (a `.space` between the labels starts one),
       // not followed; such a `.sleb128` is refused by name.
       if (!l || !r) return undefined;
-      const a = s64(l.bits);
-      const b = s64(r.bits);
+      // The bits as gas's folding gives them (expr.ts, one table of operators); the 65th bit
+      // carried by + and -, the left operand's through any other.
+      const bits = u64(constantBinop(e.op, s64(l.bits), s64(r.bits)) ?? 0n);
       let extra = l.extra;
-      let bits: bigint;
-      switch (e.op) {
-        case '+':
-          bits = u64(l.bits + r.bits);
-          extra = (l.extra ^ r.extra ^ (l.bits + r.bits > M64 ? 1 : 0)) as 0 | 1;
-          break;
-        case '-':
-          bits = u64(l.bits - r.bits);
-          extra = (l.extra ^ r.extra ^ (l.bits < r.bits ? 1 : 0)) as 0 | 1;
-          break;
-        case '*': bits = u64(a * b); break;
-        case '/': bits = u64(b === 0n ? a : a / b); break;
-        case '%': bits = u64(b === 0n ? 0n : a % b); break;
-        case '<<':
-        case '>>':
-          bits = r.bits >= 64n ? 0n : e.op === '<<' ? u64(l.bits << r.bits) : l.bits >> r.bits;
-          break;
-        case '|': bits = l.bits | r.bits; break;
-        case '&': bits = l.bits & r.bits; break;
-        case '^': bits = l.bits ^ r.bits; break;
-        case '!': bits = u64(l.bits | ~r.bits); break;
-        case '==': bits = a === b ? M64 : 0n; break;
-        case '!=': case '<>': bits = a !== b ? M64 : 0n; break;
-        case '<': bits = a < b ? M64 : 0n; break;
-        case '<=': bits = a <= b ? M64 : 0n; break;
-        case '>': bits = a > b ? M64 : 0n; break;
-        case '>=': bits = a >= b ? M64 : 0n; break;
-        case '&&': bits = a !== 0n && b !== 0n ? 1n : 0n; break;
-        case '||': bits = a !== 0n || b !== 0n ? 1n : 0n; break;
-        default: return undefined;
-      }
+      if (e.op === '+') extra = (l.extra ^ r.extra ^ (l.bits + r.bits > M64 ? 1 : 0)) as 0 | 1;
+      else if (e.op === '-') extra = (l.extra ^ r.extra ^ (l.bits < r.bits ? 1 : 0)) as 0 | 1;
       return { bits, extra };
     }
     default:

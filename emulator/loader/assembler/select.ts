@@ -3,7 +3,7 @@
 // when it is known at that point of the file, operand size from the suffix or the
 // registers), and reports what was expected when nothing fits.
 
-import { Expr, numNode } from './expr';
+import { Expr, numNode, truncates } from './expr';
 import { CONDITIONS, Entry, Form, PREFIXES, Pat, TABLE, allMnemonics } from './isa';
 import { MemOperand, Operand } from './operands';
 import { isSimdMnemonic, needsSimd, selectSimd } from './simd';
@@ -281,7 +281,7 @@ function shortened(mnemonic: string, entry: Entry, suffixSize: number | undefine
   const u = BigInt.asUintN(64, v);
   // gas warns only when neither the value nor its negation fits the size (`addb $-255, %cl`
   // is 0x01 without a word).
-  const warn = u >> BigInt(size) !== 0n && BigInt.asUintN(64, -v) >> BigInt(size) !== 0n;
+  const warn = truncates(v, size / 8);
   const cut = BigInt.asUintN(size, v);
   const evs2 = evs.slice();
   evs2[i] = { kind: 'const', v: cut };
